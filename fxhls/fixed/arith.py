@@ -1,6 +1,93 @@
-"""Arithmetic on fixed-point tensors: C++ result types and accumulation."""
+"""Arithmetic on fixed-point values: C++ result types, and accumulation in HLS order."""
+
 from __future__ import annotations
-def dot(a, b, acc):
-    raise NotImplementedError
-def result_type(op, a, b):
-    raise NotImplementedError
+
+from fractions import Fraction
+
+import torch
+
+from .quantize import check_exact, quantize_values, require_float
+from .types import FixedType
+
+_FLOAT64_SIGNIFICAND = 53
+
+
+def result_type(op: str, a: FixedType | str, b: FixedType | str) -> FixedType:
+    """The C++ type of `a + b`, `a - b` or `a * b` (`op` is "add", "sub" or "mul").
+
+    As `RType` in `ap_fixed_base.h`: products are exact (`W1+W2` bits, `I1+I2`
+    integer bits); sums and differences get one bit of growth above the wider
+    integer part, which is widened by one for an unsigned operand meeting a signed
+    one. The result has the default modes (AP_TRN, AP_WRAP), as in C++.
+    """
+    a, b = FixedType.parse(a), FixedType.parse(b)
+    if op == "mul":
+        return FixedType(a.width + b.width, a.int_bits + b.int_bits, a.signed or b.signed)
+    if op not in ("add", "sub"):
+        raise ValueError(f"unknown op {op!r}; supported: 'add', 'sub', 'mul'")
+    int_bits = 1 + max(
+        a.int_bits + (b.signed and not a.signed),
+        b.int_bits + (a.signed and not b.signed),
+    )
+    width = int_bits + max(a.frac_bits, b.frac_bits)
+    return FixedType(width, int_bits, a.signed or b.signed or op == "sub")
+
+
+def dot(a: torch.Tensor, b: torch.Tensor, acc: FixedType | str) -> torch.Tensor:
+    """Exactly `acc_t s = 0; for (k) s += a[k] * b[k];` along the last dimension.
+
+    `a` and `b` hold fixed-point values (for instance outputs of `quantize`) and
+    broadcast over their leading dimensions. Every step rounds and overflows the
+    sum into `acc`, so a rounding or saturating accumulator gives the C++ result
+    of that order. When the values prove that `acc` never rounds nor overflows,
+    the sum is taken at once (a fast path with the same result).
+
+    The result has the inputs' dtype if `acc` fits it exactly, float64 otherwise.
+    Raises `ValueError` when a product or partial sum would not be exact in float64.
+    Not differentiable (it is the reference for the hardware, not a training op).
+    """
+    acc = FixedType.parse(acc)
+    check_exact(acc, torch.float64)
+    dtype = torch.promote_types(a.dtype, b.dtype)
+    require_float(dtype)
+    a64, b64 = a.detach().to(torch.float64), b.detach().to(torch.float64)
+    a_low, a_high = _bit_span(a64)
+    b_low, b_high = _bit_span(b64)
+    if (a_high - a_low) + (b_high - b_low) > _FLOAT64_SIGNIFICAND:
+        raise ValueError("dot: the products of these values are not exact in float64 (more than 53 bits)")
+    products = a64 * b64
+    product_low, product_high = a_low + b_low, a_high + b_high
+    length = products.shape[-1]
+    bound = length * _abs_max(a64) * _abs_max(b64)  # no partial sum is larger in magnitude
+    never_rounds = product_low >= -acc.frac_bits
+    never_overflows = bound <= acc.max and (-bound >= acc.min or bool((products >= 0).all()))
+    if never_rounds and never_overflows:
+        total = products.sum(-1)
+    else:
+        top = max(acc.int_bits, product_high) + 1
+        if top - min(-acc.frac_bits, product_low) > _FLOAT64_SIGNIFICAND:
+            raise ValueError(f"dot: a partial sum in {acc} plus a product is not exact in float64")
+        total = torch.zeros(products.shape[:-1], dtype=torch.float64, device=products.device)
+        for k in range(length):
+            total = quantize_values(total + products[..., k], acc)
+    try:
+        check_exact(acc, dtype)
+    except ValueError:
+        return total
+    return total.to(dtype)
+
+
+def _abs_max(values: torch.Tensor) -> Fraction:
+    return Fraction(values.abs().max().item()) if values.numel() else Fraction(0)
+
+
+def _bit_span(values: torch.Tensor) -> tuple[int, int]:
+    """`(low, high)`: every value is a multiple of `2**low` and below `2**high` in magnitude."""
+    nonzero = values[values != 0]
+    if nonzero.numel() == 0:
+        return 0, 0
+    mantissa, exponent = torch.frexp(nonzero)  # |mantissa| in [0.5, 1)
+    integer = (mantissa.abs() * 2.0**_FLOAT64_SIGNIFICAND).to(torch.int64)
+    _, lowest_bit = torch.frexp((integer & -integer).to(torch.float64))  # 2**t has frexp exponent t+1
+    low = int((exponent + lowest_bit - 1 - _FLOAT64_SIGNIFICAND).min())
+    return low, int(exponent.max())

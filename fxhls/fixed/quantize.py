@@ -17,10 +17,15 @@ from .types import FixedType
 _FLOAT_FORMATS = {torch.float32: (24, 127), torch.float64: (53, 1023)}
 
 
-def check_exact(t: FixedType, dtype: torch.dtype) -> None:
-    """Raise `ValueError` unless every value of `t` and every step of `quantize` is exact in `dtype`."""
+def require_float(dtype: torch.dtype) -> None:
+    """Raise `ValueError` unless `dtype` is one that fixed-point emulation works in."""
     if dtype not in _FLOAT_FORMATS:
         raise ValueError(f"fixed-point emulation needs float32 or float64 tensors, got {dtype}")
+
+
+def check_exact(t: FixedType, dtype: torch.dtype) -> None:
+    """Raise `ValueError` unless every value of `t` and every step of `quantize` is exact in `dtype`."""
+    require_float(dtype)
     significand, max_exp = _FLOAT_FORMATS[dtype]
     if t.width > significand or abs(t.frac_bits) > max_exp or t.int_bits > max_exp + 1:
         widest = "float64" if dtype == torch.float32 and t.width <= 53 else None

@@ -1,0 +1,91 @@
+"""The `fxhls` command."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections import defaultdict
+
+import fxhls
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `fxhls` command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except (ValueError, RuntimeError, OSError) as err:
+        print(f"fxhls {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fxhls",
+        description="Bit-exact fixed-point neural networks, from PyTorch to FPGA HLS.",
+    )
+    parser.add_argument("--version", action="version", version=f"fxhls {fxhls.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    tools = commands.add_parser("tools", help="show the tools fxhls found (headers, compiler) and how to get missing ones")
+    tools.set_defaults(run=_tools)
+
+    selfcheck = commands.add_parser(
+        "selfcheck",
+        help="check fxhls's fixed-point emulation bit for bit against the ap_fixed headers in use",
+    )
+    selfcheck.add_argument("--values", type=int, default=200, help="probe values per type (default 200)")
+    selfcheck.add_argument("--seed", type=int, default=0, help="seed of the random probe values")
+    selfcheck.set_defaults(run=_selfcheck)
+    return parser
+
+
+def _tools(args) -> int:
+    from fxhls.sim.toolchain import ToolNotFoundError, ap_types_include_dir, cxx_compiler
+
+    missing = 0
+    for name, find in (("ap_fixed headers", ap_types_include_dir), ("C++ compiler", cxx_compiler)):
+        try:
+            found = find()
+        except ToolNotFoundError as err:
+            print(f"{name:18} missing: {err}")
+            missing += 1
+            continue
+        detail = ""
+        if name == "C++ compiler":
+            detail = subprocess.run([found, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        print(f"{name:18} {found}  {detail}".rstrip())
+    return 1 if missing else 0
+
+
+def _selfcheck(args) -> int:
+    from fxhls.sim.selfcheck import run_selfcheck
+    from fxhls.sim.toolchain import ap_types_include_dir
+
+    print(f"checking fxhls.fixed.quantize against {ap_types_include_dir()}/ap_fixed.h")
+    rows = run_selfcheck(args.values, args.seed)
+    by_modes = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        counts = by_modes[(row.type.rounding, row.type.overflow)]
+        counts[0] += 1
+        counts[1] += row.values
+        counts[2] += row.mismatches
+    print(f"{'rounding':15} {'overflow':12} {'types':>6} {'values':>8} {'mismatches':>10}")
+    for (rounding, overflow), (types, values, mismatches) in sorted(by_modes.items()):
+        print(f"{rounding:15} {overflow:12} {types:6d} {values:8d} {mismatches:10d}")
+    total_values = sum(row.values for row in rows)
+    total_mismatches = sum(row.mismatches for row in rows)
+    print(f"{len(rows)} type/dtype cases, {total_values} values, {total_mismatches} mismatches")
+    for row in rows:
+        if row.mismatches:
+            print(f"MISMATCH {row.type} in {row.dtype}: {row.mismatches} of {row.values} values")
+    return 1 if total_mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

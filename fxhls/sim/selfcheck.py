@@ -1,0 +1,89 @@
+"""Checking fxhls's fixed-point emulation against the `ap_fixed` headers in use.
+
+`fxhls selfcheck` runs this: for every rounding and overflow mode on a set of
+representative types, it casts probe values (range edges, ties, out-of-range,
+huge, tiny and subnormal numbers) with the real headers compiled by g++ and with
+`fxhls.fixed.quantize`, and counts the values where they differ.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import torch
+
+from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType, quantize
+from fxhls.fixed.quantize import check_exact
+from fxhls.sim.apfixed_oracle import ApFixedOracle
+
+# (width, int_bits, signed): 1-bit types, binary points outside the word, float32's limit.
+REPRESENTATIVE_SHAPES = (
+    (1, 1, True),
+    (1, 0, False),
+    (3, 0, True),
+    (5, -2, True),
+    (6, 9, False),
+    (8, 3, True),
+    (8, 8, False),
+    (16, 6, True),
+    (24, 4, True),
+    (24, 30, False),
+    (40, 12, True),
+)
+
+
+def representative_types() -> list[FixedType]:
+    """Every rounding and overflow mode on each of `REPRESENTATIVE_SHAPES`."""
+    return [
+        FixedType(width, int_bits, signed, rounding, overflow)
+        for width, int_bits, signed in REPRESENTATIVE_SHAPES
+        for rounding in ROUNDING_MODES
+        for overflow in OVERFLOW_MODES
+    ]
+
+
+def probe_values(t: FixedType, rng: random.Random, count: int) -> list[float]:
+    """About `count` values that exercise `t`: codes and ties at and past the range
+    edges, random points between codes, wrap-around distances, extremes of double."""
+    codes = [t.min_code, t.max_code, 0, -1, 1, t.min_code + 1, t.max_code - 1]
+    values = []
+    for code in codes:
+        values += [(code + offset) * t.lsb for offset in (-1, -0.5, 0, 0.25, 0.5, 1)]
+    span = t.max_code - t.min_code + 1
+    while len(values) < count:
+        code = rng.randint(t.min_code - span, t.max_code + span)
+        values.append((code + rng.choice((0, 0.5, rng.random()))) * t.lsb)
+        values.append(rng.uniform(-1, 1) * 2.0 ** rng.randint(-1074 // 8, 1023 // 8))
+    values += [0.0, -0.0, 5e-324, -5e-324, 2.0**-1022, 1.7e308, -1.7e308, float("inf"), float("-inf")]
+    return values
+
+
+@dataclass
+class CheckRow:
+    """One type checked in one dtype: how many probe values, how many differed."""
+
+    type: FixedType
+    dtype: torch.dtype
+    values: int
+    mismatches: int
+
+
+def run_selfcheck(values_per_type: int = 200, seed: int = 0) -> list[CheckRow]:
+    """Compare `quantize` with the compiled headers; one row per type and dtype."""
+    rng = random.Random(seed)
+    types = representative_types()
+    rows = []
+    with ApFixedOracle(casts=types) as oracle:
+        for t in types:
+            probes = probe_values(t, rng, values_per_type)
+            for dtype in (torch.float64, torch.float32):
+                try:
+                    check_exact(t, dtype)
+                except ValueError:
+                    continue
+                x = torch.tensor(probes, dtype=dtype)
+                want = torch.tensor(oracle.cast(t, x.tolist()), dtype=torch.float64)
+                got = quantize(x, t).to(torch.float64)
+                rows.append(CheckRow(t, dtype, len(probes), int((got != want).sum())))
+    return rows
