@@ -1,0 +1,129 @@
+"""quantize against the real ap_fixed.h: equality, value by value."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+from conftest import CAST_TYPES, INTEGER_SPELLINGS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fxhls.fixed import FixedType, quantize
+from fxhls.fixed.quantize import check_exact
+from fxhls.sim.selfcheck import probe_values
+
+DTYPES = [torch.float64, torch.float32]
+
+
+def fits(t: FixedType, dtype: torch.dtype) -> bool:
+    try:
+        check_exact(t, dtype)
+    except ValueError:
+        return False
+    return True
+
+
+@st.composite
+def values_for(draw, t: FixedType):
+    """Values near t's codes (ties, range edges, far outside) and arbitrary doubles."""
+    span = t.max_code - t.min_code + 1
+    near_grid = st.builds(
+        lambda code, offset: math.ldexp(code + offset, -t.frac_bits),
+        st.integers(t.min_code - 2 * span, t.max_code + 2 * span),
+        st.sampled_from([0.0, 0.5, -0.5, 0.25, 0.75]) | st.floats(0, 1, exclude_max=True),
+    )
+    anything = st.floats(allow_nan=False, allow_subnormal=True)
+    return draw(st.lists(near_grid | anything, min_size=1, max_size=40))
+
+
+def mismatches(oracle, t, x: torch.Tensor) -> list:
+    want = oracle.cast(t, x.tolist())
+    got = quantize(x, t).tolist()
+    return [(v, g, w) for v, g, w in zip(x.tolist(), got, want) if g != w]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), t=st.sampled_from(CAST_TYPES), dtype=st.sampled_from(DTYPES))
+def test_quantize_equals_cpp_cast(oracle, data, t, dtype):
+    if not fits(t, dtype):
+        dtype = torch.float64
+    x = torch.tensor(data.draw(values_for(t)), dtype=dtype)
+    assert mismatches(oracle, t, x) == []
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_quantize_sweep_every_type(oracle, dtype):
+    """Every type the tests know, with about 300 probe values each: zero mismatches."""
+    rng = random.Random(7)
+    failures = {}
+    for t in CAST_TYPES:
+        if fits(t, dtype):
+            bad = mismatches(oracle, t, torch.tensor(probe_values(t, rng, 300), dtype=dtype))
+            if bad:
+                failures[str(t)] = (len(bad), bad[:3])
+    assert failures == {}
+
+
+@settings(max_examples=100, deadline=None)
+@given(spelling=st.sampled_from(INTEGER_SPELLINGS), values=st.lists(st.floats(allow_nan=False), min_size=1))
+def test_integer_spellings_cast_like_cpp_ap_int(oracle, spelling, values):
+    # The headers' own double -> ap_int conversion stores +1 for every x in (-1, 0)
+    # (the magnitude is truncated to 0 after a shift that treats it as -1); fxhls
+    # follows the C rule, truncation toward zero, that the same headers apply to
+    # ap_fixed -> ap_int. Values in (-1, 0) are therefore compared with that rule.
+    x = torch.tensor([v for v in values if not -1 < v < 0], dtype=torch.float64)
+    want = oracle.cast(spelling, x.tolist())
+    assert quantize(x, spelling).tolist() == want
+    assert quantize(torch.tensor([-0.75, -1e-300], dtype=torch.float64), spelling).tolist() == [0.0, 0.0]
+
+
+def test_result_is_positive_zero_like_cpp():
+    out = quantize(torch.tensor([-0.0, -0.01, 0.01]), FixedType(8, 4, rounding="AP_TRN_ZERO"))
+    assert out.tolist() == [0.0, 0.0, 0.0]
+    assert [math.copysign(1.0, v) for v in out.tolist()] == [1.0, 1.0, 1.0]
+
+
+def test_nan_stays_nan_in_every_mode():
+    for t in CAST_TYPES[:28]:
+        assert torch.isnan(quantize(torch.tensor([math.nan]), t)).all(), t
+
+
+def test_keeps_dtype_shape_and_accepts_spellings():
+    x = torch.randn(3, 4, 5)
+    out = quantize(x, "ap_fixed<8,3,AP_RND,AP_SAT>")
+    assert out.dtype == torch.float32 and out.shape == x.shape
+    assert torch.equal(out, quantize(x, FixedType(8, 3, True, "AP_RND", "AP_SAT")))
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device on this machine"))])
+def test_same_result_on_every_device(device):
+    x = torch.randn(10_000, dtype=torch.float64) * 20
+    for t in CAST_TYPES[:112]:
+        assert torch.equal(quantize(x.to(device), t).cpu(), quantize(x, t)), t
+
+
+def test_straight_through_gradient_is_one_inside_range_zero_outside():
+    t = FixedType(6, 2, rounding="AP_RND", overflow="AP_SAT")
+    x = torch.linspace(-4, 4, 801, dtype=torch.float64, requires_grad=True)
+    quantize(x, t).backward(torch.full_like(x, 3.0))
+    inside = (x.detach() >= -2.0) & (x.detach() <= 2.0 - 2**-4)
+    assert torch.equal(x.grad, torch.where(inside, 3.0, 0.0).to(torch.float64))
+
+
+@pytest.mark.parametrize(
+    "t, dtype, message",
+    [
+        (FixedType(25, 3), torch.float32, "use float64"),
+        (FixedType(54, 3), torch.float64, "widths up to 53"),
+        (FixedType(8, -200), torch.float32, "binary points"),
+        (FixedType(8, 3), torch.int32, "float32 or float64"),
+    ],
+)
+def test_types_a_dtype_cannot_hold_are_refused(t, dtype, message):
+    x = torch.zeros(4, dtype=dtype)
+    with pytest.raises(ValueError, match=message):
+        quantize(x, t)
