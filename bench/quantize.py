@@ -163,9 +163,13 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1 << 24, help="elements for fxhls and baseline")
-    parser.add_argument("--peer-n", type=int, default=1 << 20, help="elements for apytypes and fxpmath")
+    parser.add_argument(
+        "--peer-n", type=int, default=1 << 20, help="elements for apytypes and fxpmath"
+    )
     parser.add_argument("--reps", type=int, default=7, help="timed repetitions (median taken)")
-    parser.add_argument("--check-n", type=int, default=10_000, help="elements in the bit-exactness check")
+    parser.add_argument(
+        "--check-n", type=int, default=10_000, help="elements in the bit-exactness check"
+    )
     args = parser.parse_args()
     peer_n = min(args.peer_n, args.n)
 
@@ -195,7 +199,10 @@ def main() -> None:
             f"| {ours_small / fxp:.1f}x ({verdict(ours_small / fxp >= PEER_GOAL)}) |"
         )
 
-    print(f"\nBit-exactness check, {args.check_n:,} values per type (1/4 exact ties, 1/4 one ulp below a tie):\n")
+    print(
+        f"\nBit-exactness check, {args.check_n:,} values per type "
+        "(1/4 exact ties, 1/4 one ulp below a tie):\n"
+    )
     print("| type | apytypes mismatches | fxpmath mismatches |")
     print("|---|---:|---:|")
     for t, _ in ROWS:

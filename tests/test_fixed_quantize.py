@@ -30,13 +30,25 @@ def fits(t: FixedType, dtype: torch.dtype) -> bool:
 def values_for(draw, t: FixedType):
     """Values near t's codes (ties, range edges, far outside) and arbitrary doubles."""
     span = t.max_code - t.min_code + 1
+    edges = sorted({t.min_code - 1, t.min_code, -1, 0, 1, t.max_code, t.max_code + 1})
     near_grid = st.builds(
         lambda code, offset: math.ldexp(code + offset, -t.frac_bits),
-        st.integers(t.min_code - 2 * span, t.max_code + 2 * span),
-        st.sampled_from([0.0, 0.5, -0.5, 0.25, 0.75]) | st.floats(0, 1, exclude_max=True),
+        st.integers(t.min_code - 2 * span, t.max_code + 2 * span) | st.sampled_from(edges),
+        st.sampled_from([0.0, 0.5, -0.5, 0.5, -0.5, 0.25, 0.75]) | st.floats(0, 1, exclude_max=True),
     )
     anything = st.floats(allow_nan=False, allow_subnormal=True)
     return draw(st.lists(near_grid | anything, min_size=1, max_size=40))
+
+
+def nudged(values: list[float], steps: list[int], dtype: torch.dtype) -> torch.Tensor:
+    """Each value moved by a few units in the last place of `dtype` (0 keeps it)."""
+    x = torch.tensor(values, dtype=dtype)
+    for _ in range(max(map(abs, steps), default=0)):
+        for direction in (1, -1):
+            move = torch.tensor([s * direction > 0 for s in steps])
+            x = torch.where(move, torch.nextafter(x, torch.full_like(x, direction * math.inf)), x)
+        steps = [s - (s > 0) + (s < 0) for s in steps]
+    return x
 
 
 def mismatches(oracle, t, x: torch.Tensor) -> list:
@@ -50,8 +62,9 @@ def mismatches(oracle, t, x: torch.Tensor) -> list:
 def test_quantize_equals_cpp_cast(oracle, data, t, dtype):
     if not fits(t, dtype):
         dtype = torch.float64
-    x = torch.tensor(data.draw(values_for(t)), dtype=dtype)
-    assert mismatches(oracle, t, x) == []
+    values = data.draw(values_for(t))
+    steps = data.draw(st.lists(st.sampled_from([0, 0, 1, -1, 2, -2]), min_size=len(values), max_size=len(values)))
+    assert mismatches(oracle, t, nudged(values, steps, dtype)) == []
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)

@@ -1,9 +1,8 @@
 """`quantize`: the value C++ `T r = x;` stores, for a tensor of floats.
 
 Every step is exact floating-point arithmetic, so the result is exact, not an
-approximation: scaling by a power of two, `fmod`/`remainder` by a power of two,
-`floor`/`ceil`/`trunc`/`round`, and adding one half to a value whose unit in the
-last place is at most one half. The `FixedType` must fit the tensor's dtype
+approximation: scaling by powers of two, floor/trunc/round, and differences whose
+exact value is representable. The `FixedType` must fit the tensor's dtype
 (`check_exact`), otherwise the result could not be held and we refuse.
 """
 
@@ -70,47 +69,55 @@ class _StraightThrough(torch.autograd.Function):
 
 
 def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
-    """`quantize` without autograd or checks: `x` must already pass `check_exact`."""
-    significand, max_exp = _FLOAT_FORMATS[x.dtype]
-    v = x * 2.0**t.frac_bits
+    """`quantize` without autograd or checks: `x` must already pass `check_exact`.
+
+    Works in place on at most two fresh tensors: on a CPU, allocating a large
+    tensor costs more than an arithmetic pass over it.
+    """
+    scaled = x * 2.0**t.frac_bits
     if t.frac_bits < 0:
         # Scaling down may underflow a tiny x to zero; it must keep its sign, as
         # floor(-tiny) is -1. Any value of magnitude below one half rounds alike.
-        v = torch.where(v == 0, torch.sign(x) * 0.25, v)
-    if t.overflow == "AP_WRAP":
-        # Only v modulo 2**W matters. Clamping first turns +-inf (from a finite x
-        # scaled past the dtype's range) into a multiple of 2**W, as its exact value is.
-        v.clamp_(-(2.0**max_exp), 2.0**max_exp)
-        v = torch.fmod(v, 2.0**t.width, out=v)
-    code = _round(v, t.rounding, needs_half_guard=t.width >= significand - 1, significand=significand)
-    code = _overflow(code, t)
+        scaled = torch.where(scaled == 0, torch.sign(x) * 0.25, scaled)
+    # +-inf (an infinite x, or a finite one scaled past the dtype's range) becomes
+    # the largest power of two: it saturates alike and, being a multiple of 2**W as
+    # the exact value is, wraps alike, and the rounding steps need finite values.
+    largest = 2.0 ** _FLOAT_FORMATS[x.dtype][1]
+    scaled.clamp_(-largest, largest)
+    code, spare = _round(scaled, t.rounding)
+    code = _overflow(code, t, spare)
     return code.mul_(2.0**-t.frac_bits).add_(0.0)  # adding +0 turns -0 into +0, as C++ stores it
 
 
-def _round(v: torch.Tensor, mode: str, *, needs_half_guard: bool, significand: int) -> torch.Tensor:
-    """Round the scaled value `v` to an integer code with the C++ quantization mode."""
+def _round(v: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Round the scaled values `v` (which this overwrites) to integer codes with the
+    C++ quantization mode. Returns the codes and a spare tensor of v's shape, if any.
+
+    Every step is exact at any magnitude: floor/trunc/round, and `v - round(v)`,
+    which is exactly +-0.5 at a tie. Adding 0.5 before a floor would not be: just
+    below a tie, v + 0.5 can round up to the next integer.
+    """
     if mode == "AP_TRN":
-        return v.floor_()
+        return v.floor_(), None
     if mode == "AP_TRN_ZERO":
-        return v.trunc_()
+        return v.trunc_(), None
     if mode == "AP_RND_CONV":
-        return v.round_()  # ties to even
-    if mode == "AP_RND":
-        code = (v + 0.5).floor_()
-    elif mode == "AP_RND_MIN_INF":
-        code = (v - 0.5).ceil_()
-    elif mode == "AP_RND_INF":
-        code = (v + torch.copysign(torch.tensor(0.5, dtype=v.dtype, device=v.device), v)).trunc_()
-    else:  # AP_RND_ZERO: ties toward zero
-        code = v.abs().sub_(0.5).ceil_().copysign_(v)
-    if needs_half_guard:
-        # v +- 0.5 is exact only below 2**(significand-1); above it v is already an integer.
-        code = torch.where(v.abs() >= 2.0 ** (significand - 1), v, code)
-    return code
+        return v.round_(), None  # ties to even
+    code = torch.round(v)
+    if mode in ("AP_RND", "AP_RND_MIN_INF"):
+        # floor(2 * (v - code)) is 1 exactly at a tie that went down, else 0 or -1.
+        direction = 1.0 if mode == "AP_RND" else -1.0
+        went_wrong_way = v.sub_(code).mul_(2.0 * direction).floor_().clamp_min_(0.0)
+        return code.add_(went_wrong_way, alpha=direction), v
+    # AP_RND_INF / AP_RND_ZERO: ties away from / toward zero.
+    tie = (v - code).abs_() == 0.5
+    away = torch.copysign(torch.tensor(0.5, dtype=v.dtype, device=v.device), v)
+    tie_result = v.add_(away if mode == "AP_RND_INF" else -away)
+    return torch.where(tie, tie_result, code), None
 
 
-def _overflow(code: torch.Tensor, t: FixedType) -> torch.Tensor:
-    """Bring an integer code into `t`'s range with the C++ overflow mode."""
+def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> torch.Tensor:
+    """Bring integer codes into `t`'s range with the C++ overflow mode (in place)."""
     low, high = float(t.min_code), float(t.max_code)
     if t.overflow == "AP_SAT":
         return code.clamp_(low, high)
@@ -121,8 +128,11 @@ def _overflow(code: torch.Tensor, t: FixedType) -> torch.Tensor:
         return code.clamp_(symmetric_low, high)
     if t.overflow == "AP_SAT_ZERO":
         return code.masked_fill_((code < low) | (code > high), 0.0)
+    # AP_WRAP: code - 2**W * floor(code / 2**W) is exact for any integer code; for a
+    # signed type the codes from 2**(W-1) up then move down by 2**W.
+    scratch = spare if spare is not None else torch.empty_like(code)
     period = 2.0**t.width
-    code = torch.remainder(code, period, out=code)
-    if t.signed:
-        code = torch.where(code > high, code - period, code)
+    for divisor in (period, period / 2) if t.signed else (period,):
+        torch.mul(code, 1.0 / divisor, out=scratch)
+        code.sub_(scratch.floor_().mul_(period))
     return code

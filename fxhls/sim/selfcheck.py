@@ -8,9 +8,11 @@ huge, tiny and subnormal numbers) with the real headers compiled by g++ and with
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType, quantize
@@ -56,7 +58,20 @@ def probe_values(t: FixedType, rng: random.Random, count: int) -> list[float]:
         values.append((code + rng.choice((0, 0.5, rng.random()))) * t.lsb)
         values.append(rng.uniform(-1, 1) * 2.0 ** rng.randint(-1074 // 8, 1023 // 8))
     values += [0.0, -0.0, 5e-324, -5e-324, 2.0**-1022, 1.7e308, -1.7e308, float("inf"), float("-inf")]
-    return values
+    return values + [n for v in values for n in _neighbours(v)]
+
+
+def _neighbours(value: float) -> list[float]:
+    """The next float32 and float64 values on either side: just below and above a tie."""
+    if not math.isfinite(value):
+        return []
+    as_float32 = np.float32(value)
+    return [
+        math.nextafter(value, -math.inf),
+        math.nextafter(value, math.inf),
+        float(np.nextafter(as_float32, np.float32(-np.inf))),
+        float(np.nextafter(as_float32, np.float32(np.inf))),
+    ]
 
 
 @dataclass
