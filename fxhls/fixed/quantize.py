@@ -134,5 +134,5 @@ def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> t
     period = 2.0**t.width
     for divisor in (period, period / 2) if t.signed else (period,):
         torch.mul(code, 1.0 / divisor, out=scratch)
-        code.sub_(scratch.floor_().mul_(period))
+        code.sub_(scratch.floor_(), alpha=period)
     return code

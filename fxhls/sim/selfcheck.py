@@ -65,13 +65,11 @@ def _neighbours(value: float) -> list[float]:
     """The next float32 and float64 values on either side: just below and above a tie."""
     if not math.isfinite(value):
         return []
-    as_float32 = np.float32(value)
-    return [
-        math.nextafter(value, -math.inf),
-        math.nextafter(value, math.inf),
-        float(np.nextafter(as_float32, np.float32(-np.inf))),
-        float(np.nextafter(as_float32, np.float32(np.inf))),
-    ]
+    neighbours = [math.nextafter(value, -math.inf), math.nextafter(value, math.inf)]
+    if abs(value) <= float(np.finfo(np.float32).max):
+        as_float32 = np.float32(value)
+        neighbours += [float(np.nextafter(as_float32, np.float32(side))) for side in (-np.inf, np.inf)]
+    return neighbours
 
 
 @dataclass
