@@ -79,11 +79,11 @@ def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
         # Scaling down may underflow a tiny x to zero; it must keep its sign, as
         # floor(-tiny) is -1. Any value of magnitude below one half rounds alike.
         scaled = torch.where(scaled == 0, torch.sign(x) * 0.25, scaled)
-    # +-inf (an infinite x, or a finite one scaled past the dtype's range) becomes
-    # the largest power of two: it saturates alike and, being a multiple of 2**W as
-    # the exact value is, wraps alike, and the rounding steps need finite values.
-    largest = 2.0 ** _FLOAT_FORMATS[x.dtype][1]
-    scaled.clamp_(-largest, largest)
+    # The rounding steps need finite values, and wrapping needs |code| <= 2**(p-1+W)
+    # (p: significand bits). A value past that bound (+-inf too) is, like the bound,
+    # a multiple of 2**W, so it wraps alike; and it saturates alike.
+    bound = 2.0 ** (_FLOAT_FORMATS[x.dtype][0] - 1 + t.width)
+    scaled.clamp_(-bound, bound)
     code, spare = _round(scaled, t.rounding)
     code = _overflow(code, t, spare)
     return code.mul_(2.0**-t.frac_bits).add_(0.0)  # adding +0 turns -0 into +0, as C++ stores it
@@ -105,10 +105,10 @@ def _round(v: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor | Non
         return v.round_(), None  # ties to even
     code = torch.round(v)
     if mode in ("AP_RND", "AP_RND_MIN_INF"):
-        # floor(2 * (v - code)) is 1 exactly at a tie that went down, else 0 or -1.
-        direction = 1.0 if mode == "AP_RND" else -1.0
-        went_wrong_way = v.sub_(code).mul_(2.0 * direction).floor_().clamp_min_(0.0)
-        return code.add_(went_wrong_way, alpha=direction), v
+        # v - code is +0.5 exactly at a tie that went down, -0.5 at one that went up.
+        wrong_way = 0.5 if mode == "AP_RND" else -0.5
+        went_wrong_way = torch.eq(v.sub_(code), wrong_way, out=v)  # 1.0 or 0.0
+        return code.add_(went_wrong_way, alpha=2 * wrong_way), v
     # AP_RND_INF / AP_RND_ZERO: ties away from / toward zero.
     tie = (v - code).abs_() == 0.5
     away = torch.copysign(torch.tensor(0.5, dtype=v.dtype, device=v.device), v)
@@ -128,11 +128,9 @@ def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> t
         return code.clamp_(symmetric_low, high)
     if t.overflow == "AP_SAT_ZERO":
         return code.masked_fill_((code < low) | (code > high), 0.0)
-    # AP_WRAP: code - 2**W * floor(code / 2**W) is exact for any integer code; for a
-    # signed type the codes from 2**(W-1) up then move down by 2**W.
-    scratch = spare if spare is not None else torch.empty_like(code)
-    period = 2.0**t.width
-    for divisor in (period, period / 2) if t.signed else (period,):
-        torch.mul(code, 1.0 / divisor, out=scratch)
-        code.sub_(scratch.floor_(), alpha=period)
-    return code
+    # AP_WRAP: code - 2**W * floor(code / 2**W + (1/2 if signed)). Every step is
+    # exact: the quotient's last bit is at most 1/2 because |code| <= 2**(p-1+W).
+    wraps = torch.mul(code, 2.0**-t.width, out=spare if spare is not None else torch.empty_like(code))
+    if t.signed:
+        wraps.add_(0.5)
+    return code.sub_(wraps.floor_(), alpha=2.0**t.width)
