@@ -128,8 +128,9 @@ def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> t
         return code.clamp_(symmetric_low, high)
     if t.overflow == "AP_SAT_ZERO":
         return code.masked_fill_((code < low) | (code > high), 0.0)
-    # AP_WRAP: code - 2**W * floor(code / 2**W + (1/2 if signed)). Every step is
-    # exact: the quotient's last bit is at most 1/2 because |code| <= 2**(p-1+W).
+    # AP_WRAP: code - 2**W * floor(code / 2**W + (1/2 if signed)). The quotient has
+    # no bit below 2**-W and, as |code| <= 2**(p-1+W), none above 2**(p-1), so the
+    # floor of it plus 1/2 is exact.
     wraps = torch.mul(code, 2.0**-t.width, out=spare if spare is not None else torch.empty_like(code))
     if t.signed:
         wraps.add_(0.5)
