@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 from conftest import CAST_TYPES, INTEGER_SPELLINGS
@@ -27,28 +28,38 @@ def fits(t: FixedType, dtype: torch.dtype) -> bool:
 
 
 @st.composite
-def values_for(draw, t: FixedType):
-    """Values near t's codes (ties, range edges, far outside) and arbitrary doubles."""
+def values_for(draw, t: FixedType, dtype: torch.dtype) -> torch.Tensor:
+    """Values near t's codes (ties, range edges, far outside) and arbitrary doubles,
+    each possibly moved a few units in the last place of `dtype`: just off a tie."""
     span = t.max_code - t.min_code + 1
     edges = sorted({t.min_code - 1, t.min_code, -1, 0, 1, t.max_code, t.max_code + 1})
+    codes = st.integers(t.min_code - 2 * span, t.max_code + 2 * span) | st.sampled_from(edges)
     near_grid = st.builds(
         lambda code, offset: math.ldexp(code + offset, -t.frac_bits),
-        st.integers(t.min_code - 2 * span, t.max_code + 2 * span) | st.sampled_from(edges),
-        st.sampled_from([0.0, 0.5, -0.5, 0.5, -0.5, 0.25, 0.75]) | st.floats(0, 1, exclude_max=True),
+        codes,
+        st.sampled_from([0.0, 0.5, -0.5, 0.25, 0.75]) | st.floats(0, 1, exclude_max=True),
     )
+    just_off_tie = st.builds(lambda code: math.ldexp(code + 0.5, -t.frac_bits), codes)
     anything = st.floats(allow_nan=False, allow_subnormal=True)
-    return draw(st.lists(near_grid | anything, min_size=1, max_size=40))
+    ulps = st.sampled_from([0, 1, -1, 2, -2])
+    pairs = (
+        st.tuples(near_grid, ulps)
+        | st.tuples(just_off_tie, st.sampled_from([1, -1]))
+        | st.tuples(anything, ulps)
+    )
+    drawn = draw(st.lists(pairs, min_size=1, max_size=40))
+    return torch.tensor([moved(value, steps, dtype) for value, steps in drawn], dtype=dtype)
 
 
-def nudged(values: list[float], steps: list[int], dtype: torch.dtype) -> torch.Tensor:
-    """Each value moved by a few units in the last place of `dtype` (0 keeps it)."""
-    x = torch.tensor(values, dtype=dtype)
-    for _ in range(max(map(abs, steps), default=0)):
-        for direction in (1, -1):
-            move = torch.tensor([s * direction > 0 for s in steps])
-            x = torch.where(move, torch.nextafter(x, torch.full_like(x, direction * math.inf)), x)
-        steps = [s - (s > 0) + (s < 0) for s in steps]
-    return x
+def moved(value: float, ulps: int, dtype: torch.dtype) -> float:
+    """`value` in `dtype`, then `ulps` representable values up (or down, if negative)."""
+    kind = np.float32 if dtype == torch.float32 else np.float64
+    with np.errstate(over="ignore"):
+        x = kind(value)
+    toward = kind(math.copysign(math.inf, ulps))
+    for _ in range(abs(ulps)):
+        x = np.nextafter(x, toward)
+    return float(x)
 
 
 def mismatches(oracle, t, x: torch.Tensor) -> list:
@@ -62,9 +73,7 @@ def mismatches(oracle, t, x: torch.Tensor) -> list:
 def test_quantize_equals_cpp_cast(oracle, data, t, dtype):
     if not fits(t, dtype):
         dtype = torch.float64
-    values = data.draw(values_for(t))
-    steps = data.draw(st.lists(st.sampled_from([0, 0, 1, -1, 2, -2]), min_size=len(values), max_size=len(values)))
-    assert mismatches(oracle, t, nudged(values, steps, dtype)) == []
+    assert mismatches(oracle, t, data.draw(values_for(t, dtype))) == []
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
