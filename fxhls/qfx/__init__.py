@@ -1,0 +1,43 @@
+"""QFX: trainable fixed-point layers that compute exactly what the FPGA computes.
+
+Every layer quantizes with `fxhls.fixed` semantics and learns where its binary
+points sit (see `FixedQuantizer`). Weights may be K-hot (sums of at most K signed
+powers of two: no multiplier) or binary.
+"""
+
+from .binary import QSign, binary_sign
+from .elementwise import (
+    QAdaptiveAvgPool2d,
+    QAdd,
+    QAvgPool2d,
+    QBatchNorm1d,
+    QBatchNorm2d,
+    QFlatten,
+    QInput,
+    QMaxPool2d,
+    QReLU,
+)
+from .khot import khot_projection, nearest_khot
+from .quantizer import FixedQuantizer
+from .typed import type_of
+from .weighted import QConv2d, QLinear
+
+__all__ = [
+    "FixedQuantizer",
+    "QInput",
+    "QLinear",
+    "QConv2d",
+    "QBatchNorm1d",
+    "QBatchNorm2d",
+    "QReLU",
+    "QAdd",
+    "QMaxPool2d",
+    "QAvgPool2d",
+    "QAdaptiveAvgPool2d",
+    "QFlatten",
+    "QSign",
+    "binary_sign",
+    "khot_projection",
+    "nearest_khot",
+    "type_of",
+]

@@ -1,0 +1,198 @@
+"""Element-wise QFX layers: input, ReLU, residual add, BatchNorm, pooling, flatten.
+
+Each computes exactly in float64 (the values involved are few bits wide) and
+quantizes its result to its output type, as the hardware does.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fxhls.fixed import FixedType, quantize
+from fxhls.qfx.khot import khot_projection
+from fxhls.qfx.quantizer import FixedQuantizer
+from fxhls.qfx.typed import tag, type_of
+
+DEFAULT_INPUT = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
+DEFAULT_ACTIVATION = "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>"
+DEFAULT_SUM = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
+DEFAULT_BN_SCALE = "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"
+DEFAULT_BN_SHIFT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
+# 1/N for an average over N values that is not a power of two.
+RECIPROCAL_TYPE = FixedType(18, 0, False, "AP_RND_CONV", "AP_SAT")
+
+
+class _Quantized(nn.Module):
+    """A layer whose result is quantized by `output_quantizer` and tagged with its type."""
+
+    def _setup_output(self, output):
+        self.output_quantizer = FixedQuantizer(output)
+
+    @property
+    def output_type(self) -> FixedType:
+        return self.output_quantizer.type
+
+    def _finish(self, exact: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        return tag(self.output_quantizer(exact).to(dtype), self.output_type)
+
+
+class QInput(_Quantized):
+    """Quantizes the network input to `type`."""
+
+    def __init__(self, type=DEFAULT_INPUT):
+        super().__init__()
+        self._setup_output(type)
+
+    def forward(self, x):
+        return self._finish(x, x.dtype)
+
+
+class QReLU(_Quantized):
+    """max(x, 0), quantized to `output` (unsigned by default)."""
+
+    def __init__(self, output=DEFAULT_ACTIVATION):
+        super().__init__()
+        self._setup_output(output)
+
+    def forward(self, x):
+        return self._finish(F.relu(x.double()), x.dtype)
+
+
+class QAdd(_Quantized):
+    """A residual add: a + b (exact), quantized to `output`."""
+
+    def __init__(self, output=DEFAULT_SUM):
+        super().__init__()
+        self._setup_output(output)
+
+    def forward(self, a, b):
+        return self._finish(a.double() + b.double(), a.dtype)
+
+
+class _QBatchNorm(_Quantized):
+    """BatchNorm as a fixed-point affine: y = q_out(x * q_scale(scale) + q_shift(shift)).
+
+    scale = gamma / sqrt(var + eps) and shift = beta - mean * q_scale(scale), with the
+    batch statistics in training (running statistics updated as in nn.BatchNorm) and
+    the running ones in evaluation; x * scale + shift is exact in float64.
+    `khot=K` makes the scale K-hot, so the multiply needs no DSP.
+    """
+
+    def _setup_affine(self, output, scale_type, shift_type, khot):
+        self._setup_output(output)
+        project = khot_projection(khot) if khot is not None else None
+        self.scale_quantizer = FixedQuantizer(scale_type, project=project)
+        self.shift_quantizer = FixedQuantizer(shift_type)
+        self.khot = khot
+
+    @property
+    def scale_type(self) -> FixedType:
+        return self.scale_quantizer.type
+
+    @property
+    def shift_type(self) -> FixedType:
+        return self.shift_quantizer.type
+
+    def quantized_affine(self, mean: torch.Tensor | None = None, var: torch.Tensor | None = None):
+        """(scale, shift) as the hardware holds them, from the running statistics by default."""
+        mean = self.running_mean if mean is None else mean
+        var = self.running_var if var is None else var
+        gamma = self.weight if self.affine else torch.ones_like(mean)
+        beta = self.bias if self.affine else torch.zeros_like(mean)
+        scale = self.scale_quantizer(gamma / torch.sqrt(var + self.eps))
+        shift = self.shift_quantizer(beta - mean * scale)
+        return scale, shift
+
+    def forward(self, x):
+        reduce = [d for d in range(x.dim()) if d != 1]
+        if self.training:
+            mean, var = x.mean(reduce), x.var(reduce, unbiased=False)
+            with torch.no_grad():
+                count = x.numel() // x.shape[1]
+                self.num_batches_tracked += 1
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(var * count / max(count - 1, 1), self.momentum)
+            scale, shift = self.quantized_affine(mean, var)
+        else:
+            scale, shift = self.quantized_affine()
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        exact = x.double() * scale.double().view(shape) + shift.double().view(shape)
+        return self._finish(exact, x.dtype)
+
+
+class QBatchNorm2d(_QBatchNorm, nn.BatchNorm2d):
+    """`nn.BatchNorm2d` as a fixed-point affine (see `_QBatchNorm`)."""
+
+    def __init__(self, num_features, output=DEFAULT_SUM, scale_type=DEFAULT_BN_SCALE,
+                 shift_type=DEFAULT_BN_SHIFT, khot=None, eps=1e-5, momentum=0.1):
+        super().__init__(num_features, eps=eps, momentum=momentum)
+        self._setup_affine(output, scale_type, shift_type, khot)
+
+
+class QBatchNorm1d(_QBatchNorm, nn.BatchNorm1d):
+    """`nn.BatchNorm1d` as a fixed-point affine (see `_QBatchNorm`)."""
+
+    def __init__(self, num_features, output=DEFAULT_SUM, scale_type=DEFAULT_BN_SCALE,
+                 shift_type=DEFAULT_BN_SHIFT, khot=None, eps=1e-5, momentum=0.1):
+        super().__init__(num_features, eps=eps, momentum=momentum)
+        self._setup_affine(output, scale_type, shift_type, khot)
+
+
+class QMaxPool2d(nn.MaxPool2d):
+    """Max pooling: selects values, so the type is the input's."""
+
+    def forward(self, x):
+        return _keep_type(super().forward(x), x)
+
+
+class QFlatten(nn.Flatten):
+    """Flatten: moves values, so the type is the input's."""
+
+    def forward(self, x):
+        return _keep_type(super().forward(x), x)
+
+
+class QAvgPool2d(_Quantized):
+    """Average pooling: the exact window sum times 1/N (exact for N a power of two,
+    else 1/N quantized to `RECIPROCAL_TYPE`), quantized to `output`."""
+
+    def __init__(self, kernel_size, stride=None, output=DEFAULT_SUM):
+        super().__init__()
+        self.kernel_size = nn.modules.utils._pair(kernel_size)
+        self.stride = nn.modules.utils._pair(stride if stride is not None else kernel_size)
+        self._setup_output(output)
+
+    def forward(self, x):
+        sums = F.avg_pool2d(x.double(), self.kernel_size, self.stride, divisor_override=1)
+        count = self.kernel_size[0] * self.kernel_size[1]
+        return self._finish(sums * reciprocal(count), x.dtype)
+
+
+class QAdaptiveAvgPool2d(_Quantized):
+    """Global average pooling (output size 1): the exact sum over H x W times 1/(H*W)."""
+
+    def __init__(self, output_size=1, output=DEFAULT_SUM):
+        super().__init__()
+        if output_size not in (1, (1, 1)):
+            raise ValueError(f"QAdaptiveAvgPool2d supports output size 1 only, got {output_size!r}")
+        self._setup_output(output)
+
+    def forward(self, x):
+        sums = x.double().sum(dim=(2, 3), keepdim=True)
+        return self._finish(sums * reciprocal(x.shape[2] * x.shape[3]), x.dtype)
+
+
+def reciprocal(count: int) -> float:
+    """1/count as the hardware multiplies by it: exact for a power of two, else rounded
+    to `RECIPROCAL_TYPE`."""
+    exact = 1.0 / count
+    if count & (count - 1) == 0:
+        return exact
+    return quantize(torch.tensor(exact, dtype=torch.float64), RECIPROCAL_TYPE).item()
+
+
+def _keep_type(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    t = type_of(x)
+    return tag(y, t) if t is not None else y

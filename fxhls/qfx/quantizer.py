@@ -1,0 +1,88 @@
+"""`FixedQuantizer`: quantizes a tensor to an `ap_fixed` type whose binary point is learned.
+
+The width, signedness and modes are fixed; the number of integer bits is a
+continuous parameter, rounded to an integer in the forward pass (QFX).
+
+Gradient estimator, with s = 2**(int_bits - width) the type's lsb, q(x) the
+quantized value and int_bits the (rounded) integer bits:
+
+* to x: straight-through, 1 where x lies inside [t.min, t.max], 0 outside;
+* to int_bits: d q / d int_bits = ln 2 * (q - x) inside the range (rounding error:
+  more integer bits mean a coarser grid; this is LSQ's step-size gradient with
+  s = 2**(int_bits - width)), and ln 2 * clamp(x, t.min, t.max) outside it (the
+  range bound grows with 2**int_bits, so overflow pushes the point right). The
+  sum over elements is scaled by 1/sqrt(numel * max_code), as LSQ does, so one
+  learning rate suits layers of any size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from fxhls.fixed import FixedType, quantize
+from fxhls.fixed.quantize import check_exact, quantize_values
+
+_LN2 = math.log(2.0)
+
+
+class FixedQuantizer(nn.Module):
+    """Quantize to `type`; with `learn_binary_point`, its integer bits are trained.
+
+    `type` is a `FixedType` or its C++ spelling; its `int_bits` is the starting point.
+    `project`, if given, maps already-quantized values onto a subset of the type
+    (K-hot weights); it must be exact and idempotent.
+    """
+
+    def __init__(self, type, learn_binary_point: bool = True, project=None):
+        super().__init__()
+        t = FixedType.parse(type)
+        self.width, self.signed = t.width, t.signed
+        self.rounding, self.overflow = t.rounding, t.overflow
+        self.int_bits = nn.Parameter(torch.tensor(float(t.int_bits)), requires_grad=learn_binary_point)
+        self.project = project
+
+    @property
+    def type(self) -> FixedType:
+        """The current fixed-point type (integer bits rounded)."""
+        return FixedType(self.width, round(self.int_bits.item()), self.signed, self.rounding, self.overflow)
+
+    def set_int_bits(self, int_bits: int) -> None:
+        """Move the binary point (calibration)."""
+        with torch.no_grad():
+            self.int_bits.fill_(float(int_bits))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = self.type
+        if self.int_bits.requires_grad and torch.is_grad_enabled():
+            check_exact(t, x.dtype)
+            y = _LearnedBinaryPoint.apply(x, self.int_bits, t)
+        else:
+            y = quantize(x, t)
+        return self.project(y, t) if self.project is not None else y
+
+    def extra_repr(self) -> str:
+        learn = ", learned binary point" if self.int_bits.requires_grad else ""
+        return f"{self.type}{learn}"
+
+
+class _LearnedBinaryPoint(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, int_bits, t):
+        y = quantize_values(x, t)
+        ctx.save_for_backward(x, y)
+        ctx.t = t
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        t = ctx.t
+        inside = (x >= t.min) & (x <= t.max)
+        grad_x = grad * inside if ctx.needs_input_grad[0] else None
+        d_int_bits = torch.where(inside, y - x, x.clamp(t.min, t.max)) * _LN2
+        scale = 1.0 / math.sqrt(x.numel() * max(t.max_code, 1))
+        grad_int_bits = (grad * d_int_bits).sum().reshape(()) * scale
+        return grad_x, grad_int_bits.to(torch.float32), None

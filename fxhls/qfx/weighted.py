@@ -1,0 +1,154 @@
+"""QLinear and QConv2d: weight layers that compute what the generated hardware computes.
+
+Weights and bias are quantized (optionally K-hot or binary), each product is
+exact and the sum runs in the accumulator type. By default the accumulator is
+exact (wide enough never to round or overflow), so the sum is taken at once in
+float64, where it is exact; a narrower accumulator given by the user is emulated
+step by step in HLS order (`acc_t s = bias; for (k) s += w[k] * x[k];`, k running
+over input features, or over (channel, kernel row, kernel column) for a
+convolution), with the exact sum's gradient. The output is quantized to
+`output`'s type.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fxhls.fixed import FixedType, dot, result_type
+from fxhls.qfx.binary import BINARY_TYPE, binary_sign
+from fxhls.qfx.khot import khot_projection
+from fxhls.qfx.quantizer import FixedQuantizer
+from fxhls.qfx.typed import tag, type_of
+
+DEFAULT_WEIGHT = "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"
+DEFAULT_BIAS = "ap_fixed<16,4,AP_RND_CONV,AP_SAT>"
+DEFAULT_OUTPUT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
+
+
+class _QuantizedWeights:
+    """What QLinear and QConv2d share: weight, bias and output quantizers and the accumulator."""
+
+    def _setup_quantizers(self, weight, bias_type, output, acc, khot, binary):
+        if khot is not None and (isinstance(khot, bool) or not isinstance(khot, int) or khot < 1):
+            raise ValueError(f"{type(self).__name__}: khot must be an integer K >= 1, got {khot!r}")
+        if binary and khot is not None:
+            raise ValueError(f"{type(self).__name__}: a binary layer cannot also be K-hot")
+        self.khot, self.binary = khot, binary
+        project = khot_projection(khot) if khot is not None else None
+        self.weight_quantizer = None if binary else FixedQuantizer(weight, project=project)
+        self.bias_quantizer = FixedQuantizer(bias_type) if self.bias is not None else None
+        self.output_quantizer = FixedQuantizer(output)
+        self.user_acc_type = FixedType.parse(acc) if acc is not None else None
+        self.input_type: FixedType | None = None
+
+    @property
+    def weight_type(self) -> FixedType:
+        """The weights' type (for a binary layer: -1 and +1, held as ap_int<2>)."""
+        return BINARY_TYPE if self.binary else self.weight_quantizer.type
+
+    @property
+    def bias_type(self) -> FixedType | None:
+        return self.bias_quantizer.type if self.bias_quantizer is not None else None
+
+    @property
+    def output_type(self) -> FixedType:
+        return self.output_quantizer.type
+
+    @property
+    def fan_in(self) -> int:
+        return self.weight[0].numel()
+
+    @property
+    def acc_type(self) -> FixedType | None:
+        """The accumulator: the user's, or the exact one (None until the input type is known)."""
+        if self.user_acc_type is not None:
+            return self.user_acc_type
+        if self.input_type is None:
+            return None
+        product = result_type("mul", self.input_type, self.weight_type)
+        growth = math.ceil(math.log2(self.fan_in)) if self.fan_in > 1 else 0
+        int_bits, frac_bits = product.int_bits + growth, product.frac_bits
+        if self.bias_type is not None:
+            int_bits = max(int_bits, self.bias_type.int_bits) + 1
+            frac_bits = max(frac_bits, self.bias_type.frac_bits)
+        return FixedType(int_bits + frac_bits, int_bits)
+
+    def quantized_weight(self) -> torch.Tensor:
+        """The weights the hardware holds (differentiable: straight-through)."""
+        if self.binary:
+            return binary_sign(self.weight)
+        return self.weight_quantizer(self.weight)
+
+    def quantized_bias(self) -> torch.Tensor | None:
+        return self.bias_quantizer(self.bias) if self.bias_quantizer is not None else None
+
+    def _accumulate(self, x: torch.Tensor, exact_sum, stepwise) -> torch.Tensor:
+        """The accumulator's value: exact_sum(x64, w64, b64), or stepwise(...) for a user type."""
+        self.input_type = type_of(x)
+        w, b = self.quantized_weight().double(), self.quantized_bias()
+        b = b.double() if b is not None else None
+        x64 = x.double()
+        total = exact_sum(x64, w, b)
+        if self.user_acc_type is None:
+            return total
+        with torch.no_grad():
+            emulated = stepwise(x64.detach(), w.detach(), None if b is None else b.detach())
+        return total + (emulated - total).detach()
+
+    def _finish(self, total: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        y = self.output_quantizer(total)
+        return tag(y.to(dtype), self.output_type)
+
+
+class QLinear(_QuantizedWeights, nn.Linear):
+    """`nn.Linear` in fixed point: `output = q_out(acc(x @ q_w(W).T + q_b(b)))`."""
+
+    def __init__(self, in_features, out_features, bias=True, weight=DEFAULT_WEIGHT,
+                 output=DEFAULT_OUTPUT, khot=None, binary=False, bias_type=DEFAULT_BIAS, acc=None):
+        super().__init__(in_features, out_features, bias=bias)
+        self._setup_quantizers(weight, bias_type, output, acc, khot, binary)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = self._accumulate(x, F.linear, self._stepwise)
+        return self._finish(total, x.dtype)
+
+    def _stepwise(self, x, w, b):
+        return _accumulate_rows(x, w, b, self.user_acc_type)
+
+
+class QConv2d(_QuantizedWeights, nn.Conv2d):
+    """`nn.Conv2d` in fixed point (groups=1, zero padding)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 weight=DEFAULT_WEIGHT, output=DEFAULT_OUTPUT, khot=None, binary=False,
+                 bias_type=DEFAULT_BIAS, acc=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
+        self._setup_quantizers(weight, bias_type, output, acc, khot, binary)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = self._accumulate(x, self._conv, self._stepwise)
+        return self._finish(total, x.dtype)
+
+    def _conv(self, x, w, b):
+        return F.conv2d(x, w, b, self.stride, self.padding)
+
+    def _stepwise(self, x, w, b):
+        n, _, height, width = x.shape
+        patches = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)
+        rows = _accumulate_rows(patches.transpose(1, 2), w.flatten(1), b, self.user_acc_type)
+        out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
+        out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
+        return rows.transpose(1, 2).reshape(n, -1, out_h, out_w)
+
+
+def _accumulate_rows(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, acc: FixedType) -> torch.Tensor:
+    """`acc_t s = b[o]; for (k) s += w[o, k] * x[..., k];` for every output o, via `fxhls.fixed.dot`."""
+    x = x.unsqueeze(-2)  # (..., 1, K) against w (O, K)
+    if b is not None:
+        x = torch.cat([torch.ones_like(x[..., :1]).expand(*x.shape[:-1], 1), x], dim=-1)
+        w = torch.cat([b.unsqueeze(-1), w], dim=-1)
+    return dot(x, w, acc)
