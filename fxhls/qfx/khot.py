@@ -1,5 +1,9 @@
 """K-hot quantization: every value a sum of at most K signed powers of two.
 
+The powers are distinct bit positions of the weight's word, so a K-hot code is
+one whose signed-digit form (digits -1, 0, +1 at positions 0 .. width-1) has at
+most K nonzero digits.
+
 A multiply by such a weight is K shifts and K-1 additions, so the hardware needs
 no DSP for it. The projection is exact and deterministic: the nearest K-hot value
 of the weight's fixed-point type, ties toward the smaller magnitude.
@@ -7,6 +11,7 @@ of the weight's fixed-point type, ties toward the smaller magnitude.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import torch
@@ -44,11 +49,13 @@ def nearest_khot(values: torch.Tensor, t: FixedType, k: int) -> torch.Tensor:
 
 @lru_cache(maxsize=None)
 def khot_codes(t: FixedType, k: int) -> torch.Tensor:
-    """All integer codes of t (sorted, float64) that are sums of at most k terms +-2**j."""
-    terms = [sign << j for j in range(t.width) for sign in (1, -1)]
+    """All integer codes of t (sorted, float64) that are sums of at most k terms +-2**j
+    with distinct j among the word's bit positions 0 .. width-1."""
     codes = {0}
-    for _ in range(k):
-        codes |= {c + term for c in codes for term in terms}
+    for count in range(1, min(k, t.width) + 1):
+        for positions in itertools.combinations(range(t.width), count):
+            for signs in itertools.product((1, -1), repeat=count):
+                codes.add(sum(sign << j for sign, j in zip(signs, positions)))
     candidates = torch.tensor(sorted(codes), dtype=torch.float64)
     representable = quantize_values(candidates * t.lsb, t) == candidates * t.lsb
     return candidates[representable]
