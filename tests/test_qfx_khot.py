@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fxhls.fixed import FixedType, quantize
-from fxhls.qfx import QLinear, nearest_khot
+from fxhls.qfx import QBatchNorm2d, QConv2d, QLinear, nearest_khot
 
 
 @lru_cache(maxsize=None)
@@ -72,5 +72,12 @@ def test_khot_gradient_is_straight_through():
 
 @pytest.mark.parametrize("k", [0, -1, 1.5, True])
 def test_bad_k_is_refused_naming_the_layer(k):
-    with pytest.raises(ValueError, match="QLinear: khot must be an integer K >= 1"):
+    with pytest.raises(ValueError, match=r"^QLinear: K-hot needs an integer K >= 1"):
         QLinear(4, 4, khot=k)
+
+
+def test_bad_types_are_refused_naming_the_layer():
+    with pytest.raises(ValueError, match=r"^QConv2d: cannot parse fixed-point type 'ap_fixed<0,2>'"):
+        QConv2d(1, 1, 3, weight="ap_fixed<0,2>")
+    with pytest.raises(ValueError, match=r"^QBatchNorm2d: K-hot needs an integer K >= 1"):
+        QBatchNorm2d(4, khot=0)

@@ -12,7 +12,7 @@ from torch import nn
 
 from fxhls.fixed import FixedType, quantize
 from fxhls.qfx.khot import khot_projection
-from fxhls.qfx.quantizer import FixedQuantizer
+from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import tag, type_of
 
 DEFAULT_INPUT = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
@@ -28,7 +28,8 @@ class _Quantized(nn.Module):
     """A layer whose result is quantized by `output_quantizer` and tagged with its type."""
 
     def _setup_output(self, output):
-        self.output_quantizer = FixedQuantizer(output)
+        with errors_name(self):
+            self.output_quantizer = FixedQuantizer(output)
 
     @property
     def output_type(self) -> FixedType:
@@ -82,9 +83,10 @@ class _QBatchNorm(_Quantized):
 
     def _setup_affine(self, output, scale_type, shift_type, khot):
         self._setup_output(output)
-        project = khot_projection(khot) if khot is not None else None
-        self.scale_quantizer = FixedQuantizer(scale_type, project=project)
-        self.shift_quantizer = FixedQuantizer(shift_type)
+        with errors_name(self):
+            project = khot_projection(khot) if khot is not None else None
+            self.scale_quantizer = FixedQuantizer(scale_type, project=project)
+            self.shift_quantizer = FixedQuantizer(shift_type)
         self.khot = khot
 
     @property

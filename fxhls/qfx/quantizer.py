@@ -18,6 +18,7 @@ quantized value and int_bits the (rounded) integer bits:
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -86,3 +87,12 @@ class _LearnedBinaryPoint(torch.autograd.Function):
         scale = 1.0 / math.sqrt(x.numel() * max(t.max_code, 1))
         grad_int_bits = (grad * d_int_bits).sum().reshape(()) * scale
         return grad_x, grad_int_bits.to(torch.float32), None
+
+
+@contextmanager
+def errors_name(layer: nn.Module):
+    """Prefix a `ValueError` raised while building `layer` with its class name."""
+    try:
+        yield
+    except ValueError as err:
+        raise ValueError(f"{type(layer).__name__}: {err}") from None

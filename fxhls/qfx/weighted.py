@@ -21,7 +21,7 @@ from torch import nn
 from fxhls.fixed import FixedType, dot, result_type
 from fxhls.qfx.binary import BINARY_TYPE, binary_sign
 from fxhls.qfx.khot import khot_projection
-from fxhls.qfx.quantizer import FixedQuantizer
+from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import tag, type_of
 
 DEFAULT_WEIGHT = "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"
@@ -33,10 +33,12 @@ class _QuantizedWeights:
     """What QLinear and QConv2d share: weight, bias and output quantizers and the accumulator."""
 
     def _setup_quantizers(self, weight, bias_type, output, acc, khot, binary):
-        if khot is not None and (isinstance(khot, bool) or not isinstance(khot, int) or khot < 1):
-            raise ValueError(f"{type(self).__name__}: khot must be an integer K >= 1, got {khot!r}")
+        with errors_name(self):
+            self._build_quantizers(weight, bias_type, output, acc, khot, binary)
+
+    def _build_quantizers(self, weight, bias_type, output, acc, khot, binary):
         if binary and khot is not None:
-            raise ValueError(f"{type(self).__name__}: a binary layer cannot also be K-hot")
+            raise ValueError("a binary layer cannot also be K-hot")
         self.khot, self.binary = khot, binary
         project = khot_projection(khot) if khot is not None else None
         self.weight_quantizer = None if binary else FixedQuantizer(weight, project=project)
