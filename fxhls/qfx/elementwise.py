@@ -1,7 +1,8 @@
 """Element-wise QFX layers: input, ReLU, residual add, BatchNorm, pooling, flatten.
 
-Each computes exactly in float64 (the values involved are few bits wide) and
-quantizes its result to its output type, as the hardware does.
+Each computes its result exactly (in the input's dtype when the exact result
+type fits it, else in float64) and quantizes it to its output type, as the
+hardware does.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fxhls.fixed import FixedType, quantize
+from fxhls.fixed import FixedType, quantize, result_type
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
-from fxhls.qfx.typed import tag, type_of
+from fxhls.qfx.typed import exact_dtype, tag, type_of
 
 DEFAULT_INPUT = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
 DEFAULT_ACTIVATION = "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>"
@@ -58,7 +59,7 @@ class QReLU(_Quantized):
         self._setup_output(output)
 
     def forward(self, x):
-        return self._finish(F.relu(x.double()), x.dtype)
+        return self._finish(F.relu(x), x.dtype)
 
 
 class QAdd(_Quantized):
@@ -69,7 +70,10 @@ class QAdd(_Quantized):
         self._setup_output(output)
 
     def forward(self, a, b):
-        return self._finish(a.double() + b.double(), a.dtype)
+        a_type, b_type = type_of(a), type_of(b)
+        exact = result_type("add", a_type, b_type) if a_type and b_type else None
+        dtype = exact_dtype(exact, a.dtype)
+        return self._finish(a.to(dtype) + b.to(dtype), a.dtype)
 
 
 class _QBatchNorm(_Quantized):
@@ -110,7 +114,8 @@ class _QBatchNorm(_Quantized):
     def forward(self, x):
         reduce = [d for d in range(x.dim()) if d != 1]
         if self.training:
-            mean, var = x.mean(reduce), x.var(reduce, unbiased=False)
+            mean = x.mean(reduce)
+            var = (x.double().square().mean(reduce) - mean.double().square()).to(x.dtype)
             with torch.no_grad():
                 count = x.numel() // x.shape[1]
                 self.num_batches_tracked += 1
@@ -120,8 +125,14 @@ class _QBatchNorm(_Quantized):
         else:
             scale, shift = self.quantized_affine()
         shape = [1, -1] + [1] * (x.dim() - 2)
-        exact = x.double() * scale.double().view(shape) + shift.double().view(shape)
+        dtype = exact_dtype(self._exact_result_type(type_of(x)), x.dtype)
+        exact = x.to(dtype) * scale.to(dtype).view(shape) + shift.to(dtype).view(shape)
         return self._finish(exact, x.dtype)
+
+    def _exact_result_type(self, input_type: FixedType | None) -> FixedType | None:
+        if input_type is None:
+            return None
+        return result_type("add", result_type("mul", input_type, self.scale_type), self.shift_type)
 
 
 class QBatchNorm2d(_QBatchNorm, nn.BatchNorm2d):

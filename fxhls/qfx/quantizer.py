@@ -9,8 +9,8 @@ quantized value and int_bits the (rounded) integer bits:
 * to x: straight-through, 1 where x lies inside [t.min, t.max], 0 outside;
 * to int_bits: d q / d int_bits = ln 2 * (q - x) inside the range (rounding error:
   more integer bits mean a coarser grid; this is LSQ's step-size gradient with
-  s = 2**(int_bits - width)), and ln 2 * clamp(x, t.min, t.max) outside it (the
-  range bound grows with 2**int_bits, so overflow pushes the point right). The
+  s = 2**(int_bits - width)), and ln 2 * q outside it (a saturated q is the range
+  bound, which grows with 2**int_bits, so overflow pushes the point right). The
   sum over elements is scaled by 1/sqrt(numel * max_code), as LSQ does, so one
   learning rate suits layers of any size.
 """
@@ -81,12 +81,13 @@ class _LearnedBinaryPoint(torch.autograd.Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         t = ctx.t
-        inside = (x >= t.min) & (x <= t.max)
-        grad_x = grad * inside if ctx.needs_input_grad[0] else None
-        d_int_bits = torch.where(inside, y - x, x.clamp(t.min, t.max)) * _LN2
-        scale = 1.0 / math.sqrt(x.numel() * max(t.max_code, 1))
-        grad_int_bits = (grad * d_int_bits).sum().reshape(()) * scale
-        return grad_x, grad_int_bits.to(torch.float32), None
+        grad_x = grad * ((x >= t.min) & (x <= t.max))
+        # sum(grad * (q - x * inside)) = grad . q - grad_x . x
+        along_q = torch.dot(grad.flatten(), y.flatten())
+        along_x = torch.dot(grad_x.flatten(), x.flatten())
+        scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
+        grad_int_bits = ((along_q - along_x) * scale).to(torch.float32)
+        return grad_x if ctx.needs_input_grad[0] else None, grad_int_bits, None
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from fxhls.fixed import FixedType
+from fxhls.fixed.quantize import check_exact
 
 _ATTRIBUTE = "_fxhls_type"
 
@@ -23,3 +24,15 @@ def tag(x: torch.Tensor, t: FixedType) -> torch.Tensor:
 def type_of(x: torch.Tensor) -> FixedType | None:
     """The type a QFX layer tagged `x` with, or None for an untagged tensor."""
     return getattr(x, _ATTRIBUTE, None)
+
+
+def exact_dtype(result: FixedType | None, dtype: torch.dtype) -> torch.dtype:
+    """`dtype` if every value of `result` (a type wide enough for a computation's exact
+    result) is exact in it, float64 otherwise or when the type is unknown."""
+    if result is not None:
+        try:
+            check_exact(result, dtype)
+            return dtype
+        except ValueError:
+            pass
+    return torch.float64

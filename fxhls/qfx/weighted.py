@@ -2,8 +2,8 @@
 
 Weights and bias are quantized (optionally K-hot or binary), each product is
 exact and the sum runs in the accumulator type. By default the accumulator is
-exact (wide enough never to round or overflow), so the sum is taken at once in
-float64, where it is exact; a narrower accumulator given by the user is emulated
+exact (wide enough never to round or overflow), so the sum is taken at once,
+exactly (in float32 slices or float64, see `_exact_sum`); a narrower accumulator given by the user is emulated
 step by step in HLS order (`acc_t s = bias; for (k) s += w[k] * x[k];`, k running
 over input features, or over (channel, kernel row, kernel column) for a
 convolution), with the exact sum's gradient. The output is quantized to
@@ -22,11 +22,13 @@ from fxhls.fixed import FixedType, dot, result_type
 from fxhls.qfx.binary import BINARY_TYPE, binary_sign
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
-from fxhls.qfx.typed import tag, type_of
+from fxhls.qfx.typed import exact_dtype, tag, type_of
 
 DEFAULT_WEIGHT = "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"
 DEFAULT_BIAS = "ap_fixed<16,4,AP_RND_CONV,AP_SAT>"
 DEFAULT_OUTPUT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
+FLOAT32_SIGNIFICAND = 24
+MAX_SLICES = 16  # beyond this many float32 slices, one float64 pass is faster
 
 
 class _QuantizedWeights:
@@ -67,8 +69,9 @@ class _QuantizedWeights:
     @property
     def acc_type(self) -> FixedType | None:
         """The accumulator: the user's, or the exact one (None until the input type is known)."""
-        if self.user_acc_type is not None:
-            return self.user_acc_type
+        return self.user_acc_type or self._exact_acc_type()
+
+    def _exact_acc_type(self) -> FixedType | None:
         if self.input_type is None:
             return None
         product = result_type("mul", self.input_type, self.weight_type)
@@ -88,18 +91,36 @@ class _QuantizedWeights:
     def quantized_bias(self) -> torch.Tensor | None:
         return self.bias_quantizer(self.bias) if self.bias_quantizer is not None else None
 
-    def _accumulate(self, x: torch.Tensor, exact_sum, stepwise) -> torch.Tensor:
-        """The accumulator's value: exact_sum(x64, w64, b64), or stepwise(...) for a user type."""
+    def _accumulate(self, x: torch.Tensor, apply, stepwise) -> torch.Tensor:
+        """The accumulator's value: the exact sum of apply(x, w) (the layer's map without
+        bias) plus the bias, or stepwise(x, w, b) for a user's accumulator. It comes in
+        x's dtype when the exact accumulator type fits it, else in float64."""
         self.input_type = type_of(x)
-        w, b = self.quantized_weight().double(), self.quantized_bias()
-        b = b.double() if b is not None else None
-        x64 = x.double()
-        total = exact_sum(x64, w, b)
+        w, b = self.quantized_weight(), self.quantized_bias()
+        dtype = exact_dtype(self._exact_acc_type(), x.dtype)
+        total = self._exact_sum(x, w, apply).to(dtype)
+        if b is not None:
+            total = total + b.to(dtype).view(-1, *[1] * (total.dim() - 2))
         if self.user_acc_type is None:
             return total
         with torch.no_grad():
-            emulated = stepwise(x64.detach(), w.detach(), None if b is None else b.detach())
-        return total + (emulated - total).detach()
+            emulated = stepwise(x.double(), w.double(), None if b is None else b.double())
+        return total + (emulated.to(dtype) - total).detach()
+
+    def _exact_sum(self, x: torch.Tensor, w: torch.Tensor, apply) -> torch.Tensor:
+        """apply(x, w) exactly: in float32 (fast) over slices of input channels small enough
+        that no partial sum reaches 2**24 units, or in float64 when the types are too wide
+        or unknown. Each slice's result is exact, and so is their sum in float64."""
+        per_channel = w[0, 0].numel()  # kernel positions per input channel; 1 for a linear layer
+        if x.dtype == torch.float32 and self.input_type is not None:
+            product_bits = self.input_type.width + self.weight_type.width
+            channels = 2 ** max(FLOAT32_SIGNIFICAND - product_bits, 0) // per_channel
+            if channels >= w.shape[1]:
+                return apply(x, w)
+            if channels * MAX_SLICES >= w.shape[1]:
+                slices = range(0, w.shape[1], channels)
+                return sum(apply(x[:, i : i + channels], w[:, i : i + channels]).double() for i in slices)
+        return apply(x.double(), w.double())
 
     def _finish(self, total: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         y = self.output_quantizer(total)
@@ -135,8 +156,8 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         total = self._accumulate(x, self._conv, self._stepwise)
         return self._finish(total, x.dtype)
 
-    def _conv(self, x, w, b):
-        return F.conv2d(x, w, b, self.stride, self.padding)
+    def _conv(self, x, w):
+        return F.conv2d(x, w, None, self.stride, self.padding)
 
     def _stepwise(self, x, w, b):
         n, _, height, width = x.shape

@@ -1,0 +1,124 @@
+"""`calibrate`: post-training quantization (PTQ), the baseline QFX training improves on.
+
+Every `FixedQuantizer` of the model gets the fewest integer bits that hold all
+the values it is given on the calibration data, so nothing overflows and the
+precision is as fine as that allows. Weight, bias and BatchNorm quantizers are
+given the parameters themselves, so they are fitted to those.
+
+The order issue: a quantizer's input depends on the binary points of the
+quantizers before it. We run whole passes over the data and refit every
+quantizer after each, until a pass changes nothing. This ends, with the same
+result as fitting one quantizer at a time in execution order: in a feed-forward
+model a quantizer's input depends only on quantizers run before it, so pass p
+settles the p-th quantizer for good (with Q quantizers, at most Q + 1 passes).
+In practice the first pass fits nearly all of them and the second confirms.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from fxhls.fixed import FixedType
+from fxhls.qfx.quantizer import FixedQuantizer
+
+
+def calibrate(model: nn.Module, data: torch.Tensor | Iterable, batch_size: int = 256) -> nn.Module:
+    """Fit every quantizer's integer bits to `data`; returns `model`.
+
+    `data` is a tensor of inputs (run in batches of `batch_size`) or an iterable of
+    input batches; a batch that is a tuple or list, such as (inputs, labels) from a
+    DataLoader, contributes its first element. The model runs in eval mode under
+    `torch.no_grad`, and is returned to its former mode.
+    """
+    quantizers = [(name, m) for name, m in model.named_modules() if isinstance(m, FixedQuantizer)]
+    if not quantizers:
+        raise ValueError(f"calibrate: {type(model).__name__} has no FixedQuantizer; convert it with quantize_model")
+    batches = _batches(data, batch_size)
+    was_training = model.training
+    model.eval()
+    try:
+        for _ in range(len(quantizers) + 1):
+            ranges = observe_ranges(model, [q for _, q in quantizers], batches)
+            changed = [_fit(name, q, *ranges[q]) for name, q in quantizers]
+            if not any(changed):
+                return model
+    finally:
+        model.train(was_training)
+    raise ValueError("calibrate: the binary points did not settle; is the model deterministic in eval mode?")
+
+
+def observe_ranges(model: nn.Module, quantizers: list[FixedQuantizer], batches) -> dict:
+    """{quantizer: (lowest, highest) value it is given} over one pass of `batches`, under no_grad."""
+    ranges = {q: (math.inf, -math.inf) for q in quantizers}
+
+    def record(quantizer, args):
+        low, high = ranges[quantizer]
+        x = args[0].detach()
+        ranges[quantizer] = (min(low, x.min().item()), max(high, x.max().item()))
+
+    handles = [q.register_forward_pre_hook(record) for q in quantizers]
+    try:
+        with torch.no_grad():
+            for batch in batches:
+                model(batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return ranges
+
+
+def reach(quantizer: FixedQuantizer, int_bits: int) -> tuple[float, float]:
+    """The lowest and highest values `quantizer` can produce with `int_bits` integer bits:
+    its type's min and max, or, with a projection (K-hot), the projected ones."""
+    t = FixedType(quantizer.width, int_bits, quantizer.signed, quantizer.rounding, quantizer.overflow)
+    if quantizer.project is None:
+        return t.min, t.max
+    ends = quantizer.project(torch.tensor([t.min, t.max], dtype=torch.float64), t)
+    return ends[0].item(), ends[1].item()
+
+
+def fitting_int_bits(quantizer: FixedQuantizer, low: float, high: float) -> int | None:
+    """The fewest integer bits with which `quantizer` holds every value in [low, high]
+    (for an unsigned type: in [0, high], as it clamps negatives at any binary point).
+    None when there is nothing to hold (all values zero)."""
+    magnitude = max(high, -low if quantizer.signed else 0.0)
+    if magnitude <= 0:
+        return None
+
+    def holds(int_bits):
+        lowest, highest = reach(quantizer, int_bits)
+        return high <= highest and (not quantizer.signed or lowest <= low)
+
+    int_bits = math.frexp(magnitude)[1]  # magnitude < 2**int_bits: close to the answer
+    while holds(int_bits - 1):
+        int_bits -= 1
+    while not holds(int_bits):
+        int_bits += 1
+    return int_bits
+
+
+def _fit(name: str, quantizer: FixedQuantizer, low: float, high: float) -> bool:
+    """Set the quantizer's integer bits to fit [low, high]; True if they changed."""
+    if low > high:
+        return False  # not run: the data never reached it
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"calibrate: quantizer '{name}' was given non-finite values ({low}, {high})")
+    int_bits = fitting_int_bits(quantizer, low, high)
+    if int_bits is None or int_bits == quantizer.type.int_bits:
+        return False
+    quantizer.set_int_bits(int_bits)
+    return True
+
+
+def _batches(data, batch_size: int) -> list[torch.Tensor]:
+    if isinstance(data, torch.Tensor):
+        batches = list(data.split(batch_size))
+    else:
+        batches = [batch[0] if isinstance(batch, (tuple, list)) else batch for batch in data]
+    if not batches:
+        raise ValueError("calibrate: no calibration data")
+    return batches
