@@ -67,10 +67,11 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
     if unmatched:
         raise ValueError(f"quantize_model: config.layers names {sorted(unmatched)}, which match no layer; "
                          f"layers are: {', '.join(rewriter.names)}")
-    graph_module.delete_all_unused_submodules()
-    graph_module.graph.lint()
-    graph_module.recompile()
-    return graph_module.train(model.training)
+    graph = graph_module.graph
+    graph.lint()
+    # Rebuilt so that the layers are registered (and listed) in execution order.
+    layers = {node.target: graph_module.get_submodule(node.target) for node in graph.nodes if node.op == "call_module"}
+    return fx.GraphModule(layers, graph, class_name=type(model).__name__).train(model.training)
 
 
 @dataclass
