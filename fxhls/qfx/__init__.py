@@ -6,6 +6,9 @@ powers of two: no multiplier) or binary.
 """
 
 from .binary import QSign, binary_sign
+from .calibrate import calibrate
+from .config import QFXConfig
+from .convert import quantize_model
 from .elementwise import (
     QAdaptiveAvgPool2d,
     QAdd,
@@ -19,6 +22,7 @@ from .elementwise import (
 )
 from .khot import khot_projection, nearest_khot
 from .quantizer import FixedQuantizer
+from .report import bit_cost, describe_types
 from .typed import type_of
 from .weighted import QConv2d, QLinear
 
@@ -40,4 +44,9 @@ __all__ = [
     "khot_projection",
     "nearest_khot",
     "type_of",
+    "QFXConfig",
+    "quantize_model",
+    "calibrate",
+    "describe_types",
+    "bit_cost",
 ]
