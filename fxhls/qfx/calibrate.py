@@ -53,12 +53,14 @@ def calibrate(model: nn.Module, data: torch.Tensor | Iterable, batch_size: int =
 
 def observe_ranges(model: nn.Module, quantizers: list[FixedQuantizer], batches) -> dict:
     """{quantizer: (lowest, highest) value it is given} over one pass of `batches`, under no_grad."""
-    ranges = {q: (math.inf, -math.inf) for q in quantizers}
+    infinity = torch.tensor(math.inf, dtype=torch.float64)
+    ranges = {q: (infinity, -infinity) for q in quantizers}
 
     def record(quantizer, args):
         low, high = ranges[quantizer]
         x = args[0].detach()
-        ranges[quantizer] = (min(low, x.min().item()), max(high, x.max().item()))
+        # torch.minimum/maximum keep a NaN, which calibrate then reports
+        ranges[quantizer] = (torch.minimum(low, x.min().double()), torch.maximum(high, x.max().double()))
 
     handles = [q.register_forward_pre_hook(record) for q in quantizers]
     try:
@@ -68,7 +70,7 @@ def observe_ranges(model: nn.Module, quantizers: list[FixedQuantizer], batches) 
     finally:
         for handle in handles:
             handle.remove()
-    return ranges
+    return {q: (low.item(), high.item()) for q, (low, high) in ranges.items()}
 
 
 def reach(quantizer: FixedQuantizer, int_bits: int) -> tuple[float, float]:
