@@ -98,7 +98,8 @@ class _QuantizedWeights:
         self.input_type = type_of(x)
         w, b = self.quantized_weight(), self.quantized_bias()
         dtype = exact_dtype(self._exact_acc_type(), x.dtype)
-        total = self._exact_sum(x, w, apply).to(dtype)
+        with _exact_cuda_kernels():
+            total = self._exact_sum(x, w, apply).to(dtype)
         if b is not None:
             total = total + b.to(dtype).view(-1, *[1] * (total.dim() - 2))
         if self.user_acc_type is None:
@@ -166,6 +167,12 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
         out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
         return rows.transpose(1, 2).reshape(n, -1, out_h, out_w)
+
+
+def _exact_cuda_kernels():
+    """On CUDA, cuDNN may pick Winograd or FFT convolutions and TF32 products, which
+    round; the native im2col + GEMM kernels with TF32 off sum exactly."""
+    return torch.backends.cudnn.flags(enabled=False, allow_tf32=False)
 
 
 def _accumulate_rows(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, acc: FixedType) -> torch.Tensor:
