@@ -1,0 +1,209 @@
+"""Benchmark one training step of QFX layers against float PyTorch and Brevitas QAT.
+
+One step is forward, loss, backward and an SGD step on a batch of random
+MNIST-sized data (1x28x28, ten classes). Each architecture is written once
+(`residual_cnn`, `mlp`) over a kit of layer constructors, and built three ways:
+
+* float: plain `torch.nn` layers;
+* QFX: `fxhls.qfx` layers with their defaults: 8-bit input, weights and ReLU
+  outputs, 16-bit bias, conv/BatchNorm/add/pool outputs and BatchNorm affine,
+  every binary point learned;
+* Brevitas: fixed-point QAT with power-of-two scales (`brevitas.quant`
+  `*FixedPoint` quantizers): 8-bit input, weights, ReLU outputs and residual
+  sum, everything else float. QFX quantizes more tensors than this, so the
+  comparison leans in Brevitas' favour.
+
+The CNN: conv 1->16, BN, ReLU, 2x2 max pool, then a residual block (conv 16->16,
+BN, ReLU, conv 16->16, BN, add the block's input, ReLU), global average pool and
+a linear layer to 10. The MLP: 784 -> 256 -> 128 -> 10 with ReLUs.
+
+Brevitas' activation quantizers collect statistics for their first steps before
+their scale becomes a learned parameter; the warm-up runs past that phase
+(shortened to `BREVITAS_STATS_STEPS`), so every column is a steady-state step.
+Each timing is the median of `--reps` repetitions of `--steps` steps; within a
+repetition the three models run one after the other in a rotating order, so
+machine drift hits all of them. Threads default to one, for steadier figures on
+a shared machine.
+
+Needs Brevitas (`.venv/bin/pip install brevitas`). Run from the repository root:
+    .venv/bin/python bench/train_step.py [--batch 64] [--reps 15] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from brevitas import nn as bnn
+from brevitas.quant import (
+    Int8ActPerTensorFixedPoint,
+    Int8WeightPerTensorFixedPoint,
+    Uint8ActPerTensorFixedPoint,
+)
+from torch import nn
+
+from fxhls import qfx
+
+BREVITAS_STATS_STEPS = 5
+GOAL_VS_FLOAT = 1.5  # QFX step time at most this many times the float one
+# QFX should also be faster than Brevitas (ratio below 1).
+
+
+@dataclass(frozen=True)
+class Kit:
+    """Constructors for the layers an architecture is made of."""
+
+    input: Callable[[], nn.Module]
+    conv: Callable[[int, int], nn.Module]  # 3x3, padding 1, no bias (a BatchNorm follows)
+    batchnorm: Callable[[int], nn.Module]
+    relu: Callable[[], nn.Module]
+    add: Callable[[], nn.Module]  # forward(a, b) -> a + b
+    maxpool: Callable[[], nn.Module]  # 2x2
+    global_pool: Callable[[], nn.Module]
+    flatten: Callable[[], nn.Module]
+    linear: Callable[[int, int], nn.Module]
+
+
+class FloatAdd(nn.Module):
+    def forward(self, a, b):
+        return a + b
+
+
+FLOAT = Kit(
+    input=nn.Identity,
+    conv=lambda cin, cout: nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+    batchnorm=nn.BatchNorm2d,
+    relu=nn.ReLU,
+    add=FloatAdd,
+    maxpool=lambda: nn.MaxPool2d(2),
+    global_pool=lambda: nn.AdaptiveAvgPool2d(1),
+    flatten=nn.Flatten,
+    linear=nn.Linear,
+)
+
+QFX = Kit(
+    input=qfx.QInput,
+    conv=lambda cin, cout: qfx.QConv2d(cin, cout, 3, padding=1, bias=False),
+    batchnorm=qfx.QBatchNorm2d,
+    relu=qfx.QReLU,
+    add=qfx.QAdd,
+    maxpool=lambda: qfx.QMaxPool2d(2),
+    global_pool=qfx.QAdaptiveAvgPool2d,
+    flatten=qfx.QFlatten,
+    linear=qfx.QLinear,
+)
+
+_INT8_ACT = Int8ActPerTensorFixedPoint.let(collect_stats_steps=BREVITAS_STATS_STEPS)
+_UINT8_ACT = Uint8ActPerTensorFixedPoint.let(collect_stats_steps=BREVITAS_STATS_STEPS)
+
+BREVITAS = Kit(
+    input=lambda: bnn.QuantIdentity(act_quant=_INT8_ACT),
+    conv=lambda cin, cout: bnn.QuantConv2d(
+        cin, cout, 3, padding=1, bias=False, weight_quant=Int8WeightPerTensorFixedPoint
+    ),
+    batchnorm=nn.BatchNorm2d,
+    relu=lambda: bnn.QuantReLU(act_quant=_UINT8_ACT),
+    add=lambda: bnn.QuantEltwiseAdd(input_quant=None, output_quant=_INT8_ACT),
+    maxpool=lambda: nn.MaxPool2d(2),
+    global_pool=lambda: nn.AdaptiveAvgPool2d(1),
+    flatten=nn.Flatten,
+    linear=lambda i, o: bnn.QuantLinear(i, o, bias=True, weight_quant=Int8WeightPerTensorFixedPoint),
+)
+
+
+class ResidualCNN(nn.Module):
+    """conv-BN-ReLU, max pool, a residual block of two convs, global pool, linear."""
+
+    def __init__(self, kit: Kit, channels: int = 16, classes: int = 10):
+        super().__init__()
+        self.input = kit.input()
+        self.stem = nn.Sequential(kit.conv(1, channels), kit.batchnorm(channels), kit.relu(), kit.maxpool())
+        self.branch = nn.Sequential(
+            kit.conv(channels, channels), kit.batchnorm(channels), kit.relu(),
+            kit.conv(channels, channels), kit.batchnorm(channels),
+        )
+        self.add, self.relu = kit.add(), kit.relu()
+        self.head = nn.Sequential(kit.global_pool(), kit.flatten(), kit.linear(channels, classes))
+
+    def forward(self, x):
+        x = self.stem(self.input(x))
+        return self.head(self.relu(self.add(self.branch(x), x)))
+
+
+def mlp(kit: Kit, classes: int = 10) -> nn.Module:
+    return nn.Sequential(
+        kit.input(), kit.flatten(),
+        kit.linear(784, 256), kit.relu(),
+        kit.linear(256, 128), kit.relu(),
+        kit.linear(128, classes),
+    )
+
+
+class Trainer:
+    """One model, its optimizer and a fixed batch: `step()` runs one training step."""
+
+    def __init__(self, model: nn.Module, batch: int):
+        generator = torch.Generator().manual_seed(0)
+        self.model = model.train()
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        self.x = torch.rand(batch, 1, 28, 28, generator=generator)
+        self.y = torch.randint(0, 10, (batch,), generator=generator)
+
+    def step(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(self.model(self.x), self.y)
+        loss.backward()
+        self.optimizer.step()
+
+
+def time_steps(trainer: Trainer, steps: int) -> float:
+    """Milliseconds per step, averaged over `steps` consecutive steps."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.step()
+    return (time.perf_counter() - start) * 1e3 / steps
+
+
+def measure(build, batch: int, reps: int, steps: int, warmup: int) -> dict[str, float]:
+    """Median ms per step of float, QFX and Brevitas for the architecture `build(kit)`."""
+    torch.manual_seed(0)
+    trainers = {name: Trainer(build(kit), batch) for name, kit in
+                (("float", FLOAT), ("qfx", QFX), ("brevitas", BREVITAS))}
+    for trainer in trainers.values():
+        for _ in range(warmup):
+            trainer.step()
+    names = list(trainers)
+    samples = {name: [] for name in names}
+    for rep in range(reps):
+        for name in names[rep % 3:] + names[:rep % 3]:
+            samples[name].append(time_steps(trainers[name], steps))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=3, help="steps per timing")
+    parser.add_argument("--warmup", type=int, default=2 * BREVITAS_STATS_STEPS)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    print(f"batch {args.batch}, {args.threads} thread(s), median of {args.reps} x {args.steps} steps, "
+          f"torch {torch.__version__}\n")
+    print("| model | float ms | QFX ms | Brevitas ms | QFX/float | QFX/Brevitas |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, build in (("residual CNN", ResidualCNN), ("MLP", mlp)):
+        ms = measure(build, args.batch, args.reps, args.steps, args.warmup)
+        print(f"| {name} | {ms['float']:.2f} | {ms['qfx']:.2f} | {ms['brevitas']:.2f} "
+              f"| {ms['qfx'] / ms['float']:.2f} | {ms['qfx'] / ms['brevitas']:.2f} |")
+    print(f"\nGoals: QFX/float <= {GOAL_VS_FLOAT}, QFX/Brevitas < 1.")
+
+
+if __name__ == "__main__":
+    main()
