@@ -178,3 +178,19 @@ def test_bad_config_is_a_clear_error():
         quantize_model(mlp(), {"wieght_bits": 4})
     with pytest.raises(ValueError, match=r"QFXConfig: weight_bits must be an integer >= 2"):
         QFXConfig(weight_bits=1)
+
+
+class SharedReLU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.relu = nn.Linear(4, 4), nn.Linear(4, 4), nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.fc2(self.relu(self.fc1(x))))
+
+
+def test_a_shared_relu_becomes_one_layer_per_call():
+    q = quantize_model(SharedReLU())
+    assert executed_layers(q) == [("input", QInput), ("fc1", QLinear), ("relu", QReLU), ("fc2", QLinear),
+                                  ("relu_1", QReLU)]
+    assert q.get_submodule("relu") is not q.get_submodule("relu_1")

@@ -7,8 +7,9 @@ the nodes it takes as inputs. The node becomes a call of that layer, so the
 result computes with QFX layers along the model's own forward structure,
 residual adds included. A `QInput` follows the graph input.
 
-A layer is named by its module's qualified name; a function call (F.relu, `+`),
-or each call of a parameter-free module called more than once, by its graph node.
+A layer is named by its module's qualified name; a function call (F.relu, `+`)
+by its graph node. A parameter-free module called more than once (one nn.ReLU
+used throughout) gives one layer per call: `relu`, `relu_1`, `relu_2`...
 """
 
 from __future__ import annotations
@@ -247,6 +248,8 @@ class _Rewriter:
         self.graph_module, self.graph = graph_module, graph_module.graph
         self.config, self.device = config, device
         self.calls = Counter(node.target for node in self.graph.nodes if node.op == "call_module")
+        self.calls_rewritten: Counter = Counter()
+        self.float_modules = dict(graph_module.named_modules())  # as traced, before any is replaced
         self.signed: dict[fx.Node, bool] = {}
         self.names: list[str] = []
 
@@ -263,17 +266,17 @@ class _Rewriter:
     def _rule(self, node: fx.Node):
         """(rule, float module or None, layer name) for a node, or a ValueError naming it."""
         if node.op == "call_module":
-            module = self.graph_module.get_submodule(node.target)
+            module = self.float_modules[node.target]
             rule = _MODULE_RULES.get(type(module))
             if rule is None:
                 raise ValueError(f"quantize_model: module '{node.target}' ({type(module).__name__}) "
                                  f"is not supported; supported: {SUPPORTED}")
-            if self.calls[node.target] == 1:
-                return rule, module, node.target
-            if isinstance(module, _WEIGHTED):
+            if self.calls[node.target] > 1 and isinstance(module, _WEIGHTED):
                 raise ValueError(f"quantize_model: module '{node.target}' ({type(module).__name__}) is called "
                                  f"{self.calls[node.target]} times; a layer with weights must be called once")
-            return rule, module, self._free_name(node.name)
+            call = self.calls_rewritten[node.target]
+            self.calls_rewritten[node.target] += 1
+            return rule, module, node.target if call == 0 else self._free_name(f"{node.target}_{call}")
         rules = _FUNCTION_RULES if node.op == "call_function" else _METHOD_RULES if node.op == "call_method" else {}
         rule = rules.get(node.target)
         if rule is None:
@@ -307,12 +310,19 @@ class _Rewriter:
         self.names.append(name)
 
     def _free_name(self, base: str) -> str:
-        """`base`, or `base_1`, `base_2`...: the first that is not an attribute of the model yet."""
+        """`base`, or `base_1`, `base_2`...: the first name (dotted or not) the model does not use yet."""
         name, k = base, 0
-        while hasattr(self.graph_module, name):
+        while self._taken(name):
             k += 1
             name = f"{base}_{k}"
         return name
+
+    def _taken(self, name: str) -> bool:
+        parent, _, leaf = name.rpartition(".")
+        try:
+            return hasattr(self.graph_module.get_submodule(parent), leaf)
+        except AttributeError:
+            return False
 
 
 def _callable_name(node: fx.Node) -> str:
