@@ -81,13 +81,13 @@ class _LearnedBinaryPoint(torch.autograd.Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         t = ctx.t
-        grad_x = grad * ((x >= t.min) & (x <= t.max))
-        # sum(grad * (q - x * inside)) = grad . q - grad_x . x
-        along_q = torch.dot(grad.flatten(), y.flatten())
-        along_x = torch.dot(grad_x.flatten(), x.flatten())
+        inside = (x >= t.min) & (x <= t.max)
+        grad_x = grad * inside if ctx.needs_input_grad[0] else None
+        # q - x is small: taking it element-wise avoids the cancellation of grad.q - grad.x
+        per_element = torch.where(inside, y - x, y)
         scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
-        grad_int_bits = ((along_q - along_x) * scale).to(torch.float32)
-        return grad_x if ctx.needs_input_grad[0] else None, grad_int_bits, None
+        grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
+        return grad_x, grad_int_bits, None
 
 
 @contextmanager

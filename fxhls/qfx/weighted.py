@@ -110,12 +110,13 @@ class _QuantizedWeights:
 
     def _exact_sum(self, x: torch.Tensor, w: torch.Tensor, apply) -> torch.Tensor:
         """apply(x, w) exactly: in float32 (fast) over slices of input channels small enough
-        that no partial sum reaches 2**24 units, or in float64 when the types are too wide
-        or unknown. Each slice's result is exact, and so is their sum in float64."""
+        that no partial sum exceeds 2**24 units (each product is at most the product of
+        the largest codes), or in float64 when the types are too wide or unknown. Each
+        slice's result is exact, and so is their sum in float64."""
         per_channel = w[0, 0].numel()  # kernel positions per input channel; 1 for a linear layer
         if x.dtype == torch.float32 and self.input_type is not None:
-            product_bits = self.input_type.width + self.weight_type.width
-            channels = 2 ** max(FLOAT32_SIGNIFICAND - product_bits, 0) // per_channel
+            largest_product = _largest_code(self.input_type) * _largest_code(self.weight_type)
+            channels = 2**FLOAT32_SIGNIFICAND // (largest_product * per_channel)
             if channels >= w.shape[1]:
                 return apply(x, w)
             if channels * MAX_SLICES >= w.shape[1]:
@@ -167,6 +168,10 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
         out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
         return rows.transpose(1, 2).reshape(n, -1, out_h, out_w)
+
+
+def _largest_code(t: FixedType) -> int:
+    return max(-t.min_code, t.max_code)
 
 
 def _exact_cuda_kernels():
