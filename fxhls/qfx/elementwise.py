@@ -115,7 +115,7 @@ class _QBatchNorm(_Quantized):
         reduce = [d for d in range(x.dim()) if d != 1]
         if self.training:
             mean = x.mean(reduce)
-            var = (x.double().square().mean(reduce) - mean.double().square()).to(x.dtype)
+            var = ((x * x).mean(reduce) - mean * mean).clamp_min(0.0)  # faster than Tensor.var here
             with torch.no_grad():
                 count = x.numel() // x.shape[1]
                 self.num_batches_tracked += 1
