@@ -194,3 +194,24 @@ def test_a_shared_relu_becomes_one_layer_per_call():
     assert executed_layers(q) == [("input", QInput), ("fc1", QLinear), ("relu", QReLU), ("fc2", QLinear),
                                   ("relu_1", QReLU)]
     assert q.get_submodule("relu") is not q.get_submodule("relu_1")
+
+
+class Spellings(nn.Module):
+    """The same network with each supported spelling of add, relu and flatten."""
+
+    def __init__(self, spelling: int):
+        super().__init__()
+        self.fc, self.spelling = nn.Linear(4, 4), spelling
+
+    def forward(self, x):
+        y = self.fc(x)
+        if self.spelling == 0:
+            return torch.flatten(torch.relu(torch.add(y, x)), 1)
+        return y.add(x).relu().flatten(1)
+
+
+@pytest.mark.parametrize("spelling", [0, 1])
+def test_function_and_method_spellings(spelling):
+    q = quantize_model(Spellings(spelling))
+    assert [kind for _, kind in executed_layers(q)] == [QInput, QLinear, QAdd, QReLU, QFlatten]
+    assert q(torch.rand(3, 4)).shape == (3, 4)
