@@ -58,6 +58,13 @@ def test_linear_with_exact_accumulator_equals_dot_then_quantize(input_type, weig
     assert type_of(y) == layer.output_type and y.dtype == torch.float32
 
 
+def test_linear_applies_to_the_last_dimension_of_any_input():
+    layer = QLinear(4, 3)
+    x = quantized_input(2, 4, 4)
+    rows = torch.stack([layer(row) for row in x])
+    assert torch.equal(layer(x), rows)
+
+
 def test_linear_with_narrow_accumulator_equals_hls_order():
     layer = QLinear(10, 3, acc=NARROW_ACC)
     x = quantized_input(4, 10)

@@ -101,7 +101,7 @@ class _QuantizedWeights:
         with _exact_cuda_kernels():
             total = self._exact_sum(x, w, apply).to(dtype)
         if b is not None:
-            total = total + b.to(dtype).view(-1, *[1] * (total.dim() - 2))
+            total = total + self._broadcast_bias(b.to(dtype))
         if self.user_acc_type is None:
             return total
         with torch.no_grad():
@@ -144,6 +144,9 @@ class QLinear(_QuantizedWeights, nn.Linear):
     def _stepwise(self, x, w, b):
         return _accumulate_rows(x, w, b, self.user_acc_type)
 
+    def _broadcast_bias(self, b):
+        return b  # features are the last dimension
+
 
 class QConv2d(_QuantizedWeights, nn.Conv2d):
     """`nn.Conv2d` in fixed point (groups=1, zero padding)."""
@@ -157,6 +160,9 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         total = self._accumulate(x, self._conv, self._stepwise)
         return self._finish(total, x.dtype)
+
+    def _broadcast_bias(self, b):
+        return b.view(-1, 1, 1)  # channels are dimension 1
 
     def _conv(self, x, w):
         return F.conv2d(x, w, None, self.stride, self.padding)
