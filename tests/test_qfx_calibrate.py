@@ -91,3 +91,17 @@ def test_errors():
         calibrate(quantize_model(mlp()), [])
     with pytest.raises(ValueError, match="calibrate: quantizer 'input.output_quantizer' was given non-finite"):
         calibrate(quantize_model(mlp()), torch.full((2, 4, 4), float("nan")))
+
+
+def test_a_fixed_binary_point_is_kept_or_named_when_it_cannot_hold_the_weights():
+    model = quantize_model(mlp(), QFXConfig(weight_bits=8, activation_bits=8))
+    data = torch.rand(64, 1, 4, 4)
+    quantizers = dict((name, m) for name, m in model.named_modules() if isinstance(m, FixedQuantizer))
+    name, frozen = next((n, q) for n, q in quantizers.items() if n.endswith("weight_quantizer"))
+    frozen.int_bits.requires_grad_(False)
+    frozen.set_int_bits(4)
+    calibrate(model, data)
+    assert frozen.type.int_bits == 4  # wide enough: left as the user set it
+    frozen.set_int_bits(-6)
+    with pytest.raises(ValueError, match=rf"^calibrate: quantizer '{name}' has the fixed type ap_fixed<8,-6"):
+        calibrate(model, data)

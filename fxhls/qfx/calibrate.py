@@ -2,7 +2,9 @@
 
 Every `FixedQuantizer` of the model gets the fewest integer bits that hold all
 the values it is given on the calibration data, so nothing overflows and the
-precision is as fine as that allows. Weight, bias and BatchNorm quantizers are
+precision is as fine as that allows. A quantizer whose binary point is not
+learned (`int_bits.requires_grad` off) keeps its type; one that cannot hold its
+values is an error naming it. Weight, bias and BatchNorm quantizers are
 given the parameters themselves, so they are fitted to those.
 
 The order issue: a quantizer's input depends on the binary points of the
@@ -110,6 +112,13 @@ def _fit(name: str, quantizer: FixedQuantizer, low: float, high: float) -> bool:
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"calibrate: quantizer '{name}' was given non-finite values ({low}, {high})")
     int_bits = fitting_int_bits(quantizer, low, high)
+    if not quantizer.int_bits.requires_grad:  # a binary point the user fixed: check it, keep it
+        if int_bits is not None and int_bits > quantizer.type.int_bits:
+            raise ValueError(
+                f"calibrate: quantizer '{name}' has the fixed type {quantizer.type}, which cannot hold "
+                f"its values' range [{low:g}, {high:g}]; widen it or let its binary point be learned"
+            )
+        return False
     if int_bits is None or int_bits == quantizer.type.int_bits:
         return False
     quantizer.set_int_bits(int_bits)
