@@ -162,6 +162,18 @@ def test_binary_layer_is_an_exact_signed_count():
     assert set(layer.quantized_weight().unique().tolist()) <= {-1.0, 1.0}
 
 
+def test_binary_layer_with_a_scale_multiplies_the_count_by_a_quantized_alpha():
+    layer = QConv2d(4, 3, 3, bias=False, binary=True, binary_scale=True, output="ap_fixed<24,10,AP_RND,AP_SAT>")
+    x = QSign()(torch.randn(2, 4, 5, 5))
+    y = layer(x)
+    signs = torch.where(layer.weight >= 0, 1.0, -1.0).double()
+    counts = torch.nn.functional.conv2d(x.double(), signs)
+    alpha = quantize(layer.weight.detach().abs().mean(dim=(1, 2, 3)), layer.binary_scale_quantizer.type)
+    assert torch.equal(y.double(), quantize(counts * alpha.double().view(1, 3, 1, 1), layer.output_type))
+    y.sum().backward()
+    assert layer.binary_scale_quantizer.int_bits.grad is not None
+
+
 def test_every_layer_exposes_its_types():
     layer = QLinear(4, 2, weight="ap_fixed<6,2,AP_RND_CONV,AP_SAT>", output="ap_fixed<10,4>")
     assert layer.acc_type is None  # unknown until an input type has been seen

@@ -24,7 +24,8 @@ class QFXConfig:
       add, average pooling);
     * `input_bits` (default `activation_bits`) and `input_signed`: the model input;
     * `khot`: K for K-hot weights and BatchNorm scales (no multiplier); `binary`:
-      weights of -1 and +1 (BatchNorm scales stay fixed point);
+      weights of -1 and +1 (BatchNorm scales stay fixed point), with
+      `binary_scale` a quantized per-channel scale alpha = mean |W| (XNOR-Net);
     * `rounding`, `overflow`: the `ap_fixed` modes of every type;
     * `layers`: per-layer overrides, `{name: {field: value}}`, where name is the
       layer's name in the converted model (see `describe_types`): a module's
@@ -38,6 +39,7 @@ class QFXConfig:
     input_signed: bool = True
     khot: int | None = None
     binary: bool = False
+    binary_scale: bool = False
     rounding: str = "AP_RND_CONV"
     overflow: str = "AP_SAT"
     layers: Mapping[str, Mapping[str, object]] = field(default_factory=dict)

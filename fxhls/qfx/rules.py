@@ -74,6 +74,7 @@ def _weight_types(config: QFXConfig) -> dict:
         output=config.typed(config.activation_bits, DEFAULT_OUTPUT),
         khot=config.khot,
         binary=config.binary,
+        binary_scale=config.binary_scale,
     )
 
 

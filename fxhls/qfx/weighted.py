@@ -27,6 +27,7 @@ from fxhls.qfx.typed import exact_dtype, tag, type_of
 DEFAULT_WEIGHT = "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"
 DEFAULT_BIAS = "ap_fixed<16,4,AP_RND_CONV,AP_SAT>"
 DEFAULT_OUTPUT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
+DEFAULT_BINARY_SCALE = "ap_ufixed<8,0,AP_RND_CONV,AP_SAT>"
 FLOAT32_SIGNIFICAND = 24
 MAX_SLICES = 16  # beyond this many float32 slices, one float64 pass is faster
 
@@ -34,16 +35,19 @@ MAX_SLICES = 16  # beyond this many float32 slices, one float64 pass is faster
 class _QuantizedWeights:
     """What QLinear and QConv2d share: weight, bias and output quantizers and the accumulator."""
 
-    def _setup_quantizers(self, weight, bias_type, output, acc, khot, binary):
+    def _setup_quantizers(self, weight, bias_type, output, acc, khot, binary, binary_scale):
         with errors_name(self):
-            self._build_quantizers(weight, bias_type, output, acc, khot, binary)
+            self._build_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
-    def _build_quantizers(self, weight, bias_type, output, acc, khot, binary):
+    def _build_quantizers(self, weight, bias_type, output, acc, khot, binary, binary_scale):
         if binary and khot is not None:
             raise ValueError("a binary layer cannot also be K-hot")
+        if binary_scale and not binary:
+            raise ValueError("binary_scale needs binary=True")
         self.khot, self.binary = khot, binary
         project = khot_projection(khot) if khot is not None else None
         self.weight_quantizer = None if binary else FixedQuantizer(weight, project=project)
+        self.binary_scale_quantizer = FixedQuantizer(DEFAULT_BINARY_SCALE) if binary_scale else None
         self.bias_quantizer = FixedQuantizer(bias_type) if self.bias is not None else None
         self.output_quantizer = FixedQuantizer(output)
         self.user_acc_type = FixedType.parse(acc) if acc is not None else None
@@ -51,7 +55,11 @@ class _QuantizedWeights:
 
     @property
     def weight_type(self) -> FixedType:
-        """The weights' type (for a binary layer: -1 and +1, held as ap_int<2>)."""
+        """The weights' type: for a binary layer -1 and +1 (ap_int<2>), or +-alpha with a
+        per-channel scale alpha (its type with a sign bit added)."""
+        if self.binary_scale_quantizer is not None:
+            alpha = self.binary_scale_quantizer.type
+            return FixedType(alpha.width + 1, alpha.int_bits + 1)
         return BINARY_TYPE if self.binary else self.weight_quantizer.type
 
     @property
@@ -83,10 +91,16 @@ class _QuantizedWeights:
         return FixedType(int_bits + frac_bits, int_bits)
 
     def quantized_weight(self) -> torch.Tensor:
-        """The weights the hardware holds (differentiable: straight-through)."""
-        if self.binary:
-            return binary_sign(self.weight)
-        return self.weight_quantizer(self.weight)
+        """The weights the hardware holds (differentiable: straight-through). A binary layer
+        with `binary_scale` holds sign(W) and, per output channel, alpha = mean |W|
+        quantized (XNOR-Net); the hardware counts with the signs, then multiplies by alpha."""
+        if not self.binary:
+            return self.weight_quantizer(self.weight)
+        signs = binary_sign(self.weight)
+        if self.binary_scale_quantizer is None:
+            return signs
+        alpha = self.weight.abs().mean(dim=tuple(range(1, self.weight.dim())), keepdim=True)
+        return signs * self.binary_scale_quantizer(alpha)
 
     def quantized_bias(self) -> torch.Tensor | None:
         return self.bias_quantizer(self.bias) if self.bias_quantizer is not None else None
@@ -133,9 +147,10 @@ class QLinear(_QuantizedWeights, nn.Linear):
     """`nn.Linear` in fixed point: `output = q_out(acc(x @ q_w(W).T + q_b(b)))`."""
 
     def __init__(self, in_features, out_features, bias=True, weight=DEFAULT_WEIGHT,
-                 output=DEFAULT_OUTPUT, khot=None, binary=False, bias_type=DEFAULT_BIAS, acc=None):
+                 output=DEFAULT_OUTPUT, khot=None, binary=False, bias_type=DEFAULT_BIAS, acc=None,
+                 binary_scale=False):
         super().__init__(in_features, out_features, bias=bias)
-        self._setup_quantizers(weight, bias_type, output, acc, khot, binary)
+        self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         total = self._accumulate(x, F.linear, self._stepwise)
@@ -153,9 +168,9 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  weight=DEFAULT_WEIGHT, output=DEFAULT_OUTPUT, khot=None, binary=False,
-                 bias_type=DEFAULT_BIAS, acc=None):
+                 bias_type=DEFAULT_BIAS, acc=None, binary_scale=False):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
-        self._setup_quantizers(weight, bias_type, output, acc, khot, binary)
+        self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         total = self._accumulate(x, self._conv, self._stepwise)
