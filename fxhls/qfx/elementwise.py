@@ -126,7 +126,7 @@ class _QBatchNorm(_Quantized):
             scale, shift = self.quantized_affine()
         shape = [1, -1] + [1] * (x.dim() - 2)
         dtype = exact_dtype(self._exact_result_type(type_of(x)), x.dtype)
-        exact = x.to(dtype) * scale.to(dtype).view(shape) + shift.to(dtype).view(shape)
+        exact = torch.addcmul(shift.to(dtype).view(shape), x.to(dtype), scale.to(dtype).view(shape))
         return self._finish(exact, x.dtype)
 
     def _exact_result_type(self, input_type: FixedType | None) -> FixedType | None:
