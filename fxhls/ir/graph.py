@@ -1,0 +1,53 @@
+"""The typed graph: tensors with shapes and fixed-point types, nodes in topological order.
+
+Shapes leave out the batch dimension: a graph describes one sample, and execution
+runs it on a batch (dimension 0). Constant tensors (weights, biases) hold their
+exact values as float64 torch tensors. No file paths or tool state live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from fxhls.fixed import FixedType
+
+
+@dataclass
+class Tensor:
+    """A value of the graph: `shape` per sample (no batch dimension), `type` its
+    FixedType (None while unknown or for a float network input), `data` for constants."""
+
+    name: str
+    shape: tuple[int, ...] | None = None
+    type: FixedType | None = None
+    data: torch.Tensor | None = None
+
+
+@dataclass
+class Node:
+    """One operation: `op` names an entry of `fxhls.ir.ops.OPS`; `attrs` are plain values."""
+
+    op: str
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    attrs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Graph:
+    """Nodes in topological order, the tensors they read and write, and the graph's
+    input and output tensor names."""
+
+    nodes: list[Node]
+    tensors: dict[str, Tensor]
+    inputs: list[str]
+    outputs: list[str]
+
+    def tensor(self, name: str) -> Tensor:
+        return self.tensors[name]
+
+    def constants(self) -> dict[str, torch.Tensor]:
+        return {name: t.data for name, t in self.tensors.items() if t.data is not None}

@@ -1,0 +1,14 @@
+"""The registry of IR ops: each knows its output shapes and types and its exact execution.
+
+An op is an object with
+- `infer(node, inputs) -> list[(shape, type)]`, `inputs` being the node's input `Tensor`s;
+- `execute(node, values) -> list[torch.Tensor]`, batched float64 values in, out.
+"""
+
+from __future__ import annotations
+
+from . import activation, arith, dense, pool, quantize
+
+OPS = {**quantize.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS}
+
+__all__ = ["OPS"]

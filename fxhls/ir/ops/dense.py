@@ -1,0 +1,91 @@
+"""Gemm (y = x W^T + b) and Conv (2-D, groups=1, zero padding) with an exact or a narrowed accumulator.
+
+Inputs: x, W, optional b. Attribute `acc_type` (an `ap_fixed` spelling), when
+present, is a narrowed accumulator: `acc_t s = b[o]; for (k) s += W[o, k] * x[k];`
+emulated step by step via `fxhls.fixed.dot`, k running over input features, or
+(channel, kernel row, kernel column) for a convolution. Without it the accumulator
+is exact: wide enough never to round or overflow, and the sum is taken at once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from fxhls.fixed import FixedType, check_exact, dot, result_type
+
+
+def exact_acc_type(x: FixedType, w: FixedType, fan_in: int, b: FixedType | None) -> FixedType:
+    """The accumulator that holds any sum of `fan_in` products x*w plus a bias exactly."""
+    product = result_type("mul", x, w)
+    int_bits = product.int_bits + (math.ceil(math.log2(fan_in)) if fan_in > 1 else 0)
+    frac_bits = product.frac_bits
+    if b is not None:
+        int_bits, frac_bits = max(int_bits, b.int_bits) + 1, max(frac_bits, b.frac_bits)
+    return FixedType(int_bits + frac_bits, int_bits)
+
+
+def _acc_type(node, inputs) -> FixedType | None:
+    if "acc_type" in node.attrs:
+        return FixedType.parse(node.attrs["acc_type"])
+    x, w = inputs[0], inputs[1]
+    if x.type is None or w.type is None:
+        return None
+    b = inputs[2].type if len(inputs) > 2 else None
+    return exact_acc_type(x.type, w.type, math.prod(w.shape[1:]), b)
+
+
+def _accumulate_rows(x, w, b, acc):
+    """`acc_t s = b[o]; for (k) s += w[o, k] * x[..., k];` for every output o."""
+    x = x.unsqueeze(-2)
+    if b is not None:
+        x = torch.cat([torch.ones_like(x[..., :1]), x], dim=-1)
+        w = torch.cat([b.unsqueeze(-1), w], dim=-1)
+    return dot(x, w, acc)
+
+
+class Gemm:
+    @staticmethod
+    def infer(node, inputs):
+        return [((inputs[1].shape[0],), _acc_type(node, inputs))]
+
+    @staticmethod
+    def execute(node, values):
+        x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
+        if "acc_type" in node.attrs:
+            return [_accumulate_rows(x, w, b, node.attrs["acc_type"])]
+        return [F.linear(x, w, b)]
+
+
+def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+class Conv:
+    """Attributes: strides (sh, sw), pads (ph, pw); symmetric zero padding."""
+
+    @staticmethod
+    def infer(node, inputs):
+        (_, height, width), (out_c, _, kh, kw) = inputs[0].shape, inputs[1].shape
+        (sh, sw), (ph, pw) = node.attrs["strides"], node.attrs["pads"]
+        shape = (out_c, conv_out_size(height, kh, sh, ph), conv_out_size(width, kw, sw, pw))
+        return [(shape, _acc_type(node, inputs))]
+
+    @staticmethod
+    def execute(node, values):
+        x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
+        stride, padding = tuple(node.attrs["strides"]), tuple(node.attrs["pads"])
+        if "acc_type" not in node.attrs:
+            return [F.conv2d(x, w, b, stride, padding)]
+        n, _, height, width = x.shape
+        kernel = w.shape[2:]
+        patches = F.unfold(x, kernel, padding=padding, stride=stride)
+        rows = _accumulate_rows(patches.transpose(1, 2), w.flatten(1), b, node.attrs["acc_type"])
+        out_h = conv_out_size(height, kernel[0], stride[0], padding[0])
+        out_w = conv_out_size(width, kernel[1], stride[1], padding[1])
+        return [rows.transpose(1, 2).reshape(n, -1, out_h, out_w)]
+
+
+OPS = {"Gemm": Gemm, "Conv": Conv}

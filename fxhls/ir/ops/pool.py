@@ -1,0 +1,68 @@
+"""MaxPool, AveragePool and GlobalAveragePool (2-D, no padding).
+
+An average is the exact window sum times 1/N: exact when the node has no
+`reciprocal_type` attribute, else 1/N quantized to that type (how the hardware
+multiplies by it when N is not a power of two).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from fxhls.fixed import FixedType, quantize
+
+
+def _pooled_shape(node, shape):
+    channels, height, width = shape
+    (kh, kw), (sh, sw) = node.attrs["kernel_shape"], node.attrs["strides"]
+    return (channels, (height - kh) // sh + 1, (width - kw) // sw + 1)
+
+
+def _reciprocal(node, count: int) -> float:
+    exact = torch.tensor(1.0 / count, dtype=torch.float64)
+    if "reciprocal_type" not in node.attrs:
+        return exact.item()
+    return quantize(exact, FixedType.parse(node.attrs["reciprocal_type"])).item()
+
+
+class MaxPool:
+    """Selects values: the type is the input's."""
+
+    @staticmethod
+    def infer(node, inputs):
+        return [(_pooled_shape(node, inputs[0].shape), inputs[0].type)]
+
+    @staticmethod
+    def execute(node, values):
+        return [F.max_pool2d(values[0], node.attrs["kernel_shape"], node.attrs["strides"])]
+
+
+class AveragePool:
+    """Window sum times 1/N; the type is left to the Quantize that follows (None)."""
+
+    @staticmethod
+    def infer(node, inputs):
+        return [(_pooled_shape(node, inputs[0].shape), None)]
+
+    @staticmethod
+    def execute(node, values):
+        kernel = node.attrs["kernel_shape"]
+        sums = F.avg_pool2d(values[0], kernel, node.attrs["strides"], divisor_override=1)
+        return [sums * _reciprocal(node, kernel[0] * kernel[1])]
+
+
+class GlobalAveragePool:
+    """Sum over H x W times 1/(H*W); output shape (C, 1, 1)."""
+
+    @staticmethod
+    def infer(node, inputs):
+        return [((inputs[0].shape[0], 1, 1), None)]
+
+    @staticmethod
+    def execute(node, values):
+        x = values[0]
+        return [x.sum(dim=(2, 3), keepdim=True) * _reciprocal(node, x.shape[2] * x.shape[3])]
+
+
+OPS = {"MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool}

@@ -1,0 +1,166 @@
+"""Export a QFX model to ONNX that carries every fixed-point fact.
+
+The model runs once in eval mode with forward hooks on its QFX layers, which
+record the layers in execution order with the tensors they read and write. Each
+layer becomes standard ONNX ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten)
+plus nodes of the custom domain "fxhls": `Quantize` (attributes width, int_bits,
+signed, rounding, overflow) after every quantized value, with `khot` or `binary`
+on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with
+`reciprocal_type` when 1/N is rounded); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
+narrowed. Weights are initializers holding their quantized, exact values. The
+graph computes in double, with a symbolic batch dimension.
+"""
+
+from __future__ import annotations
+
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+from fxhls.ir.ops.quantize import type_attrs
+from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
+                       QFlatten, QInput, QLinear, QMaxPool2d, QReLU, QSign)
+from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+
+DOMAIN = "fxhls"
+OPSET = 17
+
+
+def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path) -> onnx.ModelProto:
+    """Write `model` (QFX layers) as ONNX to `path`, tracing it on `example_input`
+    (batch first); returns the checked model."""
+    writer = _Writer()
+    calls = _record_calls(model, example_input)
+    input_name = writer.name_of(calls[0][1][0], "input") if calls else None
+    for module, inputs, output in calls:
+        writer.layer(module, inputs, output)
+    output_name = writer.names[id(calls[-1][2])]
+    with torch.no_grad():
+        out_shape = ["batch", *calls[-1][2].shape[1:]]
+    shape = ["batch", *example_input.shape[1:]]
+    graph = helper.make_graph(
+        writer.nodes, "fxhls", [helper.make_tensor_value_info(input_name, TensorProto.DOUBLE, shape)],
+        [helper.make_tensor_value_info(output_name, TensorProto.DOUBLE, out_shape)], writer.initializers)
+    proto = helper.make_model(graph, producer_name="fxhls",
+                              opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1)])
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    return proto
+
+
+_LAYERS = (QInput, QLinear, QConv2d, QReLU, QFlatten, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d, QAdaptiveAvgPool2d)
+
+
+def _record_calls(model, example_input):
+    calls = []
+
+    def hook(module, inputs, output):
+        calls.append((module, inputs, output))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _LAYERS)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(example_input)
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return calls
+
+
+class _Writer:
+    def __init__(self):
+        self.nodes, self.initializers, self.names, self.spatial = [], [], {}, {}
+        self._count = 0
+
+    def fresh(self, stem: str) -> str:
+        self._count += 1
+        return f"{stem}_{self._count}"
+
+    def name_of(self, tensor, stem="t") -> str:
+        if id(tensor) not in self.names:
+            self.names[id(tensor)] = self.fresh(stem)
+        return self.names[id(tensor)]
+
+    def node(self, op, inputs, domain="", **attrs) -> str:
+        out = self.fresh(op.lower())
+        self.nodes.append(helper.make_node(op, inputs, [out], name=self.fresh(op), domain=domain, **attrs))
+        return out
+
+    def quantize(self, x: str, t, **facts) -> str:
+        return self.node("Quantize", [x], domain=DOMAIN, **type_attrs(t), **facts)
+
+    def constant(self, values: torch.Tensor, t, **facts) -> str:
+        name = self.fresh("const")
+        self.initializers.append(numpy_helper.from_array(values.detach().double().numpy(), name))
+        return self.quantize(name, t, **facts)
+
+    def layer(self, module, inputs, output):
+        self.spatial[id(module)] = inputs[0].shape[-1] * inputs[0].shape[-2] if inputs[0].dim() == 4 else 0
+        x = [self.names[id(t)] if id(t) in self.names else self.name_of(t, "input") for t in inputs]
+        y = getattr(self, "_" + type(module).__name__)(module, x)
+        self.names[id(output)] = y
+
+    def _QInput(self, m, x):
+        return self.quantize(x[0], m.output_type)
+
+    def _weighted(self, m, x, op, **attrs):
+        facts = {"khot": m.khot} if m.khot is not None else {"binary": 1} if m.binary else {}
+        inputs = [x[0], self.constant(m.quantized_weight(), m.weight_type, **facts)]
+        if m.bias is not None:
+            inputs.append(self.constant(m.quantized_bias(), m.bias_type))
+        if m.user_acc_type is not None:
+            acc = self.node(op, inputs, domain=DOMAIN, acc_type=str(m.user_acc_type), **attrs)
+        else:
+            acc = self.node(op, inputs, **attrs)
+        return self.quantize(acc, m.output_type)
+
+    def _QLinear(self, m, x):
+        return self._weighted(m, x, "Gemm", transB=1)
+
+    def _QConv2d(self, m, x):
+        ph, pw = m.padding
+        return self._weighted(m, x, "Conv", kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                              pads=[ph, pw, ph, pw])
+
+    def _QReLU(self, m, x):
+        return self.quantize(self.node("Relu", x), m.output_type)
+
+    def _QFlatten(self, m, x):
+        return self.node("Flatten", x, axis=1)
+
+    def _QSign(self, m, x):
+        return self.node("Sign", x, domain=DOMAIN)
+
+    def _QMaxPool2d(self, m, x):
+        kernel = torch.nn.modules.utils._pair(m.kernel_size)
+        stride = torch.nn.modules.utils._pair(m.stride)
+        return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
+
+    def _average(self, m, x, op, count, **attrs):
+        if count & (count - 1):
+            attrs["reciprocal_type"] = str(RECIPROCAL_TYPE)
+        return self.quantize(self.node(op, x, domain=DOMAIN, **attrs), m.output_type)
+
+    def _QAvgPool2d(self, m, x):
+        kernel = list(m.kernel_size)
+        return self._average(m, x, "AveragePool", kernel[0] * kernel[1], kernel_shape=kernel,
+                             strides=list(m.stride))
+
+    def _QAdaptiveAvgPool2d(self, m, x):
+        return self._average(m, x, "GlobalAveragePool", self.spatial[id(m)])
+
+    def _QAdd(self, m, x):
+        return self.quantize(self.node("Add", x), m.output_type)
+
+    def _QBatchNorm(self, m, x):
+        scale, shift = m.quantized_affine()
+        shape = [-1] + [1] * (1 if isinstance(m, QBatchNorm2d) else 0) * 2
+        facts = {"khot": m.khot} if m.khot is not None else {}
+        product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, **facts)])
+        total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type)])
+        return self.quantize(total, m.output_type)
+
+    _QBatchNorm1d = _QBatchNorm2d = _QBatchNorm
