@@ -42,7 +42,24 @@ def _parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--values", type=int, default=200, help="probe values per type (default 200)")
     selfcheck.add_argument("--seed", type=int, default=0, help="seed of the random probe values")
     selfcheck.set_defaults(run=_selfcheck)
+
+    emulate = commands.add_parser("emulate", help="run an fxhls ONNX model bit-exactly on inputs from a .npy file")
+    emulate.add_argument("model", help="the model (.onnx, as written by fxhls.qfx.export_onnx)")
+    emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
+    emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
+    emulate.set_defaults(run=_emulate)
     return parser
+
+
+def _emulate(args) -> int:
+    import numpy as np
+
+    from fxhls.emulation import emulate
+
+    y = emulate(args.model, np.load(args.input))
+    np.save(args.output, y)
+    print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
+    return 0
 
 
 def _tools(args) -> int:

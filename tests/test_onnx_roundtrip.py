@@ -45,7 +45,7 @@ def _models():
     yield "avg3", nn.Sequential(QInput(), QAvgPool2d(3), QAdaptiveAvgPool2d(1)), (1, 9, 9)
 
 
-@pytest.mark.parametrize("name,model,shape", list(_models()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("name,model,shape", list(_models()), ids=[name for name, _, _ in _models()])
 def test_emulation_equals_the_qfx_forward(name, model, shape, tmp_path):
     x = torch.randn(16, *shape) * 2
     path = tmp_path / f"{name}.onnx"

@@ -135,6 +135,8 @@ class _Writer:
         return self.node("Sign", x, domain=DOMAIN)
 
     def _QMaxPool2d(self, m, x):
+        if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode:
+            raise ValueError("export_onnx: QMaxPool2d with padding, dilation or ceil_mode is not supported")
         kernel = torch.nn.modules.utils._pair(m.kernel_size)
         stride = torch.nn.modules.utils._pair(m.stride)
         return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
@@ -157,7 +159,7 @@ class _Writer:
 
     def _QBatchNorm(self, m, x):
         scale, shift = m.quantized_affine()
-        shape = [-1] + [1] * (1 if isinstance(m, QBatchNorm2d) else 0) * 2
+        shape = [-1, 1, 1] if isinstance(m, QBatchNorm2d) else [-1]
         facts = {"khot": m.khot} if m.khot is not None else {}
         product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, **facts)])
         total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type)])

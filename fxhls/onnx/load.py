@@ -63,7 +63,7 @@ def _node(n) -> Node:
                          f"(supported: {supported})")
     attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
     attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
-    if op in ("Conv",):
+    if op == "Conv":
         attrs["pads"] = list(attrs.get("pads", [0, 0, 0, 0]))[:2]
         attrs.setdefault("strides", [1, 1])
     return Node(op, n.name, list(n.input), list(n.output), attrs)

@@ -34,7 +34,9 @@ def _acc_type(node, inputs) -> FixedType | None:
     if x.type is None or w.type is None:
         return None
     b = inputs[2].type if len(inputs) > 2 else None
-    return exact_acc_type(x.type, w.type, math.prod(w.shape[1:]), b)
+    acc = exact_acc_type(x.type, w.type, math.prod(w.shape[1:]), b)
+    check_exact(acc, torch.float64)  # the sum taken at once in float64 is then exact
+    return acc
 
 
 def _accumulate_rows(x, w, b, acc):
