@@ -62,3 +62,10 @@ def test_cli_emulate_reports_a_bad_model_in_one_line(tmp_path, capsys):
                  "--output", str(tmp_path / "y.npy")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not (tmp_path / "y.npy").exists()
+
+
+def test_export_refuses_an_op_outside_qfx_layers(tmp_path):
+    model = nn.Sequential(QInput(), nn.Linear(4, 4), QReLU())
+    with pytest.raises(ValueError, match="input of QReLU comes from an operation outside QFX layers"):
+        export_onnx(model, torch.randn(2, 4), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

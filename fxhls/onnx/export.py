@@ -29,18 +29,18 @@ OPSET = 17
 def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path) -> onnx.ModelProto:
     """Write `model` (QFX layers) as ONNX to `path`, tracing it on `example_input`
     (batch first); returns the checked model."""
+    output, calls = _record_calls(model, example_input)
+    if not calls or calls[-1][2] is not output:
+        raise ValueError("export_onnx: the model's output does not come from a QFX layer")
     writer = _Writer()
-    calls = _record_calls(model, example_input)
-    input_name = writer.name_of(calls[0][1][0], "input") if calls else None
-    for module, inputs, output in calls:
-        writer.layer(module, inputs, output)
-    output_name = writer.names[id(calls[-1][2])]
-    with torch.no_grad():
-        out_shape = ["batch", *calls[-1][2].shape[1:]]
-    shape = ["batch", *example_input.shape[1:]]
+    input_name = writer.name_of(example_input, "input")
+    for module, inputs, result in calls:
+        writer.layer(module, inputs, result)
     graph = helper.make_graph(
-        writer.nodes, "fxhls", [helper.make_tensor_value_info(input_name, TensorProto.DOUBLE, shape)],
-        [helper.make_tensor_value_info(output_name, TensorProto.DOUBLE, out_shape)], writer.initializers)
+        writer.nodes, "fxhls",
+        [helper.make_tensor_value_info(input_name, TensorProto.DOUBLE, ["batch", *example_input.shape[1:]])],
+        [helper.make_tensor_value_info(writer.names[id(output)], TensorProto.DOUBLE, ["batch", *output.shape[1:]])],
+        writer.initializers)
     proto = helper.make_model(graph, producer_name="fxhls",
                               opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1)])
     onnx.checker.check_model(proto)
@@ -62,12 +62,12 @@ def _record_calls(model, example_input):
     model.eval()
     try:
         with torch.no_grad():
-            model(example_input)
+            output = model(example_input)
     finally:
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    return calls
+    return output, calls
 
 
 class _Writer:
@@ -99,7 +99,11 @@ class _Writer:
 
     def layer(self, module, inputs, output):
         self.spatial[id(module)] = inputs[0].shape[-1] * inputs[0].shape[-2] if inputs[0].dim() == 4 else 0
-        x = [self.names[id(t)] if id(t) in self.names else self.name_of(t, "input") for t in inputs]
+        unknown = [t for t in inputs if id(t) not in self.names]
+        if unknown:
+            raise ValueError(f"export_onnx: an input of {type(module).__name__} comes from an operation outside "
+                             f"QFX layers (supported layers: {', '.join(c.__name__ for c in _LAYERS)})")
+        x = [self.names[id(t)] for t in inputs]
         y = getattr(self, "_" + type(module).__name__)(module, x)
         self.names[id(output)] = y
 
