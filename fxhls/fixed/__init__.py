@@ -4,9 +4,9 @@ The single source of numeric truth in fxhls: rounding, overflow, result types
 and accumulation order are defined here and nowhere else.
 """
 
-from .arith import dot, result_type
+from .arith import accumulator_type, dot, dot_with_bias, reciprocal, result_type
 from .quantize import check_exact, quantize
-from .types import OVERFLOW_MODES, ROUNDING_MODES, FixedType
+from .types import BINARY_TYPE, OVERFLOW_MODES, ROUNDING_MODES, FixedType
 
 __all__ = [
     "FixedType",
@@ -16,4 +16,8 @@ __all__ = [
     "check_exact",
     "result_type",
     "dot",
+    "dot_with_bias",
+    "accumulator_type",
+    "reciprocal",
+    "BINARY_TYPE",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import torch
@@ -91,3 +92,33 @@ def _bit_span(values: torch.Tensor) -> tuple[int, int]:
     _, lowest_bit = torch.frexp((integer & -integer).to(torch.float64))  # 2**t has frexp exponent t+1
     low = int((exponent + lowest_bit - 1 - _FLOAT64_SIGNIFICAND).min())
     return low, int(exponent.max())
+
+
+def accumulator_type(input: FixedType, weight: FixedType, fan_in: int, bias: FixedType | None = None) -> FixedType:
+    """The accumulator that holds any sum of `fan_in` products input*weight, plus a bias,
+    exactly: it never rounds nor overflows (default modes)."""
+    product = result_type("mul", input, weight)
+    int_bits = product.int_bits + (math.ceil(math.log2(fan_in)) if fan_in > 1 else 0)
+    frac_bits = product.frac_bits
+    if bias is not None:
+        int_bits, frac_bits = max(int_bits, bias.int_bits) + 1, max(frac_bits, bias.frac_bits)
+    return FixedType(int_bits + frac_bits, int_bits)
+
+
+def dot_with_bias(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None, acc: FixedType | str) -> torch.Tensor:
+    """For every output o: `acc_t s = bias[o]; for (k) s += w[o, k] * x[..., k];` (the HLS
+    order of a dense layer; via `dot`). x is (..., K), w is (O, K), the result (..., O)."""
+    x = x.unsqueeze(-2)
+    if bias is not None:
+        x = torch.cat([torch.ones_like(x[..., :1]).expand(*x.shape[:-1], 1), x], dim=-1)
+        w = torch.cat([bias.unsqueeze(-1), w], dim=-1)
+    return dot(x, w, acc)
+
+
+def reciprocal(count: int, t: FixedType) -> float:
+    """1/count as the hardware multiplies by it to average `count` values: exact for a
+    power of two (a shift), otherwise quantized to `t`."""
+    exact = 1.0 / count
+    if count & (count - 1) == 0:
+        return exact
+    return quantize_values(torch.tensor([exact], dtype=torch.float64), t).item()

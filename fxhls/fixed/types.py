@@ -154,3 +154,7 @@ def _parse_int(text: str) -> int:
     if not re.fullmatch(r"[+-]?\d+", text):
         raise ValueError(f"{text!r} is not an integer")
     return int(text)
+
+
+# -1 and +1, the values of binarized (BNN) weights and activations; the hardware keeps one bit.
+BINARY_TYPE = FixedType(2, 2)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fxhls.fixed import FixedType
+from fxhls.fixed import BINARY_TYPE
 from fxhls.qfx.typed import tag
-
-BINARY_TYPE = FixedType(2, 2)  # holds -1 and +1; the hardware keeps one bit (+1 as 1)
 
 
 def binary_sign(x: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fxhls.fixed import FixedType, quantize, result_type
+from fxhls.fixed import FixedType, reciprocal, result_type
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
@@ -180,7 +180,7 @@ class QAvgPool2d(_Quantized):
     def forward(self, x):
         sums = F.avg_pool2d(x.double(), self.kernel_size, self.stride, divisor_override=1)
         count = self.kernel_size[0] * self.kernel_size[1]
-        return self._finish(sums * reciprocal(count), x.dtype)
+        return self._finish(sums * reciprocal(count, RECIPROCAL_TYPE), x.dtype)
 
 
 class QAdaptiveAvgPool2d(_Quantized):
@@ -194,16 +194,7 @@ class QAdaptiveAvgPool2d(_Quantized):
 
     def forward(self, x):
         sums = x.double().sum(dim=(2, 3), keepdim=True)
-        return self._finish(sums * reciprocal(x.shape[2] * x.shape[3]), x.dtype)
-
-
-def reciprocal(count: int) -> float:
-    """1/count as the hardware multiplies by it: exact for a power of two, else rounded
-    to `RECIPROCAL_TYPE`."""
-    exact = 1.0 / count
-    if count & (count - 1) == 0:
-        return exact
-    return quantize(torch.tensor(exact, dtype=torch.float64), RECIPROCAL_TYPE).item()
+        return self._finish(sums * reciprocal(x.shape[2] * x.shape[3], RECIPROCAL_TYPE), x.dtype)
 
 
 def _keep_type(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -12,14 +12,13 @@ convolution), with the exact sum's gradient. The output is quantized to
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fxhls.fixed import FixedType, dot, result_type
-from fxhls.qfx.binary import BINARY_TYPE, binary_sign
+from fxhls.fixed import BINARY_TYPE, FixedType, accumulator_type, dot_with_bias
+from fxhls.qfx.binary import binary_sign
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
@@ -82,13 +81,7 @@ class _QuantizedWeights:
     def _exact_acc_type(self) -> FixedType | None:
         if self.input_type is None:
             return None
-        product = result_type("mul", self.input_type, self.weight_type)
-        growth = math.ceil(math.log2(self.fan_in)) if self.fan_in > 1 else 0
-        int_bits, frac_bits = product.int_bits + growth, product.frac_bits
-        if self.bias_type is not None:
-            int_bits = max(int_bits, self.bias_type.int_bits) + 1
-            frac_bits = max(frac_bits, self.bias_type.frac_bits)
-        return FixedType(int_bits + frac_bits, int_bits)
+        return accumulator_type(self.input_type, self.weight_type, self.fan_in, self.bias_type)
 
     def quantized_weight(self) -> torch.Tensor:
         """The weights the hardware holds (differentiable: straight-through). A binary layer
@@ -157,7 +150,7 @@ class QLinear(_QuantizedWeights, nn.Linear):
         return self._finish(total, x.dtype)
 
     def _stepwise(self, x, w, b):
-        return _accumulate_rows(x, w, b, self.user_acc_type)
+        return dot_with_bias(x, w, b, self.user_acc_type)
 
     def _broadcast_bias(self, b):
         return b  # features are the last dimension
@@ -185,7 +178,7 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
     def _stepwise(self, x, w, b):
         n, _, height, width = x.shape
         patches = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)
-        rows = _accumulate_rows(patches.transpose(1, 2), w.flatten(1), b, self.user_acc_type)
+        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, self.user_acc_type)
         out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
         out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
         return rows.transpose(1, 2).reshape(n, -1, out_h, out_w)
@@ -199,12 +192,3 @@ def _exact_cuda_kernels():
     """On CUDA, cuDNN may pick Winograd or FFT convolutions and TF32 products, which
     round; the native im2col + GEMM kernels with TF32 off sum exactly."""
     return torch.backends.cudnn.flags(enabled=False, allow_tf32=False)
-
-
-def _accumulate_rows(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, acc: FixedType) -> torch.Tensor:
-    """`acc_t s = b[o]; for (k) s += w[o, k] * x[..., k];` for every output o, via `fxhls.fixed.dot`."""
-    x = x.unsqueeze(-2)  # (..., 1, K) against w (O, K)
-    if b is not None:
-        x = torch.cat([torch.ones_like(x[..., :1]).expand(*x.shape[:-1], 1), x], dim=-1)
-        w = torch.cat([b.unsqueeze(-1), w], dim=-1)
-    return dot(x, w, acc)

@@ -6,9 +6,7 @@ import math
 
 import torch
 
-from fxhls.fixed import FixedType
-
-BINARY_TYPE = FixedType(2, 2)  # -1 and +1
+from fxhls.fixed import BINARY_TYPE
 
 
 class Relu:

@@ -14,17 +14,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from fxhls.fixed import FixedType, check_exact, dot, result_type
-
-
-def exact_acc_type(x: FixedType, w: FixedType, fan_in: int, b: FixedType | None) -> FixedType:
-    """The accumulator that holds any sum of `fan_in` products x*w plus a bias exactly."""
-    product = result_type("mul", x, w)
-    int_bits = product.int_bits + (math.ceil(math.log2(fan_in)) if fan_in > 1 else 0)
-    frac_bits = product.frac_bits
-    if b is not None:
-        int_bits, frac_bits = max(int_bits, b.int_bits) + 1, max(frac_bits, b.frac_bits)
-    return FixedType(int_bits + frac_bits, int_bits)
+from fxhls.fixed import FixedType, accumulator_type, check_exact, dot_with_bias
 
 
 def _acc_type(node, inputs) -> FixedType | None:
@@ -34,18 +24,9 @@ def _acc_type(node, inputs) -> FixedType | None:
     if x.type is None or w.type is None:
         return None
     b = inputs[2].type if len(inputs) > 2 else None
-    acc = exact_acc_type(x.type, w.type, math.prod(w.shape[1:]), b)
+    acc = accumulator_type(x.type, w.type, math.prod(w.shape[1:]), b)
     check_exact(acc, torch.float64)  # the sum taken at once in float64 is then exact
     return acc
-
-
-def _accumulate_rows(x, w, b, acc):
-    """`acc_t s = b[o]; for (k) s += w[o, k] * x[..., k];` for every output o."""
-    x = x.unsqueeze(-2)
-    if b is not None:
-        x = torch.cat([torch.ones_like(x[..., :1]), x], dim=-1)
-        w = torch.cat([b.unsqueeze(-1), w], dim=-1)
-    return dot(x, w, acc)
 
 
 class Gemm:
@@ -57,7 +38,7 @@ class Gemm:
     def execute(node, values):
         x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
         if "acc_type" in node.attrs:
-            return [_accumulate_rows(x, w, b, node.attrs["acc_type"])]
+            return [dot_with_bias(x, w, b, node.attrs["acc_type"])]
         return [F.linear(x, w, b)]
 
 
@@ -84,7 +65,7 @@ class Conv:
         n, _, height, width = x.shape
         kernel = w.shape[2:]
         patches = F.unfold(x, kernel, padding=padding, stride=stride)
-        rows = _accumulate_rows(patches.transpose(1, 2), w.flatten(1), b, node.attrs["acc_type"])
+        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, node.attrs["acc_type"])
         out_h = conv_out_size(height, kernel[0], stride[0], padding[0])
         out_w = conv_out_size(width, kernel[1], stride[1], padding[1])
         return [rows.transpose(1, 2).reshape(n, -1, out_h, out_w)]

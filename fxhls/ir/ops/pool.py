@@ -7,10 +7,9 @@ multiplies by it when N is not a power of two).
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
-from fxhls.fixed import FixedType, quantize
+from fxhls.fixed import FixedType, reciprocal
 
 
 def _pooled_shape(node, shape):
@@ -20,10 +19,9 @@ def _pooled_shape(node, shape):
 
 
 def _reciprocal(node, count: int) -> float:
-    exact = torch.tensor(1.0 / count, dtype=torch.float64)
     if "reciprocal_type" not in node.attrs:
-        return exact.item()
-    return quantize(exact, FixedType.parse(node.attrs["reciprocal_type"])).item()
+        return 1.0 / count
+    return reciprocal(count, FixedType.parse(node.attrs["reciprocal_type"]))
 
 
 class MaxPool:
