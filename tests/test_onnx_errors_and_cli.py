@@ -68,3 +68,10 @@ def test_export_refuses_an_op_outside_qfx_layers(tmp_path):
     with pytest.raises(ValueError, match="input of QReLU comes from an operation outside QFX layers"):
         export_onnx(model, torch.randn(2, 4), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_export_is_reachable_from_the_training_package():
+    import fxhls.onnx.export
+    import fxhls.qfx
+
+    assert fxhls.qfx.export_onnx is fxhls.onnx.export.export_onnx

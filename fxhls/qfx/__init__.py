@@ -50,3 +50,13 @@ __all__ = [
     "describe_types",
     "bit_cost",
 ]
+__all__.append("export_onnx")
+
+
+def __getattr__(name):
+    # fxhls.qfx.export_onnx lives in fxhls.onnx.export, which imports the layers above.
+    if name == "export_onnx":
+        from fxhls.onnx.export import export_onnx
+
+        return export_onnx
+    raise AttributeError(f"module 'fxhls.qfx' has no attribute {name!r}")
