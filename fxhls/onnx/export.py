@@ -5,8 +5,8 @@ record the layers in execution order with the tensors they read and write. Each
 layer becomes standard ONNX ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten)
 plus nodes of the custom domain "fxhls": `Quantize` (attributes width, int_bits,
 signed, rounding, overflow) after every quantized value, with `khot` or `binary`
-on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with
-`reciprocal_type` when 1/N is rounded); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
+on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with the
+`reciprocal_type` 1/N is rounded to unless N is a power of two); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
 narrowed. Weights are initializers holding their quantized, exact values. The
 graph computes in double, with a symbolic batch dimension.
 """
@@ -72,7 +72,7 @@ def _record_calls(model, example_input):
 
 class _Writer:
     def __init__(self):
-        self.nodes, self.initializers, self.names, self.spatial = [], [], {}, {}
+        self.nodes, self.initializers, self.names = [], [], {}
         self._count = 0
 
     def fresh(self, stem: str) -> str:
@@ -98,7 +98,6 @@ class _Writer:
         return self.quantize(name, t, **facts)
 
     def layer(self, module, inputs, output):
-        self.spatial[id(module)] = inputs[0].shape[-1] * inputs[0].shape[-2] if inputs[0].dim() == 4 else 0
         unknown = [t for t in inputs if id(t) not in self.names]
         if unknown:
             raise ValueError(f"export_onnx: an input of {type(module).__name__} comes from an operation outside "
@@ -145,18 +144,16 @@ class _Writer:
         stride = torch.nn.modules.utils._pair(m.stride)
         return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
 
-    def _average(self, m, x, op, count, **attrs):
-        if count & (count - 1):
-            attrs["reciprocal_type"] = str(RECIPROCAL_TYPE)
-        return self.quantize(self.node(op, x, domain=DOMAIN, **attrs), m.output_type)
+    def _average(self, m, x, op, **attrs):
+        # fxhls.fixed.reciprocal applies the type only where 1/N is not a power of two
+        node = self.node(op, x, domain=DOMAIN, reciprocal_type=str(RECIPROCAL_TYPE), **attrs)
+        return self.quantize(node, m.output_type)
 
     def _QAvgPool2d(self, m, x):
-        kernel = list(m.kernel_size)
-        return self._average(m, x, "AveragePool", kernel[0] * kernel[1], kernel_shape=kernel,
-                             strides=list(m.stride))
+        return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
 
     def _QAdaptiveAvgPool2d(self, m, x):
-        return self._average(m, x, "GlobalAveragePool", self.spatial[id(m)])
+        return self._average(m, x, "GlobalAveragePool")
 
     def _QAdd(self, m, x):
         return self.quantize(self.node("Add", x), m.output_type)
