@@ -215,3 +215,9 @@ def test_function_and_method_spellings(spelling):
     q = quantize_model(Spellings(spelling))
     assert [kind for _, kind in executed_layers(q)] == [QInput, QLinear, QAdd, QReLU, QFlatten]
     assert q(torch.rand(3, 4)).shape == (3, 4)
+
+
+@pytest.mark.parametrize("k", [0, 1.5, True])
+def test_config_refuses_a_bad_k(k):
+    with pytest.raises(ValueError, match=r"^QFXConfig: K-hot needs an integer K >= 1"):
+        QFXConfig(khot=k)

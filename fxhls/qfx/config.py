@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
 from fxhls.fixed import FixedType
+from fxhls.qfx.khot import khot_projection
 
 _WIDTH_FIELDS = ("weight_bits", "bias_bits", "activation_bits", "input_bits")
 
@@ -51,8 +52,11 @@ class QFXConfig:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 2:
                 raise ValueError(f"QFXConfig: {name} must be an integer >= 2, got {value!r}")
-        if self.khot is not None and (isinstance(self.khot, bool) or not isinstance(self.khot, int) or self.khot < 1):
-            raise ValueError(f"QFXConfig: khot must be None or an integer K >= 1, got {self.khot!r}")
+        if self.khot is not None:
+            try:
+                khot_projection(self.khot)  # the one rule for a valid K
+            except ValueError as err:
+                raise ValueError(f"QFXConfig: {err}") from None
         if self.binary and self.khot is not None:
             raise ValueError("QFXConfig: weights cannot be both binary and K-hot")
         try:
