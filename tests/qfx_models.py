@@ -1,10 +1,14 @@
-"""Small float models the QFX conversion and calibration tests share."""
+"""Small models the tests share: float models for QFX conversion and calibration, and a
+zoo of QFX models covering every layer kind for export, passes and backends."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
+                       QFlatten, QInput, QLinear, QMaxPool2d, QReLU, QSign)
 
 
 def mlp() -> nn.Sequential:
@@ -42,3 +46,34 @@ def with_statistics(model: nn.Module, seed: int = 0) -> nn.Module:
                 with torch.no_grad():
                     tensor.copy_(torch.rand(tensor.shape, generator=generator) * (high - low) + low)
     return model
+
+
+class QResidualCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp, self.conv1, self.bn1 = QInput(), QConv2d(1, 4, 3, padding=1), QBatchNorm2d(4)
+        self.relu1, self.conv2 = QReLU(), QConv2d(4, 4, 3, padding=1, bias=False, khot=2)
+        self.bn2, self.add, self.relu2 = QBatchNorm2d(4, khot=1), QAdd(), QReLU()
+        self.pool, self.avg, self.gap = QMaxPool2d(2), QAvgPool2d(1), QAdaptiveAvgPool2d(1)
+        self.flat, self.fc = QFlatten(), QLinear(4, 3)
+
+    def forward(self, x):
+        y = self.relu1(self.bn1(self.conv1(self.inp(x))))
+        z = self.relu2(self.add(self.bn2(self.conv2(y)), y))
+        return self.fc(self.flat(self.gap(self.avg(self.pool(z)))))
+
+
+def qfx_zoo():
+    """(name, QFX model, sample shape) for every layer kind: K-hot, binary, narrowed accumulators."""
+    torch.manual_seed(0)
+    yield "mlp", nn.Sequential(QInput(), QLinear(16, 12), QReLU(), QLinear(12, 4)), (16,)
+    yield "khot", nn.Sequential(QInput(), QLinear(16, 12, khot=2), QBatchNorm1d(12), QReLU(),
+                                QLinear(12, 4, khot=1)), (16,)
+    yield "narrow_acc", nn.Sequential(QInput(), QLinear(16, 8, acc="ap_fixed<10,3,AP_RND,AP_SAT>"),
+                                      QReLU(), QFlatten()), (16,)
+    yield "narrow_conv", nn.Sequential(QInput(), QConv2d(2, 3, 3, stride=2, padding=1,
+                                                         acc="ap_fixed<9,2,AP_TRN,AP_WRAP>")), (2, 7, 7)
+    yield "binary", nn.Sequential(QInput(), QConv2d(2, 4, 3, binary=True), QBatchNorm2d(4), QSign(),
+                                  QFlatten(), QLinear(100, 3, binary=True, binary_scale=True)), (2, 7, 7)
+    yield "cnn", with_statistics(QResidualCNN()), (1, 8, 8)
+    yield "avg3", nn.Sequential(QInput(), QAvgPool2d(3), QAdaptiveAvgPool2d(1)), (1, 9, 9)

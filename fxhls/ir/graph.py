@@ -17,12 +17,14 @@ from fxhls.fixed import FixedType
 @dataclass
 class Tensor:
     """A value of the graph: `shape` per sample (no batch dimension), `type` its
-    FixedType (None while unknown or for a float network input), `data` for constants."""
+    FixedType (None while unknown or for a float network input), `data` for constants,
+    `facts` what passes learned about a constant's values (`khot`, `terms`, `binary`)."""
 
     name: str
     shape: tuple[int, ...] | None = None
     type: FixedType | None = None
     data: torch.Tensor | None = None
+    facts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -51,3 +53,21 @@ class Graph:
 
     def constants(self) -> dict[str, torch.Tensor]:
         return {name: t.data for name, t in self.tensors.items() if t.data is not None}
+
+    def is_constant(self, name: str) -> bool:
+        return self.tensors[name].data is not None
+
+    def producer(self, name: str) -> Node | None:
+        """The node that writes tensor `name` (None for a graph input or a constant)."""
+        return next((node for node in self.nodes if name in node.outputs), None)
+
+    def consumers(self, name: str) -> list[Node]:
+        """The nodes that read tensor `name`."""
+        return [node for node in self.nodes if name in node.inputs]
+
+    def remove_node(self, node: Node) -> None:
+        """Drop `node`, and every tensor no node or graph output refers to any more."""
+        self.nodes.remove(node)
+        used = {name for n in self.nodes for name in (*n.inputs, *n.outputs)} | set(self.inputs) | set(self.outputs)
+        for name in [name for name in self.tensors if name not in used]:
+            del self.tensors[name]

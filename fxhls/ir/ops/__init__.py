@@ -7,8 +7,8 @@ An op is an object with
 
 from __future__ import annotations
 
-from . import activation, arith, dense, pool, quantize
+from . import activation, affine, arith, dense, pool, quantize
 
-OPS = {**quantize.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS}
+OPS = {**quantize.OPS, **affine.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS}
 
 __all__ = ["OPS"]

@@ -1,0 +1,14 @@
+"""Passes: plain functions on a `Graph`, each testable alone.
+
+`lower_for_hardware` runs the ones every backend wants, in order; afterwards the
+graph is in the form the HLS, RTL and deploy backends consume: the input cast, then
+one node per hardware stage, with typed constants and the output cast of each stage
+in its `out_type` attribute.
+"""
+
+from .constants import fold_constants
+from .fuse import fuse_affine, fuse_quantize
+from .pipeline import lower_for_hardware
+from .types import infer_types
+
+__all__ = ["infer_types", "fold_constants", "fuse_quantize", "fuse_affine", "lower_for_hardware"]
