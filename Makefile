@@ -1,19 +1,30 @@
 # fxhls: `make demo` and `make test` each set up everything they need on a fresh
-# machine (Python 3.11, gcc and pip; PyPI reachable).
+# machine (Python 3.11, gcc and pip; PyPI reachable; yosys from apt when root).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fxhls-installed
 
-.PHONY: setup demo test clean
+.PHONY: setup yosys demo test clean
 
-setup: $(STAMP)
+setup: $(STAMP) yosys
+
+# yosys (resource reports) comes from the system's packages: installed here when
+# running as root with apt-get (as CI does), otherwise the message says how.
+yosys:
+	@if ! command -v yosys >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys; \
+	    else \
+	        echo "fxhls needs yosys: run 'sudo apt-get install yosys' (Debian/Ubuntu) and retry" >&2; exit 1; \
+	    fi; \
+	fi
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,headers]"
+	$(BIN)/pip install --quiet -e ".[test,headers,sim]"
 	touch $@
 
 demo: setup
