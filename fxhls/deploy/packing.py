@@ -10,7 +10,9 @@ the board's driver uses it next to pynq.
   complement when signed), in a lane of L bits: the smallest of 8, 16, 32 that
   holds the type's width (sign-extended for signed types, zero-extended otherwise).
 - 64 // L lanes per word, lane i at bits [i*L, (i+1)*L). Each sample starts on a
-  fresh word and its last word is padded with zero lanes; TLAST marks that word.
+  fresh word and its last word is padded with zero lanes.
+- A batch travels as one DMA transfer, TLAST on its last word only (the DMA ends a
+  receive at TLAST); the accelerator counts words to find the samples.
 """
 
 from __future__ import annotations
