@@ -7,8 +7,9 @@ An op is an object with
 
 from __future__ import annotations
 
-from . import activation, affine, arith, dense, pool, quantize
+from . import activation, affine, arith, dense, pool, quantize, threshold
 
-OPS = {**quantize.OPS, **affine.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS}
+OPS = {**quantize.OPS, **affine.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS,
+       **threshold.OPS}
 
 __all__ = ["OPS"]

@@ -6,10 +6,12 @@ one node per hardware stage, with typed constants and the output cast of each st
 in its `out_type` attribute.
 """
 
+from .bnn import fold_bnn_thresholds
 from .constants import fold_constants
 from .fuse import fuse_affine, fuse_quantize
 from .khot import lower_khot
 from .pipeline import lower_for_hardware
 from .types import infer_types
 
-__all__ = ["infer_types", "fold_constants", "fuse_quantize", "fuse_affine", "lower_khot", "lower_for_hardware"]
+__all__ = ["infer_types", "fold_constants", "fuse_quantize", "fuse_affine", "lower_khot", "fold_bnn_thresholds",
+           "lower_for_hardware"]
