@@ -124,3 +124,11 @@ def test_packing_needs_nothing_but_numpy():
     source = open(packing.__file__).read()
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["from __future__ import annotations", "import numpy as np"]
+
+
+@pytest.mark.parametrize("lane", [8, 16, 32])
+def test_an_empty_batch_round_trips(lane):
+    words = packing.pack(np.zeros((0, 5), dtype=np.int64), lane)
+    assert words.shape == (0, packing.words_per_sample(5, lane))
+    assert packing.unpack(words, 5, lane, True).shape == (0, 5)
+    assert packing.to_stream_order(np.zeros((0, 2, 3, 4))).shape == (0, 24)

@@ -46,7 +46,7 @@ def to_stream_order(x: np.ndarray) -> np.ndarray:
     if x.ndim == 2:
         return x
     if x.ndim == 4:
-        return x.transpose(0, 2, 3, 1).reshape(x.shape[0], -1)
+        return x.transpose(0, 2, 3, 1).reshape(x.shape[0], int(np.prod(x.shape[1:])))
     raise ValueError(
         f"stream order is defined for batches of vectors (batch, n) and images "
         f"(batch, C, H, W), got an array of shape {x.shape}"
@@ -108,10 +108,11 @@ def pack(codes: np.ndarray, lane: int) -> np.ndarray:
         )
     batch, n = codes.shape
     lanes_per_word = WORD_BITS // lane
-    padded = np.zeros((batch, words_per_sample(n, lane) * lanes_per_word), dtype=np.uint64)
+    n_words = words_per_sample(n, lane)
+    padded = np.zeros((batch, n_words * lanes_per_word), dtype=np.uint64)
     padded[:, :n] = codes.astype(np.uint64) & np.uint64((1 << lane) - 1)
     shifts = np.arange(lanes_per_word, dtype=np.uint64) * np.uint64(lane)
-    lanes = padded.reshape(batch, -1, lanes_per_word) << shifts
+    lanes = padded.reshape(batch, n_words, lanes_per_word) << shifts
     return np.bitwise_or.reduce(lanes, axis=2)
 
 
@@ -126,7 +127,7 @@ def unpack(words: np.ndarray, n: int, lane: int, signed: bool) -> np.ndarray:
     lanes_per_word = WORD_BITS // lane
     shifts = np.arange(lanes_per_word, dtype=np.uint64) * np.uint64(lane)
     lanes = (words[:, :, None] >> shifts) & np.uint64((1 << lane) - 1)
-    lanes = lanes.reshape(words.shape[0], -1).astype(np.int64)
+    lanes = lanes.reshape(words.shape[0], expected * lanes_per_word).astype(np.int64)
     if lanes[:, n:].any():
         raise ValueError("the padding lanes after a sample's last value must be zero")
     codes = lanes[:, :n]

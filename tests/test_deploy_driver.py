@@ -1,0 +1,126 @@
+"""The generated driver: predict through a fake device (in-process and as a simulator), and its refusals."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from deploy_designs import device_outputs, image_design, load_driver, sample_inputs
+from deploy_fake_device import FakeDevice
+
+from fxhls.deploy import write_deploy
+
+FAKE_DEVICE_SCRIPT = Path(__file__).with_name("deploy_fake_device.py")
+
+
+@pytest.fixture
+def deploy(tmp_path):
+    x = sample_inputs(6)
+    return write_deploy(image_design(), "ultra96v2", tmp_path, x, device_outputs(x))
+
+
+@pytest.fixture
+def design(deploy):
+    return json.loads((deploy / "design.json").read_text())
+
+
+def simulator_command(deploy) -> str:
+    return shlex.join([sys.executable, str(FAKE_DEVICE_SCRIPT), str(deploy / "design.json")])
+
+
+@pytest.mark.parametrize("max_words, transfers", [(None, [3 * 7]), (6 * 3, [18, 3]), (3, [3] * 7)])
+def test_predict_through_a_fake_device(deploy, design, max_words, transfers):
+    device = FakeDevice(design, max_words)
+    accelerator = load_driver(deploy).Accelerator(transport=device)
+    x = sample_inputs(7, seed=1)
+    y = accelerator.predict(x)
+    assert y.shape == (7, 5) and y.dtype == np.float64
+    assert int((y != device_outputs(x)).sum()) == 0
+    assert device.transfers == transfers  # whole samples per transfer, at most max_words words
+    assert accelerator.last_fps > 0
+
+
+def test_predict_through_the_simulator_file_protocol(deploy, monkeypatch):
+    monkeypatch.setenv("FXHLS_TARGET", "sim")
+    monkeypatch.setenv("FXHLS_SIM_COMMAND", simulator_command(deploy))
+    accelerator = load_driver(deploy).Accelerator()
+    x = sample_inputs(9, seed=2)
+    assert int((accelerator.predict(x) != device_outputs(x)).sum()) == 0
+
+
+def test_an_empty_batch(deploy, design):
+    accelerator = load_driver(deploy).Accelerator(transport=FakeDevice(design))
+    assert accelerator.predict(np.zeros((0, 2, 3, 4))).shape == (0, 5)
+
+
+@pytest.mark.parametrize(
+    "x, message",
+    [
+        (np.zeros((2, 3, 4)), r"batch of shape \(batch, 2, 3, 4\), got \(2, 3, 4\)"),
+        (np.zeros((1, 2, 4, 3)), r"batch of shape \(batch, 2, 3, 4\)"),
+        (np.full((1, 2, 3, 4), 0.03), r"ap_ufixed<8,4> values: .*not multiples of the lsb 2\*\*-4"),
+        (np.full((1, 2, 3, 4), 16.0), r"ap_ufixed<8,4> values, from 0.0 to 15.9375"),
+        (np.full((1, 2, 3, 4), -0.0625), r"ap_ufixed<8,4> values, from 0.0 to 15.9375"),
+    ],
+)
+def test_predict_refuses_a_bad_batch(deploy, design, x, message):
+    accelerator = load_driver(deploy).Accelerator(transport=FakeDevice(design))
+    with pytest.raises(ValueError, match=message):
+        accelerator.predict(x)
+
+
+def test_unknown_target_and_missing_simulator(deploy, monkeypatch):
+    driver = load_driver(deploy)
+    with pytest.raises(ValueError, match="unknown target 'fpga'; supported: board, sim"):
+        driver.Accelerator(target="fpga")
+    monkeypatch.delenv("FXHLS_SIM_COMMAND", raising=False)
+    with pytest.raises(ValueError, match="needs the simulator command in FXHLS_SIM_COMMAND"):
+        driver.Accelerator(target="sim")
+
+
+def test_board_target_refuses_a_missing_bitstream(deploy):
+    with pytest.raises(FileNotFoundError, match=r"tiny_cnn\.bit is missing: build the bitstream with build_bitstream.sh"):
+        load_driver(deploy).Accelerator(target="board")
+
+
+def put_bitstream(deploy, design_hash: str) -> None:
+    for suffix, content in ((".bit", "bits"), (".hwh", "<xml/>"), (".design_hash", design_hash + "\n")):
+        (deploy / f"tiny_cnn{suffix}").write_text(content)
+
+
+def test_board_target_refuses_a_bitstream_of_another_design(deploy):
+    put_bitstream(deploy, "0" * 64)
+    (deploy / "tiny_cnn.hwh").unlink()
+    with pytest.raises(FileNotFoundError, match=r"tiny_cnn\.hwh is missing"):
+        load_driver(deploy).Accelerator(target="board")
+    put_bitstream(deploy, "0" * 64)
+    with pytest.raises(ValueError, match=r"built for another design or board \(design hash 000000000000\), not tiny cnn on ultra96v2"):
+        load_driver(deploy).Accelerator(target="board")
+
+
+def test_board_target_without_pynq_says_where_it_runs(deploy, design, monkeypatch):
+    put_bitstream(deploy, design["design_hash"])
+    monkeypatch.setitem(sys.modules, "pynq", None)  # import pynq fails, as off the board
+    with pytest.raises(RuntimeError, match="pynq is not installed: the board target runs on a PYNQ board"):
+        load_driver(deploy).Accelerator(target="board")
+
+
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ("import sys; print('no license', file=sys.stderr); sys.exit(4)", r"failed \(exit 4\): no license"),
+        ("import sys; open(sys.argv[2], 'w').write('0' * 16 + '\\n')", "sent 1 words, expected 3"),
+        ("import sys; open(sys.argv[2], 'w').write('0x12\\n')", "expected a word as 16 hex digits, got '0x12'"),
+        ("pass", "wrote no output words file"),
+    ],
+)
+def test_simulator_failures_are_reported(deploy, tmp_path, script, message):
+    simulator = tmp_path / "simulator.py"
+    simulator.write_text(script)
+    accelerator = load_driver(deploy).Accelerator(target="sim", sim_command=[sys.executable, str(simulator)])
+    with pytest.raises(RuntimeError, match=message):
+        accelerator.predict(sample_inputs(1))
