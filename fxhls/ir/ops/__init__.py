@@ -7,9 +7,9 @@ An op is an object with
 
 from __future__ import annotations
 
-from . import activation, affine, arith, dense, pool, quantize, threshold
+from . import activation, affine, arith, dense, pool, quantize, shape, threshold
 
 OPS = {**quantize.OPS, **affine.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS,
-       **threshold.OPS}
+       **shape.OPS, **threshold.OPS}
 
 __all__ = ["OPS"]
