@@ -6,9 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fxhls-installed
 
-.PHONY: setup yosys demo test clean
+.PHONY: setup yosys tclsh demo test clean
 
-setup: $(STAMP) yosys
+setup: $(STAMP) yosys tclsh
 
 # yosys (resource reports) comes from the system's packages: installed here when
 # running as root with apt-get (as CI does), otherwise the message says how.
@@ -18,6 +18,17 @@ yosys:
 	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys; \
 	    else \
 	        echo "fxhls needs yosys: run 'sudo apt-get install yosys' (Debian/Ubuntu) and retry" >&2; exit 1; \
+	    fi; \
+	fi
+
+# tclsh runs the generated Vivado block design against a mock of Vivado's commands in
+# the deploy tests; from the system's packages, like yosys.
+tclsh:
+	@if ! command -v tclsh >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcl; \
+	    else \
+	        echo "fxhls's tests need tclsh: run 'sudo apt-get install tcl' (Debian/Ubuntu) and retry" >&2; exit 1; \
 	    fi; \
 	fi
 
