@@ -48,7 +48,21 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
     emulate.set_defaults(run=_emulate)
+
+    package = commands.add_parser("package", help="make one archive of DIR/deploy (and its bitstream) to copy to the board")
+    package.add_argument("dir", help="the build directory (as written by fxhls build)")
+    package.set_defaults(run=_package)
     return parser
+
+
+def _package(args) -> int:
+    from fxhls.deploy import make_package
+
+    archive, has_bitstream = make_package(args.dir)
+    print(f"{archive}: the deploy package{' with its bitstream' if has_bitstream else ''}")
+    if not has_bitstream:
+        print("no bitstream yet: build it with deploy/build_bitstream.sh (Vivado); until then the package runs with FXHLS_TARGET=sim")
+    return 0
 
 
 def _emulate(args) -> int:
