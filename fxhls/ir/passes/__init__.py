@@ -6,12 +6,14 @@ one node per hardware stage, with typed constants and the output cast of each st
 in its `out_type` attribute.
 """
 
+from .batchnorm import fold_batchnorm
 from .bnn import fold_bnn_thresholds
+from .casts import drop_redundant_casts
 from .constants import fold_constants
 from .fuse import fuse_affine, fuse_quantize
 from .khot import lower_khot
 from .pipeline import lower_for_hardware
 from .types import infer_types
 
-__all__ = ["infer_types", "fold_constants", "fuse_quantize", "fuse_affine", "lower_khot", "fold_bnn_thresholds",
-           "lower_for_hardware"]
+__all__ = ["infer_types", "fold_constants", "fuse_quantize", "fuse_affine", "fold_batchnorm",
+           "drop_redundant_casts", "lower_khot", "fold_bnn_thresholds", "lower_for_hardware"]

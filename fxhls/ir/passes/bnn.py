@@ -19,6 +19,7 @@ from fxhls.fixed import BINARY_TYPE, FixedType
 from ..execute import execute
 from ..graph import Graph, Node, Tensor
 from ..ops.quantize import type_attrs
+from .fitting import fitting_type
 from .types import infer_types
 
 # Per-channel element-wise ops that may stand between a binary layer and its Sign.
@@ -139,7 +140,7 @@ def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds
     name = f"{sign.name}_thresholds"
     while name in graph.tensors:
         name += "_"
-    graph.tensors[name] = Tensor(name, tuple(thresholds.shape), _integer_type(thresholds), thresholds)
+    graph.tensors[name] = Tensor(name, tuple(thresholds.shape), fitting_type(thresholds, signed=True), thresholds)
     threshold = Node("Threshold", sign.name, [layer.outputs[0], name], list(sign.outputs),
                      {"direction": directions.tolist()})
     graph.nodes[graph.nodes.index(sign)] = threshold
@@ -148,9 +149,3 @@ def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds
     for name in bias:  # already gone if removing `between` dropped it
         if name in graph.tensors and not graph.consumers(name):
             del graph.tensors[name]
-
-
-def _integer_type(values: torch.Tensor) -> FixedType:
-    """The narrowest signed integer type that holds `values` (integers)."""
-    width = max(1 + (v if v >= 0 else -v - 1).bit_length() for v in values.to(torch.int64).tolist())
-    return FixedType(width, width)
