@@ -1,38 +1,38 @@
-// fxhls_cast: the ap_fixed assignment `out_t y = x;`, purely combinational.
+// fxhls_cast: the ap_fixed assignment `out_t out = in;`, purely combinational.
 //
-// x is the code of a fixed-point value with W_IN bits, F_IN of them fractional
-// (F_IN may be negative or exceed W_IN), two's complement when SIGNED_IN. y is the
-// code of the output type ap_[u]fixed<W_OUT, W_OUT - F_OUT, ROUNDING, OVERFLOW>.
+// `in` is the code of a fixed-point value with IN_W bits, IN_FRAC of them fractional
+// (IN_FRAC may be negative or exceed IN_W), two's complement when IN_SIGNED. `out` is the
+// code of the output type ap_[u]fixed<OUT_W, OUT_W - OUT_FRAC, ROUNDING, OVERFLOW>.
 // ROUNDING: "AP_TRN", "AP_TRN_ZERO", "AP_RND", "AP_RND_ZERO", "AP_RND_MIN_INF",
 // "AP_RND_INF", "AP_RND_CONV". OVERFLOW: "AP_WRAP", "AP_SAT", "AP_SAT_ZERO", "AP_SAT_SYM".
 // The reference is fxhls.fixed.quantize; an unknown mode stops elaboration.
 module fxhls_cast #(
-    parameter integer W_IN = 8,
-    parameter integer F_IN = 0,
-    parameter integer SIGNED_IN = 1,
-    parameter integer W_OUT = 8,
-    parameter integer F_OUT = 0,
-    parameter integer SIGNED_OUT = 1,
+    parameter integer IN_W = 8,
+    parameter integer IN_FRAC = 0,
+    parameter integer IN_SIGNED = 1,
+    parameter integer OUT_W = 8,
+    parameter integer OUT_FRAC = 0,
+    parameter integer OUT_SIGNED = 1,
     parameter ROUNDING = "AP_TRN",
     parameter OVERFLOW = "AP_WRAP"
 ) (
-    input  wire [W_IN-1:0]  x,
-    output wire [W_OUT-1:0] y
+    input  wire [IN_W-1:0]  in,
+    output wire [OUT_W-1:0] out
 );
     // Output lsbs dropped from the input (DROP > 0) or appended below it (GROW > 0).
-    localparam integer DROP = F_IN > F_OUT ? F_IN - F_OUT : 0;
-    localparam integer GROW = F_OUT > F_IN ? F_OUT - F_IN : 0;
+    localparam integer DROP = IN_FRAC > OUT_FRAC ? IN_FRAC - OUT_FRAC : 0;
+    localparam integer GROW = OUT_FRAC > IN_FRAC ? OUT_FRAC - IN_FRAC : 0;
     // The value in output lsbs, before overflow, fits WQ signed bits (one spare for
     // the rounding increment, and at least one above the output's range).
-    localparam integer WQ = W_IN + 2 + GROW > W_OUT + 1 ? W_IN + 2 + GROW : W_OUT + 1;
+    localparam integer WQ = IN_W + 2 + GROW > OUT_W + 1 ? IN_W + 2 + GROW : OUT_W + 1;
     localparam integer WE = WQ + DROP;
 
-    localparam [W_OUT-1:0] MAX_CODE = SIGNED_OUT != 0 ? {W_OUT{1'b1}} >> 1 : {W_OUT{1'b1}};
-    localparam [W_OUT-1:0] MIN_CODE = SIGNED_OUT != 0 ? ~MAX_CODE : {W_OUT{1'b0}};
-    localparam [W_OUT-1:0] MIN_SYMMETRIC = SIGNED_OUT != 0 && W_OUT > 1 ? MIN_CODE + 1'b1 : MIN_CODE;
+    localparam [OUT_W-1:0] MAX_CODE = OUT_SIGNED != 0 ? {OUT_W{1'b1}} >> 1 : {OUT_W{1'b1}};
+    localparam [OUT_W-1:0] MIN_CODE = OUT_SIGNED != 0 ? ~MAX_CODE : {OUT_W{1'b0}};
+    localparam [OUT_W-1:0] MIN_SYMMETRIC = OUT_SIGNED != 0 && OUT_W > 1 ? MIN_CODE + 1'b1 : MIN_CODE;
 
     // The input in WE bits with DROP fraction bits below the output's lsb.
-    wire [WE-1:0] extended = SIGNED_IN != 0 ? {{(WE - W_IN){x[W_IN-1]}}, x} : {{(WE - W_IN){1'b0}}, x};
+    wire [WE-1:0] extended = IN_SIGNED != 0 ? {{(WE - IN_W){in[IN_W-1]}}, in} : {{(WE - IN_W){1'b0}}, in};
     wire [WE-1:0] scaled = extended << GROW;
     wire [WQ-1:0] floored = scaled[WE-1:DROP];  // floor(value / lsb_out)
     wire negative = scaled[WE-1];
@@ -73,18 +73,18 @@ module fxhls_cast #(
 
     // Overflow: does the rounded value fit the output's range, and what replaces it if not.
     wire rounded_negative = rounded[WQ-1];
-    wire fits = SIGNED_OUT != 0 ? (&rounded[WQ-1:W_OUT-1] | ~|rounded[WQ-1:W_OUT-1]) : ~|rounded[WQ-1:W_OUT];
-    wire [W_OUT-1:0] kept = rounded[W_OUT-1:0];
+    wire fits = OUT_SIGNED != 0 ? (&rounded[WQ-1:OUT_W-1] | ~|rounded[WQ-1:OUT_W-1]) : ~|rounded[WQ-1:OUT_W];
+    wire [OUT_W-1:0] kept = rounded[OUT_W-1:0];
     generate
         if (OVERFLOW == "AP_WRAP") begin : g_wrap
-            assign y = kept;
+            assign out = kept;
         end else if (OVERFLOW == "AP_SAT") begin : g_sat
-            assign y = fits ? kept : rounded_negative ? MIN_CODE : MAX_CODE;
+            assign out = fits ? kept : rounded_negative ? MIN_CODE : MAX_CODE;
         end else if (OVERFLOW == "AP_SAT_ZERO") begin : g_sat_zero
-            assign y = fits ? kept : {W_OUT{1'b0}};
+            assign out = fits ? kept : {OUT_W{1'b0}};
         end else if (OVERFLOW == "AP_SAT_SYM") begin : g_sat_sym
             wire excluded = kept == MIN_CODE && MIN_SYMMETRIC != MIN_CODE;  // the code it leaves out
-            assign y = fits && !excluded ? kept : rounded_negative ? MIN_SYMMETRIC : MAX_CODE;
+            assign out = fits && !excluded ? kept : rounded_negative ? MIN_SYMMETRIC : MAX_CODE;
         end else begin : g_bad_overflow
             fxhls_cast_unknown_overflow_mode unknown_overflow_mode ();
         end
