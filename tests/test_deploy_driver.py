@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from deploy_designs import device_outputs, image_design, load_driver, sample_inputs
 from deploy_fake_device import FakeDevice
+from deploy_fake_pynq import fake_pynq
 
 from fxhls.deploy import write_deploy
 
@@ -124,3 +125,29 @@ def test_simulator_failures_are_reported(deploy, tmp_path, script, message):
     accelerator = load_driver(deploy).Accelerator(target="sim", sim_command=[sys.executable, str(simulator)])
     with pytest.raises(RuntimeError, match=message):
         accelerator.predict(sample_inputs(1))
+
+
+def test_board_target_through_a_stand_in_pynq(deploy, design, monkeypatch):
+    put_bitstream(deploy, design["design_hash"])
+    pynq = fake_pynq(design)
+    monkeypatch.setitem(sys.modules, "pynq", pynq)
+    accelerator = load_driver(deploy).Accelerator()
+    assert pynq.loaded == str(deploy / "tiny_cnn.bit")
+    assert pynq.control.writes == [(0x00, 0x81)]  # ap_start with auto-restart, once
+    x = sample_inputs(5, seed=6)
+    assert int((accelerator.predict(x) != device_outputs(x)).sum()) == 0
+    assert pynq.Buffer.freed == [5 * 3 * 8, 5 * 3 * 8]
+
+
+def test_board_target_refuses_a_bitstream_without_the_cells(deploy, design, monkeypatch):
+    put_bitstream(deploy, design["design_hash"])
+    monkeypatch.setitem(sys.modules, "pynq", fake_pynq(design, cells=("axi_dma_0",)))
+    with pytest.raises(ValueError, match="has no IP tiny_cnn_0: it is not the fxhls block design of tiny_cnn"):
+        load_driver(deploy).Accelerator()
+
+
+def test_board_target_reports_a_short_answer(deploy, design, monkeypatch):
+    put_bitstream(deploy, design["design_hash"])
+    monkeypatch.setitem(sys.modules, "pynq", fake_pynq(design, words_sent_back=4))
+    with pytest.raises(RuntimeError, match="the accelerator sent 32 bytes, expected 48"):
+        load_driver(deploy).Accelerator().predict(sample_inputs(2))
