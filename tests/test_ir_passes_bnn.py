@@ -13,6 +13,7 @@ from torch import nn
 from fxhls.fixed import BINARY_TYPE
 from fxhls.ir import Graph, Node, Tensor, execute, lower_for_hardware
 from fxhls.ir.ops import OPS
+from fxhls.ir.passes import check_hardware_graph
 from fxhls.onnx import export_onnx, load_onnx
 from fxhls.qfx import QBatchNorm1d, QBatchNorm2d, QConv2d, QFlatten, QInput, QLinear, QMaxPool2d, QSign
 from qfx_models import qfx_zoo
@@ -43,7 +44,7 @@ def _check_equal(model, x, tmp_path) -> Graph:
     got = execute(after, x)[0]
     assert int((got != expected).sum()) == 0
     assert int((got != model(x.double())).sum()) == 0
-    return after
+    return check_hardware_graph(after)
 
 
 def _all_binary_inputs(shape) -> torch.Tensor:
@@ -66,7 +67,7 @@ def test_deep_bnn_with_negative_and_zero_scales(tmp_path):
     graph = _check_equal(model, torch.randn(256, 2, 8, 8), tmp_path)
     # The first conv's input is not binary: its BatchNorm and Sign stay.
     assert _ops(graph) == ["Quantize", "Conv", "Affine", "Sign", "Conv", "Threshold", "MaxPool", "Conv",
-                           "Threshold", "Flatten", "Gemm", "Threshold", "Gemm"]
+                           "Threshold", "Flatten", "Gemm", "Threshold", "Gemm", "Affine"]
     for node in [n for n in graph.nodes if n.op == "Threshold"]:
         layer = graph.producer(node.inputs[0])
         assert len(layer.inputs) == 2 and "out_type" not in layer.attrs, "bias and cast went into the thresholds"
@@ -116,19 +117,32 @@ def test_a_wrapping_cast_is_not_folded(tmp_path):
     assert folded == {"AP_WRAP": False, "AP_SAT": True}
 
 
-def test_scaled_binary_weights_and_narrowed_accumulators_are_not_folded(tmp_path):
+def test_scaled_binary_weights_fold_with_their_scale_narrowed_accumulators_do_not(tmp_path):
     torch.manual_seed(5)
     model = _with_signed_batchnorms(nn.Sequential(
         QInput(), QSign(), QLinear(8, 4, binary=True, binary_scale=True), QBatchNorm1d(4), QSign(),
         QLinear(4, 4, binary=True, acc="ap_fixed<3,3,AP_TRN,AP_SAT>"), QBatchNorm1d(4), QSign()))
     graph = _check_equal(model, _all_binary_inputs((8,)), tmp_path)
-    assert "Threshold" not in _ops(graph)
+    assert _ops(graph) == ["Quantize", "Sign", "Gemm", "Threshold", "Gemm", "Affine", "Sign"]
 
 
-def test_the_zoo_binary_model_has_no_binary_input_layer(tmp_path):
+def test_the_zoo_binary_model_keeps_its_sign_and_splits_its_scaled_layer(tmp_path):
+    # the conv's input is not binary; its BatchNorm is the identity; the classifier has binary_scale
     name, model, shape = next(entry for entry in qfx_zoo() if entry[0] == "binary")
     graph = _check_equal(model.eval(), torch.randn(64, *shape), tmp_path)
-    assert "Sign" in _ops(graph) and "Threshold" not in _ops(graph)
+    assert _ops(graph) == ["Quantize", "Conv", "Sign", "Flatten", "Gemm", "Affine"]
+    signs, alpha = (graph.tensor(name) for name in (graph.nodes[4].inputs[1], graph.nodes[5].inputs[1]))
+    assert signs.facts == {"binary": True} and set(signs.data.unique().tolist()) == {-1.0, 1.0}
+    assert bool((alpha.data > 0).all()) and "out_type" in graph.nodes[5].attrs
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_a_scaled_binary_conv_splits_into_signs_and_scale(bias, tmp_path):
+    torch.manual_seed(6)
+    model = nn.Sequential(QInput(), QConv2d(2, 4, 3, padding=1, bias=bias, binary=True, binary_scale=True)).eval()
+    graph = _check_equal(model, torch.randn(64, 2, 6, 6) * 3, tmp_path)
+    assert _ops(graph) == ["Quantize", "Conv", "Affine"]
+    assert graph.tensor(graph.nodes[2].inputs[1]).shape == (4, 1, 1)
 
 
 def test_threshold_op_compares_per_channel():

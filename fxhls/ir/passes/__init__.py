@@ -7,13 +7,16 @@ in its `out_type` attribute.
 """
 
 from .batchnorm import fold_batchnorm
+from .binary_scale import split_binary_scale
 from .bnn import fold_bnn_thresholds
 from .casts import drop_redundant_casts
+from .check import check_hardware_graph
 from .constants import fold_constants
 from .fuse import fuse_affine, fuse_quantize
 from .khot import lower_khot
 from .pipeline import lower_for_hardware
 from .types import infer_types
 
-__all__ = ["infer_types", "fold_constants", "fuse_quantize", "fuse_affine", "fold_batchnorm",
-           "drop_redundant_casts", "lower_khot", "fold_bnn_thresholds", "lower_for_hardware"]
+__all__ = ["infer_types", "fold_constants", "split_binary_scale", "fuse_quantize", "fuse_affine", "fold_batchnorm",
+           "drop_redundant_casts", "lower_khot", "fold_bnn_thresholds", "lower_for_hardware",
+           "check_hardware_graph"]

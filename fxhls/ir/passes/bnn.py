@@ -63,17 +63,17 @@ def _binary_stage(graph: Graph, sign: Node) -> tuple[Node, list[Node]] | None:
     weights = graph.tensor(node.inputs[1])
     if not weights.facts.get("binary") or not bool((weights.data.abs() == 1).all()):
         return None
-    return (node, between) if _holds_binary_values(graph, node.inputs[0]) else None
+    return (node, between) if holds_binary_values(graph, node.inputs[0]) else None
 
 
-def _holds_binary_values(graph: Graph, name: str) -> bool:
+def holds_binary_values(graph: Graph, name: str) -> bool:
     """Whether tensor `name` holds only -1 and +1: a Sign's or Threshold's output, maybe
-    flattened or max-pooled."""
+    flattened or max-pooled (what a backend may carry as one bit per value)."""
     node = graph.producer(name)
     if node is None or graph.tensor(name).type != BINARY_TYPE:
         return False
     if node.op in _VALUE_KEEPING:
-        return _holds_binary_values(graph, node.inputs[0])
+        return holds_binary_values(graph, node.inputs[0])
     return node.op in ("Sign", "Threshold")
 
 
@@ -149,3 +149,6 @@ def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds
     for name in bias:  # already gone if removing `between` dropped it
         if name in graph.tensors and not graph.consumers(name):
             del graph.tensors[name]
+
+
+_holds_binary_values = holds_binary_values  # the name fxhls/rtl/layers.py imported first

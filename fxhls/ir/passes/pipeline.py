@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..graph import Graph
 from .batchnorm import fold_batchnorm
+from .binary_scale import split_binary_scale
 from .bnn import fold_bnn_thresholds
 from .casts import drop_redundant_casts
 from .constants import fold_constants
@@ -11,16 +12,17 @@ from .fuse import fuse_affine, fuse_quantize
 from .khot import lower_khot
 from .types import infer_types
 
-STEPS = (fold_constants, fuse_affine, fold_batchnorm, drop_redundant_casts, fuse_quantize, lower_khot,
-         fold_bnn_thresholds, infer_types)
+STEPS = (fold_constants, split_binary_scale, fuse_affine, fold_batchnorm, drop_redundant_casts, fuse_quantize,
+         lower_khot, fold_bnn_thresholds, infer_types)
 
 
 def lower_for_hardware(graph: Graph) -> Graph:
-    """Fold weight quantizers; make BatchNorm Mul+Add an Affine, folded into the layer
-    before it where that is exact and free; drop casts that change nothing and fuse
-    the others into their stages; give K-hot constants their shift-add terms; turn
-    binary layers' BatchNorm and Sign into thresholds; infer every type. Returns
-    `graph` (changed in place)."""
+    """Run `STEPS`: fold weight quantizers; split scaled binary weights into -1/+1 and
+    a scale; make BatchNorm Mul+Add an Affine, folded into the layer before it where
+    that is exact and free; drop casts that change nothing and fuse the others into
+    their stages; give K-hot constants their shift-add terms; turn binary layers'
+    BatchNorm and Sign into thresholds; infer every type. Returns `graph` (changed in
+    place), in the form `check_hardware_graph` accepts when its ops are hardware ops."""
     for step in STEPS:
         graph = step(graph)
     return graph
