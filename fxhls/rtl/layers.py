@@ -1,0 +1,183 @@
+"""The compute layers of the RTL backend: a Gemm is an `fxhls_mvu`, a Conv an
+`fxhls_window` feeding one; each with its weights and per-neuron constants in ROMs
+rendered for the layer (templates/rtl/compute/layer.v.j2).
+
+Streams between layers: a beat holds lanes of codes, lane i at bits [i*w, (i+1)*w);
+a binarized tensor (-1/+1, from a Sign or Threshold) has one bit per value, 1 for +1.
+A layer takes SIMD values per input beat and gives PE values per output beat.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from fxhls.fixed import FixedType, accumulator_type
+from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.dense import conv_out_size
+from fxhls.ir.passes.bnn import _holds_binary_values as holds_binary_values
+from fxhls.templating import render
+
+from .library import library_sources
+from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
+
+MODULES = ("fxhls_dot_mul", "fxhls_dot_khot", "fxhls_dot_xnor", "fxhls_mvu_dot", "fxhls_mvu_accumulate",
+           "fxhls_mvu", "fxhls_window", "fxhls_cast")
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """`fxhls_window`'s parameters: a (channels, height, width) image, SIMD channels per beat."""
+
+    channels: int
+    height: int
+    width: int
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    pads: tuple[int, int]
+    simd: int
+    x_bits: int
+    pad_flag: bool
+    channel_major: bool
+
+    @property
+    def rows(self) -> int:
+        """Line buffer rows: a power of two above the kernel's height (a row can arrive
+        while a row of windows is read)."""
+        return 1 << self.kernel[0].bit_length()
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        return tuple(conv_out_size(n, k, s, p) for n, k, s, p in
+                     zip((self.height, self.width), self.kernel, self.strides, self.pads))
+
+    def parameters(self) -> dict[str, int]:
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.strides, self.pads
+        return {"C": self.channels, "SIMD": self.simd, "X_W": self.x_bits, "H": self.height, "W": self.width,
+                "KH": kh, "KW": kw, "SH": sh, "SW": sw, "PH": ph, "PW": pw, "ROWS": self.rows,
+                "CHANNEL_MAJOR": int(self.channel_major), "PAD_FLAG": int(self.pad_flag)}
+
+
+@dataclass(frozen=True)
+class ComputeLayer:
+    """One Gemm or Conv (with its Threshold, if fused) as RTL."""
+
+    name: str
+    mvu: MvuConfig
+    window: WindowConfig | None = None
+
+    @property
+    def in_bits(self) -> int:
+        """Bits of an input beat: SIMD values."""
+        return self.mvu.in_bits if self.window is None else self.window.simd * self.window.x_bits
+
+    @property
+    def out_bits(self) -> int:
+        """Bits of an output beat: PE values."""
+        return self.mvu.pe * self.mvu.out_bits
+
+    @property
+    def cycles_per_sample(self) -> int:
+        """Clocks per input sample in steady state: SF*NF per MVU vector (one per output
+        pixel of a convolution), or the input's beats when the window generator waits
+        for them longer (a large stride)."""
+        if self.window is None:
+            return self.mvu.cycles_per_vector
+        out_h, out_w = self.window.out_size
+        in_beats = self.window.height * self.window.width * self.window.channels // self.window.simd
+        return max(out_h * out_w * self.mvu.cycles_per_vector, in_beats)
+
+    def render(self) -> str:
+        """The Verilog of this layer: its ROMs and its top module `name` (the library
+        modules of `compute_sources()` are instantiated, not included)."""
+        what = "convolution" if self.window else "dense layer"
+        return render("rtl/compute/layer.v.j2", layer=self, mvu=self.mvu, window=self.window,
+                      mvu_parameters=_literals(self.mvu.parameters()),
+                      description=f"{self.name}: {what}, {self.mvu.lanes.kind} weights, SIMD={self.mvu.simd}, "
+                                  f"PE={self.mvu.pe}, {self.cycles_per_sample} clocks per sample")
+
+
+def compute_sources() -> list[Path]:
+    """The library modules (templates/rtl/*.v) that compute layers instantiate."""
+    return library_sources(*MODULES)
+
+
+def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node | None = None,
+                  name: str | None = None) -> ComputeLayer:
+    """The RTL of Gemm or Conv `node` folded by `simd` and `pe`; with `threshold` (the
+    Threshold node reading its output) the layer outputs that node's bits."""
+    if node.op not in ("Gemm", "Conv"):
+        raise ValueError(f"node {node.name!r}: compute layers are Gemm and Conv, not {node.op}")
+    name = name or node.name
+    x = graph.tensor(node.inputs[0])
+    weights = graph.tensor(node.inputs[1])
+    bias = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
+    x_binary = holds_binary_values(graph, node.inputs[0])
+    order, window = None, None
+    lanes = _lanes(weights, x_binary)
+    acc, stepwise = _accumulator(node, x.type, weights, bias, lanes, x_binary)
+    if node.op == "Conv":
+        channels, height, width = x.shape
+        channel_major = stepwise  # a rounding or saturating sum goes in the IR's order
+        window = WindowConfig(channels, height, width, tuple(weights.shape[2:]), tuple(node.attrs["strides"]),
+                              tuple(node.attrs["pads"]), simd, 1 if x_binary else x.type.width,
+                              x_binary and any(node.attrs["pads"]), channel_major)
+        _check_window(node, window)
+        order = _column_order(channels, *window.kernel, channel_major)
+        lanes = _lanes(weights, x_binary, order)
+    out = None if threshold is not None else FixedType.parse(node.attrs.get("out_type", acc))
+    thresholds = None
+    if threshold is not None:
+        thresholds = (graph.tensor(threshold.inputs[1]).data, list(threshold.attrs["direction"]))
+    config = mvu_config(None if x_binary else x.type, lanes, None if bias is None else bias.data, acc, stepwise,
+                        out, simd, pe, thresholds, x_pad=window is not None and window.pad_flag)
+    return ComputeLayer(name, config, window)
+
+
+def _lanes(weights, x_binary: bool, order: torch.Tensor | None = None) -> WeightLanes:
+    """The weights as an (O, in_features) matrix, columns in `order`, in their ROM form."""
+    def columns(t: torch.Tensor) -> torch.Tensor:
+        matrix = t.reshape(t.shape[0], math.prod(weights.shape[1:]), *t.shape[len(weights.shape):])
+        return matrix if order is None else matrix[:, order]
+
+    if weights.facts.get("binary"):
+        return binary_lanes(columns(weights.data), x_binary)
+    if "terms" in weights.facts:
+        signs, exponents = weights.facts["terms"]
+        return khot_lanes(columns(signs), columns(exponents))
+    return multiplier_lanes(columns(weights.data), weights.type)
+
+
+def _accumulator(node, x_type, weights, bias, lanes: WeightLanes, x_binary: bool) -> tuple[FixedType, bool]:
+    """(accumulator, stepwise): a narrowed `acc_type` is stepwise unless it wraps and never
+    rounds (then its sum is modular, in any order); the exact one never is."""
+    if "acc_type" in node.attrs:
+        acc = FixedType.parse(node.attrs["acc_type"])
+        x_frac = 0 if x_binary else x_type.frac_bits
+        return acc, not (acc.overflow == "AP_WRAP" and acc.frac_bits >= x_frac + lanes.frac)
+    fan_in = math.prod(weights.shape[1:])
+    return accumulator_type(x_type, weights.type, fan_in, None if bias is None else bias.type), False
+
+
+def _column_order(channels: int, kh: int, kw: int, channel_major: bool) -> torch.Tensor:
+    """For each column of the window generator's output, the IR's column index
+    (the IR runs over channel, kernel row, kernel column)."""
+    ir_index = torch.arange(channels * kh * kw).reshape(channels, kh, kw)
+    return ir_index.flatten() if channel_major else ir_index.permute(1, 2, 0).flatten()
+
+
+def _check_window(node: Node, window: WindowConfig) -> None:
+    if window.channels % window.simd:
+        raise ValueError(f"node {node.name!r}: SIMD={window.simd} must divide the {window.channels} channels")
+    if any(p >= k for p, k in zip(window.pads, window.kernel)):
+        raise ValueError(f"node {node.name!r}: padding {window.pads} must be smaller than the kernel {window.kernel}")
+    if any(n <= 0 for n in window.out_size):
+        raise ValueError(f"node {node.name!r}: the kernel {window.kernel} does not fit the padded image")
+
+
+def _literals(parameters: dict[str, int | str]) -> dict[str, str]:
+    """Verilog literals: integers as they are, strings quoted."""
+    return {key: f'"{value}"' if isinstance(value, str) else str(value) for key, value in parameters.items()}
