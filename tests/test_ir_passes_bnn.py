@@ -128,7 +128,7 @@ def test_scaled_binary_weights_fold_with_their_scale_narrowed_accumulators_do_no
 
 def test_the_zoo_binary_model_keeps_its_sign_and_splits_its_scaled_layer(tmp_path):
     # the conv's input is not binary; its BatchNorm is the identity; the classifier has binary_scale
-    name, model, shape = next(entry for entry in qfx_zoo() if entry[0] == "binary")
+    _, model, shape = next(entry for entry in qfx_zoo() if entry[0] == "binary")
     graph = _check_equal(model.eval(), torch.randn(64, *shape), tmp_path)
     assert _ops(graph) == ["Quantize", "Conv", "Sign", "Flatten", "Gemm", "Affine"]
     signs, alpha = (graph.tensor(name) for name in (graph.nodes[4].inputs[1], graph.nodes[5].inputs[1]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -39,7 +41,7 @@ def _check_terms(tensor: Tensor, k: int) -> None:
     for value, s, e in zip(tensor.data.flatten().tolist(), signs.reshape(-1, k).tolist(), exponents.reshape(-1, k).tolist()):
         used = [j for j in range(k) if s[j] != 0]
         assert used == list(range(len(used))), "used terms come first"
-        assert all(e[a] > e[b] for a, b in zip(used, used[1:])), "largest exponent first"
+        assert all(e[a] > e[b] for a, b in itertools.pairwise(used)), "largest exponent first"
         assert sum(s[j] * 2.0 ** e[j] for j in used) == value
 
 

@@ -16,10 +16,10 @@ import torch
 
 from fxhls.fixed import FixedType, accumulator_type, check_exact
 
-from ..graph import Graph, Node, Tensor
+from ..graph import Graph, Node
 from ..ops.quantize import type_attrs
-from .fitting import fitting_type
 from .khot import khot_terms
+from .tensors import fitting_type, new_tensor, per_channel
 from .types import infer_types
 
 
@@ -60,17 +60,10 @@ def _is_exact_uncast_layer(graph: Graph, layer: Node | None) -> bool:
     return len(graph.consumers(layer.outputs[0])) == 1 and layer.outputs[0] not in graph.outputs
 
 
-def _per_channel(graph: Graph, constant: str, out: str) -> torch.Tensor | None:
-    """The constant's value per output channel (C,), or None if it varies within a channel."""
-    shape = graph.tensor(out).shape
-    values = graph.tensor(constant).data.to(torch.float64).expand(shape).reshape(shape[0], -1)
-    return values[:, 0] if bool((values == values[:, :1]).all()) else None
-
-
 def _fold(graph: Graph, layer: Node, affine: Node) -> None:
     """Fold `affine` into `layer` if the folded constants are exact and no wider."""
-    scale = _per_channel(graph, affine.inputs[1], affine.inputs[0])
-    shift = _per_channel(graph, affine.inputs[2], affine.inputs[0])
+    shape = graph.tensor(affine.inputs[0]).shape
+    scale, shift = (per_channel(graph.tensor(name).data, shape) for name in affine.inputs[1:])
     if scale is None or shift is None or not bool((torch.frexp(scale).mantissa.abs() == 0.5).all()):
         return
     x, weights = graph.tensor(layer.inputs[0]), graph.tensor(layer.inputs[1])
@@ -89,16 +82,9 @@ def _fold(graph: Graph, layer: Node, affine: Node) -> None:
     facts = {key: value for key, value in weights.facts.items() if key in ("khot", "binary")}
     if "terms" in weights.facts:
         facts["terms"] = khot_terms(folded_weights, weight_type.frac_bits, int(facts["khot"]), weights.name)
-    layer.inputs[1:] = [_constant(graph, weights.name, folded_weights, weight_type, facts),
-                        _constant(graph, f"{affine.name}_bias", folded_bias, bias_type, {})]
+    layer.inputs[1:] = [new_tensor(graph, f"{weights.name}_folded", folded_weights, weight_type, facts),
+                        new_tensor(graph, f"{affine.name}_bias", folded_bias, bias_type)]
     layer.outputs[0] = affine.outputs[0]
     layer.attrs.update({key: affine.attrs[key] for key in ("out_type",) if key in affine.attrs})
     graph.remove_node(affine)
 
-
-def _constant(graph: Graph, stem: str, data: torch.Tensor, t: FixedType, facts: dict) -> str:
-    name = f"{stem}_folded"
-    while name in graph.tensors:
-        name += "_"
-    graph.tensors[name] = Tensor(name, tuple(data.shape), t, data, facts)
-    return name

@@ -12,8 +12,8 @@ import torch
 
 from fxhls.fixed import BINARY_TYPE, accumulator_type, check_exact, result_type
 
-from ..graph import Graph, Node, Tensor
-from .fitting import fitting_type
+from ..graph import Graph, Node
+from .tensors import fitting_type, new_tensor
 from .types import infer_types
 
 
@@ -52,10 +52,10 @@ def _split(graph: Graph, layer: Node, alpha: torch.Tensor) -> None:
     bias = graph.tensor(layer.inputs[2]) if len(layer.inputs) > 2 else None
     shift = (bias.data if bias is not None else torch.zeros(alpha.shape[0])).to(torch.float64).reshape(per_channel)
     signs = torch.sign(weights.data)
-    constants = [_new_tensor(graph, f"{weights.name}_signs", signs, BINARY_TYPE, {"binary": True}),
-                 _new_tensor(graph, f"{layer.name}_alpha", alpha.reshape(per_channel), fitting_type(alpha)),
-                 _new_tensor(graph, f"{layer.name}_shift", shift, bias.type if bias else fitting_type(shift))]
-    signed_sum = _new_tensor(graph, f"{layer.name}_signed_sum")
+    constants = [new_tensor(graph, f"{weights.name}_signs", signs, BINARY_TYPE, {"binary": True}),
+                 new_tensor(graph, f"{layer.name}_alpha", alpha.reshape(per_channel), fitting_type(alpha)),
+                 new_tensor(graph, f"{layer.name}_shift", shift, bias.type if bias else fitting_type(shift))]
+    signed_sum = new_tensor(graph, f"{layer.name}_signed_sum")
     affine = Node("Affine", f"{layer.name}_alpha", [signed_sum, *constants[1:]], [layer.outputs[0]],
                   {key: layer.attrs.pop(key) for key in ("out_type",) if key in layer.attrs})
     old_constants = layer.inputs[1:]
@@ -65,11 +65,3 @@ def _split(graph: Graph, layer: Node, alpha: torch.Tensor) -> None:
         if not graph.consumers(name):
             del graph.tensors[name]
 
-
-def _new_tensor(graph: Graph, stem: str, data=None, t=None, facts=None) -> str:
-    """A new tensor (a constant when `data` is given) under a fresh name."""
-    name = stem
-    while name in graph.tensors:
-        name += "_"
-    graph.tensors[name] = Tensor(name, None if data is None else tuple(data.shape), t, data, facts or {})
-    return name

@@ -19,7 +19,7 @@ from fxhls.fixed import BINARY_TYPE, FixedType
 from ..execute import execute
 from ..graph import Graph, Node, Tensor
 from ..ops.quantize import type_attrs
-from .fitting import fitting_type
+from .tensors import fitting_type, new_tensor
 from .types import infer_types
 
 # Per-channel element-wise ops that may stand between a binary layer and its Sign.
@@ -123,7 +123,6 @@ def _thresholds(sums: torch.Tensor, signs: torch.Tensor):
         return None
     first_plus = plus.to(torch.int64).argmax(0)
     last_plus = plus.shape[0] - 1 - plus.flip(0).to(torch.int64).argmax(0)
-    channel = torch.arange(plus.shape[1])
     thresholds = torch.where(rising, sums[first_plus], sums[last_plus])
     never_reached = sums[-1] + 1  # the threshold of a channel that is always -1
     thresholds = torch.where(plus.any(0), thresholds, never_reached)
@@ -137,10 +136,7 @@ def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds
     layer.attrs.pop("out_type", None)
     bias = layer.inputs[2:]
     del layer.inputs[2:]
-    name = f"{sign.name}_thresholds"
-    while name in graph.tensors:
-        name += "_"
-    graph.tensors[name] = Tensor(name, tuple(thresholds.shape), fitting_type(thresholds, signed=True), thresholds)
+    name = new_tensor(graph, f"{sign.name}_thresholds", thresholds, fitting_type(thresholds, signed=True))
     threshold = Node("Threshold", sign.name, [layer.outputs[0], name], list(sign.outputs),
                      {"direction": directions.tolist()})
     graph.nodes[graph.nodes.index(sign)] = threshold

@@ -1,0 +1,44 @@
+"""Helpers for passes that make constants: the narrowest type of values, values per
+channel, a tensor under a fresh name."""
+
+from __future__ import annotations
+
+import torch
+
+from fxhls.fixed import FixedType
+
+from ..graph import Graph, Tensor
+
+
+def fitting_type(values: torch.Tensor, signed: bool | None = None) -> FixedType:
+    """The narrowest type (default modes) that holds every value of `values` exactly,
+    with no fewer than 0 fractional bits; signed when a value is negative, or as
+    `signed` says."""
+    signed = bool((values < 0).any()) if signed is None else signed
+    distinct = values.to(torch.float64).unique().tolist()
+    frac_bits = max(value.as_integer_ratio()[1].bit_length() - 1 for value in distinct)
+    codes = [int(value * 2.0**frac_bits) for value in distinct]
+    magnitude_bits = max((code if code >= 0 else -code - 1).bit_length() for code in codes)
+    width = max(magnitude_bits + signed, 1)
+    return FixedType(width, width - frac_bits, signed)
+
+
+def per_channel(values: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor | None:
+    """`values` as one value per channel, shape (C,), if they broadcast to a sample of
+    `shape` (channels first) without growing it and are constant within each channel;
+    else None."""
+    if tuple(torch.broadcast_shapes(values.shape, shape)) != tuple(shape):
+        return None
+    columns = values.to(torch.float64).expand(shape).reshape(shape[0], -1)
+    return columns[:, 0] if bool((columns == columns[:, :1]).all()) else None
+
+
+def new_tensor(graph: Graph, stem: str, data: torch.Tensor | None = None, t: FixedType | None = None,
+               facts: dict | None = None) -> str:
+    """Add a tensor (a constant when `data` is given) named `stem`, or `stem` with
+    underscores appended where that name is taken; returns its name."""
+    name = stem
+    while name in graph.tensors:
+        name += "_"
+    graph.tensors[name] = Tensor(name, None if data is None else tuple(data.shape), t, data, facts or {})
+    return name
