@@ -1,0 +1,40 @@
+"""Binary (BNN) layers in the HLS backend: -1/+1 weights as bits, XNOR-popcount where
+the inputs are -1/+1 too, and the output stage (fused thresholds, or the bias).
+
+A binary_scale (XNOR-Net's alpha) is no concern here: `split_binary_scale` moved it
+into an Affine after the layer, so binary weights are -1 and +1.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from fxhls.fixed import BINARY_TYPE, FixedType, accumulator_type
+from fxhls.ir.graph import Graph, Node
+from fxhls.ir.passes.bnn import holds_binary_values
+
+__all__ = ["is_binary_layer", "holds_binary_values", "fused_threshold", "weight_bits", "sum_type"]
+
+
+def is_binary_layer(graph: Graph, node: Node) -> bool:
+    """A Gemm/Conv with -1/+1 weights and an exact accumulator: no multiplier needed."""
+    weights = graph.tensor(node.inputs[1])
+    return bool(weights.facts.get("binary")) and "acc_type" not in node.attrs and bool((weights.data.abs() == 1).all())
+
+
+def fused_threshold(graph: Graph, node: Node) -> Node | None:
+    """The Threshold node a binary layer alone feeds (the layer computes it), if any."""
+    consumers = graph.consumers(node.outputs[0])
+    if len(consumers) == 1 and consumers[0].op == "Threshold" and node.outputs[0] not in graph.outputs:
+        return consumers[0]
+    return None
+
+
+def weight_bits(weights: torch.Tensor) -> list:
+    """1 where a weight is +1, 0 where -1: (out, in) nested lists."""
+    return (weights.flatten(1) > 0).to(torch.int64).tolist()
+
+
+def sum_type(x: FixedType, n_in: int) -> FixedType:
+    """A type holding any sum of n_in values +-x exactly."""
+    return accumulator_type(x, BINARY_TYPE, n_in)

@@ -1,0 +1,97 @@
+// fxhls layer library: binary (BNN) layers.
+//
+// Weights are -1/+1, stored as one bit each (1 = +1). With binary inputs
+// (ap_fixed<2,2> holding -1/+1; 0 only in a convolution's zero padding) the sum of
+// products is an XNOR and popcounts: sum = 2 * popcount(xnor) - taps.
+// With fixed-point inputs it is a chain of additions and subtractions. Either way
+// the sum is exact, and an output stage turns it into the output value:
+//   threshold_stage  the folded BatchNorm + Sign: +1 where sum >= threshold
+//                    (direction +1) or sum <= threshold (direction -1), else -1;
+//   bias_stage       acc_t s = bias + sum, then cast to the output type.
+#ifndef FXHLS_BNN_H_
+#define FXHLS_BNN_H_
+
+#include "ap_int.h"
+
+namespace fxhls {
+
+template <class T>
+struct threshold_stage {
+  T threshold;
+  signed char direction;
+};
+
+template <class BIAS_T>
+struct bias_stage {
+  BIAS_T bias;
+};
+
+template <class ACC_T, class SUM_T, class T>
+ap_int<2> stage_output(const threshold_stage<T>& stage, SUM_T sum) {
+#pragma HLS INLINE
+  const bool plus = stage.direction > 0 ? sum >= stage.threshold : sum <= stage.threshold;
+  return plus ? 1 : -1;
+}
+
+template <class ACC_T, class SUM_T, class BIAS_T>
+ACC_T stage_output(const bias_stage<BIAS_T>& stage, SUM_T sum) {
+#pragma HLS INLINE
+  ACC_T acc = stage.bias;
+  acc += sum;
+  return acc;
+}
+
+// The number of ones among the N bits.
+template <int N>
+int popcount(const ap_uint<N>& bits) {
+#pragma HLS INLINE
+  int count = 0;
+  for (int k = 0; k < N; k++) count += bits[k];
+  return count;
+}
+
+// sum_k w[k] * x[k] for binary x (-1, +1, or 0 in padding): 2 * popcount(xnor) - taps.
+template <class SUM_T, int N, class IN_T>
+SUM_T xnor_popcount_sum(const IN_T x[N], const ap_uint<1> w[N]) {
+#pragma HLS INLINE
+  ap_uint<N> same, taps;
+  for (int k = 0; k < N; k++) {
+    same[k] = ap_uint<1>(x[k] > 0) == w[k];  // XNOR of the sign bits
+    taps[k] = x[k] != 0;
+  }
+  return SUM_T(2 * popcount<N>(same & taps) - popcount<N>(taps));
+}
+
+// sum_k w[k] * x[k] for fixed-point x: add where w is +1, subtract where -1.
+template <class SUM_T, int N, class IN_T>
+SUM_T signed_sum(const IN_T x[N], const ap_uint<1> w[N]) {
+#pragma HLS INLINE
+  SUM_T sum = 0;
+  for (int k = 0; k < N; k++) sum = w[k] == 1 ? SUM_T(sum + x[k]) : SUM_T(sum - x[k]);
+  return sum;
+}
+
+// The kernel of a binary layer (dense or convolution window).
+// CONFIG: in_t, sum_t (exact for the sum of products), accum_t (of bias_stage);
+// n_in, n_out; binary_input (inputs are -1/+1).
+template <class CONFIG>
+struct bnn_kernel {
+  template <class STAGE, class OUT_PIXEL>
+  static void compute(const typename CONFIG::in_t x[CONFIG::n_in], const ap_uint<1> weights[CONFIG::n_out][CONFIG::n_in],
+                      const STAGE stages[CONFIG::n_out], OUT_PIXEL& y) {
+#pragma HLS INLINE
+    for (int o = 0; o < CONFIG::n_out; o++) {
+      typename CONFIG::sum_t sum;
+      if (CONFIG::binary_input) {
+        sum = xnor_popcount_sum<typename CONFIG::sum_t, CONFIG::n_in>(x, weights[o]);
+      } else {
+        sum = signed_sum<typename CONFIG::sum_t, CONFIG::n_in>(x, weights[o]);
+      }
+      y[o] = stage_output<typename CONFIG::accum_t>(stages[o], sum);
+    }
+  }
+};
+
+}  // namespace fxhls
+
+#endif  // FXHLS_BNN_H_

@@ -1,0 +1,65 @@
+// fxhls layer library: K-hot weights, multiplied by shifts and adds.
+//
+// A K-hot weight is a sum of at most K signed powers of two; its terms (sign,
+// shift) are constants of the generated code, so x * w is K shifted copies of x
+// added or subtracted: no multiplier. The shifts happen in term_t, a type the
+// generator makes wide enough for every partial sum (an ap_fixed shift keeps its
+// operand's width), so the product is exact, as the IR's x * w is.
+#ifndef FXHLS_KHOT_H_
+#define FXHLS_KHOT_H_
+
+namespace fxhls {
+
+// One term of a K-hot value: sign (+1, -1, or 0 for an unused term) * 2**shift.
+struct khot_term {
+  signed char sign;
+  signed char shift;
+};
+
+// x * 2**shift, exactly, in TERM_T.
+template <class TERM_T, class X>
+TERM_T shifted(X x, int shift) {
+#pragma HLS INLINE
+  const TERM_T wide = x;
+  return shift >= 0 ? TERM_T(wide << shift) : TERM_T(wide >> -shift);
+}
+
+// x * w for a K-hot w given by its K terms, exactly, in TERM_T.
+template <class TERM_T, int K, class X>
+TERM_T khot_product(X x, const khot_term terms[K]) {
+#pragma HLS INLINE
+  TERM_T product = 0;
+  for (int j = 0; j < K; j++) {
+    if (terms[j].sign > 0) product += shifted<TERM_T>(x, terms[j].shift);
+    if (terms[j].sign < 0) product -= shifted<TERM_T>(x, terms[j].shift);
+  }
+  return product;
+}
+
+// The MAC kernel of a K-hot layer (dense or convolution window): for every output o,
+// acc_t s = biases[o]; for (k) s += x[k] * w[o][k]; each product exact in term_t,
+// then added, in the IR's order (exact for a narrowed accumulator too).
+//
+// CONFIG: in_t, bias_t, accum_t, term_t; n_in, n_out; khot (K, terms per weight).
+template <class CONFIG>
+struct khot_kernel {
+  template <class OUT_PIXEL>
+  static void compute(const typename CONFIG::in_t x[CONFIG::n_in],
+                      const khot_term terms[CONFIG::n_out][CONFIG::n_in][CONFIG::khot],
+                      const typename CONFIG::bias_t biases[CONFIG::n_out], OUT_PIXEL& y) {
+#pragma HLS INLINE
+    typename CONFIG::accum_t acc[CONFIG::n_out];
+#pragma HLS ARRAY_PARTITION variable = acc complete
+    for (int o = 0; o < CONFIG::n_out; o++) acc[o] = biases[o];
+    for (int k = 0; k < CONFIG::n_in; k++) {
+      for (int o = 0; o < CONFIG::n_out; o++) {
+        acc[o] += khot_product<typename CONFIG::term_t, CONFIG::khot>(x[k], terms[o][k]);
+      }
+    }
+    for (int o = 0; o < CONFIG::n_out; o++) y[o] = acc[o];
+  }
+};
+
+}  // namespace fxhls
+
+#endif  // FXHLS_KHOT_H_
