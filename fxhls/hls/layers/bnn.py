@@ -23,9 +23,12 @@ def is_binary_layer(graph: Graph, node: Node) -> bool:
 
 
 def fused_threshold(graph: Graph, node: Node) -> Node | None:
-    """The Threshold node a binary layer alone feeds (the layer computes it), if any."""
+    """The Threshold node a binary layer without bias alone feeds (the layer computes it;
+    `fold_bnn_thresholds` leaves no bias), if any."""
     consumers = graph.consumers(node.outputs[0])
-    if len(consumers) == 1 and consumers[0].op == "Threshold" and node.outputs[0] not in graph.outputs:
+    if len(node.inputs) > 2 or node.outputs[0] in graph.outputs or "out_type" in node.attrs:
+        return None
+    if len(consumers) == 1 and consumers[0].op == "Threshold":
         return consumers[0]
     return None
 

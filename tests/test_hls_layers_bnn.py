@@ -1,0 +1,78 @@
+"""Binary HLS layers (-1/+1 weights as bits: XNOR-popcount on -1/+1 inputs, add/subtract
+on fixed-point inputs), compiled with g++ against ap_fixed.h, equal the IR bit for bit:
+with fused thresholds (both directions, zero padding), with a bias and a cast."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fxhls.fixed import BINARY_TYPE, FixedType
+from fxhls.hls.layers.conv import conv_layer, kernel_kind
+from fxhls.ir.execute import execute
+from hls_layer_graphs import binary_input_graph, conv_graph, random_values, with_threshold
+from hls_layer_harness import LayerCase, LayerProgram
+
+# (in shape, out channels, kernel, strides, pads, x type (BINARY: -1/+1 inputs), bias, threshold, out type)
+CASES = [
+    ((3, 6, 6), 4, (3, 3), (1, 1), (0, 0), BINARY_TYPE, False, True, None),
+    ((3, 6, 6), 4, (3, 3), (1, 1), (1, 1), BINARY_TYPE, False, True, None),
+    ((5, 7, 6), 3, (2, 3), (2, 1), (1, 0), BINARY_TYPE, False, True, None),
+    ((3, 6, 6), 4, (3, 3), (1, 1), (1, 1), BINARY_TYPE, True, False, "ap_fixed<6,4,AP_RND,AP_SAT>"),
+    ((2, 5, 5), 3, (3, 3), (2, 2), (1, 1), BINARY_TYPE, False, False, None),
+    ((2, 7, 7), 4, (3, 3), (1, 1), (1, 1), FixedType.parse("ap_fixed<8,3>"), True, False, "ap_fixed<8,4,AP_RND_CONV,AP_SAT>"),
+    ((2, 6, 6), 3, (3, 3), (2, 2), (0, 0), FixedType.parse("ap_ufixed<6,2>"), False, False, None),
+]
+SAMPLES = 6
+
+
+def _graph(index, case):
+    in_shape, out_c, kernel, strides, pads, x_type, has_bias, threshold, out = case
+    generator = torch.Generator().manual_seed(index)
+    weights = torch.where(torch.rand((out_c, in_shape[0], *kernel), generator=generator) < 0.5, -1.0, 1.0)
+    weights = weights.to(torch.float64)
+    bias = random_values("ap_fixed<8,3>", (out_c,), generator) if has_bias else None
+    graph = conv_graph(in_shape, x_type, weights, BINARY_TYPE, bias, "ap_fixed<8,3>", strides, pads, None, out,
+                       {"binary": True})
+    if x_type == BINARY_TYPE:
+        graph = binary_input_graph(graph)
+    if threshold:
+        taps = weights[0].numel()
+        thresholds = torch.randint(-taps // 2, taps // 2 + 1, (out_c,), generator=generator).to(torch.float64)
+        graph = with_threshold(graph, thresholds, [1 if o % 2 == 0 else -1 for o in range(out_c)])
+    return graph
+
+
+def _layer(graph):
+    return next(node for node in graph.nodes if node.op == "Conv")
+
+
+@pytest.fixture(scope="module")
+def program():
+    graphs = [_graph(i, case) for i, case in enumerate(CASES)]
+    return LayerProgram([LayerCase(g, conv_layer(g, _layer(g), f"bnn{i}", reuse=1 + i % 2)) for i, g in enumerate(graphs)])
+
+
+def _inputs(index, shape):
+    x_type = CASES[index][5]
+    generator = torch.Generator().manual_seed(100 + index)
+    if x_type == BINARY_TYPE:
+        return torch.where(torch.rand((SAMPLES, *shape), generator=generator) < 0.5, -1.0, 1.0).to(torch.float64)
+    x = random_values(x_type, (SAMPLES, *shape), generator)
+    x[0], x[1] = x_type.max, x_type.min
+    return x
+
+
+def test_cases_use_the_binary_kernel(program):
+    for layer_case in program.cases:
+        assert kernel_kind(layer_case.graph, _layer(layer_case.graph)) == "bnn"
+
+
+@pytest.mark.parametrize("index", range(len(CASES)))
+def test_binary_conv_equals_ir(program, index):
+    graph = program.cases[index].graph
+    x = _inputs(index, graph.tensor("x").shape)
+    expected = execute(graph, x)[0]
+    if CASES[index][7]:
+        assert set(expected.unique().tolist()) == {-1.0, 1.0}  # the thresholds split the outputs
+    assert int((program.run(index, x) != expected).sum()) == 0
