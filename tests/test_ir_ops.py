@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from fxhls.fixed import FixedType, quantize, result_type
-from fxhls.ir import OPS, Graph, Node, Tensor, execute, infer_types
+from fxhls.ir import Graph, Node, Tensor, execute, infer_types
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.qfx import QLinear
 
@@ -68,9 +68,3 @@ def test_average_pool_multiplies_the_window_sum_by_the_rounded_reciprocal():
     x = torch.ones(1, 1, 3, 3, dtype=torch.float64)
     assert execute(graph, x)[0].item() == 9 * 0.125
     assert graph.tensor("y").shape == (1, 1, 1)
-
-
-def test_the_registry_names_every_op_the_loader_maps_to():
-    from fxhls.onnx.load import _SUPPORTED
-
-    assert set(_SUPPORTED.values()) <= set(OPS)

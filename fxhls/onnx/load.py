@@ -1,41 +1,45 @@
-"""Load fxhls's own ONNX (see `export`) into a typed IR `Graph`.
+"""Load ONNX into a typed IR `Graph`: fxhls's own ONNX (see `export`) and QONNX (Brevitas).
+
+A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's cleanup
+(`qonnx_cleanup`). Then every node is converted by the converter of its op
+(`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`), which infers types as it
+goes: a value between two quantized ones gets its exact type.
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, an op the IR does
-not support (naming the node), a shape that is dynamic beyond the batch dimension.
+not support (naming the node and listing the supported ops), a shape that is dynamic
+beyond the batch dimension, and what each converter cannot express exactly.
 """
 
 from __future__ import annotations
 
 import onnx
 import torch
-from onnx import helper, numpy_helper
+from onnx import numpy_helper
 
-from fxhls.ir import Graph, Node, Tensor, infer_types
+from fxhls.ir import Graph
 
-# (domain, op type) -> IR op; attributes kept by name.
-_SUPPORTED = {
-    ("fxhls", "Quantize"): "Quantize", ("fxhls", "Sign"): "Sign",
-    ("fxhls", "Gemm"): "Gemm", ("fxhls", "Conv"): "Conv",
-    ("", "Gemm"): "Gemm", ("", "Conv"): "Conv", ("", "Relu"): "Relu", ("", "Flatten"): "Flatten",
-    ("", "Mul"): "Mul", ("", "Add"): "Add", ("", "MaxPool"): "MaxPool",
-    ("fxhls", "AveragePool"): "AveragePool", ("fxhls", "GlobalAveragePool"): "GlobalAveragePool",
+from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
+from .context import ImportContext, OnnxNode
+from .qonnx_cleanup import cleaned, is_qonnx
+
+# (domain, op type) -> converter; "" is standard ONNX.
+_CONVERTERS = {
+    (domain, op): convert
+    for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
+                               (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS))
+    for op, convert in converters.items()
 }
 
 
 def load_onnx(path_or_proto) -> Graph:
-    """The typed graph of an fxhls ONNX file (or `onnx.ModelProto`), types inferred."""
-    proto = path_or_proto if isinstance(path_or_proto, onnx.ModelProto) else _read(path_or_proto)
-    constants = {init.name: torch.from_numpy(numpy_helper.to_array(init).astype("float64")) for init in proto.graph.initializer}
-    tensors = {name: Tensor(name, tuple(data.shape), None, data) for name, data in constants.items()}
-    inputs = [i for i in proto.graph.input if i.name not in constants]
-    for value in inputs:
-        tensors[value.name] = Tensor(value.name, _sample_shape(value))
-    nodes = [_node(n) for n in proto.graph.node]
-    for node in nodes:
-        for name in node.outputs:
-            tensors[name] = Tensor(name)
-    graph = Graph(nodes, tensors, [i.name for i in inputs], [o.name for o in proto.graph.output])
-    return infer_types(graph)
+    """The typed graph of an ONNX file (or `onnx.ModelProto`): fxhls's own or QONNX."""
+    if isinstance(path_or_proto, onnx.ModelProto):
+        proto, source = path_or_proto, "model"
+    else:
+        proto, source = _read(path_or_proto), str(path_or_proto)
+    if is_qonnx(proto):
+        proto = cleaned(proto, source)
+    return _build(proto)
 
 
 def _read(path) -> onnx.ModelProto:
@@ -43,6 +47,34 @@ def _read(path) -> onnx.ModelProto:
         return onnx.load(str(path))
     except Exception as err:  # onnx raises DecodeError and others for a file that is not ONNX
         raise ValueError(f"{path}: not an ONNX model ({type(err).__name__})") from None
+
+
+def _build(proto: onnx.ModelProto) -> Graph:
+    constants = {init.name: init for init in proto.graph.initializer}
+    inputs = [value for value in proto.graph.input if value.name not in constants]
+    opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
+    ctx = ImportContext(_batch_size(inputs), opsets)
+    for name, init in constants.items():
+        ctx.add_constant(name, torch.from_numpy(numpy_helper.to_array(init).astype("float64")))
+    for value in inputs:
+        ctx.add_input(value.name, _sample_shape(value))
+    for proto_node in proto.graph.node:
+        node = OnnxNode.read(proto_node)
+        _converter(node)(ctx, node)
+    return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
+
+
+def _converter(node: OnnxNode):
+    convert = _CONVERTERS.get((node.domain, node.op_type))
+    if convert is None:
+        supported = ", ".join(sorted(f"{d}.{op}" if d else op for d, op in _CONVERTERS))
+        raise ValueError(f"node {node.name!r}: op {node.qualified_op} is not supported (supported: {supported})")
+    return convert
+
+
+def _batch_size(inputs) -> int | None:
+    dims = inputs[0].type.tensor_type.shape.dim if inputs else []
+    return dims[0].dim_value if dims and dims[0].HasField("dim_value") else None
 
 
 def _sample_shape(value) -> tuple[int, ...]:
@@ -53,17 +85,3 @@ def _sample_shape(value) -> tuple[int, ...]:
             raise ValueError(f"input {value.name!r}: dimension {i} is dynamic; only the batch dimension (0) may be")
         shape.append(dim.dim_value)
     return tuple(shape)
-
-
-def _node(n) -> Node:
-    op = _SUPPORTED.get((n.domain if n.domain != "ai.onnx" else "", n.op_type))
-    if op is None:
-        supported = ", ".join(sorted({f"{d}.{o}" if d else o for d, o in _SUPPORTED}))
-        raise ValueError(f"node {n.name!r}: op {n.domain + '.' if n.domain else ''}{n.op_type} is not supported "
-                         f"(supported: {supported})")
-    attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
-    attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
-    if op == "Conv":
-        attrs["pads"] = list(attrs.get("pads", [0, 0, 0, 0]))[:2]
-        attrs.setdefault("strides", [1, 1])
-    return Node(op, n.name, list(n.input), list(n.output), attrs)

@@ -1,0 +1,26 @@
+"""fxhls's own ONNX domain -> IR: Quantize and Sign carry over as they are; Gemm, Conv,
+AveragePool and GlobalAveragePool are the standard converters, which keep fxhls's
+`acc_type` (a narrowed accumulator) and `reciprocal_type` (1/N as the hardware rounds it)."""
+
+from __future__ import annotations
+
+from fxhls.ir import Node
+
+from . import standard_ops
+from .context import ImportContext, OnnxNode
+
+DOMAIN = "fxhls"
+
+
+def _carried_over(op: str):
+    def convert(ctx: ImportContext, n: OnnxNode) -> None:
+        ctx.add(Node(op, n.name, [ctx.name(n.inputs[0])], n.outputs[:1], dict(n.attrs)), n)
+
+    return convert
+
+
+CONVERTERS = {
+    "Quantize": _carried_over("Quantize"), "Sign": _carried_over("Sign"),
+    "Gemm": standard_ops.gemm, "Conv": standard_ops.conv,
+    "AveragePool": standard_ops.average_pool, "GlobalAveragePool": standard_ops.global_average_pool,
+}

@@ -1,0 +1,73 @@
+"""ONNX Reshape and Transpose -> IR Reshape / Transpose of a sample.
+
+The ONNX target shape or permutation covers the batch axis too: it must leave that
+axis in place (Reshape: 0, -1 with the rest fixed, or the exported batch size;
+Transpose: perm[0] == 0), and the IR node gets the per-sample rest. A Reshape whose
+target shape is computed at run time is a dynamic shape: refused. On a static tensor
+(a quantized weight) the reshape or transpose is applied to the constant itself.
+One that changes nothing is no node at all.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fxhls.ir import Node
+
+from .context import ImportContext, OnnxNode
+
+
+def reshape(ctx: ImportContext, n: OnnxNode) -> None:
+    source, target = n.inputs[0], ctx.constant(n.inputs[1])
+    if target is None:
+        raise n.refuse("its target shape is computed at run time (a dynamic shape); only a constant shape is supported")
+    target = [int(v) for v in target.tolist()]
+    if n.attrs.get("allowzero", 0) and 0 in target:
+        raise n.refuse("allowzero=1 with a 0 in the shape is not supported")
+    shape = tuple(ctx.tensor(source).shape)
+    if ctx.is_static(source):
+        full = _resolved(n, [shape[i] if d == 0 else d for i, d in enumerate(target)], math.prod(shape))
+        ctx.alias(n.outputs[0], ctx.static_view(source, lambda data: data.reshape(full), n))
+        return
+    batch, rest = target[0], [shape[i] if d == 0 else d for i, d in enumerate(target[1:])]
+    if batch == -1 and -1 not in rest and math.prod(rest) == math.prod(shape):
+        batch = 0
+    if batch != 0 and batch != ctx.batch:
+        raise n.refuse(f"target shape {target} does not keep the batch axis first")
+    sample = _resolved(n, rest, math.prod(shape))
+    _add_or_alias(ctx, n, "Reshape", {"shape": list(sample)}, sample == shape)
+
+
+def transpose(ctx: ImportContext, n: OnnxNode) -> None:
+    source = n.inputs[0]
+    shape = ctx.tensor(source).shape
+    rank = len(shape) + (0 if ctx.is_static(source) else 1)
+    perm = list(n.attrs.get("perm", reversed(range(rank))))
+    if ctx.is_static(source):
+        ctx.alias(n.outputs[0], ctx.static_view(source, lambda data: data.permute(perm), n))
+        return
+    if perm[0] != 0:
+        raise n.refuse(f"perm {perm} moves the batch axis")
+    sample_perm = [axis - 1 for axis in perm[1:]]
+    _add_or_alias(ctx, n, "Transpose", {"perm": sample_perm}, sample_perm == sorted(sample_perm))
+
+
+def _resolved(n: OnnxNode, dims: list[int], size: int) -> tuple[int, ...]:
+    """`dims` with its -1 (at most one) worked out from the number of values."""
+    known = math.prod(d for d in dims if d != -1)
+    if dims.count(-1) > 1 or any(d < -1 for d in dims) or known == 0 or size % known:
+        raise n.refuse(f"cannot reshape {size} values to {dims}")
+    resolved = tuple(size // known if d == -1 else d for d in dims)
+    if math.prod(resolved) != size:
+        raise n.refuse(f"cannot reshape {size} values to {dims}")
+    return resolved
+
+
+def _add_or_alias(ctx: ImportContext, n: OnnxNode, op: str, attrs: dict, changes_nothing: bool) -> None:
+    if changes_nothing:
+        ctx.alias(n.outputs[0], n.inputs[0])
+    else:
+        ctx.add(Node(op, n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1], attrs), n)
+
+
+CONVERTERS = {"Reshape": reshape, "Transpose": transpose}

@@ -1,0 +1,173 @@
+"""Standard ONNX ops -> IR nodes, for fxhls's own ONNX and for QONNX alike.
+
+Each converter refuses the attributes the IR cannot express (grouped or dilated
+convolutions, asymmetric or pooling padding, Gemm's alpha/beta/transA). A constant
+operand broadcast with a leading batch axis of 1 (a (1, C, 1, 1) scale) loses that
+axis, as IR shapes are per sample. An average is exact when its window holds a power
+of two of values; qonnx divides by any other count in float32, which rounds, so that
+is refused (fxhls's own AveragePool carries the `reciprocal_type` the hardware uses).
+Identity moves nothing: its output names its input's tensor.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fxhls.ir import Node
+
+from .context import ImportContext, OnnxNode
+
+
+def relu(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.add(Node("Relu", n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1]), n)
+
+
+def identity(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.alias(n.outputs[0], n.inputs[0])
+
+
+def _elementwise(op: str):
+    def convert(ctx: ImportContext, n: OnnxNode) -> None:
+        a, b = n.inputs
+        ctx.add(Node(op, n.name, [_per_sample(ctx, a, b, n), _per_sample(ctx, b, a, n)], n.outputs[:1]), n)
+
+    return convert
+
+
+def _per_sample(ctx: ImportContext, name: str, other: str, n: OnnxNode) -> str:
+    """`name` as an operand beside the activation `other`: a static tensor with one axis
+    more than a sample loses its leading axis of 1 (ONNX's batch axis)."""
+    if ctx.is_static(name) and not ctx.is_static(other):
+        shape, rank = ctx.tensor(name).shape, len(ctx.tensor(other).shape)
+        if len(shape) > rank + 1 or (len(shape) == rank + 1 and shape[0] != 1):
+            raise n.refuse(f"constant {name!r} of shape {list(shape)} broadcasts over the batch axis")
+        if len(shape) == rank + 1:
+            name = ctx.static_view(name, lambda data: data.squeeze(0), n)
+    return ctx.operand(name, n)
+
+
+def _static_weight(ctx: ImportContext, name: str, n: OnnxNode) -> str:
+    if not ctx.is_static(name):
+        raise n.refuse(f"its weight {name!r} is computed at run time; only constant (or quantized constant) weights")
+    return ctx.operand(name, n)
+
+
+def _bias(ctx: ImportContext, n: OnnxNode, outputs: int) -> list[str]:
+    """[bias] (shape (outputs,)) when the node has one, else []."""
+    if len(n.inputs) < 3 or not n.inputs[2]:
+        return []
+    name = n.inputs[2]
+    if not ctx.is_static(name) or math.prod(ctx.tensor(name).shape) != outputs:
+        raise n.refuse(f"its bias {name!r} must be a constant with one value per output ({outputs})")
+    if tuple(ctx.tensor(name).shape) != (outputs,):
+        name = ctx.static_view(name, lambda data: data.reshape(outputs), n)
+    return [ctx.operand(name, n)]
+
+
+def _narrowed(n: OnnxNode) -> dict:
+    """fxhls's narrowed accumulator, where the node has one."""
+    return {"acc_type": n.attrs["acc_type"]} if "acc_type" in n.attrs else {}
+
+
+def gemm(ctx: ImportContext, n: OnnxNode) -> None:
+    a = n.attrs
+    if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0 or a.get("transA", 0):
+        raise n.refuse("only alpha=1, beta=1 and transA=0 are supported")
+    _dense(ctx, n, transposed=bool(a.get("transB", 0)), with_bias=True)
+
+
+def matmul(ctx: ImportContext, n: OnnxNode) -> None:
+    _dense(ctx, n, transposed=False, with_bias=False)
+
+
+def _dense(ctx: ImportContext, n: OnnxNode, transposed: bool, with_bias: bool) -> None:
+    """IR Gemm (W is (out, in)) for a vector, the weight transposed if need be; IR MatMul
+    (W is (in, out)) for a sample with leading dimensions."""
+    x, w = ctx.operand(n.inputs[0], n), _static_weight(ctx, n.inputs[1], n)
+    if len(ctx.tensors[w].shape) != 2:
+        raise n.refuse(f"its weight has shape {list(ctx.tensors[w].shape)}; only a matrix (2-D) is supported")
+    if not transposed and len(ctx.tensors[x].shape) == 1:
+        w, transposed = ctx.static_view(w, lambda data: data.T.contiguous(), n), True
+    outputs = ctx.tensors[w].shape[0 if transposed else 1]
+    inputs = [x, w, *(_bias(ctx, n, outputs) if with_bias else [])]
+    ctx.add(Node("Gemm" if transposed else "MatMul", n.name, inputs, n.outputs[:1], _narrowed(n)), n)
+
+
+def conv(ctx: ImportContext, n: OnnxNode) -> None:
+    a = n.attrs
+    x, w = ctx.operand(n.inputs[0], n), _static_weight(ctx, n.inputs[1], n)
+    if len(ctx.tensors[w].shape) != 4:
+        raise n.refuse("only 2-D convolutions are supported")
+    if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise n.refuse("only group=1 and dilation 1 are supported")
+    pads = list(a.get("pads", [0, 0, 0, 0]))
+    if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID") or pads[:2] != pads[2:]:
+        raise n.refuse(f"only explicit symmetric padding is supported, got pads={pads}")
+    attrs = {"strides": list(a.get("strides", [1, 1])), "pads": pads[:2], **_narrowed(n)}
+    inputs = [x, w, *_bias(ctx, n, ctx.tensors[w].shape[0])]
+    ctx.add(Node("Conv", n.name, inputs, n.outputs[:1], attrs), n)
+
+
+def flatten(ctx: ImportContext, n: OnnxNode) -> None:
+    source, axis = n.inputs[0], n.attrs.get("axis", 1)
+    shape = ctx.tensor(source).shape
+    if ctx.is_static(source):
+        rows = math.prod(shape[:axis + len(shape) if axis < 0 else axis])
+        ctx.alias(n.outputs[0], ctx.static_view(source, lambda data: data.reshape(rows, -1), n))
+    elif axis not in (1, -len(shape)):
+        raise n.refuse(f"only axis=1 (everything after the batch) is supported, got axis={axis}")
+    else:
+        ctx.add(Node("Flatten", n.name, [ctx.operand(source, n)], n.outputs[:1]), n)
+
+
+def _window(ctx: ImportContext, n: OnnxNode) -> dict:
+    """kernel_shape and strides of a 2-D pooling without padding or dilation."""
+    a = n.attrs
+    kernel, strides = list(a["kernel_shape"]), list(a.get("strides", [1, 1]))
+    if len(kernel) != 2:
+        raise n.refuse("only 2-D pooling is supported")
+    if any(a.get("pads", [0] * 4)) or any(d != 1 for d in a.get("dilations", [1, 1])) or \
+            a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+        raise n.refuse("pooling with padding or dilation is not supported")
+    if len(n.outputs) > 1 and n.outputs[1]:
+        raise n.refuse("the indices output of MaxPool is not supported")
+    if a.get("ceil_mode", 0):
+        _, height, width = ctx.tensor(n.inputs[0]).shape
+        if (height - kernel[0]) % strides[0] or (width - kernel[1]) % strides[1]:
+            raise n.refuse("ceil_mode=1 adds a partial window here; not supported")
+    return {"kernel_shape": kernel, "strides": strides}
+
+
+def max_pool(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.add(Node("MaxPool", n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1], _window(ctx, n)), n)
+
+
+def _power_of_two_count(n: OnnxNode, count: int) -> None:
+    if count & (count - 1):
+        raise n.refuse(f"averages {count} values, not a power of two: qonnx divides by {count} in float32, "
+                       f"which rounds (not fixed point)")
+
+
+def average_pool(ctx: ImportContext, n: OnnxNode) -> None:
+    attrs = _window(ctx, n)
+    if "reciprocal_type" in n.attrs:  # fxhls's own: 1/N as the hardware rounds it
+        attrs["reciprocal_type"] = n.attrs["reciprocal_type"]
+    else:
+        _power_of_two_count(n, math.prod(attrs["kernel_shape"]))
+    ctx.add(Node("AveragePool", n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1], attrs), n)
+
+
+def global_average_pool(ctx: ImportContext, n: OnnxNode) -> None:
+    attrs = {}
+    if "reciprocal_type" in n.attrs:
+        attrs["reciprocal_type"] = n.attrs["reciprocal_type"]
+    else:
+        _power_of_two_count(n, math.prod(ctx.tensor(n.inputs[0]).shape[1:]))
+    ctx.add(Node("GlobalAveragePool", n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1], attrs), n)
+
+
+CONVERTERS = {
+    "Relu": relu, "Identity": identity, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
+    "Gemm": gemm, "MatMul": matmul, "Conv": conv, "Flatten": flatten, "MaxPool": max_pool,
+    "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
+}
