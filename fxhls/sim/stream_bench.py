@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
@@ -46,7 +47,7 @@ def _frame(bus, beats: list[int]) -> AxiStreamFrame:
 
 
 def _stream_kwargs(bus) -> dict:
-    return {} if hasattr(bus, "tkeep") else {"byte_size": len(bus.tdata), "byte_lanes": 1}
+    return {} if hasattr(bus, "tkeep") else {"byte_lanes": 1}
 
 
 def _fired(bus) -> bool:
@@ -68,7 +69,7 @@ def _record(in_buses, out_buses, result: dict, cycle: int) -> None:
 @cocotb.test()
 async def stream_bench(dut):
     """Stream the configured beats through the design and record the outputs."""
-    config = json.loads(open(os.environ["FXHLS_BENCH_CONFIG"]).read())
+    config = json.loads(Path(os.environ["FXHLS_BENCH_CONFIG"]).read_text())
     rng = random.Random(config.get("seed", 0))
     clock = getattr(dut, config["clock"])
     reset = getattr(dut, config["reset"])
@@ -113,5 +114,4 @@ async def stream_bench(dut):
         _record(in_buses, out_buses, result, cycle)
         cycle += 1
     result["cycles"] = cycle
-    with open(os.environ["FXHLS_BENCH_RESULT"], "w") as out:
-        json.dump(result, out)
+    Path(os.environ["FXHLS_BENCH_RESULT"]).write_text(json.dumps(result))

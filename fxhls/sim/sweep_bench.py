@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import cocotb
 from cocotb.triggers import Timer
@@ -19,7 +20,7 @@ from cocotb.triggers import Timer
 @cocotb.test()
 async def sweep_bench(dut):
     """Apply each input vector in turn and record the outputs it settles to."""
-    config = json.loads(open(os.environ["FXHLS_BENCH_CONFIG"]).read())
+    config = json.loads(Path(os.environ["FXHLS_BENCH_CONFIG"]).read_text())
     inputs = {name: getattr(dut, name) for name in config["inputs"]}
     outputs = {name: getattr(dut, name) for name in config["outputs"]}
     steps = {len(values) for values in config["inputs"].values()}
@@ -32,5 +33,4 @@ async def sweep_bench(dut):
         await Timer(1, unit="ns")
         for name, port in outputs.items():
             result[name].append(int(port.value))
-    with open(os.environ["FXHLS_BENCH_RESULT"], "w") as out:
-        json.dump(result, out)
+    Path(os.environ["FXHLS_BENCH_RESULT"]).write_text(json.dumps(result))

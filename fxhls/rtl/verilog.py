@@ -1,0 +1,32 @@
+"""Verilog literals for module parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def packed_codes(codes: Iterable[int], bits: int) -> int:
+    """Codes as one integer, code i at bits [i*bits, (i+1)*bits) (two's complement, wrapped to `bits`)."""
+    mask = (1 << bits) - 1
+    return sum((int(code) & mask) << (i * bits) for i, code in enumerate(codes))
+
+
+def packed_literal(codes: Iterable[int], bits: int) -> str:
+    """A sized hexadecimal literal of the packed codes, e.g. `24'h0a0b0c` (lane 0 at the right)."""
+    codes = list(codes)
+    width = max(1, len(codes) * bits)
+    return f"{width}'h{packed_codes(codes, bits):x}"
+
+
+def literal(value: int | str) -> str:
+    """A parameter value in Verilog: integers as they are, strings (mode names) quoted,
+    literals that are already Verilog (`24'h...`) unchanged."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and "'" in value:
+        return value
+    if isinstance(value, str):
+        return f'"{value}"'
+    raise ValueError(f"a Verilog parameter is an integer or a string, got {value!r}")

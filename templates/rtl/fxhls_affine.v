@@ -1,0 +1,103 @@
+// fxhls_affine: per channel x * scale + bias, exact, then the cast to the output type
+// (the fixed-point BatchNorm; the IR's Affine op).
+//
+// A beat holds LANES of the C channels (C / LANES beats per pixel or vector, in channel
+// order); lane i of the beat after g beats of a pixel is channel g*LANES + i. Channel
+// c's constants: BIASES[c*BIAS_W +: BIAS_W] (a code with BIAS_FRAC fractional bits) and
+// - KIND "mul": SCALES[c*SCALE_W +: SCALE_W], a code with SCALE_FRAC fractional bits,
+//   multiplied (a DSP or LUT multiplier);
+// - KIND "khot": K terms at TERMS[(c*K+k)*(SHIFT_W+2) +: SHIFT_W+2], each {used, negative,
+//   shift} as in fxhls_dot_khot: the scale is the sum of +-2**(shift - SCALE_FRAC),
+//   multiplied with shifts and additions only.
+// The product (X_FRAC + SCALE_FRAC fractional bits) and the bias are added exactly,
+// then cast. The output is registered (fxhls_stage).
+module fxhls_affine #(
+    parameter integer C = 1,
+    parameter integer LANES = 1,
+    parameter integer X_W = 8,
+    parameter integer X_FRAC = 0,
+    parameter integer X_SIGNED = 1,
+    parameter KIND = "mul",
+    parameter integer SCALE_W = 8,
+    parameter integer SCALE_FRAC = 0,
+    parameter integer SCALE_SIGNED = 1,
+    parameter [C*SCALE_W-1:0] SCALES = 0,
+    parameter integer K = 1,
+    parameter integer SHIFT_W = 3,
+    parameter [C*K*(SHIFT_W+2)-1:0] TERMS = 0,
+    parameter integer BIAS_W = 8,
+    parameter integer BIAS_FRAC = 0,
+    parameter integer BIAS_SIGNED = 1,
+    parameter [C*BIAS_W-1:0] BIASES = 0,
+    parameter integer OUT_W = 8,
+    parameter integer OUT_FRAC = 0,
+    parameter integer OUT_SIGNED = 1,
+    parameter OUT_ROUNDING = "AP_TRN",
+    parameter OUT_OVERFLOW = "AP_WRAP"
+) (
+    input  wire clk,
+    input  wire rst_n,
+    input  wire [LANES*X_W-1:0] s_axis_tdata,
+    input  wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output wire [LANES*OUT_W-1:0] m_axis_tdata,
+    output wire m_axis_tvalid,
+    input  wire m_axis_tready
+);
+    localparam integer GROUPS = C / LANES;
+    localparam integer GROUP_W = GROUPS > 1 ? $clog2(GROUPS) : 1;
+    localparam integer TERM_W = SHIFT_W + 2;
+    localparam integer MUL_W = X_W + SCALE_W + 3;
+    localparam integer KHOT_W = X_W + (1 << SHIFT_W) + 3 + $clog2(K);
+    /* verilator lint_off WIDTH */
+    localparam USE_KHOT = KIND == "khot";  // one bit
+    /* verilator lint_on WIDTH */
+    localparam integer PROD_W = USE_KHOT ? KHOT_W : MUL_W;
+    localparam integer PROD_FRAC = X_FRAC + SCALE_FRAC;
+    localparam integer SUM_FRAC = PROD_FRAC > BIAS_FRAC ? PROD_FRAC : BIAS_FRAC;
+    localparam integer SUM_W = 1 + (PROD_W + SUM_FRAC - PROD_FRAC > BIAS_W + 1 + SUM_FRAC - BIAS_FRAC
+                                    ? PROD_W + SUM_FRAC - PROD_FRAC : BIAS_W + 1 + SUM_FRAC - BIAS_FRAC);
+
+    // The channel group of the beat at the input.
+    reg [GROUP_W-1:0] group;
+    wire take = s_axis_tvalid && s_axis_tready;
+    always @(posedge clk) begin
+        if (!rst_n || (take && group == GROUPS - 1))
+            group <= 0;
+        else if (take)
+            group <= group + 1'b1;
+    end
+
+    wire [LANES*OUT_W-1:0] result;
+    genvar i;
+    generate
+        for (i = 0; i < LANES; i = i + 1) begin : g_lane
+            wire [X_W-1:0] x = s_axis_tdata[i*X_W +: X_W];
+            wire [31:0] channel = group * LANES + i;
+            wire [BIAS_W-1:0] bias = BIASES[channel*BIAS_W +: BIAS_W];
+            wire signed [PROD_W-1:0] product;
+            if (USE_KHOT) begin : g_khot
+                fxhls_dot_khot #(
+                    .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(PROD_W)
+                ) scale (.x(x), .w(TERMS[channel*K*TERM_W +: K*TERM_W]), .dot(product));
+            end else begin : g_mul
+                fxhls_dot_mul #(
+                    .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .W_W(SCALE_W), .W_SIGNED(SCALE_SIGNED), .DOT_W(PROD_W)
+                ) scale (.x(x), .w(SCALES[channel*SCALE_W +: SCALE_W]), .dot(product));
+            end
+            wire signed [BIAS_W:0] bias_value = $signed({BIAS_SIGNED != 0 && bias[BIAS_W-1], bias});
+            wire signed [SUM_W-1:0] sum = (product <<< (SUM_FRAC - PROD_FRAC)) + (bias_value <<< (SUM_FRAC - BIAS_FRAC));
+            fxhls_cast #(
+                .IN_W(SUM_W), .IN_FRAC(SUM_FRAC), .IN_SIGNED(1),
+                .OUT_W(OUT_W), .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED),
+                .ROUNDING(OUT_ROUNDING), .OVERFLOW(OUT_OVERFLOW)
+            ) to_out (.in(sum), .out(result[i*OUT_W +: OUT_W]));
+        end
+    endgenerate
+
+    fxhls_stage #(.W(LANES*OUT_W)) stage (
+        .clk(clk), .rst_n(rst_n),
+        .s_axis_tdata(result), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+    );
+endmodule
