@@ -43,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--seed", type=int, default=0, help="seed of the random probe values")
     selfcheck.set_defaults(run=_selfcheck)
 
-    emulate = commands.add_parser("emulate", help="run an fxhls ONNX model bit-exactly on inputs from a .npy file")
-    emulate.add_argument("model", help="the model (.onnx, as written by fxhls.qfx.export_onnx)")
+    emulate = commands.add_parser("emulate", help="run an fxhls or QONNX model bit-exactly on inputs from a .npy file")
+    emulate.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
     emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
     emulate.set_defaults(run=_emulate)
