@@ -95,3 +95,15 @@ def test_a_constant_that_varies_within_a_channel_stays_an_add():
     assert [node.op for node in graph.nodes] == ["Quantize", "Add"]
     with pytest.raises(ValueError, match=r"node 'add' \(Add\): input 1 \('c'\) must be an activation"):
         check_hardware_graph(graph)
+
+
+def test_a_binarized_float_input_gets_a_sign_keeping_input_cast():
+    torch.manual_seed(4)
+    signs = torch.where(torch.rand(3, 8) < 0.5, -1.0, 1.0).to(torch.float64)
+    nodes = [Node("Sign", "sign", ["x"], ["s"]), Node("Gemm", "gemm", ["s", "w"], ["y"])]
+    graph = _graph(nodes, (8,), {"w": _constant(signs, "ap_fixed<2,2>", {"binary": True})})
+    edges = torch.tensor([0.0, -0.0, 1e-300, -1e-300, 0.5, -0.5, 1.0, -1.0, 3.0, -3.0, float("inf"), -float("inf")],
+                         dtype=torch.float64)
+    x = torch.cat([torch.randn(64, 8, dtype=torch.float64) * 2, edges[torch.randint(len(edges), (64, 8))]])
+    graph = _equal_after(graph, x, lower_for_hardware, check_hardware_graph)
+    assert [node.op for node in graph.nodes] == ["Quantize", "Sign", "Gemm"]

@@ -9,22 +9,24 @@ from .bnn import fold_bnn_thresholds
 from .casts import drop_redundant_casts
 from .constants import fold_constants
 from .fuse import fuse_affine, fuse_quantize
+from .input_cast import cast_binary_input
 from .khot import lower_khot
 from .linear import lone_affines, matmul_to_gemm
 from .types import infer_types
 
-STEPS = (fold_constants, split_binary_scale, matmul_to_gemm, fuse_affine, lone_affines, fold_batchnorm,
-         drop_redundant_casts, fuse_quantize, lower_khot, fold_bnn_thresholds, infer_types)
+STEPS = (cast_binary_input, fold_constants, split_binary_scale, matmul_to_gemm, fuse_affine, lone_affines,
+         fold_batchnorm, drop_redundant_casts, fuse_quantize, lower_khot, fold_bnn_thresholds, infer_types)
 
 
 def lower_for_hardware(graph: Graph) -> Graph:
-    """Run `STEPS`: fold weight quantizers; split scaled binary weights into -1/+1 and
-    a scale; MatMul by constant weights as Gemm; BatchNorm Mul+Add, and a lone
-    per-channel Mul or Add, as an Affine, folded into the layer before it where that
-    is exact and free; drop casts that change nothing and fuse the others into
-    their stages; give K-hot constants their shift-add terms; turn binary layers'
-    BatchNorm and Sign into thresholds; infer every type. Returns `graph` (changed in
-    place), in the form `check_hardware_graph` accepts when its ops are hardware ops."""
+    """Run `STEPS`: give a binarized float input its input cast; fold weight
+    quantizers; split scaled binary weights into -1/+1 and a scale; MatMul by
+    constant weights as Gemm; BatchNorm Mul+Add, and a lone per-channel Mul or Add,
+    as an Affine, folded into the layer before it where that is exact and free; drop
+    casts that change nothing and fuse the others into their stages; give K-hot
+    constants their shift-add terms; turn binary layers' BatchNorm and Sign into
+    thresholds; infer every type. Returns `graph` (changed in place), in the form
+    `check_hardware_graph` accepts when its ops are hardware ops."""
     for step in STEPS:
         graph = step(graph)
     return graph
