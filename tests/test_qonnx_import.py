@@ -152,6 +152,26 @@ def test_signed_one_bit_quant_is_bipolar_as_in_qonnx():
     assert _mismatches(emulate(load_onnx(model), x), _qonnx_outputs(model, x)) == 0
 
 
+def test_equal_per_channel_scales_are_one_scale():
+    node, initializers = _quant(scale=np.full(64, 0.125))
+    model = _model([node], initializers)
+    x = _probe_values(0.125)
+    assert _mismatches(emulate(load_onnx(model), x), _qonnx_outputs(model, x)) == 0
+
+
+def test_an_unquantized_constant_gets_the_exact_type_of_its_values_and_identity_moves_nothing():
+    quant, initializers = _quant(y="q_out")
+    add = helper.make_node("Add", ["q_out", "c"], ["sum"], name="add")
+    identity = helper.make_node("Identity", ["sum"], ["y"], name="same")
+    constant = np.tile([0.375, -1.25], 32)  # 3 * 2^-3 and -10 * 2^-3: ap_fixed<5,2>
+    model = _model([quant, add, identity], initializers + [("c", constant)])
+    graph = load_onnx(model)
+    assert [node.op for node in graph.nodes] == ["Quantize", "Add"]
+    assert str(graph.tensors["c"].type) == "ap_fixed<5,2>" and str(graph.tensors["sum"].type) == "ap_fixed<6,3>"
+    x = _probe_values(0.125)
+    assert _mismatches(emulate(graph, x), _qonnx_outputs(model, x)) == 0
+
+
 # --- refusals: one line, naming what is wrong -------------------------------------------
 
 def _refusal(model) -> str:

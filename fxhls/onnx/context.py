@@ -121,8 +121,8 @@ class ImportContext:
         self.nodes.append(node)
         try:
             infer_types(Graph([node], self.tensors, [], []))
-        except ValueError as err:
-            raise onnx_node.refuse(str(err)) from None
+        except (ValueError, RuntimeError) as err:  # RuntimeError: torch on shapes that do not fit
+            raise onnx_node.refuse(str(err).splitlines()[0]) from None
         if all(name in self._static for name in node.inputs):
             self._static.update(node.outputs)
 
@@ -168,7 +168,6 @@ class ImportContext:
                 needed.update(node.inputs)
         used = {name for node in nodes for name in (*node.inputs, *node.outputs)} | set(inputs) | set(outputs)
         return Graph(nodes, {name: t for name, t in self.tensors.items() if name in used}, inputs, outputs)
-
 
 
 def exact_type(values: torch.Tensor) -> FixedType:

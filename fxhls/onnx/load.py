@@ -12,6 +12,8 @@ beyond the batch dimension, and what each converter cannot express exactly.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import onnx
 import torch
 from onnx import numpy_helper
@@ -43,6 +45,8 @@ def load_onnx(path_or_proto) -> Graph:
 
 
 def _read(path) -> onnx.ModelProto:
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file")
     try:
         return onnx.load(str(path))
     except Exception as err:  # onnx raises DecodeError and others for a file that is not ONNX
