@@ -1,10 +1,11 @@
 """BNN thresholds: a binary layer's BatchNorm and Sign become integer comparisons.
 
-The accumulator of a binary layer (inputs and weights -1 or +1) with N products is
-an integer of [-N, N] with N's parity, plus the bias. The stage after it (its cast,
-the BatchNorm Affine, casts, Sign) is evaluated on every such value with the IR's
-own exact execution; where it is monotone in the accumulator, Sign of it is one
-comparison per channel, and the stage becomes a `Threshold` node.
+The sum of products of a binary layer (inputs and weights -1 or +1) with N products
+is an integer of [-N, N] with N's parity (fewer products at a zero-padded border).
+The stage after it (the bias, its cast, the BatchNorm Affine, casts, Sign) is
+evaluated on every such sum with the IR's own exact execution; where it is monotone
+in the sum, Sign of it is one comparison per channel: the layer loses its bias and
+cast, and a `Threshold` on its integer sum writes what the Sign wrote.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ _VALUE_KEEPING = {"Flatten", "MaxPool"}
 
 def fold_bnn_thresholds(graph: Graph) -> Graph:
     """Replace each binary Gemm/Conv -> (cast, Affine, casts) -> Sign by the Gemm/Conv,
-    uncast, feeding a `Threshold` on its exact accumulator, where the stage is monotone
-    in the accumulator; a stage that is not (an AP_WRAP cast that wraps) stays as it
+    without bias or cast, feeding a `Threshold` on its integer sum, where the stage is
+    monotone in the sum; a stage that is not (an AP_WRAP cast that wraps) stays as it
     is. Returns `graph`, types inferred."""
     for sign in [n for n in graph.nodes if n.op == "Sign"]:
         stage = _binary_stage(graph, sign)
