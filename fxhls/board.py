@@ -23,7 +23,9 @@ class Board:
 
     The `*_property` and `*_enable` fields name the PS IP's CONFIG properties the
     block design sets on top of the board preset: the PL clock's frequency, and the
-    switches that enable the HP port (for the DMA) and the master port (for control).
+    switches that enable the HP port (for the DMA) and the master port (for control);
+    `ports_off` the switches of ports the preset enables and the design leaves unused
+    (an unconnected port's clock fails validation).
     """
 
     name: str
@@ -41,6 +43,7 @@ class Board:
     hp_port_width_property: str
     control_port: str
     control_port_enable: str
+    ports_off: tuple
     resources: dict
 
 
@@ -84,7 +87,7 @@ def board_from_dict(data, source: str) -> Board:
         raise ValueError(f"{source}: field {field!r} must be {expected}, got {data[field]!r}")
 
     for field in names:
-        if field not in ("default_clock_mhz", "hp_port_width", "resources"):
+        if field not in ("default_clock_mhz", "hp_port_width", "ports_off", "resources"):
             if not isinstance(data[field], str) or not data[field].strip():
                 fail(field, "a non-empty string")
     if Path(source).suffix == ".yaml" and data["name"] != Path(source).stem:
@@ -103,9 +106,12 @@ def board_from_dict(data, source: str) -> Board:
         fail("default_clock_mhz", "a number of MHz in (0, 1000]")
     if data["hp_port_width"] not in HP_PORT_WIDTHS or isinstance(data["hp_port_width"], bool):
         fail("hp_port_width", f"one of {', '.join(map(str, HP_PORT_WIDTHS))}")
+    ports_off = data["ports_off"]
+    if not isinstance(ports_off, list) or not all(isinstance(p, str) and p.strip() for p in ports_off):
+        fail("ports_off", "a list of PS CONFIG property names (may be empty)")
     counts = data["resources"]
     if not isinstance(counts, dict) or set(counts) != set(RESOURCES) or not all(
         isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in counts.values()
     ):
         fail("resources", f"a mapping of {', '.join(RESOURCES)} to positive integers")
-    return Board(**{**data, "resources": dict(counts)})
+    return Board(**{**data, "ports_off": tuple(ports_off), "resources": dict(counts)})

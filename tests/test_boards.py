@@ -28,6 +28,7 @@ def test_board_facts(name, part, board_part, ps_ip, pl_clock, hp_port, dsp_primi
     assert (board.name, board.part, board.board_part, board.ps_ip) == (name, part, board_part, ps_ip)
     assert (board.pl_clock, board.hp_port, board.dsp_primitive) == (pl_clock, hp_port, dsp_primitive)
     assert board.resources == resources
+    assert board.ports_off == (("PSU__USE__M_AXI_GP1",) if board.family == "zynq_ultrascale_plus" else ())
 
 
 def test_an_unknown_board_lists_the_known_ones():
@@ -64,6 +65,8 @@ def test_a_board_file_given_by_path_loads(tmp_path):
         ("hp_port_width", 96, "field 'hp_port_width' must be one of 32, 64, 128"),
         ("resources", {"lut": 1, "ff": 1, "dsp": 1}, "field 'resources' must be a mapping of lut, ff, dsp, bram36"),
         ("resources", {"lut": 1, "ff": 1, "dsp": -1, "bram36": 1}, "field 'resources' must be a mapping"),
+        ("ports_off", "PSU__USE__M_AXI_GP1", "field 'ports_off' must be a list of PS CONFIG property names"),
+        ("ports_off", [""], "field 'ports_off' must be a list of PS CONFIG property names"),
         ("color", "red", "unknown field 'color'; the fields are name, family"),
     ],
 )

@@ -115,6 +115,7 @@ def test_block_design_under_a_mock_vivado(tmp_path, board_name):
     missing = [call for call in expected_calls if call not in calls]
     assert missing == [], calls
     assert ('make_external "FIXED_IO, DDR"' in calls) == (board.family == "zynq7000")
+    assert all(f"CONFIG.{switch} 0" in calls for switch in board.ports_off)
     assert (deploy / "tiny_cnn.bit").read_text() == "fake bitstream\n"
     assert (deploy / "tiny_cnn.hwh").read_text() == "<fake hwh/>\n"
     design = json.loads((deploy / "design.json").read_text())
