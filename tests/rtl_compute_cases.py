@@ -48,6 +48,8 @@ class Spec:
 @dataclass
 class Case:
     spec: Spec
+    graph: Graph
+    x: torch.Tensor  # the graph's input batch
     layer: ComputeLayer
     input_beats: list[int]
     expected_beats: list[int]
@@ -66,11 +68,11 @@ def make_case(spec: Spec, samples: int, seed: int) -> Case:
     threshold = next((n for n in graph.nodes if n.op == "Threshold"), None)
     layer = compute_layer(graph, node, spec.simd, spec.pe, threshold, name=spec.name)
     layer_input, output = execute(graph, x)
-    in_bits = 1 if spec.x == "binary" else spec.x.width
+    x_type = None if spec.x == "binary" else spec.x
     out_type = None if spec.threshold else graph.tensor(graph.outputs[1]).type
-    out_bits = 1 if out_type is None else out_type.width
-    return Case(spec, layer, _beats(_stream_codes(layer_input, None if spec.x == "binary" else spec.x), spec.simd, in_bits),
-                _beats(_stream_codes(output, out_type), spec.pe, out_bits))
+    input_beats = _beats(_stream_codes(layer_input, x_type), spec.simd, 1 if x_type is None else x_type.width)
+    expected = _beats(_stream_codes(output, out_type), spec.pe, 1 if out_type is None else out_type.width)
+    return Case(spec, graph, x, layer, input_beats, expected)
 
 
 def run_bank(cases: list[Case], work: Path, pause: float, seed: int = 1):

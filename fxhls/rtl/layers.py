@@ -10,6 +10,7 @@ A layer takes SIMD values per input beat and gives PE values per output beat.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.dense import conv_out_size
-from fxhls.ir.passes.bnn import _holds_binary_values as holds_binary_values
+from fxhls.ir.passes.bnn import holds_binary_values
 from fxhls.templating import render
 
 from .library import library_sources
@@ -112,6 +113,8 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     if node.op not in ("Gemm", "Conv"):
         raise ValueError(f"node {node.name!r}: compute layers are Gemm and Conv, not {node.op}")
     name = name or node.name
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"node {node.name!r}: {name!r} is no Verilog module name (letters, digits, _)")
     x = graph.tensor(node.inputs[0])
     weights = graph.tensor(node.inputs[1])
     bias = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
