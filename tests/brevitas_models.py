@@ -116,22 +116,28 @@ class _ExactFloatBatchNorm(nn.Sequential):
                          _linear(2 * 4 * 4, 3, last=True))
 
 
+def _batchnorm_gap_cnn():
+    """Conv, quantized BatchNorm (Mul and Add), ReLU, global average pool, linear. Exported
+    with dynamo, the pool is a ReduceMean and the flatten a Reshape."""
+    return nn.Sequential(
+        _act(), _conv(3, 4, padding=1, stride=2),
+        qnn.BatchNorm2dToQuantScaleBias(4, input_quant=Int8ActPerTensorFixedPoint,
+                                        weight_quant=Int8WeightPerTensorFixedPoint, bias_quant=Int16Bias,
+                                        return_quant_tensor=True),
+        _relu(), qnn.TruncAdaptiveAvgPool2d((1, 1)), nn.Flatten(), _linear(4, 3, last=True))
+
+
 def _models():
     """name -> (model, input shape per sample, export with torch's dynamo exporter)."""
     return {
         "mlp_int8": (nn.Sequential(_act(), _linear(8, 16), _relu(), _linear(16, 4, last=True)), (8,), False),
-        "mlp_int8_dynamo": (nn.Sequential(_act(), _linear(8, 16), _relu(), _linear(16, 4, last=True)), (8,), True),
         "mlp_int4_floor": (nn.Sequential(_act(Int4Act), _linear(8, 12, Int4Weight), _relu(Uint4ActFloor),
                                          _linear(12, 4, Int4Weight), _act(Int4Act, last=True)), (8,), False),
         "cnn_pools": (nn.Sequential(_act(), _conv(3, 4, padding=1), _relu(), nn.MaxPool2d(2),
                                     _conv(4, 4, padding=1), _relu(), qnn.TruncAvgPool2d(2), nn.Flatten(),
                                     _linear(16, 5, last=True)), (3, 8, 8), False),
-        "cnn_quant_batchnorm_gap": (nn.Sequential(
-            _act(), _conv(3, 4, padding=1, stride=2),
-            qnn.BatchNorm2dToQuantScaleBias(4, input_quant=Int8ActPerTensorFixedPoint,
-                                            weight_quant=Int8WeightPerTensorFixedPoint, bias_quant=Int16Bias,
-                                            return_quant_tensor=True),
-            _relu(), qnn.TruncAdaptiveAvgPool2d((1, 1)), nn.Flatten(), _linear(4, 3, last=True)), (3, 8, 8), False),
+        "cnn_quant_batchnorm_gap": (_batchnorm_gap_cnn(), (3, 8, 8), False),
+        "cnn_quant_batchnorm_gap_dynamo": (_batchnorm_gap_cnn(), (3, 8, 8), True),
         "residual": (_Residual(), (3, 4, 4), False),
         "binary": (nn.Sequential(_act(SignedBinaryActPerTensorConst),
                                  qnn.QuantLinear(8, 8, bias=False, weight_quant=UnitBinaryWeight),

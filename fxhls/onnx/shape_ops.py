@@ -5,7 +5,7 @@ axis in place (Reshape: 0, -1 with the rest fixed, or the exported batch size;
 Transpose: perm[0] == 0), and the IR node gets the per-sample rest. A Reshape whose
 target shape is computed at run time is a dynamic shape: refused. On a static tensor
 (a quantized weight) the reshape or transpose is applied to the constant itself.
-One that changes nothing is no node at all.
+One that changes nothing is no node at all; one that flattens a sample is IR Flatten.
 """
 
 from __future__ import annotations
@@ -35,7 +35,10 @@ def reshape(ctx: ImportContext, n: OnnxNode) -> None:
     if batch != 0 and batch != ctx.batch:
         raise n.refuse(f"target shape {target} does not keep the batch axis first")
     sample = _resolved(n, rest, math.prod(shape))
-    _add_or_alias(ctx, n, "Reshape", {"shape": list(sample)}, sample == shape)
+    if len(sample) == 1 and len(shape) > 1:
+        ctx.add(Node("Flatten", n.name, [ctx.operand(source, n)], n.outputs[:1]), n)
+    else:
+        _add_or_alias(ctx, n, "Reshape", {"shape": list(sample)}, sample == shape)
 
 
 def transpose(ctx: ImportContext, n: OnnxNode) -> None:

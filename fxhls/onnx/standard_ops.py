@@ -6,7 +6,8 @@ operand broadcast with a leading batch axis of 1 (a (1, C, 1, 1) scale) loses th
 axis, as IR shapes are per sample. An average is exact when its window holds a power
 of two of values; qonnx divides by any other count in float32, which rounds, so that
 is refused (fxhls's own AveragePool carries the `reciprocal_type` the hardware uses).
-Identity moves nothing: its output names its input's tensor.
+A ReduceMean over an image's height and width is a GlobalAveragePool. Identity moves
+nothing: its output names its input's tensor.
 """
 
 from __future__ import annotations
@@ -166,8 +167,30 @@ def global_average_pool(ctx: ImportContext, n: OnnxNode) -> None:
     ctx.add(Node("GlobalAveragePool", n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1], attrs), n)
 
 
+def reduce_mean(ctx: ImportContext, n: OnnxNode) -> None:
+    """The mean over an image's height and width (how torch's dynamo exporter writes a
+    global average pool): IR GlobalAveragePool, then Flatten when keepdims=0."""
+    axes = n.attrs.get("axes")
+    if axes is None and len(n.inputs) > 1 and n.inputs[1]:
+        axes = ctx.constant(n.inputs[1])
+        if axes is None:
+            raise n.refuse("its axes are computed at run time; only constant axes are supported")
+        axes = [int(a) for a in axes.tolist()]
+    shape = ctx.tensor(n.inputs[0]).shape
+    if ctx.is_static(n.inputs[0]) or len(shape) != 3 or sorted(int(a) % 4 for a in axes or []) != [2, 3]:
+        raise n.refuse("only the mean of an image over its height and width (axes 2 and 3) is supported")
+    _power_of_two_count(n, shape[1] * shape[2])
+    x = ctx.operand(n.inputs[0], n)
+    if n.attrs.get("keepdims", 1):
+        ctx.add(Node("GlobalAveragePool", n.name, [x], n.outputs[:1]), n)
+        return
+    pooled = ctx.fresh(f"{n.outputs[0]}_pooled")
+    ctx.add(Node("GlobalAveragePool", n.name, [x], [pooled]), n)
+    ctx.add(Node("Flatten", ctx.node_name(f"{n.name}_flatten"), [pooled], n.outputs[:1]), n)
+
+
 CONVERTERS = {
     "Relu": relu, "Identity": identity, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
     "Gemm": gemm, "MatMul": matmul, "Conv": conv, "Flatten": flatten, "MaxPool": max_pool,
-    "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
+    "AveragePool": average_pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
 }
