@@ -14,6 +14,7 @@ import torch
 
 from fxhls.fixed import FixedType
 from fxhls.ir.passes.khot import khot_terms
+from fxhls.rtl.stages import type_parameters
 from fxhls.rtl.verilog import packed_codes, packed_literal
 from fxhls.sim.cosim import simulate_streams
 from rtl_bank import Instance, beat_values, beats, build_bank, codes, execute_op, random_values
@@ -22,16 +23,9 @@ BEATS = 60
 T = FixedType.parse
 
 
-def _type_parameters(role: str, t: FixedType, cast: bool = False) -> dict:
-    parameters = {f"{role}_W": t.width, f"{role}_FRAC": t.frac_bits, f"{role}_SIGNED": int(t.signed)}
-    if cast:
-        parameters |= {f"{role}_ROUNDING": t.rounding, f"{role}_OVERFLOW": t.overflow}
-    return parameters
-
-
 def _relu_case(name: str, lanes: int, x_type: FixedType, out_type: FixedType, gen: torch.Generator) -> dict:
     x = random_values(x_type, (BEATS, lanes), gen)
-    instance = Instance(name, "fxhls_relu", {"LANES": lanes, **_type_parameters("X", x_type), **_type_parameters("OUT", out_type, True)},
+    instance = Instance(name, "fxhls_relu", {"LANES": lanes, **type_parameters("X", x_type), **type_parameters("OUT", out_type, True)},
                         {"s_axis": lanes * x_type.width, "m_axis": lanes * out_type.width})
     expected = execute_op("Relu", [x], out_type)
     return {"instance": instance, "inputs": {"s_axis": beats(x, x_type, lanes)}, "outputs": {"m_axis": (expected, out_type, lanes)}}
@@ -41,12 +35,12 @@ def _affine_case(name: str, channels: int, lanes: int, x_type: FixedType, kind, 
                  out_type: FixedType, gen: torch.Generator) -> dict:
     x = random_values(x_type, (BEATS * lanes // channels, channels), gen)
     bias = random_values(bias_type, (channels,), gen)
-    parameters = {"C": channels, "LANES": lanes, **_type_parameters("X", x_type), **_type_parameters("BIAS", bias_type),
-                  "BIASES": packed_literal(codes(bias, bias_type), bias_type.width), **_type_parameters("OUT", out_type, True)}
+    parameters = {"C": channels, "LANES": lanes, **type_parameters("X", x_type), **type_parameters("BIAS", bias_type),
+                  "BIASES": packed_literal(codes(bias, bias_type), bias_type.width), **type_parameters("OUT", out_type, True)}
     if kind == "mul":
         scale_type = T("ap_fixed<6,2>")
         scale = random_values(scale_type, (channels,), gen)
-        parameters |= {"KIND": "mul", **_type_parameters("SCALE", scale_type),
+        parameters |= {"KIND": "mul", **type_parameters("SCALE", scale_type),
                        "SCALES": packed_literal(codes(scale, scale_type), scale_type.width)}
     else:
         k, lowest, shift_w = kind[1], -3, 3
@@ -65,7 +59,7 @@ def _affine_case(name: str, channels: int, lanes: int, x_type: FixedType, kind, 
 
 def _add_case(name: str, lanes: int, a_type: FixedType, b_type: FixedType, out_type: FixedType, gen: torch.Generator) -> dict:
     a, b = random_values(a_type, (BEATS, lanes), gen), random_values(b_type, (BEATS, lanes), gen)
-    parameters = {"LANES": lanes, **_type_parameters("A", a_type), **_type_parameters("B", b_type), **_type_parameters("OUT", out_type, True)}
+    parameters = {"LANES": lanes, **type_parameters("A", a_type), **type_parameters("B", b_type), **type_parameters("OUT", out_type, True)}
     instance = Instance(name, "fxhls_add", parameters,
                         {"s0_axis": lanes * a_type.width, "s1_axis": lanes * b_type.width, "m_axis": lanes * out_type.width})
     expected = execute_op("Add", [a, b], out_type)

@@ -48,17 +48,20 @@ def simulate_streams(
     last: bool = False,
     clock: str = "clk",
     reset: str = "rst_n",
-    max_cycles: int = 1_000_000,
+    max_cycles: int | None = None,
 ) -> StreamRun:
     """Drive each input stream (`{prefix: beats}`) and collect `{prefix: count}` beats from
     each output stream of the design `top` built in `build_dir` (see `fxhls.sim.verilator.build`).
 
     `pause` is the probability, per cycle, that a source withholds valid and that a sink
     withholds ready (random back-pressure, seeded by `seed`); `last` sets TLAST on the
-    last beat of each input (for streams that have TLAST). Reset is active low.
+    last beat of each input (for streams that have TLAST). Reset is active low. The bench
+    gives up after `max_cycles` (default: 100 per beat in and out, plus 10,000).
     """
     if not 0.0 <= pause < 1.0:
         raise ValueError(f"pause is a probability in [0, 1), got {pause!r}")
+    if max_cycles is None:
+        max_cycles = 100 * (sum(len(beats) for beats in inputs.values()) + sum(outputs.values())) + 10_000
     config = {
         "clock": clock,
         "reset": reset,
