@@ -49,7 +49,8 @@ def _per_sample(ctx: ImportContext, name: str, other: str, n: OnnxNode) -> str:
 
 def _static_weight(ctx: ImportContext, name: str, n: OnnxNode) -> str:
     if not ctx.is_static(name):
-        raise n.refuse(f"its weight {name!r} is computed at run time; only constant (or quantized constant) weights")
+        raise n.refuse(f"its weight {name!r} is computed at run time; only constant or quantized constant "
+                       f"weights are supported")
     return ctx.operand(name, n)
 
 

@@ -4,8 +4,9 @@ with an exact or a narrowed accumulator.
 Inputs: x, W, optional b (W is (out, in) for Gemm; (in, out) for MatMul, whose x may
 have leading sample dimensions: (..., in)). Attribute `acc_type` (an `ap_fixed`
 spelling), when present, is a narrowed accumulator:
-`acc_t s = b[o]; for (k) s += W[o, k] * x[k];` emulated step by step via `fxhls.fixed.dot`, k running over input features, or
-(channel, kernel row, kernel column) for a convolution. Without it the accumulator
+`acc_t s = b[o]; for (k) s += W[o, k] * x[k];` emulated step by step via
+`fxhls.fixed.dot`, k running over input features, or (channel, kernel row, kernel
+column) for a convolution. Without it the accumulator
 is exact: wide enough never to round or overflow, and the sum is taken at once.
 """
 
