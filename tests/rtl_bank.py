@@ -27,22 +27,28 @@ BANK_TEMPLATE = Path(__file__).parent / "rtl" / "bank.v.j2"
 class Instance:
     """A module instance of the bank. `streams`: its stream ports (e.g. "s_axis") and
     their tdata widths, exposed as bank ports `<name>_<port>` unless `links` joins the
-    port to a wire of the bank (`{port: wire}`)."""
+    port to a wire of the bank (`{port: wire}`). Ports named s* are inputs, and those in
+    `inputs`; the ports in `with_last` have a TLAST."""
 
     name: str
     module: str
     parameters: dict
     streams: dict[str, int]
     links: dict[str, str] = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+    with_last: tuple[str, ...] = ()
 
     def prefix(self, port: str) -> str:
         return f"{self.name}_{port}"
+
+    def is_input(self, port: str) -> bool:
+        return port.startswith("s") or port in self.inputs
 
 
 def build_bank(work: Path, name: str, instances: list[Instance], modules: list[str], wires: dict[str, int] | None = None) -> Path:
     """Write the bank's Verilog into `work` and build it with the library `modules`; returns the build folder."""
     ports = [
-        {"name": inst.prefix(port), "bits": bits, "input": port.startswith("s")}
+        {"name": inst.prefix(port), "bits": bits, "input": inst.is_input(port), "last": port in inst.with_last}
         for inst in instances for port, bits in inst.streams.items() if port not in inst.links
     ]
     rendered = [
@@ -51,6 +57,7 @@ def build_bank(work: Path, name: str, instances: list[Instance], modules: list[s
             "module": inst.module,
             "parameters": {key: literal(value) for key, value in inst.parameters.items()},
             "nets": {port: inst.links.get(port, inst.prefix(port)) for port in inst.streams},
+            "last": inst.with_last,
         }
         for inst in instances
     ]
