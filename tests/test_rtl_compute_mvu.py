@@ -34,6 +34,8 @@ SPECS = [
     Spec("d_xnor_bias", "binary", "binary", T(2, 2), 8, 3, 8, 1, T(5, 3), None, T(5, 4, True, "AP_TRN_ZERO", "AP_SAT")),
     # -1/+1 weights on fixed-point inputs: add or subtract
     Spec("d_binw", T(6, 3), "binary", T(2, 2), 6, 2, 3, 2, T(6, 3)),
+    # fully parallel (SF = NF = 1, one-word ROMs are constants): a vector every clock
+    Spec("d_full", T(4, 2), ("khot", 2), T(5, 2), 4, 3, 4, 3, T(5, 2), None, T(6, 3, True, "AP_RND_CONV", "AP_SAT")),
     # binarized inputs, K-hot weights, unsigned saturating output
     Spec("d_binx_khot", "binary", ("khot", 2), T(5, 2), 6, 4, 2, 4, None, None, T(6, 4, False, "AP_TRN", "AP_SAT")),
 ]

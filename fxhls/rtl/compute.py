@@ -124,7 +124,7 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: torch.Tensor 
     if not stepwise and acc.frac_bits < dot_frac:
         raise ValueError(f"accumulator {acc} would drop product bits (2**-{dot_frac}): it must be stepwise")
     if lanes.kind == "xnor":
-        dot_bits = math.ceil(math.log2(simd + 1)) + 2
+        dot_bits = math.ceil(math.log2(simd)) + 3
     else:
         dot_bits = x_bits + lanes.magnitude_bits + math.ceil(math.log2(simd * lanes.k)) + 4
     sf, nf = in_features // simd, out_features // pe
@@ -158,7 +158,7 @@ def khot_lanes(signs: torch.Tensor, exponents: torch.Tensor) -> WeightLanes:
     for j in reversed(range(k)):  # term 0 in the lowest bits
         term = torch.where(used[..., j], _USED, 0) + torch.where(signs[..., j] < 0, _NEGATIVE, 0)
         codes = (codes << (shift_bits + 2)) | (term << shift_bits) | shifts[..., j]
-    magnitude = int(shifts.max()) + 1 + math.ceil(math.log2(k))
+    magnitude = (1 << shift_bits) + math.ceil(math.log2(k))  # |code| < K * 2**(2**shift_bits - 1)
     return WeightLanes("khot", codes, k * (shift_bits + 2), -low, magnitude, True, k, shift_bits)
 
 

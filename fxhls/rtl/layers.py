@@ -25,8 +25,8 @@ from fxhls.templating import render
 from .library import library_sources
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
-MODULES = ("fxhls_dot_mul", "fxhls_dot_khot", "fxhls_dot_xnor", "fxhls_mvu_dot", "fxhls_mvu_accumulate",
-           "fxhls_mvu", "fxhls_window", "fxhls_cast")
+MODULES = ("fxhls_adder_tree", "fxhls_dot_mul", "fxhls_dot_khot", "fxhls_dot_xnor", "fxhls_mvu_dot",
+           "fxhls_mvu_accumulate", "fxhls_mvu", "fxhls_window", "fxhls_cast")
 
 
 @dataclass(frozen=True)

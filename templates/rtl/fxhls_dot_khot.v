@@ -12,31 +12,45 @@ module fxhls_dot_khot #(
     parameter integer X_BINARY = 0,
     parameter integer K = 1,
     parameter integer SHIFT_W = 3,
-    parameter integer DOT_W = 18  // at least X_W + 2**SHIFT_W + 2 + $clog2(SIMD*K)
+    parameter integer DOT_W = 24  // more than X_W + 2**SHIFT_W + 2 + $clog2(K) + $clog2(SIMD)
 ) (
     input  wire [SIMD*X_W-1:0] x,
     input  wire [SIMD*K*(SHIFT_W+2)-1:0] w,
-    output reg signed [DOT_W-1:0] dot
+    output wire signed [DOT_W-1:0] dot
 );
     localparam integer TERM_W = SHIFT_W + 2;
+    // A lane's product: x (X_W + 1 bits signed) shifted by up to 2**SHIFT_W - 1, K of them.
+    localparam integer LANE_W = X_W + 2 + (1 << SHIFT_W) + $clog2(K);
+    localparam integer SUM_W = LANE_W + $clog2(SIMD);
 
-    reg signed [DOT_W-1:0] value;  // a lane's value, sign-extended (-1 or +1 when binary)
+    // A lane's value in X_W + 2 bits (-1 or +1 when binary) holds its negation too, so
+    // each term shifts one of the two and the lane needs one negation, not one per term.
+    reg signed [X_W+1:0] value, negated;
+    reg signed [LANE_W-1:0] chosen, product;
     reg [TERM_W-1:0] term;
+    reg [SIMD*LANE_W-1:0] products;
     integer i, k;
 
     always @* begin
-        dot = {DOT_W{1'b0}};
         for (i = 0; i < SIMD; i = i + 1) begin
             if (X_BINARY != 0)
-                value = {{(DOT_W - 1){~x[i]}}, 1'b1};
+                value = {{(X_W + 1){~x[i]}}, 1'b1};
             else
-                value = {{(DOT_W - X_W){X_SIGNED != 0 && x[i*X_W+X_W-1]}}, x[i*X_W +: X_W]};
+                value = {{2{X_SIGNED != 0 && x[i*X_W+X_W-1]}}, x[i*X_W +: X_W]};
+            negated = -value;
+            product = {LANE_W{1'b0}};
             for (k = 0; k < K; k = k + 1) begin
                 term = w[(i*K+k)*TERM_W +: TERM_W];
+                chosen = term[TERM_W-2] ? {{(LANE_W - X_W - 2){negated[X_W+1]}}, negated}
+                                        : {{(LANE_W - X_W - 2){value[X_W+1]}}, value};
                 if (term[TERM_W-1])
-                    dot = term[TERM_W-2] ? dot - (value <<< term[SHIFT_W-1:0])
-                                         : dot + (value <<< term[SHIFT_W-1:0]);
+                    product = product + (chosen <<< term[SHIFT_W-1:0]);
             end
+            products[i*LANE_W +: LANE_W] = product;
         end
     end
+
+    wire [SUM_W-1:0] sum;
+    fxhls_adder_tree #(.N(SIMD), .W(LANE_W)) lanes (.terms(products), .sum(sum));
+    assign dot = {{(DOT_W - SUM_W){sum[SUM_W-1]}}, sum};
 endmodule

@@ -15,25 +15,28 @@ module fxhls_dot_mul #(
 ) (
     input  wire [SIMD*X_W-1:0] x,
     input  wire [SIMD*W_W-1:0] w,
-    output reg signed [DOT_W-1:0] dot
+    output wire signed [DOT_W-1:0] dot
 );
     localparam integer PRODUCT_W = X_W + W_W + 3;
+    localparam integer SUM_W = PRODUCT_W + $clog2(SIMD);
 
     reg signed [X_W+1:0] x_lane;  // a lane's value, sign-extended (-1 or +1 when binary)
     reg signed [W_W:0] w_lane;
-    reg signed [PRODUCT_W-1:0] product;
+    reg [SIMD*PRODUCT_W-1:0] products;
     integer i;
 
     always @* begin
-        dot = {DOT_W{1'b0}};
         for (i = 0; i < SIMD; i = i + 1) begin
             if (X_BINARY != 0)
                 x_lane = {{(X_W + 1){~x[i]}}, 1'b1};
             else
                 x_lane = {{2{X_SIGNED != 0 && x[i*X_W+X_W-1]}}, x[i*X_W +: X_W]};
             w_lane = {W_SIGNED != 0 && w[i*W_W+W_W-1], w[i*W_W +: W_W]};
-            product = x_lane * w_lane;
-            dot = dot + {{(DOT_W - PRODUCT_W){product[PRODUCT_W-1]}}, product};
+            products[i*PRODUCT_W +: PRODUCT_W] = x_lane * w_lane;
         end
     end
+
+    wire [SUM_W-1:0] sum;
+    fxhls_adder_tree #(.N(SIMD), .W(PRODUCT_W)) lanes (.terms(products), .sum(sum));
+    assign dot = {{(DOT_W - SUM_W){sum[SUM_W-1]}}, sum};
 endmodule
