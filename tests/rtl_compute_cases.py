@@ -28,7 +28,8 @@ BANK_TEMPLATE = Path(__file__).parent / "rtl" / "compute_bank.v.j2"
 class Spec:
     """One layer to test. `x`: the input type, or "binary" (-1/+1 from a Sign);
     `weights`: "mul", "binary" or ("khot", K); `conv`: None for a Gemm, else
-    (channels, height, width, kernel, strides, pads)."""
+    (channels, height, width, kernel, strides, pads); `image`: a Gemm's input is this
+    (channels, height, width) image, flattened."""
 
     name: str
     x: FixedType | str
@@ -43,6 +44,7 @@ class Spec:
     out_type: FixedType | None = None
     threshold: bool = False
     conv: tuple | None = None
+    image: tuple | None = None
 
 
 @dataclass
@@ -94,7 +96,7 @@ def run_bank(cases: list[Case], work: Path, pause: float, seed: int = 1):
 
 
 def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch.Tensor]:
-    in_shape = spec.conv[:3] if spec.conv else (spec.in_features,)
+    in_shape = spec.conv[:3] if spec.conv else spec.image or (spec.in_features,)
     w_shape = (spec.out_features, spec.conv[0], *spec.conv[3]) if spec.conv else (spec.out_features, spec.in_features)
     tensors, nodes = {}, []
     if spec.x == "binary":
@@ -107,6 +109,10 @@ def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch
         x = random_values(spec.x, (samples, *in_shape), gen)
     tensors["w"] = _weights(spec, w_shape, gen)
     inputs = ["x", "w"]
+    if spec.image:
+        tensors["flat"] = Tensor("flat")
+        nodes.append(Node("Flatten", "flatten", ["x"], ["flat"]))
+        inputs = ["flat", "w"]
     if spec.bias_type is not None:
         tensors["b"] = Tensor("b", (spec.out_features,), spec.bias_type,
                               random_values(spec.bias_type, (spec.out_features,), gen))

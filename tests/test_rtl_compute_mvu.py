@@ -36,6 +36,9 @@ SPECS = [
     Spec("d_binw", T(6, 3), "binary", T(2, 2), 6, 2, 3, 2, T(6, 3)),
     # fully parallel (SF = NF = 1, one-word ROMs are constants): a vector every clock
     Spec("d_full", T(4, 2), ("khot", 2), T(5, 2), 4, 3, 4, 3, T(5, 2), None, T(6, 3, True, "AP_RND_CONV", "AP_SAT")),
+    # a flattened (2, 2, 3) image streams pixel by pixel: the weight columns follow
+    Spec("d_flat", T(5, 2), "mul", T(4, 2), 12, 2, 3, 1, T(4, 2), None, T(6, 3, True, "AP_RND", "AP_SAT"),
+         image=(3, 2, 2)),
     # binarized inputs, K-hot weights, unsigned saturating output
     Spec("d_binx_khot", "binary", ("khot", 2), T(5, 2), 6, 4, 2, 4, None, None, T(6, 4, False, "AP_TRN", "AP_SAT")),
 ]

@@ -119,9 +119,9 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     weights = graph.tensor(node.inputs[1])
     bias = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
     x_binary = holds_binary_values(graph, node.inputs[0])
-    order, window = None, None
     lanes = _lanes(weights, x_binary)
     acc, stepwise = _accumulator(node, x.type, weights, bias, lanes, x_binary)
+    order, window = None, None
     if node.op == "Conv":
         channels, height, width = x.shape
         channel_major = stepwise  # a rounding or saturating sum goes in the IR's order
@@ -130,6 +130,12 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
                               x_binary and any(node.attrs["pads"]), channel_major)
         _check_window(node, window)
         order = _column_order(channels, *window.kernel, channel_major)
+    elif (image := _flattened_image(graph, node.inputs[0])) is not None:
+        if stepwise:
+            raise ValueError(f"node {node.name!r}: its input is a flattened {image} image, which streams pixel by "
+                             f"pixel; the accumulator {acc} rounds or saturates, so it needs the IR's order")
+        order = _column_order(*image, channel_major=False)
+    if order is not None:
         lanes = _lanes(weights, x_binary, order)
     out = None if threshold is not None else FixedType.parse(node.attrs.get("out_type", acc))
     thresholds = None
@@ -165,11 +171,24 @@ def _accumulator(node, x_type, weights, bias, lanes: WeightLanes, x_binary: bool
     return accumulator_type(x_type, weights.type, fan_in, None if bias is None else bias.type), False
 
 
-def _column_order(channels: int, kh: int, kw: int, channel_major: bool) -> torch.Tensor:
-    """For each column of the window generator's output, the IR's column index
-    (the IR runs over channel, kernel row, kernel column)."""
-    ir_index = torch.arange(channels * kh * kw).reshape(channels, kh, kw)
+def _column_order(channels: int, rows: int, columns: int, channel_major: bool) -> torch.Tensor:
+    """For each value of a (channels, rows, columns) block in the order it streams, its
+    index in the IR's (channel, row, column) order: pixel by pixel with the channels
+    together, or with `channel_major` in the IR's order."""
+    ir_index = torch.arange(channels * rows * columns).reshape(channels, rows, columns)
     return ir_index.flatten() if channel_major else ir_index.permute(1, 2, 0).flatten()
+
+
+def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
+    """(C, H, W) when vector `name` is a flattened image of more than one pixel, maybe
+    through ops that keep its shape: it streams pixel by pixel, in (H, W, C) order."""
+    node = graph.producer(name)
+    while node is not None and node.op != "Flatten" and graph.tensor(node.inputs[0]).shape == graph.tensor(name).shape:
+        node = graph.producer(node.inputs[0])
+    if node is None or node.op != "Flatten":
+        return None
+    shape = tuple(graph.tensor(node.inputs[0]).shape)
+    return shape if len(shape) == 3 and shape[1] * shape[2] > 1 else None
 
 
 def _check_window(node: Node, window: WindowConfig) -> None:
