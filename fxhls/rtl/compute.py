@@ -148,7 +148,7 @@ def multiplier_lanes(weights: torch.Tensor, weight_type: FixedType) -> WeightLan
 
 def khot_lanes(signs: torch.Tensor, exponents: torch.Tensor) -> WeightLanes:
     """K-hot weights, each `sum_j signs[..., j] * 2**exponents[..., j]` (the IR's
-    `facts["terms"]`, shape (O, K, terms)): shifts and additions, no multiplier."""
+    `facts["terms"]`, shape (O, in_features, K)): shifts and additions, no multiplier."""
     used = signs != 0
     low = int(exponents[used].min()) if bool(used.any()) else 0
     shifts = torch.where(used, exponents - low, 0)

@@ -5,6 +5,14 @@ rendered for the layer (templates/rtl/compute/layer.v.j2).
 Streams between layers: a beat holds lanes of codes, lane i at bits [i*w, (i+1)*w);
 a binarized tensor (-1/+1, from a Sign or Threshold) has one bit per value, 1 for +1.
 A layer takes SIMD values per input beat and gives PE values per output beat.
+
+Clocks (steady state, samples back to back, no back-pressure; measured equal in
+tests/test_rtl_compute_*.py): a dense layer takes SF * NF clocks per vector
+(SF = in_features / SIMD, NF = out_features / PE), its output 3 clocks after the
+last fold; a convolution max(OH * OW * SF * NF, H * W * C / SIMD) clocks per image
+(SF = KH * KW * C / SIMD): the MVU's clocks per window, or the input's beats when
+the window generator waits longer for them (large strides). A chain of layers runs
+at the pace of its slowest layer: FPS = clock / max(cycles_per_sample).
 """
 
 from __future__ import annotations
@@ -112,6 +120,8 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     Threshold node reading its output) the layer outputs that node's bits."""
     if node.op not in ("Gemm", "Conv"):
         raise ValueError(f"node {node.name!r}: compute layers are Gemm and Conv, not {node.op}")
+    if threshold is not None and (threshold.op != "Threshold" or threshold.inputs[0] != node.outputs[0]):
+        raise ValueError(f"node {threshold.name!r} is no Threshold reading the output of {node.name!r}")
     name = name or node.name
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"node {node.name!r}: {name!r} is no Verilog module name (letters, digits, _)")
