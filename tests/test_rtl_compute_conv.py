@@ -34,6 +34,9 @@ SPECS = [
     # a 2x3 kernel, strides (2, 1), pads (1, 2), unsigned inputs
     Spec("c_rect", T(5, 3, False), "mul", T(4, 1), 0, 3, 3, 3, T(6, 2), None, T(7, 4, True, "AP_RND", "AP_SAT_SYM"),
          conv=(3, 5, 5, (2, 3), (2, 1), (1, 2))),
+    # a one-pixel-wide image, one beat a pixel: the line buffer's column and channel fields vanish
+    Spec("c_column", T(6, 3), "mul", T(3, 1), 0, 2, 4, 2, None, None, T(5, 2, True, "AP_RND_MIN_INF", "AP_SAT_ZERO"),
+         conv=(4, 3, 1, (2, 1), (1, 1), (1, 0))),
     # binarized inputs with K-hot weights, padded
     Spec("c_binx_khot", "binary", ("khot", 2), T(5, 2), 0, 2, 2, 2, T(4, 2), conv=(2, 4, 3, (3, 3), (1, 1), (1, 1))),
 ]
