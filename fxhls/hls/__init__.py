@@ -1,0 +1,1 @@
+"""The HLS backend: a Vitis HLS project (streaming dataflow C++) from a hardware graph."""

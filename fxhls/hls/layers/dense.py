@@ -1,0 +1,33 @@
+"""Gemm in the HLS backend: a dense layer (templates/hls/layers/dense.h) with the
+kernels of a convolution window (MAC, K-hot shift-add, binary XNOR-popcount)."""
+
+from __future__ import annotations
+
+import math
+
+from fxhls.templating import render
+
+from . import conv
+from .calls import stage_call
+from .context import LayerContext
+
+HEADERS = ("dense.h", "conv_mac.h", "khot.h", "bnn.h")
+
+
+def dense_layer(context: LayerContext) -> dict:
+    """The C++ of a Gemm node: its config, its weights, and its stage. A Threshold fed
+    by a binary Gemm alone is computed by it (`bnn.fused_threshold`)."""
+    graph, node, name = context.graph, context.node, context.name
+    x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
+    n_out, n_in = w.shape
+    values = dict(node=node.name, layer=name, in_type=x.type, n_in=n_in, n_out=n_out,
+                  beats=context.inputs[0].beats, reuse=context.reuse,
+                  multipliers=math.ceil(n_in * n_out / context.reuse)) | conv._kernel_context(graph, node)
+    kernel = values["kernel"]
+    return {
+        "code": render("hls/layers/dense_config.h.j2", **values),
+        "weights": render("hls/layers/kernel_constants.h.j2", **values),
+        "call": stage_call("fxhls::dense", [f"{name}_config", f"fxhls::{kernel}_kernel<{name}_config>"],
+                           [f"{name}_{params}" for params in conv._PARAMS[kernel]]),
+        "headers": HEADERS,
+    }
