@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType
+from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType, exact_type, quantize
 
 any_type = st.builds(
     FixedType,
@@ -85,3 +86,15 @@ def test_bad_spellings_name_the_input_and_the_accepted_form(spelling):
 def test_bad_constructor_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         FixedType(**kwargs)
+
+
+@given(st.lists(st.integers(-(2**20), 2**20), min_size=1, max_size=8), st.integers(-12, 12))
+def test_exact_type_is_the_narrowest_type_holding_the_values(codes, exponent):
+    values = torch.tensor([c * 2.0**exponent for c in codes], dtype=torch.float64)
+    t = exact_type(values)
+    assert torch.equal(quantize(values, t), values)
+    if t.width > 1:
+        for n in (FixedType(t.width - 1, t.int_bits, t.signed), FixedType(t.width - 1, t.int_bits - 1, t.signed)):
+            assert not torch.equal(quantize(values, n), values), n
+    floor = exact_type(values, min_frac_bits=0)
+    assert floor.frac_bits == max(t.frac_bits, 0) and torch.equal(quantize(values, floor), values)

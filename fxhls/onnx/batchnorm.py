@@ -26,10 +26,10 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from fxhls.fixed import result_type
+from fxhls.fixed import exact_type, result_type
 from fxhls.ir import Node
 
-from .context import ImportContext, OnnxNode, exact_type
+from .context import ImportContext, OnnxNode
 
 _FLOAT32_SIGNIFICAND = 24
 _ADVICE = ("quantize its scale and shift instead (Brevitas: BatchNorm2dToQuantScaleBias with fixed-point weight "

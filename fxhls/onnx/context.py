@@ -11,12 +11,11 @@ their shapes are full shapes, where an activation's shape leaves out the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import torch
 from onnx import helper
 
-from fxhls.fixed import FixedType
+from fxhls.fixed import FixedType, exact_type
 from fxhls.ir import Graph, Node, Tensor, infer_types
 
 _FLOAT64_SIGNIFICAND = 53
@@ -168,21 +167,3 @@ class ImportContext:
                 needed.update(node.inputs)
         used = {name for node in nodes for name in (*node.inputs, *node.outputs)} | set(inputs) | set(outputs)
         return Graph(nodes, {name: t for name, t in self.tensors.items() if name in used}, inputs, outputs)
-
-
-def exact_type(values: torch.Tensor) -> FixedType:
-    """The narrowest `FixedType` (default modes) that holds every one of `values` exactly."""
-    fractions = [Fraction(v) for v in values.flatten().tolist() if v != 0]  # floats are dyadic: exact
-    if not fractions:
-        return FixedType(1, 1, False)
-    lsb_exponent = min(_lowest_bit(f) for f in fractions)
-    codes = [int(f / Fraction(2) ** lsb_exponent) for f in fractions]
-    signed = min(codes) < 0
-    width = max(code.bit_length() if code >= 0 else (-code - 1).bit_length() for code in codes) + signed
-    return FixedType(width, width + lsb_exponent, signed)
-
-
-def _lowest_bit(f: Fraction) -> int:
-    """e such that f is an odd multiple of 2**e (f a non-zero dyadic rational)."""
-    numerator = abs(f.numerator)
-    return (numerator & -numerator).bit_length() - 1 - (f.denominator.bit_length() - 1)

@@ -33,11 +33,11 @@ import math
 
 import torch
 
-from fxhls.fixed import FixedType
+from fxhls.fixed import FixedType, exact_type
 from fxhls.ir import OPS, Node
 from fxhls.ir.ops.quantize import type_attrs
 
-from .context import ImportContext, OnnxNode, exact_type
+from .context import ImportContext, OnnxNode
 
 DOMAIN = "qonnx.custom_op.general"
 

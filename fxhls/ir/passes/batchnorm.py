@@ -14,12 +14,12 @@ import math
 
 import torch
 
-from fxhls.fixed import FixedType, accumulator_type, check_exact
+from fxhls.fixed import FixedType, accumulator_type, check_exact, exact_type
 
 from ..graph import Graph, Node
 from ..ops.quantize import type_attrs
 from .khot import khot_terms
-from .tensors import fitting_type, new_tensor, per_channel
+from .tensors import new_tensor, per_channel
 from .types import infer_types
 
 
@@ -72,7 +72,7 @@ def _fold(graph: Graph, layer: Node, affine: Node) -> None:
     bias = graph.tensor(layer.inputs[2]).data if len(layer.inputs) > 2 else torch.zeros_like(scale)
     folded_weights = weights.data * scale.view(-1, *[1] * (weights.data.dim() - 1))
     folded_bias = bias.to(torch.float64) * scale + shift
-    weight_type, bias_type = fitting_type(folded_weights), fitting_type(folded_bias)
+    weight_type, bias_type = exact_type(folded_weights, min_frac_bits=0), exact_type(folded_bias, min_frac_bits=0)
     if weight_type.width > weights.type.width:
         return
     try:

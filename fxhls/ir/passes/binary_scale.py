@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import torch
 
-from fxhls.fixed import BINARY_TYPE, accumulator_type, check_exact, result_type
+from fxhls.fixed import BINARY_TYPE, accumulator_type, check_exact, exact_type, result_type
 
 from ..graph import Graph, Node
-from .tensors import fitting_type, new_tensor
+from .tensors import new_tensor
 from .types import infer_types
 
 
@@ -38,9 +38,9 @@ def _exact(graph: Graph, layer: Node, alpha: torch.Tensor) -> bool:
     if x.type is None:
         return False
     signed_sum = accumulator_type(x.type, BINARY_TYPE, weights.data[0].numel())
-    shift_type = graph.tensor(layer.inputs[2]).type if len(layer.inputs) > 2 else fitting_type(torch.zeros(1))
+    shift_type = graph.tensor(layer.inputs[2]).type if len(layer.inputs) > 2 else exact_type(torch.zeros(1), min_frac_bits=0)
     try:
-        check_exact(result_type("add", result_type("mul", signed_sum, fitting_type(alpha)), shift_type), torch.float64)
+        check_exact(result_type("add", result_type("mul", signed_sum, exact_type(alpha, min_frac_bits=0)), shift_type), torch.float64)
     except ValueError:
         return False
     return True
@@ -53,8 +53,8 @@ def _split(graph: Graph, layer: Node, alpha: torch.Tensor) -> None:
     shift = (bias.data if bias is not None else torch.zeros(alpha.shape[0])).to(torch.float64).reshape(per_channel)
     signs = torch.sign(weights.data)
     constants = [new_tensor(graph, f"{weights.name}_signs", signs, BINARY_TYPE, {"binary": True}),
-                 new_tensor(graph, f"{layer.name}_alpha", alpha.reshape(per_channel), fitting_type(alpha)),
-                 new_tensor(graph, f"{layer.name}_shift", shift, bias.type if bias else fitting_type(shift))]
+                 new_tensor(graph, f"{layer.name}_alpha", alpha.reshape(per_channel), exact_type(alpha, min_frac_bits=0)),
+                 new_tensor(graph, f"{layer.name}_shift", shift, bias.type if bias else exact_type(shift, min_frac_bits=0))]
     signed_sum = new_tensor(graph, f"{layer.name}_signed_sum")
     affine = Node("Affine", f"{layer.name}_alpha", [signed_sum, *constants[1:]], [layer.outputs[0]],
                   {key: layer.attrs.pop(key) for key in ("out_type",) if key in layer.attrs})

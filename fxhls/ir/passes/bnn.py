@@ -15,12 +15,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-from fxhls.fixed import BINARY_TYPE, FixedType
+from fxhls.fixed import BINARY_TYPE, FixedType, exact_type
 
 from ..execute import execute
 from ..graph import Graph, Node, Tensor
 from ..ops.quantize import type_attrs
-from .tensors import fitting_type, new_tensor
+from .tensors import new_tensor
 from .types import infer_types
 
 # Per-channel element-wise ops that may stand between a binary layer and its Sign.
@@ -137,7 +137,7 @@ def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds
     layer.attrs.pop("out_type", None)
     bias = layer.inputs[2:]
     del layer.inputs[2:]
-    name = new_tensor(graph, f"{sign.name}_thresholds", thresholds, fitting_type(thresholds, signed=True))
+    name = new_tensor(graph, f"{sign.name}_thresholds", thresholds, exact_type(thresholds, signed=True, min_frac_bits=0))
     threshold = Node("Threshold", sign.name, [layer.outputs[0], name], list(sign.outputs),
                      {"direction": directions.tolist()})
     graph.nodes[graph.nodes.index(sign)] = threshold

@@ -11,7 +11,9 @@ from __future__ import annotations
 import torch
 
 from ..graph import Graph, Node
-from .tensors import fitting_type, new_tensor, per_channel
+from fxhls.fixed import exact_type
+
+from .tensors import new_tensor, per_channel
 from .types import infer_types
 
 
@@ -51,7 +53,7 @@ def lone_affines(graph: Graph) -> Graph:
             scale, shift = values, torch.zeros_like(values)
         else:
             scale, shift = torch.ones_like(values), values
-        names = [new_tensor(graph, f"{node.name}_{role}", data, fitting_type(data))
+        names = [new_tensor(graph, f"{node.name}_{role}", data, exact_type(data, min_frac_bits=0))
                  for role, data in (("scale", scale), ("shift", shift))]
         graph.nodes[index] = Node("Affine", node.name, [x, *names], list(node.outputs), dict(node.attrs))
         if not graph.consumers(constants[0]):
