@@ -50,6 +50,14 @@ def with_threshold(graph: Graph, thresholds: torch.Tensor, directions: list[int]
     return infer_types(Graph(graph.nodes + [node], tensors, graph.inputs, ["z"]))
 
 
+def threshold_graph(in_shape, x_type, thresholds: torch.Tensor, directions: list[int]) -> Graph:
+    """x -> Threshold(thresholds, directions) -> z."""
+    tensors = {"x": Tensor("x", tuple(in_shape), FixedType.parse(x_type)), "z": Tensor("z"),
+               "thr": Tensor("thr", tuple(thresholds.shape), FixedType(12, 6), thresholds.to(torch.float64))}
+    node = Node("Threshold", "threshold", ["x", "thr"], ["z"], {"direction": directions})
+    return infer_types(Graph([node], tensors, ["x"], ["z"]))
+
+
 def binary_input_graph(graph: Graph) -> Graph:
     """The graph with a Sign before its layer, so the layer's input holds -1/+1."""
     layer = graph.nodes[0]

@@ -31,7 +31,8 @@ class LayerCase:
 
     def context(self) -> dict:
         x, y = self.graph.tensor(self.graph.inputs[0]), self.graph.tensor(self.graph.outputs[0])
-        return dict(code=self.layer["code"], call=self.layer["call"]("input", "output"),
+        return dict(code=self.layer["code"], weights=self.layer.get("weights", ""),
+                    call=self.layer["call"]("input", "output"),
                     in_type=x.type, in_lanes=x.shape[0], in_beats=_pixels(x.shape),
                     out_type=y.type, out_lanes=y.shape[0], out_beats=_pixels(y.shape))
 

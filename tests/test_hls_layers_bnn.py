@@ -8,9 +8,12 @@ import pytest
 import torch
 
 from fxhls.fixed import BINARY_TYPE, FixedType
+from fxhls.hls.dataflow import natural_stream
+from fxhls.hls.layers import LayerContext
+from fxhls.hls.layers.bnn_threshold import threshold_layer
 from fxhls.hls.layers.conv import conv_layer, kernel_kind
 from fxhls.ir.execute import execute
-from hls_layer_graphs import binary_input_graph, conv_graph, random_values, with_threshold
+from hls_layer_graphs import binary_input_graph, conv_graph, random_values, threshold_graph, with_threshold
 from hls_layer_harness import LayerCase, LayerProgram
 
 # (in shape, out channels, kernel, strides, pads, x type (BINARY: -1/+1 inputs), bias, threshold, out type)
@@ -24,6 +27,8 @@ CASES = [
     ((2, 6, 6), 3, (3, 3), (2, 2), (0, 0), FixedType.parse("ap_ufixed<6,2>"), False, False, None),
 ]
 SAMPLES = 6
+# Thresholds that are stages of their own: (in shape, x type)
+THRESHOLD_CASES = [((3, 4, 5), "ap_fixed<8,3>"), ((6,), "ap_ufixed<6,2>")]
 
 
 def _graph(index, case):
@@ -47,10 +52,21 @@ def _layer(graph):
     return next(node for node in graph.nodes if node.op == "Conv")
 
 
+def _threshold_case(index, in_shape, x_type) -> LayerCase:
+    generator = torch.Generator().manual_seed(50 + index)
+    channels = in_shape[0]
+    thresholds = random_values(x_type, (channels,), generator)  # values x can take: equality is reachable
+    graph = threshold_graph(in_shape, x_type, thresholds, [1 if c % 3 else -1 for c in range(channels)])
+    x, z = graph.tensor("x"), graph.tensor("z")
+    context = LayerContext(graph, graph.nodes[0], f"threshold{index}", 1, (natural_stream(x),), natural_stream(z))
+    return LayerCase(graph, threshold_layer(context))
+
+
 @pytest.fixture(scope="module")
 def program():
     graphs = [_graph(i, case) for i, case in enumerate(CASES)]
-    return LayerProgram([LayerCase(g, conv_layer(g, _layer(g), f"bnn{i}", reuse=1 + i % 2)) for i, g in enumerate(graphs)])
+    cases = [LayerCase(g, conv_layer(g, _layer(g), f"bnn{i}", reuse=1 + i % 2)) for i, g in enumerate(graphs)]
+    return LayerProgram(cases + [_threshold_case(i, *case) for i, case in enumerate(THRESHOLD_CASES)])
 
 
 def _inputs(index, shape):
@@ -64,7 +80,7 @@ def _inputs(index, shape):
 
 
 def test_cases_use_the_binary_kernel(program):
-    for layer_case in program.cases:
+    for layer_case in program.cases[:len(CASES)]:
         assert kernel_kind(layer_case.graph, _layer(layer_case.graph)) == "bnn"
 
 
@@ -76,3 +92,14 @@ def test_binary_conv_equals_ir(program, index):
     if CASES[index][7]:
         assert set(expected.unique().tolist()) == {-1.0, 1.0}  # the thresholds split the outputs
     assert int((program.run(index, x) != expected).sum()) == 0
+
+
+@pytest.mark.parametrize("index", range(len(THRESHOLD_CASES)))
+def test_threshold_stage_equals_ir(program, index):
+    in_shape, x_type = THRESHOLD_CASES[index]
+    x = random_values(x_type, (SAMPLES * 4, *in_shape), torch.Generator().manual_seed(200 + index))
+    graph = program.cases[len(CASES) + index].graph
+    x[:, 0] = graph.tensor("thr").data[0]  # channel 0 at its threshold: the comparison's edge
+    expected = execute(graph, x)[0]
+    assert set(expected.unique().tolist()) == {-1.0, 1.0}
+    assert int((program.run(len(CASES) + index, x) != expected).sum()) == 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import conv, dense, elementwise, pool, reshape
+from . import bnn_threshold, conv, dense, elementwise, pool, reshape
 from .context import LayerContext, Stream
 
 
@@ -31,6 +31,7 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Affine": elementwise.affine_layer,
     "Relu": elementwise.relu_layer,
     "Sign": elementwise.sign_layer,
+    "Threshold": bnn_threshold.threshold_layer,
     "Quantize": elementwise.cast_layer,
     "Add": elementwise.add_layer,
     "MaxPool": pool.max_pool_layer,

@@ -41,3 +41,4 @@ def weight_bits(weights: torch.Tensor) -> list:
 def sum_type(x: FixedType, n_in: int) -> FixedType:
     """A type holding any sum of n_in values +-x exactly."""
     return accumulator_type(x, BINARY_TYPE, n_in)
+

@@ -1,5 +1,6 @@
 """Conv in the HLS backend: a line-buffer streaming layer (templates/hls/layers/conv2d.h)
-with a MAC, K-hot shift-add or binary XNOR-popcount kernel."""
+with a MAC, K-hot shift-add or binary XNOR-popcount kernel. The kernel parts
+(`kernel_context`, `KERNEL_PARAMS`) serve Gemm too (dense.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from fxhls.ir.graph import Graph, Node
 from fxhls.templating import render
 
 from . import bnn, khot
+from .calls import stage_call
 
 HEADERS = ("conv2d.h", "conv_mac.h", "khot.h", "bnn.h")
-# Kernel -> the names of its two constant arrays, as the kernel takes them.
-_PARAMS = {"mac": ("weights", "biases"), "khot": ("terms", "biases"), "bnn": ("weights", "stages")}
+# Kernel -> the names of its two constant arrays, in the order the kernel takes them.
+KERNEL_PARAMS = {"mac": ("weights", "biases"), "khot": ("terms", "biases"), "bnn": ("weights", "stages")}
 _NO_BIAS_TYPE = FixedType(1, 1, False)  # ap_ufixed<1,1>: holds the 0 of a layer without bias
 
 
@@ -32,14 +34,17 @@ def kernel_kind(graph: Graph, node: Node) -> str:
 
 
 def conv_layer(graph: Graph, node: Node, name: str, reuse: int = 1) -> dict:
-    """The C++ of one Conv layer: {"code": config struct and constants, "call":
-    a function `(input, output) -> statement`, "headers"}; `name` is a safe C++
-    identifier, `reuse` the folding (initiation interval per input pixel)."""
-    context = _window_context(graph, node, name, reuse) | _kernel_context(graph, node)
+    """The C++ of one Conv layer (contracts.md section 4): "code" (its config struct),
+    "weights" (its constants), "call" (`(input, output) -> statement`), "headers";
+    `name` is a safe C++ identifier, `reuse` the folding (the initiation interval per
+    padded input pixel)."""
+    context = _window_context(graph, node, name, reuse) | kernel_context(graph, node)
+    kernel = context["kernel"]
     return {
-        "code": render("hls/layers/conv2d_layer.h.j2", **context),
-        "call": lambda input, output: render("hls/layers/conv2d_call.cpp.j2", layer=name, kernel=context["kernel"],
-                                             params=_PARAMS[context["kernel"]], input=input, output=output),
+        "code": render("hls/layers/conv2d_config.h.j2", **context),
+        "weights": render("hls/layers/kernel_constants.h.j2", **context),
+        "call": stage_call("fxhls::conv2d_stream", [f"{name}_config", f"fxhls::{kernel}_kernel<{name}_config>"],
+                           [f"{name}_{params}" for params in KERNEL_PARAMS[kernel]]),
         "headers": HEADERS,
     }
 
@@ -48,37 +53,41 @@ def _window_context(graph: Graph, node: Node, name: str, reuse: int) -> dict:
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     if node.attrs.get("groups", 1) != 1:
         raise ValueError(f"node {node.name!r}: Conv with groups={node.attrs['groups']} is not supported (groups=1)")
-    if not isinstance(reuse, int) or reuse < 1:
+    if isinstance(reuse, bool) or not isinstance(reuse, int) or reuse < 1:
         raise ValueError(f"node {node.name!r}: reuse must be a positive integer, got {reuse!r}")
     (in_channels, in_height, in_width), (out_channels, _, kernel_h, kernel_w) = x.shape, w.shape
     (stride_h, stride_w), (pad_h, pad_w) = node.attrs["strides"], node.attrs["pads"]
     n_in = in_channels * kernel_h * kernel_w
     return dict(node=node.name, layer=name, in_type=x.type, in_channels=in_channels, in_height=in_height,
-                in_width=in_width, out_channels=out_channels, kernel_h=kernel_h, kernel_w=kernel_w,
+                in_width=in_width, n_out=out_channels, kernel_h=kernel_h, kernel_w=kernel_w,
                 stride_h=stride_h, stride_w=stride_w, pad_h=pad_h, pad_w=pad_w, n_in=n_in, reuse=reuse,
                 multipliers=math.ceil(n_in * out_channels / reuse))
 
 
-def _kernel_context(graph: Graph, node: Node) -> dict:
+def kernel_context(graph: Graph, node: Node) -> dict:
+    """The template values of a Gemm/Conv node's kernel (kernel_config.h.j2 and
+    kernel_constants.h.j2): its kind, accumulator and bias types, and constants
+    (weights, K-hot terms, or weight bits with thresholds or biases)."""
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     b = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
     n_in = math.prod(w.shape[1:])
-    biases = [cpp_number(v) for v in b.data.tolist()] if b is not None else ["0"] * w.shape[0]
     accum = FixedType.parse(node.attrs["acc_type"]) if "acc_type" in node.attrs else \
         accumulator_type(x.type, w.type, n_in, b.type if b is not None else None)
-    context = dict(accum_type=accum, bias_type=b.type if b is not None else _NO_BIAS_TYPE, biases=biases,
-                   kernel=kernel_kind(graph, node))
+    context = dict(kernel=kernel_kind(graph, node), accum_type=accum,
+                   bias_type=b.type if b is not None else _NO_BIAS_TYPE,
+                   biases=[cpp_number(v) for v in b.data.tolist()] if b is not None else ["0"] * w.shape[0])
     if context["kernel"] == "khot":
         signs, exponents = khot.khot_terms(w, node.inputs[1])
         return context | dict(khot=signs.shape[-1], term_type=khot.term_type(x.type, exponents),
                               terms=khot.term_rows(signs.flatten(1, -2), exponents.flatten(1, -2)))
     if context["kernel"] == "mac":
-        return context | dict(weight_type=w.type, weights=[[cpp_number(v) for v in row] for row in w.data.flatten(1).tolist()])
-    threshold = bnn.fused_threshold(graph, node)
+        weights = [[cpp_number(v) for v in row] for row in w.data.flatten(1).tolist()]
+        return context | dict(weight_type=w.type, weights=weights)
     context |= dict(sum_type=bnn.sum_type(x.type, n_in), binary_input=bnn.holds_binary_values(graph, node.inputs[0]),
                     weights=bnn.weight_bits(w.data), thresholds=None)
+    threshold = bnn.fused_threshold(graph, node)
     if threshold is not None:
-        values = graph.tensor(threshold.inputs[1])
-        context |= dict(threshold_type=values.type,
-                        thresholds=list(zip([cpp_number(v) for v in values.data.tolist()], threshold.attrs["direction"])))
+        limits = graph.tensor(threshold.inputs[1])
+        context |= dict(threshold_type=limits.type, thresholds=list(zip(
+            [cpp_number(v) for v in limits.data.tolist()], threshold.attrs["direction"])))
     return context

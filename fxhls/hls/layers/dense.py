@@ -22,12 +22,12 @@ def dense_layer(context: LayerContext) -> dict:
     n_out, n_in = w.shape
     values = dict(node=node.name, layer=name, in_type=x.type, n_in=n_in, n_out=n_out,
                   beats=context.inputs[0].beats, reuse=context.reuse,
-                  multipliers=math.ceil(n_in * n_out / context.reuse)) | conv._kernel_context(graph, node)
+                  multipliers=math.ceil(n_in * n_out / context.reuse)) | conv.kernel_context(graph, node)
     kernel = values["kernel"]
     return {
         "code": render("hls/layers/dense_config.h.j2", **values),
         "weights": render("hls/layers/kernel_constants.h.j2", **values),
         "call": stage_call("fxhls::dense", [f"{name}_config", f"fxhls::{kernel}_kernel<{name}_config>"],
-                           [f"{name}_{params}" for params in conv._PARAMS[kernel]]),
+                           [f"{name}_{params}" for params in conv.KERNEL_PARAMS[kernel]]),
         "headers": HEADERS,
     }

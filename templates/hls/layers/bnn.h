@@ -12,6 +12,7 @@
 #define FXHLS_BNN_H_
 
 #include "ap_int.h"
+#include "hls_stream.h"
 
 namespace fxhls {
 
@@ -91,6 +92,20 @@ struct bnn_kernel {
     }
   }
 };
+
+// A Threshold on its own (where no binary layer computes it): per pixel, each
+// channel's value against its threshold_stage. CONFIG: channels, pixels, accum_t (the
+// input values' type).
+template <class CONFIG, class IN_PIXEL, class OUT_PIXEL, class STAGE>
+void threshold_stream(hls::stream<IN_PIXEL>& in, hls::stream<OUT_PIXEL>& out, const STAGE stages[CONFIG::channels]) {
+  for (int p = 0; p < CONFIG::pixels; p++) {
+#pragma HLS PIPELINE II = 1
+    const IN_PIXEL x = in.read();
+    OUT_PIXEL y;
+    for (int c = 0; c < CONFIG::channels; c++) y[c] = stage_output<typename CONFIG::accum_t>(stages[c], x[c]);
+    out.write(y);
+  }
+}
 
 }  // namespace fxhls
 

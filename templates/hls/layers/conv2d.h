@@ -10,7 +10,7 @@
 // CONFIG (a struct of constants and types, written per layer):
 //   in_t                              the input values' type
 //   in_height, in_width, in_channels  the input image
-//   out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
+//   kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w
 //   reuse                             initiation interval per padded input pixel
 //                                     (the folding: multipliers are shared reuse ways)
 #ifndef FXHLS_CONV2D_H_
