@@ -52,7 +52,23 @@ def _parser() -> argparse.ArgumentParser:
     package = commands.add_parser("package", help="make one archive of DIR/deploy (and its bitstream) to copy to the board")
     package.add_argument("dir", help="the build directory (as written by fxhls build)")
     package.set_defaults(run=_package)
+
+    report = commands.add_parser("report", help="synthesize DIR/rtl with yosys: LUT, FF, DSP, BRAM next to the board's, and the co-simulated timing")
+    report.add_argument("dir", help="the build directory (as written by fxhls build)")
+    report.set_defaults(run=_report)
     return parser
+
+
+def _report(args) -> int:
+    from fxhls.rtl.report import format_table, report_design, timing_text
+
+    report = report_design(args.dir)
+    print(f"{report.top} on {report.board} (yosys synth_xilinx):")
+    print(format_table(report.rows, report.dsp_name))
+    print(timing_text(report.timing))
+    for path in report.files:
+        print(f"wrote {path}")
+    return 0
 
 
 def _package(args) -> int:

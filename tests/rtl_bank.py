@@ -47,6 +47,13 @@ class Instance:
 
 def build_bank(work: Path, name: str, instances: list[Instance], modules: list[str], wires: dict[str, int] | None = None) -> Path:
     """Write the bank's Verilog into `work` and build it with the library `modules`; returns the build folder."""
+    source = work / f"{name}.v"
+    source.write_text(bank_verilog(name, instances, wires))
+    return build([*library_sources(*modules), source], name)
+
+
+def bank_verilog(name: str, instances: list[Instance], wires: dict[str, int] | None = None) -> str:
+    """The Verilog of a bank module `name` holding `instances` (joined by `wires`: {name: tdata bits})."""
     ports = [
         {"name": inst.prefix(port), "bits": bits, "input": inst.is_input(port), "last": port in inst.with_last}
         for inst in instances for port, bits in inst.streams.items() if port not in inst.links
@@ -62,12 +69,10 @@ def build_bank(work: Path, name: str, instances: list[Instance], modules: list[s
         for inst in instances
     ]
     template = jinja2.Template(BANK_TEMPLATE.read_text(), trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    source = work / f"{name}.v"
-    source.write_text(template.render(
+    return template.render(
         name=name, ports=ports, instances=rendered,
         wires=[{"name": wire, "bits": bits} for wire, bits in (wires or {}).items()],
-    ))
-    return build([*library_sources(*modules), source], name)
+    )
 
 
 def random_values(t: FixedType, shape, gen: torch.Generator) -> torch.Tensor:

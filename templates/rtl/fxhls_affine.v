@@ -73,17 +73,27 @@ module fxhls_affine #(
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
             wire [X_W-1:0] x = s_axis_tdata[i*X_W +: X_W];
-            wire [31:0] channel = group * LANES + i;
-            wire [BIAS_W-1:0] bias = BIASES[channel*BIAS_W +: BIAS_W];
+            // The lane's constants for each group, chosen by `group` (a multiplexer: an
+            // index computed at run time would multiply, and might take a DSP).
+            wire [BIAS_W-1:0] biases [0:GROUPS-1];
+            wire [SCALE_W-1:0] scales [0:GROUPS-1];
+            wire [K*TERM_W-1:0] terms [0:GROUPS-1];
+            genvar g;
+            for (g = 0; g < GROUPS; g = g + 1) begin : g_group
+                assign biases[g] = BIASES[(g*LANES + i)*BIAS_W +: BIAS_W];
+                assign scales[g] = SCALES[(g*LANES + i)*SCALE_W +: SCALE_W];
+                assign terms[g] = TERMS[(g*LANES + i)*K*TERM_W +: K*TERM_W];
+            end
+            wire [BIAS_W-1:0] bias = biases[group];
             wire signed [PROD_W-1:0] product;
             if (USE_KHOT) begin : g_khot
                 fxhls_dot_khot #(
                     .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(PROD_W)
-                ) scale (.x(x), .w(TERMS[channel*K*TERM_W +: K*TERM_W]), .dot(product));
+                ) scale (.x(x), .w(terms[group]), .dot(product));
             end else begin : g_mul
                 fxhls_dot_mul #(
                     .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .W_W(SCALE_W), .W_SIGNED(SCALE_SIGNED), .DOT_W(PROD_W)
-                ) scale (.x(x), .w(SCALES[channel*SCALE_W +: SCALE_W]), .dot(product));
+                ) scale (.x(x), .w(scales[group]), .dot(product));
             end
             wire signed [BIAS_W:0] bias_value = $signed({BIAS_SIGNED != 0 && bias[BIAS_W-1], bias});
             wire signed [SUM_W-1:0] sum = (product <<< (SUM_FRAC - PROD_FRAC)) + (bias_value <<< (SUM_FRAC - BIAS_FRAC));

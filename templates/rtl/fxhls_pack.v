@@ -62,13 +62,16 @@ module fxhls_pack #(
     endgenerate
 
     wire [COUNT_W-1:0] kept = !emit ? count : count > FULL_WORD ? count - FULL_WORD : {COUNT_W{1'b0}};
+    // Value b of a taken beat goes to slot kept + b (compared, not computed: an index
+    // times X_W would be a multiplier).
     reg [CAP*X_W-1:0] next_slots;
-    integer j;
+    integer j, b;
     always @* begin
         next_slots = emit ? slots >> (P * X_W) : slots;
         for (j = 0; j < CAP; j = j + 1)
-            if (take && j >= kept && j < kept + BEAT)
-                next_slots[j*X_W +: X_W] = s_axis_tdata[(j - kept) * X_W +: X_W];
+            for (b = 0; b < B; b = b + 1)
+                if (take && j == kept + b)
+                    next_slots[j*X_W +: X_W] = s_axis_tdata[b*X_W +: X_W];
     end
 
     always @(posedge clk) begin

@@ -1,0 +1,155 @@
+"""Resource reports: yosys `synth_xilinx` on a design's Verilog, its LUT, FF, DSP and BRAM
+counts next to the board's capacity, with the timing from co-simulation when there is one.
+
+yosys's counts are estimates of a synthesis without Vivado's optimisations (no retiming,
+no cross-boundary optimisation of the netlist yosys hands over), so they are
+comparable between designs, not a substitute for Vivado's utilisation report.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from fxhls.rtl.yosys import run_yosys
+
+# yosys's -family for each board family (fxhls.board.FAMILIES).
+YOSYS_FAMILIES = {"zynq_ultrascale_plus": "xcup", "zynq7000": "xc7"}
+
+# LUTs that each LUT-RAM or shift-register primitive occupies.
+_LUT_MEMORY = {
+    "RAM32X1S": 1, "RAM32X1D": 2, "RAM32M": 4, "RAM32M16": 8, "RAM64X1S": 1, "RAM64X1D": 2,
+    "RAM64M": 4, "RAM64M8": 8, "RAM128X1S": 2, "RAM128X1D": 4, "RAM256X1S": 4, "RAM256X1D": 8,
+    "RAM512X1S": 8, "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1,
+}
+_FLIP_FLOPS = ("FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE")
+_DSPS = ("DSP48E2", "DSP48E1")
+_BLOCK_RAMS = {"RAMB36E2": 1.0, "RAMB36E1": 1.0, "FIFO36E2": 1.0, "RAMB18E2": 0.5, "RAMB18E1": 0.5, "FIFO18E2": 0.5}
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What yosys mapped a design to: LUTs (logic and LUT-RAM), flip-flops, DSP slices,
+    block RAMs in 36 Kb units, and the count of every cell type."""
+
+    lut: int
+    ff: int
+    dsp: int
+    bram36: float
+    lut_as_memory: int
+    cells: dict
+
+    @classmethod
+    def from_cells(cls, cells: dict[str, int]) -> "Resources":
+        logic = sum(count for cell, count in cells.items() if cell.startswith("LUT"))
+        memory = sum(_LUT_MEMORY.get(cell, 0) * count for cell, count in cells.items())
+        return cls(
+            lut=logic + memory,
+            ff=sum(cells.get(cell, 0) for cell in _FLIP_FLOPS),
+            dsp=sum(cells.get(cell, 0) for cell in _DSPS),
+            bram36=sum(_BLOCK_RAMS.get(cell, 0.0) * count for cell, count in cells.items()),
+            lut_as_memory=memory,
+            cells=dict(sorted(cells.items())),
+        )
+
+
+def synthesize(sources: list[Path], top: str, family: str = "xcup") -> Resources:
+    """Synthesize `sources` (Verilog) with `top` as the top module for a Xilinx family
+    (yosys `synth_xilinx -family <family> -noiopad -flatten`) and count the cells."""
+    if family not in YOSYS_FAMILIES.values():
+        raise ValueError(f"unknown yosys family {family!r}; supported: {', '.join(YOSYS_FAMILIES.values())}")
+    if not sources:
+        raise ValueError(f"no Verilog sources to synthesize for {top!r}")
+    with tempfile.TemporaryDirectory(prefix="fxhls_yosys_") as work:
+        stat = Path(work) / "stat.json"
+        reads = "\n".join(f"read_verilog -sv {Path(source).resolve()}" for source in sources)
+        run_yosys(
+            f"{reads}\nsynth_xilinx -family {family} -noiopad -flatten -top {top}\ntee -q -o {stat} stat -json",
+            f"yosys synthesis of {top}",
+        )
+        design = json.loads(stat.read_text())["design"]
+    return Resources.from_cells(design.get("num_cells_by_type", {}))
+
+
+def resource_rows(used: Resources, capacity: dict) -> list[dict]:
+    """One row per resource: name, used, available on the board, and the percentage."""
+    rows = []
+    for key, name in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram36", "BRAM36")):
+        available = capacity[key]
+        value = getattr(used, key)
+        rows.append({"resource": name, "used": value, "available": available, "percent": 100.0 * value / available})
+    return rows
+
+
+def format_table(rows: list[dict], dsp_name: str) -> str:
+    """The rows as a Markdown table (DSP named as the board's slice, e.g. DSP48E2)."""
+    lines = ["| resource | used | available | utilisation |", "|---|---:|---:|---:|"]
+    for row in rows:
+        name = dsp_name if row["resource"] == "DSP" else row["resource"]
+        used = f"{row['used']:g}"
+        lines.append(f"| {name} | {used} | {row['available']:g} | {row['percent']:.1f}% |")
+    return "\n".join(lines)
+
+
+def write_resources(report_dir: Path, used: Resources, rows: list[dict], timing: dict | None) -> Path:
+    """DIR/report/resources.json: the counts, the table rows and the timing (if any)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "resources.json"
+    path.write_text(json.dumps({"resources": asdict(used), "rows": rows, "timing": timing}, indent=2) + "\n")
+    return path
+
+
+@dataclass(frozen=True)
+class DesignReport:
+    """`fxhls report DIR`'s result: the table's rows, the timing from DIR/report/cosim.json
+    (None before co-simulation), and the files written."""
+
+    top: str
+    board: str
+    dsp_name: str
+    resources: Resources
+    rows: list
+    timing: dict | None
+    files: list
+
+
+def report_design(design_dir: Path) -> DesignReport:
+    """Synthesize DIR/rtl with yosys for DIR/design.json's board; write DIR/report/
+    resources.json, resources.md and resources.png (the plot, when matplotlib is installed)."""
+    from fxhls.board import load_board
+    from fxhls.rtl.plot import plot_resources
+
+    design_dir = Path(design_dir)
+    design_file = design_dir / "design.json"
+    if not design_file.is_file():
+        raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
+    design = json.loads(design_file.read_text())
+    sources = sorted((design_dir / "rtl").glob("*.v"))
+    if not sources:
+        raise ValueError(f"no Verilog in {design_dir / 'rtl'}; `fxhls build` writes it there")
+    board = load_board(design["board"])
+    used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])
+    rows = resource_rows(used, board.resources)
+    cosim = design_dir / "report" / "cosim.json"
+    timing = json.loads(cosim.read_text()) if cosim.is_file() else None
+
+    report_dir = design_dir / "report"
+    files = [write_resources(report_dir, used, rows, timing)]
+    title = f"{design['top']} on {board.name}: yosys synth_xilinx -family {YOSYS_FAMILIES[board.family]}"
+    markdown = report_dir / "resources.md"
+    markdown.write_text(f"# {title}\n\n{format_table(rows, board.dsp_primitive)}\n\n{timing_text(timing)}\n")
+    files.append(markdown)
+    plot = plot_resources(rows, f"{title}\n{timing_text(timing)}", report_dir / "resources.png")
+    if plot is not None:
+        files.append(plot)
+    return DesignReport(design["top"], board.name, board.dsp_primitive, used, rows, timing, files)
+
+
+def timing_text(timing: dict | None) -> str:
+    """One line on the co-simulated timing, or how to get it."""
+    if timing is None:
+        return "No co-simulation yet: `fxhls cosim DIR --input X.npy --output Y.npy` measures latency and throughput."
+    return (f"Co-simulation: latency {timing['latency_cycles']} cycles, initiation interval "
+            f"{timing['interval_cycles']:g} cycles, {timing['fps']:,.0f} inferences/s at {timing['clock_mhz']:g} MHz.")

@@ -1,0 +1,80 @@
+"""`fxhls report`: yosys synth_xilinx counts, the board's capacity, the co-simulated timing.
+
+The DSP claim: a per-channel affine whose scales vary from beat to beat multiplies a
+variable (DSP slices), the same affine with K-hot scales shifts and adds (no DSP).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fxhls.cli import main
+from fxhls.rtl.library import library_sources
+from fxhls.rtl.report import synthesize
+from rtl_bank import Instance, bank_verilog
+
+MODULES = ["fxhls_cast", "fxhls_stage", "fxhls_dot_mul", "fxhls_dot_khot", "fxhls_affine"]
+
+
+def _affine(kind: str) -> Instance:
+    """Four channels in two beats of two lanes: each lane's scale changes from beat to beat."""
+    parameters = {"C": 4, "LANES": 2, "X_W": 8, "X_FRAC": 4, "KIND": kind, "SCALE_W": 8, "SCALE_FRAC": 4,
+                  "SCALES": "32'h5a3c_81f7", "K": 2, "SHIFT_W": 3, "TERMS": "40'h8d_2e_f3_49_a6",
+                  "BIAS_W": 8, "BIASES": "32'h0102_0304", "OUT_W": 8, "OUT_FRAC": 4}
+    return Instance("affine", "fxhls_affine", parameters, {"s_axis": 16, "m_axis": 16})
+
+
+def _bank(tmp_path, kind: str):
+    source = tmp_path / f"affine_{kind}.v"
+    source.write_text(bank_verilog(f"affine_{kind}", [_affine(kind)]))
+    return [*library_sources(*MODULES), source]
+
+
+def test_a_multiplier_on_a_variable_uses_dsps_and_khot_shift_add_none(tmp_path):
+    with_multiplier = synthesize(_bank(tmp_path, "mul"), "affine_mul")
+    shift_add = synthesize(_bank(tmp_path, "khot"), "affine_khot")
+    assert with_multiplier.dsp > 0, with_multiplier.cells
+    assert shift_add.dsp == 0, shift_add.cells
+    assert shift_add.lut > 0 and shift_add.ff > 0
+
+
+def test_the_stream_converters_use_no_dsp(tmp_path):
+    """Their buffers place values at run-time positions: compared, never computed by a multiply."""
+    instances = [
+        Instance("unpack", "fxhls_unpack", {"VALUES": 10, "LANE": 16, "X_W": 12, "B": 5},
+                 {"s_axis": 64, "m_axis": 60, "last_axis": 1}, with_last=("s_axis",)),
+        Instance("pack", "fxhls_pack", {"VALUES": 10, "LANE": 16, "X_W": 12, "X_SIGNED": 1, "B": 5},
+                 {"s_axis": 60, "last_axis": 1, "m_axis": 64}, inputs=("last_axis",), with_last=("m_axis",)),
+    ]
+    source = tmp_path / "converters.v"
+    source.write_text(bank_verilog("converters", instances))
+    used = synthesize([*library_sources("fxhls_unpack", "fxhls_pack"), source], "converters")
+    assert used.dsp == 0, used.cells
+
+
+def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsys):
+    design_dir = tmp_path / "design"
+    (design_dir / "rtl").mkdir(parents=True)
+    for source in _bank(tmp_path, "khot"):
+        (design_dir / "rtl" / source.name).write_text(source.read_text())
+    (design_dir / "design.json").write_text(json.dumps({"name": "affine", "top": "affine_khot", "board": "ultra96v2", "clock_mhz": 250}))
+    (design_dir / "report").mkdir()
+    timing = {"latency_cycles": 12, "interval_cycles": 4.0, "cycles_per_inference": 4.5, "clock_mhz": 250, "fps": 62_500_000}
+    (design_dir / "report" / "cosim.json").write_text(json.dumps(timing))
+
+    assert main(["report", str(design_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "| DSP48E2 | 0 | 360 | 0.0% |" in out
+    assert "| LUT |" in out and "| 70560 |" in out
+    assert "latency 12 cycles, initiation interval 4 cycles, 62,500,000 inferences/s at 250 MHz" in out
+    saved = json.loads((design_dir / "report" / "resources.json").read_text())
+    assert saved["resources"]["dsp"] == 0 and saved["timing"] == timing
+    assert (design_dir / "report" / "resources.md").read_text().count("|") > 20
+    assert (design_dir / "report" / "resources.png").stat().st_size > 1000
+
+
+def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "design.json not found; `fxhls build MODEL.onnx" in capsys.readouterr().err
