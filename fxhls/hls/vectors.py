@@ -1,0 +1,47 @@
+"""Test vectors: inputs, the emulator's outputs for them, and both as stream words."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fxhls.deploy import packing
+from fxhls.fixed import FixedType, quantize
+from fxhls.ir import Graph, execute
+
+DEFAULT_SAMPLES = 8
+
+
+def random_inputs(design: dict, samples: int = DEFAULT_SAMPLES, seed: int = 0) -> np.ndarray:
+    """`samples` inputs of the design's input type, uniform over its codes (seeded)."""
+    t = FixedType.parse(design["input"]["type"])
+    generator = np.random.default_rng(seed)
+    codes = generator.integers(t.min_code, t.max_code, size=(samples, *design["input"]["shape"]), endpoint=True)
+    return np.ldexp(codes.astype(np.float64), -t.frac_bits)
+
+
+def cast_inputs(design: dict, x) -> np.ndarray:
+    """The host's input cast: x quantized to the design's input type (float64 values)."""
+    x = np.asarray(x, dtype=np.float64)
+    shape = tuple(design["input"]["shape"])
+    if x.ndim < 1 or x.shape[1:] != shape or len(x) == 0:
+        raise ValueError(f"inputs must be a non-empty batch of shape (batch, {', '.join(map(str, shape))}), "
+                         f"got {x.shape}")
+    return quantize(torch.from_numpy(x), design["input"]["type"]).numpy()
+
+
+def to_words(spec: dict, values: np.ndarray) -> np.ndarray:
+    """Values (batch, *shape) of a stream's type as its 64-bit words (batch, words)."""
+    codes = packing.to_codes(packing.to_stream_order(values), spec["frac_bits"])
+    return packing.pack(codes, spec["lane"])
+
+
+def from_words(spec: dict, words: np.ndarray) -> np.ndarray:
+    """Stream words (batch, words) back to values (batch, *shape)."""
+    codes = packing.unpack(words, spec["values"], spec["lane"], spec["signed"])
+    return packing.from_stream_order(packing.from_codes(codes, spec["frac_bits"]), spec["shape"])
+
+
+def expected_outputs(graph: Graph, x: np.ndarray) -> np.ndarray:
+    """The emulator's outputs for the inputs x: what the hardware must compute."""
+    return execute(graph, torch.from_numpy(np.asarray(x, dtype=np.float64)))[0].numpy()

@@ -1,0 +1,147 @@
+"""`write_hls_project`: a Vitis HLS project (firmware, testbench, Tcl, Makefile, report)
+for a hardware graph."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from fxhls.board import load_board
+from fxhls.deploy.transports import write_words
+from fxhls.fixed import FixedType
+from fxhls.ir import Graph
+from fxhls.ir.passes import check_hardware_graph
+from fxhls.sim.csim import FLAGS
+from fxhls.sim.toolchain import ap_types_include_dir
+from fxhls.templating import render
+
+from . import vectors
+from .dataflow import Plan, plan_dataflow
+from .layers import LayerContext, layer_function
+from .layers.calls import stage_call
+from .naming import check_top_name, comment_text, safe_graph
+from .parallelism import ParallelismOptions, resolve_reuse
+from .report import write_report
+
+
+
+@dataclass
+class Layer:
+    """One stage of the project: its plan entry, reuse and the C++ its layer function gave."""
+
+    stage: object
+    reuse: int
+    code: dict
+
+
+@dataclass
+class HlsProject:
+    """What `write_hls_project` wrote: the design (design.json) and the stages."""
+
+    design: dict
+    layers: list[Layer]
+
+
+def library_dir() -> Path:
+    """The fxhls C++ layer library (templates/hls/layers/*.h)."""
+    return Path(str(resources.files("fxhls") / "templates" / "hls" / "layers"))
+
+
+def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: ParallelismOptions | None = None,
+                      test_inputs=None) -> HlsProject:
+    """Write the HLS project of `graph` (a hardware graph: `lower_for_hardware`) for
+    `design` (design.json's content: `fxhls.deploy.stream_interface`) into `out_dir`:
+    firmware/ (top, types, layers, weights, the layer library), tb/ (testbench and the
+    emulator's test vectors for `test_inputs`, default seeded random inputs),
+    build_prj.tcl, Makefile, report/, and design.json: `design` with "source_sha256",
+    the hash of the firmware (new weights, new hash)."""
+    check_hardware_graph(graph)
+    top = check_top_name(design["top"])
+    board = load_board(design["board"])
+    safe, originals = safe_graph(graph)
+    plan = plan_dataflow(safe)
+    reuse = resolve_reuse(plan, board, originals, parallelism or ParallelismOptions())
+    layers = [_layer(plan, stage, reuse.get(stage.name, 1)) for stage in plan.stages]
+    out = Path(out_dir)
+    context = dict(top=top, model=comment_text(design["name"]), board=board, clock_mhz=design["clock_mhz"],
+                   input=_converter(plan, design["input"], plan.input, plan.input_variable),
+                   output=_converter(plan, design["output"], plan.output, plan.output_variable))
+    _write_firmware(out / "firmware", plan, layers, originals, context)
+    x = vectors.cast_inputs(design, vectors.random_inputs(design) if test_inputs is None else test_inputs)
+    _write_testbench(out, context, design, x, vectors.expected_outputs(graph, x))
+    period_ns = f"{1000.0 / design['clock_mhz']:.4g}"
+    (out / "build_prj.tcl").write_text(render("hls/build_prj.tcl.j2", period_ns=period_ns, **context))
+    (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=ap_types_include_dir(), cxxflags=FLAGS,
+                                         **context))
+    write_report(out / "report", plan, layers, originals, board, design)
+    design = dict(design, source_sha256=_tree_hash(out / "firmware"))
+    (out / "design.json").write_text(json.dumps(design, indent=2) + "\n")
+    return HlsProject(design, layers)
+
+
+def _tree_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder).as_posix()}\n{path.stat().st_size}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _layer(plan: Plan, stage, reuse: int) -> Layer:
+    if stage.node is None:
+        beats = plan.streams[stage.tensor].beats
+        return Layer(stage, 1, {"code": "", "call": stage_call("fxhls::fork", [beats]), "headers": ("stream.h",)})
+    context = LayerContext(plan.graph, stage.node, stage.name, reuse,
+                           tuple(plan.streams[t] for t in stage.in_tensors), plan.streams[stage.tensor])
+    return Layer(stage, reuse, layer_function(stage.node.op)(context))
+
+
+def _converter(plan: Plan, spec: dict, tensor: str, variable: str) -> dict:
+    stream = plan.streams[tensor]
+    if str(stream.type) != str(FixedType.parse(spec["type"])):
+        raise ValueError(f"the design's stream type {spec['type']} is not the graph's {stream.type}")
+    code_type = f"ap_{'' if stream.type.signed else 'u'}int<{stream.type.width}>"
+    return dict(spec, beats=stream.beats, code_type=code_type, variable=variable)
+
+
+def _write_firmware(folder: Path, plan: Plan, layers: list[Layer], originals: dict, context: dict) -> None:
+    for sub in ("layers", "weights", "fxhls"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for header in sorted(library_dir().glob("*.h")):
+        shutil.copyfile(header, folder / "fxhls" / header.name)
+    emitted = [layer for layer in layers if layer.stage.node is not None]
+    for layer in emitted:
+        name, node = layer.stage.name, layer.stage.node
+        for part, key, sub in (("configuration", "code", "layers"), ("constants", "weights", "weights")):
+            if layer.code.get(key):
+                (folder / sub / f"{name}.h").write_text(render(
+                    "hls/firmware/layer.h.j2", layer=name, op=node.op, original=comment_text(originals[node.name]),
+                    part=part, code=layer.code.get(key, "")))
+    headers = sorted({"stream.h", *(h for layer in layers for h in layer.code["headers"])})
+    (folder / "parameters.h").write_text(render(
+        "hls/firmware/parameters.h.j2", headers=headers,
+        layers=[{"name": layer.stage.name, "code": bool(layer.code["code"]), "weights": bool(layer.code.get("weights"))}
+                for layer in emitted],
+        **context))
+    tensors = [dict(name=t, beats=s.beats, lanes=s.lanes, type=s.type) for t, s in plan.streams.items()]
+    (folder / "types.h").write_text(render("hls/firmware/types.h.j2", tensors=tensors, **context))
+    streams = [dict(variable=variable, pixel=f"fxhls_model::{tensor}_pixel", depth=depth)
+               for variable, (tensor, depth) in plan.variables.items()]
+    stages = [layer.code["call"](*layer.stage.inputs, *layer.stage.outputs) for layer in layers]
+    top = context["top"]
+    (folder / f"{top}.h").write_text(render("hls/firmware/top.h.j2", **context))
+    (folder / f"{top}.cpp").write_text(render("hls/firmware/top.cpp.j2", streams=streams, stages=stages, **context))
+
+
+def _write_testbench(out: Path, context: dict, design: dict, x: np.ndarray, y: np.ndarray) -> None:
+    folder = out / "tb"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{context['top']}_tb.cpp").write_text(render("hls/tb/tb.cpp.j2", **context))
+    for name, spec, values in (("input_words.txt", design["input"], x), ("expected_words.txt", design["output"], y)):
+        write_words(folder / name, vectors.to_words(spec, values).reshape(-1))
