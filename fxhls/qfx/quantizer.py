@@ -81,10 +81,15 @@ class _LearnedBinaryPoint(torch.autograd.Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         t = ctx.t
-        inside = (x >= t.min) & (x <= t.max)
+        # Float masks and in-place passes: on a CPU, boolean tensors and fresh
+        # allocations cost several times an arithmetic pass.
+        clamped = x.clamp(t.min, t.max)
+        inside = torch.eq(clamped, x, out=torch.empty_like(x))  # 1.0 inside, 0.0 outside
         grad_x = grad * inside if ctx.needs_input_grad[0] else None
-        # q - x is small: taking it element-wise avoids the cancellation of grad.q - grad.x
-        per_element = torch.where(inside, y - x, y)
+        # Per element, q - x inside and q outside: q - clamped * inside (clamped is finite,
+        # and equals x inside). q - x is small: taking it element-wise avoids the
+        # cancellation of grad.q - grad.x.
+        per_element = torch.sub(y, clamped.mul_(inside), out=clamped)
         scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
         grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
         return grad_x, grad_int_bits, None
