@@ -8,6 +8,7 @@ import sys
 from collections import defaultdict
 
 import fxhls
+from fxhls.hls.commands import add_commands as add_hls_commands
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
     emulate.set_defaults(run=_emulate)
+
+    add_hls_commands(commands)  # build, csim
 
     package = commands.add_parser("package", help="make one archive of DIR/deploy (and its bitstream) to copy to the board")
     package.add_argument("dir", help="the build directory (as written by fxhls build)")

@@ -48,9 +48,9 @@ def summary(plan, rows: list[dict], board, design: dict) -> dict:
             "dsp": sum(row["dsp"] for row in rows), "board_dsp": board.resources["dsp"]}
 
 
-def write_report(folder: Path, plan, layers, originals, board, design) -> None:
+def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     """Write report/layers.md, report/layers.csv and report/layers.png (or a note
-    saying why there is no plot)."""
+    saying why there is no plot); returns the `summary`."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = layer_rows(plan, layers, originals, board.dsp_primitive)
     totals = summary(plan, rows, board, design)
@@ -63,6 +63,14 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> None:
     writer.writerows(rows)
     (folder / "layers.csv").write_text(text.getvalue())
     _plot(folder, rows)
+    return totals
+
+
+def summary_text(totals: dict, clock_mhz: float) -> str:
+    """The summary in one line."""
+    return (f"estimates: {totals['interval']} clocks per sample ({totals['samples_per_second']} samples/s at "
+            f"{clock_mhz} MHz), latency at most {totals['latency_bound']} clocks, "
+            f"{totals['dsp']} of {totals['board_dsp']} DSP slices")
 
 
 def _plot(folder: Path, rows: list[dict]) -> None:

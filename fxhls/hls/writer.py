@@ -42,10 +42,12 @@ class Layer:
 
 @dataclass
 class HlsProject:
-    """What `write_hls_project` wrote: the design (design.json) and the stages."""
+    """What `write_hls_project` wrote: the design (design.json), the stages and the
+    report's summary (`fxhls.hls.report.summary`)."""
 
     design: dict
     layers: list[Layer]
+    summary: dict
 
 
 def library_dir() -> Path:
@@ -79,10 +81,10 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     (out / "build_prj.tcl").write_text(render("hls/build_prj.tcl.j2", period_ns=period_ns, **context))
     (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=ap_types_include_dir(), cxxflags=FLAGS,
                                          **context))
-    write_report(out / "report", plan, layers, originals, board, design)
+    summary = write_report(out / "report", plan, layers, originals, board, design)
     design = dict(design, source_sha256=_tree_hash(out / "firmware"))
     (out / "design.json").write_text(json.dumps(design, indent=2) + "\n")
-    return HlsProject(design, layers)
+    return HlsProject(design, layers, summary)
 
 
 def _tree_hash(folder: Path) -> str:

@@ -1,0 +1,111 @@
+"""`fxhls build`: an ONNX model to a complete build directory (contracts.md section 3),
+written atomically.
+
+The project is written into a fresh folder beside DIR, then renamed to DIR: a failed
+build leaves DIR as it was. An existing DIR is replaced only when fxhls wrote it (it
+holds the marker file) or when forced. What the vendor tools made in the old DIR is
+carried over: the bitstream files in deploy/ (the driver checks their design hash),
+and the Vitis HLS project and IP export when the firmware is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from fxhls.board import Board, load_board
+from fxhls.deploy import stream_interface, write_deploy
+from fxhls.ir import lower_for_hardware
+
+from . import vectors
+from .parallelism import ParallelismOptions
+from .writer import HlsProject, write_hls_project
+
+MARKER = ".fxhls-build"
+DEFAULT_ROOT = Path("hls_projects")
+
+
+def build_project(model, board: Board | str, out=None, clock_mhz: float | None = None,
+                  parallelism: ParallelismOptions | None = None, force: bool = False,
+                  test_inputs=None) -> tuple[Path, HlsProject]:
+    """Build `model` (an ONNX file: fxhls or QONNX) for `board` into `out` (default
+    hls_projects/<model name>/): design.json, firmware/, tb/, build_prj.tcl, Makefile,
+    report/, deploy/. `test_inputs` (default: seeded random inputs) become the test
+    vectors of the testbench and of the deploy package. Returns the build directory and
+    what `write_hls_project` wrote there."""
+    from fxhls.onnx import load_onnx
+
+    model = Path(model)
+    if not model.is_file():
+        raise ValueError(f"model file {model} not found")
+    board = load_board(board) if isinstance(board, str) else board
+    target = Path(out) if out is not None else DEFAULT_ROOT / model.stem
+    check_target(target, force)
+    graph = lower_for_hardware(load_onnx(model))
+    clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
+    design = stream_interface(graph, model.stem, board, clock)
+    x = vectors.cast_inputs(design, vectors.random_inputs(design) if test_inputs is None else test_inputs)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    staging.chmod(0o777 & ~_umask())
+    try:
+        project = write_hls_project(graph, design, staging, parallelism, x)
+        write_deploy(project.design, board, staging, x, vectors.expected_outputs(graph, x))
+        (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
+        if target.exists():
+            _carry_over(target, staging, project.design)
+        _replace(target, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target, project
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_target(target: Path, force: bool) -> None:
+    """A ValueError unless `target` may be (re)written: absent, empty, written by fxhls
+    build, or `force`."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ValueError(f"{target} exists and is not a folder")
+    if not force and not (target / MARKER).is_file() and any(target.iterdir()):
+        raise ValueError(f"{target} exists and was not written by fxhls build; use --force to replace it")
+
+
+def _carry_over(old: Path, new: Path, design: dict) -> None:
+    top = design["top"]
+    built = [old / "deploy" / f"{top}{suffix}" for suffix in (".bit", ".hwh", ".design_hash")]
+    for path in built:
+        if path.is_file():
+            shutil.copy2(path, new / "deploy" / path.name)
+    try:
+        unchanged = json.loads((old / "design.json").read_text()).get("source_sha256") == design["source_sha256"]
+    except (OSError, ValueError):
+        unchanged = False
+    if unchanged:
+        for name in ("ip", f"{top}_prj"):
+            if (old / name).is_dir():
+                shutil.move(str(old / name), str(new / name))
+
+
+def _replace(target: Path, staging: Path) -> None:
+    if not target.exists():
+        staging.rename(target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    retired.rmdir()
+    target.rename(retired)
+    try:
+        staging.rename(target)
+    except OSError:
+        retired.rename(target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,78 @@
+"""The `fxhls build` and `fxhls csim` commands (added to the parser in fxhls/cli.py)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_commands(commands) -> None:
+    """Add `build` and `csim` to the `fxhls` subcommands."""
+    build = commands.add_parser("build", help="write the Vitis HLS project, test vectors, report and deploy package of a model")
+    build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
+    build.add_argument("--board", required=True, help="the board (a name from boards/, e.g. ultra96v2, or a board .yaml)")
+    build.add_argument("--out", help="the build directory (default hls_projects/<model name>/)")
+    build.add_argument("--clock-mhz", type=float, help="the clock in MHz (default: the board's)")
+    build.add_argument("--reuse", action="append", default=[], metavar="[LAYER=]N",
+                       help="reuse factor of a Conv/Gemm layer (ONNX node name), or of all with N alone; "
+                            "repeatable; default: chosen to fit the board's DSP slices")
+    build.add_argument("--dsp-budget", type=int, help="DSP slices the automatic reuse may use (default: the board's)")
+    build.add_argument("--test-inputs", help="inputs for the test vectors (.npy, batch first; default: 8 random)")
+    build.add_argument("--force", action="store_true", help="replace DIR even if fxhls build did not write it")
+    build.add_argument("--synth", action="store_true",
+                       help="then run Vitis HLS C simulation and synthesis (vitis_hls on PATH) and show its report")
+    build.set_defaults(run=_build)
+
+    csim = commands.add_parser("csim", help="run a build's C simulation (g++) on inputs from a .npy file")
+    csim.add_argument("dir", help="the build directory (as written by fxhls build)")
+    csim.add_argument("--input", required=True, help="inputs, batch first (.npy)")
+    csim.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
+    csim.set_defaults(run=_csim)
+
+
+def parse_reuse(items: list[str]) -> dict:
+    """`--reuse` values ("N" or "LAYER=N") as ParallelismOptions.reuse."""
+    reuse = {}
+    for item in items:
+        layer, _, value = item.rpartition("=")
+        try:
+            reuse[layer or "*"] = int(value)
+        except ValueError:
+            raise ValueError(f"--reuse takes N or LAYER=N with N a positive integer, got {item!r}") from None
+    return reuse
+
+
+def _build(args) -> int:
+    import numpy as np
+
+    from .build import build_project
+    from .parallelism import ParallelismOptions
+    from .report import summary_text
+    from .synth import find_vitis_hls, synthesis_instructions, synthesize
+
+    test_inputs = np.load(args.test_inputs) if args.test_inputs else None
+    options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget)
+    out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs)
+    print(f"{out}: HLS project, test vectors, report and deploy package")
+    print(summary_text(project.summary, project.design["clock_mhz"]))
+    if args.synth:
+        if find_vitis_hls() is None:
+            print(synthesis_instructions(out))
+            return 0
+        report = synthesize(out, project.design["top"])
+        print(f"Vitis HLS: estimated clock {report['clock_ns']} ns, latency {'-'.join(report['latency_cycles'])} "
+              f"clocks, interval {'-'.join(report['interval_cycles'])} clocks")
+        for name, value in report.items():
+            if isinstance(value, tuple):
+                print(f"  {name}: {value[0]} of {value[1]}")
+    return 0
+
+
+def _csim(args) -> int:
+    import numpy as np
+
+    from fxhls.sim.csim import run_csim
+
+    y = run_csim(args.dir, np.load(args.input), progress=sys.stderr.isatty())
+    np.save(args.output, y)
+    print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
+    return 0
