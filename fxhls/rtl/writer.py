@@ -1,4 +1,112 @@
-"""The generated RTL top of a whole model: `write_rtl(graph, design, out_dir, parallelism)`
-writes DIR/rtl/<top>.v (AXI-Stream in -> unpack -> one stage per hardware-graph node ->
-pack -> AXI-Stream out, ports named like a Vitis HLS `ap_ctrl_none` AXIS IP) and the
-library modules it instantiates. (Work in progress: issue 6, integration.)"""
+"""The generated RTL top of a whole model: `write_rtl(graph, design, out_dir, parallelism)`.
+
+It writes DIR/rtl/: `<top>.v` (templates/rtl/top.v.j2), one file per compute layer
+(its ROMs and module, `fxhls.rtl.layers`) and the library modules they instantiate
+(templates/rtl/*.v), all Verilog that yosys and Verilator read as they are. The top:
+
+    input_words (AXI-Stream, 64-bit words, TLAST) -> fxhls_unpack -> one stage per node
+    of the hardware graph (fxhls.rtl.top_stages) -> fxhls_pack -> output_words
+
+with ports named as Vitis HLS names those of an `ap_ctrl_none` AXI-Stream IP (ap_clk,
+ap_rst_n, input_words_TDATA/TKEEP/TSTRB/TLAST/TVALID/TREADY, output_words_*), so the
+deploy Tcl and the cocotb bench take the HLS export or this top alike. The input cast
+gets no stage (the host sends its codes); Flatten, Reshape and Transpose none (no data
+moves in stream order); a Threshold that a binary layer computes none. Parallelism:
+`fxhls.rtl.folding`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fxhls.ir.graph import Graph
+from fxhls.ir.passes import check_hardware_graph
+from fxhls.templating import render
+
+from .folding import RtlParallelism, divisors, stage_lanes, target_cycles
+from .layers import ComputeLayer, compute_sources
+from .library import library_sources
+from .top_parts import Instance, Stream
+from .top_stages import StageBuilder
+
+# Samples whose TLAST waits for their output (samples in flight in the pipeline).
+LAST_FIFO_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class RtlDesign:
+    """What `write_rtl` wrote: the top module's name, its sources (DIR/rtl/*.v, the top
+    last), the compute layers, and the estimated clocks per sample of each stage."""
+
+    top: str
+    sources: list[Path]
+    layers: list[ComputeLayer]
+    stage_cycles: dict[str, int]
+
+    @property
+    def cycles_per_sample(self) -> int:
+        """The pipeline's clocks per sample in steady state: its slowest stage's."""
+        return max(self.stage_cycles.values(), default=1)
+
+
+def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism | None = None) -> RtlDesign:
+    """Write DIR/rtl/ for hardware graph `graph` (`lower_for_hardware`) and `design`
+    (design.json's content, `fxhls.deploy.stream_interface`) into `out_dir`."""
+    check_hardware_graph(graph)
+    top = design["top"]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top):
+        raise ValueError(f"the top {top!r} is no Verilog module name (letters, digits, _)")
+    options = parallelism or RtlParallelism()
+    compute = [node for node in graph.nodes if node.op in ("Gemm", "Conv")]
+    for name, folding in options.layers.items():
+        if name not in {node.name for node in compute}:
+            raise ValueError(f"no Gemm or Conv {name!r} to fold; the compute layers are "
+                             f"{', '.join(node.name for node in compute) or 'none'}")
+    converters = max(design["input"]["words"], design["output"]["words"])
+    target = target_cycles(graph, compute, design["clock_mhz"], options, converters)
+    top_text, layers, stage_cycles, modules = _top(graph, design, top, target, options)
+
+    rtl = Path(out_dir) / "rtl"
+    rtl.mkdir(parents=True, exist_ok=True)
+    library = library_sources(*modules, "fxhls_unpack", "fxhls_pack", "fxhls_fifo")
+    if layers:
+        library = sorted(set(library) | set(compute_sources()))
+    files = {path.name: path.read_text() for path in library}
+    files |= {f"{layer.name}.v": layer.render() for layer in layers}
+    files[f"{top}.v"] = top_text
+    sources = []
+    for name, text in files.items():
+        (rtl / name).write_text(text)
+        sources.append(rtl / name)
+    return RtlDesign(top, sources, layers, stage_cycles)
+
+
+def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallelism):
+    """The top's Verilog, its compute layers, stage clocks and the library modules it uses."""
+    builder = StageBuilder(graph, top, target, options)
+    spec_in, spec_out = design["input"], design["output"]
+    cast = next(node for node in graph.nodes if node.inputs[0] == graph.inputs[0])
+    shape = spec_in["shape"]
+    lanes = stage_lanes(shape[0], spec_in["values"], target, shape[0])
+    words = builder.new_stream("words_in", lanes, spec_in["width"])
+    builder.publish(cast.outputs[0], words)
+    for node in graph.nodes:
+        builder.add_node(node)
+    output = graph.outputs[0]
+    if builder.binary(output) is False and spec_out["width"] != graph.tensor(output).type.width:
+        raise ValueError(f"the output {output!r} is {graph.tensor(output).type}, design.json says {spec_out['type']}")
+    last = builder.read(output, None, builder.incoming(output, None).lanes, codes=True)
+    stage_cycles = dict(builder.cycles)
+    stage_cycles["unpack"] = spec_in["words"]
+    stage_cycles["pack"] = spec_out["words"]
+    text = render("rtl/top.v.j2", top=top, description=f"the model {design['name']!r}", board=design["board"],
+                  clock_mhz=design["clock_mhz"], cycles=max(stage_cycles.values()),
+                  streams=builder.streams, instances=builder.instances, last_depth=LAST_FIFO_DEPTH,
+                  input={**spec_in, "lanes": lanes, "stream": words.name, "width": spec_in["width"]},
+                  output={**spec_out, "lanes": last.lanes, "stream": last.name, "signed": int(spec_out["signed"])})
+    modules = sorted({instance.module for instance in builder.instances
+                      if instance.module.startswith("fxhls_")})
+    return text, builder.layers, stage_cycles, modules

@@ -1,0 +1,91 @@
+"""The RTL top's parallelism: SIMD and PE of each compute layer, lanes of the other stages.
+
+The stages of the top run as one pipeline, so its clocks per sample are those of its
+slowest stage. The rule: a target of T clocks per sample (from `target_fps` at the
+board's clock, else the smallest T the compute layers and the stream converters can
+reach: the largest of the layers' fully parallel clocks per sample and the input's and
+output's words per sample), then every compute layer gets the least
+parallelism (SIMD * PE, ties to the larger SIMD) that takes at most T clocks, and
+every other stage the fewest lanes (a divisor of its channels) that pass a sample in
+at most T beats, keeping the lanes of the stream it reads where they suffice. A layer
+that cannot reach T runs fully parallel. The user may fix (SIMD, PE) per layer.
+
+Clocks per sample are the formulas of `fxhls.rtl.layers` (compute) and one beat per
+clock for element-wise stages; pooling takes one window beat per clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.dense import conv_out_size
+
+
+@dataclass(frozen=True)
+class RtlParallelism:
+    """The user's choice: `target_fps` (at the design's clock) for the automatic rule,
+    and `layers`: ONNX node name -> (SIMD, PE) of a Gemm or Conv, kept as given."""
+
+    target_fps: float | None = None
+    layers: dict = field(default_factory=dict)
+
+
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def compute_cycles(graph: Graph, node: Node, simd: int, pe: int) -> int:
+    """Clocks per sample of Gemm or Conv `node` folded by SIMD and PE (fxhls.rtl.layers)."""
+    x, weights = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
+    out_features, fan_in = weights.shape[0], math.prod(weights.shape[1:])
+    per_vector = (fan_in // simd) * (out_features // pe)
+    if node.op == "Gemm":
+        return per_vector
+    channels, height, width = x.shape
+    out_h, out_w = (conv_out_size(n, k, s, p) for n, k, s, p in
+                    zip((height, width), weights.shape[2:], node.attrs["strides"], node.attrs["pads"]))
+    return max(out_h * out_w * per_vector, height * width * channels // simd)
+
+
+def folding_candidates(graph: Graph, node: Node) -> list[tuple[int, int]]:
+    """Every (SIMD, PE) the layer may take, least parallel first (ties: larger SIMD first)."""
+    x, weights = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
+    simd_of = x.shape[0] if node.op == "Conv" else math.prod(weights.shape[1:])
+    pairs = [(s, p) for s in divisors(simd_of) for p in divisors(weights.shape[0])]
+    return sorted(pairs, key=lambda pair: (pair[0] * pair[1], -pair[0]))
+
+
+def target_cycles(graph: Graph, compute_nodes: list[Node], clock_mhz: float, options: RtlParallelism,
+                  floor: int = 1) -> int:
+    """T, the clocks per sample the rule aims at (see the module docstring); `floor`: the
+    clocks the stream converters take per sample (nothing need be faster)."""
+    if options.target_fps is not None:
+        if not options.target_fps > 0:
+            raise ValueError(f"the target FPS must be positive, got {options.target_fps!r}")
+        return max(1, int(clock_mhz * 1e6 // options.target_fps))
+    fastest = [min(compute_cycles(graph, n, s, p) for s, p in folding_candidates(graph, n)) for n in compute_nodes]
+    return max([floor, *fastest])
+
+
+def ordered_foldings(graph: Graph, node: Node, target: int, options: RtlParallelism) -> list[tuple[int, int]]:
+    """The (SIMD, PE) pairs to try for `node`, best first: the user's, else the least
+    parallel meeting `target`, then the rest by clocks per sample."""
+    if node.name in options.layers:
+        simd, pe = options.layers[node.name]
+        return [(int(simd), int(pe))]
+    candidates = folding_candidates(graph, node)
+    meeting = [pair for pair in candidates if compute_cycles(graph, node, *pair) <= target]
+    rest = sorted((pair for pair in candidates if pair not in meeting),
+                  key=lambda pair: (compute_cycles(graph, node, *pair), pair[0] * pair[1]))
+    return meeting + rest
+
+
+def stage_lanes(channels: int, values: int, target: int, preferred: int) -> int:
+    """Lanes of an element-wise or pooling stage: `preferred` (the lanes of its input
+    stream) when they divide the channels and pass the sample's `values` in at most
+    `target` beats, else the smallest divisor of the channels that does (or all)."""
+    if channels % preferred == 0 and values // preferred <= target:
+        return preferred
+    return next((d for d in divisors(channels) if values // d <= target), channels)
