@@ -59,7 +59,36 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="synthesize DIR/rtl with yosys: LUT, FF, DSP, BRAM next to the board's, and the co-simulated timing")
     report.add_argument("dir", help="the build directory (as written by fxhls build)")
     report.set_defaults(run=_report)
+
+    cosim = commands.add_parser("cosim", help="co-simulate DIR/rtl (Verilator + cocotb, random back-pressure): "
+                                              "outputs against the emulator, latency and throughput")
+    cosim.add_argument("dir", help="the build directory (as written by fxhls build)")
+    cosim.add_argument("--input", help="inputs, batch first (.npy); default: the testbench's DIR/tb/input_words.txt")
+    cosim.add_argument("--output", help="where to write the outputs as float values (.npy)")
+    cosim.add_argument("--model", help="the model (.onnx) whose emulation the outputs of --input must equal")
+    cosim.add_argument("--pause", type=float, default=0.3, help="back-pressure: probability of a stalled cycle (default 0.3)")
+    cosim.add_argument("--seed", type=int, default=0, help="seed of the back-pressure")
+    cosim.set_defaults(run=_cosim)
     return parser
+
+
+def _cosim(args) -> int:
+    import numpy as np
+
+    from fxhls.sim.rtl_cosim import cosim_design
+
+    x = np.load(args.input) if args.input else None
+    y, summary = cosim_design(args.dir, x, args.model, args.pause, args.seed)
+    if args.output:
+        np.save(args.output, y)
+        print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
+    print(f"{summary['samples']} samples: latency {summary['latency_cycles']} cycles, initiation interval "
+          f"{summary['interval_cycles']:g} cycles, {summary['fps']:,.0f} inferences/s at {summary['clock_mhz']:g} MHz")
+    if summary["mismatches"] is None:
+        print("not compared: give --model MODEL.onnx to check the outputs against the emulator")
+        return 0
+    print(f"{summary['mismatches']} of {y.size} output values differ from the emulator")
+    return 1 if summary["mismatches"] else 0
 
 
 def _report(args) -> int:

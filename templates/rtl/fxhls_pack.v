@@ -7,8 +7,9 @@
 // zero-extended), 64/LANE per word, each sample on fresh words, its last word padded with
 // zero lanes and carrying TLAST exactly when its `last_axis` beat is 1.
 //
-// The values wait in a buffer of 64/LANE + B slots; a beat is taken while at most 64/LANE
-// are held; the next sample's beats wait until the last word of this one has left.
+// The values wait in a buffer of 64/LANE + 2B slots; a beat is taken while at most
+// 64/LANE + B are held, so a beat enters every clock (or a word leaves every clock, when
+// B > 64/LANE); the next sample's beats wait until the last word of this one has left.
 module fxhls_pack #(
     parameter integer VALUES = 8,
     parameter integer LANE = 8,
@@ -30,11 +31,11 @@ module fxhls_pack #(
     output wire m_axis_tlast
 );
     localparam integer P = 64 / LANE;  // lanes per word
-    localparam integer CAP = P + B;
+    localparam integer CAP = P + 2 * B;
     localparam integer COUNT_W = $clog2(CAP + 1);
     localparam integer RECEIVED_W = $clog2(VALUES + 1);
     /* verilator lint_off WIDTHTRUNC */
-    localparam [COUNT_W-1:0] BEAT = B, FULL_WORD = P;  // all fit their widths
+    localparam [COUNT_W-1:0] BEAT = B, FULL_WORD = P, ROOM = P + B;  // all fit their widths
     localparam [RECEIVED_W-1:0] SAMPLE = VALUES, BEAT_VALUES = B;
     /* verilator lint_on WIDTHTRUNC */
 
@@ -49,7 +50,7 @@ module fxhls_pack #(
     wire emit = m_axis_tvalid && m_axis_tready;
     assign last_axis_tready = final_word && count != 0 && m_axis_tready;
 
-    assign s_axis_tready = !complete && count <= FULL_WORD;
+    assign s_axis_tready = !complete && count <= ROOM;
     wire take = s_axis_tvalid && s_axis_tready;
 
     genvar i;

@@ -8,8 +8,8 @@
 // never by TLAST; the TLAST of each sample's last word leaves as one beat on `last_axis`,
 // for fxhls_pack to put on the sample's last output word.
 //
-// The values wait in a buffer of 64/LANE + B slots; a word is taken when at most B are
-// held, so a word per clock flows when B >= 64/LANE, else a beat per clock.
+// The values wait in a buffer of 64/LANE + 2B slots; a word is taken while at most 2B
+// are held, so a beat leaves every clock (or a word enters every clock, when B > 64/LANE).
 module fxhls_unpack #(
     parameter integer VALUES = 8,
     parameter integer LANE = 8,
@@ -32,11 +32,11 @@ module fxhls_unpack #(
     localparam integer P = 64 / LANE;                   // lanes per word
     localparam integer WORDS = (VALUES + P - 1) / P;    // words per sample
     localparam integer TAIL = VALUES - (WORDS - 1) * P; // values in a sample's last word
-    localparam integer CAP = P + B;
+    localparam integer CAP = P + 2 * B;
     localparam integer COUNT_W = $clog2(CAP + 1);
     localparam integer WORD_W = WORDS > 1 ? $clog2(WORDS) : 1;
     /* verilator lint_off WIDTHTRUNC */
-    localparam [COUNT_W-1:0] BEAT = B, FULL_WORD = P, TAIL_WORD = TAIL;  // all fit COUNT_W
+    localparam [COUNT_W-1:0] BEAT = B, ROOM = 2 * B, FULL_WORD = P, TAIL_WORD = TAIL;  // all fit COUNT_W
     localparam [WORD_W-1:0] LAST_WORD = WORDS - 1;
     /* verilator lint_on WIDTHTRUNC */
 
@@ -45,7 +45,7 @@ module fxhls_unpack #(
     reg [WORD_W-1:0] word;     // the next word's index in its sample
 
     wire last_word = word == LAST_WORD;
-    wire room = count <= BEAT;
+    wire room = count <= ROOM;
     assign s_axis_tready = room && (!last_word || last_axis_tready);
     assign last_axis_tvalid = s_axis_tvalid && room && last_word;
     assign last_axis_tdata = s_axis_tlast;
