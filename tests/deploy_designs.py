@@ -1,18 +1,24 @@
-"""A small design for the deploy tests: a (2, 3, 4) ap_ufixed<8,4> image in, 5 ap_fixed<18,8> values out,
-its test inputs, and the outputs of tests/deploy_fake_device.py for them, computed here by hand."""
+"""Helpers of the deploy tests: a small design (a (2, 3, 4) ap_ufixed<8,4> image in, 5
+ap_fixed<18,8> values out), its test inputs, the outputs of tests/deploy_fake_device.py for
+them (computed here by hand), and loading the generated driver and running the notebook."""
 
 from __future__ import annotations
 
 import importlib
+import shlex
 import sys
+from pathlib import Path
 
+import nbformat
 import numpy as np
+from nbclient import NotebookClient
 
 from fxhls.deploy import stream_interface
 from fxhls.fixed import FixedType
 from fxhls.ir import Graph, Node, Tensor
 
 INPUT_SHAPE, OUTPUT_SHAPE = (2, 3, 4), (5,)
+FAKE_DEVICE_SCRIPT = Path(__file__).with_name("deploy_fake_device.py")
 
 
 def image_design(board: str = "ultra96v2", name: str = "tiny cnn", clock_mhz: float = 200) -> dict:
@@ -51,3 +57,15 @@ def load_driver(deploy_dir):
         return importlib.import_module("driver")
     finally:
         sys.path.remove(str(deploy_dir))
+
+
+def run_notebook(deploy: Path, monkeypatch, sim_command: str | None = None) -> str:
+    """Execute fxhls_demo.ipynb in its folder with FXHLS_TARGET=sim (default simulator: the
+    fake device); returns its printed text."""
+    fake_device = shlex.join([sys.executable, str(FAKE_DEVICE_SCRIPT), str(deploy / "design.json")])
+    monkeypatch.setenv("FXHLS_TARGET", "sim")
+    monkeypatch.setenv("FXHLS_SIM_COMMAND", sim_command or fake_device)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(deploy / "fxhls_demo.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(deploy)}}).execute()
+    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
-import nbformat
 import pytest
-from deploy_designs import device_outputs, image_design, sample_inputs
-from nbclient import NotebookClient
+from deploy_designs import device_outputs, image_design, run_notebook, sample_inputs
 from nbclient.exceptions import CellExecutionError
 
 from fxhls.deploy import write_deploy
-
-FAKE_DEVICE_SCRIPT = Path(__file__).with_name("deploy_fake_device.py")
-
-
-def run_notebook(deploy: Path, monkeypatch) -> str:
-    """Execute fxhls_demo.ipynb in its folder with FXHLS_TARGET=sim; returns its printed text."""
-    monkeypatch.setenv("FXHLS_TARGET", "sim")
-    monkeypatch.setenv("FXHLS_SIM_COMMAND", shlex.join([sys.executable, str(FAKE_DEVICE_SCRIPT), str(deploy / "design.json")]))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    notebook = nbformat.read(deploy / "fxhls_demo.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(deploy)}}).execute()
-    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)
 
 
 def test_the_notebook_runs_and_matches_the_emulator_bit_for_bit(tmp_path, monkeypatch):
