@@ -7,6 +7,8 @@ hardware does.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -81,7 +83,8 @@ class _QBatchNorm(_Quantized):
 
     scale = gamma / sqrt(var + eps) and shift = beta - mean * q_scale(scale), with the
     batch statistics in training (running statistics updated as in nn.BatchNorm) and
-    the running ones in evaluation; x * scale + shift is exact in float64.
+    the running ones in evaluation; x * scale + shift is exact in float64 (when it
+    does not fit x's dtype, its value rounded to that dtype carries the gradients).
     `khot=K` makes the scale K-hot, so the multiply needs no DSP.
     """
 
@@ -125,9 +128,31 @@ class _QBatchNorm(_Quantized):
         else:
             scale, shift = self.quantized_affine()
         shape = [1, -1] + [1] * (x.dim() - 2)
-        dtype = exact_dtype(self._exact_result_type(type_of(x)), x.dtype)
-        exact = torch.addcmul(shift.to(dtype).view(shape), x.to(dtype), scale.to(dtype).view(shape))
-        return self._finish(exact, x.dtype)
+        scale, shift = scale.view(shape), shift.view(shape)
+        exact_type = self._exact_result_type(type_of(x))
+        dtype = exact_dtype(exact_type, x.dtype)
+        if dtype == x.dtype or self._saturates_alike(exact_type, x.dtype):
+            return self._finish(torch.addcmul(shift, x, scale), x.dtype)
+        if exact_dtype(self.output_type, x.dtype) != x.dtype:
+            return self._finish(torch.addcmul(shift.to(dtype), x.to(dtype), scale.to(dtype)), x.dtype)
+        # The output fits x's dtype but the affine does not: the affine rounded to x's
+        # dtype carries the gradients (cheaper), its exact value in float64 the result.
+        with torch.no_grad():
+            exact = torch.addcmul(shift.to(dtype), x.to(dtype), scale.to(dtype))
+        return tag(self.output_quantizer(torch.addcmul(shift, x, scale), exact=exact), self.output_type)
+
+    def _saturates_alike(self, exact: FixedType | None, dtype: torch.dtype) -> bool:
+        """Whether x * scale + shift computed in `dtype` quantizes to what its exact value does,
+        though it may not fit `dtype`. True for a saturating output when every multiple of the
+        exact type's lsb up to M = |output| + |shift| in magnitude is held in `dtype`: a product
+        within M is exact, so is a sum within the output's range, and a larger (rounded)
+        product or sum lies, as rounding is monotonic, past the same range bound."""
+        out, shift = self.output_type, self.shift_type
+        if exact is None or out.overflow not in ("AP_SAT", "AP_SAT_SYM"):
+            return False
+        bound = max(-out.min, out.max) + max(-shift.min, shift.max)
+        width = math.ceil(bound * 2.0**exact.frac_bits).bit_length()
+        return exact_dtype(FixedType(width, width - exact.frac_bits, signed=False), dtype) == dtype
 
     def _exact_result_type(self, input_type: FixedType | None) -> FixedType | None:
         if input_type is None:

@@ -55,13 +55,23 @@ class FixedQuantizer(nn.Module):
         with torch.no_grad():
             self.int_bits.fill_(float(int_bits))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, exact: torch.Tensor | None = None) -> torch.Tensor:
+        """quantize(x) with this quantizer's gradients. With `exact`, x is a rounded
+        stand-in (float32, say) for values held exactly in `exact` (float64): the result
+        is quantize(exact) in x's dtype, and the gradients are computed from x, in
+        x's cheaper dtype."""
         t = self.type
+        check_exact(t, x.dtype)
+        values = None
+        if exact is not None:
+            check_exact(t, exact.dtype)
+            values = quantize_values(exact.detach(), t).to(x.dtype)
         if self.int_bits.requires_grad and torch.is_grad_enabled():
-            check_exact(t, x.dtype)
-            y = _LearnedBinaryPoint.apply(x, self.int_bits, t)
+            y = _LearnedBinaryPoint.apply(x, self.int_bits, t, values)
         else:
             y = quantize(x, t)
+            if values is not None:
+                y = y + (values - y).detach()
         return self.project(y, t) if self.project is not None else y
 
     def extra_repr(self) -> str:
@@ -71,8 +81,8 @@ class FixedQuantizer(nn.Module):
 
 class _LearnedBinaryPoint(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, int_bits, t):
-        y = quantize_values(x, t)
+    def forward(ctx, x, int_bits, t, values):
+        y = quantize_values(x, t) if values is None else values
         ctx.save_for_backward(x, y)
         ctx.t = t
         return y
@@ -85,14 +95,14 @@ class _LearnedBinaryPoint(torch.autograd.Function):
         # allocations cost several times an arithmetic pass.
         clamped = x.clamp(t.min, t.max)
         inside = torch.eq(clamped, x, out=torch.empty_like(x))  # 1.0 inside, 0.0 outside
-        grad_x = grad * inside if ctx.needs_input_grad[0] else None
         # Per element, q - x inside and q outside: q - clamped * inside (clamped is finite,
         # and equals x inside). q - x is small: taking it element-wise avoids the
         # cancellation of grad.q - grad.x.
         per_element = torch.sub(y, clamped.mul_(inside), out=clamped)
         scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
         grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
-        return grad_x, grad_int_bits, None
+        grad_x = inside.mul_(grad) if ctx.needs_input_grad[0] else None
+        return grad_x, grad_int_bits, None, None
 
 
 @contextmanager

@@ -1,0 +1,74 @@
+"""The faster training paths of QFX layers keep their values exact: compared with == against fxhls.fixed."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from fxhls.fixed import FixedType, quantize
+from fxhls.qfx import FixedQuantizer, QBatchNorm2d, QInput
+
+WIDE_INPUT = FixedType.parse("ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
+
+
+def batchnorm_case(output="ap_fixed<16,6,AP_RND_CONV,AP_SAT>", spread=6.0):
+    """A BatchNorm whose exact affine (16-bit input times 12-bit scale) does not fit float32."""
+    torch.manual_seed(1)
+    bn = QBatchNorm2d(4, output=output)
+    bn.running_mean.uniform_(-1, 1)
+    bn.running_var.fill_(1 - bn.eps)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([2047, 1505, 1003, 777]) / 256)  # scales of 11 significant bits
+        bn.bias.uniform_(-0.5, 0.5)
+    with torch.no_grad():
+        x = QInput(WIDE_INPUT)(torch.randn(64, 4, 16, 16) * spread)
+    scale, shift = (v.detach().double().view(1, -1, 1, 1) for v in bn.quantized_affine())
+    return bn.eval(), x, x.double() * scale + shift, x * scale.float() + shift.float()
+
+
+def check_exact_with_gradients(bn, x, exact):
+    x.requires_grad_(True)
+    y = bn(x)
+    assert y.dtype == torch.float32
+    assert (y.double() != quantize(exact, bn.output_type)).sum().item() == 0
+    y.sum().backward()
+    assert torch.isfinite(x.grad).all() and bn.output_quantizer.int_bits.grad is not None
+
+
+def test_batchnorm_in_float32_is_exact_as_its_output_saturates():
+    bn, x, exact, rounded = batchnorm_case(spread=20.0)
+    assert (rounded.double() != exact).sum().item() > 0  # float32 rounds the affine
+    assert (exact.abs() > bn.output_type.max).sum().item() > 0  # some outputs saturate
+    check_exact_with_gradients(bn, x, exact)
+
+
+def test_batchnorm_with_gradients_is_exact_when_float32_would_round():
+    bn, x, exact, rounded = batchnorm_case(output="ap_fixed<20,10,AP_RND_CONV,AP_SAT>")
+    output_type = bn.output_type
+    assert (quantize(rounded.double(), output_type) != quantize(exact, output_type)).sum().item() > 0
+    check_exact_with_gradients(bn, x, exact)
+
+
+def test_quantizer_given_exact_values_returns_them_quantized():
+    exact = torch.randn(1000, dtype=torch.float64) * 3 + 2.0**-30
+    stand_in = exact.float()
+    for learn in (True, False):
+        quantizer = FixedQuantizer("ap_fixed<20,4,AP_RND,AP_SAT>", learn_binary_point=learn)
+        stand_in.requires_grad_(True)
+        y = quantizer(stand_in, exact=exact)
+        assert (y.double() != quantize(exact, quantizer.type)).sum().item() == 0
+        y.sum().backward()
+        assert torch.equal(stand_in.grad, (stand_in.abs() <= quantizer.type.max).float())
+        stand_in.grad = None
+
+
+def test_binary_point_gradient_ignores_infinite_inputs():
+    quantizer = FixedQuantizer(FixedType(4, 1, True, "AP_RND_CONV", "AP_SAT"))
+    x = torch.tensor([0.3, math.inf, -math.inf], requires_grad=True)
+    quantizer(x).sum().backward()
+    t = quantizer.type
+    q = quantize(x.detach(), t)
+    expected = ((q[0] - 0.3) + q[1] + q[2]) * math.log(2) / math.sqrt(3 * t.max_code)
+    assert torch.equal(x.grad, torch.tensor([1.0, 0.0, 0.0]))
+    assert torch.allclose(quantizer.int_bits.grad, expected)
