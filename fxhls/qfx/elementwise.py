@@ -151,7 +151,8 @@ class _QBatchNorm(_Quantized):
         if exact is None or out.overflow not in ("AP_SAT", "AP_SAT_SYM"):
             return False
         bound = max(-out.min, out.max) + max(-shift.min, shift.max)
-        width = math.ceil(bound * 2.0**exact.frac_bits).bit_length()
+        # Multiples of the lsb up to M: codes below 2**width, and M itself, a code <= 2**width.
+        width = max((math.ceil(bound * 2.0**exact.frac_bits) - 1).bit_length(), 1)
         return exact_dtype(FixedType(width, width - exact.frac_bits, signed=False), dtype) == dtype
 
     def _exact_result_type(self, input_type: FixedType | None) -> FixedType | None:
