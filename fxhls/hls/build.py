@@ -19,6 +19,7 @@ from pathlib import Path
 from fxhls.board import Board, load_board
 from fxhls.deploy import stream_interface, write_deploy
 from fxhls.ir import lower_for_hardware
+from fxhls.rtl.writer import write_rtl
 
 from . import vectors
 from .parallelism import ParallelismOptions
@@ -33,9 +34,9 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
                   test_inputs=None) -> tuple[Path, HlsProject]:
     """Build `model` (an ONNX file: fxhls or QONNX) for `board` into `out` (default
     hls_projects/<model name>/): design.json, firmware/, tb/, build_prj.tcl, Makefile,
-    report/, deploy/. `test_inputs` (default: seeded random inputs) become the test
-    vectors of the testbench and of the deploy package. Returns the build directory and
-    what `write_hls_project` wrote there."""
+    report/, rtl/ (`fxhls.rtl.writer.write_rtl`), deploy/. `test_inputs` (default:
+    seeded random inputs) become the test vectors of the testbench and of the deploy
+    package. Returns the build directory and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
 
     model = Path(model)
@@ -53,6 +54,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     staging.chmod(0o777 & ~_umask())
     try:
         project = write_hls_project(graph, design, staging, parallelism, x)
+        write_rtl(graph, project.design, staging)
         write_deploy(project.design, board, staging, x, vectors.expected_outputs(graph, x))
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():
