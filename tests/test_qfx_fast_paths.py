@@ -8,6 +8,7 @@ import torch
 
 from fxhls.fixed import FixedType, quantize
 from fxhls.qfx import FixedQuantizer, QBatchNorm2d, QInput
+from fxhls.qfx.batchnorm import _BatchMoments
 
 WIDE_INPUT = FixedType.parse("ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
 
@@ -72,3 +73,15 @@ def test_binary_point_gradient_ignores_infinite_inputs():
     expected = ((q[0] - 0.3) + q[1] + q[2]) * math.log(2) / math.sqrt(3 * t.max_code)
     assert torch.equal(x.grad, torch.tensor([1.0, 0.0, 0.0]))
     assert torch.allclose(quantizer.int_bits.grad, expected)
+
+
+def test_batch_moments_gradient_matches_autograd():
+    x = torch.randn(8, 3, 5, 5, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(2, 3, dtype=torch.float64)
+    mean, var = _BatchMoments.apply(x, [0, 2, 3])
+    (mean @ weights[0] + var @ weights[1]).backward()
+    reference = x.detach().clone().requires_grad_(True)
+    want_var, want_mean = torch.var_mean(reference, [0, 2, 3], correction=0)
+    (want_mean @ weights[0] + want_var @ weights[1]).backward()
+    assert torch.allclose(mean, want_mean) and torch.allclose(var, want_var)
+    assert torch.allclose(x.grad, reference.grad)

@@ -7,14 +7,13 @@ powers of two: no multiplier) or binary.
 
 from .binary import QSign, binary_sign
 from .calibrate import calibrate
+from .batchnorm import QBatchNorm1d, QBatchNorm2d
 from .config import QFXConfig
 from .convert import quantize_model
 from .elementwise import (
     QAdaptiveAvgPool2d,
     QAdd,
     QAvgPool2d,
-    QBatchNorm1d,
-    QBatchNorm2d,
     QFlatten,
     QInput,
     QMaxPool2d,

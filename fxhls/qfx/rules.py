@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from fxhls.qfx.batchnorm import QBatchNorm1d, QBatchNorm2d
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import (
     DEFAULT_ACTIVATION,
@@ -24,8 +25,6 @@ from fxhls.qfx.elementwise import (
     QAdaptiveAvgPool2d,
     QAdd,
     QAvgPool2d,
-    QBatchNorm1d,
-    QBatchNorm2d,
     QFlatten,
     QMaxPool2d,
     QReLU,
