@@ -79,11 +79,13 @@ def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
         # Scaling down may underflow a tiny x to zero; it must keep its sign, as
         # floor(-tiny) is -1. Any value of magnitude below one half rounds alike.
         scaled = torch.where(scaled == 0, torch.sign(x) * 0.25, scaled)
-    # The rounding steps need finite values, and wrapping needs |code| <= 2**(p-1+W)
-    # (p: significand bits). A value past that bound (+-inf too) is, like the bound,
-    # a multiple of 2**W, so it wraps alike; and it saturates alike.
-    bound = 2.0 ** (_FLOAT_FORMATS[x.dtype][0] - 1 + t.width)
-    scaled.clamp_(-bound, bound)
+    if t.overflow == "AP_WRAP":
+        # Wrapping needs finite codes with |code| <= 2**(p-1+W) (p: significand bits).
+        # A value past that bound (+-inf too) is, like the bound, a multiple of 2**W,
+        # so it wraps alike. The saturating modes take +-inf as it is: every rounding
+        # step keeps it (or makes a NaN that leaves the code +-inf), and it saturates.
+        bound = 2.0 ** (_FLOAT_FORMATS[x.dtype][0] - 1 + t.width)
+        scaled.clamp_(-bound, bound)
     code, spare = _round(scaled, t.rounding)
     code = _overflow(code, t, spare)
     return code.mul_(2.0**-t.frac_bits).add_(0.0)  # adding +0 turns -0 into +0, as C++ stores it
