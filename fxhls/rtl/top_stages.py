@@ -16,17 +16,18 @@ from __future__ import annotations
 import math
 import re
 
+from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
+from fxhls.hls.layers.bnn import fused_threshold
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.passes.bnn import holds_binary_values
-from fxhls.hls.layers.bnn import fused_threshold
 
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stages import reciprocal_parameters, type_parameters
+from .top_branches import shortcut_depth
 from .top_parts import Instance, Stream
 from .verilog import packed_codes, packed_literal
-from .top_branches import shortcut_depth
 
 PASS_THROUGH = ("Flatten", "Reshape", "Transpose")
 OUTPUT_FIFO_DEPTH = 4
@@ -154,7 +155,7 @@ class StageBuilder:
             except ValueError as err:
                 error = err
         else:
-            raise error
+            raise ValueError(str(error) if node.name in str(error) else f"node {node.name!r}: {error}") from None
         simd = layer.window.simd if layer.window else layer.mvu.simd
         x = self.read(node.inputs[0], node, simd, codes=not layer.mvu.x_binary)
         raw = self.new_stream(name, layer.mvu.pe, layer.mvu.out_bits, threshold is not None)
@@ -303,8 +304,8 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
 
 
 def codes_of(values, t: FixedType) -> list[int]:
-    """The ap_fixed codes of exact values of type `t`."""
-    return [int(round(v * 2.0**t.frac_bits)) for v in values.flatten().tolist()]
+    """The ap_fixed codes of exact values of type `t` (refused when off its grid)."""
+    return to_codes(values.flatten().numpy(), t.frac_bits).tolist()
 
 
 def reciprocal_of(node: Node, count: int) -> dict:

@@ -17,7 +17,6 @@ moves in stream order); a Threshold that a binary layer computes none. Paralleli
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,9 @@ from fxhls.ir.graph import Graph
 from fxhls.ir.passes import check_hardware_graph
 from fxhls.templating import render
 
-from .folding import RtlParallelism, divisors, stage_lanes, target_cycles
+from .folding import RtlParallelism, stage_lanes, target_cycles
 from .layers import ComputeLayer, compute_sources
 from .library import library_sources
-from .top_parts import Instance, Stream
 from .top_stages import StageBuilder
 
 # Samples whose TLAST waits for their output (samples in flight in the pipeline).
@@ -61,7 +59,7 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
         raise ValueError(f"the top {top!r} is no Verilog module name (letters, digits, _)")
     options = parallelism or RtlParallelism()
     compute = [node for node in graph.nodes if node.op in ("Gemm", "Conv")]
-    for name, folding in options.layers.items():
+    for name in options.layers:
         if name not in {node.name for node in compute}:
             raise ValueError(f"no Gemm or Conv {name!r} to fold; the compute layers are "
                              f"{', '.join(node.name for node in compute) or 'none'}")
@@ -96,7 +94,10 @@ def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallel
     for node in graph.nodes:
         builder.add_node(node)
     output = graph.outputs[0]
-    if builder.binary(output) is False and spec_out["width"] != graph.tensor(output).type.width:
+    if graph.consumers(output):
+        raise ValueError(f"the output {output!r} is also read by node {graph.consumers(output)[0].name!r}; the RTL "
+                         f"top streams the output to the host only")
+    if not builder.binary(output) and spec_out["width"] != graph.tensor(output).type.width:
         raise ValueError(f"the output {output!r} is {graph.tensor(output).type}, design.json says {spec_out['type']}")
     last = builder.read(output, None, builder.incoming(output, None).lanes, codes=True)
     stage_cycles = dict(builder.cycles)
