@@ -44,11 +44,15 @@ class FixedQuantizer(nn.Module):
         self.rounding, self.overflow = t.rounding, t.overflow
         self.int_bits = nn.Parameter(torch.tensor(float(t.int_bits)), requires_grad=learn_binary_point)
         self.project = project
+        self._last_type = t  # rebuilt only when the rounded integer bits change
 
     @property
     def type(self) -> FixedType:
         """The current fixed-point type (integer bits rounded)."""
-        return FixedType(self.width, round(self.int_bits.item()), self.signed, self.rounding, self.overflow)
+        int_bits = round(self.int_bits.item())
+        if int_bits != self._last_type.int_bits:
+            self._last_type = FixedType(self.width, int_bits, self.signed, self.rounding, self.overflow)
+        return self._last_type
 
     def set_int_bits(self, int_bits: int) -> None:
         """Move the binary point (calibration)."""
