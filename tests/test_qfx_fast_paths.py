@@ -85,3 +85,20 @@ def test_batch_moments_gradient_matches_autograd():
     (want_mean @ weights[0] + want_var @ weights[1]).backward()
     assert torch.allclose(mean, want_mean) and torch.allclose(var, want_var)
     assert torch.allclose(x.grad, reference.grad)
+
+
+def relu_then_quantize(x, fused: bool, type="ap_ufixed<6,2,AP_RND_CONV,AP_SAT>"):
+    quantizer = FixedQuantizer(type)
+    x = x.clone().requires_grad_(True)
+    y = quantizer.relu(x) if fused else quantizer(torch.relu(x))
+    (y * torch.linspace(-1, 2, len(x))).sum().backward()
+    return y.detach(), x.grad, quantizer.int_bits.grad
+
+
+def test_fused_relu_has_the_values_and_gradients_of_relu_then_quantize():
+    torch.manual_seed(2)
+    x = torch.cat([torch.randn(300) * 3, torch.tensor([0.0, -0.0, 1e-45, -1e-45, 3.9, 4.0, math.inf, -math.inf])])
+    for type in ("ap_ufixed<6,2,AP_RND_CONV,AP_SAT>", "ap_ufixed<6,2,AP_TRN,AP_SAT_SYM>", "ap_fixed<6,2>"):
+        fused, reference = relu_then_quantize(x, True, type), relu_then_quantize(x, False, type)
+        for got, want in zip(fused, reference):
+            assert (got != want).sum().item() == 0

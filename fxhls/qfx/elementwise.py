@@ -58,7 +58,7 @@ class QReLU(_Quantized):
         self._setup_output(output)
 
     def forward(self, x):
-        return self._finish(F.relu(x), x.dtype)
+        return tag(self.output_quantizer.relu(x), self.output_type)
 
 
 class QAdd(_Quantized):

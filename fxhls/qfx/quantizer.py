@@ -21,6 +21,7 @@ import math
 from contextlib import contextmanager
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from fxhls.fixed import FixedType, quantize
@@ -70,13 +71,29 @@ class FixedQuantizer(nn.Module):
         if exact is not None:
             check_exact(t, exact.dtype)
             values = quantize_values(exact.detach(), t).to(x.dtype)
-        if self.int_bits.requires_grad and torch.is_grad_enabled():
-            y = _LearnedBinaryPoint.apply(x, self.int_bits, t, values)
+        if self._learning():
+            y = _LearnedBinaryPoint.apply(x, self.int_bits, t, values, t.min)
         else:
             y = quantize(x, t)
             if values is not None:
                 y = y + (values - y).detach()
         return self.project(y, t) if self.project is not None else y
+
+    def relu(self, x: torch.Tensor) -> torch.Tensor:
+        """self(relu(x)): the same values and gradients, in one pass when the type is
+        unsigned and saturating and its binary point is being learned. Negative values
+        then saturate to 0 as relu makes them, and the gradient to x stops at x <= 0."""
+        t = self.type
+        if t.signed or t.overflow not in ("AP_SAT", "AP_SAT_SYM") or not self._learning():
+            return self(F.relu(x))
+        check_exact(t, x.dtype)
+        finfo = torch.finfo(x.dtype)
+        smallest_positive = finfo.tiny * finfo.eps  # the smallest subnormal
+        y = _LearnedBinaryPoint.apply(x, self.int_bits, t, None, smallest_positive)
+        return self.project(y, t) if self.project is not None else y
+
+    def _learning(self) -> bool:
+        return self.int_bits.requires_grad and torch.is_grad_enabled()
 
     def extra_repr(self) -> str:
         learn = ", learned binary point" if self.int_bits.requires_grad else ""
@@ -85,10 +102,12 @@ class FixedQuantizer(nn.Module):
 
 class _LearnedBinaryPoint(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, int_bits, t, values):
+    def forward(ctx, x, int_bits, t, values, lowest_inside):
+        """`values`: quantize(x) if already known; `lowest_inside`: the smallest x whose
+        gradient passes (t.min, or the smallest positive float after a relu)."""
         y = quantize_values(x, t) if values is None else values
         ctx.save_for_backward(x, y)
-        ctx.t = t
+        ctx.t, ctx.lowest_inside = t, lowest_inside
         return y
 
     @staticmethod
@@ -97,7 +116,7 @@ class _LearnedBinaryPoint(torch.autograd.Function):
         t = ctx.t
         # Float masks and in-place passes: on a CPU, boolean tensors and fresh
         # allocations cost several times an arithmetic pass.
-        clamped = x.clamp(t.min, t.max)
+        clamped = x.clamp(ctx.lowest_inside, t.max)
         inside = torch.eq(clamped, x, out=torch.empty_like(x))  # 1.0 inside, 0.0 outside
         # Per element, q - x inside and q outside: q - clamped * inside (clamped is finite,
         # and equals x inside). q - x is small: taking it element-wise avoids the
@@ -106,7 +125,7 @@ class _LearnedBinaryPoint(torch.autograd.Function):
         scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
         grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
         grad_x = inside.mul_(grad) if ctx.needs_input_grad[0] else None
-        return grad_x, grad_int_bits, None, None
+        return grad_x, grad_int_bits, None, None, None
 
 
 @contextmanager
