@@ -76,8 +76,8 @@ def safe_graph(graph: Graph) -> tuple[Graph, dict[str, str]]:
 
 def check_top_name(top: str) -> str:
     """`top` (the design's top function) if it is a usable C++ global name, else a ValueError."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top, flags=re.ASCII) or "__" in top or top.startswith("_"):
-        raise ValueError(f"the top function name {top!r} is not a plain C++ identifier")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top, flags=re.ASCII) or re.match(r"_[A-Z_]", top):
+        raise ValueError(f"the top function name {top!r} is not a C++ identifier free for a program's use")
     if top in CPP_KEYWORDS or top in RESERVED_TOPS:
         raise ValueError(f"the top function name {top!r} is reserved (a C++ keyword or one of "
                          f"{', '.join(sorted(RESERVED_TOPS))}); give the design another name")
