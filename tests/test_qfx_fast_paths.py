@@ -7,7 +7,7 @@ import math
 import torch
 
 from fxhls.fixed import FixedType, quantize
-from fxhls.qfx import FixedQuantizer, QBatchNorm2d, QInput
+from fxhls.qfx import FixedQuantizer, QBatchNorm2d, QInput, single_channel_conv
 from fxhls.qfx.batchnorm import _BatchMoments
 
 WIDE_INPUT = FixedType.parse("ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
@@ -102,3 +102,18 @@ def test_fused_relu_has_the_values_and_gradients_of_relu_then_quantize():
         fused, reference = relu_then_quantize(x, True, type), relu_then_quantize(x, False, type)
         for got, want in zip(fused, reference):
             assert (got != want).sum().item() == 0
+
+
+def test_single_channel_convolution_has_the_gradients_of_conv2d():
+    torch.manual_seed(3)
+    for stride, padding, kernel, dtype in [(1, 1, 3, torch.float32), (2, 0, 5, torch.float64), (2, 2, 3, torch.float32)]:
+        x = torch.randn(4, 1, 11, 13, dtype=dtype, requires_grad=True)
+        w = torch.randn(6, 1, kernel, kernel, dtype=dtype, requires_grad=True)
+        y = single_channel_conv.conv2d(x, w, (stride, stride), (padding, padding))
+        want = torch.nn.functional.conv2d(x, w, None, stride, padding)
+        assert torch.equal(y, want)
+        g = torch.randn_like(want)
+        got_grads = torch.autograd.grad(y, (x, w), g)
+        want_grads = torch.autograd.grad(want, (x, w), g)
+        for got, expected in zip(got_grads, want_grads):
+            assert torch.allclose(got, expected, rtol=1e-4, atol=1e-5)

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fxhls.fixed import BINARY_TYPE, FixedType, accumulator_type, dot_with_bias
+from fxhls.qfx import single_channel_conv
 from fxhls.qfx.binary import binary_sign
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
@@ -173,7 +174,7 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         return b.view(-1, 1, 1)  # channels are dimension 1
 
     def _conv(self, x, w):
-        return F.conv2d(x, w, None, self.stride, self.padding)
+        return single_channel_conv.conv2d(x, w, self.stride, self.padding)
 
     def _stepwise(self, x, w, b):
         n, _, height, width = x.shape
