@@ -62,7 +62,7 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     firmware/ (top, types, layers, weights, the layer library), tb/ (testbench and the
     emulator's test vectors for `test_inputs`, default seeded random inputs),
     build_prj.tcl, Makefile, report/, and design.json: `design` with "source_sha256",
-    the hash of the firmware (new weights, new hash)."""
+    the hash of what synthesis reads (new weights or clock, new hash)."""
     check_hardware_graph(graph)
     top = check_top_name(design["top"])
     board = load_board(design["board"])
@@ -82,15 +82,16 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=ap_types_include_dir(), cxxflags=FLAGS,
                                          **context))
     summary = write_report(out / "report", plan, layers, originals, board, design)
-    design = dict(design, source_sha256=_tree_hash(out / "firmware"))
+    design = dict(design, source_sha256=_source_hash(out))
     (out / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     return HlsProject(design, layers, summary)
 
 
-def _tree_hash(folder: Path) -> str:
+def _source_hash(out: Path) -> str:
+    """sha256 of what synthesis reads: firmware/ and build_prj.tcl (part, clock)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(folder).as_posix()}\n{path.stat().st_size}\n".encode())
+    for path in sorted(p for p in (out / "firmware").rglob("*") if p.is_file()) + [out / "build_prj.tcl"]:
+        digest.update(f"{path.relative_to(out).as_posix()}\n{path.stat().st_size}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -1,0 +1,165 @@
+"""`fxhls build` and `fxhls csim` from the command line: the build directory's files,
+csim equal to emulate, determinism, atomic output, --force, carried-over tool outputs,
+parallelism options and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from fxhls.cli import main
+from fxhls.emulation import emulate
+from fxhls.hls import build as build_module
+from fxhls.hls.build import MARKER, build_project
+from fxhls.onnx import export_onnx
+from qfx_models import qfx_zoo
+
+ZOO = {name: (model, shape) for name, model, shape in qfx_zoo()}
+
+
+@pytest.fixture
+def mlp_file(tmp_path):
+    model, shape = ZOO["mlp"]
+    export_onnx(model, torch.randn(2, *shape), tmp_path / "mlp.onnx")
+    return tmp_path / "mlp.onnx"
+
+
+def _files(folder):
+    """Every file's bytes, by relative path (the notebook without nbformat's random cell ids)."""
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        if path.suffix == ".ipynb":
+            notebook = json.loads(content)
+            for cell in notebook["cells"]:
+                cell.pop("id", None)
+            content = json.dumps(notebook, sort_keys=True).encode()
+        files[path.relative_to(folder).as_posix()] = content
+    return files
+
+
+def test_build_then_csim_equals_emulate(mlp_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", str(mlp_file), "--board", "ultra96v2"]) == 0
+    out = tmp_path / "hls_projects" / "mlp"
+    assert "DSP slices" in capsys.readouterr().out
+    for name in ("design.json", MARKER, "firmware/mlp.cpp", "firmware/types.h", "firmware/weights/Gemm_11.h",
+                 "tb/mlp_tb.cpp", "tb/input_words.txt", "tb/expected_words.txt", "build_prj.tcl", "Makefile",
+                 "report/layers.md", "report/layers.csv", "deploy/design.json", "rtl"):
+        assert (out / name).exists(), name
+    design = json.loads((out / "design.json").read_text())
+    assert design["top"] == "mlp" and design["board"] == "ultra96v2" and len(design["source_sha256"]) == 64
+    x = np.random.default_rng(0).normal(size=(300, 16)) * 3
+    np.save(tmp_path / "x.npy", x)
+    assert main(["csim", str(out), "--input", "x.npy", "--output", "y.npy"]) == 0
+    got = np.load(tmp_path / "y.npy")
+    assert int((got != emulate(mlp_file, x)).sum()) == 0
+
+
+def test_the_same_model_gives_byte_identical_files(mlp_file, tmp_path):
+    first, _ = build_project(mlp_file, "ultra96v2", tmp_path / "a")
+    second, _ = build_project(mlp_file, "ultra96v2", tmp_path / "b")
+    a, b = _files(first), _files(second)
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_a_failed_build_leaves_nothing(mlp_file, tmp_path, monkeypatch):
+    def failing_deploy(*args, **kwargs):
+        raise RuntimeError("deploy failed")
+
+    monkeypatch.setattr(build_module, "write_deploy", failing_deploy)
+    with pytest.raises(RuntimeError, match="deploy failed"):
+        build_project(mlp_file, "ultra96v2", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.onnx"]
+
+
+def test_a_failed_rebuild_keeps_the_old_build(mlp_file, tmp_path, monkeypatch):
+    out, _ = build_project(mlp_file, "ultra96v2", tmp_path / "out")
+    before = _files(out)
+    monkeypatch.setattr(build_module, "write_deploy", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        build_project(mlp_file, "ultra96v2", out, clock_mhz=100)
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.onnx", "out"]
+
+
+def test_a_folder_fxhls_did_not_write_needs_force(mlp_file, tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(out)]) == 2
+    assert "was not written by fxhls build; use --force" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(out), "--force"]) == 0
+    assert not (out / "notes.txt").exists() and (out / MARKER).is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(empty)]) == 0
+
+
+def test_a_rebuild_keeps_what_the_vendor_tools_made(mlp_file, tmp_path):
+    out, project = build_project(mlp_file, "ultra96v2", tmp_path / "out")
+    (out / "deploy" / "mlp.bit").write_bytes(b"bitstream")
+    (out / "ip").mkdir()
+    (out / "ip" / "component.xml").write_text("ip")
+    build_project(mlp_file, "ultra96v2", out, test_inputs=np.ones((2, 16)))  # same sources: the IP still fits
+    assert (out / "ip" / "component.xml").read_text() == "ip"
+    build_project(mlp_file, "ultra96v2", out, clock_mhz=200)  # another clock: the IP is stale
+    assert not (out / "ip").exists()
+    (out / "ip").mkdir()
+    assert (out / "deploy" / "mlp.bit").read_bytes() == b"bitstream"
+    model, shape = ZOO["khot"]
+    other = tmp_path / "other"
+    other.mkdir()
+    export_onnx(model, torch.randn(2, *shape), other / "mlp.onnx")
+    build_project(other / "mlp.onnx", "ultra96v2", out)  # new firmware: the old IP is stale
+    assert not (out / "ip").exists()
+    assert (out / "deploy" / "mlp.bit").read_bytes() == b"bitstream"  # the driver checks its design hash
+
+
+def test_reuse_options_reach_the_project(mlp_file, tmp_path):
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(tmp_path / "a"),
+                 "--reuse", "4", "--reuse", "Gemm_25=3"]) == 0
+    with open(tmp_path / "a" / "report" / "layers.csv") as table:
+        reuse = {row["layer"]: row["reuse"] for row in csv.DictReader(table)}
+    assert reuse == {"Gemm_11": "4", "Relu_15": "1", "Gemm_25": "3"}
+    assert "static const int reuse = 4;" in (tmp_path / "a" / "firmware" / "layers" / "Gemm_11.h").read_text()
+
+
+def test_the_automatic_reuse_fits_the_dsp_budget(mlp_file, tmp_path):
+    _, free = build_project(mlp_file, "ultra96v2", tmp_path / "a")
+    _, tight = build_project(mlp_file, "ultra96v2", tmp_path / "b",
+                             parallelism=build_module.ParallelismOptions(dsp_budget=4))
+    assert free.summary["dsp"] <= 360 and tight.summary["dsp"] <= 4 < free.summary["dsp"]
+    assert tight.summary["interval"] > free.summary["interval"]
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--board", "nosuchboard"], "unknown board 'nosuchboard'; known boards: pynq-z2, ultra96v2, zcu104"),
+    (["--board", "ultra96v2", "--reuse", "two"], "--reuse takes N or LAYER=N"),
+    (["--board", "ultra96v2", "--reuse", "Relu_15=2"], "layer 'Relu_15' does not fold"),
+    (["--board", "ultra96v2", "--reuse", "nolayer=2"], "no layer 'nolayer' to set the reuse of"),
+    (["--board", "ultra96v2", "--reuse", "0"], "must be a positive integer"),
+    (["--board", "ultra96v2", "--clock-mhz", "-5"], "the clock must be a positive number"),
+])
+def test_bad_build_options_are_one_line_errors(arguments, message, mlp_file, tmp_path, capsys):
+    assert main(["build", str(mlp_file), "--out", str(tmp_path / "out"), *arguments]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_csim_input_is_a_one_line_error(mlp_file, tmp_path, capsys):
+    assert main(["build", "missing.onnx", "--board", "ultra96v2"]) == 2
+    assert "model file missing.onnx not found" in capsys.readouterr().err
+    np.save(tmp_path / "x.npy", np.zeros((3, 5)))
+    assert main(["csim", str(tmp_path), "--input", str(tmp_path / "x.npy"), "--output", "y.npy"]) == 2
+    assert "has no design.json: not a project written by `fxhls build`" in capsys.readouterr().err
+    out, _ = build_project(mlp_file, "ultra96v2", tmp_path / "out")
+    assert main(["csim", str(out), "--input", str(tmp_path / "x.npy"), "--output", "y.npy"]) == 2
+    assert "inputs must be a non-empty batch of shape (batch, 16), got (3, 5)" in capsys.readouterr().err
