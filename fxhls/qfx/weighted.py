@@ -12,6 +12,7 @@ convolution), with the exact sum's gradient. The output is quantized to
 
 from __future__ import annotations
 
+import contextlib
 
 import torch
 import torch.nn.functional as F
@@ -106,7 +107,7 @@ class _QuantizedWeights:
         self.input_type = type_of(x)
         w, b = self.quantized_weight(), self.quantized_bias()
         dtype = exact_dtype(self._exact_acc_type(), x.dtype)
-        with _exact_cuda_kernels():
+        with _exact_cuda_kernels(x.device):
             total = self._exact_sum(x, w, apply).to(dtype)
         if b is not None:
             total = total + self._broadcast_bias(b.to(dtype))
@@ -189,7 +190,9 @@ def _largest_code(t: FixedType) -> int:
     return max(-t.min_code, t.max_code)
 
 
-def _exact_cuda_kernels():
+def _exact_cuda_kernels(device: torch.device):
     """On CUDA, cuDNN may pick Winograd or FFT convolutions and TF32 products, which
     round; the native im2col + GEMM kernels with TF32 off sum exactly."""
+    if device.type != "cuda":
+        return contextlib.nullcontext()
     return torch.backends.cudnn.flags(enabled=False, allow_tf32=False)
