@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
 from fxhls.templating import render
@@ -22,6 +24,23 @@ _NO_BIAS_TYPE = FixedType(1, 1, False)  # ap_ufixed<1,1>: holds the 0 of a layer
 def cpp_number(value: float) -> str:
     """An exact C++ literal for a fixed-point value (a double that holds it exactly)."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def code_type(t: FixedType) -> str:
+    """The plain C++ integer type that holds the codes (raw bits) of t."""
+    for bits, name in ((8, "char"), (16, "short"), (32, "int"), (64, "long long")):
+        if t.width <= bits:
+            return f"{'signed' if t.signed else 'unsigned'} {name}"
+    raise ValueError(f"weights of {t} are wider than 64 bits; the HLS backend supports up to 64")
+
+
+def codes(values, t: FixedType) -> list:
+    """The codes (value * 2**frac_bits, integers) of values of t, as nested lists; a
+    ValueError if a value is not a multiple of t's lsb."""
+    scaled = values.to(torch.float64) * 2.0**t.frac_bits
+    if not bool((scaled == scaled.round()).all()):
+        raise ValueError(f"weights are not exact values of their type {t} (multiples of its lsb)")
+    return scaled.to(torch.int64).tolist()
 
 
 def kernel_kind(graph: Graph, node: Node) -> str:
@@ -81,8 +100,7 @@ def kernel_context(graph: Graph, node: Node) -> dict:
         return context | dict(khot=signs.shape[-1], term_type=khot.term_type(x.type, exponents),
                               terms=khot.term_rows(signs.flatten(1, -2), exponents.flatten(1, -2)))
     if context["kernel"] == "mac":
-        weights = [[cpp_number(v) for v in row] for row in w.data.flatten(1).tolist()]
-        return context | dict(weight_type=w.type, weights=weights)
+        return context | dict(weight_type=w.type, weight_code_type=code_type(w.type), weights=codes(w.data.flatten(1), w.type))
     context |= dict(sum_type=bnn.sum_type(x.type, n_in), binary_input=bnn.holds_binary_values(graph, node.inputs[0]),
                     weights=bnn.weight_bits(w.data), thresholds=None)
     threshold = bnn.fused_threshold(graph, node)

@@ -53,11 +53,11 @@ int popcount(const ap_uint<N>& bits) {
 
 // sum_k w[k] * x[k] for binary x (-1, +1, or 0 in padding): 2 * popcount(xnor) - taps.
 template <class SUM_T, int N, class IN_T>
-SUM_T xnor_popcount_sum(const IN_T x[N], const ap_uint<1> w[N]) {
+SUM_T xnor_popcount_sum(const IN_T x[N], const bool w[N]) {
 #pragma HLS INLINE
   ap_uint<N> same, taps;
   for (int k = 0; k < N; k++) {
-    same[k] = ap_uint<1>(x[k] > 0) == w[k];  // XNOR of the sign bits
+    same[k] = (x[k] > 0) == w[k];  // XNOR of the sign bits
     taps[k] = x[k] != 0;
   }
   return SUM_T(2 * popcount<N>(same & taps) - popcount<N>(taps));
@@ -65,10 +65,10 @@ SUM_T xnor_popcount_sum(const IN_T x[N], const ap_uint<1> w[N]) {
 
 // sum_k w[k] * x[k] for fixed-point x: add where w is +1, subtract where -1.
 template <class SUM_T, int N, class IN_T>
-SUM_T signed_sum(const IN_T x[N], const ap_uint<1> w[N]) {
+SUM_T signed_sum(const IN_T x[N], const bool w[N]) {
 #pragma HLS INLINE
   SUM_T sum = 0;
-  for (int k = 0; k < N; k++) sum = w[k] == 1 ? SUM_T(sum + x[k]) : SUM_T(sum - x[k]);
+  for (int k = 0; k < N; k++) sum = w[k] ? SUM_T(sum + x[k]) : SUM_T(sum - x[k]);
   return sum;
 }
 
@@ -78,7 +78,7 @@ SUM_T signed_sum(const IN_T x[N], const ap_uint<1> w[N]) {
 template <class CONFIG>
 struct bnn_kernel {
   template <class STAGE, class OUT_PIXEL>
-  static void compute(const typename CONFIG::in_t x[CONFIG::n_in], const ap_uint<1> weights[CONFIG::n_out][CONFIG::n_in],
+  static void compute(const typename CONFIG::in_t x[CONFIG::n_in], const bool weights[CONFIG::n_out][CONFIG::n_in],
                       const STAGE stages[CONFIG::n_out], OUT_PIXEL& y) {
 #pragma HLS INLINE
     for (int o = 0; o < CONFIG::n_out; o++) {
