@@ -138,7 +138,8 @@ def cosimulate(name: str, model: nn.Module, shape, folder: Path, images: int = 2
     out, graph, _, rtl = write_design(name, model, shape, folder)
     x = np.random.default_rng(0).normal(size=(images, *shape)) * 2
     started = time.time()
-    _, summary = cosim_design(out, x, graph, pause=0.1)
+    max_cycles = 4 * (images + 1) * rtl.cycles_per_sample + 10_000  # a deadlock ends it
+    _, summary = cosim_design(out, x, graph, pause=0.1, max_cycles=max_cycles)
     return {**summary, "estimated_cycles": rtl.cycles_per_sample, "seconds": round(time.time() - started, 1)}
 
 

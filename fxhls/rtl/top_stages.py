@@ -2,13 +2,10 @@
 
 `StageBuilder` walks the graph in order and, per node, adds the module instances
 that compute it (templates/rtl modules, or a compute layer rendered by
-`fxhls.rtl.layers`) and the stream nets between them. Before a stage reads a stream
-it gets it in the form the stage takes: regrouped to the stage's lanes
-(`fxhls_regroup`) and, for stages that take codes, binarized values as ap_fixed<2,2>
-codes (`fxhls_binary_codes`). Each compute layer's output goes through a small FIFO
-(the MVU's ready is combinational; the FIFO's is a register). A tensor read by two
-stages (a residual block) is forked; the branch to the Add gets a FIFO deep enough
-for what the other branch holds (`shortcut_depth`).
+`fxhls.rtl.layers`) and the streams between them (`fxhls.rtl.top_streams`). Each
+compute layer's output goes through a small FIFO (the MVU's ready is combinational;
+the FIFO's is a register). The input cast has no stage (the host sends its codes),
+nor has a Threshold that its binary layer computes.
 """
 
 from __future__ import annotations
@@ -16,115 +13,28 @@ from __future__ import annotations
 import math
 import re
 
-from fxhls.deploy.packing import to_codes
-from fxhls.fixed import FixedType, reciprocal
 from fxhls.hls.layers.bnn import fused_threshold
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.passes.bnn import holds_binary_values
 
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
-from .stages import reciprocal_parameters, type_parameters
-from .top_branches import shortcut_depth
+from .stages import type_parameters
+from .top_parameters import affine_parameters, check_flatten, reciprocal_of
 from .top_parts import Instance, Stream
-from .verilog import packed_codes, packed_literal
+from .top_streams import PASS_THROUGH, StreamNetwork
 
-PASS_THROUGH = ("Flatten", "Reshape", "Transpose")
 OUTPUT_FIFO_DEPTH = 4
 
 
-class StageBuilder:
-    """The instances and streams of a top, built node by node (see the module docstring)."""
+class StageBuilder(StreamNetwork):
+    """The stages of a top, added node by node (see the module docstring)."""
 
     def __init__(self, graph: Graph, prefix: str, target: int, options: RtlParallelism):
-        self.graph, self.prefix, self.target, self.options = graph, prefix, target, options
-        self.streams: list[Stream] = []
-        self.instances: list[Instance] = []
+        super().__init__(graph)
+        self.prefix, self.target, self.options = prefix, target, options
         self.layers: list[ComputeLayer] = []
         self.cycles: dict[str, int] = {}  # stage -> clocks per sample (estimate)
-        self._of_tensor: dict[str, Stream] = {}  # tensor -> its stream (per reader, after a fork)
-        self._readers: dict[str, list[str]] = {}
-        self._fused: set[str] = set()
 
-    # -- streams --------------------------------------------------------------------------
-    def new_stream(self, base: str, lanes: int, bits: int, binary: bool = False) -> Stream:
-        stream = Stream(f"{base}_{len(self.streams)}", lanes, bits, binary)
-        self.streams.append(stream)
-        return stream
-
-    def publish(self, tensor: str, stream: Stream) -> None:
-        """`stream` carries `tensor`; fork it when two stages read it."""
-        readers = self._stage_readers(tensor)
-        if len(readers) > 2:
-            raise ValueError(f"tensor {tensor!r} is read by {len(readers)} stages; the RTL top forks a stream in two")
-        if len(readers) < 2:
-            self._of_tensor[tensor] = stream
-            return
-        join = next((r for r in readers if r.op == "Add"), None)
-        if join is None:
-            raise ValueError(f"tensor {tensor!r} is read by {readers[0].name!r} and {readers[1].name!r}; the RTL top "
-                             f"forks a stream only into a residual block (one reader an Add)")
-        main = next(r for r in readers if r is not join)
-        name = f"fork_{len(self.instances)}"
-        to_main = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
-        to_fifo = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
-        to_join = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
-        self.instances.append(Instance("fxhls_fork", name, {"W": stream.width},
-                                       {"s_axis": stream.name, "m0_axis": to_main.name, "m1_axis": to_fifo.name},
-                                       f"{tensor}: to {main.name} and to {join.name}"))
-        depth = shortcut_depth(self.graph, tensor, join, stream.lanes)
-        self.instances.append(Instance("fxhls_fifo", f"{name}_shortcut", {"W": stream.width, "DEPTH": depth},
-                                       {"s_axis": to_fifo.name, "m_axis": to_join.name},
-                                       f"the shortcut of {tensor}, {depth} beats"))
-        self._of_tensor[f"{tensor}@{main.name}"] = to_main
-        self._of_tensor[f"{tensor}@{join.name}"] = to_join
-
-    def read(self, tensor: str, reader: Node | None, lanes: int, codes: bool) -> Stream:
-        """The stream of `tensor` as `reader` takes it: `lanes` per beat, binarized
-        values as codes when `codes`."""
-        stream = self.incoming(tensor, reader)
-        if codes and stream.binary:
-            converted = self.new_stream("codes", stream.lanes, 2)
-            self.instances.append(Instance("fxhls_binary_codes", f"codes_{len(self.instances)}",
-                                           {"LANES": stream.lanes}, {"s_axis": stream.name, "m_axis": converted.name}))
-            stream = converted
-        if stream.lanes != lanes:
-            regrouped = self.new_stream("regroup", lanes, stream.bits, stream.binary)
-            self.instances.append(Instance("fxhls_regroup", f"regroup_{len(self.instances)}",
-                                           {"W": stream.bits, "IN": stream.lanes, "OUT": lanes},
-                                           {"s_axis": stream.name, "m_axis": regrouped.name}))
-            stream = regrouped
-        return stream
-
-    def incoming(self, tensor: str, reader: Node | None) -> Stream:
-        """The stream that brings `tensor` to `reader` (its branch, after a fork; None:
-        the top's output)."""
-        source = self._source(tensor)
-        branch = self._of_tensor.get(f"{source}@{reader.name}") if reader is not None else None
-        return branch or self._of_tensor[source]
-
-    def binary(self, tensor: str) -> bool:
-        """Whether `tensor` streams as one bit per value."""
-        return holds_binary_values(self.graph, tensor)
-
-    def _source(self, tensor: str) -> str:
-        """The tensor whose stream carries `tensor` (through Flatten, Reshape, Transpose)."""
-        node = self.graph.producer(tensor)
-        while node is not None and node.op in PASS_THROUGH:
-            tensor = node.inputs[0]
-            node = self.graph.producer(tensor)
-        return tensor
-
-    def _stage_readers(self, tensor: str) -> list[Node]:
-        readers = []
-        for node in self.graph.consumers(tensor):
-            if node.op in PASS_THROUGH:
-                readers += self._stage_readers(node.outputs[0])
-            elif node.name not in self._fused:
-                readers.append(node)
-        return readers
-
-    # -- stages ---------------------------------------------------------------------------
     def add_node(self, node: Node) -> None:
         if node.name in self._fused or node.op in PASS_THROUGH:
             if node.op == "Flatten":
@@ -282,58 +192,3 @@ class StageBuilder:
     def _stage_Threshold(self, node: Node) -> None:
         raise ValueError(f"node {node.name!r}: a Threshold the RTL backend cannot fuse into its binary layer "
                          f"(it must read a bias-free binary Gemm/Conv output read by nothing else)")
-
-
-def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
-    """`fxhls_affine`'s constants for Affine `node`: K-hot terms or multiplier codes, biases."""
-    scale, shift = graph.tensor(node.inputs[1]), graph.tensor(node.inputs[2])
-    channels = scale.data.numel()
-    parameters = {"C": channels, "LANES": lanes, **type_parameters("BIAS", shift.type),
-                  "BIASES": packed_literal(codes_of(shift.data, shift.type), shift.type.width)}
-    if "terms" in scale.facts:
-        signs, exponents = scale.facts["terms"]
-        used = signs != 0
-        lowest = int(exponents[used].min()) if bool(used.any()) else 0
-        shift_w = max(1, int((exponents - lowest).clamp(min=0)[used].max()).bit_length()) if bool(used.any()) else 1
-        terms = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
-                 for s, e in zip(signs.flatten().tolist(), exponents.flatten().tolist())]
-        return parameters | {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
-                             "TERMS": f"{len(terms) * (shift_w + 2)}'h{packed_codes(terms, shift_w + 2):x}"}
-    return parameters | {"KIND": "mul", **type_parameters("SCALE", scale.type),
-                         "SCALES": packed_literal(codes_of(scale.data, scale.type), scale.type.width)}
-
-
-def codes_of(values, t: FixedType) -> list[int]:
-    """The ap_fixed codes of exact values of type `t` (refused when off its grid)."""
-    return to_codes(values.flatten().numpy(), t.frac_bits).tolist()
-
-
-def reciprocal_of(node: Node, count: int) -> dict:
-    """The pooling unit's 1/count parameters, as the IR's op multiplies by it."""
-    if "reciprocal_type" in node.attrs:
-        return reciprocal_parameters(reciprocal(count, FixedType.parse(node.attrs["reciprocal_type"])))
-    if count & (count - 1):
-        raise ValueError(f"node {node.name!r}: averaging {count} values needs a reciprocal_type (1/{count} is "
-                         f"not a power of two)")
-    return reciprocal_parameters(1.0 / count)
-
-
-def check_flatten(graph: Graph, node: Node) -> None:
-    """A Flatten moves no data in stream order unless it flattens an image of several
-    pixels: then only Gemm layers (maybe through Relu, Sign, casts) may read it, as they
-    take its values pixel by pixel."""
-    shape = graph.tensor(node.inputs[0]).shape
-    if len(shape) != 3 or shape[1] * shape[2] == 1:
-        return
-    pending = [node.outputs[0]]
-    while pending:
-        tensor = pending.pop()
-        if tensor in graph.outputs:
-            raise ValueError(f"node {node.name!r}: the output is a flattened {tuple(shape)} image, which the RTL "
-                             f"streams pixel by pixel, not in ONNX order")
-        for reader in graph.consumers(tensor):
-            if reader.op in ("Relu", "Sign", "Quantize", *PASS_THROUGH):
-                pending.append(reader.outputs[0])
-            elif reader.op != "Gemm":
-                raise ValueError(f"node {node.name!r}: {reader.op} {reader.name!r} reads a flattened {tuple(shape)} "
-                                 f"image, which the RTL streams pixel by pixel; only Gemm layers may")

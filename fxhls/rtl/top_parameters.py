@@ -1,0 +1,66 @@
+"""Module parameters of the generated top's stages that come from the graph's constants."""
+
+from __future__ import annotations
+
+from fxhls.deploy.packing import to_codes
+from fxhls.fixed import FixedType, reciprocal
+from fxhls.ir.graph import Graph, Node
+
+from .stages import reciprocal_parameters, type_parameters
+from .top_streams import PASS_THROUGH
+from .verilog import packed_codes, packed_literal
+
+
+def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_affine`'s constants for Affine `node`: K-hot terms or multiplier codes, biases."""
+    scale, shift = graph.tensor(node.inputs[1]), graph.tensor(node.inputs[2])
+    channels = scale.data.numel()
+    parameters = {"C": channels, "LANES": lanes, **type_parameters("BIAS", shift.type),
+                  "BIASES": packed_literal(codes_of(shift.data, shift.type), shift.type.width)}
+    if "terms" in scale.facts:
+        signs, exponents = scale.facts["terms"]
+        used = signs != 0
+        lowest = int(exponents[used].min()) if bool(used.any()) else 0
+        shift_w = max(1, int((exponents - lowest).clamp(min=0)[used].max()).bit_length()) if bool(used.any()) else 1
+        terms = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
+                 for s, e in zip(signs.flatten().tolist(), exponents.flatten().tolist())]
+        return parameters | {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
+                             "TERMS": f"{len(terms) * (shift_w + 2)}'h{packed_codes(terms, shift_w + 2):x}"}
+    return parameters | {"KIND": "mul", **type_parameters("SCALE", scale.type),
+                         "SCALES": packed_literal(codes_of(scale.data, scale.type), scale.type.width)}
+
+
+def codes_of(values, t: FixedType) -> list[int]:
+    """The ap_fixed codes of exact values of type `t` (refused when off its grid)."""
+    return to_codes(values.flatten().numpy(), t.frac_bits).tolist()
+
+
+def reciprocal_of(node: Node, count: int) -> dict:
+    """The pooling unit's 1/count parameters, as the IR's op multiplies by it."""
+    if "reciprocal_type" in node.attrs:
+        return reciprocal_parameters(reciprocal(count, FixedType.parse(node.attrs["reciprocal_type"])))
+    if count & (count - 1):
+        raise ValueError(f"node {node.name!r}: averaging {count} values needs a reciprocal_type (1/{count} is "
+                         f"not a power of two)")
+    return reciprocal_parameters(1.0 / count)
+
+
+def check_flatten(graph: Graph, node: Node) -> None:
+    """A Flatten moves no data in stream order unless it flattens an image of several
+    pixels: then only Gemm layers (maybe through Relu, Sign, casts) may read it, as they
+    take its values pixel by pixel."""
+    shape = graph.tensor(node.inputs[0]).shape
+    if len(shape) != 3 or shape[1] * shape[2] == 1:
+        return
+    pending = [node.outputs[0]]
+    while pending:
+        tensor = pending.pop()
+        if tensor in graph.outputs:
+            raise ValueError(f"node {node.name!r}: the output is a flattened {tuple(shape)} image, which the RTL "
+                             f"streams pixel by pixel, not in ONNX order")
+        for reader in graph.consumers(tensor):
+            if reader.op in ("Relu", "Sign", "Quantize", *PASS_THROUGH):
+                pending.append(reader.outputs[0])
+            elif reader.op != "Gemm":
+                raise ValueError(f"node {node.name!r}: {reader.op} {reader.name!r} reads a flattened {tuple(shape)} "
+                                 f"image, which the RTL streams pixel by pixel; only Gemm layers may")
