@@ -13,6 +13,8 @@ from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
 
+_WIDEST_SIGNIFICAND = 53  # float64's; a wider bound holds in no float dtype
+
 
 class _QBatchNorm(_Quantized):
     """BatchNorm as a fixed-point affine: y = q_out(x * q_scale(scale) + q_shift(shift)).
@@ -85,9 +87,11 @@ class _QBatchNorm(_Quantized):
         out, shift = self.output_type, self.shift_type
         if exact is None or out.overflow not in ("AP_SAT", "AP_SAT_SYM"):
             return False
-        bound = max(-out.min, out.max) + max(-shift.min, shift.max)
+        bound_code = (max(-out.min, out.max) + max(-shift.min, shift.max)) * 2.0**exact.frac_bits
+        if not bound_code <= 2.0**_WIDEST_SIGNIFICAND:
+            return False
         # Multiples of the lsb up to M: codes below 2**width, and M itself, a code <= 2**width.
-        width = max((math.ceil(bound * 2.0**exact.frac_bits) - 1).bit_length(), 1)
+        width = max((math.ceil(bound_code) - 1).bit_length(), 1)
         return exact_dtype(FixedType(width, width - exact.frac_bits, signed=False), dtype) == dtype
 
     def _exact_result_type(self, input_type: FixedType | None) -> FixedType | None:
