@@ -1,8 +1,9 @@
 """The generated RTL top of whole models (fxhls.rtl.writer) against the emulator, with ==.
 
 QFX models (tests/qfx_models.py: K-hot dense layers and BatchNorm, a binary CNN with a
-binary-scaled classifier, a CNN with K-hot BatchNorm, a residual add and pools) and
-Brevitas QONNX models (a binary MLP whose input is signed
+binary-scaled classifier, a CNN with K-hot BatchNorm, a residual add and pools; here: a
+binarized max pool into an XNOR layer with a binary output), a graph with a lone cast,
+and Brevitas QONNX models (a binary MLP whose input is signed
 in hardware, a residual CNN) are written as RTL tops and simulated together in one
 Verilator build (tests/rtl_top_bank.py) under random back-pressure on both streams. The
 expected outputs are `fxhls.emulation.emulate` of each hardware graph; the RTL's outputs
@@ -17,10 +18,15 @@ import torch
 from brevitas_models import exported
 from qfx_models import qfx_zoo
 from rtl_top_bank import build_bank, stream_bank, write_case
+from torch import nn
 
 from fxhls.emulation import emulate
+from fxhls.fixed import FixedType
+from fxhls.ir import Graph, Node, Tensor, infer_types
+from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.passes import lower_for_hardware
 from fxhls.onnx import export_onnx, load_onnx
+from fxhls.qfx import QConv2d, QFlatten, QInput, QLinear, QMaxPool2d, QSign
 from fxhls.rtl.folding import RtlParallelism
 
 SAMPLES = 3
@@ -43,6 +49,27 @@ def _qfx_graphs(folder):
         yield f"qfx_{name}", lower_for_hardware(load_onnx(path)), x
 
 
+def _binary_pool_graph(folder):
+    """Sign -> max pool on one-bit values -> XNOR layer whose fused threshold is the output
+    (one-bit values turned into ap_fixed<2,2> codes for the host)."""
+    torch.manual_seed(2)
+    model = nn.Sequential(QInput(), QConv2d(1, 4, 3), QSign(), QMaxPool2d(2), QFlatten(),
+                          QLinear(16, 4, binary=True), QSign())
+    export_onnx(model.eval(), torch.randn(2, 1, 6, 6), folder / "binary_pool.onnx")
+    x = np.random.default_rng(7).normal(size=(SAMPLES, 1, 6, 6))
+    return "qfx_binary_pool", lower_for_hardware(load_onnx(folder / "binary_pool.onnx")), x
+
+
+def _lone_cast_graph():
+    """The input cast, a lone cast to a narrower rounding saturating type, a ReLU."""
+    tensors = {name: Tensor(name) for name in ("q", "c", "y")} | {"x": Tensor("x", (3, 2, 2))}
+    nodes = [Node("Quantize", "input_cast", ["x"], ["q"], type_attrs(FixedType.parse("ap_fixed<8,3>"))),
+             Node("Quantize", "narrow", ["q"], ["c"], type_attrs(FixedType.parse("ap_fixed<5,2,AP_RND,AP_SAT>"))),
+             Node("Relu", "relu", ["c"], ["y"])]
+    x = np.random.default_rng(8).normal(size=(SAMPLES, 3, 2, 2)) * 3
+    return "ir_lone_cast", infer_types(Graph(nodes, tensors, ["x"], ["y"])), x
+
+
 def _brevitas_graphs(folder):
     for name in BREVITAS:
         path, inputs = exported(name, folder)
@@ -53,7 +80,8 @@ def _brevitas_graphs(folder):
 def bank(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rtl_tops")
     cases = []
-    for name, graph, x in [*_qfx_graphs(folder), *_brevitas_graphs(folder)]:
+    graphs = [*_qfx_graphs(folder), _binary_pool_graph(folder), _lone_cast_graph(), *_brevitas_graphs(folder)]
+    for name, graph, x in graphs:
         fps = FOLDED.get(name)
         parallelism = RtlParallelism(target_fps=250e6 / fps) if fps else None
         cases.append(write_case(name, graph, x, folder, parallelism))
