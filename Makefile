@@ -38,10 +38,19 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet -e ".[test,headers,sim]"
 	touch $@
 
+# The bundled model (examples/train_demo_model.py): built for the Ultra96-V2, then its
+# C simulation checked bit for bit against the emulator on held-out MNIST digits.
+DEMO_MODEL := examples/models/mnist_khot_cnn
+DEMO_OUT := hls_projects/mnist_khot_cnn
+
 demo: setup
 	$(BIN)/fxhls tools
 	$(BIN)/python examples/fixed_point_tour.py
 	$(BIN)/fxhls selfcheck
+	$(BIN)/fxhls build $(DEMO_MODEL).onnx --board ultra96v2 --out $(DEMO_OUT)
+	$(BIN)/fxhls csim $(DEMO_OUT) --input $(DEMO_MODEL)_inputs.npy --output $(DEMO_OUT)_csim.npy
+	$(BIN)/fxhls emulate $(DEMO_MODEL).onnx --input $(DEMO_MODEL)_inputs.npy --output $(DEMO_OUT)_emulate.npy
+	$(BIN)/python examples/compare_outputs.py $(DEMO_OUT)_csim.npy $(DEMO_OUT)_emulate.npy $(DEMO_MODEL)_labels.npy
 
 test: setup
 	$(BIN)/python -m pytest -n 2
