@@ -18,11 +18,11 @@ from fxhls.fixed import FixedType
 from fxhls.ir import Graph
 from fxhls.ir.passes import check_hardware_graph
 from fxhls.sim.csim import FLAGS
-from fxhls.sim.toolchain import ap_types_include_dir
+from fxhls.sim.toolchain import ToolNotFoundError, ap_types_include_dir
 from fxhls.templating import render
 
 from . import vectors
-from .dataflow import Plan, plan_dataflow
+from .dataflow import Plan, Stage, plan_dataflow
 from .layers import LayerContext, layer_function
 from .layers.calls import stage_call
 from .naming import check_top_name, comment_text, safe_graph
@@ -30,12 +30,11 @@ from .parallelism import ParallelismOptions, resolve_reuse
 from .report import write_report
 
 
-
 @dataclass
 class Layer:
     """One stage of the project: its plan entry, reuse and the C++ its layer function gave."""
 
-    stage: object
+    stage: Stage
     reuse: int
     code: dict
 
@@ -79,12 +78,19 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     _write_testbench(out, context, design, x, vectors.expected_outputs(graph, x))
     period_ns = f"{1000.0 / design['clock_mhz']:.4g}"
     (out / "build_prj.tcl").write_text(render("hls/build_prj.tcl.j2", period_ns=period_ns, **context))
-    (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=ap_types_include_dir(), cxxflags=FLAGS,
-                                         **context))
+    (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=_ap_types(), cxxflags=FLAGS, **context))
     summary = write_report(out / "report", plan, layers, originals, board, design)
     design = dict(design, source_sha256=_source_hash(out))
     (out / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     return HlsProject(design, layers, summary)
+
+
+def _ap_types() -> str:
+    """The Makefile's default AP_TYPES: the headers fxhls finds here, else Vitis HLS's."""
+    try:
+        return str(ap_types_include_dir())
+    except ToolNotFoundError:
+        return "$(XILINX_HLS)/include"
 
 
 def _source_hash(out: Path) -> str:
@@ -96,7 +102,7 @@ def _source_hash(out: Path) -> str:
     return digest.hexdigest()
 
 
-def _layer(plan: Plan, stage, reuse: int) -> Layer:
+def _layer(plan: Plan, stage: Stage, reuse: int) -> Layer:
     if stage.node is None:
         beats = plan.streams[stage.tensor].beats
         return Layer(stage, 1, {"code": "", "call": stage_call("fxhls::fork", [beats]), "headers": ("stream.h",)})
