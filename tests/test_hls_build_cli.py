@@ -16,6 +16,7 @@ from fxhls.emulation import emulate
 from fxhls.hls import build as build_module
 from fxhls.hls.build import MARKER, build_project
 from fxhls.onnx import export_onnx
+from fxhls.sim.csim import run_csim
 from qfx_models import qfx_zoo
 
 ZOO = {name: (model, shape) for name, model, shape in qfx_zoo()}
@@ -58,6 +59,19 @@ def test_build_then_csim_equals_emulate(mlp_file, tmp_path, monkeypatch, capsys)
     assert main(["csim", str(out), "--input", "x.npy", "--output", "y.npy"]) == 0
     got = np.load(tmp_path / "y.npy")
     assert int((got != emulate(mlp_file, x)).sum()) == 0
+    capsys.readouterr()
+    assert int((run_csim(out, x, progress=True) != got).sum()) == 0  # in two runs of the simulator, with a bar
+    progress = capsys.readouterr().err
+    assert "\rcsim [" in progress and "256/300 samples" in progress and progress.endswith("300/300 samples\n")
+
+
+def test_a_model_file_name_is_no_code(mlp_file, tmp_path):
+    odd = tmp_path / 'my model; "x".onnx'
+    odd.write_bytes(mlp_file.read_bytes())
+    out, project = build_project(odd, "ultra96v2", tmp_path / "out")
+    assert project.design["top"] == "my_model___x_" and (out / "firmware" / "my_model___x_.cpp").is_file()
+    x = np.random.default_rng(1).normal(size=(20, 16))
+    assert int((run_csim(out, x) != emulate(mlp_file, x)).sum()) == 0
 
 
 def test_the_same_model_gives_byte_identical_files(mlp_file, tmp_path):
