@@ -12,8 +12,10 @@ from fxhls.hls.dataflow import natural_stream
 from fxhls.hls.layers import LayerContext
 from fxhls.hls.layers.bnn_threshold import threshold_layer
 from fxhls.hls.layers.conv import conv_layer, kernel_kind
+from fxhls.hls.layers.dense import dense_layer
 from fxhls.ir.execute import execute
-from hls_layer_graphs import binary_input_graph, conv_graph, random_values, threshold_graph, with_threshold
+from hls_layer_graphs import (binary_input_graph, conv_graph, gemm_graph, random_values, threshold_graph,
+                              with_threshold)
 from hls_layer_harness import LayerCase, LayerProgram
 
 # (in shape, out channels, kernel, strides, pads, x type (BINARY: -1/+1 inputs), bias, threshold, out type)
@@ -27,6 +29,12 @@ CASES = [
     ((2, 6, 6), 3, (3, 3), (2, 2), (0, 0), FixedType.parse("ap_ufixed<6,2>"), False, False, None),
 ]
 SAMPLES = 6
+# Dense (Gemm) with the same kernel: (inputs, outputs, x type, bias, threshold, out type)
+DENSE_CASES = [
+    (40, 6, BINARY_TYPE, False, True, None),
+    (40, 6, BINARY_TYPE, True, False, "ap_fixed<7,5,AP_RND,AP_SAT>"),
+    (12, 4, FixedType.parse("ap_fixed<8,3>"), True, False, None),
+]
 # Thresholds that are stages of their own: (in shape, x type)
 THRESHOLD_CASES = [((3, 4, 5), "ap_fixed<8,3>"), ((6,), "ap_ufixed<6,2>")]
 
@@ -48,8 +56,30 @@ def _graph(index, case):
     return graph
 
 
+def _dense_graph(index, case):
+    n_in, n_out, x_type, has_bias, threshold, out = case
+    generator = torch.Generator().manual_seed(40 + index)
+    weights = torch.where(torch.rand((n_out, n_in), generator=generator) < 0.5, -1.0, 1.0).to(torch.float64)
+    bias = random_values("ap_fixed<8,3>", (n_out,), generator) if has_bias else None
+    graph = gemm_graph(n_in, x_type, weights, BINARY_TYPE, bias, "ap_fixed<8,3>", None, out, {"binary": True})
+    if x_type == BINARY_TYPE:
+        graph = binary_input_graph(graph)
+    if threshold:
+        limits = torch.randint(-n_in // 3, n_in // 3 + 1, (n_out,), generator=generator).to(torch.float64)
+        graph = with_threshold(graph, limits, [1 if o % 2 else -1 for o in range(n_out)])
+    return graph
+
+
+def _dense_case(index, case) -> LayerCase:
+    graph = _dense_graph(index, case)
+    layer = _layer(graph)
+    x, y = graph.tensor(layer.inputs[0]), graph.tensor(graph.outputs[0])
+    context = LayerContext(graph, layer, f"bdense{index}", 1, (natural_stream(x),), natural_stream(y))
+    return LayerCase(graph, dense_layer(context))
+
+
 def _layer(graph):
-    return next(node for node in graph.nodes if node.op == "Conv")
+    return next(node for node in graph.nodes if node.op in ("Conv", "Gemm"))
 
 
 def _threshold_case(index, in_shape, x_type) -> LayerCase:
@@ -66,7 +96,8 @@ def _threshold_case(index, in_shape, x_type) -> LayerCase:
 def program():
     graphs = [_graph(i, case) for i, case in enumerate(CASES)]
     cases = [LayerCase(g, conv_layer(g, _layer(g), f"bnn{i}", reuse=1 + i % 2)) for i, g in enumerate(graphs)]
-    return LayerProgram(cases + [_threshold_case(i, *case) for i, case in enumerate(THRESHOLD_CASES)])
+    cases += [_threshold_case(i, *case) for i, case in enumerate(THRESHOLD_CASES)]
+    return LayerProgram(cases + [_dense_case(i, case) for i, case in enumerate(DENSE_CASES)])
 
 
 def _inputs(index, shape):
@@ -80,7 +111,7 @@ def _inputs(index, shape):
 
 
 def test_cases_use_the_binary_kernel(program):
-    for layer_case in program.cases[:len(CASES)]:
+    for layer_case in program.cases[:len(CASES)] + program.cases[len(CASES) + len(THRESHOLD_CASES):]:
         assert kernel_kind(layer_case.graph, _layer(layer_case.graph)) == "bnn"
 
 
@@ -103,3 +134,19 @@ def test_threshold_stage_equals_ir(program, index):
     expected = execute(graph, x)[0]
     assert set(expected.unique().tolist()) == {-1.0, 1.0}
     assert int((program.run(len(CASES) + index, x) != expected).sum()) == 0
+
+
+@pytest.mark.parametrize("index", range(len(DENSE_CASES)))
+def test_binary_dense_equals_ir(program, index):
+    n_in, _, x_type, _, threshold, _ = DENSE_CASES[index]
+    generator = torch.Generator().manual_seed(400 + index)
+    if x_type == BINARY_TYPE:
+        x = torch.where(torch.rand((SAMPLES * 4, n_in), generator=generator) < 0.5, -1.0, 1.0).to(torch.float64)
+    else:
+        x = random_values(x_type, (SAMPLES * 4, n_in), generator)
+    position = len(CASES) + len(THRESHOLD_CASES) + index
+    graph = program.cases[position].graph
+    expected = execute(graph, x)[0]
+    if threshold:
+        assert set(expected.unique().tolist()) == {-1.0, 1.0}
+    assert int((program.run(position, x) != expected).sum()) == 0
