@@ -25,14 +25,13 @@ class Stream:
 @dataclass
 class Instance:
     """A module instance of the top: `streams` joins its stream ports (`s_axis`,
-    `m_axis`, `m0_axis`, ...) to stream nets by name. `clocked`: it has clk and rst_n."""
+    `m_axis`, `m0_axis`, ...) to stream nets by name."""
 
     module: str
     name: str
     parameters: dict = field(default_factory=dict)
     streams: dict[str, str] = field(default_factory=dict)
     comment: str = ""
-    clocked: bool = True
 
     @property
     def parameter_literals(self) -> dict[str, str]:
