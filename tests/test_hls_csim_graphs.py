@@ -55,8 +55,9 @@ def binary_graph():
 
 
 def flatten_output_graph():
-    """An unsigned image flattened as the graph's output: the stream carries (C, H, W) order."""
-    b = GraphBuilder((3, 2, 2), "ap_ufixed<5,2,AP_RND,AP_SAT>")
+    """An unsigned image flattened as the graph's output: the stream carries (C, H, W) order;
+    8-bit unsigned values fill their lanes (no sign extension may touch the top bit)."""
+    b = GraphBuilder((3, 2, 2), "ap_ufixed<8,2,AP_RND,AP_SAT>")
     b.add("Flatten", [b.last])
     return b.graph()
 
