@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -52,6 +53,8 @@ def test_build_then_csim_equals_emulate(mlp_file, tmp_path, monkeypatch, capsys)
                  "tb/mlp_tb.cpp", "tb/input_words.txt", "tb/expected_words.txt", "build_prj.tcl", "Makefile",
                  "report/layers.md", "report/layers.csv", "deploy/design.json", "rtl"):
         assert (out / name).exists(), name
+    plot = ElementTree.parse(out / "report" / "layers.svg").getroot()
+    assert plot.tag.endswith("svg") and len(plot.findall("{http://www.w3.org/2000/svg}rect")) == 2 * 3
     design = json.loads((out / "design.json").read_text())
     assert design["top"] == "mlp" and design["board"] == "ultra96v2" and len(design["source_sha256"]) == 64
     x = np.random.default_rng(0).normal(size=(300, 16)) * 3

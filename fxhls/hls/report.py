@@ -1,5 +1,6 @@
 """report/: per-layer types, parallelism, estimated clocks and DSP slices, as a
-markdown table, a CSV file and a plot (matplotlib, when installed)."""
+markdown table, a CSV file and a plot (an SVG file from a template: no plotting
+library to import, and the same bytes for the same model)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def summary(plan, rows: list[dict], board, design: dict) -> dict:
 
 
 def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
-    """Write report/layers.md, report/layers.csv and report/layers.png (or a note
-    saying why there is no plot); returns the `summary`."""
+    """Write report/layers.md, report/layers.csv and the plot report/layers.svg;
+    returns the `summary`."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = layer_rows(plan, layers, originals, board.dsp_primitive)
     totals = summary(plan, rows, board, design)
@@ -62,7 +63,7 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     writer.writeheader()
     writer.writerows(rows)
     (folder / "layers.csv").write_text(text.getvalue())
-    _plot(folder, rows)
+    _plot(folder, rows, comment_text(design["name"]))
     return totals
 
 
@@ -73,23 +74,16 @@ def summary_text(totals: dict, clock_mhz: float) -> str:
             f"{totals['dsp']} of {totals['board_dsp']} DSP slices")
 
 
-def _plot(folder: Path, rows: list[dict]) -> None:
-    try:
-        import matplotlib
+# The plot's geometry (pixels): label column, bar panels, rows.
+_LABELS, _PANEL, _ROW, _TOP = 230, 260, 18, 48
 
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
-    except ImportError:
-        (folder / "layers_plot.txt").write_text("no plot: matplotlib is not installed (pip install matplotlib)\n")
-        return
-    names = [row["layer"] for row in rows]
-    figure, (cycles, dsp) = pyplot.subplots(2, 1, figsize=(max(6.0, 0.5 * len(rows)), 6), sharex=True)
-    cycles.bar(names, [row["cycles"] for row in rows], color="tab:blue")
-    cycles.set_ylabel("clocks per sample")
-    cycles.set_title("per-layer estimates")
-    dsp.bar(names, [row["dsp"] for row in rows], color="tab:orange")
-    dsp.set_ylabel("DSP slices")
-    dsp.tick_params(axis="x", labelrotation=60)
-    figure.tight_layout()
-    figure.savefig(folder / "layers.png", dpi=80, metadata={"Software": None})
-    pyplot.close(figure)
+
+def _plot(folder: Path, rows: list[dict], title: str) -> None:
+    """report/layers.svg: each layer's clocks per sample and DSP slices as bars."""
+    most_cycles = max([row["cycles"] for row in rows] + [1])
+    most_dsp = max([row["dsp"] for row in rows] + [1])
+    bars = [dict(row, y=_TOP + i * _ROW, clocks_width=round(_PANEL * row["cycles"] / most_cycles, 1),
+                 dsp_width=round(_PANEL * row["dsp"] / most_dsp, 1)) for i, row in enumerate(rows)]
+    (folder / "layers.svg").write_text(render(
+        "hls/report_plot.svg.j2", title=title, bars=bars, clocks_x=_LABELS, dsp_x=_LABELS + _PANEL + 60,
+        width=_LABELS + 2 * _PANEL + 120, height=_TOP + len(rows) * _ROW + 8))
