@@ -31,17 +31,9 @@ def mlp_file(tmp_path):
 
 
 def _files(folder):
-    """Every file's bytes, by relative path (the notebook without nbformat's random cell ids)."""
-    files = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        content = path.read_bytes()
-        if path.suffix == ".ipynb":
-            notebook = json.loads(content)
-            for cell in notebook["cells"]:
-                cell.pop("id", None)
-            content = json.dumps(notebook, sort_keys=True).encode()
-        files[path.relative_to(folder).as_posix()] = content
-    return files
+    """Every file's bytes, by relative path."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(p for p in folder.rglob("*") if p.is_file())}
 
 
 def test_build_then_csim_equals_emulate(mlp_file, tmp_path, monkeypatch, capsys):

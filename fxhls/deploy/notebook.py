@@ -23,6 +23,8 @@ def notebook_from_percent_script(script: str) -> nbformat.NotebookNode:
                 raise ValueError(f"a percent script starts with '{_CODE_MARK}', got {line!r}")
         else:
             lines.append(line)
+    for number, cell in enumerate(cells, start=1):
+        cell.id = f"cell-{number}"  # nbformat draws random ids: fixed ones keep builds byte-identical
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.validate(notebook)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import nbformat
 import numpy as np
 
 from fxhls.board import Board, load_board
+from fxhls.staging import replace_dir, staging_dir
 from fxhls.templating import render
 
 from . import packing
@@ -44,17 +44,14 @@ def write_deploy(design: dict, board: Board | str, out_dir, test_inputs, expecte
     inputs = _cast_inputs(design["input"], test_inputs)
     expected = _checked_outputs(design["output"], expected_outputs, len(inputs))
     target = Path(out_dir) / "deploy"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".deploy-", dir=target.parent))
+    staging = staging_dir(target)
     try:
         _write_files(staging, design, board, ip_repo, inputs, expected, labels)
         for suffix in (".bit", ".hwh", ".design_hash"):
             built = target / f"{design['top']}{suffix}"
             if built.is_file():
                 shutil.copy2(built, staging / built.name)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        replace_dir(target, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

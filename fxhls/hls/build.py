@@ -11,15 +11,14 @@ and the Vitis HLS project and IP export when the firmware is unchanged.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from fxhls.board import Board, load_board
 from fxhls.deploy import stream_interface, write_deploy
 from fxhls.ir import lower_for_hardware
 from fxhls.rtl.writer import write_rtl
+from fxhls.staging import replace_dir, staging_dir
 
 from . import vectors
 from .parallelism import ParallelismOptions
@@ -49,9 +48,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
     design = stream_interface(graph, model.stem, board, clock)
     x = vectors.cast_inputs(design, vectors.random_inputs(design) if test_inputs is None else test_inputs)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
-    staging.chmod(0o777 & ~_umask())
+    staging = staging_dir(target)
     try:
         project = write_hls_project(graph, design, staging, parallelism, x)
         write_rtl(graph, project.design, staging)
@@ -59,16 +56,10 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():
             _carry_over(target, staging, project.design)
-        _replace(target, staging)
+        replace_dir(target, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target, project
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def check_target(target: Path, force: bool) -> None:
@@ -96,18 +87,3 @@ def _carry_over(old: Path, new: Path, design: dict) -> None:
         for name in ("ip", f"{top}_prj"):
             if (old / name).is_dir():
                 shutil.move(str(old / name), str(new / name))
-
-
-def _replace(target: Path, staging: Path) -> None:
-    if not target.exists():
-        staging.rename(target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    retired.rmdir()
-    target.rename(retired)
-    try:
-        staging.rename(target)
-    except OSError:
-        retired.rename(target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)

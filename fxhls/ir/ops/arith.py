@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from fxhls.fixed import check_exact, result_type
 
 
 def _broadcast_shape(a, b):
-    return tuple(torch.broadcast_shapes(a.shape, b.shape))
+    return tuple(np.broadcast_shapes(a.shape, b.shape))  # torch's imports sympy: seconds at start-up
 
 
 def _binary(kind, torch_op):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from fxhls.fixed import FixedType
@@ -13,7 +14,7 @@ def per_channel(values: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor | 
     """`values` as one value per channel, shape (C,), if they broadcast to a sample of
     `shape` (channels first) without growing it and are constant within each channel;
     else None."""
-    if tuple(torch.broadcast_shapes(values.shape, shape)) != tuple(shape):
+    if tuple(np.broadcast_shapes(values.shape, shape)) != tuple(shape):
         return None
     columns = values.to(torch.float64).expand(shape).reshape(shape[0], -1)
     return columns[:, 0] if bool((columns == columns[:, :1]).all()) else None
