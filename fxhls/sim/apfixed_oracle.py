@@ -9,26 +9,19 @@ compiler and the headers, so a set of types costs one compile per machine.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
-import shutil
 import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from fxhls.fixed.types import FixedType
+from fxhls.sim.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
 from fxhls.templating import render
 
 RESULT_OPS = ("add", "sub", "mul")
-
-
-def default_cache_dir() -> Path:
-    """Where compiled programs are kept: `$FXHLS_CACHE` or `~/.cache/fxhls`."""
-    return Path(os.environ.get("FXHLS_CACHE") or Path.home() / ".cache" / "fxhls")
 
 
 class ApFixedOracle:
@@ -136,32 +129,23 @@ def _build(sources: dict[str, str], cache_dir: Path) -> Path:
         digest.update(key.encode() + b"\0")
     for header in sorted(include.glob("*.h")):
         digest.update(header.read_bytes())
-    target = cache_dir / "oracle" / digest.hexdigest()[:24] / "oracle"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not target.exists():
-            _compile(sources, compiler, include, target)
-    return target
+    folder = cache_dir / "oracle" / digest.hexdigest()[:24]
+    return cached_file(folder, "oracle", lambda path: _compile(sources, compiler, include, path))
 
 
 def _compile(sources: dict[str, str], compiler: str, include: Path, target: Path) -> None:
-    with tempfile.TemporaryDirectory(dir=target.parent) as work:
-        work = Path(work)
-        for name, text in sources.items():
-            (work / name).write_text(text)
+    work = target.parent
+    for name, text in sources.items():
+        (work / name).write_text(text)
 
-        def compile_one(name: str) -> Path:
-            obj = work / (name + ".o")
-            _run([compiler, "-std=c++14", "-O0", "-w", "-I", str(include), "-c", str(work / name), "-o", str(obj)])
-            return obj
+    def compile_one(name: str) -> Path:
+        obj = work / (name + ".o")
+        _run([compiler, "-std=c++14", "-O0", "-w", "-I", str(include), "-c", str(work / name), "-o", str(obj)])
+        return obj
 
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            objects = list(pool.map(compile_one, sorted(sources)))
-        _run([compiler, *map(str, objects), "-o", str(work / "oracle")])
-        shutil.move(work / "oracle", target)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        objects = list(pool.map(compile_one, sorted(sources)))
+    _run([compiler, *map(str, objects), "-o", str(target)])
 
 
 def _run(command: list[str]) -> None:

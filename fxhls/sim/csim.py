@@ -7,18 +7,16 @@ compiler, flags), so a project built twice, or by parallel test workers, compile
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from fxhls.deploy.transports import SimulatorTransport
-from fxhls.sim.apfixed_oracle import default_cache_dir
+from fxhls.sim.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
 
 # -O1: compiles faster than -O2 and runs a convolution 40x faster than -O0 (measured on the cnn
@@ -83,22 +81,13 @@ def _digest(include: Path, files) -> str:
 
 
 def _cached(kind: str, digest: str, name: str, command, what: str) -> Path:
-    """The file `name` of the cache entry kind/digest, made by running `command(path)`
-    once (under a lock: parallel test workers compile it once)."""
-    target = default_cache_dir() / kind / digest / name
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not target.exists():
-            with tempfile.TemporaryDirectory(dir=target.parent) as work:
-                result = subprocess.run(command(Path(work) / name), capture_output=True, text=True)
-                if result.returncode != 0:
-                    raise RuntimeError(f"compiling the C simulation of {what} failed:\n{result.stderr[-6000:]}")
-                (Path(work) / name).rename(target)
-    return target
+    """The file `name` of the cache entry kind/digest, made by running `command(path)` once."""
+    def make(path: Path) -> None:
+        result = subprocess.run(command(path), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"compiling the C simulation of {what} failed:\n{result.stderr[-6000:]}")
 
+    return cached_file(default_cache_dir() / kind / digest, name, make)
 
 def run_csim(project_dir, x, progress: bool = False) -> np.ndarray:
     """The project's outputs for the inputs x (batch first): cast to the input type as
