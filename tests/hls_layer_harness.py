@@ -3,10 +3,8 @@ and run them on samples: the tests compare the outputs with the IR's exact execu
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import jinja2
 import torch
 
 from fxhls.ir.graph import Graph
-from fxhls.sim.apfixed_oracle import default_cache_dir
+from fxhls.sim.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
 
 LAYERS_DIR = Path(__file__).resolve().parents[1] / "templates" / "hls" / "layers"
@@ -81,20 +79,13 @@ def _build(source: str) -> Path:
     for header in [*sorted(include.glob("*.h")), *sorted(LAYERS_DIR.glob("*.h"))]:
         digest.update(header.read_bytes())
     digest.update(" ".join([cxx_compiler(), *FLAGS]).encode())
-    target = default_cache_dir() / "hls_layers" / digest.hexdigest()[:24] / "harness"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not target.exists():
-            with tempfile.TemporaryDirectory(dir=target.parent) as work:
-                cpp = Path(work) / "harness.cpp"
-                cpp.write_text(source)
-                command = [cxx_compiler(), *FLAGS, "-isystem", str(include), "-I", str(LAYERS_DIR), str(cpp),
-                           "-o", str(Path(work) / "harness")]
-                result = subprocess.run(command, capture_output=True, text=True)
-                if result.returncode != 0:
-                    raise RuntimeError(f"compiling the layer harness failed:\n{result.stderr[-6000:]}")
-                (Path(work) / "harness").rename(target)
-    return target
+
+    def compile_to(target: Path) -> None:
+        cpp = target.with_name("harness.cpp")
+        cpp.write_text(source)
+        command = [cxx_compiler(), *FLAGS, "-isystem", str(include), "-I", str(LAYERS_DIR), str(cpp), "-o", str(target)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"compiling the layer harness failed:\n{result.stderr[-6000:]}")
+
+    return cached_file(default_cache_dir() / "hls_layers" / digest.hexdigest()[:24], "harness", compile_to)
