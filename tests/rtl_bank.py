@@ -49,7 +49,7 @@ def build_bank(work: Path, name: str, instances: list[Instance], modules: list[s
     """Write the bank's Verilog into `work` and build it with the library `modules`; returns the build folder."""
     source = work / f"{name}.v"
     source.write_text(bank_verilog(name, instances, wires))
-    return build([*library_sources(*modules), source], name)
+    return build([*library_sources(*modules), source], name, optimize=False)
 
 
 def bank_verilog(name: str, instances: list[Instance], wires: dict[str, int] | None = None) -> str:

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import numpy as np
@@ -36,7 +37,7 @@ def _graph(y_type: FixedType = Y_TYPE) -> Graph:
 
 
 @pytest.fixture(scope="module")
-def design_dir(tmp_path_factory):
+def built(tmp_path_factory):
     """A build directory: design.json, rtl/ (library modules and the top), tb/ vectors."""
     folder = tmp_path_factory.mktemp("relu_design")
     graph = _graph()
@@ -55,17 +56,16 @@ def design_dir(tmp_path_factory):
     write_words(folder / "tb" / "input_words.txt", vectors.to_words(design["input"], x).reshape(-1))
     expected = vectors.expected_outputs(graph, x)
     write_words(folder / "tb" / "expected_words.txt", vectors.to_words(design["output"], expected).reshape(-1))
-    return folder, design, graph, x, expected
+    return SimpleNamespace(folder=folder, design=design, graph=graph, x=x, expected=expected)
 
 
-def test_cosim_of_the_testbench_vectors_equals_the_emulator(design_dir, tmp_path, capsys):
-    folder, design, graph, x, expected = design_dir
+def test_cosim_of_the_testbench_vectors_equals_the_emulator(built, tmp_path, capsys):
     y_path = tmp_path / "y.npy"
-    assert main(["cosim", str(folder), "--output", str(y_path)]) == 0
+    assert main(["cosim", str(built.folder), "--output", str(y_path)]) == 0
     out = capsys.readouterr().out
-    assert f"0 of {expected.size} output values differ from the emulator" in out
-    assert np.array_equal(np.load(y_path), expected)
-    summary = json.loads((folder / "report" / "cosim.json").read_text())
+    assert f"0 of {built.expected.size} output values differ from the emulator" in out
+    assert np.array_equal(np.load(y_path), built.expected)
+    summary = json.loads((built.folder / "report" / "cosim.json").read_text())
     # 24 values a sample, 3 a beat: the ReLU stage takes 8 clocks per sample, and the
     # converters add at most 2 (the output waits for a sample's last word to leave).
     assert 8 <= summary["interval_cycles"] <= 10
@@ -73,41 +73,38 @@ def test_cosim_of_the_testbench_vectors_equals_the_emulator(design_dir, tmp_path
     assert summary["samples"] == 5 and summary["mismatches"] == 0 and summary["latency_cycles"] > 8
 
 
-def test_cosim_counts_the_values_that_differ(design_dir):
+def test_cosim_counts_the_values_that_differ(built):
     """Compared with a model that rounds the ReLU's output otherwise (AP_TRN), the RTL differs where the modes do."""
-    folder, design, graph, x, expected = design_dir
     other = _graph(Y_TYPE.with_modes(rounding="AP_TRN"))
-    differ = int((vectors.expected_outputs(other, x) != expected).sum())
-    y, summary = cosim_design(folder, x, model=other, pause=0.2, seed=4)
-    assert np.array_equal(y, expected)
+    differ = int((vectors.expected_outputs(other, built.x) != built.expected).sum())
+    y, summary = cosim_design(built.folder, built.x, model=other, pause=0.2, seed=4)
+    assert np.array_equal(y, built.expected)
     assert summary["mismatches"] == differ > 0
 
 
-def test_cosim_of_npy_inputs_casts_them_as_the_host_does(design_dir, tmp_path, capsys):
-    folder, design, graph, x, expected = design_dir
+def test_cosim_of_npy_inputs_casts_them_as_the_host_does(built, tmp_path, capsys):
     raw = np.random.default_rng(1).normal(0, 2, size=(3, *SHAPE))
     np.save(tmp_path / "x.npy", raw)
-    assert main(["cosim", str(folder), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")]) == 0
+    assert main(["cosim", str(built.folder), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")]) == 0
     assert "not compared: give --model" in capsys.readouterr().out
-    want = vectors.expected_outputs(graph, vectors.cast_inputs(design, raw))
+    want = vectors.expected_outputs(built.graph, vectors.cast_inputs(built.design, raw))
     assert np.array_equal(np.load(tmp_path / "y.npy"), want)
 
 
-def test_the_file_protocol_simulator(design_dir, tmp_path):
-    folder, design, graph, x, expected = design_dir
-    command = [sys.executable, "-m", "fxhls.sim.rtl_cosim", str(folder)]
+def test_the_file_protocol_simulator(built, tmp_path):
+    command = [sys.executable, "-m", "fxhls.sim.rtl_cosim", str(built.folder)]
     in_path, out_path = tmp_path / "in.txt", tmp_path / "out.txt"
-    write_words(in_path, read_words(folder / "tb" / "input_words.txt"))
-    run = subprocess.run([*command, str(in_path), str(out_path)], capture_output=True, text=True)
+    write_words(in_path, read_words(built.folder / "tb" / "input_words.txt"))
+    run = subprocess.run([*command, str(in_path), str(out_path)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
-    assert np.array_equal(read_words(out_path), read_words(folder / "tb" / "expected_words.txt"))
+    assert np.array_equal(read_words(out_path), read_words(built.folder / "tb" / "expected_words.txt"))
 
-    write_words(in_path, read_words(folder / "tb" / "input_words.txt")[:-1])
-    run = subprocess.run([*command, str(in_path), str(out_path)], capture_output=True, text=True)
+    write_words(in_path, read_words(built.folder / "tb" / "input_words.txt")[:-1])
+    run = subprocess.run([*command, str(in_path), str(out_path)], capture_output=True, text=True, check=False)
     assert run.returncode == 1
-    assert run.stderr.strip().splitlines() == [
-        f"fxhls rtl simulator: {design['input']['words'] * 5 - 1} input words are not a whole number of "
-        f"samples of {design['input']['words']} words"]
+    words = built.design["input"]["words"]
+    message = f"fxhls rtl simulator: {words * 5 - 1} input words are not a whole number of samples of {words} words"
+    assert run.stderr.strip().splitlines() == [message]
 
 
 def test_cosim_without_rtl_says_what_to_run(tmp_path, capsys):

@@ -116,7 +116,7 @@ def test_elementwise_modules_equal_the_ir_under_back_pressure(tmp_path, pause):
 
 
 def test_elementwise_modules_pass_one_beat_per_clock(tmp_path):
-    cases, run = _run(tmp_path, 0.0)
+    _, run = _run(tmp_path, 0.0)
     spans = {prefix: cycles[-1] - cycles[0] + 1 for prefix, cycles in run.output_cycles.items()}
     assert spans == {prefix: BEATS for prefix in spans}
     first_out = {prefix: cycles[0] for prefix, cycles in run.output_cycles.items()}

@@ -42,7 +42,7 @@ class Resources:
     cells: dict
 
     @classmethod
-    def from_cells(cls, cells: dict[str, int]) -> "Resources":
+    def from_cells(cls, cells: dict[str, int]) -> Resources:
         logic = sum(count for cell, count in cells.items() if cell.startswith("LUT"))
         memory = sum(_LUT_MEMORY.get(cell, 0) * count for cell, count in cells.items())
         return cls(

@@ -20,13 +20,14 @@ def yosys_executable() -> str:
 
 def yosys_version() -> str:
     """yosys's own version line, e.g. `Yosys 0.23 (git sha1 7ce5011c24b)`."""
-    return subprocess.run([yosys_executable(), "-V"], capture_output=True, text=True).stdout.strip()
+    return subprocess.run([yosys_executable(), "-V"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def run_yosys(script: str, log_name: str = "yosys") -> str:
     """Run a yosys script (commands separated by newlines); returns its log. A failing
     script raises RuntimeError with the end of the log."""
-    result = subprocess.run([yosys_executable(), "-q", "-p", script.replace("\n", "; ")], capture_output=True, text=True)
+    result = subprocess.run([yosys_executable(), "-q", "-p", script.replace("\n", "; ")], capture_output=True, text=True,
+                            check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{log_name} failed:\n{(result.stdout + result.stderr)[-4000:]}")
     return result.stdout

@@ -3,6 +3,7 @@ and measuring its timing: latency, initiation interval, cycles per inference."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,6 @@ def stream_timing(input_cycles: list[int], output_cycles: list[int], samples: in
     ends = output_cycles[out_per_sample - 1 :: out_per_sample]
     start = input_cycles[0]
     latency = ends[0] - start + 1
-    gaps = [later - earlier for earlier, later in zip(ends, ends[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ends)]
     interval = float(statistics.median(gaps)) if gaps else float(latency)
     return Timing(latency, interval, (ends[-1] - start + 1) / samples)
