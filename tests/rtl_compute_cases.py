@@ -95,6 +95,18 @@ def run_bank(cases: list[Case], work: Path, pause: float, seed: int = 1):
                             pause=pause, seed=seed, max_cycles=200_000)
 
 
+def mismatched_layers(cases: list[Case], run) -> dict[str, str]:
+    """The cases whose output beats in `run` differ from the IR's (name -> how many)."""
+    mismatches = {}
+    for case in cases:
+        got = run.outputs[f"{case.layer.name}_m_axis"]
+        assert len(got) == len(case.expected_beats), case.layer.name
+        bad = sum(g != e for g, e in zip(got, case.expected_beats))
+        if bad:
+            mismatches[case.layer.name] = f"{bad} of {len(got)} beats"
+    return mismatches
+
+
 def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch.Tensor]:
     in_shape = spec.conv[:3] if spec.conv else spec.image or (spec.in_features,)
     w_shape = (spec.out_features, spec.conv[0], *spec.conv[3]) if spec.conv else (spec.out_features, spec.in_features)

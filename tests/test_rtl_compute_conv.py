@@ -16,7 +16,7 @@ from fxhls.fixed import FixedType as T
 from fxhls.fixed import dot_with_bias
 from fxhls.ir import execute
 from fxhls.sim.cosim import stream_timing
-from rtl_compute_cases import Spec, make_case, run_bank
+from rtl_compute_cases import Spec, make_case, mismatched_layers, run_bank
 
 SAMPLES = 3
 # conv = (channels, height, width, kernel, strides, pads)
@@ -48,14 +48,7 @@ def cases():
 
 
 def test_convolutions_equal_ir_execution_under_backpressure(cases, tmp_path):
-    run = run_bank(cases, tmp_path, pause=0.3)
-    mismatches = {}
-    for case in cases:
-        got = run.outputs[f"{case.layer.name}_m_axis"]
-        assert len(got) == len(case.expected_beats)
-        bad = sum(g != e for g, e in zip(got, case.expected_beats))
-        if bad:
-            mismatches[case.layer.name] = f"{bad} of {len(got)} beats"
+    mismatches = mismatched_layers(cases, run_bank(cases, tmp_path, pause=0.3))
     assert not mismatches, f"RTL differs from the IR's execution: {mismatches}"
 
 
