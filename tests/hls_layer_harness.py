@@ -12,7 +12,7 @@ import jinja2
 import torch
 
 from fxhls.ir.graph import Graph
-from fxhls.sim.cache import cached_file, default_cache_dir
+from fxhls.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
 
 LAYERS_DIR = Path(__file__).resolve().parents[1] / "templates" / "hls" / "layers"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 
@@ -12,11 +13,13 @@ from conftest import CAST_TYPES, INTEGER_SPELLINGS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fxhls.fixed import FixedType, quantize
+from fxhls.fixed import FixedType, native, quantize
 from fxhls.fixed.quantize import check_exact
 from fxhls.sim.selfcheck import probe_values
 
 DTYPES = [torch.float64, torch.float32]
+# quantize's two implementations: the native CPU kernel, and PyTorch operations.
+IMPLEMENTATIONS = {"native": contextlib.nullcontext, "pytorch": native.disabled}
 
 
 def fits(t: FixedType, dtype: torch.dtype) -> bool:
@@ -54,11 +57,11 @@ def values_for(draw, t: FixedType, dtype: torch.dtype) -> torch.Tensor:
 def moved(value: float, ulps: int, dtype: torch.dtype) -> float:
     """`value` in `dtype`, then `ulps` representable values up (or down, if negative)."""
     kind = np.float32 if dtype == torch.float32 else np.float64
-    with np.errstate(over="ignore"):
-        x = kind(value)
     toward = kind(math.copysign(math.inf, ulps))
-    for _ in range(abs(ulps)):
-        x = np.nextafter(x, toward)
+    with np.errstate(over="ignore"):  # past the largest float is infinity
+        x = kind(value)
+        for _ in range(abs(ulps)):
+            x = np.nextafter(x, toward)
     return float(x)
 
 
@@ -68,24 +71,33 @@ def mismatches(oracle, t, x: torch.Tensor) -> list:
     return [(v, g, w) for v, g, w in zip(x.tolist(), got, want) if g != w]
 
 
+def test_the_native_kernels_build_here():
+    # Otherwise the "native" tests below would silently test the PyTorch path twice.
+    assert native._library() is not None
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), t=st.sampled_from(CAST_TYPES), dtype=st.sampled_from(DTYPES))
-def test_quantize_equals_cpp_cast(oracle, data, t, dtype):
+def test_quantize_equals_cpp_cast(oracle, implementation, data, t, dtype):
     if not fits(t, dtype):
         dtype = torch.float64
-    assert mismatches(oracle, t, data.draw(values_for(t, dtype))) == []
+    with IMPLEMENTATIONS[implementation]():
+        assert mismatches(oracle, t, data.draw(values_for(t, dtype))) == []
 
 
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-def test_quantize_sweep_every_type(oracle, dtype):
+def test_quantize_sweep_every_type(oracle, dtype, implementation):
     """Every type the tests know, with about 300 probe values each: zero mismatches."""
     rng = random.Random(7)
     failures = {}
-    for t in CAST_TYPES:
-        if fits(t, dtype):
-            bad = mismatches(oracle, t, torch.tensor(probe_values(t, rng, 300), dtype=dtype))
-            if bad:
-                failures[str(t)] = (len(bad), bad[:3])
+    with IMPLEMENTATIONS[implementation]():
+        for t in CAST_TYPES:
+            if fits(t, dtype):
+                bad = mismatches(oracle, t, torch.tensor(probe_values(t, rng, 300), dtype=dtype))
+                if bad:
+                    failures[str(t)] = (len(bad), bad[:3])
     assert failures == {}
 
 
@@ -108,9 +120,11 @@ def test_result_is_positive_zero_like_cpp():
     assert [math.copysign(1.0, v) for v in out.tolist()] == [1.0, 1.0, 1.0]
 
 
-def test_nan_stays_nan_in_every_mode():
-    for t in CAST_TYPES[:28]:
-        assert torch.isnan(quantize(torch.tensor([math.nan]), t)).all(), t
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_nan_stays_nan_in_every_mode(implementation):
+    with IMPLEMENTATIONS[implementation]():
+        for t in CAST_TYPES[:28]:
+            assert torch.isnan(quantize(torch.tensor([math.nan]), t)).all(), t
 
 
 def test_keeps_dtype_shape_and_accepts_spellings():

@@ -8,8 +8,11 @@ exact value is representable. The `FixedType` must fit the tensor's dtype
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
+from . import native
 from .types import FixedType
 
 # For each float dtype: significand bits (hidden bit included) and the largest exponent.
@@ -71,9 +74,13 @@ class _StraightThrough(torch.autograd.Function):
 def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
     """`quantize` without autograd or checks: `x` must already pass `check_exact`.
 
-    Works in place on at most two fresh tensors: on a CPU, allocating a large
-    tensor costs more than an arithmetic pass over it.
+    On a CPU, one pass of the native kernel (`fxhls.fixed.native`, the same steps);
+    otherwise PyTorch operations in place on at most two fresh tensors: allocating
+    a large tensor costs more than an arithmetic pass over it.
     """
+    fused = native.quantize_into(x, t, kernel_constants(t, x.dtype))
+    if fused is not None:
+        return fused
     scaled = x * 2.0**t.frac_bits
     if t.frac_bits < 0:
         # Scaling down may underflow a tiny x to zero; it must keep its sign, as
@@ -84,7 +91,7 @@ def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
         # A value past that bound (+-inf too) is, like the bound, a multiple of 2**W,
         # so it wraps alike. The saturating modes take +-inf as it is: every rounding
         # step keeps it (or makes a NaN that leaves the code +-inf), and it saturates.
-        bound = 2.0 ** (_FLOAT_FORMATS[x.dtype][0] - 1 + t.width)
+        bound = _wrap_bound(t, x.dtype)
         scaled.clamp_(-bound, bound)
     code, spare = _round(scaled, t.rounding)
     code = _overflow(code, t, spare)
@@ -120,14 +127,9 @@ def _round(v: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor | Non
 
 def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> torch.Tensor:
     """Bring integer codes into `t`'s range with the C++ overflow mode (in place)."""
-    low, high = float(t.min_code), float(t.max_code)
-    if t.overflow == "AP_SAT":
+    low, high = _code_range(t)
+    if t.overflow in ("AP_SAT", "AP_SAT_SYM"):
         return code.clamp_(low, high)
-    if t.overflow == "AP_SAT_SYM":
-        # Symmetric: the most negative code is excluded, except in a 1-bit signed
-        # type where the headers' "min + 1" is the sign bit itself, -1.
-        symmetric_low = -high if t.signed and t.width > 1 else low
-        return code.clamp_(symmetric_low, high)
     if t.overflow == "AP_SAT_ZERO":
         return code.masked_fill_((code < low) | (code > high), 0.0)
     # AP_WRAP: code - 2**W * floor(code / 2**W + (1/2 if signed)). The quotient has
@@ -137,3 +139,26 @@ def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> t
     if t.signed:
         wraps.add_(0.5)
     return code.sub_(wraps.floor_(), alpha=2.0**t.width)
+
+
+def _code_range(t: FixedType) -> tuple[float, float]:
+    """The lowest and highest code a value saturates to. AP_SAT_SYM excludes the most
+    negative code, except in a 1-bit signed type where the headers' "min + 1" is the
+    sign bit itself, -1."""
+    low, high = float(t.min_code), float(t.max_code)
+    if t.overflow == "AP_SAT_SYM" and t.signed and t.width > 1:
+        low = -high
+    return low, high
+
+
+def _wrap_bound(t: FixedType, dtype: torch.dtype) -> float:
+    """Scaled values are clamped to +-this before AP_WRAP (see `quantize_values`)."""
+    return 2.0 ** (_FLOAT_FORMATS[dtype][0] - 1 + t.width)
+
+
+@lru_cache(maxsize=4096)
+def kernel_constants(t: FixedType, dtype: torch.dtype) -> tuple[float, ...]:
+    """The native kernel's constants for `t` on `dtype` tensors (`native.quantize_into`)."""
+    low, high = _code_range(t)
+    wrap_bound = _wrap_bound(t, dtype) if t.overflow == "AP_WRAP" else 0.0
+    return 2.0**t.frac_bits, 2.0**-t.frac_bits, low, high, wrap_bound, 2.0**t.width

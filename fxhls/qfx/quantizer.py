@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fxhls.fixed import FixedType, quantize
+from fxhls.fixed import FixedType, native, quantize
 from fxhls.fixed.quantize import check_exact, quantize_values
 
 _LN2 = math.log(2.0)
@@ -114,15 +114,19 @@ class _LearnedBinaryPoint(torch.autograd.Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         t = ctx.t
-        # Float masks and in-place passes: on a CPU, boolean tensors and fresh
-        # allocations cost several times an arithmetic pass.
+        scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
+        fused = native.learned_point_backward(x, y, grad, ctx.lowest_inside, t.max, ctx.needs_input_grad[0])
+        if fused is not None:
+            grad_x, total = fused
+            return grad_x, torch.tensor(total * scale, dtype=torch.float32), None, None, None
+        # The same in PyTorch operations (CUDA, or no native kernels). Float masks and
+        # in-place passes: boolean tensors and fresh allocations cost more than arithmetic.
         clamped = x.clamp(ctx.lowest_inside, t.max)
         inside = torch.eq(clamped, x, out=torch.empty_like(x))  # 1.0 inside, 0.0 outside
         # Per element, q - x inside and q outside: q - clamped * inside (clamped is finite,
         # and equals x inside). q - x is small: taking it element-wise avoids the
         # cancellation of grad.q - grad.x.
         per_element = torch.sub(y, clamped.mul_(inside), out=clamped)
-        scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
         grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
         grad_x = inside.mul_(grad) if ctx.needs_input_grad[0] else None
         return grad_x, grad_int_bits, None, None, None

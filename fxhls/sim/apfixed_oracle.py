@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from fxhls.fixed.types import FixedType
-from fxhls.sim.cache import cached_file, default_cache_dir
+from fxhls.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
 from fxhls.templating import render
 
@@ -77,6 +77,7 @@ class ApFixedOracle:
         if self._process.poll() is None:
             self._process.stdin.close()
             self._process.wait(timeout=10)
+        self._process.stdout.close()
 
     def __enter__(self):
         return self

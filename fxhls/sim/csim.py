@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fxhls.deploy.transports import SimulatorTransport
-from fxhls.sim.cache import cached_file, default_cache_dir
+from fxhls.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
 
 # -O1: compiles faster than -O2 and runs a convolution 40x faster than -O0 (measured on the cnn

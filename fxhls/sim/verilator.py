@@ -19,7 +19,7 @@ from importlib import util as importlib_util
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fxhls.sim.cache import default_cache_dir, locked
+from fxhls.cache import default_cache_dir, locked
 from fxhls.sim.toolchain import ToolNotFoundError
 
 INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'

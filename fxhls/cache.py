@@ -1,5 +1,5 @@
-"""The cache of compiled programs (oracle, C simulations, Verilator models), shared by
-parallel test workers: each entry is made once per machine, under a file lock."""
+"""The cache of compiled programs (fixed-point kernels, oracle, C simulations, Verilator
+models), shared by parallel processes: each entry is made once per machine, under a file lock."""
 
 from __future__ import annotations
 

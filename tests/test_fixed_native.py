@@ -1,0 +1,96 @@
+"""The native CPU kernels against the PyTorch path they replace (both are checked against
+ap_fixed.h in test_fixed_quantize.py): the same bits on long tensors with every special
+value, the same learned-binary-point gradients, and the PyTorch path where they cannot serve."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import CAST_TYPES
+
+from fxhls.fixed import FixedType, native
+from fxhls.fixed.quantize import check_exact, kernel_constants, quantize_values
+from fxhls.qfx.quantizer import FixedQuantizer
+
+SPECIALS = [math.inf, -math.inf, math.nan, 0.0, -0.0, 1e-300, -1e-300, 1e-40, -1e-40, 5e-324]
+
+
+def long_tensor(t: FixedType, dtype: torch.dtype, seed: int) -> torch.Tensor:
+    """Values on and between t's codes, ties, far outside its range, and special values;
+    an odd length, so the kernels' vector loops have a tail."""
+    generator = torch.Generator().manual_seed(seed)
+    codes = torch.randint(t.min_code * 3 - 5, t.max_code * 3 + 5, (4001,), generator=generator).double()
+    halves = torch.randint(-2, 3, (4001,), generator=generator).double() / 4
+    spread = torch.randn(2001, generator=generator, dtype=torch.float64) * 2.0 ** (t.int_bits + 2)
+    values = torch.cat([(codes + halves) * t.lsb, spread, torch.tensor(SPECIALS, dtype=torch.float64)])
+    return values.to(dtype)
+
+
+def same_bits(a: torch.Tensor, b: torch.Tensor) -> int:
+    """The number of elements that differ in value, in NaN-ness or in the sign of zero."""
+    equal = (a == b) & (torch.signbit(a) == torch.signbit(b))
+    return int((~(equal | (a.isnan() & b.isnan()))).sum())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_native_quantize_has_the_bits_of_the_pytorch_path(dtype):
+    failures = {}
+    for index, t in enumerate(CAST_TYPES):
+        try:
+            check_exact(t, dtype)
+        except ValueError:
+            continue
+        x = long_tensor(t, dtype, index)
+        fused = native.quantize_into(x, t, kernel_constants(t, dtype))
+        with native.disabled():
+            reference = quantize_values(x, t)
+        if same_bits(fused, reference):
+            failures[str(t)] = same_bits(fused, reference)
+    assert failures == {}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("relu", [False, True])
+def test_native_learned_point_gradients_match_the_pytorch_path(dtype, relu):
+    t = FixedType(8, 2, relu is False, "AP_RND_CONV", "AP_SAT")
+    gradients = {}
+    for name, context in (("native", contextlib.nullcontext), ("pytorch", native.disabled)):
+        torch.manual_seed(0)
+        quantizer = FixedQuantizer(t)
+        x = (torch.randn(3001, dtype=dtype) * 3).requires_grad_()
+        with torch.no_grad():
+            x[:4] = torch.tensor([math.inf, -math.inf, 4 - 2**-6, -0.0])
+        with context():
+            y = quantizer.relu(x) if relu else quantizer(x)
+            y.backward(torch.randn(3001, dtype=dtype, generator=torch.Generator().manual_seed(1)))
+        gradients[name] = (y.detach(), x.grad, quantizer.int_bits.grad)
+    (y, grad_x, grad_point), (y_ref, grad_x_ref, grad_point_ref) = gradients["native"], gradients["pytorch"]
+    assert same_bits(y, y_ref) == 0 and same_bits(grad_x, grad_x_ref) == 0
+    assert grad_point.item() == pytest.approx(grad_point_ref.item(), rel=1e-5)
+
+
+def test_kernels_leave_what_they_cannot_serve_to_pytorch():
+    t = FixedType(8, 3)
+    constants = kernel_constants(t, torch.float32)
+    assert native.quantize_into(torch.randn(4, 6).t(), t, constants) is None  # not contiguous
+    assert native.quantize_into(torch.randn(4).requires_grad_(), t, constants) is None  # autograd records it
+    with torch.no_grad():
+        assert native.quantize_into(torch.randn(4).requires_grad_(), t, constants) is not None
+    assert native.quantize_into(torch.randn(4, dtype=torch.float16), t, constants) is None
+    with native.disabled():
+        assert native.quantize_into(torch.randn(4), t, constants) is None
+
+
+def test_fxhls_native_0_turns_the_kernels_off():
+    program = "import torch; from fxhls.fixed import native, FixedType; " \
+              "print(native.quantize_into(torch.ones(2), FixedType(8, 3), (1.0,) * 6))"
+    environment = os.environ | {"FXHLS_NATIVE": "0"}
+    result = subprocess.run([sys.executable, "-c", program], env=environment, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "None"
