@@ -94,3 +94,31 @@ def test_fxhls_native_0_turns_the_kernels_off():
     result = subprocess.run([sys.executable, "-c", program], env=environment, capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "None"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_native_affine_quantize_matches_the_pytorch_path(dtype):
+    """FixedQuantizer.affine (QFX BatchNorm's x * scale + shift, quantized): the same
+    output bits and input gradient, the same scale, shift and binary-point gradients."""
+    t = FixedType(8, 3, True, "AP_RND", "AP_SAT")
+    results = {}
+    for name, context in (("native", contextlib.nullcontext), ("pytorch", native.disabled)):
+        generator = torch.Generator().manual_seed(2)
+        quantizer = FixedQuantizer(t)
+        x = torch.randint(-64, 64, (5, 3, 7, 9), generator=generator).to(dtype).div(16).requires_grad_()
+        scale = torch.tensor([0.75, -1.5, 2.25], dtype=dtype, requires_grad=True)
+        shift = torch.tensor([0.5, -0.25, 3.0], dtype=dtype, requires_grad=True)
+        with context():
+            y = quantizer.affine(x, scale.view(1, -1, 1, 1), shift.view(1, -1, 1, 1))
+            y.backward(torch.randn(y.shape, dtype=dtype, generator=generator))
+        results[name] = (y.detach(), x.grad, scale.grad, shift.grad, quantizer.int_bits.grad)
+    native_result, reference = results["native"], results["pytorch"]
+    assert same_bits(native_result[0], reference[0]) == 0 and same_bits(native_result[1], reference[1]) == 0
+    for got, want in zip(native_result[2:], reference[2:]):
+        assert torch.allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_native_channel_sums_match_pytorch():
+    x = torch.randn(6, 5, 11, 13, dtype=torch.float64)
+    sums, squares = native.channel_sums(x)
+    assert torch.allclose(sums, x.sum((0, 2, 3))) and torch.allclose(squares, (x * x).sum((0, 2, 3)))

@@ -3,8 +3,11 @@
 // quantize: C++ `T r = x;` for every element of a float or double array, by the
 // same exact floating-point steps as `quantize_values` in quantize.py (scale by a
 // power of two, round, bring into range, scale back), fused into one pass over
-// memory instead of five. learned_point_backward: the backward pass of QFX's
-// learned binary point (quantizer.py) in one pass.
+// memory instead of five. affine_quantize: the same on x * scale + shift with a
+// scale and shift per channel (QFX BatchNorm). Their backward passes for QFX's
+// learned binary point (quantizer.py), and per-channel moments, each in one pass.
+//
+// Arrays are contiguous, (batch, channels, positions) for the per-channel kernels.
 //
 // Built with -ffp-contract=off and without -ffast-math: every operation is the
 // IEEE one, as in PyTorch. The mode numbers are the positions of the modes in
@@ -67,119 +70,263 @@ inline Real overflow_code(Real code, const Type<Real>& t) {
     return code - std::floor(wraps) * t.modulus;
 }
 
+// One element, as quantize_values does it.
 template <Rounding rounding, Overflow overflow, bool negative_frac_bits, typename Real>
-void quantize_loop(const Real* __restrict x, Real* __restrict y, int64_t n, const Type<Real> t) {
-    for (int64_t i = 0; i < n; ++i) {
-        Real v = x[i] * t.scale;
-        if (negative_frac_bits && v == Real(0)) {
-            // Scaling down may underflow a tiny x to zero; it must keep its sign.
-            v = x[i] > Real(0) ? Real(0.25) : (x[i] < Real(0) ? Real(-0.25) : v);
-        }
-        if constexpr (overflow == WRAP) v = clamp(v, -t.wrap_bound, t.wrap_bound);
-        Real code = overflow_code<overflow>(round_code<rounding>(v), t);
-        y[i] = code * t.lsb + Real(0);  // adding +0 turns -0 into +0, as C++ stores it
+inline Real quantize_value(Real x, const Type<Real>& t) {
+    Real v = x * t.scale;
+    if (negative_frac_bits && v == Real(0)) {
+        // Scaling down may underflow a tiny x to zero; it must keep its sign.
+        v = x > Real(0) ? Real(0.25) : (x < Real(0) ? Real(-0.25) : v);
+    }
+    if constexpr (overflow == WRAP) v = clamp(v, -t.wrap_bound, t.wrap_bound);
+    Real code = overflow_code<overflow>(round_code<rounding>(v), t);
+    return code * t.lsb + Real(0);  // adding +0 turns -0 into +0, as C++ stores it
+}
+
+template <Rounding r, Overflow o, bool n>
+struct Modes {
+    static constexpr Rounding rounding = r;
+    static constexpr Overflow overflow = o;
+    static constexpr bool negative_frac_bits = n;
+};
+
+// Calls body(Modes<...>{}) with the modes as compile-time constants, so that each
+// combination gets its own vectorized loop.
+template <Rounding r, Overflow o, typename Body>
+void with_scaling(bool negative_frac_bits, Body body) {
+    if (negative_frac_bits) return body(Modes<r, o, true>{});
+    body(Modes<r, o, false>{});
+}
+
+template <Rounding r, typename Body>
+void with_overflow(int overflow, bool negative_frac_bits, Body body) {
+    switch (overflow) {
+        case SAT: return with_scaling<r, SAT>(negative_frac_bits, body);
+        case SAT_ZERO: return with_scaling<r, SAT_ZERO>(negative_frac_bits, body);
+        case SAT_SYM: return with_scaling<r, SAT_SYM>(negative_frac_bits, body);
+        default: return with_scaling<r, WRAP>(negative_frac_bits, body);
     }
 }
 
-template <Rounding rounding, Overflow overflow, typename Real>
-void quantize_scaled(bool negative_frac_bits, const Real* x, Real* y, int64_t n, const Type<Real>& t) {
-    if (negative_frac_bits) return quantize_loop<rounding, overflow, true>(x, y, n, t);
-    quantize_loop<rounding, overflow, false>(x, y, n, t);
-}
-
-template <Rounding rounding, typename Real>
-void quantize_overflow(int overflow, bool negative_frac_bits, const Real* x, Real* y, int64_t n,
-                       const Type<Real>& t) {
-    switch (overflow) {
-        case SAT: return quantize_scaled<rounding, SAT>(negative_frac_bits, x, y, n, t);
-        case SAT_ZERO: return quantize_scaled<rounding, SAT_ZERO>(negative_frac_bits, x, y, n, t);
-        case SAT_SYM: return quantize_scaled<rounding, SAT_SYM>(negative_frac_bits, x, y, n, t);
-        default: return quantize_scaled<rounding, WRAP>(negative_frac_bits, x, y, n, t);
+template <typename Body>
+void with_modes(int rounding, int overflow, bool negative_frac_bits, Body body) {
+    switch (rounding) {
+        case RND: return with_overflow<RND>(overflow, negative_frac_bits, body);
+        case RND_ZERO: return with_overflow<RND_ZERO>(overflow, negative_frac_bits, body);
+        case RND_MIN_INF: return with_overflow<RND_MIN_INF>(overflow, negative_frac_bits, body);
+        case RND_INF: return with_overflow<RND_INF>(overflow, negative_frac_bits, body);
+        case RND_CONV: return with_overflow<RND_CONV>(overflow, negative_frac_bits, body);
+        case TRN: return with_overflow<TRN>(overflow, negative_frac_bits, body);
+        default: return with_overflow<TRN_ZERO>(overflow, negative_frac_bits, body);
     }
 }
 
 template <typename Real>
-void quantize(int rounding, int overflow, bool negative_frac_bits, const Real* x, Real* y, int64_t n,
-              const Type<Real>& t) {
-    switch (rounding) {
-        case RND: return quantize_overflow<RND>(overflow, negative_frac_bits, x, y, n, t);
-        case RND_ZERO: return quantize_overflow<RND_ZERO>(overflow, negative_frac_bits, x, y, n, t);
-        case RND_MIN_INF: return quantize_overflow<RND_MIN_INF>(overflow, negative_frac_bits, x, y, n, t);
-        case RND_INF: return quantize_overflow<RND_INF>(overflow, negative_frac_bits, x, y, n, t);
-        case RND_CONV: return quantize_overflow<RND_CONV>(overflow, negative_frac_bits, x, y, n, t);
-        case TRN: return quantize_overflow<TRN>(overflow, negative_frac_bits, x, y, n, t);
-        default: return quantize_overflow<TRN_ZERO>(overflow, negative_frac_bits, x, y, n, t);
-    }
+void quantize(int rounding, int overflow, bool negative_frac_bits, const Real* __restrict x,
+              Real* __restrict y, int64_t n, const Type<Real> t) {
+    with_modes(rounding, overflow, negative_frac_bits, [=](auto modes) {
+        using M = decltype(modes);
+        for (int64_t i = 0; i < n; ++i)
+            y[i] = quantize_value<M::rounding, M::overflow, M::negative_frac_bits>(x[i], t);
+    });
 }
 
-// Per element: clamped = clamp(x, lowest, highest); inside = (clamped == x);
-// grad_x = grad * inside (when wanted); and grad * (y - clamped * inside), added to
-// `total`. Returns the number of elements it did: a multiple of `lanes`, the sum kept
-// in that many double partial sums so that the loop runs in vector registers.
+// y = quantize(x * scale[c] + shift[c]); the affine in Real, multiply then add.
+template <typename Real>
+void affine_quantize(int rounding, int overflow, bool negative_frac_bits, const Real* __restrict x,
+                     Real* __restrict y, int64_t batch, int64_t channels, int64_t positions,
+                     const Real* scale, const Real* shift, const Type<Real> t) {
+    with_modes(rounding, overflow, negative_frac_bits, [=](auto modes) {
+        using M = decltype(modes);
+        for (int64_t b = 0; b < batch; ++b) {
+            for (int64_t c = 0; c < channels; ++c) {
+                const int64_t start = (b * channels + c) * positions;
+                const Real a = scale[c], s = shift[c];
+                for (int64_t i = start; i < start + positions; ++i)
+                    y[i] = quantize_value<M::rounding, M::overflow, M::negative_frac_bits>(x[i] * a + s, t);
+            }
+        }
+    });
+}
+
+// The sums one channel's run of elements adds: the learned binary point's
+// sum of grad * (y - clamped * inside), and the scale's and shift's gradients.
+struct Sums {
+    double point = 0, scale = 0, shift = 0;
+};
+
+// Per element, with z = x * scale + shift as in the forward pass: clamped = clamp(z,
+// lowest, highest), inside = (clamped == z), grad_z = grad * inside; writes grad_x =
+// grad_z * scale (when wanted) and adds to `sums`. Does the longest prefix that is a
+// multiple of `lanes`, keeping that many double partial sums so that the loop runs in
+// vector registers; returns its length.
 template <int lanes, bool with_grad_x, typename Real>
-int64_t learned_point_backward_lanes(const Real* __restrict x, const Real* __restrict y,
-                                     const Real* __restrict grad, Real* __restrict grad_x, int64_t n,
-                                     Real lowest, Real highest, double& total) {
-    double partial[lanes] = {};
+int64_t affine_backward_lanes(const Real* __restrict x, const Real* __restrict y, const Real* __restrict grad,
+                              Real* __restrict grad_x, int64_t n, Real scale, Real shift, Real lowest,
+                              Real highest, Sums& sums) {
+    double point[lanes] = {}, scale_sum[lanes] = {}, shift_sum[lanes] = {};
     int64_t i = 0;
     for (; i + lanes <= n; i += lanes) {
         for (int k = 0; k < lanes; ++k) {
-            Real clamped = clamp(x[i + k], lowest, highest);
-            Real inside = clamped == x[i + k] ? Real(1) : Real(0);
-            partial[k] += double(grad[i + k]) * double(y[i + k] - clamped * inside);
-            if constexpr (with_grad_x) grad_x[i + k] = grad[i + k] * inside;
+            Real z = x[i + k] * scale + shift;
+            Real clamped = clamp(z, lowest, highest);
+            Real inside = clamped == z ? Real(1) : Real(0);
+            Real grad_z = grad[i + k] * inside;
+            point[k] += double(grad[i + k]) * double(y[i + k] - clamped * inside);
+            scale_sum[k] += double(grad_z) * double(x[i + k]);
+            shift_sum[k] += double(grad_z);
+            if constexpr (with_grad_x) grad_x[i + k] = grad_z * scale;
         }
     }
-    for (double sum : partial) total += sum;
+    for (int k = 0; k < lanes; ++k) {
+        sums.point += point[k];
+        sums.scale += scale_sum[k];
+        sums.shift += shift_sum[k];
+    }
     return i;
 }
 
 template <bool with_grad_x, typename Real>
-double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
-                              Real lowest, Real highest) {
-    double total = 0.0;
-    int64_t done = learned_point_backward_lanes<16, with_grad_x>(x, y, grad, grad_x, n, lowest, highest, total);
-    learned_point_backward_lanes<1, with_grad_x>(x + done, y + done, grad + done, grad_x + (grad_x ? done : 0),
-                                                 n - done, lowest, highest, total);
-    return total;
+double affine_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t batch,
+                       int64_t channels, int64_t positions, const Real* scale, const Real* shift, Real lowest,
+                       Real highest, double* grad_scale, double* grad_shift) {
+    double point = 0.0;
+    for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t c = 0; c < channels; ++c) {
+            const int64_t start = (b * channels + c) * positions;
+            Real* out = with_grad_x ? grad_x + start : grad_x;
+            Sums sums;
+            int64_t done = affine_backward_lanes<16, with_grad_x>(x + start, y + start, grad + start, out,
+                                                                  positions, scale[c], shift[c], lowest,
+                                                                  highest, sums);
+            affine_backward_lanes<1, with_grad_x>(x + start + done, y + start + done, grad + start + done,
+                                                  with_grad_x ? out + done : out, positions - done, scale[c],
+                                                  shift[c], lowest, highest, sums);
+            point += sums.point;
+            grad_scale[c] += sums.scale;
+            grad_shift[c] += sums.shift;
+        }
+    }
+    return point;
 }
 
+template <typename Real>
+double affine_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t batch,
+                       int64_t channels, int64_t positions, const Real* scale, const Real* shift, double lowest,
+                       double highest, double* grad_scale, double* grad_shift) {
+    if (grad_x)
+        return affine_backward<true>(x, y, grad, grad_x, batch, channels, positions, scale, shift, Real(lowest),
+                                     Real(highest), grad_scale, grad_shift);
+    return affine_backward<false>(x, y, grad, grad_x, batch, channels, positions, scale, shift, Real(lowest),
+                                  Real(highest), grad_scale, grad_shift);
+}
+
+// The learned binary point's backward pass on quantize(x): affine_backward with
+// scale 1 and shift 0 (x * 1 + 0 changes only -0 to +0, which clamps alike).
 template <typename Real>
 double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
                               double lowest, double highest) {
-    if (grad_x) return learned_point_backward<true>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
-    return learned_point_backward<false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
+    const Real one = 1, zero = 0;
+    double unused_scale = 0, unused_shift = 0;
+    return affine_backward(x, y, grad, grad_x, 1, 1, n, &one, &zero, lowest, highest, &unused_scale,
+                           &unused_shift);
+}
+
+// Per channel, the sum of x and of x * x, in double partial sums over `lanes`.
+template <typename Real>
+void channel_sums(const Real* __restrict x, int64_t batch, int64_t channels, int64_t positions, double* sum,
+                  double* sum_of_squares) {
+    constexpr int lanes = 16;
+    for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t c = 0; c < channels; ++c) {
+            const Real* run = x + (b * channels + c) * positions;
+            double first[lanes] = {}, second[lanes] = {};
+            int64_t i = 0;
+            for (; i + lanes <= positions; i += lanes) {
+                for (int k = 0; k < lanes; ++k) {
+                    first[k] += double(run[i + k]);
+                    second[k] += double(run[i + k]) * double(run[i + k]);
+                }
+            }
+            for (; i < positions; ++i) {
+                first[0] += double(run[i]);
+                second[0] += double(run[i]) * double(run[i]);
+            }
+            for (int k = 0; k < lanes; ++k) {
+                sum[c] += first[k];
+                sum_of_squares[c] += second[k];
+            }
+        }
+    }
 }
 
 template <typename Real>
-Type<Real> make_type(double scale, double lsb, double min_code, double max_code, double wrap_bound,
-                     double modulus, int is_signed) {
-    return {Real(scale), Real(lsb), Real(min_code), Real(max_code), Real(wrap_bound),
-            Real(modulus), Real(1.0 / modulus), is_signed != 0};
+Type<Real> make_type(const double* constants, int is_signed) {
+    // constants: scale, lsb, min_code, max_code, wrap_bound, modulus
+    return {Real(constants[0]), Real(constants[1]), Real(constants[2]), Real(constants[3]),
+            Real(constants[4]), Real(constants[5]), Real(1.0 / constants[5]), is_signed != 0};
 }
 
 }  // namespace
 
 extern "C" {
 
-#define FXHLS_QUANTIZE(NAME, REAL)                                                                      \
-    void NAME(int rounding, int overflow, const REAL* x, REAL* y, int64_t n, double scale, double lsb, \
-              double min_code, double max_code, double wrap_bound, double modulus, int is_signed,     \
-              int negative_frac_bits) {                                                               \
-        quantize(rounding, overflow, negative_frac_bits != 0, x, y, n,                                \
-                 make_type<REAL>(scale, lsb, min_code, max_code, wrap_bound, modulus, is_signed));    \
-    }
+void fxhls_quantize_f32(int rounding, int overflow, int negative_frac_bits, int is_signed,
+                        const double* constants, const float* x, float* y, int64_t n) {
+    quantize(rounding, overflow, negative_frac_bits != 0, x, y, n, make_type<float>(constants, is_signed));
+}
 
-FXHLS_QUANTIZE(fxhls_quantize_f32, float)
-FXHLS_QUANTIZE(fxhls_quantize_f64, double)
+void fxhls_quantize_f64(int rounding, int overflow, int negative_frac_bits, int is_signed,
+                        const double* constants, const double* x, double* y, int64_t n) {
+    quantize(rounding, overflow, negative_frac_bits != 0, x, y, n, make_type<double>(constants, is_signed));
+}
+
+void fxhls_affine_quantize_f32(int rounding, int overflow, int negative_frac_bits, int is_signed,
+                               const double* constants, const float* x, float* y, int64_t batch,
+                               int64_t channels, int64_t positions, const float* scale, const float* shift) {
+    affine_quantize(rounding, overflow, negative_frac_bits != 0, x, y, batch, channels, positions, scale, shift,
+                    make_type<float>(constants, is_signed));
+}
+
+void fxhls_affine_quantize_f64(int rounding, int overflow, int negative_frac_bits, int is_signed,
+                               const double* constants, const double* x, double* y, int64_t batch,
+                               int64_t channels, int64_t positions, const double* scale, const double* shift) {
+    affine_quantize(rounding, overflow, negative_frac_bits != 0, x, y, batch, channels, positions, scale, shift,
+                    make_type<double>(constants, is_signed));
+}
 
 double fxhls_learned_point_backward_f32(const float* x, const float* y, const float* grad, float* grad_x,
                                         int64_t n, double lowest, double highest) {
-    return learned_point_backward<float>(x, y, grad, grad_x, n, lowest, highest);
+    return learned_point_backward(x, y, grad, grad_x, n, lowest, highest);
 }
 
 double fxhls_learned_point_backward_f64(const double* x, const double* y, const double* grad,
                                         double* grad_x, int64_t n, double lowest, double highest) {
-    return learned_point_backward<double>(x, y, grad, grad_x, n, lowest, highest);
+    return learned_point_backward(x, y, grad, grad_x, n, lowest, highest);
+}
+
+double fxhls_affine_backward_f32(const float* x, const float* y, const float* grad, float* grad_x, int64_t batch,
+                                 int64_t channels, int64_t positions, const float* scale, const float* shift,
+                                 double lowest, double highest, double* grad_scale, double* grad_shift) {
+    return affine_backward(x, y, grad, grad_x, batch, channels, positions, scale, shift, lowest, highest,
+                           grad_scale, grad_shift);
+}
+
+double fxhls_affine_backward_f64(const double* x, const double* y, const double* grad, double* grad_x,
+                                 int64_t batch, int64_t channels, int64_t positions, const double* scale,
+                                 const double* shift, double lowest, double highest, double* grad_scale,
+                                 double* grad_shift) {
+    return affine_backward(x, y, grad, grad_x, batch, channels, positions, scale, shift, lowest, highest,
+                           grad_scale, grad_shift);
+}
+
+void fxhls_channel_sums_f32(const float* x, int64_t batch, int64_t channels, int64_t positions, double* sum,
+                            double* sum_of_squares) {
+    channel_sums(x, batch, channels, positions, sum, sum_of_squares);
+}
+
+void fxhls_channel_sums_f64(const double* x, int64_t batch, int64_t channels, int64_t positions, double* sum,
+                            double* sum_of_squares) {
+    channel_sums(x, batch, channels, positions, sum, sum_of_squares);
 }
 }

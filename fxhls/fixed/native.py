@@ -3,8 +3,7 @@
 A quantize in PyTorch is five or more passes over memory; on a CPU these passes,
 not the arithmetic, are what a fixed-point training step spends its time on. The
 kernels do the same exact steps in one pass. They serve contiguous float32 and
-float64 CPU tensors outside autograd; `quantize_into` and `learned_point_backward`
-return None for anything else, and when the kernels cannot be built (no C++
+float64 CPU tensors outside autograd; each function returns None for anything else, and when the kernels cannot be built (no C++
 compiler) or are turned off (`FXHLS_NATIVE=0`, or `disabled()` in tests), and the
 caller takes its PyTorch path, which gives the same values.
 """
@@ -38,7 +37,7 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contrac
          "-fno-trapping-math", "-fopenmp-simd"]
 
 _state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0", "library": None}
-_CTYPES = {torch.float32: ctypes.c_float, torch.float64: ctypes.c_double}
+_DTYPES = (torch.float32, torch.float64)
 
 
 @contextmanager
@@ -52,6 +51,11 @@ def disabled() -> Iterator[None]:
         _state["enabled"] = previous
 
 
+def serves(x: torch.Tensor) -> bool:
+    """Whether the kernels can compute on `x` (see the module's docstring)."""
+    return _library_for(x) is not None
+
+
 def quantize_into(x: torch.Tensor, t: FixedType, constants: tuple) -> torch.Tensor | None:
     """`quantize_values(x, t)` in one pass, or None if the kernels cannot serve `x`.
     `constants`: `(scale, lsb, min_code, max_code, wrap_bound, modulus)` as floats."""
@@ -60,8 +64,21 @@ def quantize_into(x: torch.Tensor, t: FixedType, constants: tuple) -> torch.Tens
         return None
     y = torch.empty_like(x, memory_format=torch.contiguous_format)
     kernel = library.fxhls_quantize_f32 if x.dtype == torch.float32 else library.fxhls_quantize_f64
-    kernel(ROUNDING_MODES.index(t.rounding), OVERFLOW_MODES.index(t.overflow), x.data_ptr(), y.data_ptr(),
-           x.numel(), *constants, t.signed, t.frac_bits < 0)
+    kernel(*_modes(t, constants), x.data_ptr(), y.data_ptr(), x.numel())
+    return y
+
+
+def affine_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t: FixedType,
+                    constants: tuple) -> torch.Tensor | None:
+    """`quantize_values(x * scale + shift, t)` in one pass, the affine computed in x's dtype
+    (multiply, then add) with one scale and shift per channel (dimension 1 of x); None if
+    the kernels cannot serve these tensors."""
+    library = _library_for(x, scale, shift)
+    if library is None:
+        return None
+    y = torch.empty_like(x, memory_format=torch.contiguous_format)
+    kernel = library.fxhls_affine_quantize_f32 if x.dtype == torch.float32 else library.fxhls_affine_quantize_f64
+    kernel(*_modes(t, constants), x.data_ptr(), y.data_ptr(), *_layout(x), scale.data_ptr(), shift.data_ptr())
     return y
 
 
@@ -70,24 +87,76 @@ def learned_point_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor,
     """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
     `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
     None if the kernels cannot serve these tensors."""
-    library = _library_for(x)
-    if library is None or y.dtype != x.dtype or grad.dtype != x.dtype or not y.is_contiguous():
+    library = _library_for(x, y)
+    if library is None or grad.dtype != x.dtype:
         return None
     grad = grad.contiguous()
     grad_x = torch.empty_like(grad) if needs_grad_x else None
     kernel = (library.fxhls_learned_point_backward_f32 if x.dtype == torch.float32
               else library.fxhls_learned_point_backward_f64)
-    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), None if grad_x is None else grad_x.data_ptr(),
-                   x.numel(), lowest, highest)
+    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(), lowest, highest)
     return grad_x, total
 
 
-def _library_for(x: torch.Tensor):
-    if not _state["enabled"] or x.dtype not in _CTYPES or x.device.type != "cpu" or not x.is_contiguous():
+def affine_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor,
+                    shift: torch.Tensor, lowest: float, highest: float, needs_grad_x: bool):
+    """`learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
+    in one pass: `(grad_x, grad_scale, grad_shift, total)` with grad_z = grad * inside(z),
+    grad_x = grad_z * scale (or None), per-channel sums of grad_z * x and of grad_z (float64),
+    and the sum for the binary point; None if the kernels cannot serve these tensors."""
+    library = _library_for(x, y, scale, shift)
+    if library is None or grad.dtype != x.dtype:
         return None
-    if x.requires_grad and torch.is_grad_enabled():
-        return None  # the PyTorch path records the operations for autograd
+    grad = grad.contiguous()
+    grad_x = torch.empty_like(grad) if needs_grad_x else None
+    grad_scale, grad_shift = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
+    kernel = library.fxhls_affine_backward_f32 if x.dtype == torch.float32 else library.fxhls_affine_backward_f64
+    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), *_layout(x), scale.data_ptr(),
+                   shift.data_ptr(), lowest, highest, grad_scale.data_ptr(), grad_shift.data_ptr())
+    return grad_x, grad_scale, grad_shift, total
+
+
+def channel_sums(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Per channel (dimension 1), the sums of x and of x * x in float64, in one pass;
+    None if the kernels cannot serve x."""
+    library = _library_for(x)
+    if library is None:
+        return None
+    sums, squares = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
+    kernel = library.fxhls_channel_sums_f32 if x.dtype == torch.float32 else library.fxhls_channel_sums_f64
+    kernel(x.data_ptr(), *_layout(x), sums.data_ptr(), squares.data_ptr())
+    return sums, squares
+
+
+def _library_for(x: torch.Tensor, *others: torch.Tensor):
+    if not _state["enabled"] or x.dtype not in _DTYPES or x.device.type != "cpu":
+        return None
+    for tensor in (x, *others):
+        if not tensor.is_contiguous() or tensor.dtype != x.dtype or tensor.device != x.device:
+            return None
+        if tensor.requires_grad and torch.is_grad_enabled():
+            return None  # the PyTorch path records the operations for autograd
     return _library()
+
+
+def _modes(t: FixedType, constants: tuple) -> tuple:
+    return (ROUNDING_MODES.index(t.rounding), OVERFLOW_MODES.index(t.overflow), t.frac_bits < 0, t.signed,
+            _constant_array(constants))
+
+
+@lru_cache(maxsize=4096)
+def _constant_array(constants: tuple):
+    return (ctypes.c_double * len(constants))(*constants)
+
+
+def _layout(x: torch.Tensor) -> tuple[int, int, int]:
+    """(batch, channels, positions): x as a contiguous (N, C, ...) array."""
+    batch, channels = x.shape[0], x.shape[1] if x.dim() > 1 else 1
+    return batch, channels, x.numel() // max(batch * channels, 1)
+
+
+def _pointer(tensor: torch.Tensor | None) -> int | None:
+    return None if tensor is None else tensor.data_ptr()
 
 
 @lru_cache(maxsize=None)
@@ -99,15 +168,19 @@ def _library():
         warnings.warn(f"fxhls: fixed-point CPU kernels unavailable ({err}); using the slower PyTorch path")
         return None
     library = ctypes.CDLL(str(path))
-    pointer, size, real = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
-    for name in ("fxhls_quantize_f32", "fxhls_quantize_f64"):
-        kernel = getattr(library, name)
-        kernel.argtypes = [ctypes.c_int, ctypes.c_int, pointer, pointer, size] + [real] * 6 + [ctypes.c_int] * 2
-        kernel.restype = None
-    for name in ("fxhls_learned_point_backward_f32", "fxhls_learned_point_backward_f64"):
-        kernel = getattr(library, name)
-        kernel.argtypes = [pointer, pointer, pointer, pointer, size, real, real]
-        kernel.restype = real
+    pointer, size, real, flag = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+    modes = [flag, flag, flag, flag, pointer]
+    signatures = {
+        "quantize": (modes + [pointer, pointer, size], None),
+        "affine_quantize": (modes + [pointer, pointer, size, size, size, pointer, pointer], None),
+        "learned_point_backward": ([pointer] * 4 + [size, real, real], real),
+        "affine_backward": ([pointer] * 4 + [size] * 3 + [pointer, pointer, real, real, pointer, pointer], real),
+        "channel_sums": ([pointer, size, size, size, pointer, pointer], None),
+    }
+    for name, (arguments, result) in signatures.items():
+        for suffix in ("f32", "f64"):
+            kernel = getattr(library, f"fxhls_{name}_{suffix}")
+            kernel.argtypes, kernel.restype = arguments, result
     return library
 
 

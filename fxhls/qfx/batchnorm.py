@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from fxhls.fixed import FixedType, result_type
+from fxhls.fixed import FixedType, native, result_type
 from fxhls.qfx.elementwise import DEFAULT_BN_SCALE, DEFAULT_BN_SHIFT, DEFAULT_SUM, _Quantized
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
@@ -69,7 +69,7 @@ class _QBatchNorm(_Quantized):
         exact_type = self._exact_result_type(type_of(x))
         dtype = exact_dtype(exact_type, x.dtype)
         if dtype == x.dtype or self._saturates_alike(exact_type, x.dtype):
-            return self._finish(torch.addcmul(shift, x, scale), x.dtype)
+            return tag(self.output_quantizer.affine(x, scale, shift), self.output_type)
         if exact_dtype(self.output_type, x.dtype) != x.dtype:
             return self._finish(torch.addcmul(shift.to(dtype), x.to(dtype), scale.to(dtype)), x.dtype)
         # The output fits x's dtype but the affine does not: the affine rounded to x's
@@ -124,8 +124,14 @@ class _BatchMoments(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, reduce):
-        mean = x.mean(reduce)
-        raw_var = (x * x).mean(reduce) - mean * mean  # faster than Tensor.var here
+        sums = native.channel_sums(x)
+        if sums is not None:  # one pass, in float64
+            count = x.numel() // x.shape[1]
+            mean64 = sums[0] / count
+            mean, raw_var = mean64.to(x.dtype), (sums[1] / count - mean64 * mean64).to(x.dtype)
+        else:
+            mean = x.mean(reduce)
+            raw_var = (x * x).mean(reduce) - mean * mean  # faster than Tensor.var here
         ctx.save_for_backward(x, mean, raw_var >= 0)
         ctx.reduce = reduce
         return mean, raw_var.clamp_min(0.0)

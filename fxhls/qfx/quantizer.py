@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fxhls.fixed import FixedType, native, quantize
-from fxhls.fixed.quantize import check_exact, quantize_values
+from fxhls.fixed.quantize import check_exact, kernel_constants, quantize_values
 
 _LN2 = math.log(2.0)
 
@@ -92,6 +92,18 @@ class FixedQuantizer(nn.Module):
         y = _LearnedBinaryPoint.apply(x, self.int_bits, t, None, smallest_positive)
         return self.project(y, t) if self.project is not None else y
 
+    def affine(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """self(x * scale + shift) with one scale and shift per channel (dimension 1, shaped
+        to broadcast), the affine taken in x's dtype: the caller has checked that this
+        quantizes exactly. One pass each way with the native kernels while the binary
+        point is learned, the affine then computed as a multiply and an add."""
+        t = self.type
+        channels = (x.shape[1],)
+        if self._learning() and self.project is None and native.serves(x.detach()):
+            check_exact(t, x.dtype)
+            return _AffineLearnedPoint.apply(x, scale.reshape(channels), shift.reshape(channels), self.int_bits, t)
+        return self(torch.addcmul(shift, x, scale))
+
     def _learning(self) -> bool:
         return self.int_bits.requires_grad and torch.is_grad_enabled()
 
@@ -130,6 +142,30 @@ class _LearnedBinaryPoint(torch.autograd.Function):
         grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
         grad_x = inside.mul_(grad) if ctx.needs_input_grad[0] else None
         return grad_x, grad_int_bits, None, None, None
+
+
+class _AffineLearnedPoint(torch.autograd.Function):
+    """quantize(x * scale + shift) with per-channel scale and shift, by the native kernels;
+    the gradients of `_LearnedBinaryPoint` through z = x * scale + shift."""
+
+    @staticmethod
+    def forward(ctx, x, scale, shift, int_bits, t):
+        ctx.t, ctx.dtypes = t, (scale.dtype, shift.dtype)
+        scale, shift = scale.to(x.dtype).contiguous(), shift.to(x.dtype).contiguous()
+        y = native.affine_quantize(x.contiguous(), scale, shift, t, kernel_constants(t, x.dtype))
+        ctx.save_for_backward(x, y, scale, shift)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, scale, shift = ctx.saved_tensors
+        t = ctx.t
+        grad_x, grad_scale, grad_shift, total = native.affine_backward(
+            x.contiguous(), y, grad, scale, shift, t.min, t.max, ctx.needs_input_grad[0])
+        point_scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
+        grad_point = torch.tensor(total * point_scale, dtype=torch.float32)
+        scale_dtype, shift_dtype = ctx.dtypes
+        return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
 
 
 @contextmanager
