@@ -18,8 +18,8 @@
 
 namespace {
 
-enum Rounding { RND, RND_ZERO, RND_MIN_INF, RND_INF, RND_CONV, TRN, TRN_ZERO, ROUNDING_MODES };
-enum Overflow { SAT, SAT_ZERO, SAT_SYM, WRAP, OVERFLOW_MODES };
+enum Rounding { RND, RND_ZERO, RND_MIN_INF, RND_INF, RND_CONV, TRN, TRN_ZERO };
+enum Overflow { SAT, SAT_ZERO, SAT_SYM, WRAP };
 
 // A type's constants, precomputed by the caller in the array's precision.
 template <typename Real>

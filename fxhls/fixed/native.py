@@ -3,9 +3,10 @@
 A quantize in PyTorch is five or more passes over memory; on a CPU these passes,
 not the arithmetic, are what a fixed-point training step spends its time on. The
 kernels do the same exact steps in one pass. They serve contiguous float32 and
-float64 CPU tensors outside autograd; each function returns None for anything else, and when the kernels cannot be built (no C++
-compiler) or are turned off (`FXHLS_NATIVE=0`, or `disabled()` in tests), and the
-caller takes its PyTorch path, which gives the same values.
+float64 CPU tensors outside autograd. Each function returns None for anything
+else, and when the kernels cannot be built (no C++ compiler) or are turned off
+(`FXHLS_NATIVE=0`, or `disabled()` in tests); the caller then takes its PyTorch
+path, which gives the same values.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SOURCE = Path(__file__).with_name("kernels.cpp")
 FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contract=off", "-fno-math-errno",
          "-fno-trapping-math", "-fopenmp-simd"]
 
-_state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0", "library": None}
+_state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0"}
 _DTYPES = (torch.float32, torch.float64)
 
 

@@ -126,7 +126,7 @@ class _LearnedBinaryPoint(torch.autograd.Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         t = ctx.t
-        scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
+        scale = _point_gradient_scale(x, t)
         fused = native.learned_point_backward(x, y, grad, ctx.lowest_inside, t.max, ctx.needs_input_grad[0])
         if fused is not None:
             grad_x, total = fused
@@ -162,10 +162,14 @@ class _AffineLearnedPoint(torch.autograd.Function):
         t = ctx.t
         grad_x, grad_scale, grad_shift, total = native.affine_backward(
             x.contiguous(), y, grad, scale, shift, t.min, t.max, ctx.needs_input_grad[0])
-        point_scale = _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
-        grad_point = torch.tensor(total * point_scale, dtype=torch.float32)
+        grad_point = torch.tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
         scale_dtype, shift_dtype = ctx.dtypes
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
+
+
+def _point_gradient_scale(x: torch.Tensor, t: FixedType) -> float:
+    """ln 2 / sqrt(numel * max_code): the binary point's gradient per element, LSQ-scaled."""
+    return _LN2 / math.sqrt(x.numel() * max(t.max_code, 1))
 
 
 @contextmanager
