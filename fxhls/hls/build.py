@@ -17,7 +17,7 @@ from pathlib import Path
 from fxhls.board import Board, load_board
 from fxhls.deploy import stream_interface, write_deploy
 from fxhls.ir import lower_for_hardware
-from fxhls.rtl.writer import write_rtl
+from fxhls.rtl.writer import write_rtl_unless_refused
 from fxhls.staging import replace_dir, staging_dir
 
 from . import vectors
@@ -33,7 +33,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
                   test_inputs=None) -> tuple[Path, HlsProject]:
     """Build `model` (an ONNX file: fxhls or QONNX) for `board` into `out` (default
     hls_projects/<model name>/): design.json, firmware/, tb/, build_prj.tcl, Makefile,
-    report/, rtl/ (`fxhls.rtl.writer.write_rtl`), deploy/. `test_inputs` (default:
+    report/, rtl/ (`fxhls.rtl.writer.write_rtl`, or why it refused the model), deploy/. `test_inputs` (default:
     seeded random inputs) become the test vectors of the testbench and of the deploy
     package. Returns the build directory and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
@@ -51,7 +51,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     staging = staging_dir(target)
     try:
         project = write_hls_project(graph, design, staging, parallelism, x)
-        write_rtl(graph, project.design, staging)
+        write_rtl_unless_refused(graph, project.design, staging)
         write_deploy(project.design, board, staging, x, vectors.expected_outputs(graph, x))
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():

@@ -44,6 +44,8 @@ def parse_reuse(items: list[str]) -> dict:
 def _build(args) -> int:
     import numpy as np
 
+    from fxhls.rtl.sources import rtl_refusal
+
     from .build import build_project
     from .parallelism import ParallelismOptions
     from .report import summary_text
@@ -54,6 +56,9 @@ def _build(args) -> int:
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs)
     print(f"{out}: HLS project, test vectors, report and deploy package")
     print(summary_text(project.summary, project.design["clock_mhz"]))
+    refusal = rtl_refusal(out)
+    if refusal is not None:
+        print(f"no RTL in {out / 'rtl'}: the RTL backend refused this model ({refusal}); the HLS project is complete")
     if args.synth:
         if find_vitis_hls() is None:
             print(synthesis_instructions(out))

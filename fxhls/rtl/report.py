@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from fxhls.rtl.sources import rtl_sources
 from fxhls.rtl.yosys import run_yosys
 
 # yosys's -family for each board family (fxhls.board.FAMILIES).
@@ -126,9 +127,7 @@ def report_design(design_dir: Path) -> DesignReport:
     if not design_file.is_file():
         raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
     design = json.loads(design_file.read_text())
-    sources = sorted((design_dir / "rtl").glob("*.v"))
-    if not sources:
-        raise ValueError(f"no Verilog in {design_dir / 'rtl'}; `fxhls build` writes it there")
+    sources = rtl_sources(design_dir)
     board = load_board(design["board"])
     used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])
     rows = resource_rows(used, board.resources)

@@ -28,6 +28,7 @@ from fxhls.templating import render
 from .folding import RtlParallelism, stage_lanes, target_cycles
 from .layers import ComputeLayer, compute_sources
 from .library import library_sources
+from .sources import write_refusal
 from .top_stages import StageBuilder
 
 # Samples whose TLAST waits for their output (samples in flight in the pipeline).
@@ -80,6 +81,17 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
         (rtl / name).write_text(text)
         sources.append(rtl / name)
     return RtlDesign(top, sources, layers, stage_cycles)
+
+
+def write_rtl_unless_refused(graph: Graph, design: dict, out_dir) -> str | None:
+    """`write_rtl` with the default parallelism; where the RTL backend refuses the model,
+    DIR/rtl/ holds the reason instead (`fxhls.rtl.sources`), which is returned."""
+    try:
+        write_rtl(graph, design, out_dir)
+    except ValueError as refusal:
+        write_refusal(out_dir, str(refusal))
+        return str(refusal)
+    return None
 
 
 def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallelism):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from fxhls.deploy.transports import read_words, write_words
+from fxhls.rtl.sources import rtl_sources
 from fxhls.sim.cosim import Timing, simulate_streams, stream_timing
 from fxhls.sim.verilator import build
 
@@ -48,15 +49,14 @@ def read_design(design_dir: Path) -> dict:
     design_file = design_dir / "design.json"
     if not design_file.is_file():
         raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
-    if not sorted((design_dir / "rtl").glob("*.v")):
-        raise ValueError(f"no Verilog in {design_dir / 'rtl'}; `fxhls build` writes it there")
+    rtl_sources(design_dir)
     return json.loads(design_file.read_text())
 
 
 def build_design(design_dir: Path) -> Path:
     """The Verilator build of DIR/rtl (cached per design: a rebuild of unchanged RTL is free)."""
     design = read_design(design_dir)
-    return build(sorted((Path(design_dir) / "rtl").glob("*.v")), design["top"])
+    return build(rtl_sources(design_dir), design["top"])
 
 
 def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: int = 0,
