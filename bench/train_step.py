@@ -2,12 +2,16 @@
 
 One step is forward, loss, backward and an SGD step on a batch of random
 MNIST-sized data (1x28x28, ten classes). Each architecture is written once
-(`residual_cnn`, `mlp`) over a kit of layer constructors, and built three ways:
+(`residual_cnn`, `mlp`) over a kit of layer constructors, and built three ways (and the float one run a second way):
 
 * float: plain `torch.nn` layers;
 * QFX: `fxhls.qfx` layers with their defaults: 8-bit input, weights and ReLU
   outputs, 16-bit bias, conv/BatchNorm/add/pool outputs and BatchNorm affine,
   every binary point learned;
+* float with the input's gradient: the float model, its input requiring a gradient. QFX
+  and Brevitas learn the input quantizer's binary point or scale from the loss, which
+  needs the gradient at the input: a GEMM through the first layer that plain float
+  training skips. This column shows what that costs alone (for information);
 * Brevitas: fixed-point QAT with power-of-two scales (`brevitas.quant`
   `*FixedPoint` quantizers): 8-bit input, weights, ReLU outputs and residual
   sum, everything else float. QFX quantizes more tensors than this, so the
@@ -21,7 +25,7 @@ Brevitas' activation quantizers collect statistics for their first steps before
 their scale becomes a learned parameter; the warm-up runs past that phase
 (shortened to `BREVITAS_STATS_STEPS`), so every column is a steady-state step.
 Each timing is the median of `--reps` repetitions of `--steps` steps; within a
-repetition the three models run one after the other in a rotating order, so
+repetition the models run one after the other in a rotating order, so
 machine drift hits all of them. Threads default to one, for steadier figures on
 a shared machine.
 
@@ -146,11 +150,11 @@ def mlp(kit: Kit, classes: int = 10) -> nn.Module:
 class Trainer:
     """One model, its optimizer and a fixed batch: `step()` runs one training step."""
 
-    def __init__(self, model: nn.Module, batch: int):
+    def __init__(self, model: nn.Module, batch: int, input_gradient: bool = False):
         generator = torch.Generator().manual_seed(0)
         self.model = model.train()
         self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        self.x = torch.rand(batch, 1, 28, 28, generator=generator)
+        self.x = torch.rand(batch, 1, 28, 28, generator=generator).requires_grad_(input_gradient)
         self.y = torch.randint(0, 10, (batch,), generator=generator)
 
     def step(self) -> None:
@@ -169,17 +173,19 @@ def time_steps(trainer: Trainer, steps: int) -> float:
 
 
 def measure(build, batch: int, reps: int, steps: int, warmup: int) -> dict[str, float]:
-    """Median ms per step of float, QFX and Brevitas for the architecture `build(kit)`."""
+    """Median ms per step of float, float with the input's gradient, QFX and Brevitas for
+    the architecture `build(kit)`."""
     torch.manual_seed(0)
-    trainers = {name: Trainer(build(kit), batch) for name, kit in
-                (("float", FLOAT), ("qfx", QFX), ("brevitas", BREVITAS))}
+    trainers = {name: Trainer(build(kit), batch, input_gradient) for name, kit, input_gradient in
+                (("float", FLOAT, False), ("float_dx", FLOAT, True), ("qfx", QFX, False),
+                 ("brevitas", BREVITAS, False))}
     for trainer in trainers.values():
         for _ in range(warmup):
             trainer.step()
     names = list(trainers)
     samples = {name: [] for name in names}
     for rep in range(reps):
-        for name in names[rep % 3:] + names[:rep % 3]:
+        for name in names[rep % len(names):] + names[:rep % len(names)]:
             samples[name].append(time_steps(trainers[name], steps))
     return {name: statistics.median(values) for name, values in samples.items()}
 
@@ -196,12 +202,14 @@ def main() -> None:
 
     print(f"batch {args.batch}, {args.threads} thread(s), median of {args.reps} x {args.steps} steps, "
           f"torch {torch.__version__}\n")
-    print("| model | float ms | QFX ms | Brevitas ms | QFX/float | QFX/Brevitas |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| model | float ms | float + input gradient ms | QFX ms | Brevitas ms | QFX/float "
+          "| QFX/(float + input gradient) | QFX/Brevitas |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, build in (("residual CNN", ResidualCNN), ("MLP", mlp)):
         ms = measure(build, args.batch, args.reps, args.steps, args.warmup)
-        print(f"| {name} | {ms['float']:.2f} | {ms['qfx']:.2f} | {ms['brevitas']:.2f} "
-              f"| {ms['qfx'] / ms['float']:.2f} | {ms['qfx'] / ms['brevitas']:.2f} |")
+        print(f"| {name} | {ms['float']:.2f} | {ms['float_dx']:.2f} | {ms['qfx']:.2f} | {ms['brevitas']:.2f} "
+              f"| {ms['qfx'] / ms['float']:.2f} | {ms['qfx'] / ms['float_dx']:.2f} "
+              f"| {ms['qfx'] / ms['brevitas']:.2f} |")
     print(f"\nGoals: QFX/float <= {GOAL_VS_FLOAT}, QFX/Brevitas < 1.")
 
 
