@@ -260,30 +260,21 @@ double learned_point_backward(const Real* x, const Real* y, const Real* grad, Re
     return learned_point_backward<false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
 }
 
-// Per channel, the sum of x and of x * x, in double partial sums over `lanes`.
+// Per channel, the sum of x and of x * x, as double reductions in vector lanes.
 template <typename Real>
 void channel_sums(const Real* __restrict x, int64_t batch, int64_t channels, int64_t positions, double* sum,
                   double* sum_of_squares) {
-    constexpr int lanes = 16;
     for (int64_t b = 0; b < batch; ++b) {
         for (int64_t c = 0; c < channels; ++c) {
             const Real* run = x + (b * channels + c) * positions;
-            double first[lanes] = {}, second[lanes] = {};
-            int64_t i = 0;
-            for (; i + lanes <= positions; i += lanes) {
-                for (int k = 0; k < lanes; ++k) {
-                    first[k] += double(run[i + k]);
-                    second[k] += double(run[i + k]) * double(run[i + k]);
-                }
+            double first = 0, second = 0;
+#pragma omp simd reduction(+ : first, second)
+            for (int64_t i = 0; i < positions; ++i) {
+                first += double(run[i]);
+                second += double(run[i]) * double(run[i]);
             }
-            for (; i < positions; ++i) {
-                first[0] += double(run[i]);
-                second[0] += double(run[i]) * double(run[i]);
-            }
-            for (int k = 0; k < lanes; ++k) {
-                sum[c] += first[k];
-                sum_of_squares[c] += second[k];
-            }
+            sum[c] += first;
+            sum_of_squares[c] += second;
         }
     }
 }
