@@ -104,16 +104,21 @@ def test_fused_relu_has_the_values_and_gradients_of_relu_then_quantize():
             assert (got != want).sum().item() == 0
 
 
-def test_single_channel_convolution_has_the_gradients_of_conv2d():
+def test_single_channel_convolution_equals_conv2d_with_its_gradients():
+    """Exact sums (values on a grid, as QFX's are) come out equal; the gradients match."""
     torch.manual_seed(3)
-    for stride, padding, kernel, dtype in [(1, 1, 3, torch.float32), (2, 0, 5, torch.float64), (2, 2, 3, torch.float32)]:
-        x = torch.randn(4, 1, 11, 13, dtype=dtype, requires_grad=True)
-        w = torch.randn(6, 1, kernel, kernel, dtype=dtype, requires_grad=True)
-        y = single_channel_conv.conv2d(x, w, (stride, stride), (padding, padding))
-        want = torch.nn.functional.conv2d(x, w, None, stride, padding)
-        assert torch.equal(y, want)
-        g = torch.randn_like(want)
-        got_grads = torch.autograd.grad(y, (x, w), g)
-        want_grads = torch.autograd.grad(want, (x, w), g)
-        for got, expected in zip(got_grads, want_grads):
-            assert torch.allclose(got, expected, rtol=1e-4, atol=1e-5)
+    cases = [((1, 1), (1, 1), 3, torch.float32), ((2, 2), (0, 0), 5, torch.float64),
+             ((2, 1), (2, 1), 3, torch.float32)]
+    for stride, padding, kernel, dtype in cases:
+        for needs_grad in (True, False):
+            x = (torch.randint(-128, 128, (4, 1, 11, 13)) / 32).to(dtype).requires_grad_(needs_grad)
+            w = (torch.randint(-128, 128, (6, 1, kernel, kernel)) / 64).to(dtype).requires_grad_()
+            y = single_channel_conv.conv2d(x, w, stride, padding)
+            want = torch.nn.functional.conv2d(x, w, None, stride, padding)
+            assert y.shape == want.shape and (y != want).sum().item() == 0
+            g = torch.randn_like(want)
+            inputs = (x, w) if needs_grad else (w,)
+            got_grads = torch.autograd.grad(y, inputs, g)
+            want_grads = torch.autograd.grad(want, inputs, g)
+            for got, expected in zip(got_grads, want_grads):
+                assert torch.allclose(got, expected, rtol=1e-4, atol=1e-5)
