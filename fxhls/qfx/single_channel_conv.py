@@ -1,12 +1,9 @@
-"""conv2d of a one-channel input as a matmul over its unfolded windows.
+"""conv2d of a one-channel input whose input gradient is a matmul and a fold.
 
-oneDNN computes convolutions of one input channel (the first layer of a
-grayscale-image network) many times slower than the same sums as a matmul: on a
-64x1x28x28 batch and 16 3x3 filters, 3.3 ms forward against 0.9 ms for unfold and
-matmul, and 6.2 ms for the input gradient (a transposed convolution to one channel,
-which QFX needs to learn the input quantizer's binary point) against 0.7 ms for its
-adjoint form, fold(W^T @ grad). The weight gradient stays oneDNN's, which is fast.
-The sums are the same sums: where they are exact (as QFX arranges), so is the result.
+oneDNN computes the input gradient of such a convolution (a transposed convolution
+to one channel) many times slower than the convolution itself; the first layer of a
+grayscale-image network is one, and QFX needs its input gradient to learn the input
+quantizer's binary point. Its adjoint form, fold(W^T @ grad), is the same sum.
 """
 
 from __future__ import annotations
@@ -16,21 +13,19 @@ import torch.nn.functional as F
 
 
 def conv2d(x: torch.Tensor, w: torch.Tensor, stride, padding) -> torch.Tensor:
-    """F.conv2d(x, w, None, stride, padding); by matmuls when x has one channel on a CPU."""
-    if x.shape[1] == 1 and x.device.type == "cpu" and not isinstance(padding, str):
-        return _SingleChannelConv.apply(x, w, tuple(stride), tuple(padding))
+    """F.conv2d(x, w, None, stride, padding); when x has one channel on a CPU and needs
+    a gradient, that gradient goes by `fold` instead of a transposed convolution."""
+    if x.shape[1] == 1 and x.device.type == "cpu" and x.requires_grad and not isinstance(padding, str):
+        return _FoldInputGradient.apply(x, w, tuple(stride), tuple(padding))
     return F.conv2d(x, w, None, stride, padding)
 
 
-class _SingleChannelConv(torch.autograd.Function):
+class _FoldInputGradient(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, stride, padding):
         ctx.save_for_backward(x, w)
         ctx.stride, ctx.padding = stride, padding
-        out_h = (x.shape[2] + 2 * padding[0] - w.shape[2]) // stride[0] + 1
-        out_w = (x.shape[3] + 2 * padding[1] - w.shape[3]) // stride[1] + 1
-        windows = F.unfold(x, w.shape[2:], padding=padding, stride=stride)  # (N, kh*kw, out_h*out_w)
-        return torch.matmul(w.flatten(1), windows).view(x.shape[0], w.shape[0], out_h, out_w)
+        return F.conv2d(x, w, None, stride, padding)
 
     @staticmethod
     def backward(ctx, grad):
