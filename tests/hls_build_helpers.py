@@ -17,7 +17,7 @@ from fxhls.sim.csim import run_csim
 def random_values(t, shape, seed: int) -> torch.Tensor:
     """Values of type t, uniform over its codes (seeded)."""
     t = FixedType.parse(t)
-    codes = torch.randint(t.min_code, t.max_code + 1, tuple(shape), generator=torch.Generator().manual_seed(seed))
+    codes = torch.randint(t.min_code, t.max_code + 1, tuple(shape), generator=np.random.default_rng(seed))
     return codes.to(torch.float64) * t.lsb
 
 

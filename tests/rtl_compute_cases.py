@@ -64,7 +64,7 @@ def random_values(t: FixedType, shape, gen: torch.Generator) -> torch.Tensor:
 
 
 def make_case(spec: Spec, samples: int, seed: int) -> Case:
-    gen = torch.Generator().manual_seed(seed)
+    gen = np.random.default_rng(seed)
     graph, x = _graph(spec, samples, gen)
     node = next(n for n in graph.nodes if n.op in ("Gemm", "Conv"))
     threshold = next((n for n in graph.nodes if n.op == "Threshold"), None)

@@ -21,7 +21,7 @@ from qfx_models import qfx_zoo
 
 def _with_signed_batchnorms(model: nn.Module, seed: int = 0) -> nn.Module:
     """Random BatchNorm statistics, scales of both signs, and channel 0's scale zero."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = np.random.default_rng(seed)
     for m in model.modules():
         if isinstance(m, (QBatchNorm1d, QBatchNorm2d)):
             with torch.no_grad():
