@@ -59,7 +59,7 @@ def train(use_ddp: bool, rank: int) -> nn.Module:
     model = TinyResidual()
     trained = DistributedDataParallel(model) if use_ddp else model
     optimizer = torch.optim.SGD(trained.parameters(), lr=0.1, momentum=0.9)
-    data = np.random.default_rng(1000 + rank)
+    data = torch.Generator().manual_seed(1000 + rank)
     for _ in range(STEPS):
         x = torch.randn(BATCH, 1, 8, 8, generator=data) * 2
         y = torch.randint(0, 3, (BATCH,), generator=data)

@@ -38,7 +38,7 @@ class ResidualCNN(nn.Module):
 
 def with_statistics(model: nn.Module, seed: int = 0) -> nn.Module:
     """`model` with random (not initial) BatchNorm statistics and affine parameters."""
-    generator = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             for tensor, low, high in ((m.running_mean, -1, 1), (m.running_var, 0.5, 2),

@@ -24,7 +24,7 @@ SPECIALS = [math.inf, -math.inf, math.nan, 0.0, -0.0, 1e-300, -1e-300, 1e-40, -1
 def long_tensor(t: FixedType, dtype: torch.dtype, seed: int) -> torch.Tensor:
     """Values on and between t's codes, ties, far outside its range, and special values;
     an odd length, so the kernels' vector loops have a tail."""
-    generator = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
     codes = torch.randint(t.min_code * 3 - 5, t.max_code * 3 + 5, (4001,), generator=generator).double()
     halves = torch.randint(-2, 3, (4001,), generator=generator).double() / 4
     spread = torch.randn(2001, generator=generator, dtype=torch.float64) * 2.0 ** (t.int_bits + 2)
@@ -68,7 +68,7 @@ def test_native_learned_point_gradients_match_the_pytorch_path(dtype, relu):
             x[:4] = torch.tensor([math.inf, -math.inf, 4 - 2**-6, -0.0])
         with context():
             y = quantizer.relu(x) if relu else quantizer(x)
-            y.backward(torch.randn(3001, dtype=dtype, generator=np.random.default_rng(1)))
+            y.backward(torch.randn(3001, dtype=dtype, generator=torch.Generator().manual_seed(1)))
         gradients[name] = (y.detach(), x.grad, quantizer.int_bits.grad)
     (y, grad_x, grad_point), (y_ref, grad_x_ref, grad_point_ref) = gradients["native"], gradients["pytorch"]
     assert same_bits(y, y_ref) == 0 and same_bits(grad_x, grad_x_ref) == 0
@@ -103,7 +103,7 @@ def test_native_affine_quantize_matches_the_pytorch_path(dtype):
     t = FixedType(8, 3, True, "AP_RND", "AP_SAT")
     results = {}
     for name, context in (("native", contextlib.nullcontext), ("pytorch", native.disabled)):
-        generator = np.random.default_rng(2)
+        generator = torch.Generator().manual_seed(2)
         quantizer = FixedQuantizer(t)
         x = torch.randint(-64, 64, (5, 3, 7, 9), generator=generator).to(dtype).div(16).requires_grad_()
         scale = torch.tensor([0.75, -1.5, 2.25], dtype=dtype, requires_grad=True)

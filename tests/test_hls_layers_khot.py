@@ -4,8 +4,8 @@ narrowed accumulators, weights with fractional and integer terms."""
 
 from __future__ import annotations
 
-import pytest
 import numpy as np
+import pytest
 
 from fxhls.fixed import FixedType
 from fxhls.hls.dataflow import natural_stream

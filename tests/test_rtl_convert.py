@@ -7,12 +7,12 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import torch
 
 from fxhls.deploy import packing
 from fxhls.fixed import FixedType
 from fxhls.sim.cosim import simulate_streams
-from rtl_bank import Instance, beats, build_bank, codes, random_values
+from hls_layer_graphs import random_values
+from rtl_bank import Instance, beats, build_bank, codes
 
 SAMPLES = 4
 T = FixedType.parse
