@@ -16,7 +16,6 @@ from .types import FixedType
 _FLOAT_FORMATS = {"float32": (24, 127), "float64": (53, 1023)}
 
 
-@lru_cache(maxsize=None)
 def format_name(dtype) -> str:
     """"float32" or "float64": the format of a numpy or PyTorch `dtype`; `ValueError` for
     any other dtype."""
@@ -32,6 +31,7 @@ def format_name(dtype) -> str:
     return name
 
 
+@lru_cache(maxsize=None)
 def float_format(dtype) -> tuple[int, int]:
     """(significand bits, largest exponent) of float32 or float64 `dtype` (numpy or PyTorch);
     `ValueError` for any other dtype."""

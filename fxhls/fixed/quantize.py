@@ -8,6 +8,8 @@ module imports torch only when one of those needs it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from . import native
@@ -34,9 +36,7 @@ def quantize(x, t: FixedType | str):
     """
     t = FixedType.parse(t)
     if is_tensor(x):
-        from .quantize_torch import quantize_tensor
-
-        return quantize_tensor(x, t)
+        return _torch_implementation().quantize_tensor(x, t)
     x = np.asarray(x)
     if x.dtype.kind in "biu":  # integers, as C++ converts them
         x = x.astype(np.float64)
@@ -51,15 +51,19 @@ def quantize_array(x: np.ndarray, t: FixedType) -> np.ndarray:
         return values
     import torch
 
-    from .quantize_torch import quantize_values
+    return _torch_implementation().quantize_values(torch.from_numpy(np.array(x, order="C")), t).numpy()
 
-    return quantize_values(torch.from_numpy(np.array(x, order="C")), t).numpy()
+
+@lru_cache(maxsize=None)
+def _torch_implementation():
+    """`quantize_torch`, imported (with torch) on first use."""
+    from . import quantize_torch
+
+    return quantize_torch
 
 
 def __getattr__(name: str):
     # The PyTorch implementation's names, loaded with torch on first use (fxhls.qfx imports them).
     if name == "quantize_values":
-        from .quantize_torch import quantize_values
-
-        return quantize_values
+        return _torch_implementation().quantize_values
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
