@@ -26,7 +26,7 @@ import numpy as np
 
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.dense import conv_out_size
+from fxhls.ir.ops.windows import conv_out_size
 from fxhls.ir.passes.bnn import holds_binary_values
 from fxhls.templating import render
 
