@@ -1,6 +1,7 @@
-"""`fxhls build`, `fxhls emulate` and `fxhls csim` run on numpy alone: in a fresh process
-they never import torch (importing it was about half of a build's time), and what they
-compute is still the exact emulation, equal to the C simulation."""
+"""The compiler side runs on numpy alone: `fxhls build`, `fxhls emulate` and `fxhls csim` in
+a fresh process never import torch (importing it took most of a build's time), and what
+they compute is still the exact emulation, equal to the C simulation; no module outside
+the training side imports torch."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "models"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "models"
 MODEL = EXAMPLES / "mnist_khot_cnn.onnx"
+# The training side: QFX (PyTorch modules), its ONNX export, the PyTorch quantize.
+TORCH_MODULES = ("fxhls.qfx", "fxhls.onnx.export", "fxhls.fixed.quantize_torch", "fxhls.fixed.native_tensors")
 
 # Runs each command line through the CLI's main(), then says whether torch was imported.
 PROGRAM = """
@@ -39,3 +43,18 @@ def test_build_emulate_and_csim_never_import_torch(tmp_path):
     emulated, simulated = np.load(tmp_path / "emulated.npy"), np.load(tmp_path / "csim.npy")
     assert emulated.shape == simulated.shape == (8, 10)
     assert int((emulated != simulated).sum()) == 0
+
+
+def test_no_module_outside_the_training_side_imports_torch():
+    package = ROOT / "fxhls"
+    modules = sorted(".".join(("fxhls", *path.relative_to(package).with_suffix("").parts)).removesuffix(".__init__")
+                     for path in package.rglob("*.py") if not {"templates", "boards"} & set(path.parts))
+    compiler_side = [name for name in modules if not name.startswith(TORCH_MODULES)]
+    assert len(compiler_side) > 80
+    program = ("import importlib, sys\n"
+               f"for name in {compiler_side!r}:\n"
+               "    importlib.import_module(name)\n"
+               "    if 'torch' in sys.modules:\n"
+               "        sys.exit(f'importing {name} imported torch')\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
