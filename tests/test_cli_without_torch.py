@@ -6,6 +6,7 @@ the training side imports torch."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,8 @@ print("torch imported:", "torch" in sys.modules)
 
 
 def test_build_emulate_and_csim_never_import_torch(tmp_path):
+    """With the native kernels, as fxhls runs by default (with FXHLS_NATIVE=0, quantize on
+    arrays falls back to its PyTorch implementation)."""
     np.save(tmp_path / "x.npy", np.load(EXAMPLES / "mnist_khot_cnn_inputs.npy")[:8])
     build = tmp_path / "build"
     commands = [
@@ -37,7 +40,8 @@ def test_build_emulate_and_csim_never_import_torch(tmp_path):
         ["emulate", str(MODEL), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "emulated.npy")],
         ["csim", str(build), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "csim.npy")],
     ]
-    result = subprocess.run([sys.executable, "-c", PROGRAM, json.dumps(commands)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", PROGRAM, json.dumps(commands)], capture_output=True, text=True,
+                            env=os.environ | {"FXHLS_NATIVE": "1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "torch imported: False"
     emulated, simulated = np.load(tmp_path / "emulated.npy"), np.load(tmp_path / "csim.npy")
