@@ -12,7 +12,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .quantize import check_exact, quantize_array, require_float
+from .formats import check_exact, require_float
+from .quantize import quantize_array
 from .tensor_boundary import tensors_as_arrays
 from .types import FixedType
 
