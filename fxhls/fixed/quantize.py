@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import native
-from .formats import check_exact, kernel_constants, require_float
+from .formats import check_exact, kernel_constants, require_float  # also imported from here by fxhls.qfx
 from .tensor_boundary import is_tensor
 from .types import FixedType
 
@@ -25,9 +25,9 @@ def quantize(x, t: FixedType | str):
 
     `x` is a float32 or float64 numpy array or PyTorch tensor (on any device), or
     anything `np.asarray` takes (integers become float64); the result is of x's kind,
-    dtype and shape (and device). `t` is a `FixedType` or its C++ spelling. Exact for widths up
-    to 24 bits on float32 and 53 on float64; a wider type raises `ValueError` rather
-    than approximate. NaN is not a fixed-point value: it stays NaN (the C++ headers
+    dtype and shape (and device). `t` is a `FixedType` or its C++ spelling. Exact for
+    widths up to 24 bits on float32 and 53 on float64; a wider type raises `ValueError`
+    rather than approximate. NaN is not a fixed-point value: it stays NaN (the C++ headers
     warn and store a saturated or wrapped code).
 
     On tensors, the gradient is straight-through: the incoming gradient passes
