@@ -4,7 +4,7 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # `fxhls.emulate` loads torch, so it is imported on first use, not with the package.
+    # `fxhls.emulate` loads onnx and the IR, so it is imported on first use, not with the package.
     if name == "emulate":
         from fxhls.emulation import emulate
 

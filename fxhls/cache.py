@@ -1,5 +1,6 @@
 """The cache of compiled programs (fixed-point kernels, oracle, C simulations, Verilator
-models), shared by parallel processes: each entry is made once per machine, under a file lock."""
+models), shared by parallel processes: each entry is made once per machine, under a file lock.
+Compiled Jinja templates are kept beside them (`fxhls.templating`)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from fxhls.ir import Graph, execute
 
@@ -14,4 +13,4 @@ def emulate(model, x) -> np.ndarray:
     from fxhls.onnx import load_onnx
 
     graph = model if isinstance(model, Graph) else load_onnx(model)
-    return execute(graph, torch.as_tensor(np.asarray(x)))[0].numpy()
+    return execute(graph, x)[0]

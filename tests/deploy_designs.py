@@ -67,5 +67,6 @@ def run_notebook(deploy: Path, monkeypatch, sim_command: str | None = None) -> s
     monkeypatch.setenv("FXHLS_SIM_COMMAND", sim_command or fake_device)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(deploy / "fxhls_demo.ipynb", as_version=4)
+    nbformat.validate(notebook)  # fxhls writes the JSON itself
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(deploy)}}).execute()
     return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs)

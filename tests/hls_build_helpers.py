@@ -4,7 +4,6 @@ random exact inputs, and a project's C simulation next to the IR's execution."""
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from fxhls.deploy import stream_interface
 from fxhls.fixed import FixedType
@@ -14,11 +13,11 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.sim.csim import run_csim
 
 
-def random_values(t, shape, seed: int) -> torch.Tensor:
+def random_values(t, shape, seed: int) -> np.ndarray:
     """Values of type t, uniform over its codes (seeded)."""
     t = FixedType.parse(t)
-    codes = torch.randint(t.min_code, t.max_code + 1, tuple(shape), generator=torch.Generator().manual_seed(seed))
-    return codes.to(torch.float64) * t.lsb
+    codes = np.random.default_rng(seed).integers(t.min_code, t.max_code, size=tuple(shape), endpoint=True)
+    return codes * t.lsb
 
 
 def sample_inputs(shape, samples: int, seed: int) -> np.ndarray:
@@ -43,7 +42,7 @@ class GraphBuilder:
     def constant(self, t: str, shape, name: str | None = None, values=None) -> str:
         self.seed += 1
         name = name or f"c{self.seed}"
-        data = random_values(t, shape, self.seed) if values is None else torch.as_tensor(values, dtype=torch.float64)
+        data = random_values(t, shape, self.seed) if values is None else np.asarray(values, dtype=np.float64)
         self.tensors[name] = Tensor(name, tuple(shape), FixedType.parse(t), data)
         return name
 
@@ -65,5 +64,5 @@ def csim_against_ir(graph: Graph, directory, x, name: str = "model", **options) 
     written into `directory` for the ultra96v2."""
     design = stream_interface(graph, name, "ultra96v2", 250)
     write_hls_project(graph, design, directory, **options)
-    expected = execute(graph, torch.from_numpy(np.asarray(x, dtype=np.float64)))[0].numpy()
+    expected = execute(graph, x)[0]
     return run_csim(directory, x), expected

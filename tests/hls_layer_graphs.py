@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from fxhls.fixed import BINARY_TYPE, FixedType
 from fxhls.ir.graph import Graph, Node, Tensor
 from fxhls.ir.passes import infer_types, lower_khot
 
 
-def random_values(t: FixedType | str, shape, generator: torch.Generator) -> torch.Tensor:
+def random_values(t: FixedType | str, shape, generator: np.random.Generator) -> np.ndarray:
     """Values of type t, uniform over its codes."""
     t = FixedType.parse(t)
-    codes = torch.randint(t.min_code, t.max_code + 1, tuple(shape), generator=generator)
-    return codes.to(torch.float64) * t.lsb
+    codes = generator.integers(t.min_code, t.max_code, size=tuple(shape), endpoint=True)
+    return codes * t.lsb
 
 
-def random_khot(t: FixedType | str, k: int, shape, generator: torch.Generator) -> torch.Tensor:
+def random_khot(t: FixedType | str, k: int, shape, generator: np.random.Generator) -> np.ndarray:
     """Values of type t that are sums of at most k signed powers of two (some exactly k)."""
     t = FixedType.parse(t)
-    values = torch.zeros(tuple(shape), dtype=torch.float64)
+    values = np.zeros(tuple(shape))
     for _ in range(k):
-        exponents = torch.randint(-t.frac_bits, t.int_bits - 1, tuple(shape), generator=generator)
-        signs = torch.randint(-1, 2, tuple(shape), generator=generator)
-        candidate = values + signs * torch.pow(2.0, exponents.to(torch.float64))
-        values = torch.where((candidate >= t.min) & (candidate <= t.max), candidate, values)
+        exponents = generator.integers(-t.frac_bits, t.int_bits - 1, size=tuple(shape))
+        signs = generator.integers(-1, 1, size=tuple(shape), endpoint=True)
+        candidate = values + signs * np.ldexp(1.0, exponents)
+        values = np.where((candidate >= t.min) & (candidate <= t.max), candidate, values)
     return values
 
 
@@ -41,19 +41,19 @@ def gemm_graph(n_in, x_type, weights, weight_type, bias=None, bias_type=None, ac
     return _layer_graph("Gemm", (n_in,), x_type, weights, weight_type, bias, bias_type, acc_type, out_type, facts, {})
 
 
-def with_threshold(graph: Graph, thresholds: torch.Tensor, directions: list[int]) -> Graph:
+def with_threshold(graph: Graph, thresholds: np.ndarray, directions: list[int]) -> Graph:
     """The graph's output feeds a Threshold, whose output becomes the graph's."""
     tensors = dict(graph.tensors)
-    tensors["thr"] = Tensor("thr", tuple(thresholds.shape), FixedType(12, 12), thresholds.to(torch.float64))
+    tensors["thr"] = Tensor("thr", tuple(thresholds.shape), FixedType(12, 12), np.asarray(thresholds, dtype=np.float64))
     tensors["z"] = Tensor("z")
     node = Node("Threshold", "threshold", [graph.outputs[0], "thr"], ["z"], {"direction": directions})
     return infer_types(Graph(graph.nodes + [node], tensors, graph.inputs, ["z"]))
 
 
-def threshold_graph(in_shape, x_type, thresholds: torch.Tensor, directions: list[int]) -> Graph:
+def threshold_graph(in_shape, x_type, thresholds: np.ndarray, directions: list[int]) -> Graph:
     """x -> Threshold(thresholds, directions) -> z."""
     tensors = {"x": Tensor("x", tuple(in_shape), FixedType.parse(x_type)), "z": Tensor("z"),
-               "thr": Tensor("thr", tuple(thresholds.shape), FixedType(12, 6), thresholds.to(torch.float64))}
+               "thr": Tensor("thr", tuple(thresholds.shape), FixedType(12, 6), np.asarray(thresholds, dtype=np.float64))}
     node = Node("Threshold", "threshold", ["x", "thr"], ["z"], {"direction": directions})
     return infer_types(Graph([node], tensors, ["x"], ["z"]))
 

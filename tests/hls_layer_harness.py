@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import torch
+import numpy as np
 
 from fxhls.ir.graph import Graph
 from fxhls.cache import cached_file, default_cache_dir
@@ -39,9 +39,9 @@ def _pixels(shape) -> int:
     return shape[1] * shape[2] if len(shape) == 3 else 1
 
 
-def stream_order(x: torch.Tensor) -> torch.Tensor:
+def stream_order(x: np.ndarray) -> np.ndarray:
     """(batch, C, H, W) -> (batch, H*W*C): pixels in row order, channels together."""
-    return x.permute(0, 2, 3, 1).flatten(1) if x.dim() == 4 else x.flatten(1)
+    return (x.transpose(0, 2, 3, 1) if x.ndim == 4 else x).reshape(x.shape[0], -1)
 
 
 class LayerProgram:
@@ -56,21 +56,21 @@ class LayerProgram:
             headers=headers, cases=[case.context() for case in cases])
         self.binary = _build(source)
 
-    def run(self, index: int, x: torch.Tensor) -> torch.Tensor:
+    def run(self, index: int, x: np.ndarray) -> np.ndarray:
         """The case's outputs for inputs x (batch first), in the IR's layout."""
         graph = self.cases[index].graph
-        values = stream_order(x.to(torch.float64))
+        values = stream_order(np.asarray(x, dtype=np.float64))
         text = "\n".join(v.hex() for v in values.flatten().tolist()) + "\n"
         result = subprocess.run([str(self.binary), str(index), str(x.shape[0])], input=text,
                                 capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"harness case {index} failed: {result.stderr}")
-        out = torch.tensor([float.fromhex(v) for v in result.stdout.split()], dtype=torch.float64)
+        out = np.array([float.fromhex(v) for v in result.stdout.split()], dtype=np.float64)
         shape = graph.tensor(graph.outputs[0]).shape
         if len(shape) == 3:
             channels, height, width = shape
-            return out.view(x.shape[0], height, width, channels).permute(0, 3, 1, 2)
-        return out.view(x.shape[0], *shape)
+            return out.reshape(x.shape[0], height, width, channels).transpose(0, 3, 1, 2)
+        return out.reshape(x.shape[0], *shape)
 
 
 def _build(source: str) -> Path:

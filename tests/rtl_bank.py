@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, quantize
 from fxhls.ir import Node
@@ -75,27 +75,21 @@ def bank_verilog(name: str, instances: list[Instance], wires: dict[str, int] | N
     )
 
 
-def random_values(t: FixedType, shape, gen: torch.Generator) -> torch.Tensor:
-    """Values of type `t`, codes uniform over the type's range (float64)."""
-    codes = torch.randint(t.min_code, t.max_code + 1, tuple(shape), generator=gen, dtype=torch.int64)
-    return codes.to(torch.float64) * t.lsb
-
-
-def codes(values: torch.Tensor, t: FixedType) -> list[int]:
+def codes(values: np.ndarray, t: FixedType) -> list[int]:
     """The codes of values of type `t` (values * 2**frac_bits), flattened."""
-    scaled = values.to(torch.float64) * 2.0**t.frac_bits
-    assert bool((scaled == scaled.round()).all()), f"values are not of type {t}"
-    return [int(c) for c in scaled.round().long().flatten()]
+    scaled = np.asarray(values, dtype=np.float64) * 2.0**t.frac_bits
+    assert (scaled == np.round(scaled)).all(), f"values are not of type {t}"
+    return [int(c) for c in np.round(scaled).astype(np.int64).flatten()]
 
 
-def beats(values: torch.Tensor, t: FixedType, lanes: int) -> list[int]:
+def beats(values: np.ndarray, t: FixedType, lanes: int) -> list[int]:
     """Values of type `t` in order, `lanes` per beat, as beat integers (lane i at [i*W +: W])."""
     flat = codes(values, t)
     assert len(flat) % lanes == 0
     return [packed_codes(flat[i:i + lanes], t.width) for i in range(0, len(flat), lanes)]
 
 
-def beat_values(beat_list: list[int], t: FixedType, lanes: int) -> torch.Tensor:
+def beat_values(beat_list: list[int], t: FixedType, lanes: int) -> np.ndarray:
     """The inverse of `beats`: the values (float64, flattened) of beats of `lanes` codes of type `t`."""
     mask, flat = (1 << t.width) - 1, []
     for beat in beat_list:
@@ -104,10 +98,10 @@ def beat_values(beat_list: list[int], t: FixedType, lanes: int) -> torch.Tensor:
             if t.signed and code >= 1 << (t.width - 1):
                 code -= 1 << t.width
             flat.append(code)
-    return torch.tensor(flat, dtype=torch.float64) * t.lsb
+    return np.array(flat, dtype=np.float64) * t.lsb
 
 
-def execute_op(op: str, values: list[torch.Tensor], out_type: FixedType | None = None, **attrs) -> torch.Tensor:
+def execute_op(op: str, values: list[np.ndarray], out_type: FixedType | None = None, **attrs) -> np.ndarray:
     """The IR op's exact execution on `values`, then its out_type cast (as fxhls.ir.execute does)."""
     node = Node(op, op.lower(), [f"in{i}" for i in range(len(values))], ["out"], dict(attrs))
     (y,) = OPS[op].execute(node, values)

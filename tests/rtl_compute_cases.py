@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import torch
+import numpy as np
 
 from fxhls.fixed import BINARY_TYPE, FixedType, quantize
 from fxhls.ir import Graph, Node, Tensor, execute, infer_types
 from fxhls.ir.passes.khot import khot_terms
-from fxhls.qfx.khot import nearest_khot
 from fxhls.rtl.layers import ComputeLayer, compute_layer, compute_sources
 from fxhls.sim.cosim import simulate_streams
 from fxhls.sim.verilator import build
+from hls_layer_graphs import random_khot, random_values
 
 BANK_TEMPLATE = Path(__file__).parent / "rtl" / "compute_bank.v.j2"
 
@@ -51,20 +51,14 @@ class Spec:
 class Case:
     spec: Spec
     graph: Graph
-    x: torch.Tensor  # the graph's input batch
+    x: np.ndarray  # the graph's input batch
     layer: ComputeLayer
     input_beats: list[int]
     expected_beats: list[int]
 
 
-def random_values(t: FixedType, shape, gen: torch.Generator) -> torch.Tensor:
-    """Values of type t with codes uniform over the type's range."""
-    codes = torch.randint(t.min_code, t.max_code + 1, shape, generator=gen, dtype=torch.int64)
-    return codes.to(torch.float64) * t.lsb
-
-
 def make_case(spec: Spec, samples: int, seed: int) -> Case:
-    gen = torch.Generator().manual_seed(seed)
+    gen = np.random.default_rng(seed)
     graph, x = _graph(spec, samples, gen)
     node = next(n for n in graph.nodes if n.op in ("Gemm", "Conv"))
     threshold = next((n for n in graph.nodes if n.op == "Threshold"), None)
@@ -107,7 +101,7 @@ def mismatched_layers(cases: list[Case], run) -> dict[str, str]:
     return mismatches
 
 
-def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch.Tensor]:
+def _graph(spec: Spec, samples: int, gen: np.random.Generator) -> tuple[Graph, np.ndarray]:
     in_shape = spec.conv[:3] if spec.conv else spec.image or (spec.in_features,)
     w_shape = (spec.out_features, spec.conv[0], *spec.conv[3]) if spec.conv else (spec.out_features, spec.in_features)
     tensors, nodes = {}, []
@@ -115,7 +109,7 @@ def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch
         tensors["raw"] = Tensor("raw", in_shape)
         tensors["x"] = Tensor("x")
         nodes.append(Node("Sign", "sign", ["raw"], ["x"]))
-        x = torch.randn((samples, *in_shape), generator=gen, dtype=torch.float64)
+        x = gen.normal(size=(samples, *in_shape))
     else:
         tensors["x"] = Tensor("x", in_shape, spec.x)
         x = random_values(spec.x, (samples, *in_shape), gen)
@@ -141,8 +135,8 @@ def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch
     outputs = ["x", "y"]
     if spec.threshold:
         fan_in = w_shape[1] if not spec.conv else spec.conv[0] * spec.conv[3][0] * spec.conv[3][1]
-        values = torch.randint(-fan_in, fan_in + 1, (spec.out_features,), generator=gen).to(torch.float64)
-        directions = [1 if bool(b) else -1 for b in torch.randint(0, 2, (spec.out_features,), generator=gen)]
+        values = gen.integers(-fan_in, fan_in, size=(spec.out_features,), endpoint=True).astype(np.float64)
+        directions = [1 if b else -1 for b in gen.integers(0, 1, size=(spec.out_features,), endpoint=True)]
         tensors["thr"] = Tensor("thr", (spec.out_features,), FixedType(16, 16), values)
         tensors["z"] = Tensor("z")
         nodes.append(Node("Threshold", "threshold", ["y", "thr"], ["z"], {"direction": directions}))
@@ -151,30 +145,29 @@ def _graph(spec: Spec, samples: int, gen: torch.Generator) -> tuple[Graph, torch
     return infer_types(graph), x
 
 
-def _weights(spec: Spec, shape, gen: torch.Generator) -> Tensor:
+def _weights(spec: Spec, shape, gen: np.random.Generator) -> Tensor:
     t = spec.weight_type
     if spec.weights == "binary":
-        values = torch.randint(0, 2, shape, generator=gen).to(torch.float64) * 2 - 1
+        values = gen.integers(0, 1, size=shape, endpoint=True) * 2.0 - 1
         return Tensor("w", shape, BINARY_TYPE, values, {"binary": True})
-    values = random_values(t, shape, gen)
     if spec.weights == "mul":
-        return Tensor("w", shape, t, values)
+        return Tensor("w", shape, t, random_values(t, shape, gen))
     k = spec.weights[1]
-    values = nearest_khot(values, t, k)
+    values = random_khot(t, k, shape, gen)
     return Tensor("w", shape, t, values, {"khot": k, "terms": khot_terms(values, t.frac_bits, k, "w")})
 
 
-def _stream_codes(values: torch.Tensor, t: FixedType | None) -> torch.Tensor:
+def _stream_codes(values: np.ndarray, t: FixedType | None) -> np.ndarray:
     """(samples, n) codes in stream order: (H, W, C) for images; bits 1/0 for -1/+1 when t is None."""
-    if values.dim() == 4:
-        values = values.permute(0, 2, 3, 1)
-    values = values.flatten(1)
+    if values.ndim == 4:
+        values = values.transpose(0, 2, 3, 1)
+    values = values.reshape(values.shape[0], -1)
     if t is None:
-        return (values > 0).to(torch.int64)
-    assert bool((quantize(values, t) == values).all())
-    return (values * 2.0**t.frac_bits).round().to(torch.int64) & ((1 << t.width) - 1)
+        return (values > 0).astype(np.int64)
+    assert (quantize(values, t) == values).all()
+    return np.round(values * 2.0**t.frac_bits).astype(np.int64) & ((1 << t.width) - 1)
 
 
-def _beats(codes: torch.Tensor, lanes: int, bits: int) -> list[int]:
+def _beats(codes: np.ndarray, lanes: int, bits: int) -> list[int]:
     rows = codes.reshape(-1, lanes).tolist()
     return [sum(code << (i * bits) for i, code in enumerate(row)) for row in rows]

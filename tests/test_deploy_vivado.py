@@ -7,11 +7,12 @@ import os
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from deploy_designs import device_outputs, image_design, sample_inputs
 
 from fxhls.deploy import build_bitstream, write_deploy
-from fxhls.deploy.notebook import notebook_from_percent_script
+from fxhls.deploy.notebook import notebook_from_percent_script, notebook_json
 
 MOCK_VIVADO = Path(__file__).with_name("deploy_mock_vivado.tcl")
 
@@ -50,9 +51,12 @@ def test_build_bitstream_without_vivado_says_what_to_run(tmp_path, monkeypatch):
 
 
 def test_notebook_from_a_percent_script():
-    notebook = notebook_from_percent_script(
+    written = notebook_json(notebook_from_percent_script(
         "# %% [markdown]\n# # Title\n#\n# Some *text*.\n\n# %%\nx = 1\n\nprint(x)\n\n\n# %%\ny = 2\n"
-    )
+    ))
+    notebook = nbformat.reads(written, as_version=4)
+    nbformat.validate(notebook)
+    assert nbformat.writes(notebook) + "\n" == written  # as nbformat writes it
     assert [(cell.cell_type, cell.source) for cell in notebook.cells] == [
         ("markdown", "# Title\n\nSome *text*."),
         ("code", "x = 1\n\nprint(x)"),

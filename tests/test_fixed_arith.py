@@ -60,7 +60,7 @@ def test_wide_accumulator_takes_the_fast_path(monkeypatch):
     def stepwise_is_not_needed(*args):
         raise AssertionError("dot quantized a partial sum although the accumulator cannot round or overflow")
 
-    monkeypatch.setattr(arith, "quantize_values", stepwise_is_not_needed)
+    monkeypatch.setattr(arith, "quantize_array", stepwise_is_not_needed)
     a = quantize(torch.randn(64, 300), "ap_fixed<8,3>")
     b = quantize(torch.randn(300), "ap_fixed<6,1>")
     exact = dot(a, b, "ap_fixed<32,14>")

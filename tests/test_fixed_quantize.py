@@ -65,9 +65,10 @@ def moved(value: float, ulps: int, dtype: torch.dtype) -> float:
     return float(x)
 
 
-def mismatches(oracle, t, x: torch.Tensor) -> list:
+def mismatches(oracle, t, x: torch.Tensor, kind: str = "tensor") -> list:
+    """Where quantize of x (as a tensor, or as a numpy "array") differs from the C++ cast."""
     want = oracle.cast(t, x.tolist())
-    got = quantize(x, t).tolist()
+    got = quantize(x.numpy() if kind == "array" else x, t).tolist()
     return [(v, g, w) for v, g, w in zip(x.tolist(), got, want) if g != w]
 
 
@@ -87,15 +88,17 @@ def test_quantize_equals_cpp_cast(oracle, implementation, data, t, dtype):
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("kind", ["tensor", "array"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-def test_quantize_sweep_every_type(oracle, dtype, implementation):
-    """Every type the tests know, with about 300 probe values each: zero mismatches."""
+def test_quantize_sweep_every_type(oracle, dtype, kind, implementation):
+    """Every type the tests know, with about 300 probe values each, as tensors and as numpy
+    arrays (their PyTorch path: the fallback where the kernels cannot serve): zero mismatches."""
     rng = random.Random(7)
     failures = {}
     with IMPLEMENTATIONS[implementation]():
         for t in CAST_TYPES:
             if fits(t, dtype):
-                bad = mismatches(oracle, t, torch.tensor(probe_values(t, rng, 300), dtype=dtype))
+                bad = mismatches(oracle, t, torch.tensor(probe_values(t, rng, 300), dtype=dtype), kind)
                 if bad:
                     failures[str(t)] = (len(bad), bad[:3])
     assert failures == {}
@@ -125,6 +128,16 @@ def test_nan_stays_nan_in_every_mode(implementation):
     with IMPLEMENTATIONS[implementation]():
         for t in CAST_TYPES[:28]:
             assert torch.isnan(quantize(torch.tensor([math.nan]), t)).all(), t
+
+
+def test_numpy_arrays_stay_arrays_of_their_dtype_and_shape():
+    x = np.random.default_rng(0).normal(size=(3, 4, 5)).astype(np.float32) * 8
+    t = FixedType(8, 3, True, "AP_RND", "AP_SAT")
+    for values in (x, x.transpose(2, 0, 1), x[1, 2, ::2], np.float32(x[0, 0, 0])):
+        out = quantize(values, t)
+        assert isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == np.shape(values)
+        assert np.array_equal(out, quantize(torch.from_numpy(np.array(values)), t).numpy())
+    assert quantize([1, -7], t).tolist() == [1.0, -4.0]  # integers and lists: float64 values
 
 
 def test_keeps_dtype_shape_and_accepts_spellings():

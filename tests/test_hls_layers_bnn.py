@@ -4,8 +4,8 @@ with fused thresholds (both directions, zero padding), with a bias and a cast.""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-import torch
 
 from fxhls.fixed import BINARY_TYPE, FixedType
 from fxhls.hls.dataflow import natural_stream
@@ -41,31 +41,30 @@ THRESHOLD_CASES = [((3, 4, 5), "ap_fixed<8,3>"), ((6,), "ap_ufixed<6,2>")]
 
 def _graph(index, case):
     in_shape, out_c, kernel, strides, pads, x_type, has_bias, threshold, out = case
-    generator = torch.Generator().manual_seed(index)
-    weights = torch.where(torch.rand((out_c, in_shape[0], *kernel), generator=generator) < 0.5, -1.0, 1.0)
-    weights = weights.to(torch.float64)
+    generator = np.random.default_rng(index)
+    weights = np.where(generator.random((out_c, in_shape[0], *kernel)) < 0.5, -1.0, 1.0)
     bias = random_values("ap_fixed<8,3>", (out_c,), generator) if has_bias else None
     graph = conv_graph(in_shape, x_type, weights, BINARY_TYPE, bias, "ap_fixed<8,3>", strides, pads, None, out,
                        {"binary": True})
     if x_type == BINARY_TYPE:
         graph = binary_input_graph(graph)
     if threshold:
-        taps = weights[0].numel()
-        thresholds = torch.randint(-taps // 2, taps // 2 + 1, (out_c,), generator=generator).to(torch.float64)
+        taps = weights[0].size
+        thresholds = generator.integers(-taps // 2, taps // 2 + 1, size=(out_c,)).astype(np.float64)
         graph = with_threshold(graph, thresholds, [1 if o % 2 == 0 else -1 for o in range(out_c)])
     return graph
 
 
 def _dense_graph(index, case):
     n_in, n_out, x_type, has_bias, threshold, out = case
-    generator = torch.Generator().manual_seed(40 + index)
-    weights = torch.where(torch.rand((n_out, n_in), generator=generator) < 0.5, -1.0, 1.0).to(torch.float64)
+    generator = np.random.default_rng(40 + index)
+    weights = np.where(generator.random((n_out, n_in)) < 0.5, -1.0, 1.0)
     bias = random_values("ap_fixed<8,3>", (n_out,), generator) if has_bias else None
     graph = gemm_graph(n_in, x_type, weights, BINARY_TYPE, bias, "ap_fixed<8,3>", None, out, {"binary": True})
     if x_type == BINARY_TYPE:
         graph = binary_input_graph(graph)
     if threshold:
-        limits = torch.randint(-n_in // 3, n_in // 3 + 1, (n_out,), generator=generator).to(torch.float64)
+        limits = generator.integers(-n_in // 3, n_in // 3 + 1, size=(n_out,)).astype(np.float64)
         graph = with_threshold(graph, limits, [1 if o % 2 else -1 for o in range(n_out)])
     return graph
 
@@ -83,7 +82,7 @@ def _layer(graph):
 
 
 def _threshold_case(index, in_shape, x_type) -> LayerCase:
-    generator = torch.Generator().manual_seed(50 + index)
+    generator = np.random.default_rng(50 + index)
     channels = in_shape[0]
     thresholds = random_values(x_type, (channels,), generator)  # values x can take: equality is reachable
     graph = threshold_graph(in_shape, x_type, thresholds, [1 if c % 3 else -1 for c in range(channels)])
@@ -102,9 +101,9 @@ def program():
 
 def _inputs(index, shape):
     x_type = CASES[index][5]
-    generator = torch.Generator().manual_seed(100 + index)
+    generator = np.random.default_rng(100 + index)
     if x_type == BINARY_TYPE:
-        return torch.where(torch.rand((SAMPLES, *shape), generator=generator) < 0.5, -1.0, 1.0).to(torch.float64)
+        return np.where(generator.random((SAMPLES, *shape)) < 0.5, -1.0, 1.0)
     x = random_values(x_type, (SAMPLES, *shape), generator)
     x[0], x[1] = x_type.max, x_type.min
     return x
@@ -121,32 +120,32 @@ def test_binary_conv_equals_ir(program, index):
     x = _inputs(index, graph.tensor("x").shape)
     expected = execute(graph, x)[0]
     if CASES[index][7]:
-        assert set(expected.unique().tolist()) == {-1.0, 1.0}  # the thresholds split the outputs
+        assert set(np.unique(expected).tolist()) == {-1.0, 1.0}  # the thresholds split the outputs
     assert int((program.run(index, x) != expected).sum()) == 0
 
 
 @pytest.mark.parametrize("index", range(len(THRESHOLD_CASES)))
 def test_threshold_stage_equals_ir(program, index):
     in_shape, x_type = THRESHOLD_CASES[index]
-    x = random_values(x_type, (SAMPLES * 4, *in_shape), torch.Generator().manual_seed(200 + index))
+    x = random_values(x_type, (SAMPLES * 4, *in_shape), np.random.default_rng(200 + index))
     graph = program.cases[len(CASES) + index].graph
     x[:, 0] = graph.tensor("thr").data[0]  # channel 0 at its threshold: the comparison's edge
     expected = execute(graph, x)[0]
-    assert set(expected.unique().tolist()) == {-1.0, 1.0}
+    assert set(np.unique(expected).tolist()) == {-1.0, 1.0}
     assert int((program.run(len(CASES) + index, x) != expected).sum()) == 0
 
 
 @pytest.mark.parametrize("index", range(len(DENSE_CASES)))
 def test_binary_dense_equals_ir(program, index):
     n_in, _, x_type, _, threshold, _ = DENSE_CASES[index]
-    generator = torch.Generator().manual_seed(400 + index)
+    generator = np.random.default_rng(400 + index)
     if x_type == BINARY_TYPE:
-        x = torch.where(torch.rand((SAMPLES * 4, n_in), generator=generator) < 0.5, -1.0, 1.0).to(torch.float64)
+        x = np.where(generator.random((SAMPLES * 4, n_in)) < 0.5, -1.0, 1.0)
     else:
         x = random_values(x_type, (SAMPLES * 4, n_in), generator)
     position = len(CASES) + len(THRESHOLD_CASES) + index
     graph = program.cases[position].graph
     expected = execute(graph, x)[0]
     if threshold:
-        assert set(expected.unique().tolist()) == {-1.0, 1.0}
+        assert set(np.unique(expected).tolist()) == {-1.0, 1.0}
     assert int((program.run(position, x) != expected).sum()) == 0

@@ -4,8 +4,8 @@ narrowed accumulators, weights with fractional and integer terms."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-import torch
 
 from fxhls.fixed import FixedType
 from fxhls.hls.dataflow import natural_stream
@@ -37,7 +37,7 @@ SAMPLES = 6
 
 def _graph(index, case):
     in_shape, out_c, kernel, strides, pads, x_type, w_type, k, acc, out = case
-    generator = torch.Generator().manual_seed(index)
+    generator = np.random.default_rng(index)
     weights = random_khot(w_type, k, (out_c, in_shape[0], *kernel), generator)
     bias = random_values(BIAS_TYPE, (out_c,), generator) if index % 2 == 0 else None
     return conv_graph(in_shape, x_type, weights, w_type, bias, BIAS_TYPE, strides, pads, acc, out, {"khot": k})
@@ -45,7 +45,7 @@ def _graph(index, case):
 
 def _dense_case(index, case) -> LayerCase:
     n_in, n_out, x_type, w_type, k, acc, out = case
-    generator = torch.Generator().manual_seed(30 + index)
+    generator = np.random.default_rng(30 + index)
     weights = random_khot(w_type, k, (n_out, n_in), generator)
     bias = random_values(BIAS_TYPE, (n_out,), generator)
     graph = gemm_graph(n_in, x_type, weights, w_type, bias, BIAS_TYPE, acc, out, {"khot": k})
@@ -75,7 +75,7 @@ def test_cases_use_the_khot_kernel_with_k_terms(program):
 def test_khot_conv_equals_ir(program, index):
     graph = program.cases[index].graph
     x_type = FixedType.parse(CASES[index][5])
-    x = random_values(x_type, (SAMPLES, *graph.tensor("x").shape), torch.Generator().manual_seed(100 + index))
+    x = random_values(x_type, (SAMPLES, *graph.tensor("x").shape), np.random.default_rng(100 + index))
     x[0], x[1] = x_type.max, x_type.min
     expected = execute(graph, x)[0]
     assert int((program.run(index, x) != expected).sum()) == 0
@@ -85,7 +85,7 @@ def test_khot_conv_equals_ir(program, index):
 def test_khot_dense_equals_ir(program, index):
     graph = program.cases[len(CASES) + index].graph
     x_type = FixedType.parse(DENSE_CASES[index][2])
-    x = random_values(x_type, (SAMPLES * 4, DENSE_CASES[index][0]), torch.Generator().manual_seed(300 + index))
+    x = random_values(x_type, (SAMPLES * 4, DENSE_CASES[index][0]), np.random.default_rng(300 + index))
     x[0], x[1] = x_type.max, x_type.min
     expected = execute(graph, x)[0]
     assert int((program.run(len(CASES) + index, x) != expected).sum()) == 0

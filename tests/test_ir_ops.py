@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, quantize, result_type
 from fxhls.ir import Graph, Node, Tensor, execute, infer_types
@@ -24,24 +24,24 @@ def test_quantize_takes_its_type_from_its_attributes():
     t = FixedType.parse("ap_ufixed<6,2,AP_RND,AP_SAT_ZERO>")
     graph = _graph("Quantize", type_attrs(t))
     assert graph.tensor("y").type == t and graph.tensor("y").shape == (4,)
-    x = torch.linspace(-5, 5, 41, dtype=torch.float64).view(-1, 1).expand(-1, 4)
-    assert torch.equal(execute(graph, x)[0], quantize(x, t))
+    x = np.broadcast_to(np.linspace(-5, 5, 41).reshape(-1, 1), (41, 4))
+    assert np.array_equal(execute(graph, x)[0], quantize(x, t))
 
 
 def test_gemm_infers_the_exact_accumulator_qlinear_uses():
     layer = QLinear(4, 3)
     layer.input_type = INT8
-    w, b = torch.zeros(3, 4, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    w, b = np.zeros((3, 4)), np.zeros(3)
     graph = _graph("Gemm", {}, [("w", (w, layer.weight_type)), ("b", (b, layer.bias_type))])
     assert graph.tensor("y").type == layer.acc_type and graph.tensor("y").shape == (3,)
 
 
 def test_a_narrowed_gemm_accumulates_bias_first_then_features_in_order():
     acc = FixedType.parse("ap_fixed<4,2,AP_TRN,AP_SAT>")  # saturates at 1.75: order matters
-    w = torch.tensor([[1.0, 1.0, -1.0]], dtype=torch.float64)
-    b = torch.tensor([1.0], dtype=torch.float64)
+    w = np.array([[1.0, 1.0, -1.0]])
+    b = np.array([1.0])
     graph = _graph("Gemm", {"acc_type": str(acc)}, [("w", (w, INT8)), ("b", (b, INT8))], input_shape=(3,))
-    x = torch.tensor([[1.0, 1.0, 1.0]], dtype=torch.float64)
+    x = np.array([[1.0, 1.0, 1.0]])
     # s = 1; s += 1 -> 1.75 (saturated); s += 1 -> 1.75; s -= 1 -> 0.75
     assert execute(graph, x)[0].tolist() == [[0.75]]
     assert graph.tensor("y").type == acc
@@ -49,14 +49,14 @@ def test_a_narrowed_gemm_accumulates_bias_first_then_features_in_order():
 
 def test_sign_maps_zero_to_plus_one():
     graph = _graph("Sign", {})
-    x = torch.tensor([[-0.5, 0.0, 0.25, -3.0]], dtype=torch.float64)
+    x = np.array([[-0.5, 0.0, 0.25, -3.0]])
     assert execute(graph, x)[0].tolist() == [[-1.0, 1.0, 1.0, -1.0]]
     assert graph.tensor("y").type == FixedType(2, 2)
 
 
 def test_add_and_mul_types_are_the_exact_result_types():
     for op, kind in (("Add", "add"), ("Mul", "mul")):
-        c = torch.full((4,), 0.5, dtype=torch.float64)
+        c = np.full(4, 0.5)
         graph = _graph(op, {}, [("c", (c, FixedType.parse("ap_ufixed<4,1>")))])
         assert graph.tensor("y").type == result_type(kind, INT8, FixedType.parse("ap_ufixed<4,1>"))
 
@@ -65,6 +65,6 @@ def test_average_pool_multiplies_the_window_sum_by_the_rounded_reciprocal():
     t = FixedType.parse("ap_ufixed<4,0,AP_RND_CONV,AP_SAT>")  # 1/9 rounds to 2/16
     graph = _graph("AveragePool", {"kernel_shape": [3, 3], "strides": [3, 3], "reciprocal_type": str(t)},
                    input_shape=(1, 3, 3))
-    x = torch.ones(1, 1, 3, 3, dtype=torch.float64)
+    x = np.ones((1, 1, 3, 3))
     assert execute(graph, x)[0].item() == 9 * 0.125
     assert graph.tensor("y").shape == (1, 1, 1)

@@ -35,7 +35,7 @@ def test_converted_and_calibrated_models_emulate_exactly(float_model, shape, tmp
     export_onnx(model, x[:4], tmp_path / "m.onnx")
     with torch.no_grad():
         expected = model.eval()(x).double().numpy()
-    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x), expected)
+    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
 
 
 def test_every_tensor_gets_a_type_and_weights_carry_their_facts(tmp_path):

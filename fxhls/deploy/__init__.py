@@ -4,7 +4,7 @@ from .interface import stream_interface
 
 
 def __getattr__(name):
-    # The writer loads the templates and nbformat; the rest of fxhls.deploy needs neither.
+    # The writer loads the templates; the rest of fxhls.deploy does not need them.
     if name in ("write_deploy", "design_hash"):
         from . import writer
 

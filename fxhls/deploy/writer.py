@@ -7,15 +7,15 @@ import json
 import shutil
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 from fxhls.board import Board, load_board
+from fxhls.fixed import quantize
 from fxhls.staging import replace_dir, staging_dir
 from fxhls.templating import render
 
 from . import packing
-from .notebook import notebook_from_percent_script
+from .notebook import notebook_from_percent_script, notebook_json
 
 # Modules the board runs as they are (numpy and the standard library only).
 BOARD_MODULES = ("packing.py", "transports.py")
@@ -70,7 +70,7 @@ def _write_files(folder: Path, design, board, ip_repo, inputs, expected, labels)
     script.chmod(0o755)
     (folder / "README.md").write_text(render("deploy/README.md.j2", **context))
     notebook = notebook_from_percent_script(render("deploy/fxhls_demo.py.j2", **context))
-    nbformat.write(notebook, folder / "fxhls_demo.ipynb")
+    (folder / "fxhls_demo.ipynb").write_text(notebook_json(notebook))
     np.save(folder / "test_inputs.npy", inputs)
     np.save(folder / "expected_outputs.npy", expected)
     if labels is not None:
@@ -91,14 +91,10 @@ def _check_design(design: dict, board: Board) -> None:
 
 
 def _cast_inputs(spec: dict, test_inputs) -> np.ndarray:
-    import torch
-
-    from fxhls.fixed import quantize
-
     x = np.asarray(test_inputs, dtype=np.float64)
     if x.ndim < 1 or x.shape[1:] != tuple(spec["shape"]) or len(x) == 0:
         raise ValueError(f"test inputs must be a non-empty batch of shape (batch, *{tuple(spec['shape'])}), got {x.shape}")
-    return quantize(torch.from_numpy(x), spec["type"]).numpy()
+    return quantize(x, spec["type"])
 
 
 def _checked_outputs(spec: dict, expected_outputs, batch: int) -> np.ndarray:

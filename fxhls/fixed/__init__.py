@@ -1,12 +1,14 @@
-"""The fixed-point semantics of Vitis HLS `ap_fixed`, as PyTorch operations.
+"""The fixed-point semantics of Vitis HLS `ap_fixed`, on numpy arrays and PyTorch tensors.
 
 The single source of numeric truth in fxhls: rounding, overflow, result types
-and accumulation order are defined here and nowhere else.
+and accumulation order are defined here and nowhere else. Importing it does not
+import torch: the PyTorch implementations load when a tensor comes in.
 """
 
 from .exact import exact_type
 from .arith import accumulator_type, dot, dot_with_bias, reciprocal, result_type
-from .quantize import check_exact, quantize
+from .formats import check_exact
+from .quantize import quantize
 from .types import BINARY_TYPE, OVERFLOW_MODES, ROUNDING_MODES, FixedType
 
 __all__ = [

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from .types import FixedType
 
 
-def exact_type(values: torch.Tensor, signed: bool | None = None, min_frac_bits: int | None = None) -> FixedType:
+def exact_type(values, signed: bool | None = None, min_frac_bits: int | None = None) -> FixedType:
     """The narrowest `FixedType` (default modes) holding every one of `values` exactly.
 
+    `values`: anything `np.asarray` takes (a PyTorch tensor on the CPU too).
     Floats are dyadic rationals, so one always exists. Signed when a value is
     negative, or as `signed` says; at least `min_frac_bits` fractional bits when
     given (0 keeps integers at the binary point instead of a negative one)."""
-    distinct = [v for v in values.to(torch.float64).unique().tolist() if v != 0]
+    distinct = [v for v in np.unique(np.asarray(values, dtype=np.float64)).tolist() if v != 0]
     signed = any(v < 0 for v in distinct) if signed is None else signed
     if not distinct:
         return FixedType(1, 1, signed)

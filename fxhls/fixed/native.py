@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-import torch
+import numpy as np
 
 from fxhls.cache import cached_file, default_cache_dir
 
@@ -38,7 +38,19 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contrac
          "-fno-trapping-math", "-fopenmp-simd"]
 
 _state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0"}
-_DTYPES = (torch.float32, torch.float64)
+# The entry points for PyTorch tensors, in `native_tensors` (loaded with torch on first use).
+_TENSOR_ENTRY_POINTS = ("serves", "quantize_into", "affine_quantize", "learned_point_backward", "affine_backward",
+                        "channel_sums")
+
+
+def __getattr__(name: str):
+    if name not in _TENSOR_ENTRY_POINTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import native_tensors
+
+    entry_point = getattr(native_tensors, name)
+    globals()[name] = entry_point  # found directly from now on
+    return entry_point
 
 
 @contextmanager
@@ -52,95 +64,27 @@ def disabled() -> Iterator[None]:
         _state["enabled"] = previous
 
 
-def serves(x: torch.Tensor) -> bool:
-    """Whether the kernels can compute on `x` (see the module's docstring)."""
-    return _library_for(x) is not None
-
-
-def quantize_into(x: torch.Tensor, t: FixedType, constants: tuple) -> torch.Tensor | None:
-    """`quantize_values(x, t)` in one pass, or None if the kernels cannot serve `x`.
-    `constants`: `(scale, lsb, min_code, max_code, wrap_bound, modulus)` as floats."""
-    library = _library_for(x)
-    if library is None:
+def quantize_array(x: np.ndarray, t: FixedType, constants: tuple) -> np.ndarray | None:
+    """`quantize` of a float32 or float64 numpy array in one pass (a new array of x's dtype
+    and shape), or None if the kernels cannot serve it. `constants`: `(scale, lsb,
+    min_code, max_code, wrap_bound, modulus)` as floats (`formats.kernel_constants`)."""
+    library = loaded_library()
+    if library is None or x.dtype not in (np.float32, np.float64):
         return None
-    y = torch.empty_like(x, memory_format=torch.contiguous_format)
-    kernel = library.fxhls_quantize_f32 if x.dtype == torch.float32 else library.fxhls_quantize_f64
-    kernel(*_modes(t, constants), x.data_ptr(), y.data_ptr(), x.numel())
+    x = np.require(x, requirements="C")
+    y = np.empty_like(x)
+    kernel = library.fxhls_quantize_f32 if x.dtype == np.float32 else library.fxhls_quantize_f64
+    kernel(*modes(t, constants), x.ctypes.data, y.ctypes.data, x.size)
     return y
 
 
-def affine_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t: FixedType,
-                    constants: tuple) -> torch.Tensor | None:
-    """`quantize_values(x * scale + shift, t)` in one pass, the affine computed in x's dtype
-    (multiply, then add) with one scale and shift per channel (dimension 1 of x); None if
-    the kernels cannot serve these tensors."""
-    library = _library_for(x, scale, shift)
-    if library is None:
-        return None
-    y = torch.empty_like(x, memory_format=torch.contiguous_format)
-    kernel = library.fxhls_affine_quantize_f32 if x.dtype == torch.float32 else library.fxhls_affine_quantize_f64
-    kernel(*_modes(t, constants), x.data_ptr(), y.data_ptr(), *_layout(x), scale.data_ptr(), shift.data_ptr())
-    return y
+def loaded_library():
+    """The loaded kernels (built on first use), or None when turned off or they cannot be built."""
+    return _library() if _state["enabled"] else None
 
 
-def learned_point_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, lowest: float, highest: float,
-                           needs_grad_x: bool) -> tuple[torch.Tensor | None, float] | None:
-    """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
-    `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
-    None if the kernels cannot serve these tensors."""
-    library = _library_for(x, y)
-    if library is None or grad.dtype != x.dtype:
-        return None
-    grad = grad.contiguous()
-    grad_x = torch.empty_like(grad) if needs_grad_x else None
-    kernel = (library.fxhls_learned_point_backward_f32 if x.dtype == torch.float32
-              else library.fxhls_learned_point_backward_f64)
-    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(), lowest, highest)
-    return grad_x, total
-
-
-def affine_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor,
-                    shift: torch.Tensor, lowest: float, highest: float, needs_grad_x: bool):
-    """`learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
-    in one pass: `(grad_x, grad_scale, grad_shift, total)` with grad_z = grad * inside(z),
-    grad_x = grad_z * scale (or None), per-channel sums of grad_z * x and of grad_z (float64),
-    and the sum for the binary point; None if the kernels cannot serve these tensors."""
-    library = _library_for(x, y, scale, shift)
-    if library is None or grad.dtype != x.dtype:
-        return None
-    grad = grad.contiguous()
-    grad_x = torch.empty_like(grad) if needs_grad_x else None
-    grad_scale, grad_shift = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
-    kernel = library.fxhls_affine_backward_f32 if x.dtype == torch.float32 else library.fxhls_affine_backward_f64
-    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), *_layout(x), scale.data_ptr(),
-                   shift.data_ptr(), lowest, highest, grad_scale.data_ptr(), grad_shift.data_ptr())
-    return grad_x, grad_scale, grad_shift, total
-
-
-def channel_sums(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Per channel (dimension 1), the sums of x and of x * x in float64, in one pass;
-    None if the kernels cannot serve x."""
-    library = _library_for(x)
-    if library is None:
-        return None
-    sums, squares = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
-    kernel = library.fxhls_channel_sums_f32 if x.dtype == torch.float32 else library.fxhls_channel_sums_f64
-    kernel(x.data_ptr(), *_layout(x), sums.data_ptr(), squares.data_ptr())
-    return sums, squares
-
-
-def _library_for(x: torch.Tensor, *others: torch.Tensor):
-    if not _state["enabled"] or x.dtype not in _DTYPES or x.device.type != "cpu":
-        return None
-    for tensor in (x, *others):
-        if not tensor.is_contiguous() or tensor.dtype != x.dtype or tensor.device != x.device:
-            return None
-        if tensor.requires_grad and torch.is_grad_enabled():
-            return None  # the PyTorch path records the operations for autograd
-    return _library()
-
-
-def _modes(t: FixedType, constants: tuple) -> tuple:
+def modes(t: FixedType, constants: tuple) -> tuple:
+    """A kernel's first arguments: `t`'s rounding and overflow modes and its constants."""
     return (ROUNDING_MODES.index(t.rounding), OVERFLOW_MODES.index(t.overflow), t.frac_bits < 0, t.signed,
             _constant_array(constants))
 
@@ -148,16 +92,6 @@ def _modes(t: FixedType, constants: tuple) -> tuple:
 @lru_cache(maxsize=4096)
 def _constant_array(constants: tuple):
     return (ctypes.c_double * len(constants))(*constants)
-
-
-def _layout(x: torch.Tensor) -> tuple[int, int, int]:
-    """(batch, channels, positions): x as a contiguous (N, C, ...) array."""
-    batch, channels = x.shape[0], x.shape[1] if x.dim() > 1 else 1
-    return batch, channels, x.numel() // max(batch * channels, 1)
-
-
-def _pointer(tensor: torch.Tensor | None) -> int | None:
-    return None if tensor is None else tensor.data_ptr()
 
 
 @lru_cache(maxsize=None)

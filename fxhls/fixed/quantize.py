@@ -1,164 +1,69 @@
-"""`quantize`: the value C++ `T r = x;` stores, for a tensor of floats.
+"""`quantize`: the value C++ `T r = x;` stores, for numpy arrays and PyTorch tensors.
 
-Every step is exact floating-point arithmetic, so the result is exact, not an
-approximation: scaling by powers of two, floor/trunc/round, and differences whose
-exact value is representable. The `FixedType` must fit the tensor's dtype
-(`check_exact`), otherwise the result could not be held and we refuse.
+numpy arrays go through the native kernel (`fxhls.fixed.native`); PyTorch tensors, and
+arrays when the kernel cannot serve them (no C++ compiler, `FXHLS_NATIVE=0`), through
+the PyTorch implementation (`quantize_torch`), which takes the same exact steps. This
+module imports torch only when one of those needs it.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import torch
+import numpy as np
 
 from . import native
+from .formats import check_exact, kernel_constants, require_float  # also imported from here by fxhls.qfx
+from .tensor_boundary import is_tensor
 from .types import FixedType
 
-# For each float dtype: significand bits (hidden bit included) and the largest exponent.
-_FLOAT_FORMATS = {torch.float32: (24, 127), torch.float64: (53, 1023)}
+__all__ = ["quantize", "quantize_array", "check_exact", "kernel_constants", "require_float"]
 
 
-def require_float(dtype: torch.dtype) -> None:
-    """Raise `ValueError` unless `dtype` is one that fixed-point emulation works in."""
-    if dtype not in _FLOAT_FORMATS:
-        raise ValueError(f"fixed-point emulation needs float32 or float64 tensors, got {dtype}")
-
-
-def check_exact(t: FixedType, dtype: torch.dtype) -> None:
-    """Raise `ValueError` unless every value of `t` and every step of `quantize` is exact in `dtype`."""
-    require_float(dtype)
-    significand, max_exp = _FLOAT_FORMATS[dtype]
-    if t.width > significand or abs(t.frac_bits) > max_exp or t.int_bits > max_exp + 1:
-        widest = "float64" if dtype == torch.float32 and t.width <= 53 else None
-        hint = f"; use {widest} tensors" if widest else ""
-        raise ValueError(
-            f"{t} cannot be emulated exactly in {dtype}: it supports widths up to "
-            f"{significand} bits and binary points within 2**+-{max_exp}{hint}"
-        )
-
-
-def quantize(x: torch.Tensor, t: FixedType | str) -> torch.Tensor:
+def quantize(x, t: FixedType | str):
     """Return, element by element, exactly the value that C++ `t r = x;` stores.
 
-    `x` is a float32 or float64 tensor on any device; the result has its dtype and
-    device. `t` is a `FixedType` or its C++ spelling. Exact for widths up to 24 bits
-    on float32 and 53 on float64; a wider type raises `ValueError` rather than
-    approximate. NaN is not a fixed-point value: it stays NaN (the C++ headers
+    `x` is a float32 or float64 numpy array or PyTorch tensor (on any device), or
+    anything `np.asarray` takes (integers become float64); the result is of x's kind,
+    dtype and shape (and device). `t` is a `FixedType` or its C++ spelling. Exact for
+    widths up to 24 bits on float32 and 53 on float64; a wider type raises `ValueError`
+    rather than approximate. NaN is not a fixed-point value: it stays NaN (the C++ headers
     warn and store a saturated or wrapped code).
 
-    Gradient (straight-through estimator): the incoming gradient passes unchanged
-    where `t.min <= x <= t.max` and is zero outside that range, where the value
-    saturates or wraps.
+    On tensors, the gradient is straight-through: the incoming gradient passes
+    unchanged where `t.min <= x <= t.max` and is zero outside that range, where the
+    value saturates or wraps.
     """
     t = FixedType.parse(t)
-    if not isinstance(x, torch.Tensor):
-        x = torch.as_tensor(x, dtype=torch.float64)
+    if is_tensor(x):
+        return _torch_implementation().quantize_tensor(x, t)
+    x = np.asarray(x)
+    if x.dtype.kind in "biu":  # integers, as C++ converts them
+        x = x.astype(np.float64)
     check_exact(t, x.dtype)
-    return _StraightThrough.apply(x, t)
+    return quantize_array(x, t)
 
 
-class _StraightThrough(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, t):
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward((x >= t.min) & (x <= t.max))
-        return quantize_values(x, t)
+def quantize_array(x: np.ndarray, t: FixedType) -> np.ndarray:
+    """`quantize` of a numpy array without checks: `x` must already pass `check_exact`."""
+    values = native.quantize_array(x, t, kernel_constants(t, x.dtype))
+    if values is not None:
+        return values
+    import torch
 
-    @staticmethod
-    def backward(ctx, grad):
-        (inside,) = ctx.saved_tensors
-        return grad * inside, None
+    return _torch_implementation().quantize_values(torch.from_numpy(np.array(x, order="C")), t).numpy()
 
 
-def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
-    """`quantize` without autograd or checks: `x` must already pass `check_exact`.
+@lru_cache(maxsize=None)
+def _torch_implementation():
+    """`quantize_torch`, imported (with torch) on first use."""
+    from . import quantize_torch
 
-    On a CPU, one pass of the native kernel (`fxhls.fixed.native`, the same steps);
-    otherwise PyTorch operations in place on at most two fresh tensors: allocating
-    a large tensor costs more than an arithmetic pass over it.
-    """
-    fused = native.quantize_into(x, t, kernel_constants(t, x.dtype))
-    if fused is not None:
-        return fused
-    scaled = x * 2.0**t.frac_bits
-    if t.frac_bits < 0:
-        # Scaling down may underflow a tiny x to zero; it must keep its sign, as
-        # floor(-tiny) is -1. Any value of magnitude below one half rounds alike.
-        scaled = torch.where(scaled == 0, torch.sign(x) * 0.25, scaled)
-    if t.overflow == "AP_WRAP":
-        # Wrapping needs finite codes with |code| <= 2**(p-1+W) (p: significand bits).
-        # A value past that bound (+-inf too) is, like the bound, a multiple of 2**W,
-        # so it wraps alike. The saturating modes take +-inf as it is: every rounding
-        # step keeps it (or makes a NaN that leaves the code +-inf), and it saturates.
-        bound = _wrap_bound(t, x.dtype)
-        scaled.clamp_(-bound, bound)
-    code, spare = _round(scaled, t.rounding)
-    code = _overflow(code, t, spare)
-    return code.mul_(2.0**-t.frac_bits).add_(0.0)  # adding +0 turns -0 into +0, as C++ stores it
+    return quantize_torch
 
 
-def _round(v: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Round the scaled values `v` (which this overwrites) to integer codes with the
-    C++ quantization mode. Returns the codes and a spare tensor of v's shape, if any.
-
-    Every step is exact at any magnitude: floor/trunc/round, and `v - round(v)`,
-    which is exactly +-0.5 at a tie. Adding 0.5 before a floor would not be: just
-    below a tie, v + 0.5 can round up to the next integer.
-    """
-    if mode == "AP_TRN":
-        return v.floor_(), None
-    if mode == "AP_TRN_ZERO":
-        return v.trunc_(), None
-    if mode == "AP_RND_CONV":
-        return v.round_(), None  # ties to even
-    code = torch.round(v)
-    if mode in ("AP_RND", "AP_RND_MIN_INF"):
-        # v - code is +0.5 exactly at a tie that went down, -0.5 at one that went up.
-        wrong_way = 0.5 if mode == "AP_RND" else -0.5
-        went_wrong_way = torch.eq(v.sub_(code), wrong_way, out=v)  # 1.0 or 0.0
-        return code.add_(went_wrong_way, alpha=2 * wrong_way), v
-    # AP_RND_INF / AP_RND_ZERO: ties away from / toward zero.
-    tie = (v - code).abs_() == 0.5
-    away = torch.copysign(torch.tensor(0.5, dtype=v.dtype, device=v.device), v)
-    tie_result = v.add_(away if mode == "AP_RND_INF" else -away)
-    return torch.where(tie, tie_result, code), None
-
-
-def _overflow(code: torch.Tensor, t: FixedType, spare: torch.Tensor | None) -> torch.Tensor:
-    """Bring integer codes into `t`'s range with the C++ overflow mode (in place)."""
-    low, high = _code_range(t)
-    if t.overflow in ("AP_SAT", "AP_SAT_SYM"):
-        return code.clamp_(low, high)
-    if t.overflow == "AP_SAT_ZERO":
-        return code.masked_fill_((code < low) | (code > high), 0.0)
-    # AP_WRAP: code - 2**W * floor(code / 2**W + (1/2 if signed)). The quotient has
-    # no bit below 2**-W and, as |code| <= 2**(p-1+W), none above 2**(p-1), so the
-    # floor of it plus 1/2 is exact.
-    wraps = torch.mul(code, 2.0**-t.width, out=spare if spare is not None else torch.empty_like(code))
-    if t.signed:
-        wraps.add_(0.5)
-    return code.sub_(wraps.floor_(), alpha=2.0**t.width)
-
-
-def _code_range(t: FixedType) -> tuple[float, float]:
-    """The lowest and highest code a value saturates to. AP_SAT_SYM excludes the most
-    negative code, except in a 1-bit signed type where the headers' "min + 1" is the
-    sign bit itself, -1."""
-    low, high = float(t.min_code), float(t.max_code)
-    if t.overflow == "AP_SAT_SYM" and t.signed and t.width > 1:
-        low = -high
-    return low, high
-
-
-def _wrap_bound(t: FixedType, dtype: torch.dtype) -> float:
-    """Scaled values are clamped to +-this before AP_WRAP (see `quantize_values`)."""
-    return 2.0 ** (_FLOAT_FORMATS[dtype][0] - 1 + t.width)
-
-
-@lru_cache(maxsize=4096)
-def kernel_constants(t: FixedType, dtype: torch.dtype) -> tuple[float, ...]:
-    """The native kernel's constants for `t` on `dtype` tensors (`native.quantize_into`)."""
-    low, high = _code_range(t)
-    wrap_bound = _wrap_bound(t, dtype) if t.overflow == "AP_WRAP" else 0.0
-    return 2.0**t.frac_bits, 2.0**-t.frac_bits, low, high, wrap_bound, 2.0**t.width
+def __getattr__(name: str):
+    # The PyTorch implementation's names, loaded with torch on first use (fxhls.qfx imports them).
+    if name == "quantize_values":
+        return _torch_implementation().quantize_values
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

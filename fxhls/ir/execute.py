@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from fxhls.fixed import quantize
 
@@ -10,11 +10,11 @@ from .graph import Graph
 from .ops import OPS
 
 
-def execute(graph: Graph, x: torch.Tensor) -> list[torch.Tensor]:
-    """Run `graph` on the batch `x` (batch first) in float64; returns its outputs.
-    A node's `out_type` attribute casts its result."""
+def execute(graph: Graph, x) -> list[np.ndarray]:
+    """Run `graph` on the batch `x` (batch first; an array-like) in float64; returns its
+    outputs as float64 numpy arrays. A node's `out_type` attribute casts its result."""
     values = dict(graph.constants())
-    values[graph.inputs[0]] = torch.as_tensor(x).to(torch.float64)
+    values[graph.inputs[0]] = np.asarray(x, dtype=np.float64)
     for node in graph.nodes:
         outputs = OPS[node.op].execute(node, [values[name] for name in node.inputs])
         if "out_type" in node.attrs:

@@ -2,14 +2,14 @@
 
 Shapes leave out the batch dimension: a graph describes one sample, and execution
 runs it on a batch (dimension 0). Constant tensors (weights, biases) hold their
-exact values as float64 torch tensors. No file paths or tool state live here.
+exact values as float64 numpy arrays. No file paths or tool state live here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType
 
@@ -23,7 +23,7 @@ class Tensor:
     name: str
     shape: tuple[int, ...] | None = None
     type: FixedType | None = None
-    data: torch.Tensor | None = None
+    data: np.ndarray | None = None
     facts: dict = field(default_factory=dict)
 
 
@@ -51,7 +51,7 @@ class Graph:
     def tensor(self, name: str) -> Tensor:
         return self.tensors[name]
 
-    def constants(self) -> dict[str, torch.Tensor]:
+    def constants(self) -> dict[str, np.ndarray]:
         return {name: t.data for name, t in self.tensors.items() if t.data is not None}
 
     def is_constant(self, name: str) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import torch
 
 from fxhls.fixed import exact_type, result_type
 from fxhls.ir import Node
@@ -45,7 +44,7 @@ def batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
     if x_type is None:
         raise n.refuse(f"its input has no fixed-point type (not quantized); {_ADVICE}")
     gamma, beta, mean = ([Fraction(v) for v in p.tolist()] for p in parameters[:3])
-    variance = parameters[3].numpy().astype(np.float32) + np.float32(n.attrs.get("epsilon", 1e-5))
+    variance = parameters[3].astype(np.float32) + np.float32(n.attrs.get("epsilon", 1e-5))
     scale, shift = [], []
     for channel, (g, b, m, v) in enumerate(zip(gamma, beta, mean, variance.tolist())):
         inverse_root = _inverse_root_of_power_of_four(Fraction(v))
@@ -80,7 +79,7 @@ def _is_float32(value: Fraction) -> bool:
 
 
 def _constant(ctx: ImportContext, n: OnnxNode, stem: str, values: list[Fraction], view: tuple[int, ...]) -> str:
-    data = torch.tensor([float(v) for v in values], dtype=torch.float64).reshape(view)
+    data = np.array([float(v) for v in values], dtype=np.float64).reshape(view)
     return ctx.add_constant(f"{n.name}_{stem}", data, exact_type(data))
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import onnx
-import torch
 from onnx import numpy_helper
 
 from fxhls.ir import Graph
@@ -59,7 +58,7 @@ def _build(proto: onnx.ModelProto) -> Graph:
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
     ctx = ImportContext(_batch_size(inputs), opsets)
     for name, init in constants.items():
-        ctx.add_constant(name, torch.from_numpy(numpy_helper.to_array(init).astype("float64")))
+        ctx.add_constant(name, numpy_helper.to_array(init))
     for value in inputs:
         ctx.add_input(value.name, _sample_shape(value))
     for proto_node in proto.graph.node:

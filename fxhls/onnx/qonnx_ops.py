@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, exact_type
 from fxhls.ir import OPS, Node
@@ -111,12 +111,12 @@ def _bipolar(ctx: ImportContext, n: OnnxNode, exponent: int) -> None:
     else:
         signs = ctx.fresh(f"{out}_signs")
         ctx.add(Node("Sign", n.name, [ctx.name(x)], [signs]), n)
-        factor = torch.tensor(scale, dtype=torch.float64)
+        factor = np.array(scale)
         constant = ctx.add_constant(f"{n.name}_scale", factor, exact_type(factor))
         ctx.add(Node("Mul", ctx.node_name(f"{n.name}_scale"), [signs, constant], [out]), n)
 
 
-def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> torch.Tensor:
+def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarray:
     values = ctx.constant(name)
     if values is None:
         raise n.refuse(f"its {what} is computed at run time; only a constant {what} is supported")
@@ -125,9 +125,9 @@ def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> torch.Te
 
 def _power_of_two(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> int:
     """k where every value of the constant `name` is 2**k."""
-    distinct = torch.unique(_constant(ctx, n, name, what))
-    if distinct.numel() != 1:
-        raise n.refuse(f"its {what} differs between channels ({distinct.numel()} values); one {what} per tensor "
+    distinct = np.unique(_constant(ctx, n, name, what))
+    if distinct.size != 1:
+        raise n.refuse(f"its {what} differs between channels ({distinct.size} values); one {what} per tensor "
                        f"is supported")
     mantissa, exponent = math.frexp(distinct.item())
     if mantissa != 0.5:
@@ -141,8 +141,8 @@ def _require_zero(ctx: ImportContext, n: OnnxNode, name: str) -> None:
 
 
 def _bit_width(ctx: ImportContext, n: OnnxNode, name: str) -> int:
-    distinct = torch.unique(_constant(ctx, n, name, "bit width"))
-    if distinct.numel() != 1 or distinct.item() != int(distinct.item()) or distinct.item() < 1:
+    distinct = np.unique(_constant(ctx, n, name, "bit width"))
+    if distinct.size != 1 or distinct.item() != int(distinct.item()) or distinct.item() < 1:
         raise n.refuse(f"its bit width {distinct.tolist()} is not one positive integer")
     return int(distinct.item())
 

@@ -47,7 +47,7 @@ def transpose(ctx: ImportContext, n: OnnxNode) -> None:
     rank = len(shape) + (0 if ctx.is_static(source) else 1)
     perm = list(n.attrs.get("perm", reversed(range(rank))))
     if ctx.is_static(source):
-        ctx.alias(n.outputs[0], ctx.static_view(source, lambda data: data.permute(perm), n))
+        ctx.alias(n.outputs[0], ctx.static_view(source, lambda data: data.transpose(perm), n))
         return
     if perm[0] != 0:
         raise n.refuse(f"perm {perm} moves the batch axis")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from fxhls.ir import Node
 
 from .context import ImportContext, OnnxNode
@@ -89,7 +91,7 @@ def _dense(ctx: ImportContext, n: OnnxNode, transposed: bool, with_bias: bool) -
     if len(ctx.tensors[w].shape) != 2:
         raise n.refuse(f"its weight has shape {list(ctx.tensors[w].shape)}; only a matrix (2-D) is supported")
     if not transposed and len(ctx.tensors[x].shape) == 1:
-        w, transposed = ctx.static_view(w, lambda data: data.T.contiguous(), n), True
+        w, transposed = ctx.static_view(w, lambda data: np.ascontiguousarray(data.T), n), True
     outputs = ctx.tensors[w].shape[0 if transposed else 1]
     inputs = [x, w, *(_bias(ctx, n, outputs) if with_bias else [])]
     ctx.add(Node("Gemm" if transposed else "MatMul", n.name, inputs, n.outputs[:1], _narrowed(n)), n)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, quantize
 
@@ -30,7 +30,7 @@ class WeightLanes:
     magnitude is below 2**`magnitude_bits`."""
 
     kind: str  # "mul": the weight's code; "khot": K shift-add terms; "xnor": one bit
-    codes: torch.Tensor
+    codes: np.ndarray
     bits: int
     frac: int
     magnitude_bits: int
@@ -97,9 +97,9 @@ class MvuConfig:
         }
 
 
-def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: torch.Tensor | None, acc: FixedType,
+def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | None, acc: FixedType,
                stepwise: bool, out: FixedType | None, simd: int, pe: int,
-               thresholds: tuple[torch.Tensor, list[int]] | None = None, x_pad: bool = False) -> MvuConfig:
+               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: bool = False) -> MvuConfig:
     """The MVU computing `out(acc_t s = bias[o]; for (k) s += W[o, k] * x[k];)`.
 
     `x_type` is the input's type, or None for binarized inputs (-1/+1 as one bit).
@@ -128,9 +128,8 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: torch.Tensor 
     else:
         dot_bits = x_bits + lanes.magnitude_bits + math.ceil(math.log2(simd * lanes.k)) + 4
     sf, nf = in_features // simd, out_features // pe
-    by_address = lanes.codes.reshape(nf, pe, sf, simd).permute(0, 2, 1, 3).reshape(nf * sf, pe * simd)
-    init = _codes(quantize(bias, acc) if bias is not None else torch.zeros(out_features, dtype=torch.float64),
-                  acc.frac_bits).tolist()
+    by_address = lanes.codes.reshape(nf, pe, sf, simd).transpose(0, 2, 1, 3).reshape(nf * sf, pe * simd)
+    init = _codes(quantize(bias, acc) if bias is not None else np.zeros(out_features), acc.frac_bits).tolist()
     if thresholds is None:
         neurons, neuron_bits = init, acc.width
     else:
@@ -140,52 +139,52 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: torch.Tensor 
                      _pack([neurons[n * pe:(n + 1) * pe] for n in range(nf)], neuron_bits))
 
 
-def multiplier_lanes(weights: torch.Tensor, weight_type: FixedType) -> WeightLanes:
+def multiplier_lanes(weights: np.ndarray, weight_type: FixedType) -> WeightLanes:
     """Weights multiplied as they are: each one's `ap_fixed` code."""
     codes = _codes(weights, weight_type.frac_bits)
     return WeightLanes("mul", codes, weight_type.width, weight_type.frac_bits, weight_type.width, weight_type.signed)
 
 
-def khot_lanes(signs: torch.Tensor, exponents: torch.Tensor) -> WeightLanes:
+def khot_lanes(signs: np.ndarray, exponents: np.ndarray) -> WeightLanes:
     """K-hot weights, each `sum_j signs[..., j] * 2**exponents[..., j]` (the IR's
     `facts["terms"]`, shape (O, in_features, K)): shifts and additions, no multiplier."""
     used = signs != 0
-    low = int(exponents[used].min()) if bool(used.any()) else 0
-    shifts = torch.where(used, exponents - low, 0)
+    low = int(exponents[used].min()) if used.any() else 0
+    shifts = np.where(used, exponents - low, 0)
     shift_bits = max(1, int(shifts.max()).bit_length())
     k = signs.shape[-1]
-    codes = torch.zeros(signs.shape[:-1], dtype=torch.int64)
+    codes = np.zeros(signs.shape[:-1], dtype=np.int64)
     for j in reversed(range(k)):  # term 0 in the lowest bits
-        term = torch.where(used[..., j], _USED, 0) + torch.where(signs[..., j] < 0, _NEGATIVE, 0)
+        term = np.where(used[..., j], _USED, 0) + np.where(signs[..., j] < 0, _NEGATIVE, 0)
         codes = (codes << (shift_bits + 2)) | (term << shift_bits) | shifts[..., j]
     magnitude = (1 << shift_bits) + math.ceil(math.log2(k))  # |code| < K * 2**(2**shift_bits - 1)
     return WeightLanes("khot", codes, k * (shift_bits + 2), -low, magnitude, True, k, shift_bits)
 
 
-def binary_lanes(weights: torch.Tensor, x_binary: bool) -> WeightLanes:
+def binary_lanes(weights: np.ndarray, x_binary: bool) -> WeightLanes:
     """Weights -1/+1: XNOR with binarized inputs, else one-term K-hot (+-2**0)."""
-    if not bool((weights.abs() == 1).all()):
+    if not (np.abs(weights) == 1).all():
         raise ValueError("binary weights must all be -1 or +1")
     if x_binary:
-        return WeightLanes("xnor", (weights > 0).to(torch.int64), 1, 0, 1)
-    signs = weights.sign().to(torch.int64).unsqueeze(-1)
-    return khot_lanes(signs, torch.zeros_like(signs))
+        return WeightLanes("xnor", (weights > 0).astype(np.int64), 1, 0, 1)
+    signs = np.sign(weights).astype(np.int64)[..., None]
+    return khot_lanes(signs, np.zeros_like(signs))
 
 
-def _codes(values: torch.Tensor, frac_bits: int) -> torch.Tensor:
+def _codes(values: np.ndarray, frac_bits: int) -> np.ndarray:
     """The integer codes (int64) of values that are multiples of 2**-frac_bits."""
-    scaled = values.to(torch.float64) * 2.0**frac_bits
-    codes = scaled.round().to(torch.int64)
-    if not bool((codes.to(torch.float64) == scaled).all()):
+    scaled = values * 2.0**frac_bits
+    codes = np.round(scaled).astype(np.int64)
+    if not (codes == scaled).all():
         raise ValueError(f"values are not multiples of 2**-{frac_bits}")
     return codes
 
 
-def _threshold_words(init: list[int], acc: FixedType, values: torch.Tensor, directions: list[int]) -> list[int]:
+def _threshold_words(init: list[int], acc: FixedType, values: np.ndarray, directions: list[int]) -> list[int]:
     """{direction, threshold (ACC_W+2 bits), initial value (ACC_W bits)} per neuron; a
     threshold beyond the accumulator's range is clamped to one step past it, which
     compares alike."""
-    thresholds = _codes(values, acc.frac_bits).clamp(acc.min_code - 1, acc.max_code + 1).tolist()
+    thresholds = np.clip(_codes(values, acc.frac_bits), acc.min_code - 1, acc.max_code + 1).tolist()
     width = acc.width
     return [(int(d > 0) << (2 * width + 2)) | ((t & ((1 << (width + 2)) - 1)) << width) | (i & ((1 << width) - 1))
             for i, t, d in zip(init, thresholds, directions)]

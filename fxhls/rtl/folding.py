@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.dense import conv_out_size
+from fxhls.ir.ops.windows import conv_out_size
 
 
 @dataclass(frozen=True)

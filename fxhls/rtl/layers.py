@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.dense import conv_out_size
+from fxhls.ir.ops.windows import conv_out_size
 from fxhls.ir.passes.bnn import holds_binary_values
 from fxhls.templating import render
 
@@ -156,9 +156,9 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     return ComputeLayer(name, config, window)
 
 
-def _lanes(weights, x_binary: bool, order: torch.Tensor | None = None) -> WeightLanes:
+def _lanes(weights, x_binary: bool, order: np.ndarray | None = None) -> WeightLanes:
     """The weights as an (O, in_features) matrix, columns in `order`, in their ROM form."""
-    def columns(t: torch.Tensor) -> torch.Tensor:
+    def columns(t: np.ndarray) -> np.ndarray:
         matrix = t.reshape(t.shape[0], math.prod(weights.shape[1:]), *t.shape[len(weights.shape):])
         return matrix if order is None else matrix[:, order]
 
@@ -181,12 +181,12 @@ def _accumulator(node, x_type, weights, bias, lanes: WeightLanes, x_binary: bool
     return accumulator_type(x_type, weights.type, fan_in, None if bias is None else bias.type), False
 
 
-def _column_order(channels: int, rows: int, columns: int, channel_major: bool) -> torch.Tensor:
+def _column_order(channels: int, rows: int, columns: int, channel_major: bool) -> np.ndarray:
     """For each value of a (channels, rows, columns) block in the order it streams, its
     index in the IR's (channel, row, column) order: pixel by pixel with the channels
     together, or with `channel_major` in the IR's order."""
-    ir_index = torch.arange(channels * rows * columns).reshape(channels, rows, columns)
-    return ir_index.flatten() if channel_major else ir_index.permute(1, 2, 0).flatten()
+    ir_index = np.arange(channels * rows * columns).reshape(channels, rows, columns)
+    return ir_index.flatten() if channel_major else ir_index.transpose(1, 2, 0).flatten()
 
 
 def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:

@@ -14,14 +14,14 @@ from .verilog import packed_codes, packed_literal
 def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
     """`fxhls_affine`'s constants for Affine `node`: K-hot terms or multiplier codes, biases."""
     scale, shift = graph.tensor(node.inputs[1]), graph.tensor(node.inputs[2])
-    channels = scale.data.numel()
+    channels = scale.data.size
     parameters = {"C": channels, "LANES": lanes, **type_parameters("BIAS", shift.type),
                   "BIASES": packed_literal(codes_of(shift.data, shift.type), shift.type.width)}
     if "terms" in scale.facts:
         signs, exponents = scale.facts["terms"]
         used = signs != 0
-        lowest = int(exponents[used].min()) if bool(used.any()) else 0
-        shift_w = max(1, int((exponents - lowest).clamp(min=0)[used].max()).bit_length()) if bool(used.any()) else 1
+        lowest = int(exponents[used].min()) if used.any() else 0
+        shift_w = max(1, int((exponents - lowest)[used].max()).bit_length()) if used.any() else 1
         terms = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
                  for s, e in zip(signs.flatten().tolist(), exponents.flatten().tolist())]
         return parameters | {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
@@ -32,7 +32,7 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
 
 def codes_of(values, t: FixedType) -> list[int]:
     """The ap_fixed codes of exact values of type `t` (refused when off its grid)."""
-    return to_codes(values.flatten().numpy(), t.frac_bits).tolist()
+    return to_codes(values.flatten(), t.frac_bits).tolist()
 
 
 def reciprocal_of(node: Node, count: int) -> dict:

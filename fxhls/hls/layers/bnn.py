@@ -7,7 +7,7 @@ into an Affine after the layer, so binary weights are -1 and +1.
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from fxhls.fixed import BINARY_TYPE, FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
@@ -19,7 +19,7 @@ __all__ = ["is_binary_layer", "holds_binary_values", "fused_threshold", "weight_
 def is_binary_layer(graph: Graph, node: Node) -> bool:
     """A Gemm/Conv with -1/+1 weights and an exact accumulator: no multiplier needed."""
     weights = graph.tensor(node.inputs[1])
-    return bool(weights.facts.get("binary")) and "acc_type" not in node.attrs and bool((weights.data.abs() == 1).all())
+    return bool(weights.facts.get("binary")) and "acc_type" not in node.attrs and bool((np.abs(weights.data) == 1).all())
 
 
 def fused_threshold(graph: Graph, node: Node) -> Node | None:
@@ -33,9 +33,9 @@ def fused_threshold(graph: Graph, node: Node) -> Node | None:
     return None
 
 
-def weight_bits(weights: torch.Tensor) -> list:
+def weight_bits(weights: np.ndarray) -> list:
     """1 where a weight is +1, 0 where -1: (out, in) nested lists."""
-    return (weights.flatten(1) > 0).to(torch.int64).tolist()
+    return (weights.reshape(weights.shape[0], -1) > 0).astype(np.int64).tolist()
 
 
 def sum_type(x: FixedType, n_in: int) -> FixedType:

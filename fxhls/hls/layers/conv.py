@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
@@ -37,10 +37,10 @@ def code_type(t: FixedType) -> str:
 def codes(values, t: FixedType) -> list:
     """The codes (value * 2**frac_bits, integers) of values of t, as nested lists; a
     ValueError if a value is not a multiple of t's lsb."""
-    scaled = values.to(torch.float64) * 2.0**t.frac_bits
-    if not bool((scaled == scaled.round()).all()):
+    scaled = values * 2.0**t.frac_bits
+    if not (scaled == np.round(scaled)).all():
         raise ValueError(f"weights are not exact values of their type {t} (multiples of its lsb)")
-    return scaled.to(torch.int64).tolist()
+    return scaled.astype(np.int64).tolist()
 
 
 def kernel_kind(graph: Graph, node: Node) -> str:
@@ -98,9 +98,11 @@ def kernel_context(graph: Graph, node: Node) -> dict:
     if context["kernel"] == "khot":
         signs, exponents = khot.khot_terms(w, node.inputs[1])
         return context | dict(khot=signs.shape[-1], term_type=khot.term_type(x.type, exponents),
-                              terms=khot.term_rows(signs.flatten(1, -2), exponents.flatten(1, -2)))
+                              terms=khot.term_rows(*(terms.reshape(w.shape[0], -1, terms.shape[-1])
+                                                     for terms in (signs, exponents))))
     if context["kernel"] == "mac":
-        return context | dict(weight_type=w.type, weight_code_type=code_type(w.type), weights=codes(w.data.flatten(1), w.type))
+        return context | dict(weight_type=w.type, weight_code_type=code_type(w.type),
+                              weights=codes(w.data.reshape(w.shape[0], -1), w.type))
     context |= dict(sum_type=bnn.sum_type(x.type, n_in), binary_input=bnn.holds_binary_values(graph, node.inputs[0]),
                     weights=bnn.weight_bits(w.data), thresholds=None)
     threshold = bnn.fused_threshold(graph, node)

@@ -42,9 +42,9 @@ def affine_layer(context: LayerContext) -> dict:
     graph, node, name = context.graph, context.node, context.name
     x, scale, shift = (graph.tensor(n) for n in node.inputs)
     channels = context.inputs[0].lanes
-    if scale.data.numel() != channels or shift.data.numel() != channels:
+    if scale.data.size != channels or shift.data.size != channels:
         raise ValueError(f"node {node.name!r}: Affine needs one scale and shift per channel ({channels}), "
-                         f"got {scale.data.numel()} and {shift.data.numel()}")
+                         f"got {scale.data.size} and {shift.data.size}")
     values = dict(node=node.name, layer=name, channels=channels, beats=context.inputs[0].beats,
                   shift_type=shift.type, shift=[cpp_number(v) for v in shift.data.flatten().tolist()],
                   khot=scale.facts.get("khot"))

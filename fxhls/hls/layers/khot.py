@@ -3,13 +3,13 @@ type the shifts happen in."""
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType
 from fxhls.ir.graph import Tensor
 
 
-def khot_terms(weights: Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+def khot_terms(weights: Tensor, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(signs, exponents) of a K-hot constant, from `lower_khot`; ValueError when missing."""
     if "terms" not in weights.facts:
         raise ValueError(f"constant {name!r} is K-hot but has no shift-add terms; run lower_khot "
@@ -17,7 +17,7 @@ def khot_terms(weights: Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return weights.facts["terms"]
 
 
-def term_type(x: FixedType, exponents: torch.Tensor) -> FixedType:
+def term_type(x: FixedType, exponents: np.ndarray) -> FixedType:
     """A signed type holding x * 2**e exactly for every exponent e, and every partial sum
     of a K-hot product (largest term first: each below twice the largest term)."""
     high, low = int(exponents.max()), int(exponents.min())
@@ -26,8 +26,8 @@ def term_type(x: FixedType, exponents: torch.Tensor) -> FixedType:
     return FixedType(int_bits + frac_bits, int_bits)
 
 
-def term_rows(signs: torch.Tensor, exponents: torch.Tensor) -> list:
+def term_rows(signs: np.ndarray, exponents: np.ndarray) -> list:
     """The terms as nested lists of (sign, shift) pairs, the shape of the C++ array
     `khot_term terms[...][K]`."""
-    pairs = torch.stack([signs, exponents], dim=-1)
+    pairs = np.stack([signs, exponents], axis=-1)
     return pairs.tolist()

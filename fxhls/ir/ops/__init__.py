@@ -2,7 +2,7 @@
 
 An op is an object with
 - `infer(node, inputs) -> list[(shape, type)]`, `inputs` being the node's input `Tensor`s;
-- `execute(node, values) -> list[torch.Tensor]`, batched float64 values in, out.
+- `execute(node, values) -> list[np.ndarray]`, batched float64 values in, out.
 """
 
 from __future__ import annotations

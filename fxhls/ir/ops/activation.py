@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 
 from fxhls.fixed import BINARY_TYPE
 
@@ -18,7 +18,7 @@ class Relu:
 
     @staticmethod
     def execute(node, values):
-        return [torch.relu(values[0])]
+        return [np.maximum(values[0], 0.0)]
 
 
 class Sign:
@@ -30,8 +30,7 @@ class Sign:
 
     @staticmethod
     def execute(node, values):
-        x = values[0]
-        return [torch.where(x >= 0, 1.0, -1.0).to(x.dtype)]
+        return [np.where(values[0] >= 0, 1.0, -1.0)]
 
 
 class Flatten:
@@ -43,7 +42,8 @@ class Flatten:
 
     @staticmethod
     def execute(node, values):
-        return [values[0].flatten(1)]
+        x = values[0]
+        return [x.reshape(x.shape[0], math.prod(x.shape[1:]))]
 
 
 OPS = {"Relu": Relu, "Sign": Sign, "Flatten": Flatten}

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
+import numpy as np
 
 from fxhls.fixed import FixedType, accumulator_type, check_exact, dot_with_bias
+
+from .windows import conv_out_size, windows
 
 
 def _acc_type(node, inputs, fan_in: int) -> FixedType | None:
@@ -28,8 +29,12 @@ def _acc_type(node, inputs, fan_in: int) -> FixedType | None:
         return None
     b = inputs[2].type if len(inputs) > 2 else None
     acc = accumulator_type(x.type, w.type, fan_in, b)
-    check_exact(acc, torch.float64)  # the sum taken at once in float64 is then exact
+    check_exact(acc, np.float64)  # the sum taken at once in float64 is then exact, in any order
     return acc
+
+
+def _plus_bias(total: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    return total if b is None else total + b
 
 
 class Gemm:
@@ -42,7 +47,7 @@ class Gemm:
         x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
         if "acc_type" in node.attrs:
             return [dot_with_bias(x, w, b, node.attrs["acc_type"])]
-        return [F.linear(x, w, b)]
+        return [_plus_bias(x @ w.T, b)]
 
 
 class MatMul:
@@ -56,11 +61,7 @@ class MatMul:
         x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
         if "acc_type" in node.attrs:
             return [dot_with_bias(x, w.T, b, node.attrs["acc_type"])]
-        return [x @ w if b is None else x @ w + b]
-
-
-def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
-    return (size + 2 * pad - kernel) // stride + 1
+        return [_plus_bias(x @ w, b)]
 
 
 class Conv:
@@ -76,16 +77,14 @@ class Conv:
     @staticmethod
     def execute(node, values):
         x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
-        stride, padding = tuple(node.attrs["strides"]), tuple(node.attrs["pads"])
+        patches = windows(x, w.shape[2:], node.attrs["strides"], node.attrs["pads"])  # (N, C, OH, OW, KH, KW)
         if "acc_type" not in node.attrs:
-            return [F.conv2d(x, w, b, stride, padding)]
-        n, _, height, width = x.shape
-        kernel = w.shape[2:]
-        patches = F.unfold(x, kernel, padding=padding, stride=stride)
-        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, node.attrs["acc_type"])
-        out_h = conv_out_size(height, kernel[0], stride[0], padding[0])
-        out_w = conv_out_size(width, kernel[1], stride[1], padding[1])
-        return [rows.transpose(1, 2).reshape(n, -1, out_h, out_w)]
+            rows = _plus_bias(np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3])), b)  # (N, OH, OW, O)
+        else:
+            # k runs over (channel, kernel row, kernel column), as w.reshape(O, -1) does
+            columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(*patches.shape[:1], *patches.shape[2:4], -1)
+            rows = dot_with_bias(columns, w.reshape(w.shape[0], -1), b, node.attrs["acc_type"])
+        return [rows.transpose(0, 3, 1, 2)]
 
 
 OPS = {"Gemm": Gemm, "MatMul": MatMul, "Conv": Conv}

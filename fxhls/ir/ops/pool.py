@@ -7,9 +7,9 @@ multiplies by it when N is not a power of two).
 
 from __future__ import annotations
 
-import torch.nn.functional as F
-
 from fxhls.fixed import FixedType, reciprocal
+
+from .windows import windows
 
 
 def _pooled_shape(node, shape):
@@ -33,7 +33,7 @@ class MaxPool:
 
     @staticmethod
     def execute(node, values):
-        return [F.max_pool2d(values[0], node.attrs["kernel_shape"], node.attrs["strides"])]
+        return [windows(values[0], node.attrs["kernel_shape"], node.attrs["strides"]).max(axis=(4, 5))]
 
 
 class AveragePool:
@@ -46,7 +46,7 @@ class AveragePool:
     @staticmethod
     def execute(node, values):
         kernel = node.attrs["kernel_shape"]
-        sums = F.avg_pool2d(values[0], kernel, node.attrs["strides"], divisor_override=1)
+        sums = windows(values[0], kernel, node.attrs["strides"]).sum(axis=(4, 5))
         return [sums * _reciprocal(node, kernel[0] * kernel[1])]
 
 
@@ -60,7 +60,7 @@ class GlobalAveragePool:
     @staticmethod
     def execute(node, values):
         x = values[0]
-        return [x.sum(dim=(2, 3), keepdim=True) * _reciprocal(node, x.shape[2] * x.shape[3])]
+        return [x.sum(axis=(2, 3), keepdims=True) * _reciprocal(node, x.shape[2] * x.shape[3])]
 
 
 OPS = {"MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool}

@@ -34,7 +34,7 @@ class Transpose:
 
     @staticmethod
     def execute(node, values):
-        return [values[0].permute(0, *(axis + 1 for axis in node.attrs["perm"]))]
+        return [values[0].transpose(0, *(axis + 1 for axis in node.attrs["perm"]))]
 
 
 OPS = {"Reshape": Reshape, "Transpose": Transpose}

@@ -9,7 +9,7 @@ beyond the values x can take. The output type is `BINARY_TYPE`.
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from fxhls.fixed import BINARY_TYPE
 
@@ -29,11 +29,11 @@ class Threshold:
     @staticmethod
     def execute(node, values):
         x, thresholds = values
-        per_channel = (1, -1) + (1,) * (x.dim() - 2)
-        thresholds = thresholds.view(per_channel)
-        rising = torch.tensor(node.attrs["direction"], device=x.device).view(per_channel) > 0
-        plus = torch.where(rising, x >= thresholds, x <= thresholds)
-        return [torch.where(plus, 1.0, -1.0).to(x.dtype)]
+        per_channel = (1, -1) + (1,) * (x.ndim - 2)
+        thresholds = thresholds.reshape(per_channel)
+        rising = np.array(node.attrs["direction"]).reshape(per_channel) > 0
+        plus = np.where(rising, x >= thresholds, x <= thresholds)
+        return [np.where(plus, 1.0, -1.0)]
 
 
 OPS = {"Threshold": Threshold}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-import torch
+import numpy as np
 
 from fxhls.fixed import FixedType, accumulator_type, check_exact, exact_type
 
@@ -32,7 +32,7 @@ def fold_batchnorm(graph: Graph) -> Graph:
         scale, shift = (graph.tensor(name) for name in affine.inputs[1:])
         if scale.data is None or shift.data is None:
             continue
-        if bool((scale.data == 1).all()) and bool((shift.data == 0).all()):
+        if (scale.data == 1).all() and (shift.data == 0).all():
             _drop_identity(graph, affine)
             continue
         layer = graph.producer(affine.inputs[0])
@@ -64,19 +64,19 @@ def _fold(graph: Graph, layer: Node, affine: Node) -> None:
     """Fold `affine` into `layer` if the folded constants are exact and no wider."""
     shape = graph.tensor(affine.inputs[0]).shape
     scale, shift = (per_channel(graph.tensor(name).data, shape) for name in affine.inputs[1:])
-    if scale is None or shift is None or not bool((torch.frexp(scale).mantissa.abs() == 0.5).all()):
+    if scale is None or shift is None or not (np.abs(np.frexp(scale)[0]) == 0.5).all():
         return
     x, weights = graph.tensor(layer.inputs[0]), graph.tensor(layer.inputs[1])
-    if x.type is None or (weights.facts.get("binary") and not bool((scale.abs() == 1).all())):
+    if x.type is None or (weights.facts.get("binary") and not (np.abs(scale) == 1).all()):
         return
-    bias = graph.tensor(layer.inputs[2]).data if len(layer.inputs) > 2 else torch.zeros_like(scale)
-    folded_weights = weights.data * scale.view(-1, *[1] * (weights.data.dim() - 1))
-    folded_bias = bias.to(torch.float64) * scale + shift
+    bias = graph.tensor(layer.inputs[2]).data if len(layer.inputs) > 2 else np.zeros_like(scale)
+    folded_weights = weights.data * scale.reshape(-1, *[1] * (weights.data.ndim - 1))
+    folded_bias = bias * scale + shift
     weight_type, bias_type = exact_type(folded_weights, min_frac_bits=0), exact_type(folded_bias, min_frac_bits=0)
     if weight_type.width > weights.type.width:
         return
     try:
-        check_exact(accumulator_type(x.type, weight_type, math.prod(weights.shape[1:]), bias_type), torch.float64)
+        check_exact(accumulator_type(x.type, weight_type, math.prod(weights.shape[1:]), bias_type), np.float64)
     except ValueError:
         return
     facts = {key: value for key, value in weights.facts.items() if key in ("khot", "binary")}

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
+import numpy as np
 
 from fxhls.fixed import BINARY_TYPE, FixedType, exact_type
 
 from ..execute import execute
 from ..graph import Graph, Node, Tensor
 from ..ops.quantize import type_attrs
+from ..ops.windows import windows
 from .tensors import new_tensor
 from .types import infer_types
 
@@ -62,7 +62,7 @@ def _binary_stage(graph: Graph, sign: Node) -> tuple[Node, list[Node]] | None:
         if len(graph.consumers(passing.outputs[0])) != 1 or passing.outputs[0] in graph.outputs:
             return None
     weights = graph.tensor(node.inputs[1])
-    if not weights.facts.get("binary") or not bool((weights.data.abs() == 1).all()):
+    if not weights.facts.get("binary") or not (np.abs(weights.data) == 1).all():
         return None
     return (node, between) if holds_binary_values(graph, node.inputs[0]) else None
 
@@ -78,7 +78,7 @@ def holds_binary_values(graph: Graph, name: str) -> bool:
     return node.op in ("Sign", "Threshold")
 
 
-def _product_sums(graph: Graph, layer: Node) -> torch.Tensor:
+def _product_sums(graph: Graph, layer: Node) -> np.ndarray:
     """Every value the layer's sum of products can take, sorted: the sums of n values
     -1 or +1, n being the products that exist at an output position (zero padding
     leaves fewer at a border)."""
@@ -86,19 +86,19 @@ def _product_sums(graph: Graph, layer: Node) -> torch.Tensor:
     counts = {math.prod(weights.shape[1:])}
     if layer.op == "Conv" and any(layer.attrs["pads"]):
         _, height, width = graph.tensor(layer.inputs[0]).shape
-        taps = F.conv2d(torch.ones(1, 1, height, width), torch.ones(1, 1, *weights.shape[2:]),
-                        stride=tuple(layer.attrs["strides"]), padding=tuple(layer.attrs["pads"]))
-        counts = {int(c) * weights.shape[1] for c in taps.unique().tolist()}
-    return torch.tensor(sorted({s for n in counts for s in range(-n, n + 1, 2)}), dtype=torch.float64)
+        taps = windows(np.ones((1, 1, height, width)), weights.shape[2:], layer.attrs["strides"],
+                       layer.attrs["pads"]).sum(axis=(4, 5))
+        counts = {int(c) * weights.shape[1] for c in np.unique(taps).tolist()}
+    return np.array(sorted({s for n in counts for s in range(-n, n + 1, 2)}), dtype=np.float64)
 
 
-def _bias(graph: Graph, layer: Node) -> torch.Tensor:
+def _bias(graph: Graph, layer: Node) -> np.ndarray:
     if len(layer.inputs) > 2:
-        return graph.tensor(layer.inputs[2]).data.to(torch.float64)
-    return torch.zeros(graph.tensor(layer.inputs[1]).shape[0], dtype=torch.float64)
+        return graph.tensor(layer.inputs[2]).data
+    return np.zeros(graph.tensor(layer.inputs[1]).shape[0])
 
 
-def _stage_signs(graph: Graph, layer: Node, nodes: list[Node], accumulator: torch.Tensor) -> torch.Tensor | None:
+def _stage_signs(graph: Graph, layer: Node, nodes: list[Node], accumulator: np.ndarray) -> np.ndarray | None:
     """The stage's output (-1/+1, shape (values, channels)) for every accumulator value,
     by executing the layer's cast and `nodes`; None when it is not one value per channel."""
     per_sample = (-1,) + (1,) * (len(graph.tensor(layer.outputs[0]).shape) - 1)
@@ -110,28 +110,28 @@ def _stage_signs(graph: Graph, layer: Node, nodes: list[Node], accumulator: torc
     names = {name for node in nodes for name in node.inputs} | {nodes[-1].outputs[0]}
     tensors = {name: graph.tensor(name) for name in names} | {start: Tensor(start)}
     stage = Graph(cast + nodes, tensors, [start], [nodes[-1].outputs[0]])
-    signs = execute(stage, accumulator.view(accumulator.shape[0], *per_sample))[0]
-    return signs.reshape(accumulator.shape) if signs.numel() == accumulator.numel() else None
+    signs = execute(stage, accumulator.reshape(accumulator.shape[0], *per_sample))[0]
+    return signs.reshape(accumulator.shape) if signs.size == accumulator.size else None
 
 
-def _thresholds(sums: torch.Tensor, signs: torch.Tensor):
+def _thresholds(sums: np.ndarray, signs: np.ndarray):
     """(thresholds, directions) on the sum of products, reproducing `signs` (values,
     channels) over `sums`, or None when a channel's output is not monotone in it."""
     plus = signs > 0
     rising = (plus[1:] >= plus[:-1]).all(0)
     falling = (plus[1:] <= plus[:-1]).all(0)
-    if not bool((rising | falling).all()):
+    if not (rising | falling).all():
         return None
-    first_plus = plus.to(torch.int64).argmax(0)
-    last_plus = plus.shape[0] - 1 - plus.flip(0).to(torch.int64).argmax(0)
-    thresholds = torch.where(rising, sums[first_plus], sums[last_plus])
+    first_plus = plus.argmax(0)
+    last_plus = plus.shape[0] - 1 - plus[::-1].argmax(0)
+    thresholds = np.where(rising, sums[first_plus], sums[last_plus])
     never_reached = sums[-1] + 1  # the threshold of a channel that is always -1
-    thresholds = torch.where(plus.any(0), thresholds, never_reached)
-    return thresholds, torch.where(rising, 1, -1)
+    thresholds = np.where(plus.any(0), thresholds, never_reached)
+    return thresholds, np.where(rising, 1, -1)
 
 
-def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds: torch.Tensor,
-          directions: torch.Tensor) -> None:
+def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds: np.ndarray,
+          directions: np.ndarray) -> None:
     """The layer, uncast and without bias (the thresholds hold it), feeds a Threshold
     that writes what `sign` wrote."""
     layer.attrs.pop("out_type", None)
@@ -147,5 +147,3 @@ def _fold(graph: Graph, layer: Node, between: list[Node], sign: Node, thresholds
         if name in graph.tensors and not graph.consumers(name):
             del graph.tensors[name]
 
-
-_holds_binary_values = holds_binary_values  # the name fxhls/rtl/layers.py imported first

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import torch
+import math
+
+import numpy as np
 
 from fxhls.deploy.packing import to_stream_order
 
@@ -71,10 +73,10 @@ def _check_node(graph: Graph, node: Node) -> None:
 
 def _keeps_stream_order(graph: Graph, node: Node) -> bool:
     shape = graph.tensor(node.inputs[0]).shape
-    positions = torch.arange(torch.Size(shape).numel(), dtype=torch.float64).view(1, *shape)
+    positions = np.arange(math.prod(shape), dtype=np.float64).reshape(1, *shape)
     moved = OPS[node.op].execute(node, [positions])[0]
     try:
-        return bool((to_stream_order(positions.numpy()) == to_stream_order(moved.numpy())).all())
+        return bool((to_stream_order(positions) == to_stream_order(moved)).all())
     except ValueError:  # a shape that is neither a vector nor an image has no stream order
         return False
 
@@ -82,5 +84,5 @@ def _keeps_stream_order(graph: Graph, node: Node) -> bool:
 def _check_facts(name: str, tensor) -> None:
     if "khot" in tensor.facts and "terms" not in tensor.facts:
         raise ValueError(f"constant {name!r} is K-hot but has no shift-add terms; {_ADVICE}")
-    if tensor.facts.get("binary") and not bool((tensor.data.abs() == 1).all()):
+    if tensor.facts.get("binary") and not (np.abs(tensor.data) == 1).all():
         raise ValueError(f"constant {name!r} is marked binary but holds values other than -1 and +1")

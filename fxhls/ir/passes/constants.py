@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from fxhls.fixed import quantize
 
 from ..graph import Graph
@@ -18,7 +16,7 @@ def fold_constants(graph: Graph) -> Graph:
     the values (`khot`, `binary`). Returns `graph`."""
     for node in [n for n in graph.nodes if n.op == "Quantize" and graph.is_constant(n.inputs[0])]:
         t = node_type(node.attrs)
-        values = graph.tensor(node.inputs[0]).data.to(torch.float64)
+        values = graph.tensor(node.inputs[0]).data
         folded = graph.tensor(node.outputs[0])
         folded.data, folded.type, folded.shape = quantize(values, t), t, tuple(values.shape)
         folded.facts.update({k: node.attrs[k] for k in _FACTS if k in node.attrs})

@@ -8,10 +8,11 @@ the same order as MatMul(x, W), and x * c + 0 or x * 1 + c is x * c or x + c, ex
 
 from __future__ import annotations
 
-import torch
+import numpy as np
+
+from fxhls.fixed import exact_type
 
 from ..graph import Graph, Node
-from fxhls.fixed import exact_type
 
 from .tensors import new_tensor, per_channel
 from .types import infer_types
@@ -26,8 +27,9 @@ def matmul_to_gemm(graph: Graph) -> Graph:
         weights = graph.tensor(node.inputs[1])
         facts = {key: value for key, value in weights.facts.items() if key in ("khot", "binary")}
         if "terms" in weights.facts:
-            facts["terms"] = tuple(part.transpose(0, 1) for part in weights.facts["terms"])
-        transposed = new_tensor(graph, f"{weights.name}_transposed", weights.data.T.contiguous(), weights.type, facts)
+            facts["terms"] = tuple(part.swapaxes(0, 1) for part in weights.facts["terms"])
+        transposed = new_tensor(graph, f"{weights.name}_transposed", np.ascontiguousarray(weights.data.T),
+                                weights.type, facts)
         graph.nodes[index] = Node("Gemm", node.name, [node.inputs[0], transposed, *node.inputs[2:]],
                                   list(node.outputs), dict(node.attrs))
         if not graph.consumers(weights.name):
@@ -50,9 +52,9 @@ def lone_affines(graph: Graph) -> Graph:
             continue
         values = values.reshape(shape[0], *[1] * (len(shape) - 1))
         if node.op == "Mul":
-            scale, shift = values, torch.zeros_like(values)
+            scale, shift = values, np.zeros_like(values)
         else:
-            scale, shift = torch.ones_like(values), values
+            scale, shift = np.ones_like(values), values
         names = [new_tensor(graph, f"{node.name}_{role}", data, exact_type(data, min_frac_bits=0))
                  for role, data in (("scale", scale), ("shift", shift))]
         graph.nodes[index] = Node("Affine", node.name, [x, *names], list(node.outputs), dict(node.attrs))

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from fxhls.fixed import FixedType
 
 from ..graph import Graph, Tensor
 
 
-def per_channel(values: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor | None:
+def per_channel(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     """`values` as one value per channel, shape (C,), if they broadcast to a sample of
     `shape` (channels first) without growing it and are constant within each channel;
     else None."""
     if tuple(np.broadcast_shapes(values.shape, shape)) != tuple(shape):
         return None
-    columns = values.to(torch.float64).expand(shape).reshape(shape[0], -1)
-    return columns[:, 0] if bool((columns == columns[:, :1]).all()) else None
+    columns = np.broadcast_to(values, shape).reshape(shape[0], -1)
+    return columns[:, 0] if (columns == columns[:, :1]).all() else None
 
 
-def new_tensor(graph: Graph, stem: str, data: torch.Tensor | None = None, t: FixedType | None = None,
+def new_tensor(graph: Graph, stem: str, data: np.ndarray | None = None, t: FixedType | None = None,
                facts: dict | None = None) -> str:
     """Add a tensor (a constant when `data` is given) named `stem`, or `stem` with
     underscores appended where that name is taken; returns its name."""

@@ -1,0 +1,113 @@
+"""The native kernels' entry points for PyTorch tensors (see `fxhls.fixed.native`).
+
+They serve contiguous float32 and float64 CPU tensors outside autograd and return None
+for anything else (the caller then takes its PyTorch path). `fxhls.fixed.native`
+reaches them by name, so callers write `native.quantize_into(...)`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .native import loaded_library, modes
+from .types import FixedType
+
+_DTYPES = (torch.float32, torch.float64)
+
+
+def serves(x: torch.Tensor) -> bool:
+    """Whether the kernels can compute on `x` (see the module's docstring)."""
+    return _library_for(x) is not None
+
+
+def quantize_into(x: torch.Tensor, t: FixedType, constants: tuple) -> torch.Tensor | None:
+    """`quantize_values(x, t)` in one pass, or None if the kernels cannot serve `x`.
+    `constants`: `(scale, lsb, min_code, max_code, wrap_bound, modulus)` as floats."""
+    library = _library_for(x)
+    if library is None:
+        return None
+    y = torch.empty_like(x, memory_format=torch.contiguous_format)
+    kernel = library.fxhls_quantize_f32 if x.dtype == torch.float32 else library.fxhls_quantize_f64
+    kernel(*modes(t, constants), x.data_ptr(), y.data_ptr(), x.numel())
+    return y
+
+
+def affine_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t: FixedType,
+                    constants: tuple) -> torch.Tensor | None:
+    """`quantize_values(x * scale + shift, t)` in one pass, the affine computed in x's dtype
+    (multiply, then add) with one scale and shift per channel (dimension 1 of x); None if
+    the kernels cannot serve these tensors."""
+    library = _library_for(x, scale, shift)
+    if library is None:
+        return None
+    y = torch.empty_like(x, memory_format=torch.contiguous_format)
+    kernel = library.fxhls_affine_quantize_f32 if x.dtype == torch.float32 else library.fxhls_affine_quantize_f64
+    kernel(*modes(t, constants), x.data_ptr(), y.data_ptr(), *_layout(x), scale.data_ptr(), shift.data_ptr())
+    return y
+
+
+def learned_point_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, lowest: float, highest: float,
+                           needs_grad_x: bool) -> tuple[torch.Tensor | None, float] | None:
+    """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
+    `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
+    None if the kernels cannot serve these tensors."""
+    library = _library_for(x, y)
+    if library is None or grad.dtype != x.dtype:
+        return None
+    grad = grad.contiguous()
+    grad_x = torch.empty_like(grad) if needs_grad_x else None
+    kernel = (library.fxhls_learned_point_backward_f32 if x.dtype == torch.float32
+              else library.fxhls_learned_point_backward_f64)
+    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(), lowest, highest)
+    return grad_x, total
+
+
+def affine_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor,
+                    shift: torch.Tensor, lowest: float, highest: float, needs_grad_x: bool):
+    """`learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
+    in one pass: `(grad_x, grad_scale, grad_shift, total)` with grad_z = grad * inside(z),
+    grad_x = grad_z * scale (or None), per-channel sums of grad_z * x and of grad_z (float64),
+    and the sum for the binary point; None if the kernels cannot serve these tensors."""
+    library = _library_for(x, y, scale, shift)
+    if library is None or grad.dtype != x.dtype:
+        return None
+    grad = grad.contiguous()
+    grad_x = torch.empty_like(grad) if needs_grad_x else None
+    grad_scale, grad_shift = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
+    kernel = library.fxhls_affine_backward_f32 if x.dtype == torch.float32 else library.fxhls_affine_backward_f64
+    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), *_layout(x), scale.data_ptr(),
+                   shift.data_ptr(), lowest, highest, grad_scale.data_ptr(), grad_shift.data_ptr())
+    return grad_x, grad_scale, grad_shift, total
+
+
+def channel_sums(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Per channel (dimension 1), the sums of x and of x * x in float64, in one pass;
+    None if the kernels cannot serve x."""
+    library = _library_for(x)
+    if library is None:
+        return None
+    sums, squares = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
+    kernel = library.fxhls_channel_sums_f32 if x.dtype == torch.float32 else library.fxhls_channel_sums_f64
+    kernel(x.data_ptr(), *_layout(x), sums.data_ptr(), squares.data_ptr())
+    return sums, squares
+
+
+def _library_for(x: torch.Tensor, *others: torch.Tensor):
+    if x.dtype not in _DTYPES or x.device.type != "cpu":
+        return None
+    for tensor in (x, *others):
+        if not tensor.is_contiguous() or tensor.dtype != x.dtype or tensor.device != x.device:
+            return None
+        if tensor.requires_grad and torch.is_grad_enabled():
+            return None  # the PyTorch path records the operations for autograd
+    return loaded_library()
+
+
+def _layout(x: torch.Tensor) -> tuple[int, int, int]:
+    """(batch, channels, positions): x as a contiguous (N, C, ...) array."""
+    batch, channels = x.shape[0], x.shape[1] if x.dim() > 1 else 1
+    return batch, channels, x.numel() // max(batch * channels, 1)
+
+
+def _pointer(tensor: torch.Tensor | None) -> int | None:
+    return None if tensor is None else tensor.data_ptr()

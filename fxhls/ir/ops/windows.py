@@ -1,0 +1,21 @@
+"""The windows a 2-D convolution or pooling reads, as a view of the batch (no copy but the padding)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
+    """Positions of a window of `kernel` values moving by `stride` over `size` values plus
+    `pad` zeros on each side."""
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def windows(x: np.ndarray, kernel, strides, pads=(0, 0)) -> np.ndarray:
+    """The windows of x (N, C, H, W), zero padded by `pads` (rows, columns) on each side:
+    shape (N, C, OH, OW, KH, KW), window (oh, ow) starting at row oh * strides[0] and
+    column ow * strides[1] of the padded image."""
+    (ph, pw), (sh, sw) = pads, strides
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return np.lib.stride_tricks.sliding_window_view(x, tuple(kernel), axis=(2, 3))[:, :, ::sh, ::sw]
