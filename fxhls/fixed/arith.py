@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,6 +104,7 @@ def _bit_span(values: np.ndarray) -> tuple[int, int]:
     return low, int(exponent.max())
 
 
+@lru_cache(maxsize=4096)
 def accumulator_type(input: FixedType, weight: FixedType, fan_in: int, bias: FixedType | None = None) -> FixedType:
     """The accumulator that holds any sum of `fan_in` products input*weight, plus a bias,
     exactly: it never rounds nor overflows (default modes)."""

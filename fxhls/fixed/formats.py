@@ -43,11 +43,17 @@ def require_float(dtype) -> None:
     float_format(dtype)
 
 
-def check_exact(t: FixedType, dtype) -> None:
-    """Raise `ValueError` unless every value of `t` and every step of `quantize` is exact in
-    `dtype` (float32 or float64, numpy or PyTorch)."""
+def fits_exactly(t: FixedType, dtype) -> bool:
+    """Whether every value of `t` and every step of `quantize` is exact in `dtype` (float32
+    or float64, numpy or PyTorch; `ValueError` for any other dtype)."""
     significand, max_exp = float_format(dtype)
-    if t.width > significand or abs(t.frac_bits) > max_exp or t.int_bits > max_exp + 1:
+    return t.width <= significand and abs(t.frac_bits) <= max_exp and t.int_bits <= max_exp + 1
+
+
+def check_exact(t: FixedType, dtype) -> None:
+    """Raise `ValueError` unless `fits_exactly(t, dtype)`."""
+    if not fits_exactly(t, dtype):
+        significand, max_exp = float_format(dtype)
         widest = "float64" if format_name(dtype) == "float32" and t.width <= 53 else None
         hint = f"; use {widest} tensors" if widest else ""
         raise ValueError(

@@ -130,7 +130,7 @@ class _LearnedBinaryPoint(torch.autograd.Function):
         fused = native.learned_point_backward(x, y, grad, ctx.lowest_inside, t.max, ctx.needs_input_grad[0])
         if fused is not None:
             grad_x, total = fused
-            return grad_x, torch.tensor(total * scale, dtype=torch.float32), None, None, None
+            return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32), None, None, None
         # The same in PyTorch operations (CUDA, or no native kernels). Float masks and
         # in-place passes: boolean tensors and fresh allocations cost more than arithmetic.
         clamped = x.clamp(ctx.lowest_inside, t.max)
@@ -162,7 +162,7 @@ class _AffineLearnedPoint(torch.autograd.Function):
         t = ctx.t
         grad_x, grad_scale, grad_shift, total = native.affine_backward(
             x.contiguous(), y, grad, scale, shift, t.min, t.max, ctx.needs_input_grad[0])
-        grad_point = torch.tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
+        grad_point = torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
         scale_dtype, shift_dtype = ctx.dtypes
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
 

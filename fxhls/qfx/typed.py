@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from fxhls.fixed import FixedType
-from fxhls.fixed.quantize import check_exact
+from fxhls.fixed.formats import fits_exactly
 
 _ATTRIBUTE = "_fxhls_type"
 
@@ -29,10 +29,4 @@ def type_of(x: torch.Tensor) -> FixedType | None:
 def exact_dtype(result: FixedType | None, dtype: torch.dtype) -> torch.dtype:
     """`dtype` if every value of `result` (a type wide enough for a computation's exact
     result) is exact in it, float64 otherwise or when the type is unknown."""
-    if result is not None:
-        try:
-            check_exact(result, dtype)
-            return dtype
-        except ValueError:
-            pass
-    return torch.float64
+    return dtype if result is not None and fits_exactly(result, dtype) else torch.float64

@@ -13,6 +13,7 @@ convolution), with the exact sum's gradient. The output is quantized to
 from __future__ import annotations
 
 import contextlib
+import math
 
 import torch
 import torch.nn.functional as F
@@ -73,7 +74,7 @@ class _QuantizedWeights:
 
     @property
     def fan_in(self) -> int:
-        return self.weight[0].numel()
+        return math.prod(self.weight.shape[1:])
 
     @property
     def acc_type(self) -> FixedType | None:
