@@ -41,7 +41,7 @@ def test_build_then_csim_equals_emulate(mlp_file, tmp_path, monkeypatch, capsys)
     assert main(["build", str(mlp_file), "--board", "ultra96v2"]) == 0
     out = tmp_path / "hls_projects" / "mlp"
     assert "DSP slices" in capsys.readouterr().out
-    for name in ("design.json", MARKER, "firmware/mlp.cpp", "firmware/types.h", "firmware/weights/Gemm_11.h",
+    for name in ("design.json", MARKER, "firmware/mlp.cpp", "firmware/types.h", "firmware/weights/n1_Gemm.h",
                  "tb/mlp_tb.cpp", "tb/input_words.txt", "tb/expected_words.txt", "build_prj.tcl", "Makefile",
                  "report/layers.md", "report/layers.csv", "deploy/design.json", "rtl"):
         assert (out / name).exists(), name
@@ -133,11 +133,12 @@ def test_a_rebuild_keeps_what_the_vendor_tools_made(mlp_file, tmp_path):
 
 def test_reuse_options_reach_the_project(mlp_file, tmp_path):
     assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(tmp_path / "a"),
-                 "--reuse", "4", "--reuse", "Gemm_25=3"]) == 0
+                 "--reuse", "4", "--reuse", "3/Gemm=3"]) == 0
     with open(tmp_path / "a" / "report" / "layers.csv") as table:
-        reuse = {row["layer"]: row["reuse"] for row in csv.DictReader(table)}
-    assert reuse == {"Gemm_11": "4", "Relu_15": "1", "Gemm_25": "3"}
-    assert "static const int reuse = 4;" in (tmp_path / "a" / "firmware" / "layers" / "Gemm_11.h").read_text()
+        rows = list(csv.DictReader(table))
+    assert {row["layer"]: row["reuse"] for row in rows} == {"n1_Gemm": "4", "n2_Relu": "1", "n3_Gemm": "3"}
+    assert [row["onnx_node"] for row in rows] == ["1/Gemm", "2/Relu", "3/Gemm"]  # the model's module paths
+    assert "static const int reuse = 4;" in (tmp_path / "a" / "firmware" / "layers" / "n1_Gemm.h").read_text()
 
 
 def test_the_automatic_reuse_fits_the_dsp_budget(mlp_file, tmp_path):
@@ -151,7 +152,7 @@ def test_the_automatic_reuse_fits_the_dsp_budget(mlp_file, tmp_path):
 @pytest.mark.parametrize("arguments,message", [
     (["--board", "nosuchboard"], "unknown board 'nosuchboard'; known boards: pynq-z2, ultra96v2, zcu104"),
     (["--board", "ultra96v2", "--reuse", "two"], "--reuse takes N or LAYER=N"),
-    (["--board", "ultra96v2", "--reuse", "Relu_15=2"], "layer 'Relu_15' does not fold"),
+    (["--board", "ultra96v2", "--reuse", "2/Relu=2"], "layer '2/Relu' does not fold"),
     (["--board", "ultra96v2", "--reuse", "nolayer=2"], "no layer 'nolayer' to set the reuse of"),
     (["--board", "ultra96v2", "--reuse", "0"], "must be a positive integer"),
     (["--board", "ultra96v2", "--clock-mhz", "-5"], "the clock must be a positive number"),

@@ -49,3 +49,29 @@ def test_every_tensor_gets_a_type_and_weights_carry_their_facts(tmp_path):
     assert weights[0]["khot"] == 2 and weights[2]["binary"] == 1
     assert str(graph.tensor(graph.outputs[0]).type) == str(model[3].output_type)
     assert graph.tensor(graph.outputs[0]).shape == (2,)
+
+
+class _Named(nn.Module):
+    """Named layers, one of them (act) called twice."""
+
+    def __init__(self):
+        super().__init__()
+        self.quant_in = QInput()
+        self.fc1, self.act, self.fc2 = QLinear(4, 3), QReLU(), QLinear(3, 2)
+
+    def forward(self, x):
+        return self.act(self.fc2(self.act(self.fc1(self.quant_in(x)))))
+
+
+def test_names_follow_the_module_paths(tmp_path):
+    proto = export_onnx(_Named(), torch.randn(2, 4), tmp_path / "m.onnx")
+    assert [node.name for node in proto.graph.node] == [
+        "quant_in/Quantize",
+        "fc1/weight/Quantize", "fc1/bias/Quantize", "fc1/Gemm", "fc1/Quantize",
+        "act/Relu", "act/Quantize",
+        "fc2/weight/Quantize", "fc2/bias/Quantize", "fc2/Gemm", "fc2/Quantize",
+        "act_2/Relu", "act_2/Quantize",
+    ]
+    assert [init.name for init in proto.graph.initializer] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert all(node.output[0] == f"{node.name}:0" for node in proto.graph.node)
+    assert [value.name for value in proto.graph.output] == ["act_2/Quantize:0"]

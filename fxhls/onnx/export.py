@@ -9,6 +9,13 @@ on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N,
 `reciprocal_type` 1/N is rounded to unless N is a power of two); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
 narrowed. Weights are initializers holding their quantized, exact values. The
 graph computes in double, with a symbolic batch dimension.
+
+Names follow the model's module paths, as `model.named_modules()` gives them, so the
+HLS project's layers, files and report rows and `fxhls build --reuse` read as the
+model does: a layer `features.0` writes nodes `features.0/Conv` and
+`features.0/Quantize`, initializers `features.0.weight` and `features.0.bias` (read
+through `features.0/weight/Quantize`), and tensors named after the node that writes
+them (`features.0/Conv:0`). A layer called again gets `_2`, `_3`, ... after its path.
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path) -> on
     output, calls = _record_calls(model, example_input)
     if not calls or calls[-1][2] is not output:
         raise ValueError("export_onnx: the model's output does not come from a QFX layer")
+    paths = {id(module): path or type(module).__name__ for path, module in model.named_modules()}
     writer = _Writer()
-    input_name = writer.name_of(example_input, "input")
+    writer.names[id(example_input)] = writer.unique("input")
+    input_name = writer.names[id(example_input)]
     for module, inputs, result in calls:
-        writer.layer(module, inputs, result)
+        writer.layer(paths[id(module)], module, inputs, result)
     graph = helper.make_graph(
         writer.nodes, "fxhls",
         [helper.make_tensor_value_info(input_name, TensorProto.DOUBLE, ["batch", *example_input.shape[1:]])],
@@ -71,38 +80,46 @@ def _record_calls(model, example_input):
 
 
 class _Writer:
+    """The nodes and initializers of the graph so far; `names` maps each recorded tensor
+    (by id) to its value's name, `scope` is the path of the layer being written."""
+
     def __init__(self):
         self.nodes, self.initializers, self.names = [], [], {}
-        self._count = 0
+        self.scope = ""
+        self._taken: set[str] = set()
 
-    def fresh(self, stem: str) -> str:
-        self._count += 1
-        return f"{stem}_{self._count}"
+    def unique(self, name: str) -> str:
+        """`name`, or `name_2`, `name_3`, ... if it is taken."""
+        candidate, count = name, 1
+        while candidate in self._taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        self._taken.add(candidate)
+        return candidate
 
-    def name_of(self, tensor, stem="t") -> str:
-        if id(tensor) not in self.names:
-            self.names[id(tensor)] = self.fresh(stem)
-        return self.names[id(tensor)]
-
-    def node(self, op, inputs, domain="", **attrs) -> str:
-        out = self.fresh(op.lower())
-        self.nodes.append(helper.make_node(op, inputs, [out], name=self.fresh(op), domain=domain, **attrs))
+    def node(self, op, inputs, domain="", role="", **attrs) -> str:
+        """Add node `scope/[role/]op`; returns the name of its output."""
+        name = self.unique("/".join(filter(None, (self.scope, role, op))))
+        out = self.unique(f"{name}:0")
+        self.nodes.append(helper.make_node(op, inputs, [out], name=name, domain=domain, **attrs))
         return out
 
-    def quantize(self, x: str, t, **facts) -> str:
-        return self.node("Quantize", [x], domain=DOMAIN, **type_attrs(t), **facts)
+    def quantize(self, x: str, t, role="", **facts) -> str:
+        return self.node("Quantize", [x], domain=DOMAIN, role=role, **type_attrs(t), **facts)
 
-    def constant(self, values: torch.Tensor, t, **facts) -> str:
-        name = self.fresh("const")
+    def constant(self, values: torch.Tensor, t, role: str, **facts) -> str:
+        """Initializer `scope.role` holding `values`, read through its Quantize node."""
+        name = self.unique(f"{self.scope}.{role}")
         self.initializers.append(numpy_helper.from_array(values.detach().double().numpy(), name))
-        return self.quantize(name, t, **facts)
+        return self.quantize(name, t, role=role, **facts)
 
-    def layer(self, module, inputs, output):
+    def layer(self, path: str, module, inputs, output):
         unknown = [t for t in inputs if id(t) not in self.names]
         if unknown:
             raise ValueError(f"export_onnx: an input of {type(module).__name__} comes from an operation outside "
                              f"QFX layers (supported layers: {', '.join(c.__name__ for c in _LAYERS)})")
         x = [self.names[id(t)] for t in inputs]
+        self.scope = self.unique(path)
         y = getattr(self, "_" + type(module).__name__)(module, x)
         self.names[id(output)] = y
 
@@ -111,9 +128,9 @@ class _Writer:
 
     def _weighted(self, m, x, op, **attrs):
         facts = {"khot": m.khot} if m.khot is not None else {"binary": 1} if m.binary else {}
-        inputs = [x[0], self.constant(m.quantized_weight(), m.weight_type, **facts)]
+        inputs = [x[0], self.constant(m.quantized_weight(), m.weight_type, "weight", **facts)]
         if m.bias is not None:
-            inputs.append(self.constant(m.quantized_bias(), m.bias_type))
+            inputs.append(self.constant(m.quantized_bias(), m.bias_type, "bias"))
         if m.user_acc_type is not None:
             acc = self.node(op, inputs, domain=DOMAIN, acc_type=str(m.user_acc_type), **attrs)
         else:
@@ -162,8 +179,8 @@ class _Writer:
         scale, shift = m.quantized_affine()
         shape = [-1, 1, 1] if isinstance(m, QBatchNorm2d) else [-1]
         facts = {"khot": m.khot} if m.khot is not None else {}
-        product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, **facts)])
-        total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type)])
+        product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, "scale", **facts)])
+        total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type, "shift")])
         return self.quantize(total, m.output_type)
 
     _QBatchNorm1d = _QBatchNorm2d = _QBatchNorm
