@@ -63,6 +63,21 @@ def test_cli_emulate_reports_a_bad_model_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "y.npy").exists()
 
 
+@pytest.mark.parametrize("inputs,message", [
+    (np.zeros((3, 5)), "inputs must be a batch of shape (batch, 6), got (3, 5)"),
+    (np.zeros(6), "inputs must be a batch of shape (batch, 6), got (6,)"),
+    (np.array([["a"] * 6]), "inputs must be numbers (could not convert string to float"),
+])
+def test_cli_emulate_reports_bad_inputs_in_one_line(inputs, message, tmp_path, capsys):
+    export_onnx(nn.Sequential(QInput(), QLinear(6, 2)), torch.randn(2, 6), tmp_path / "m.onnx")
+    np.save(tmp_path / "x.npy", inputs)
+    assert main(["emulate", str(tmp_path / "m.onnx"), "--input", str(tmp_path / "x.npy"),
+                 "--output", str(tmp_path / "y.npy")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "y.npy").exists()
+
+
 def test_export_refuses_an_op_outside_qfx_layers(tmp_path):
     model = nn.Sequential(QInput(), nn.Linear(4, 4), QReLU())
     with pytest.raises(ValueError, match="input of QReLU comes from an operation outside QFX layers"):

@@ -7,6 +7,7 @@ import numpy as np
 from fxhls.deploy import packing
 from fxhls.fixed import FixedType, quantize
 from fxhls.ir import Graph, execute
+from fxhls.ir.execute import as_batch
 
 DEFAULT_SAMPLES = 8
 
@@ -21,11 +22,9 @@ def random_inputs(design: dict, samples: int = DEFAULT_SAMPLES, seed: int = 0) -
 
 def cast_inputs(design: dict, x) -> np.ndarray:
     """The host's input cast: x quantized to the design's input type (float64 values)."""
-    x = np.asarray(x, dtype=np.float64)
-    shape = tuple(design["input"]["shape"])
-    if x.ndim < 1 or x.shape[1:] != shape or len(x) == 0:
-        raise ValueError(f"inputs must be a non-empty batch of shape (batch, {', '.join(map(str, shape))}), "
-                         f"got {x.shape}")
+    x = as_batch(x, design["input"]["shape"])
+    if len(x) == 0:
+        raise ValueError("inputs must be a non-empty batch, got none")
     return quantize(x, design["input"]["type"])
 
 
