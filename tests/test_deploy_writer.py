@@ -62,7 +62,7 @@ def test_rewriting_keeps_a_built_bitstream(tmp_path):
         (lambda args: args.update(board="zcu104"), "the design is for board 'ultra96v2', the deploy package for 'zcu104'"),
         (lambda args: args["design"].pop("top"), "the design lacks top"),
         (lambda args: args["design"]["output"].pop("lane"), "the design lacks output.lane"),
-        (lambda args: args.update(x=np.zeros((2, 3, 4))), r"test inputs must be a non-empty batch of shape \(batch, \*\(2, 3, 4\)\)"),
+        (lambda args: args.update(x=np.zeros((2, 3, 4))), r"inputs must be a batch of shape \(batch, 2, 3, 4\), got \(2, 3, 4\)"),
         (lambda args: args.update(y=np.zeros((4, 6))), r"expected outputs must have shape \(4, 5\)"),
         (lambda args: args.update(y=np.full((4, 5), 1e-9)), r"expected outputs are not ap_fixed<18,8> values"),
         (lambda args: args.update(labels=np.zeros(3, int)), "labels must be 4 integer class indices"),

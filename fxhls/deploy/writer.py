@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from fxhls.board import Board, load_board
-from fxhls.fixed import quantize
+from fxhls.hls.vectors import cast_inputs
 from fxhls.staging import replace_dir, staging_dir
 from fxhls.templating import render
 
@@ -41,7 +41,7 @@ def write_deploy(design: dict, board: Board | str, out_dir, test_inputs, expecte
     board = load_board(board) if isinstance(board, str) else board
     _check_design(design, board)
     design = {**design, "design_hash": design_hash(design)}
-    inputs = _cast_inputs(design["input"], test_inputs)
+    inputs = cast_inputs(design, test_inputs)
     expected = _checked_outputs(design["output"], expected_outputs, len(inputs))
     target = Path(out_dir) / "deploy"
     staging = staging_dir(target)
@@ -88,13 +88,6 @@ def _check_design(design: dict, board: Board) -> None:
         raise ValueError(f"the design lacks {', '.join(missing)}; make it with fxhls.deploy.stream_interface")
     if design["board"] != board.name:
         raise ValueError(f"the design is for board {design['board']!r}, the deploy package for {board.name!r}")
-
-
-def _cast_inputs(spec: dict, test_inputs) -> np.ndarray:
-    x = np.asarray(test_inputs, dtype=np.float64)
-    if x.ndim < 1 or x.shape[1:] != tuple(spec["shape"]) or len(x) == 0:
-        raise ValueError(f"test inputs must be a non-empty batch of shape (batch, *{tuple(spec['shape'])}), got {x.shape}")
-    return quantize(x, spec["type"])
 
 
 def _checked_outputs(spec: dict, expected_outputs, batch: int) -> np.ndarray:
