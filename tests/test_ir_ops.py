@@ -68,3 +68,25 @@ def test_average_pool_multiplies_the_window_sum_by_the_rounded_reciprocal():
     x = np.ones((1, 1, 3, 3))
     assert execute(graph, x)[0].item() == 9 * 0.125
     assert graph.tensor("y").shape == (1, 1, 1)
+
+
+def test_a_large_batch_runs_in_slices_with_the_same_bits(monkeypatch):
+    from pathlib import Path
+
+    import importlib
+
+    execute_module = importlib.import_module("fxhls.ir.execute")
+    from fxhls.onnx import load_onnx
+
+    graph = load_onnx(Path(__file__).resolve().parents[1] / "examples" / "models" / "mnist_khot_cnn.onnx")
+    x = np.random.default_rng(0).random((100, 1, 28, 28))
+    slices = []
+    whole_run = execute_module._execute
+    monkeypatch.setattr(execute_module, "_execute", lambda g, batch: slices.append(len(batch)) or whole_run(g, batch))
+    whole = execute(graph, x)[0]
+    assert slices == [100]
+    monkeypatch.setattr(execute_module, "CHUNK_VALUES", 8 * 28 * 28 * 7)  # the first conv's output, 7 samples
+    sliced = execute(graph, x)[0]
+    step = slices[1]
+    assert 1 < step <= 7 and slices[1:] == [step] * (100 // step) + [100 % step] * (100 % step > 0)
+    assert sliced.shape == whole.shape == (100, 10) and int((sliced != whole).sum()) == 0
