@@ -86,15 +86,17 @@ class _Writer:
     def __init__(self):
         self.nodes, self.initializers, self.names = [], [], {}
         self.scope = ""
-        self._taken: set[str] = set()
+        self._names: set[str] = set()  # of nodes, values and initializers
+        self._scopes: set[str] = set()
 
-    def unique(self, name: str) -> str:
-        """`name`, or `name_2`, `name_3`, ... if it is taken."""
+    def unique(self, name: str, taken: set[str] | None = None) -> str:
+        """`name`, or `name_2`, `name_3`, ... if it is in `taken` (default: the names so far)."""
+        taken = self._names if taken is None else taken
         candidate, count = name, 1
-        while candidate in self._taken:
+        while candidate in taken:
             count += 1
             candidate = f"{name}_{count}"
-        self._taken.add(candidate)
+        taken.add(candidate)
         return candidate
 
     def node(self, op, inputs, domain="", role="", **attrs) -> str:
@@ -119,7 +121,7 @@ class _Writer:
             raise ValueError(f"export_onnx: an input of {type(module).__name__} comes from an operation outside "
                              f"QFX layers (supported layers: {', '.join(c.__name__ for c in _LAYERS)})")
         x = [self.names[id(t)] for t in inputs]
-        self.scope = self.unique(path)
+        self.scope = self.unique(path, self._scopes)
         y = getattr(self, "_" + type(module).__name__)(module, x)
         self.names[id(output)] = y
 
