@@ -12,6 +12,10 @@ MNIST-sized data (1x28x28, ten classes). Each architecture is written once
   and Brevitas learn the input quantizer's binary point or scale from the loss, which
   needs the gradient at the input: a GEMM through the first layer that plain float
   training skips. This column shows what that costs alone (for information);
+* QFX's floor, for information: the QFX model with every quantizer replaced by one
+  multiply (and BatchNorm's by its float affine), its input requiring a gradient as
+  learning the input's binary point does: what any implementation of the quantizers,
+  however cheap its autograd, would still cost on top of the layers;
 * Brevitas: fixed-point QAT with power-of-two scales (`brevitas.quant`
   `*FixedPoint` quantizers): 8-bit input, weights, ReLU outputs and residual
   sum, everything else float. QFX quantizes more tensors than this, so the
@@ -36,6 +40,7 @@ Needs Brevitas (`.venv/bin/pip install brevitas`). Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass
@@ -51,6 +56,7 @@ from brevitas.quant import (
 from torch import nn
 
 from fxhls import qfx
+from fxhls.qfx.quantizer import FixedQuantizer
 
 BREVITAS_STATS_STEPS = 5
 GOAL_VS_FLOAT = 1.5  # QFX step time at most this many times the float one
@@ -150,18 +156,35 @@ def mlp(kit: Kit, classes: int = 10) -> nn.Module:
 class Trainer:
     """One model, its optimizer and a fixed batch: `step()` runs one training step."""
 
-    def __init__(self, model: nn.Module, batch: int, input_gradient: bool = False):
+    def __init__(self, model: nn.Module, batch: int, input_gradient: bool = False,
+                 context=contextlib.nullcontext):
         generator = torch.Generator().manual_seed(0)
+        self.context = context
         self.model = model.train()
         self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         self.x = torch.rand(batch, 1, 28, 28, generator=generator).requires_grad_(input_gradient)
         self.y = torch.randint(0, 10, (batch,), generator=generator)
 
     def step(self) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = nn.functional.cross_entropy(self.model(self.x), self.y)
-        loss.backward()
-        self.optimizer.step()
+        with self.context():
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = nn.functional.cross_entropy(self.model(self.x), self.y)
+            loss.backward()
+            self.optimizer.step()
+
+
+@contextlib.contextmanager
+def quantizers_as_a_multiply():
+    """Within the block, every FixedQuantizer computes x * 1 (relu(x) for a ReLU's, the
+    float affine for a BatchNorm's): one native autograd node each, no pass over weights."""
+    real = FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine
+    FixedQuantizer.forward = lambda self, x, exact=None: x * 1.0
+    FixedQuantizer.relu = lambda self, x: torch.relu(x)
+    FixedQuantizer.affine = lambda self, x, scale, shift: torch.addcmul(shift, x, scale)
+    try:
+        yield
+    finally:
+        FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine = real
 
 
 def time_steps(trainer: Trainer, steps: int) -> float:
@@ -173,12 +196,13 @@ def time_steps(trainer: Trainer, steps: int) -> float:
 
 
 def measure(build, batch: int, reps: int, steps: int, warmup: int) -> dict[str, float]:
-    """Median ms per step of float, float with the input's gradient, QFX and Brevitas for
-    the architecture `build(kit)`."""
+    """Median ms per step of float, float with the input's gradient, QFX, QFX's floor and
+    Brevitas for the architecture `build(kit)`."""
     torch.manual_seed(0)
-    trainers = {name: Trainer(build(kit), batch, input_gradient) for name, kit, input_gradient in
-                (("float", FLOAT, False), ("float_dx", FLOAT, True), ("qfx", QFX, False),
-                 ("brevitas", BREVITAS, False))}
+    trainers = {"float": Trainer(build(FLOAT), batch), "float_dx": Trainer(build(FLOAT), batch, True),
+                "qfx": Trainer(build(QFX), batch),
+                "qfx_floor": Trainer(build(QFX), batch, True, context=quantizers_as_a_multiply),
+                "brevitas": Trainer(build(BREVITAS), batch)}
     for trainer in trainers.values():
         for _ in range(warmup):
             trainer.step()
@@ -202,13 +226,13 @@ def main() -> None:
 
     print(f"batch {args.batch}, {args.threads} thread(s), median of {args.reps} x {args.steps} steps, "
           f"torch {torch.__version__}\n")
-    print("| model | float ms | float + input gradient ms | QFX ms | Brevitas ms | QFX/float "
-          "| QFX/(float + input gradient) | QFX/Brevitas |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | float ms | float + input gradient ms | QFX ms | QFX floor ms | Brevitas ms | QFX/float "
+          "| QFX floor/float | QFX/Brevitas |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, build in (("residual CNN", ResidualCNN), ("MLP", mlp)):
         ms = measure(build, args.batch, args.reps, args.steps, args.warmup)
-        print(f"| {name} | {ms['float']:.2f} | {ms['float_dx']:.2f} | {ms['qfx']:.2f} | {ms['brevitas']:.2f} "
-              f"| {ms['qfx'] / ms['float']:.2f} | {ms['qfx'] / ms['float_dx']:.2f} "
+        print(f"| {name} | {ms['float']:.2f} | {ms['float_dx']:.2f} | {ms['qfx']:.2f} | {ms['qfx_floor']:.2f} "
+              f"| {ms['brevitas']:.2f} | {ms['qfx'] / ms['float']:.2f} | {ms['qfx_floor'] / ms['float']:.2f} "
               f"| {ms['qfx'] / ms['brevitas']:.2f} |")
     print(f"\nGoals: QFX/float <= {GOAL_VS_FLOAT}, QFX/Brevitas < 1.")
 
