@@ -82,8 +82,7 @@ def to_codes(values: np.ndarray, frac_bits: int) -> np.ndarray:
     if off_grid.any():
         first = values.reshape(-1)[np.flatnonzero(off_grid)[0]]
         raise ValueError(
-            f"{int(off_grid.sum())} values are not multiples of the lsb 2**{-int(frac_bits)} "
-            f"(the first: {first!r}); quantize them to the stream type first"
+            f"{int(off_grid.sum())} values are not multiples of the lsb 2**{-int(frac_bits)} (the first: {first!r})"
         )
     return codes
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, quantize
 
 # fxhls_dot_khot's term: {used, negative, shift}.
@@ -129,7 +130,7 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
         dot_bits = x_bits + lanes.magnitude_bits + math.ceil(math.log2(simd * lanes.k)) + 4
     sf, nf = in_features // simd, out_features // pe
     by_address = lanes.codes.reshape(nf, pe, sf, simd).transpose(0, 2, 1, 3).reshape(nf * sf, pe * simd)
-    init = _codes(quantize(bias, acc) if bias is not None else np.zeros(out_features), acc.frac_bits).tolist()
+    init = to_codes(quantize(bias, acc) if bias is not None else np.zeros(out_features), acc.frac_bits).tolist()
     if thresholds is None:
         neurons, neuron_bits = init, acc.width
     else:
@@ -141,7 +142,7 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
 
 def multiplier_lanes(weights: np.ndarray, weight_type: FixedType) -> WeightLanes:
     """Weights multiplied as they are: each one's `ap_fixed` code."""
-    codes = _codes(weights, weight_type.frac_bits)
+    codes = to_codes(weights, weight_type.frac_bits)
     return WeightLanes("mul", codes, weight_type.width, weight_type.frac_bits, weight_type.width, weight_type.signed)
 
 
@@ -171,20 +172,11 @@ def binary_lanes(weights: np.ndarray, x_binary: bool) -> WeightLanes:
     return khot_lanes(signs, np.zeros_like(signs))
 
 
-def _codes(values: np.ndarray, frac_bits: int) -> np.ndarray:
-    """The integer codes (int64) of values that are multiples of 2**-frac_bits."""
-    scaled = values * 2.0**frac_bits
-    codes = np.round(scaled).astype(np.int64)
-    if not (codes == scaled).all():
-        raise ValueError(f"values are not multiples of 2**-{frac_bits}")
-    return codes
-
-
 def _threshold_words(init: list[int], acc: FixedType, values: np.ndarray, directions: list[int]) -> list[int]:
     """{direction, threshold (ACC_W+2 bits), initial value (ACC_W bits)} per neuron; a
     threshold beyond the accumulator's range is clamped to one step past it, which
     compares alike."""
-    thresholds = np.clip(_codes(values, acc.frac_bits), acc.min_code - 1, acc.max_code + 1).tolist()
+    thresholds = np.clip(to_codes(values, acc.frac_bits), acc.min_code - 1, acc.max_code + 1).tolist()
     width = acc.width
     return [(int(d > 0) << (2 * width + 2)) | ((t & ((1 << (width + 2)) - 1)) << width) | (i & ((1 << width) - 1))
             for i, t, d in zip(init, thresholds, directions)]

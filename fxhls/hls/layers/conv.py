@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
 from fxhls.templating import render
@@ -37,10 +36,10 @@ def code_type(t: FixedType) -> str:
 def codes(values, t: FixedType) -> list:
     """The codes (value * 2**frac_bits, integers) of values of t, as nested lists; a
     ValueError if a value is not a multiple of t's lsb."""
-    scaled = values * 2.0**t.frac_bits
-    if not (scaled == np.round(scaled)).all():
-        raise ValueError(f"weights are not exact values of their type {t} (multiples of its lsb)")
-    return scaled.astype(np.int64).tolist()
+    try:
+        return to_codes(values, t.frac_bits).tolist()
+    except ValueError as err:
+        raise ValueError(f"weights are not exact values of their type {t}: {err}") from None
 
 
 def kernel_kind(graph: Graph, node: Node) -> str:
