@@ -52,7 +52,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     try:
         project = write_hls_project(graph, design, staging, parallelism, x)
         write_rtl_unless_refused(graph, project.design, staging)
-        write_deploy(project.design, board, staging, x, vectors.expected_outputs(graph, x))
+        write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs)
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():
             _carry_over(target, staging, project.design)

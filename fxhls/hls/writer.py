@@ -41,12 +41,15 @@ class Layer:
 
 @dataclass
 class HlsProject:
-    """What `write_hls_project` wrote: the design (design.json), the stages and the
-    report's summary (`fxhls.hls.report.summary`)."""
+    """What `write_hls_project` wrote: the design (design.json), the stages, the
+    report's summary (`fxhls.hls.report.summary`) and the testbench's vectors: its inputs
+    (cast to the input type) and the emulator's outputs for them."""
 
     design: dict
     layers: list[Layer]
     summary: dict
+    test_inputs: np.ndarray
+    expected_outputs: np.ndarray
 
 
 def library_dir() -> Path:
@@ -75,14 +78,15 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
                    output=_converter(plan, design["output"], plan.output, plan.output_variable))
     _write_firmware(out / "firmware", plan, layers, originals, context)
     x = vectors.cast_inputs(design, vectors.random_inputs(design) if test_inputs is None else test_inputs)
-    _write_testbench(out, context, design, x, vectors.expected_outputs(graph, x))
+    expected = vectors.expected_outputs(graph, x)
+    _write_testbench(out, context, design, x, expected)
     period_ns = f"{1000.0 / design['clock_mhz']:.4g}"
     (out / "build_prj.tcl").write_text(render("hls/build_prj.tcl.j2", period_ns=period_ns, **context))
     (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=_ap_types(), cxxflags=FLAGS, **context))
     summary = write_report(out / "report", plan, layers, originals, board, design)
     design = dict(design, source_sha256=_source_hash(out))
     (out / "design.json").write_text(json.dumps(design, indent=2) + "\n")
-    return HlsProject(design, layers, summary)
+    return HlsProject(design, layers, summary, x, expected)
 
 
 def _ap_types() -> str:
