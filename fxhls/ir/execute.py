@@ -21,7 +21,7 @@ def as_batch(x, shape) -> np.ndarray:
         batch = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise ValueError(f"inputs must be numbers ({err})") from None
-    if shape is not None and batch.shape[1:] != tuple(shape) or batch.ndim == 0:
+    if batch.ndim == 0 or (shape is not None and batch.shape[1:] != tuple(shape)):
         expected = ", ".join(map(str, ("batch", *(shape or ("...",)))))
         raise ValueError(f"inputs must be a batch of shape ({expected}), got {batch.shape}")
     return batch
