@@ -7,7 +7,7 @@ An identifier is letters, digits and single underscores between them (never two 
 none at either end, never a leading digit), at most `MAX_LENGTH` characters, and never a
 keyword of those languages nor a name the generated code itself uses globally (C macros
 such as `assert` or `EOF`, the testbench's variables, the RTL top's ports): such a name
-gets a prefix ("n_"). Generated symbols add an underscore and a word of letters to an
+gets a prefix ("n" before a digit, else "n_"). Generated symbols add an underscore and a word of letters to an
 identifier (`conv3_config`), so they never clash with one another either.
 """
 
@@ -74,17 +74,20 @@ RESERVED = CPP_KEYWORDS | C_RESERVED | VERILOG_KEYWORDS | VERILOG_RESERVED | PYT
 _RESERVED_FOLDED = frozenset(word.lower() for word in RESERVED)
 
 
-def identifier(name, max_length: int = MAX_LENGTH, prefix: str = "n_") -> str:
+def identifier(name, max_length: int = MAX_LENGTH, prefix: str | None = None) -> str:
     """`name` as an identifier of every generated language: each run of characters other
     than ASCII letters and digits becomes one underscore, underscores at the ends go, the
     text is cut to `max_length`; a name that starts with a digit, is a reserved word (in
     any letter case: file systems and some tools fold case) or starts like the fxhls
-    library's modules (`fxhls_`) gets `prefix`; "n" for a name with no letter or digit."""
+    library's modules (`fxhls_`) gets `prefix` (default: "n" before a digit, else "n_");
+    "n" for a name with no letter or digit."""
     text = re.sub(r"[^A-Za-z0-9]+", "_", str(name), flags=re.ASCII).strip("_")[:max_length].rstrip("_")
     if not text:
         return "n"
-    if text[0].isdigit() or text.lower() in _RESERVED_FOLDED or text.lower().startswith("fxhls_"):
-        text = f"{prefix}{text}"[:max_length].rstrip("_")
+    if text[0].isdigit():
+        text = f"{'n' if prefix is None else prefix}{text}"[:max_length].rstrip("_")
+    elif text.lower() in _RESERVED_FOLDED or text.lower().startswith("fxhls_"):
+        text = f"{'n_' if prefix is None else prefix}{text}"[:max_length].rstrip("_")
     return text
 
 

@@ -48,8 +48,9 @@ FILTERS = {
 }
 
 
-class UnsafeTemplateValue(ValueError):
-    """A template was given text that is unsafe in its language without an escaping filter."""
+class UnsafeTemplateValue(RuntimeError):
+    """A template was given text that is unsafe in its language without an escaping filter:
+    a defect of fxhls (never a refusal of the model), so it is no ValueError."""
 
 
 def template_language(name: str) -> str:

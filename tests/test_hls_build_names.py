@@ -64,7 +64,7 @@ def test_safe_names_are_distinct_identifiers():
 
 def test_identifier_rules():
     assert identifier("a-b") == identifier("a_b") == identifier("a.b") == "a_b"
-    assert identifier("1st") == "n_1st" and identifier("") == "n" and identifier("__x__") == "x"
+    assert identifier("1st") == "n1st" and identifier("") == "n" and identifier("__x__") == "x"
     for word in ("module", "input", "wire", "reg", "begin", "logic", "ap_clk", "assert", "EOF", "errno", "int",
                  "Module", "lambda", "fxhls_fifo"):
         assert identifier(word) == f"n_{word}"
