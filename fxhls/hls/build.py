@@ -1,4 +1,4 @@
-"""`fxhls build`: an ONNX model to a complete build directory (contracts.md section 3),
+"""`fxhls build`: an ONNX model to a complete build directory,
 written atomically.
 
 The project is written into a fresh folder beside DIR, then renamed to DIR: a failed

@@ -4,9 +4,9 @@ Verilator and the cocotb stream bench.
 The top's ports are those of the Vitis HLS top (`templates/hls/firmware/top.cpp.j2`):
 clock `ap_clk`, active-low reset `ap_rst_n`, AXI-Stream slave `input_words_*` and master
 `output_words_*` (TDATA 64 bits, TLAST, TKEEP), so the same bench runs on RTL that Vitis
-HLS exports. A batch goes in as one transfer, TLAST on its last word (contracts.md 2).
+HLS exports. A batch goes in as one transfer, TLAST on its last word (the stream format: fxhls/deploy/packing.py).
 
-Also the simulator of the deploy driver's file protocol (contracts.md 3a):
+Also the simulator of the deploy driver's file protocol (README: Deploying to the board):
 `python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt`.
 """
 
@@ -133,7 +133,7 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
 
 
 def main(argv: list[str]) -> int:
-    """The file protocol: `DIR in_words.txt out_words.txt` (contracts.md 3a)."""
+    """The file protocol: `DIR in_words.txt out_words.txt` (README: Deploying to the board)."""
     try:
         if len(argv) != 3:
             raise ValueError("usage: python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt")

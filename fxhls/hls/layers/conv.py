@@ -52,7 +52,7 @@ def kernel_kind(graph: Graph, node: Node) -> str:
 
 
 def conv_layer(graph: Graph, node: Node, name: str, reuse: int = 1) -> dict:
-    """The C++ of one Conv layer (contracts.md section 4): "code" (its config struct),
+    """The C++ of one Conv layer (see `fxhls.hls.layers`): "code" (its config struct),
     "weights" (its constants), "call" (`(input, output) -> statement`), "headers";
     `name` is a safe C++ identifier, `reuse` the folding (the initiation interval per
     padded input pixel)."""
