@@ -23,6 +23,7 @@ from fxhls.escaping import Code, make_path
 from fxhls.templating import render
 
 from . import vectors
+from .casts import check_casts
 from .dataflow import Plan, Stage, plan_dataflow
 from .layers import LayerContext, layer_function
 from .layers.calls import stage_call
@@ -67,6 +68,7 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     build_prj.tcl, Makefile, report/, and design.json: `design` with "source_sha256",
     the hash of what synthesis reads (new weights or clock, new hash)."""
     check_hardware_graph(graph)
+    check_casts(graph)
     top = check_top_name(design["top"])
     board = design_board(design)
     safe, originals = safe_graph(graph)
