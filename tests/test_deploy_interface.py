@@ -58,6 +58,8 @@ def test_top_function_name_is_a_c_identifier(name, top):
         (lambda: graph((4,), FixedType(8, 1), (2,), FixedType(33, 10)), "at most 32 bits wide"),
         (lambda: graph((4,), FixedType(40, 1), (2,), FixedType(8, 4)), "input stream tensor 'q'.*40 bits"),
         (lambda: graph((4,), FixedType(8, 1), (2,), None), "no fixed-point type"),
+        (lambda: graph((0,), FixedType(8, 1), (2,), FixedType(8, 4)), "input stream tensor 'q' has shape \\(0,\\), with no values"),
+        (lambda: graph((3, 0, 2), FixedType(8, 1), (2,), FixedType(8, 4)), "every dimension must be at least 1"),
         (lambda: graph((4,), FixedType(8, 1), (2, 2), FixedType(8, 4)), "vectors \\(n,\\) or images"),
         (lambda: graph((4,), FixedType(8, 1), (2,), FixedType(8, 4), first_op="Relu"),
          "must feed exactly one Quantize node"),

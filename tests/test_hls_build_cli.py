@@ -173,3 +173,19 @@ def test_bad_csim_input_is_a_one_line_error(mlp_file, tmp_path, capsys):
     out, _ = build_project(mlp_file, "ultra96v2", tmp_path / "out")
     assert main(["csim", str(out), "--input", str(tmp_path / "x.npy"), "--output", "y.npy"]) == 2
     assert "inputs must be a batch of shape (batch, 16), got (3, 5)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("file_name, board_name", [("ultra96v2.yaml", "ultra96v2"), ("lab.yaml", "lab-u96")])
+def test_a_board_file_is_the_board_of_every_generated_file(mlp_file, tmp_path, file_name, board_name):
+    from fxhls.board import boards_dir
+
+    text = (boards_dir() / "ultra96v2.yaml").read_text().replace("xczu3eg-sbva484-1-i", "xczu3eg-sfvc784-2-e")
+    board = tmp_path / "boards" / file_name
+    board.parent.mkdir()
+    board.write_text(text.replace("name: ultra96v2", f"name: {board_name}"))
+    assert main(["build", str(mlp_file), "--board", str(board), "--out", str(tmp_path / "out")]) == 0
+    out = tmp_path / "out"
+    for script in ("build_prj.tcl", "deploy/block_design.tcl"):
+        assert '"xczu3eg-sfvc784-2-e"' in (out / script).read_text() and "sbva484" not in (out / script).read_text()
+    design = json.loads((out / "design.json").read_text())
+    assert design["board"] == board_name and design["board_fields"]["part"] == "xczu3eg-sfvc784-2-e"

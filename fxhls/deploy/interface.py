@@ -72,6 +72,9 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
             f"the {role} stream tensor {tensor_name!r} has shape {shape}; "
             "streams carry vectors (n,) or images (C, H, W)"
         )
+    if min(shape) < 1:
+        raise ValueError(f"the {role} stream tensor {tensor_name!r} has shape {shape}, with no values; "
+                         f"every dimension must be at least 1")
     lane = packing.lane_bits(t.width)
     values = math.prod(shape)
     return {
