@@ -62,12 +62,10 @@ def synthesize(build_dir) -> dict:
     """`fxhls build --synth` on an existing build: Vitis HLS C simulation and synthesis
     (vitis_hls on PATH, else a RuntimeError saying what to run where); returns the
     synthesis report: clock, latency, interval and resources."""
-    import json
-
     from fxhls.hls.synth import synthesize as run_vitis_hls
+    from fxhls.sim.csim import read_design
 
-    top = json.loads((Path(build_dir) / "design.json").read_text())["top"]
-    return run_vitis_hls(build_dir, top)
+    return run_vitis_hls(build_dir, read_design(build_dir)["top"])
 
 
 def package(build_dir) -> Path:
