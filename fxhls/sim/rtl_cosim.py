@@ -124,6 +124,7 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
         if model is not None:
             expected = emulate(model, x)
     samples = len(words) // design["input"]["words"]
+    build_design(design_dir)  # now, so that the step below measures the simulation alone
     with progress.step(f"co-simulating {samples} samples (Verilator, twice: with and without back-pressure)"):
         run = cosimulate(design_dir, words, pause, seed, max_cycles)
     y = vectors.from_words(design["output"], run.words.reshape(samples, -1))
