@@ -71,7 +71,10 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
     entries = []
     for kind in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for path in sorted(p for p in kind.iterdir() if not p.name.startswith(".")):
-            entries.append(CacheEntry(kind.name, path, _size(path), path.stat().st_mtime))
+            try:
+                entries.append(CacheEntry(kind.name, path, _size(path), path.stat().st_mtime))
+            except FileNotFoundError:  # removed by another process meanwhile
+                continue
     return entries
 
 
@@ -137,16 +140,17 @@ def _remove(root: Path, path: Path) -> bool:
     """Remove the entry `path` unless another process holds its lock: renamed first (one
     step, so no one finds it half removed), then deleted. Whether it was removed."""
     with ExitStack() as held:
-        if (path / ".lock").is_file():
-            lock = held.enter_context(open(path / ".lock", "a"))
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-        trash = Path(tempfile.mkdtemp(prefix=".removing-", dir=root))
+        try:
+            if path.is_dir():
+                fcntl.flock(held.enter_context(open(path / ".lock", "a")), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            trash = Path(tempfile.mkdtemp(prefix=".removing-", dir=root))
+        except BlockingIOError:  # being made
+            return False
+        except FileNotFoundError:  # removed by another process meanwhile
+            return False
         try:
             path.rename(trash / path.name)
-        except FileNotFoundError:  # removed by another process meanwhile
+        except FileNotFoundError:
             trash.rmdir()
             return False
     shutil.rmtree(trash, ignore_errors=True)

@@ -5,6 +5,8 @@ least recently used others past FXHLS_CACHE_LIMIT. Every test has its own FXHLS_
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,22 @@ def test_an_entry_being_made_is_not_evicted(cache, monkeypatch):
         assert [entry.path.name for entry in cache_entries(cache)] == ["busy", "new"]
         assert [entry.path.name for entry in clear_cache(cache)] == ["new"]
     assert [entry.path.name for entry in cache_entries(cache)] == ["busy"]
+
+
+MAKER = """
+import sys
+from pathlib import Path
+from fxhls.cache import cached_file
+for i in range(15):
+    cached_file(Path(sys.argv[1]) / "hls_csim" / f"{sys.argv[2]}-{i}", "program", lambda p: p.write_bytes(bytes(1000)))
+"""
+
+
+def test_processes_making_entries_at_once_keep_the_cache_near_its_limit(cache):
+    env = {**os.environ, "FXHLS_CACHE_LIMIT": "5000", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    makers = [subprocess.Popen([sys.executable, "-c", MAKER, str(cache), str(n)], env=env, stderr=subprocess.PIPE,
+                               text=True) for n in range(4)]
+    assert [(maker.wait(), maker.stderr.read()) for maker in makers] == [(0, "")] * 4
+    total = sum(entry.size for entry in cache_entries(cache))
+    assert 1000 <= total <= 5000 + 3 * 1000  # the others' last entries may have come after one's last eviction
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]
