@@ -45,7 +45,9 @@ def test_image_in_with_modes_in_the_type_spelling():
     assert (design["output"]["frac_bits"], design["output"]["words"]) == (-8, 5)
 
 
-@pytest.mark.parametrize("name, top", [("net", "net"), ("my net-1", "my_net_1"), ("3layers", "fx_3layers")])
+@pytest.mark.parametrize("name, top", [("net", "net"), ("my net-1", "my_net_1"), ("3layers", "fx_3layers"),
+                                       ("module", "fx_module"), ("input", "fx_input"), ("EOF", "fx_EOF"),
+                                       ("m\"); x\n", "m_x"), ("a" * 300, "a" * 64)])
 def test_top_function_name_is_a_c_identifier(name, top):
     assert top_function_name(name) == top
 
@@ -73,5 +75,5 @@ def test_refuses_a_bad_clock(clock):
 
 
 def test_refuses_a_name_without_letters():
-    with pytest.raises(ValueError, match="needs a letter or digit"):
+    with pytest.raises(ValueError, match="needs an ASCII letter or digit"):
         top_function_name("--")

@@ -61,7 +61,7 @@ def test_a_model_file_name_is_no_code(mlp_file, tmp_path):
     odd = tmp_path / 'my model; "x".onnx'
     odd.write_bytes(mlp_file.read_bytes())
     out, project = build_project(odd, "ultra96v2", tmp_path / "out")
-    assert project.design["top"] == "my_model___x_" and (out / "firmware" / "my_model___x_.cpp").is_file()
+    assert project.design["top"] == "my_model_x" and (out / "firmware" / "my_model_x.cpp").is_file()
     x = np.random.default_rng(1).normal(size=(20, 16))
     assert int((run_csim(out, x) != emulate(mlp_file, x)).sum()) == 0
 

@@ -6,6 +6,9 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+from fxhls.board import Board, board_fields
+from fxhls.identifiers import TOP_MAX_LENGTH, identifier
+
 from . import packing
 
 if TYPE_CHECKING:
@@ -15,7 +18,8 @@ if TYPE_CHECKING:
 def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     """The content of `design.json` for the hardware graph `graph` (after `lower_for_hardware`).
 
-    `board` is a board name or a `Board`. The input stream carries the output of the
+    `board` is a board name or a `Board` (a board file's fields are kept in "board_fields",
+    so every later step uses the same board). The input stream carries the output of the
     graph input's Quantize node (the host's input cast); the output stream the graph's
     output. Both must be typed, at most 32 bits wide, and vectors (n,) or images (C, H, W).
     """
@@ -25,6 +29,7 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         "name": name,
         "top": top_function_name(name),
         "board": getattr(board, "name", board),
+        **({"board_fields": board_fields(board)} if isinstance(board, Board) else {}),
         "clock_mhz": clock_mhz,
         "word_bits": packing.WORD_BITS,
         "input": _stream(graph, _input_cast_output(graph), "input"),
@@ -33,11 +38,11 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
 
 
 def top_function_name(name: str) -> str:
-    """The C identifier of a design called `name`: HLS top function, IP name, RTL top module."""
-    top = re.sub(r"\W", "_", name.strip(), flags=re.ASCII)
-    if not top.strip("_"):
-        raise ValueError(f"a design name needs a letter or digit, got {name!r}")
-    return f"fx_{top}" if top[0].isdigit() else top
+    """The identifier of a design called `name` (`fxhls.identifiers`, prefix "fx_"): HLS top
+    function, IP name, RTL top module and the stem of the files named after them."""
+    if not re.search(r"[A-Za-z0-9]", str(name), flags=re.ASCII):
+        raise ValueError(f"a design name needs an ASCII letter or digit, got {name!r}")
+    return identifier(name, TOP_MAX_LENGTH, prefix="fx_")
 
 
 def _input_cast_output(graph: Graph) -> str:

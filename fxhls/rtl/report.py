@@ -119,7 +119,7 @@ class DesignReport:
 def report_design(design_dir: Path) -> DesignReport:
     """Synthesize DIR/rtl with yosys for DIR/design.json's board; write DIR/report/
     resources.json, resources.md and resources.png (the plot, when matplotlib is installed)."""
-    from fxhls.board import load_board
+    from fxhls.board import design_board
     from fxhls.rtl.plot import plot_resources
 
     design_dir = Path(design_dir)
@@ -128,7 +128,7 @@ def report_design(design_dir: Path) -> DesignReport:
         raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
     design = json.loads(design_file.read_text())
     sources = rtl_sources(design_dir)
-    board = load_board(design["board"])
+    board = design_board(design)
     used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])
     rows = resource_rows(used, board.resources)
     cosim = design_dir / "report" / "cosim.json"
