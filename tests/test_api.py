@@ -56,3 +56,16 @@ def test_reuse_per_layer_reaches_the_design(tmp_path):
     assert reuse_4 in (every / "firmware/layers/n3_Gemm.h").read_text()
     assert reuse_4 in (first / "firmware/layers/n1_Gemm.h").read_text()
     assert reuse_4 not in (first / "firmware/layers/n3_Gemm.h").read_text()  # chosen by fxhls for the board
+
+
+def test_the_readme_example_runs(tmp_path, monkeypatch):
+    """The README's "same flow from Python" block, on the QFX zoo's MLP."""
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("The same flow from Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    _, model, shape = next(entry for entry in qfx_zoo() if entry[0] == "mlp")
+    export_onnx(model, torch.randn(2, *shape), tmp_path / "model.onnx")
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).normal(size=(6, *shape)))
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(example, namespace)
+    assert namespace["summary"]["mismatches"] == 0 and namespace["archive"].is_file()
