@@ -100,6 +100,7 @@ def build(
         return build_dir
     with locked(build_dir):
         if not executable.is_file():
+            progress.detail(f"Verilator (cocotb runner) builds {top} from {len(sources)} sources in {build_dir}")
             with progress.step(f"building the Verilator model of {top}"):
                 _compile(sources, top, parameters, build_dir, optimize)
             for header in build_dir.glob("*.gch"):  # precompiled headers: 150 MB, no use once built
