@@ -156,3 +156,15 @@ def test_a_model_named_like_a_keyword_builds_code_that_compiles(name, tmp_path):
                            "--top-module", project.design["top"], *map(str, sorted((out / "rtl").glob("*.v")))],
                           capture_output=True, text=True, env={**os.environ, "PATH": f"{verilator_bin_dir()}:{os.environ['PATH']}"})
     assert lint.returncode == 0, lint.stderr[-2000:]
+
+
+def test_the_driver_alone_runs_the_builds_simulator_on_float_inputs(hostile_build, monkeypatch):
+    """FXHLS_TARGET=sim with no simulator command, in DIR/deploy: the build's RTL simulator;
+    float inputs quantized by the driver as the emulator does."""
+    folder, model, out, x = hostile_build
+    monkeypatch.setenv("FXHLS_TARGET", "sim")
+    monkeypatch.delenv("FXHLS_SIM_COMMAND", raising=False)
+    from deploy_designs import load_driver
+
+    y = load_driver(out / "deploy").Accelerator().predict(x)
+    assert int((y != emulate(model, x)).sum()) == 0

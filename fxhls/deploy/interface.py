@@ -6,7 +6,10 @@ import math
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from fxhls.board import Board, board_fields
+from fxhls.fixed.formats import kernel_constants
 from fxhls.identifiers import TOP_MAX_LENGTH, identifier
 
 from . import packing
@@ -32,7 +35,8 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         **({"board_fields": board_fields(board)} if isinstance(board, Board) else {}),
         "clock_mhz": clock_mhz,
         "word_bits": packing.WORD_BITS,
-        "input": _stream(graph, _input_cast_output(graph), "input"),
+        "input": {**_stream(graph, _input_cast_output(graph), "input"),
+                  "cast": _host_cast(graph.tensor(_input_cast_output(graph)).type)},
         "output": _stream(graph, graph.outputs[0], "output"),
     }
 
@@ -43,6 +47,12 @@ def top_function_name(name: str) -> str:
     if not re.search(r"[A-Za-z0-9]", str(name), flags=re.ASCII):
         raise ValueError(f"a design name needs an ASCII letter or digit, got {name!r}")
     return identifier(name, TOP_MAX_LENGTH, prefix="fx_")
+
+
+def _host_cast(t) -> dict:
+    """How the host quantizes float inputs to the input type: its modes and the constants
+    of `fxhls.fixed.quantize_numpy` (the driver runs that file, shipped beside it)."""
+    return {"rounding": t.rounding, "overflow": t.overflow, "constants": list(kernel_constants(t, np.float64))}
 
 
 def _input_cast_output(graph: Graph) -> str:
