@@ -49,7 +49,8 @@ demo: setup
 	$(BIN)/fxhls tools
 	$(BIN)/python examples/fixed_point_tour.py
 	$(BIN)/fxhls selfcheck
-	$(BIN)/fxhls build $(DEMO_MODEL).onnx --board ultra96v2 --out $(DEMO_OUT)
+	$(BIN)/fxhls build $(DEMO_MODEL).onnx --board ultra96v2 --out $(DEMO_OUT) \
+	    --test-inputs $(DEMO_MODEL)_inputs.npy --test-labels $(DEMO_MODEL)_labels.npy
 	$(BIN)/fxhls csim $(DEMO_OUT) --input $(DEMO_MODEL)_inputs.npy --output $(DEMO_OUT)_csim.npy
 	$(BIN)/fxhls emulate $(DEMO_MODEL).onnx --input $(DEMO_MODEL)_inputs.npy --output $(DEMO_OUT)_emulate.npy
 	$(BIN)/python examples/compare_outputs.py $(DEMO_OUT)_csim.npy $(DEMO_OUT)_emulate.npy $(DEMO_MODEL)_labels.npy

@@ -186,3 +186,18 @@ def test_a_board_file_is_the_board_of_every_generated_file(mlp_file, tmp_path, f
         assert '"xczu3eg-sfvc784-2-e"' in (out / script).read_text() and "sbva484" not in (out / script).read_text()
     design = json.loads((out / "design.json").read_text())
     assert design["board"] == board_name and design["board_fields"]["part"] == "xczu3eg-sfvc784-2-e"
+
+
+def test_test_labels_reach_the_deploy_package(mlp_file, tmp_path):
+    x = np.random.default_rng(2).normal(size=(6, 16))
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", labels)
+    out = tmp_path / "out"
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(out), "--test-inputs",
+                 str(tmp_path / "x.npy"), "--test-labels", str(tmp_path / "y.npy")]) == 0
+    assert (np.load(out / "deploy" / "labels.npy") == labels).all()
+    np.save(tmp_path / "short.npy", labels[:4])
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(tmp_path / "bad"), "--test-inputs",
+                 str(tmp_path / "x.npy"), "--test-labels", str(tmp_path / "short.npy")]) == 2
+    assert not (tmp_path / "bad").exists()

@@ -14,7 +14,7 @@ def add_build_command(commands) -> None:
         "each layer's types and resources. With --synth, then run Vitis HLS (vitis_hls on PATH).",
         """\
         fxhls build model.onnx --board ultra96v2 --out DIR
-        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --synth""")
+        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth""")
     build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
     build.add_argument("--board", required=True, help="the board (a name from boards/, e.g. ultra96v2, or a board .yaml)")
     build.add_argument("--out", help="the build directory (default hls_projects/<model name>/)")
@@ -24,6 +24,7 @@ def add_build_command(commands) -> None:
                             "repeatable; default: chosen to fit the board's DSP slices")
     build.add_argument("--dsp-budget", type=int, help="DSP slices the automatic reuse may use (default: the board's)")
     build.add_argument("--test-inputs", help="inputs for the test vectors (.npy, batch first; default: 8 random)")
+    build.add_argument("--test-labels", help="their class labels (.npy of integers): the deploy notebook shows accuracy")
     build.add_argument("--force", action="store_true", help="replace DIR even if fxhls build did not write it")
     build.add_argument("--synth", action="store_true",
                        help="then run Vitis HLS C simulation and synthesis (vitis_hls on PATH) and show its report")
@@ -68,8 +69,12 @@ def _build(args) -> int:
     from .synth import synthesize
 
     test_inputs = np.load(args.test_inputs) if args.test_inputs else None
+    if args.test_labels and not args.test_inputs:
+        raise ValueError("--test-labels needs --test-inputs: the labels are those of the test inputs")
+    test_labels = np.load(args.test_labels) if args.test_labels else None
     options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget)
-    out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs)
+    out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
+                                 test_labels)
     print(f"{out}: HLS project, test vectors, report and deploy package")
     print(summary_text(project.summary, project.design["clock_mhz"]))
     refusal = rtl_refusal(out)
