@@ -28,6 +28,7 @@ KINDS = {
     "hls_csim": "C simulation programs (csim)",
     "verilator": "Verilator models (cosim)",
     "oracle": "ap_fixed oracle programs (selfcheck)",
+    "yosys": "yosys synthesis statistics (report)",
     "hls_layers": "HLS layer harnesses (the test suite)",
 }
 DEFAULT_LIMIT = 2 * 10**9

@@ -70,3 +70,18 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
 def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "design.json not found; `fxhls build MODEL.onnx" in capsys.readouterr().err
+
+
+def test_synthesis_counts_are_cached_by_the_design(tmp_path, monkeypatch):
+    """A second report of the same sources runs no yosys; a changed source runs it again."""
+    from fxhls.rtl import report
+
+    monkeypatch.setenv("FXHLS_CACHE", str(tmp_path / "cache"))
+    runs = []
+    real = report.run_yosys
+    monkeypatch.setattr(report, "run_yosys", lambda *args: runs.append(args) or real(*args))
+    sources = _bank(tmp_path, "cached", [_converters()[0]])
+    first = synthesize(sources, "cached")
+    assert synthesize(sources, "cached") == first and len(runs) == 1
+    sources[-1].write_text(sources[-1].read_text() + "\n// changed\n")
+    assert synthesize(sources, "cached") == first and len(runs) == 2
