@@ -7,14 +7,16 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 import fxhls
-from fxhls.fixed import FixedType
+from fxhls.fixed import FixedType, reciprocal
 from fxhls.fixed.codes import cast_codes, from_codes
 from fxhls.onnx import export_onnx
-from fxhls.qfx import QConv2d, QFlatten, QInput, QLinear
+from fxhls.qfx import QAdaptiveAvgPool2d, QAvgPool2d, QConv2d, QFlatten, QInput, QLinear
+from fxhls.qfx.elementwise import RECIPROCAL_TYPE
 
 WIDE = "ap_fixed<40,20,AP_RND_CONV,AP_SAT>"  # 40-bit inputs and weights: 80-bit products
 OUT = "ap_fixed<53,40,AP_RND_CONV,AP_SAT>"
@@ -70,3 +72,24 @@ def test_an_exported_wide_model_emulates_bit_for_bit(tmp_path):
         expected = model(x).double().numpy()
     assert model[1].acc_type.width > 53 and model[3].acc_type.width > 53
     assert np.array_equal(fxhls.emulate(tmp_path / "wide.onnx", x.numpy()), expected)
+
+
+POOL_OUT = "ap_fixed<53,4,AP_RND,AP_SAT>"  # a last place near float64's for these averages
+
+
+@pytest.mark.parametrize("pool", [QAvgPool2d(3, output=POOL_OUT), QAdaptiveAvgPool2d(1, output=POOL_OUT)],
+                         ids=["window", "global"])
+def test_an_average_of_wide_values_is_exact_and_emulates_bit_for_bit(pool, tmp_path):
+    """50-bit values times 1/9 (18 bits): 72-bit products, cast to 53 bits."""
+    model = nn.Sequential(QInput("ap_fixed<50,4,AP_RND_CONV,AP_SAT>"), pool).double()
+    x = torch.rand(4, 8, 3, 3, dtype=torch.float64) * 14 - 7
+    export_onnx(model, x, tmp_path / "pool.onnx")
+    model.eval()
+    with torch.no_grad():
+        y, values = model(x), model[0](x)
+    xf = np.vectorize(Fraction, otypes=[object])(values.numpy())
+    averages = xf.sum(axis=(2, 3), keepdims=True) * Fraction(reciprocal(9, RECIPROCAL_TYPE))
+    codes = np.array([int(v * 2**100) for v in averages.ravel()], dtype=object)
+    out = pool.output_type
+    assert y.numpy().tolist() == from_codes(cast_codes(codes, 100, out), out.frac_bits).reshape(y.shape).tolist()
+    assert np.array_equal(fxhls.emulate(tmp_path / "pool.onnx", x.numpy()), y.numpy())
