@@ -59,7 +59,7 @@ def _widened(codes: np.ndarray, left_shift: int, t: FixedType) -> np.ndarray:
     cannot hold `t`'s bounds; int64 ones stay int64 otherwise."""
     if codes.dtype == object:
         return codes
-    codes = codes.astype(np.int64)
+    codes = np.asarray(codes, dtype=np.int64)
     largest = int(np.abs(codes).max()) if codes.size else 0
     return integer_array(codes, max(largest.bit_length() + left_shift, t.width))
 
@@ -70,18 +70,21 @@ def _rounded_shift(codes: np.ndarray, shift: int, mode: str) -> np.ndarray:
         codes = codes.astype(object)
     floor = codes >> shift  # arithmetic: toward -inf
     rest = codes - (floor << shift)  # in [0, 2**shift)
-    half = 1 << (shift - 1)
-    above, tie = rest > half, rest == half
-    up = {
-        "AP_TRN": np.zeros(codes.shape, dtype=bool),
-        "AP_TRN_ZERO": (rest != 0) & (codes < 0),
-        "AP_RND": above | tie,
-        "AP_RND_MIN_INF": above,
-        "AP_RND_ZERO": above | (tie & (codes < 0)),
-        "AP_RND_INF": above | (tie & (codes > 0)),
-        "AP_RND_CONV": above | (tie & ((floor & 1) == 1)),
-    }[mode]
+    up = _ROUNDS_UP[mode](codes, floor, rest, 1 << (shift - 1))
     return np.where(np.asarray(up, dtype=bool), floor + 1, floor)
+
+
+# For each quantization mode: whether codes / 2**shift rounds up from `floor`, given `rest`
+# (codes - floor * 2**shift) and `half` (2**(shift - 1)).
+_ROUNDS_UP = {
+    "AP_TRN": lambda codes, floor, rest, half: np.zeros(codes.shape, dtype=bool),
+    "AP_TRN_ZERO": lambda codes, floor, rest, half: (rest != 0) & (codes < 0),
+    "AP_RND": lambda codes, floor, rest, half: rest >= half,
+    "AP_RND_MIN_INF": lambda codes, floor, rest, half: rest > half,
+    "AP_RND_ZERO": lambda codes, floor, rest, half: (rest > half) | ((rest == half) & (codes < 0)),
+    "AP_RND_INF": lambda codes, floor, rest, half: (rest > half) | ((rest == half) & (codes > 0)),
+    "AP_RND_CONV": lambda codes, floor, rest, half: (rest > half) | ((rest == half) & ((floor & 1) == 1)),
+}
 
 
 def _in_range(codes: np.ndarray, t: FixedType) -> np.ndarray:
