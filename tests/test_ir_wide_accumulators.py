@@ -115,3 +115,17 @@ def test_a_narrow_gemm_still_sums_in_float64_at_once(monkeypatch):
     graph = _graph("Gemm", {}, (8,), narrow, [("w", w, narrow)])
     x = _values(np.random.default_rng(6), (4, 8), narrow)
     assert execute(graph, x)[0].tolist() == (x @ w.T).tolist()
+
+
+def test_a_wide_matmul_equals_the_gemm_of_its_transposed_weights():
+    rng = np.random.default_rng(7)
+    x, w = _values(rng, (4, 8), WIDE), _values(rng, (8, 3), WIDE)
+    matmul = _graph("MatMul", {"out_type": str(OUT)}, (8,), WIDE, [("w", w, WIDE)])
+    gemm = _graph("Gemm", {"out_type": str(OUT)}, (8,), WIDE, [("w", w.T.copy(), WIDE)])
+    assert execute(matmul, x)[0].tolist() == execute(gemm, x)[0].tolist() == _cast(_fractions(x) @ _fractions(w), OUT).tolist()
+
+
+def test_an_out_type_too_wide_for_float64_is_refused_naming_the_node():
+    graph = _graph("Gemm", {"out_type": "ap_fixed<60,30>"}, (8,), WIDE, [("w", np.ones((3, 8)), WIDE)])
+    with pytest.raises(ValueError, match=r"^node 'wide': .* and its out_type ap_fixed<60,30> is too;"):
+        execute(graph, np.ones((1, 8)))
