@@ -16,6 +16,7 @@ for QFX training.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -109,12 +110,18 @@ def _facts(a: np.ndarray, b: np.ndarray, acc: FixedType) -> _Facts:
     a_span, b_span = _bit_span(a), _bit_span(b)
     products = a * b
     bound = products.shape[-1] * _abs_max(a) * _abs_max(b)  # no partial sum is larger in magnitude
-    low, high = (Fraction(code) * Fraction(2) ** -acc.frac_bits for code in code_bounds(acc))
+    low, high = _value_bounds(acc)
     never_rounds = a_span[0] + b_span[0] >= -acc.frac_bits
     never_overflows = bound <= high and (-bound >= low or bool((products >= 0).all()))
     products_exact = (a_span[1] - a_span[0]) + (b_span[1] - b_span[0]) <= _FLOAT64_SIGNIFICAND
     sum_high = bound.numerator.bit_length() - bound.denominator.bit_length() + 1
     return _Facts(a_span, b_span, products, products_exact, never_rounds and never_overflows, sum_high)
+
+
+@lru_cache(maxsize=4096)
+def _value_bounds(acc: FixedType) -> tuple[Fraction, Fraction]:
+    """The lowest and highest value `acc` saturates to, exactly."""
+    return tuple(Fraction(code) * Fraction(2) ** -acc.frac_bits for code in code_bounds(acc))
 
 
 def _in_float64(facts: _Facts, acc: FixedType) -> np.ndarray | None:
