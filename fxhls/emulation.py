@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from fxhls.ir import Graph, execute
+from fxhls.ir.passes import fuse_quantize
 
 
 def emulate(model, x) -> np.ndarray:
     """Run `model` (a path to fxhls ONNX, or a `Graph`) on the batch `x` (batch first);
-    returns its first output as float64 values, bit for bit what the hardware computes."""
+    returns its first output as float64 values, bit for bit what the hardware computes.
+
+    A file's casts are fused into the nodes before them (`fuse_quantize`, as the hardware
+    stages do; the values are the same), so a sum wider than float64 holds is cast inside
+    its exact computation; a `Graph` runs as given (see `fxhls.ir.execute`)."""
     from fxhls.onnx import load_onnx
 
-    graph = model if isinstance(model, Graph) else load_onnx(model)
+    graph = model if isinstance(model, Graph) else fuse_quantize(load_onnx(model))
     return execute(graph, x)[0]
 
 

@@ -1,4 +1,4 @@
-"""result_type and dot against the real ap_fixed.h."""
+"""result_type and dot against the real ap_fixed.h (wide accumulators: test_fixed_dot_wide.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fxhls.fixed import FixedType, dot, quantize, result_type
-from fxhls.fixed import arith
+from fxhls.fixed import accumulate
 from fxhls.sim.apfixed_oracle import ApFixedOracle
 
 
@@ -60,7 +60,7 @@ def test_wide_accumulator_takes_the_fast_path(monkeypatch):
     def stepwise_is_not_needed(*args):
         raise AssertionError("dot quantized a partial sum although the accumulator cannot round or overflow")
 
-    monkeypatch.setattr(arith, "quantize_array", stepwise_is_not_needed)
+    monkeypatch.setattr(accumulate, "quantize_array", stepwise_is_not_needed)
     a = quantize(torch.randn(64, 300), "ap_fixed<8,3>")
     b = quantize(torch.randn(300), "ap_fixed<6,1>")
     exact = dot(a, b, "ap_fixed<32,14>")
@@ -80,10 +80,11 @@ def test_broadcasts_leading_dimensions():
     assert dot(a, b, "ap_fixed<24,10,AP_RND,AP_SAT>").shape == (3, 4)
 
 
-def test_inexact_products_are_refused():
+def test_products_wider_than_float64_are_exact():
+    """(1 + 2**-40)**2 = 1 + 2**-39 + 2**-80 needs 81 bits; the accumulator rounds it (AP_TRN)."""
     a = torch.tensor([1 + 2.0**-40], dtype=torch.float64)
-    with pytest.raises(ValueError, match="not exact in float64"):
-        dot(a, a, "ap_fixed<53,10>")
+    assert dot(a, a, "ap_fixed<53,10>").item() == 1 + 2.0**-39
+    assert dot(a, a, "ap_fixed<53,10,AP_RND_INF>").item() == 1 + 2.0**-39
 
 
 def test_non_float_inputs_are_refused():

@@ -6,7 +6,8 @@ import torch: the PyTorch implementations load when a tensor comes in.
 """
 
 from .exact import exact_type
-from .arith import accumulator_type, dot, dot_with_bias, reciprocal, result_type
+from .accumulate import dot, dot_codes, dot_with_bias
+from .arith import accumulator_type, reciprocal, result_type
 from .formats import check_exact
 from .quantize import quantize
 from .types import BINARY_TYPE, OVERFLOW_MODES, ROUNDING_MODES, FixedType
@@ -20,6 +21,7 @@ __all__ = [
     "result_type",
     "dot",
     "dot_with_bias",
+    "dot_codes",
     "accumulator_type",
     "reciprocal",
     "exact_type",

@@ -62,14 +62,19 @@ def check_exact(t: FixedType, dtype) -> None:
         )
 
 
-def code_range(t: FixedType) -> tuple[float, float]:
+def code_bounds(t: FixedType) -> tuple[int, int]:
     """The lowest and highest code a value saturates to. AP_SAT_SYM excludes the most
     negative code, except in a 1-bit signed type where the headers' "min + 1" is the
     sign bit itself, -1."""
-    low, high = float(t.min_code), float(t.max_code)
     if t.overflow == "AP_SAT_SYM" and t.signed and t.width > 1:
-        low = -high
-    return low, high
+        return -t.max_code, t.max_code
+    return t.min_code, t.max_code
+
+
+def code_range(t: FixedType) -> tuple[float, float]:
+    """`code_bounds` as floats (exact for the types `fits_exactly` accepts)."""
+    low, high = code_bounds(t)
+    return float(low), float(high)
 
 
 def wrap_bound(t: FixedType, dtype) -> float:

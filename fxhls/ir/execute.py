@@ -29,7 +29,9 @@ def as_batch(x, shape) -> np.ndarray:
 
 def execute(graph: Graph, x) -> list[np.ndarray]:
     """Run `graph` on the batch `x` (batch first; an array-like) in float64; returns its
-    outputs as float64 numpy arrays. A node's `out_type` attribute casts its result.
+    outputs as float64 numpy arrays. A node's `out_type` attribute casts its result. Sums
+    are exact at any width; one wider than float64 holds must be cast by its node's
+    `out_type` (see `fxhls.ir.ops.accumulators`).
 
     Every op computes each sample on its own, so a large batch runs in slices of at most
     CHUNK_VALUES values per tensor: memory stays bounded, and arrays stay below glibc's
@@ -51,7 +53,11 @@ def _execute(graph: Graph, batch: np.ndarray) -> list[np.ndarray]:
     values = dict(graph.constants())
     values[graph.inputs[0]] = batch
     for node in graph.nodes:
-        outputs = OPS[node.op].execute(node, [values[name] for name in node.inputs])
+        op, inputs = OPS[node.op], [values[name] for name in node.inputs]
+        if getattr(op, "reads_types", False):
+            outputs = op.execute(node, inputs, [graph.tensor(name).type for name in node.inputs])
+        else:
+            outputs = op.execute(node, inputs)
         if "out_type" in node.attrs:
             outputs = [quantize(y, node.attrs["out_type"]) for y in outputs]
         values.update(zip(node.outputs, outputs))

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fxhls.fixed import FixedType, reciprocal, result_type
+from fxhls.fixed import FixedType, accumulator_type, dot, exact_type, reciprocal, result_type
+from fxhls.fixed.formats import fits_exactly
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
 
@@ -37,6 +38,22 @@ class _Quantized(nn.Module):
 
     def _finish(self, exact: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return tag(self.output_quantizer(exact).to(dtype), self.output_type)
+
+    def _average(self, sums: torch.Tensor, x: torch.Tensor, count: int, windows) -> torch.Tensor:
+        """The average of `count` values, `sums` (float64) times 1/count, quantized to the
+        output type. Where float64 does not hold that product exactly (a wide input type),
+        the values are the exact ones, each window's dot product with 1/count cast in
+        integers (`windows(x)`: (N, C, positions, count)), the gradient that of the float64 one."""
+        scale = reciprocal(count, RECIPROCAL_TYPE)
+        y = self.output_quantizer(sums * scale)
+        x_type = type_of(x)
+        acc = accumulator_type(x_type, exact_type([scale]), count) if x_type is not None else None
+        if acc is not None and not fits_exactly(acc, torch.float64):
+            with torch.no_grad():
+                weights = torch.full((count,), scale, dtype=torch.float64)
+                exact = dot(windows(x.double()), weights, acc, self.output_type)
+            y = y + (exact.reshape(y.shape).to(y.dtype) - y).detach()
+        return tag(y.to(x.dtype), self.output_type)
 
 
 class QInput(_Quantized):
@@ -91,7 +108,7 @@ class QFlatten(nn.Flatten):
 
 class QAvgPool2d(_Quantized):
     """Average pooling: the exact window sum times 1/N (exact for N a power of two,
-    else 1/N quantized to `RECIPROCAL_TYPE`), quantized to `output`."""
+    else 1/N quantized to `RECIPROCAL_TYPE`), quantized to `output`; exact at any input width."""
 
     def __init__(self, kernel_size, stride=None, output=DEFAULT_SUM):
         super().__init__()
@@ -101,8 +118,13 @@ class QAvgPool2d(_Quantized):
 
     def forward(self, x):
         sums = F.avg_pool2d(x.double(), self.kernel_size, self.stride, divisor_override=1)
+        return self._average(sums, x, self.kernel_size[0] * self.kernel_size[1], self._windows)
+
+    def _windows(self, x: torch.Tensor) -> torch.Tensor:
+        """The windows of x (N, C, H, W) as (N, C, positions, values of a window)."""
         count = self.kernel_size[0] * self.kernel_size[1]
-        return self._finish(sums * reciprocal(count, RECIPROCAL_TYPE), x.dtype)
+        columns = F.unfold(x, self.kernel_size, stride=self.stride)  # (N, C * count, positions)
+        return columns.view(x.shape[0], x.shape[1], count, -1).transpose(2, 3)
 
 
 class QAdaptiveAvgPool2d(_Quantized):
@@ -116,7 +138,7 @@ class QAdaptiveAvgPool2d(_Quantized):
 
     def forward(self, x):
         sums = x.double().sum(dim=(2, 3), keepdim=True)
-        return self._finish(sums * reciprocal(x.shape[2] * x.shape[3], RECIPROCAL_TYPE), x.dtype)
+        return self._average(sums, x, x.shape[2] * x.shape[3], lambda x: x.flatten(2)[:, :, None, :])
 
 
 def _keep_type(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,9 @@ exactly (in float32 slices or float64, see `_exact_sum`); a narrower accumulator
 step by step in HLS order (`acc_t s = bias; for (k) s += w[k] * x[k];`, k running
 over input features, or over (channel, kernel row, kernel column) for a
 convolution), with the exact sum's gradient. The output is quantized to
-`output`'s type.
+`output`'s type. An accumulator wider than float64 holds (53 bits) is exact too: the
+output is then cast from it in integers (`fxhls.fixed.dot_with_bias` with `out`),
+with the gradient of the float64 sum.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fxhls.fixed import BINARY_TYPE, FixedType, accumulator_type, dot_with_bias
+from fxhls.fixed.formats import fits_exactly
 from fxhls.qfx import single_channel_conv
 from fxhls.qfx.binary import binary_sign
 from fxhls.qfx.khot import khot_projection
@@ -101,10 +104,11 @@ class _QuantizedWeights:
     def quantized_bias(self) -> torch.Tensor | None:
         return self.bias_quantizer(self.bias) if self.bias_quantizer is not None else None
 
-    def _accumulate(self, x: torch.Tensor, apply, stepwise) -> torch.Tensor:
+    def _accumulate(self, x: torch.Tensor, apply, stepwise):
         """The accumulator's value: the exact sum of apply(x, w) (the layer's map without
-        bias) plus the bias, or stepwise(x, w, b) for a user's accumulator. It comes in
-        x's dtype when the exact accumulator type fits it, else in float64."""
+        bias) plus the bias, or stepwise(x, w, b, acc) for a user's accumulator. It comes in
+        x's dtype when the exact accumulator type fits it, else in float64. Returns it with
+        the quantized weights and bias."""
         self.input_type = type_of(x)
         w, b = self.quantized_weight(), self.quantized_bias()
         dtype = exact_dtype(self._exact_acc_type(), x.dtype)
@@ -112,11 +116,15 @@ class _QuantizedWeights:
             total = self._exact_sum(x, w, apply).to(dtype)
         if b is not None:
             total = total + self._broadcast_bias(b.to(dtype))
-        if self.user_acc_type is None:
-            return total
+        if self.user_acc_type is None or self._wide_acc():
+            return total, w, b  # a wide accumulator's values come in `_finish`
         with torch.no_grad():
-            emulated = stepwise(x.double(), w.double(), None if b is None else b.double())
-        return total + (emulated.to(dtype) - total).detach()
+            emulated = stepwise(x.double(), w.double(), None if b is None else b.double(), self.user_acc_type)
+        return total + (emulated.to(dtype) - total).detach(), w, b
+
+    def _wide_acc(self) -> bool:
+        """Whether the accumulator is wider than float64 holds exactly."""
+        return self.acc_type is not None and not fits_exactly(self.acc_type, torch.float64)
 
     def _exact_sum(self, x: torch.Tensor, w: torch.Tensor, apply) -> torch.Tensor:
         """apply(x, w) exactly: in float32 (fast) over slices of input channels small enough
@@ -134,9 +142,17 @@ class _QuantizedWeights:
                 return sum(apply(x[:, i : i + channels], w[:, i : i + channels]).double() for i in slices)
         return apply(x.double(), w.double())
 
-    def _finish(self, total: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    def _finish(self, total: torch.Tensor, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        """The output: `total` quantized to the output type. With a wide accumulator, whose
+        sum float64 only approximates, the values are those of the sum cast exactly
+        (`_stepwise` with `out`), the gradient that of `total`."""
         y = self.output_quantizer(total)
-        return tag(y.to(dtype), self.output_type)
+        if self._wide_acc():
+            with torch.no_grad():
+                exact = self._stepwise(x.double(), w.double(), None if b is None else b.double(), self.acc_type,
+                                       self.output_type)
+            y = y + (exact.to(y.dtype) - y).detach()
+        return tag(y.to(x.dtype), self.output_type)
 
 
 class QLinear(_QuantizedWeights, nn.Linear):
@@ -149,11 +165,11 @@ class QLinear(_QuantizedWeights, nn.Linear):
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = self._accumulate(x, F.linear, self._stepwise)
-        return self._finish(total, x.dtype)
+        total, w, b = self._accumulate(x, F.linear, self._stepwise)
+        return self._finish(total, x, w, b)
 
-    def _stepwise(self, x, w, b):
-        return dot_with_bias(x, w, b, self.user_acc_type)
+    def _stepwise(self, x, w, b, acc, out=None):
+        return dot_with_bias(x, w, b, acc, out)
 
     def _broadcast_bias(self, b):
         return b  # features are the last dimension
@@ -169,8 +185,8 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = self._accumulate(x, self._conv, self._stepwise)
-        return self._finish(total, x.dtype)
+        total, w, b = self._accumulate(x, self._conv, self._stepwise)
+        return self._finish(total, x, w, b)
 
     def _broadcast_bias(self, b):
         return b.view(-1, 1, 1)  # channels are dimension 1
@@ -178,10 +194,10 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
     def _conv(self, x, w):
         return single_channel_conv.conv2d(x, w, self.stride, self.padding)
 
-    def _stepwise(self, x, w, b):
+    def _stepwise(self, x, w, b, acc, out=None):
         n, _, height, width = x.shape
         patches = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)
-        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, self.user_acc_type)
+        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, acc, out)
         out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
         out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
         return rows.transpose(1, 2).reshape(n, -1, out_h, out_w)

@@ -1,7 +1,8 @@
 """The oracle: a C++ program built against the real `ap_fixed.h` that says what it computes.
 
 `ap_fixed` types are template parameters, so the program is compiled for a set of
-types given up front: casts (`T r = x;`), dot products (`Acc s = 0; s += a*b;`) and
+types given up front: casts (`T r = x;`), dot products (`Acc s = 0; s += a*b;`, as
+doubles, or cast to an output type and answered as exact codes at any width) and
 the result types of `+ - *` for pairs of types. The sources are split into parts
 compiled in parallel, and the binary is cached by a hash of its sources, the
 compiler and the headers, so a set of types costs one compile per machine.
@@ -29,8 +30,8 @@ class ApFixedOracle:
     """A running oracle program for the given C++ type spellings.
 
     `casts`: types to cast doubles into; `dots`: `(a, b, acc)` type triples;
-    `pairs`: `(a, b)` type pairs whose result types are asked. Types may be
-    `FixedType`s or C++ spellings such as `ap_int<8>`.
+    `dot_codes`: `(a, b, acc, out)` type quadruples; `pairs`: `(a, b)` type pairs whose
+    result types are asked. Types may be `FixedType`s or C++ spellings such as `ap_int<8>`.
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class ApFixedOracle:
         casts: Iterable = (),
         dots: Iterable[Sequence] = (),
         pairs: Iterable[Sequence] = (),
+        dot_codes: Iterable[Sequence] = (),
         *,
         parts: int = 2,
         cache_dir: Path | None = None,
@@ -45,6 +47,7 @@ class ApFixedOracle:
         self.casts = _unique(str(t) for t in casts)
         self.dots = _unique(tuple(str(t) for t in triple) for triple in dots)
         self.pairs = _unique(tuple(str(t) for t in pair) for pair in pairs)
+        self.dot_codes = _unique(tuple(str(t) for t in quadruple) for quadruple in dot_codes)
         binary = _build(self._sources(max(1, parts)), cache_dir or default_cache_dir())
         self._process = subprocess.Popen(
             [str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
@@ -58,11 +61,16 @@ class ApFixedOracle:
     def dot(self, a_type, b_type, acc_type, rows: Sequence[tuple[Sequence[float], Sequence[float]]]) -> list[float]:
         """For each row `(a, b)`: `acc_t s = 0; for (k) s += a[k] * b[k];` as an exact double."""
         index = self.dots.index((str(a_type), str(b_type), str(acc_type)))
-        length = len(rows[0][0]) if rows else 0
-        numbers = [float(v) for a, b in rows for v in (*a, *b)]
-        if any(len(a) != length or len(b) != length for a, b in rows):
-            raise ValueError("all rows of a dot request must have the same length")
-        return self._ask(f"d {index} {len(rows)} {length} " + _hex(numbers))
+        return self._ask(f"d {index} " + _rows(rows))
+
+    def dot_code(self, a_type, b_type, acc_type, out_type, rows: Sequence[tuple[Sequence[float], Sequence[float]]]
+                 ) -> list[int]:
+        """For each row `(a, b)`: `acc_t s = 0; for (k) s += a[k] * b[k]; out_t r = s;` as
+        r's code (the integer `r * 2**frac_bits`), exact at any width."""
+        out = FixedType.parse(out_type)
+        index = self.dot_codes.index(tuple(str(t) for t in (a_type, b_type, acc_type, out_type)))
+        bits = [int(field, 16) for field in self._ask_raw(f"e {index} " + _rows(rows))]
+        return [code - (code >> (out.width - 1) << out.width) if out.signed else code for code in bits]
 
     def result_types(self, a_type, b_type) -> dict[str, FixedType]:
         """The C++ types of `a + b`, `a - b` and `a * b` (widths and signedness; default modes)."""
@@ -101,6 +109,7 @@ class ApFixedOracle:
         numbered_casts = list(enumerate(self.casts))
         numbered_dots = [(i, *triple) for i, triple in enumerate(self.dots)]
         numbered_pairs = [(i, *pair) for i, pair in enumerate(self.pairs)]
+        numbered_dot_codes = [(i, *quadruple) for i, quadruple in enumerate(self.dot_codes)]
         sources = {
             f"part{p}.cpp": render(
                 "sim/apfixed_oracle.cpp.j2",
@@ -108,6 +117,7 @@ class ApFixedOracle:
                 casts=numbered_casts[p::parts],
                 dots=numbered_dots[p::parts],
                 pairs=numbered_pairs[p::parts],
+                dot_codes=numbered_dot_codes[p::parts],
             )
             for p in range(parts)
         }
@@ -117,6 +127,14 @@ class ApFixedOracle:
 
 def _unique(items: Iterable) -> list:
     return list(dict.fromkeys(items))
+
+
+def _rows(rows: Sequence[tuple[Sequence[float], Sequence[float]]]) -> str:
+    """`ROWS LENGTH a... b...` of a dot request."""
+    length = len(rows[0][0]) if rows else 0
+    if any(len(a) != length or len(b) != length for a, b in rows):
+        raise ValueError("all rows of a dot request must have the same length")
+    return f"{len(rows)} {length} " + _hex(float(v) for a, b in rows for v in (*a, *b))
 
 
 def _hex(values: Iterable[float]) -> str:

@@ -2,7 +2,11 @@
 
 An op is an object with
 - `infer(node, inputs) -> list[(shape, type)]`, `inputs` being the node's input `Tensor`s;
-- `execute(node, values) -> list[np.ndarray]`, batched float64 values in, out.
+- `execute(node, values) -> list[np.ndarray]`, batched float64 values in, out. An op
+  whose exact execution depends on its inputs' types (the sums: Gemm, MatMul, Conv, the
+  average pools) says so with `reads_types = True` and takes them:
+  `execute(node, values, types)`, `types` the input tensors' FixedTypes (None where
+  unknown; the argument may be left out, as for an op without types).
 """
 
 from __future__ import annotations

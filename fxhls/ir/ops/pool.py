@@ -2,13 +2,18 @@
 
 An average is the exact window sum times 1/N: exact when the node has no
 `reciprocal_type` attribute, else 1/N quantized to that type (how the hardware
-multiplies by it when N is not a power of two).
+multiplies by it when N is not a power of two). The product is exact at any width:
+where float64 cannot hold it, it is the dot product of the window with 1/N in
+integers, cast by the node's `out_type` (`accumulators`).
 """
 
 from __future__ import annotations
 
-from fxhls.fixed import FixedType, reciprocal
+import numpy as np
 
+from fxhls.fixed import FixedType, accumulator_type, dot, exact_type, reciprocal
+
+from .accumulators import fits_float64, wide_result_cast
 from .windows import windows
 
 
@@ -22,6 +27,18 @@ def _reciprocal(node, count: int) -> float:
     if "reciprocal_type" not in node.attrs:
         return 1.0 / count
     return reciprocal(count, FixedType.parse(node.attrs["reciprocal_type"]))
+
+
+def _average(node, values: np.ndarray, types) -> np.ndarray:
+    """The average over the last two axes of `values`: their sum times 1/N, exactly."""
+    count = values.shape[-2] * values.shape[-1]
+    scale = _reciprocal(node, count)
+    x_type = types[0] if types else None
+    acc = accumulator_type(x_type, exact_type([scale]), count) if x_type is not None else None
+    if acc is None or fits_float64(acc):
+        return values.sum(axis=(-2, -1)) * scale
+    flat = values.reshape(*values.shape[:-2], count)
+    return dot(flat, np.full(count, scale), acc, wide_result_cast(node, acc))
 
 
 class MaxPool:
@@ -39,28 +56,29 @@ class MaxPool:
 class AveragePool:
     """Window sum times 1/N; the type is left to the Quantize that follows (None)."""
 
+    reads_types = True  # execute takes the input types: float64 holds the sum only when they are narrow enough
+
     @staticmethod
     def infer(node, inputs):
         return [(_pooled_shape(node, inputs[0].shape), None)]
 
     @staticmethod
-    def execute(node, values):
-        kernel = node.attrs["kernel_shape"]
-        sums = windows(values[0], kernel, node.attrs["strides"]).sum(axis=(4, 5))
-        return [sums * _reciprocal(node, kernel[0] * kernel[1])]
+    def execute(node, values, types=None):
+        return [_average(node, windows(values[0], node.attrs["kernel_shape"], node.attrs["strides"]), types)]
 
 
 class GlobalAveragePool:
     """Sum over H x W times 1/(H*W); output shape (C, 1, 1)."""
+
+    reads_types = True
 
     @staticmethod
     def infer(node, inputs):
         return [((inputs[0].shape[0], 1, 1), None)]
 
     @staticmethod
-    def execute(node, values):
-        x = values[0]
-        return [x.sum(axis=(2, 3), keepdims=True) * _reciprocal(node, x.shape[2] * x.shape[3])]
+    def execute(node, values, types=None):
+        return [_average(node, values[0], types)[..., None, None]]
 
 
 OPS = {"MaxPool": MaxPool, "AveragePool": AveragePool, "GlobalAveragePool": GlobalAveragePool}
