@@ -15,7 +15,7 @@ from fxhls.qfx import QInput, QLinear, QReLU
 
 def _model(node, shape=(None, 4)):
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, list(shape))],
-                              [helper.make_tensor_value_info("y", TensorProto.DOUBLE, None)])
+                              [helper.make_tensor_value_info("y", TensorProto.DOUBLE, list(shape))])
     return helper.make_model(graph)
 
 

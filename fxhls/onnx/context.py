@@ -37,7 +37,9 @@ class OnnxNode:
         attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
         attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
         domain = "" if proto.domain == "ai.onnx" else proto.domain
-        return cls(proto.name or proto.output[0], proto.op_type, domain, list(proto.input), list(proto.output), attrs)
+        node = cls(proto.name or proto.output[0], proto.op_type, domain, list(proto.input), list(proto.output), {})
+        node.attrs = _Attributes(attrs, node)
+        return node
 
     @property
     def qualified_op(self) -> str:
@@ -46,6 +48,17 @@ class OnnxNode:
     def refuse(self, reason: str) -> ValueError:
         """The one-line error for this node: `raise node.refuse("why")`."""
         return ValueError(f"node {self.name!r} ({self.qualified_op}): {reason}")
+
+
+class _Attributes(dict):
+    """A node's attributes; reading one the node lacks is a one-line error naming the node."""
+
+    def __init__(self, values: dict, node: OnnxNode):
+        super().__init__(values)
+        self._node = node
+
+    def __missing__(self, name: str):
+        raise self._node.refuse(f"attribute {name!r} is missing")
 
 
 class ImportContext:

@@ -5,7 +5,8 @@ A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's clea
 (`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`), which infers types as it
 goes: a value between two quantized ones gets its exact type.
 
-Refuses, with a one-line `ValueError`: a file that is not ONNX, an op the IR does
+Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
+valid ONNX (`validate`), an op the IR does
 not support (naming the node and listing the supported ops), a shape that is dynamic
 beyond the batch dimension, and what each converter cannot express exactly.
 """
@@ -22,6 +23,7 @@ from fxhls.ir import Graph
 from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 from .qonnx_cleanup import cleaned, is_qonnx
+from .validate import validate_model
 
 # (domain, op type) -> converter; "" is standard ONNX.
 _CONVERTERS = {
@@ -38,6 +40,7 @@ def load_onnx(path_or_proto) -> Graph:
         proto, source = path_or_proto, "model"
     else:
         proto, source = _read(path_or_proto), str(path_or_proto)
+    validate_model(proto, source)
     if is_qonnx(proto):
         proto = cleaned(proto, source)
     return _build(proto)

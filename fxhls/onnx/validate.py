@@ -1,0 +1,35 @@
+"""Check an ONNX model before anything reads it: a malformed model is refused in one line.
+
+`onnx.checker` finds what the ONNX specification forbids (no IR version, nodes out of
+topological order or in a cycle, an input no node or initializer provides, a tensor
+written twice, an attribute of the wrong type); fxhls adds what it needs beyond that:
+a graph input that is not an initializer (the data the model runs on) and a graph
+output.
+"""
+
+from __future__ import annotations
+
+import onnx
+
+
+def validate_model(proto: onnx.ModelProto, source: str) -> None:
+    """A one-line ValueError naming `source` (the file) when `proto` is not a valid ONNX
+    model fxhls can read."""
+    if not proto.graph.node and not proto.graph.output:
+        raise ValueError(f"{source}: an empty ONNX model (no nodes, no outputs); is the file complete?")
+    try:
+        onnx.checker.check_model(proto)
+    except onnx.checker.ValidationError as err:
+        raise ValueError(f"{source}: not a valid ONNX model: {_one_line(str(err))}") from None
+    constants = {init.name for init in proto.graph.initializer} | {init.name for init in
+                                                                    proto.graph.sparse_initializer}
+    if not [value for value in proto.graph.input if value.name not in constants]:
+        shadowed = ", ".join(repr(value.name) for value in proto.graph.input) or "none"
+        raise ValueError(f"{source}: the model has no data input (graph inputs: {shadowed}; an input that is also "
+                         f"an initializer is a constant); remove the initializer of the input the data goes to")
+    if not proto.graph.output:
+        raise ValueError(f"{source}: the model has no graph output")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
