@@ -23,7 +23,7 @@ from fxhls.ir import Graph
 from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 from .qonnx_cleanup import cleaned, is_qonnx
-from .validate import validate_model
+from .validate import require_quantizer, validate_model
 
 # (domain, op type) -> converter; "" is standard ONNX.
 _CONVERTERS = {
@@ -43,7 +43,9 @@ def load_onnx(path_or_proto) -> Graph:
     validate_model(proto, source)
     if is_qonnx(proto):
         proto = cleaned(proto, source)
-    return _build(proto)
+    graph = _build(proto)
+    require_quantizer(graph, source)
+    return graph
 
 
 def _read(path) -> onnx.ModelProto:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import onnx
 
+_QUANTIZERS = ("Quantize", "Sign")  # the IR ops whose output is a fixed-point code
+
 
 def validate_model(proto: onnx.ModelProto, source: str) -> None:
     """A one-line ValueError naming `source` (the file) when `proto` is not a valid ONNX
@@ -33,3 +35,20 @@ def validate_model(proto: onnx.ModelProto, source: str) -> None:
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+def require_quantizer(graph, source: str) -> None:
+    """A one-line ValueError when no quantizer lies between `graph`'s input and its
+    output: fxhls computes fixed-point models only, and would run a float one in float64."""
+    after_input = set(graph.inputs)
+    for node in graph.nodes:
+        if after_input.intersection(node.inputs):
+            after_input.update(node.outputs)
+    before_output = set(graph.outputs)
+    for node in reversed(graph.nodes):
+        if before_output.intersection(node.outputs):
+            before_output.update(node.inputs)
+    if not any(node.op in _QUANTIZERS and node.outputs[0] in after_input and node.outputs[0] in before_output
+               for node in graph.nodes):
+        raise ValueError(f"{source}: a float model (no quantizer between its input and its output); fxhls runs "
+                         f"fixed-point models: quantize it with fxhls.qfx or Brevitas (QONNX) first")
