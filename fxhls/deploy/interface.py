@@ -19,7 +19,7 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     graph input's Quantize node (the host's input cast); the output stream the graph's
     output. Both must be typed, at most 32 bits wide, and vectors (n,) or images (C, H, W).
     """
-    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not clock_mhz > 0:
+    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not 0 < clock_mhz < math.inf:
         raise ValueError(f"the clock must be a positive number of MHz, got {clock_mhz!r}")
     return {
         "name": name,

@@ -42,8 +42,7 @@ def parse_reuse(items: list[str]) -> dict:
 
 
 def _build(args) -> int:
-    import numpy as np
-
+    from fxhls.npy_files import load_npy
     from fxhls.rtl.sources import rtl_refusal
 
     from .build import build_project
@@ -51,7 +50,7 @@ def _build(args) -> int:
     from .report import summary_text
     from .synth import find_vitis_hls, synthesis_instructions, synthesize
 
-    test_inputs = np.load(args.test_inputs) if args.test_inputs else None
+    test_inputs = load_npy(args.test_inputs, "--test-inputs") if args.test_inputs else None
     options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget)
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs)
     print(f"{out}: HLS project, test vectors, report and deploy package")
@@ -73,11 +72,10 @@ def _build(args) -> int:
 
 
 def _csim(args) -> int:
-    import numpy as np
-
+    from fxhls.npy_files import load_npy, save_npy
     from fxhls.sim.csim import run_csim
 
-    y = run_csim(args.dir, np.load(args.input), progress=sys.stderr.isatty())
-    np.save(args.output, y)
+    y = run_csim(args.dir, load_npy(args.input), progress=sys.stderr.isatty())
+    save_npy(args.output, y)
     print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
     return 0

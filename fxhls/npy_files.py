@@ -1,0 +1,40 @@
+"""The .npy files of the command line: inputs read with a one-line error for anything that
+is not an array of real numbers, outputs written atomically (`fxhls.staging.write_file`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fxhls.staging import write_file
+
+_REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+
+
+def load_npy(path, option: str = "--input") -> np.ndarray:
+    """The array in the .npy file `path` (named `option` on the command line), or a
+    one-line ValueError: no such file, not a .npy file, cut short, or not real numbers."""
+    where = f"{option} {path}"
+    if not Path(path).is_file():
+        raise ValueError(f"{where}: no such file")
+    try:
+        # Memory-mapped first: a header that claims more data than the file holds fails
+        # here, before anything is allocated.
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except EOFError:
+        raise ValueError(f"{where}: empty or cut short; expected a .npy file (numpy.save)") from None
+    except (ValueError, OSError) as err:
+        reason = " ".join(str(err).split())
+        raise ValueError(f"{where}: not a readable .npy file of numbers ({reason}); write it with numpy.save") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise ValueError(f"{where}: a .npz archive; give one array saved with numpy.save")
+    if array.dtype.kind not in _REAL_KINDS or array.dtype.fields is not None:
+        raise ValueError(f"{where}: holds {array.dtype} values; the inputs must be real numbers (bool, int or float)")
+    return np.array(array)
+
+
+def save_npy(path, array: np.ndarray) -> None:
+    """Write `array` to the .npy file `path` (the name as given), complete or not at all."""
+    write_file(Path(path), lambda file: np.save(file, array, allow_pickle=False))
