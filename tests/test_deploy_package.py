@@ -39,5 +39,5 @@ def test_package_without_and_with_a_bitstream(tmp_path, capsys):
 
 def test_package_of_a_folder_without_a_deploy_package(tmp_path, capsys):
     assert main(["package", str(tmp_path)]) == 2
-    assert "holds no deploy package (no design.json): run fxhls build first" in capsys.readouterr().err
+    assert "deploy/design.json not found: " in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

@@ -51,7 +51,11 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
     (design_dir / "rtl").mkdir(parents=True)
     for source in _bank(tmp_path, "no_multiplier", [_affine("khot"), *_converters()]):
         (design_dir / "rtl" / source.name).write_text(source.read_text())
-    (design_dir / "design.json").write_text(json.dumps({"name": "bank", "top": "no_multiplier", "board": "ultra96v2", "clock_mhz": 250}))
+    stream = {"shape": [10], "type": "ap_fixed<12,4>", "width": 12, "frac_bits": 8, "signed": True, "lane": 16,
+              "values": 10, "words": 3}
+    (design_dir / "design.json").write_text(json.dumps({"name": "bank", "top": "no_multiplier", "board": "ultra96v2",
+                                                        "clock_mhz": 250, "word_bits": 64, "input": stream,
+                                                        "output": stream}))
     (design_dir / "report").mkdir()
     timing = {"latency_cycles": 12, "interval_cycles": 4.0, "cycles_per_inference": 4.5, "clock_mhz": 250, "fps": 62_500_000}
     (design_dir / "report" / "cosim.json").write_text(json.dumps(timing))
@@ -69,4 +73,4 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
 
 def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "design.json not found; `fxhls build MODEL.onnx" in capsys.readouterr().err
+    assert "design.json not found: " in capsys.readouterr().err

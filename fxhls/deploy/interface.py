@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import packing
@@ -67,6 +69,10 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
             f"the {role} stream tensor {tensor_name!r} has shape {shape}; "
             "streams carry vectors (n,) or images (C, H, W)"
         )
+    return _stream_fields(shape, t)
+
+
+def _stream_fields(shape: tuple[int, ...], t) -> dict:
     lane = packing.lane_bits(t.width)
     values = math.prod(shape)
     return {
@@ -79,3 +85,47 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
         "values": values,
         "words": packing.words_per_sample(values, lane),
     }
+
+
+def read_design(design_file) -> dict:
+    """The content of a design.json `fxhls build` wrote (DIR/design.json or DIR/deploy/design.json),
+    or a one-line ValueError naming the file and what is wrong with it."""
+    path = Path(design_file)
+    if not path.is_file():
+        raise ValueError(f"{path} not found: {path.parent} is not a project written by `fxhls build` "
+                         f"(`fxhls build MODEL.onnx --out DIR` writes it)")
+    try:
+        design = json.loads(path.read_text())
+        problem = _design_problem(design)
+    except (ValueError, UnicodeDecodeError) as err:
+        problem = " ".join(str(err).split())
+    if problem:
+        raise ValueError(f"{path}: not a design.json written by fxhls build ({problem}); run fxhls build again")
+    return design
+
+
+def _design_problem(design) -> str | None:
+    """What is wrong with the content of a design.json, None when nothing is."""
+    from fxhls.fixed import FixedType
+
+    if not isinstance(design, dict):
+        return "not a JSON object"
+    for key, kind in (("name", str), ("top", str), ("board", str), ("clock_mhz", (int, float)), ("word_bits", int),
+                      ("input", dict), ("output", dict)):
+        if not isinstance(design.get(key), kind) or isinstance(design.get(key), bool):
+            return f"{key!r} is missing or not a {getattr(kind, '__name__', 'number')}"
+    if design["top"] != top_function_name(design["top"]):
+        return f"top {design['top']!r} is not a C identifier"
+    if not 0 < design["clock_mhz"] < math.inf:
+        return f"clock_mhz {design['clock_mhz']!r} is not a positive number"
+    if design["word_bits"] != packing.WORD_BITS:
+        return f"word_bits is {design['word_bits']}, fxhls streams {packing.WORD_BITS}-bit words"
+    for role in ("input", "output"):
+        stream, shape = design[role], design[role].get("shape")
+        if not isinstance(shape, list) or len(shape) not in (1, 3) or \
+                not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+            return f"the {role} shape {shape!r} is not a list of 1 or 3 positive integers"
+        t = FixedType.parse(stream.get("type"))
+        if stream != _stream_fields(tuple(shape), t):
+            return f"the {role} stream's fields do not agree with its type {t} and shape {tuple(shape)}"
+    return None

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import tarfile
 from pathlib import Path
+
+from .interface import read_design
 
 
 def make_package(build_dir) -> tuple[Path, bool]:
     """Write DIR/<top>.tar.gz holding DIR/deploy as the folder <top>/; returns the archive's
     path and whether the bitstream (<top>.bit, .hwh, .design_hash) is in it."""
     deploy = Path(build_dir) / "deploy"
-    design_file = deploy / "design.json"
-    if not design_file.is_file():
-        raise ValueError(f"{deploy} holds no deploy package (no design.json): run fxhls build first")
-    top = json.loads(design_file.read_text())["top"]
+    top = read_design(deploy / "design.json")["top"]
     has_bitstream = all((deploy / f"{top}{suffix}").is_file() for suffix in (".bit", ".hwh", ".design_hash"))
     archive = Path(build_dir) / f"{top}.tar.gz"
     partial = archive.with_name(archive.name + ".partial")

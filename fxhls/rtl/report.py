@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from fxhls.deploy.interface import read_design
 from fxhls.rtl.sources import rtl_sources
 from fxhls.rtl.yosys import run_yosys
 
@@ -123,10 +124,7 @@ def report_design(design_dir: Path) -> DesignReport:
     from fxhls.rtl.plot import plot_resources
 
     design_dir = Path(design_dir)
-    design_file = design_dir / "design.json"
-    if not design_file.is_file():
-        raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
-    design = json.loads(design_file.read_text())
+    design = read_design(design_dir / "design.json")
     sources = rtl_sources(design_dir)
     board = load_board(design["board"])
     used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])

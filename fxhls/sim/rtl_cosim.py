@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fxhls.deploy.interface import read_design as read_design_file
 from fxhls.deploy.transports import read_words, write_words
 from fxhls.rtl.sources import rtl_sources
 from fxhls.sim.cosim import Timing, simulate_streams, stream_timing
@@ -45,12 +46,9 @@ class CosimRun:
 
 def read_design(design_dir: Path) -> dict:
     """DIR/design.json, with a clear error when DIR is not a build directory with RTL."""
-    design_dir = Path(design_dir)
-    design_file = design_dir / "design.json"
-    if not design_file.is_file():
-        raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
+    design = read_design_file(Path(design_dir) / "design.json")
     rtl_sources(design_dir)
-    return json.loads(design_file.read_text())
+    return design
 
 
 def build_design(design_dir: Path) -> Path:
