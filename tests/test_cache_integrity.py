@@ -1,0 +1,29 @@
+"""Cache entries that no longer hold what was made (a corrupt binary) are made again."""
+
+from __future__ import annotations
+
+from fxhls.cache import cached_file, is_intact
+
+
+def _maker(calls: list):
+    def make(path):
+        calls.append(path)
+        path.write_bytes(b"\x7fELF a program")
+    return make
+
+
+def test_a_corrupt_entry_is_made_again(tmp_path):
+    calls = []
+    entry = cached_file(tmp_path, "program", _maker(calls))
+    assert cached_file(tmp_path, "program", _maker(calls)) == entry and len(calls) == 1
+    entry.write_bytes(b"\x7fELF a prog")  # cut short
+    assert not is_intact(entry)
+    assert cached_file(tmp_path, "program", _maker(calls)) == entry and len(calls) == 2
+    assert entry.read_bytes() == b"\x7fELF a program"
+
+
+def test_an_entry_made_before_entries_were_sealed_is_trusted_once_sealed(tmp_path):
+    (tmp_path / "program").write_bytes(b"made by an older fxhls")
+    calls = []
+    assert cached_file(tmp_path, "program", _maker(calls)).read_bytes() == b"made by an older fxhls"
+    assert calls == [] and (tmp_path / "program.sha256").is_file()
