@@ -23,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError, OSError) as err:
         print(f"fxhls {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"fxhls {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: every bad input has its own message, fixed where it arises
+        reason = " ".join(str(err).split())
+        print(f"fxhls {args.command}: internal error ({type(err).__name__}: {reason}); this is a bug in fxhls, "
+              f"please report it with the command and its files", file=sys.stderr)
+        return 3
 
 
 def _parser() -> argparse.ArgumentParser:
