@@ -12,6 +12,7 @@ import json
 from rtl_bank import Instance, bank_verilog
 
 from fxhls.cli import main
+from fxhls.deploy.interface import sealed
 from fxhls.rtl.library import library_sources
 from fxhls.rtl.report import synthesize
 
@@ -53,9 +54,9 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
         (design_dir / "rtl" / source.name).write_text(source.read_text())
     stream = {"shape": [10], "type": "ap_fixed<12,4>", "width": 12, "frac_bits": 8, "signed": True, "lane": 16,
               "values": 10, "words": 3}
-    (design_dir / "design.json").write_text(json.dumps({"name": "bank", "top": "no_multiplier", "board": "ultra96v2",
-                                                        "clock_mhz": 250, "word_bits": 64, "input": stream,
-                                                        "output": stream}))
+    (design_dir / "design.json").write_text(json.dumps(sealed({"name": "bank", "top": "no_multiplier",
+                                                               "board": "ultra96v2", "clock_mhz": 250, "word_bits": 64,
+                                                               "input": stream, "output": stream})))
     (design_dir / "report").mkdir()
     timing = {"latency_cycles": 12, "interval_cycles": 4.0, "cycles_per_inference": 4.5, "clock_mhz": 250, "fps": 62_500_000}
     (design_dir / "report" / "cosim.json").write_text(json.dumps(timing))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -13,6 +14,8 @@ from . import packing
 if TYPE_CHECKING:
     from fxhls.ir import Graph
 
+MAX_CLOCK_MHZ = 2000  # FPGA fabric clocks stay well below; beyond, rates overflow
+
 
 def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     """The content of `design.json` for the hardware graph `graph` (after `lower_for_hardware`).
@@ -21,9 +24,9 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     graph input's Quantize node (the host's input cast); the output stream the graph's
     output. Both must be typed, at most 32 bits wide, and vectors (n,) or images (C, H, W).
     """
-    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not 0 < clock_mhz < math.inf:
-        raise ValueError(f"the clock must be a positive number of MHz, got {clock_mhz!r}")
-    return {
+    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not 0 < clock_mhz <= MAX_CLOCK_MHZ:
+        raise ValueError(f"the clock must be a positive number of MHz, at most {MAX_CLOCK_MHZ}, got {clock_mhz!r}")
+    return sealed({
         "name": name,
         "top": top_function_name(name),
         "board": getattr(board, "name", board),
@@ -31,7 +34,22 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         "word_bits": packing.WORD_BITS,
         "input": _stream(graph, _input_cast_output(graph), "input"),
         "output": _stream(graph, graph.outputs[0], "output"),
-    }
+    })
+
+
+_SEALED_KEYS = ("name", "top", "board", "clock_mhz", "word_bits", "input", "output")
+
+
+def sealed(design: dict) -> dict:
+    """`design` with "interface_sha256", the digest of its interface fields: `read_design`
+    refuses a design.json whose interface was edited after the build (its firmware would
+    disagree with it, and hosts would cast and unpack with the wrong types)."""
+    return {**design, "interface_sha256": _interface_digest(design)}
+
+
+def _interface_digest(design: dict) -> str:
+    interface = {key: design[key] for key in _SEALED_KEYS}
+    return hashlib.sha256(json.dumps(interface, sort_keys=True).encode()).hexdigest()
 
 
 def top_function_name(name: str) -> str:
@@ -116,8 +134,8 @@ def _design_problem(design) -> str | None:
             return f"{key!r} is missing or not a {getattr(kind, '__name__', 'number')}"
     if design["top"] != top_function_name(design["top"]):
         return f"top {design['top']!r} is not a C identifier"
-    if not 0 < design["clock_mhz"] < math.inf:
-        return f"clock_mhz {design['clock_mhz']!r} is not a positive number"
+    if not 0 < design["clock_mhz"] <= MAX_CLOCK_MHZ:
+        return f"clock_mhz {design['clock_mhz']!r} is not a positive number of MHz, at most {MAX_CLOCK_MHZ}"
     if design["word_bits"] != packing.WORD_BITS:
         return f"word_bits is {design['word_bits']}, fxhls streams {packing.WORD_BITS}-bit words"
     for role in ("input", "output"):
@@ -128,4 +146,6 @@ def _design_problem(design) -> str | None:
         t = FixedType.parse(stream.get("type"))
         if stream != _stream_fields(tuple(shape), t):
             return f"the {role} stream's fields do not agree with its type {t} and shape {tuple(shape)}"
+    if design.get("interface_sha256") != _interface_digest(design):
+        return "its interface was changed after the build: it no longer matches interface_sha256"
     return None

@@ -10,6 +10,7 @@ their shapes are full shapes, where an activation's shape leaves out the batch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,10 @@ class OnnxNode:
 
     @property
     def qualified_op(self) -> str:
-        return f"{self.domain}.{self.op_type}" if self.domain else self.op_type
+        """domain.op (op alone in the standard domain), quoted when it is not a plain name,
+        so that an error message stays one line whatever the file holds."""
+        op = f"{self.domain}.{self.op_type}" if self.domain else self.op_type
+        return op if re.fullmatch(r"[\w.]+", op, flags=re.ASCII) else repr(op)
 
     def refuse(self, reason: str) -> ValueError:
         """The one-line error for this node: `raise node.refuse("why")`."""
