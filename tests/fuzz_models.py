@@ -74,3 +74,28 @@ def same_structure(model: onnx.ModelProto, reference: onnx.ModelProto) -> bool:
                 sorted((i.name, tuple(i.dims), i.data_type) for i in m.graph.initializer),
                 [(o.domain, o.version) for o in m.opset_import], m.ir_version)
     return wiring(model) == wiring(reference)
+
+
+QONNX = "qonnx.custom_op.general"
+QONNX_SHAPE = (3, 4)
+
+
+def qonnx_quant(bits=5.0, scale=0.125, zero=0.0, **attributes) -> onnx.ModelProto:
+    """x (3, 4) -> QONNX Quant (scale, zero point, bit width as initializers) -> y."""
+    attributes = {"signed": 1, "narrow": 0, "rounding_mode": "ROUND", **attributes}
+    node = helper.make_node("Quant", ["x", "scale", "zero", "bits"], ["y"], name="q", domain=QONNX, **attributes)
+    initializers = [numpy_helper.from_array(np.asarray(value, dtype=np.float32), name)
+                    for name, value in (("scale", scale), ("zero", zero), ("bits", bits))]
+    graph = helper.make_graph([node], "quant", [helper.make_tensor_value_info("x", TensorProto.FLOAT, QONNX_SHAPE)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, QONNX_SHAPE)], initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])
+
+
+def qonnx_reference(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    """qonnx's own executor on `model` (after its cleanup): the reference for QONNX."""
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.util.cleanup import cleanup_model
+
+    wrapper = cleanup_model(ModelWrapper(model.SerializeToString()))
+    return next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))

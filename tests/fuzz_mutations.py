@@ -241,3 +241,23 @@ def design_cases(draw, design: dict) -> tuple[str, dict, bool]:
     value = draw(st.sampled_from(DESIGN_VALUES))
     changed[key] = value
     return f"{key}={value!r}", changed, False
+
+
+@st.composite
+def qonnx_quant_arguments(draw) -> dict:
+    """Arguments of `fuzz_models.qonnx_quant`: odd bit widths, scales, zero points and attributes."""
+    arguments = {}
+    if draw(st.booleans()):
+        arguments["bits"] = draw(st.sampled_from([1.0, 2.0, 8.0, 16.0, 0.0, -3.0, 2.5, float("inf"), float("nan"),
+                                                  1e30, [4.0, 4.0], [4.0, 5.0]]))
+    if draw(st.booleans()):
+        arguments["scale"] = draw(st.sampled_from([1.0, 0.5, 2.0 ** -10, 4.0, 0.0, -0.25, 0.3, float("inf"),
+                                                   float("nan"), [0.5, 0.5, 0.5, 0.5]]))
+    if draw(st.booleans()):
+        arguments["zero"] = draw(st.sampled_from([0.0, -0.0, 1.0, 0.5, float("nan")]))
+    for name, values in (("signed", [0, 1, 2, -1]), ("narrow", [0, 1, 5]),
+                         ("rounding_mode", ["ROUND", "HALF_EVEN", "FLOOR", "CEIL", "DOWN", "UP", "HALF_DOWN",
+                                            "round", "", "BOGUS"])):
+        if draw(st.booleans()):
+            arguments[name] = draw(st.sampled_from(values))
+    return arguments

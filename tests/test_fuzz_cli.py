@@ -23,8 +23,8 @@ import onnx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_models import FEATURES, same_structure, tiny_mlp, tiny_mlp_reference
-from fuzz_mutations import build_options, design_cases, input_cases, model_cases
+from fuzz_models import QONNX_SHAPE, qonnx_quant, qonnx_reference, same_structure, tiny_mlp, tiny_mlp_reference
+from fuzz_mutations import build_options, design_cases, input_cases, model_cases, qonnx_quant_arguments
 
 from fxhls.cli import main
 
@@ -113,6 +113,36 @@ def _model_verdict(case, outcome: str, output: Path, baseline: np.ndarray) -> st
         return "ran, equal to the reference"
     assert y.shape[0] == len(X), f"{case.name}: {y.shape[0]} outputs for {len(X)} inputs"
     return "ran, another model"
+
+
+def test_odd_qonnx_quantizers():
+    """A QONNX Quant with odd parameters runs only where qonnx's executor computes the same values."""
+    counts = Counter()
+    lsb = 2.0 ** -10
+    x = (np.array([[0.5, 1.5, -0.5, -2.5], [0.0, -0.0, 3.75, 1e9], [-1e9, 0.1, -0.3, 7.0]]) * 1).astype(np.float32)
+    x = np.concatenate([x[:2], (x[2:] + lsb / 2).astype(np.float32)])
+
+    @settings(FUZZ, max_examples=60)
+    @given(qonnx_quant_arguments())
+    def check(arguments):
+        model = qonnx_quant(**arguments)
+        with tempfile.TemporaryDirectory() as work:
+            work = Path(work)
+            onnx.save(model, work / "m.onnx")
+            np.save(work / "x.npy", x)
+            outcome = run(["emulate", str(work / "m.onnx"), "--input", str(work / "x.npy"), "--output",
+                           str(work / "y.npy")], work, {"m.onnx", "x.npy", "y.npy"})
+            if outcome == "ran":
+                try:
+                    expected = qonnx_reference(model, x)
+                except Exception as err:  # qonnx refuses it: fxhls must not have run it
+                    raise AssertionError(f"{arguments}: ran, but qonnx cannot execute it ({err})") from None
+                assert np.array_equal(np.load(work / "y.npy"), expected), f"{arguments}: differs from qonnx"
+            counts[outcome] += 1
+
+    check()
+    print("QONNX quantizers:", dict(counts))
+    assert counts["refused"] > 20 and counts["ran"] > 10
 
 
 def test_odd_input_files():

@@ -68,7 +68,12 @@ def _build(proto: onnx.ModelProto) -> Graph:
         ctx.add_input(value.name, _sample_shape(value))
     for proto_node in proto.graph.node:
         node = OnnxNode.read(proto_node)
-        _converter(node)(ctx, node)
+        try:
+            _converter(node)(ctx, node)
+        except ValueError as err:  # a reason found below the converter: say which node it is about
+            if str(err).startswith("node "):
+                raise
+            raise node.refuse(str(err)) from None
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 
 
