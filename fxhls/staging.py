@@ -72,12 +72,15 @@ def write_file(target: Path, write: Callable[[BinaryIO], None]) -> None:
 
 def remove_stale(target: Path) -> list[Path]:
     """Remove the staging entries of `target` (folders and partial files beside it) that
-    no running write owns; returns them."""
+    no running write owns; returns them. A retired `target` whose replacement never came
+    (killed between the two renames of `replace_dir`) is put back instead."""
     removed = []
     for kind in _KINDS:
         for entry in target.parent.glob(f".{glob.escape(target.name)}.{kind}-*"):
             if _is_stale(entry, entry.name[len(f".{target.name}.{kind}-"):]):
-                if entry.is_dir() and not entry.is_symlink():
+                if kind == "old" and not target.exists():
+                    entry.rename(target)
+                elif entry.is_dir() and not entry.is_symlink():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)

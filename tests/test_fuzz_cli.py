@@ -31,6 +31,7 @@ from fxhls.cli import main
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 MODEL = tiny_mlp()
+DEMO = Path(__file__).parents[1] / "examples" / "models" / "mnist_khot_cnn.onnx"
 X = np.array([[0.0, -0.0, 0.5, -3.25, 7.999, 1 / 3], [1e9, -1e9, 0.0625, 3.0, -1.0, 2.5],
               [0.03125, -0.03125, 0.09375, 100.0, -100.0, 0.75]])
 
@@ -87,7 +88,36 @@ def test_mutated_models(baseline):
     assert counts["refused"] > 30 and counts["ran, equal to the reference"] > 10 and counts["ran, unchanged"] >= 4
 
 
-def _model_verdict(case, outcome: str, output: Path, baseline: np.ndarray) -> str:
+def test_mutated_convolutional_model():
+    """The demo CNN (Conv, MaxPool, K-hot weights) mutated: no reference model here, so a
+    change that keeps the meaning must give the original's outputs, any other a clean refusal
+    or outputs of the batch's length."""
+    demo = onnx.load(DEMO)
+    x = np.load(DEMO.with_name("mnist_khot_cnn_inputs.npy"))[:2]
+    counts = Counter()
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        np.save(work / "x.npy", x)
+        assert main(["emulate", str(DEMO), "--input", str(work / "x.npy"), "--output", str(work / "y.npy")]) == 0
+        baseline = np.load(work / "y.npy")
+
+    @settings(FUZZ, max_examples=80)
+    @given(model_cases(demo))
+    def check(case):
+        with tempfile.TemporaryDirectory() as work:
+            work = Path(work)
+            model = _write(work, "m.onnx", case.data)
+            np.save(work / "x.npy", x)
+            outcome = run(["emulate", str(model), "--input", str(work / "x.npy"), "--output", str(work / "y.npy")],
+                          work, {"m.onnx", "x.npy", "y.npy"})
+            counts[_model_verdict(case, outcome, work / "y.npy", baseline, None, len(x))] += 1
+
+    check()
+    print("mutated CNN:", dict(counts))
+    assert counts["refused"] > 30 and counts["ran, unchanged"] >= 3 and counts["ran, another model"] > 5
+
+
+def _model_verdict(case, outcome: str, output: Path, baseline: np.ndarray, reference=MODEL, batch=len(X)) -> str:
     try:
         proto = onnx.load_from_string(case.data)
         onnx.checker.check_model(proto)
@@ -104,14 +134,14 @@ def _model_verdict(case, outcome: str, output: Path, baseline: np.ndarray) -> st
     if outcome == "refused":
         return "refused"
     y = np.load(output)
-    if same_structure(proto, MODEL):
+    if reference is not None and same_structure(proto, reference):
         try:
             expected = tiny_mlp_reference(proto, X)
         except (ValueError, KeyError):
             raise AssertionError(f"{case.name}: ran, but its quantizers spell no type") from None
         assert np.array_equal(y, expected, equal_nan=True), f"{case.name}: differs from the reference"
         return "ran, equal to the reference"
-    assert y.shape[0] == len(X), f"{case.name}: {y.shape[0]} outputs for {len(X)} inputs"
+    assert y.shape[0] == batch, f"{case.name}: {y.shape[0]} outputs for {batch} inputs"
     return "ran, another model"
 
 
