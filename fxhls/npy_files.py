@@ -3,6 +3,7 @@ is not an array of real numbers, outputs written atomically (`fxhls.staging.writ
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ def load_npy(path, option: str = "--input") -> np.ndarray:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except EOFError:
         raise ValueError(f"{where}: empty or cut short; expected a .npy file (numpy.save)") from None
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, zipfile.BadZipFile) as err:  # BadZipFile: a file starting as a zip does
         reason = " ".join(str(err).split())
         raise ValueError(f"{where}: not a readable .npy file of numbers ({reason}); write it with numpy.save") from None
     if not isinstance(array, np.ndarray):

@@ -29,9 +29,9 @@ def tiny_mlp() -> onnx.ModelProto:
     ]
     initializers = [numpy_helper.from_array(rng.normal(size=(CLASSES, FEATURES)).astype(np.float32), "w"),
                     numpy_helper.from_array(rng.normal(size=CLASSES).astype(np.float32), "b")]
-    graph = helper.make_graph(nodes, "tiny_mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", FEATURES])],
-                              [helper.make_tensor_value_info("out_q:0", TensorProto.FLOAT, ["n", CLASSES])],
-                              initializers)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", FEATURES])
+    y = helper.make_tensor_value_info("out_q:0", TensorProto.FLOAT, ["n", CLASSES])
+    graph = helper.make_graph(nodes, "tiny_mlp", [x], [y], initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("fxhls", 1)])
     onnx.checker.check_model(model)
     return model

@@ -122,7 +122,8 @@ def _declared_input(model, draw) -> Case:
     elif kind == "ir version":
         model.ir_version = draw(st.sampled_from([0, 1, 3, 99]))
     elif kind == "opset":
-        model.opset_import[draw(st.integers(0, len(model.opset_import) - 1))].version = draw(st.sampled_from([0, 1, 99]))
+        opset = model.opset_import[draw(st.integers(0, len(model.opset_import) - 1))]
+        opset.version = draw(st.sampled_from([0, 1, 99]))
     else:
         del model.graph.output[:]
     return Case(f"declared {kind}", model.SerializeToString())
@@ -159,9 +160,9 @@ def input_cases(draw) -> tuple[Case, np.ndarray | None]:
     """An inputs file and, when it holds a valid batch, its values as float64."""
     kind = draw(st.sampled_from(["array", "array", "array", "raw"]))
     if kind == "raw":
-        raw = draw(st.sampled_from(["empty", "junk", "cut", "huge header", "npz", "pickle", "object"]))
+        raw = draw(st.sampled_from(["empty", "junk", "zip junk", "cut", "huge header", "npz", "pickle", "object"]))
         good = _npy(np.zeros((2, FEATURES)))
-        data = {"empty": b"", "junk": b"\x93NUMPY junk", "cut": good[:len(good) - 7],
+        data = {"empty": b"", "junk": b"\x93NUMPY junk", "zip junk": b"PK\x03\x04 junk", "cut": good[:len(good) - 7],
                 "huge header": _huge_header(), "npz": _npz(), "pickle": pickle.dumps([[0.0] * FEATURES]),
                 "object": _npy(np.array([None] * FEATURES, dtype=object), allow_pickle=True)}[raw]
         return Case(raw, data), None
