@@ -56,6 +56,8 @@ def write_file(target: Path, write: Callable[[BinaryIO], None]) -> None:
     target = Path(target)
     if not target.parent.is_dir():
         raise ValueError(f"{target}: the folder {target.parent} does not exist")
+    if target.is_dir():
+        raise ValueError(f"{target} is a folder; give the name of a file to write")
     remove_stale(target)
     fd, partial = tempfile.mkstemp(prefix=_prefix(target, "partial"), dir=target.parent)
     try:

@@ -146,6 +146,8 @@ def _design_problem(design) -> str | None:
         t = FixedType.parse(stream.get("type"))
         if stream != _stream_fields(tuple(shape), t):
             return f"the {role} stream's fields do not agree with its type {t} and shape {tuple(shape)}"
-    if design.get("interface_sha256") != _interface_digest(design):
+    if "interface_sha256" not in design:
+        return "no interface_sha256: written by an older fxhls"
+    if design["interface_sha256"] != _interface_digest(design):
         return "its interface was changed after the build: it no longer matches interface_sha256"
     return None
