@@ -28,7 +28,7 @@ from fuzz_mutations import build_options, design_cases, input_cases, model_cases
 
 from fxhls.cli import main
 
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 MODEL = tiny_mlp()
 DEMO = Path(__file__).parents[1] / "examples" / "models" / "mnist_khot_cnn.onnx"
@@ -72,7 +72,7 @@ def baseline() -> np.ndarray:
 def test_mutated_models(baseline):
     counts = Counter()
 
-    @settings(FUZZ, max_examples=300)
+    @settings(FUZZ, max_examples=500)
     @given(model_cases(MODEL))
     def check(case):
         with tempfile.TemporaryDirectory() as work:
@@ -101,7 +101,7 @@ def test_mutated_convolutional_model():
         assert main(["emulate", str(DEMO), "--input", str(work / "x.npy"), "--output", str(work / "y.npy")]) == 0
         baseline = np.load(work / "y.npy")
 
-    @settings(FUZZ, max_examples=80)
+    @settings(FUZZ, max_examples=120)
     @given(model_cases(demo))
     def check(case):
         with tempfile.TemporaryDirectory() as work:
@@ -152,7 +152,7 @@ def test_odd_qonnx_quantizers():
     x = (np.array([[0.5, 1.5, -0.5, -2.5], [0.0, -0.0, 3.75, 1e9], [-1e9, 0.1, -0.3, 7.0]]) * 1).astype(np.float32)
     x = np.concatenate([x[:2], (x[2:] + lsb / 2).astype(np.float32)])
 
-    @settings(FUZZ, max_examples=60)
+    @settings(FUZZ, max_examples=100)
     @given(qonnx_quant_arguments())
     def check(arguments):
         model = qonnx_quant(**arguments)
@@ -209,7 +209,7 @@ def test_build_options():
         model = Path(models) / "m.onnx"
         onnx.save(MODEL, model)
 
-        @settings(FUZZ, max_examples=40)
+        @settings(FUZZ, max_examples=60)
         @given(build_options())
         def check(options):
             with tempfile.TemporaryDirectory() as work:
@@ -245,7 +245,7 @@ def test_design_json_contents(build_dir, baseline):
     counts = Counter()
     design = json.loads((build_dir / "design.json").read_text())
 
-    @settings(FUZZ, max_examples=60)
+    @settings(FUZZ, max_examples=80)
     @given(design_cases(design))
     def check(drawn):
         name, content, neutral = drawn
