@@ -61,7 +61,17 @@ def test_stale_staging_entries_of_a_killed_build_are_removed(tmp_path):
     foreign_old.mkdir(), foreign_new.mkdir()
     os.utime(foreign_old, (time.time() - STALE_AFTER_S - 60,) * 2)
     assert sorted(remove_stale(target)) == sorted([dead, retired, partial, foreign_old])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, foreign_new.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, foreign_new.name, "out"])
+    assert [p.name for p in target.iterdir()] == ["half.txt"]  # the retired folder, put back: no `out` was left
+
+
+def test_a_stale_retired_folder_is_removed_when_its_replacement_is_in_place(tmp_path):
+    target = tmp_path / "out"
+    target.mkdir()
+    host = staging_dir(tmp_path / "other").name.split("-")[1]
+    retired = tmp_path / f".out.old-{host}-{_killed_process_id()}-def"
+    retired.mkdir()
+    assert remove_stale(target) == [retired] and not retired.exists() and target.is_dir()
 
 
 def test_write_file_leaves_the_old_file_when_the_write_fails(tmp_path):

@@ -3,15 +3,13 @@
 `onnx.checker` finds what the ONNX specification forbids (no IR version, nodes out of
 topological order or in a cycle, an input no node or initializer provides, a tensor
 written twice, an attribute of the wrong type); fxhls adds what it needs beyond that:
-a graph input that is not an initializer (the data the model runs on) and a graph
-output.
+a graph input that is not an initializer (the data the model runs on), a graph output,
+and, once imported, a quantizer between the two (`require_quantizer`).
 """
 
 from __future__ import annotations
 
 import onnx
-
-_QUANTIZERS = ("Quantize", "Sign")  # the IR ops whose output is a fixed-point code
 
 
 def validate_model(proto: onnx.ModelProto, source: str) -> None:
@@ -35,6 +33,9 @@ def validate_model(proto: onnx.ModelProto, source: str) -> None:
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+_QUANTIZERS = ("Quantize", "Sign")  # the IR ops whose output is a fixed-point code
 
 
 def require_quantizer(graph, source: str) -> None:
