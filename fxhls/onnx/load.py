@@ -53,8 +53,9 @@ def _read(path) -> onnx.ModelProto:
         raise ValueError(f"{path}: no such file")
     try:
         return onnx.load(str(path))
-    except Exception as err:  # onnx raises DecodeError and others for a file that is not ONNX
-        raise ValueError(f"{path}: not an ONNX model ({type(err).__name__})") from None
+    except Exception as err:  # onnx raises DecodeError, and others for missing external data
+        reason = " ".join(str(err).split())
+        raise ValueError(f"{path}: not an ONNX model ({type(err).__name__}{': ' if reason else ''}{reason})") from None
 
 
 def _build(proto: onnx.ModelProto) -> Graph:
