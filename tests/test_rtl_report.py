@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rtl_bank import Instance, bank_verilog
 
 from fxhls.cli import main
 from fxhls.deploy.interface import sealed
 from fxhls.rtl.library import library_sources
-from fxhls.rtl.report import synthesize
+from fxhls.rtl.report import read_timing, synthesize
 
 
 def _affine(kind: str) -> Instance:
@@ -75,3 +77,13 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
 def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "design.json not found: " in capsys.readouterr().err
+
+
+def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
+    (tmp_path / "cosim.json").write_text('{"latency_cycles": 12}')
+    with pytest.raises(ValueError, match=r"cosim.json is not the timing `fxhls cosim` writes .*run fxhls cosim again"):
+        read_timing(tmp_path / "cosim.json")
+    (tmp_path / "cosim.json").write_text('{"latency_')  # cut short
+    with pytest.raises(ValueError, match="is not the timing"):
+        read_timing(tmp_path / "cosim.json")
+    assert read_timing(tmp_path / "none.json") is None

@@ -24,6 +24,7 @@ from fxhls.deploy.transports import read_words, write_words
 from fxhls.rtl.sources import rtl_sources
 from fxhls.sim.cosim import Timing, simulate_streams, stream_timing
 from fxhls.sim.verilator import build
+from fxhls.staging import write_file
 
 CLOCK, RESET, INPUT, OUTPUT = "ap_clk", "ap_rst_n", "input_words", "output_words"
 
@@ -126,7 +127,8 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
     mismatches = None if expected is None else int((y != expected.reshape(y.shape)).sum())
     summary = run.summary(samples, mismatches)
     (design_dir / "report").mkdir(exist_ok=True)
-    (design_dir / "report" / "cosim.json").write_text(json.dumps(summary, indent=2) + "\n")
+    text = json.dumps(summary, indent=2) + "\n"
+    write_file(design_dir / "report" / "cosim.json", lambda file: file.write(text.encode()))
     return y, summary
 
 
