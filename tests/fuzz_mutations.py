@@ -217,12 +217,27 @@ DESIGN_VALUES = [None, 0, -1, 1, 2.5, 64, float("inf"), "", "x", "ap_fixed<8,3>"
                  [3, 2, 1], [1, 2], {}, True]
 
 
+def _near(value) -> list:
+    """Values close to a design.json stream field's: the same type with other modes (its
+    fields then still agree), a number off by one, a shape reversed."""
+    if isinstance(value, str):
+        stem = value.split(",")[:2]
+        return [",".join(stem) + ">", ",".join([*stem, "AP_TRN", "AP_WRAP"]) + ">",
+                ",".join([*stem, "AP_RND", "AP_SAT_SYM"]) + ">"]
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value - 1, value + 1]
+    return [value[::-1], [*value, 1]]
+
+
 @st.composite
 def design_cases(draw, design: dict) -> tuple[str, dict, bool]:
     """design.json content changed: a key removed, a value replaced (at the top or in a
     stream), keys reordered or added (neutral)."""
     changed = {**design, "input": dict(design["input"]), "output": dict(design["output"])}
-    kind = draw(st.sampled_from(["remove", "replace", "stream", "reorder", "extra key", "not an object"]))
+    kind = draw(st.sampled_from(["remove", "replace", "stream", "stream", "stream", "reorder", "extra key",
+                                 "not an object"]))
     if kind == "not an object":
         return kind, draw(st.sampled_from([[], "design", 3, None])), False
     if kind == "reorder":
@@ -232,7 +247,8 @@ def design_cases(draw, design: dict) -> tuple[str, dict, bool]:
         return kind, changed, True
     if kind == "stream":
         stream = changed[draw(st.sampled_from(["input", "output"]))]
-        key, value = draw(st.sampled_from(sorted(stream))), draw(st.sampled_from(DESIGN_VALUES))
+        key = draw(st.sampled_from([*sorted(stream), "type", "type", "type"]))  # the type: the subtle one
+        value = draw(st.sampled_from(DESIGN_VALUES) | st.sampled_from(_near(stream[key])))
         stream[key] = value
         return f"stream {key}={value!r}", changed, False
     key = draw(st.sampled_from(sorted(changed)))
