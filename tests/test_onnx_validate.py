@@ -71,6 +71,19 @@ def test_an_empty_or_cut_file(tmp_path):
     assert "not an ONNX model" in _refusal(tmp_path, data[: len(data) // 2])
 
 
+@pytest.mark.parametrize("elem_type", [onnx.TensorProto.COMPLEX64, onnx.TensorProto.STRING, 0])
+def test_an_input_declared_as_what_is_not_real_numbers(tmp_path, elem_type):
+    model = copy(tiny_mlp())
+    model.graph.input[0].type.tensor_type.elem_type = elem_type
+    assert "input 'x' is declared a tensor of" in _refusal(tmp_path, model)
+
+
+def test_an_fxhls_opset_of_another_version(tmp_path):
+    model = copy(tiny_mlp())
+    next(o for o in model.opset_import if o.domain == "fxhls").version = 2
+    assert "opset fxhls version 2; this fxhls reads version 1" in _refusal(tmp_path, model)
+
+
 def test_what_onnx_checker_rejects(tmp_path):
     model = copy(tiny_mlp())
     model.ir_version = 1
