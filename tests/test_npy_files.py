@@ -62,3 +62,13 @@ def test_save_npy_writes_the_name_given_and_nothing_else(tmp_path):
     assert np.array_equal(np.load(tmp_path / "y.out"), np.arange(3.0))
     with pytest.raises(ValueError, match="the folder .* does not exist"):
         save_npy(tmp_path / "missing" / "y.npy", np.arange(3.0))
+
+
+def test_the_python_api_refuses_complex_inputs_too():
+    from fuzz_models import tiny_mlp
+
+    from fxhls.emulation import emulate
+    from fxhls.onnx import load_onnx
+
+    with pytest.raises(ValueError, match="inputs must be real numbers, got complex values"):
+        emulate(load_onnx(tiny_mlp()), np.ones((2, 6)) + 1j)
