@@ -27,3 +27,16 @@ def test_an_entry_made_before_entries_were_sealed_is_trusted_once_sealed(tmp_pat
     calls = []
     assert cached_file(tmp_path, "program", _maker(calls)).read_bytes() == b"made by an older fxhls"
     assert calls == [] and (tmp_path / "program.sha256").is_file()
+
+
+def test_a_corrupt_verilator_model_is_relinked(tmp_path):
+    from fxhls.sim.verilator import build
+
+    source = tmp_path / "wire.v"
+    source.write_text("module wire_top(input wire a, output wire b);\n  assign b = a;\nendmodule\n")
+    folder = build([source], "wire_top", cache_dir=tmp_path / "cache", optimize=False)
+    executable = folder / "wire_top"
+    made = executable.read_bytes()
+    executable.write_bytes(made[: len(made) // 2])  # cut short: make would call it up to date
+    assert build([source], "wire_top", cache_dir=tmp_path / "cache", optimize=False) == folder
+    assert is_intact(executable) and len(executable.read_bytes()) == len(made)
