@@ -18,7 +18,7 @@ def load_npy(path, option: str = "--input") -> np.ndarray:
     one-line ValueError: no such file, not a .npy file, cut short, or not real numbers."""
     where = f"{option} {path}"
     if not Path(path).is_file():
-        raise ValueError(f"{where}: no such file")
+        raise ValueError(f"{where}: {'not a regular file' if Path(path).exists() else 'no such file'}")
     try:
         # Memory-mapped first: a header that claims more data than the file holds fails
         # here, before anything is allocated.
