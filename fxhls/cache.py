@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +37,9 @@ def cached_file(folder: Path, name: str, make: Callable[[Path], None]) -> Path:
         return target
     with locked(folder):
         if not is_intact(target):
-            with tempfile.TemporaryDirectory(dir=folder) as work:
+            for leftover in folder.glob(".making-*"):  # of a maker killed while it held this lock
+                shutil.rmtree(leftover, ignore_errors=True)
+            with tempfile.TemporaryDirectory(prefix=".making-", dir=folder) as work:
                 made = Path(work) / name
                 make(made)
                 with open(made, "rb") as file:

@@ -40,3 +40,10 @@ def test_a_corrupt_verilator_model_is_relinked(tmp_path):
     executable.write_bytes(made[: len(made) // 2])  # cut short: make would call it up to date
     assert build([source], "wire_top", cache_dir=tmp_path / "cache", optimize=False) == folder
     assert is_intact(executable) and len(executable.read_bytes()) == len(made)
+
+
+def test_the_scratch_folder_of_a_killed_maker_is_removed(tmp_path):
+    (tmp_path / ".making-abc").mkdir()
+    (tmp_path / ".making-abc" / "half.o").write_bytes(b"half")
+    cached_file(tmp_path, "program", _maker([]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "program", "program.sha256"]
