@@ -92,10 +92,39 @@ def qonnx_quant(bits=5.0, scale=0.125, zero=0.0, **attributes) -> onnx.ModelProt
 
 
 def qonnx_reference(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
-    """qonnx's own executor on `model` (after its cleanup): the reference for QONNX."""
+    """qonnx's own executor on `model` (after its cleanup): the reference for QONNX. The
+    declared batch size becomes x's (fxhls takes any batch; qonnx the declared one)."""
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.core.onnx_exec import execute_onnx
     from qonnx.util.cleanup import cleanup_model
 
+    model = copy(model)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    if dims:
+        dims[0].Clear()
+        dims[0].dim_value = len(x)
     wrapper = cleanup_model(ModelWrapper(model.SerializeToString()))
     return next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
+
+
+def qonnx_mlp() -> onnx.ModelProto:
+    """x (3, 4) -> Quant -> MatMul (a Quant-ized weight) -> Quant -> Relu -> Quant, as Brevitas writes it."""
+    rng = np.random.default_rng(1)
+
+    def quant(source, name, bits, exponent, signed=1):
+        inputs = [source, f"{name}_scale", f"{name}_zero", f"{name}_bits"]
+        node = helper.make_node("Quant", inputs, [f"{name}:0"], name=name, domain=QONNX, signed=signed, narrow=0,
+                                rounding_mode="ROUND")
+        values = [(f"{name}_scale", 2.0 ** exponent), (f"{name}_zero", 0.0), (f"{name}_bits", float(bits))]
+        return node, [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in values]
+
+    pieces = [quant("x", "in_q", 8, -4), quant("w", "w_q", 4, -2), quant("mm:0", "mm_q", 10, -5),
+              quant("relu:0", "out_q", 8, -4, signed=0)]
+    nodes = [pieces[0][0], pieces[1][0], helper.make_node("MatMul", ["in_q:0", "w_q:0"], ["mm:0"], name="mm"),
+             pieces[2][0], helper.make_node("Relu", ["mm_q:0"], ["relu:0"], name="relu"), pieces[3][0]]
+    initializers = [numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "w"),
+                    *(init for _, inits in pieces for init in inits)]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(QONNX_SHAPE))
+    y = helper.make_tensor_value_info("out_q:0", TensorProto.FLOAT, [QONNX_SHAPE[0], 3])
+    graph = helper.make_graph(nodes, "qonnx_mlp", [x], [y], initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])

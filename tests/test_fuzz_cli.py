@@ -23,7 +23,7 @@ import onnx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_models import QONNX_SHAPE, qonnx_quant, qonnx_reference, same_structure, tiny_mlp, tiny_mlp_reference
+from fuzz_models import qonnx_mlp, qonnx_quant, qonnx_reference, same_structure, tiny_mlp, tiny_mlp_reference
 from fuzz_mutations import build_options, design_cases, input_cases, model_cases, qonnx_quant_arguments
 
 from fxhls.cli import main
@@ -173,6 +173,36 @@ def test_odd_qonnx_quantizers():
     check()
     print("QONNX quantizers:", dict(counts))
     assert counts["refused"] > 20 and counts["ran"] > 10
+
+
+def test_mutated_qonnx_models():
+    """A QONNX MLP mutated like the fxhls models: what fxhls runs, qonnx's executor must
+    run too, with the same values."""
+    model = qonnx_mlp()
+    x = (np.random.default_rng(0).normal(size=(3, 4)) * 4).astype(np.float32)
+    counts = Counter()
+
+    @settings(FUZZ, max_examples=150)
+    @given(model_cases(model))
+    def check(case):
+        with tempfile.TemporaryDirectory() as work:
+            work = Path(work)
+            path = _write(work, "m.onnx", case.data)
+            np.save(work / "x.npy", x)
+            outcome = run(["emulate", str(path), "--input", str(work / "x.npy"), "--output", str(work / "y.npy")],
+                          work, {"m.onnx", "x.npy", "y.npy"})
+            if outcome == "ran":
+                try:
+                    expected = qonnx_reference(onnx.load_from_string(case.data), x)
+                except Exception as err:  # qonnx cannot execute it: fxhls must not have run it
+                    raise AssertionError(f"{case.name}: ran, but qonnx cannot execute it ({err})") from None
+                y = np.load(work / "y.npy")
+                assert y.shape == expected.shape and np.array_equal(y, expected), f"{case.name}: differs from qonnx"
+            counts[outcome] += 1
+
+    check()
+    print("mutated QONNX models:", dict(counts))
+    assert counts["refused"] > 30 and counts["ran"] > 10
 
 
 def test_odd_input_files():

@@ -100,3 +100,33 @@ def test_a_window_that_cannot_move(tmp_path):
                               opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("fxhls", 1)])
     message = _refusal(tmp_path, model)
     assert message.startswith("node 'pool' (MaxPool): a window of 2 moving by 0"), message
+
+
+@pytest.mark.parametrize("version", [6, 99])
+def test_a_standard_opset_fxhls_does_not_read(tmp_path, version):
+    model = copy(tiny_mlp())
+    next(o for o in model.opset_import if o.domain == "").version = version
+    assert f"opset {version} of the standard ONNX domain; fxhls reads opsets 7 to" in _refusal(tmp_path, model)
+
+
+def _qonnx_attribute(name, value=None):
+    from fuzz_models import qonnx_mlp
+
+    model = qonnx_mlp()
+    node = model.graph.node[0]
+    kept = [a for a in node.attribute if a.name != name]
+    del node.attribute[:]
+    node.attribute.extend(kept)
+    if value is not None:
+        node.attribute.append(helper.make_attribute(name, value))
+    return model
+
+
+@pytest.mark.parametrize("name,value,expected", [
+    ("narrow", None, "attribute 'narrow' is missing (qonnx requires it)"),
+    ("signed", float("inf"), "attribute 'signed' is FLOAT, qonnx reads INT"),
+    ("rounding_mode", 3, "attribute 'rounding_mode' is INT, qonnx reads STRING"),
+])
+def test_a_qonnx_node_is_checked_against_qonnx_s_definition_of_its_op(tmp_path, name, value, expected):
+    message = _refusal(tmp_path, _qonnx_attribute(name, value))
+    assert "node 'in_q' (qonnx.custom_op.general.Quant)" in message and expected in message, message

@@ -23,7 +23,7 @@ from fxhls.ir import Graph
 from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 from .qonnx_cleanup import cleaned, is_qonnx
-from .validate import require_quantizer, validate_model
+from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 
 # (domain, op type) -> converter; "" is standard ONNX.
 _CONVERTERS = {
@@ -42,6 +42,7 @@ def load_onnx(path_or_proto) -> Graph:
         proto, source = _read(path_or_proto), str(path_or_proto)
     validate_model(proto, source)
     if is_qonnx(proto):
+        validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
     graph = _build(proto)
     require_quantizer(graph, source)

@@ -15,6 +15,8 @@ from onnx import TensorProto
 
 from . import fxhls_ops
 
+_OLDEST_OPSET = 7  # before it, Gemm, Reshape and BatchNormalization meant other things
+
 # What a data input may hold: real numbers (not complex, strings or undefined).
 _REAL_TYPES = {TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.BOOL,
                TensorProto.INT8, TensorProto.INT16, TensorProto.INT32, TensorProto.INT64,
@@ -43,10 +45,61 @@ def validate_model(proto: onnx.ModelProto, source: str) -> None:
                              f"tensors of real numbers (float, double, integers or bool)")
     if not proto.graph.output:
         raise ValueError(f"{source}: the model has no graph output")
+    standard = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=None)
+    if standard is not None and not _OLDEST_OPSET <= standard <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"{source}: opset {standard} of the standard ONNX domain; fxhls reads opsets {_OLDEST_OPSET} "
+                         f"to {onnx.defs.onnx_opset_version()} (as onnxruntime does from 7)")
     versions = {o.version for o in proto.opset_import if o.domain == fxhls_ops.DOMAIN}
     if versions - {fxhls_ops.VERSION}:
         raise ValueError(f"{source}: opset {fxhls_ops.DOMAIN} version {max(versions)}; this fxhls reads version "
                          f"{fxhls_ops.VERSION} (export the model with this fxhls, or update fxhls)")
+
+
+# qonnx's attribute types (`CustomOp.get_nodeattr_types`) as ONNX spells them
+_QONNX_ATTRIBUTE_TYPES = {"i": onnx.AttributeProto.INT, "f": onnx.AttributeProto.FLOAT,
+                          "s": onnx.AttributeProto.STRING, "t": onnx.AttributeProto.TENSOR,
+                          "ints": onnx.AttributeProto.INTS, "floats": onnx.AttributeProto.FLOATS,
+                          "strings": onnx.AttributeProto.STRINGS}
+
+
+def validate_qonnx_nodes(proto: onnx.ModelProto, source: str) -> None:
+    """A one-line ValueError for a node of a QONNX domain that qonnx's own definition of
+    its op rejects: an opset version qonnx lacks, a required attribute missing, an
+    attribute of the wrong type or outside its allowed values. Without qonnx installed,
+    nothing (loading the model then says what to install)."""
+    try:
+        from qonnx.custom_op.registry import getCustomOp
+    except ImportError:
+        return
+    from .qonnx_cleanup import QONNX_DOMAINS
+
+    opsets = {o.domain: o.version for o in proto.opset_import}
+    for node in proto.graph.node:
+        if node.domain not in QONNX_DOMAINS:
+            continue
+        checked = onnx.NodeProto()
+        checked.CopyFrom(node)
+        checked.domain = QONNX_DOMAINS[0]  # as qonnx_cleanup moves them
+        where = f"{source}: node {node.name!r} ({node.domain}.{node.op_type})"
+        try:
+            op = getCustomOp(checked, opsets.get(node.domain))
+        except Exception as err:  # qonnx raises KeyError and others for an op or version it lacks
+            raise ValueError(f"{where}: qonnx does not define it at opset version {opsets.get(node.domain)} "
+                             f"({_one_line(str(err))})") from None
+        given = {attribute.name: attribute for attribute in node.attribute}
+        for name, (kind, required, *_) in op.get_nodeattr_types().items():
+            if name not in given:
+                if required:
+                    raise ValueError(f"{where}: attribute {name!r} is missing (qonnx requires it)")
+                continue
+            if given[name].type != _QONNX_ATTRIBUTE_TYPES.get(kind, given[name].type):
+                raise ValueError(f"{where}: attribute {name!r} is "
+                                 f"{onnx.AttributeProto.AttributeType.Name(given[name].type)}, qonnx reads "
+                                 f"{onnx.AttributeProto.AttributeType.Name(_QONNX_ATTRIBUTE_TYPES[kind])}")
+            try:
+                op.get_nodeattr(name)
+            except Exception as err:  # an AssertionError for a value outside the allowed ones
+                raise ValueError(f"{where}: attribute {name!r}: {_one_line(str(err))}") from None
 
 
 def _declared(value) -> str:
