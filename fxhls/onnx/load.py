@@ -6,9 +6,9 @@ A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's clea
 goes: a value between two quantized ones gets its exact type.
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
-valid ONNX (`validate`), an op the IR does
-not support (naming the node and listing the supported ops), a shape that is dynamic
-beyond the batch dimension, and what each converter cannot express exactly.
+valid ONNX or has no quantizer (`validate`), an op the IR does not support (naming the
+node and listing the supported ops), a shape that is dynamic beyond the batch
+dimension, and what each converter cannot express exactly.
 """
 
 from __future__ import annotations
