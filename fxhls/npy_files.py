@@ -3,6 +3,7 @@ is not an array of real numbers, outputs written atomically (`fxhls.staging.writ
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
 
@@ -19,9 +20,9 @@ def load_npy(path, option: str = "--input") -> np.ndarray:
     where = f"{option} {path}"
     if not Path(path).is_file():
         raise ValueError(f"{where}: {'not a regular file' if Path(path).exists() else 'no such file'}")
+    _check_size(path, where)
     try:
-        # Memory-mapped first: a header that claims more data than the file holds fails
-        # here, before anything is allocated.
+        # Memory-mapped: what the header claims is not allocated before it is checked.
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except EOFError:
         raise ValueError(f"{where}: empty or cut short; expected a .npy file (numpy.save)") from None
@@ -34,6 +35,28 @@ def load_npy(path, option: str = "--input") -> np.ndarray:
     if array.dtype.kind not in _REAL_KINDS or array.dtype.fields is not None:
         raise ValueError(f"{where}: holds {array.dtype} values; the inputs must be real numbers (bool, int or float)")
     return np.array(array)
+
+
+def _check_size(path, where: str) -> None:
+    """A one-line ValueError when the .npy header of `path` claims more data than the file
+    holds (numpy's own header readers; other files are left to `np.load`)."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    with open(path, "rb") as file:
+        try:
+            shape, _, dtype = readers[np.lib.format.read_magic(file)](file)
+        except (KeyError, ValueError, EOFError):
+            return
+        claimed, held = math.prod(shape) * dtype.itemsize, Path(path).stat().st_size - file.tell()
+    if claimed > held:
+        raise ValueError(f"{where}: its header claims {_size(claimed)} of data for shape {shape}, the file holds "
+                         f"{_size(held)}: cut short, or not written by numpy.save")
+
+
+def _size(count: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if count < 1024 or unit == "TiB":
+            return f"{count:,} bytes" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1024
 
 
 def save_npy(path, array: np.ndarray) -> None:
