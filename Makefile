@@ -37,7 +37,7 @@ perl:
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test,headers,sim]"
+	$(BIN)/pip install --quiet -e ".[train,test,sim]"
 	touch $@
 
 # The bundled model (examples/train_demo_model.py): built for the Ultra96-V2, then its
@@ -49,7 +49,8 @@ demo: setup
 	$(BIN)/fxhls tools
 	$(BIN)/python examples/fixed_point_tour.py
 	$(BIN)/fxhls selfcheck
-	$(BIN)/fxhls build $(DEMO_MODEL).onnx --board ultra96v2 --out $(DEMO_OUT)
+	$(BIN)/fxhls build $(DEMO_MODEL).onnx --board ultra96v2 --out $(DEMO_OUT) \
+	    --test-inputs $(DEMO_MODEL)_inputs.npy --test-labels $(DEMO_MODEL)_labels.npy
 	$(BIN)/fxhls csim $(DEMO_OUT) --input $(DEMO_MODEL)_inputs.npy --output $(DEMO_OUT)_csim.npy
 	$(BIN)/fxhls emulate $(DEMO_MODEL).onnx --input $(DEMO_MODEL)_inputs.npy --output $(DEMO_OUT)_emulate.npy
 	$(BIN)/python examples/compare_outputs.py $(DEMO_OUT)_csim.npy $(DEMO_OUT)_emulate.npy $(DEMO_MODEL)_labels.npy

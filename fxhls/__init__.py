@@ -1,12 +1,11 @@
-"""fxhls: bit-exact fixed-point neural networks, from PyTorch training to FPGA HLS."""
+"""fxhls: bit-exact fixed-point neural networks, from PyTorch training to FPGA HLS.
+
+The flow as functions (`fxhls.api`): `build`, `emulate`, `csim`, `cosim`, `report`,
+`synthesize`, `package`; each loads what it needs when called.
+"""
 
 __version__ = "0.1.0"
 
+from fxhls.api import build, cosim, csim, emulate, package, report, synthesize
 
-def __getattr__(name):
-    # `fxhls.emulate` loads onnx and the IR, so it is imported on first use, not with the package.
-    if name == "emulate":
-        from fxhls.emulation import emulate
-
-        return emulate
-    raise AttributeError(f"module 'fxhls' has no attribute {name!r}")
+__all__ = ["build", "cosim", "csim", "emulate", "package", "report", "synthesize"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import re
+from dataclasses import asdict, dataclass, fields
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +15,15 @@ FAMILIES = {
     "zynq_ultrascale_plus": ("zynq_ultra_ps_e", "DSP48E2"),
 }
 HP_PORT_WIDTHS = (32, 64, 128)
+# What each text field may hold: Vivado's own spellings of names, parts and properties.
+# (The templates escape them too; a board file is still refused early with a clear line.)
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+FIELD_PATTERNS = {
+    "name": (NAME_PATTERN, "letters, digits, _ . - (starting with a letter or digit)"),
+    "part": (NAME_PATTERN, "a Vivado part name such as xczu3eg-sbva484-1-i"),
+    "board_part": (r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+){3}", "vendor:board:component:version (e.g. avnet.com:ultra96v2:part0:1.2)"),
+}
+PROPERTY_PATTERN = (r"[A-Za-z][A-Za-z0-9_]*", "a Vivado port or CONFIG property name (letters, digits, _)")
 RESOURCES = ("lut", "ff", "dsp", "bram36")
 
 
@@ -58,9 +68,10 @@ def known_boards() -> list[str]:
 
 
 def load_board(name: str) -> Board:
-    """The board called `name` (its file is boards/<name>.yaml), or the board file at path `name`."""
+    """The board called `name` (its file is boards/<name>.yaml), or the board file at path
+    `name` (any name ending in .yaml or .yml, or holding a path separator)."""
     path = Path(name)
-    if path.suffix != ".yaml":
+    if path.suffix not in (".yaml", ".yml") and len(path.parts) == 1:
         path = boards_dir() / f"{name}.yaml"
         if not path.is_file():
             raise ValueError(f"unknown board {name!r}; known boards: {', '.join(known_boards())}")
@@ -88,10 +99,9 @@ def board_from_dict(data, source: str) -> Board:
 
     for field in names:
         if field not in ("default_clock_mhz", "hp_port_width", "ports_off", "resources"):
-            if not isinstance(data[field], str) or not data[field].strip():
-                fail(field, "a non-empty string")
-    if Path(source).suffix == ".yaml" and data["name"] != Path(source).stem:
-        fail("name", f"the file's name {Path(source).stem!r}")
+            pattern, expected = FIELD_PATTERNS.get(field, PROPERTY_PATTERN)
+            if not isinstance(data[field], str) or not re.fullmatch(pattern, data[field], flags=re.ASCII):
+                fail(field, expected)
     if data["family"] not in FAMILIES:
         fail("family", f"one of {', '.join(FAMILIES)}")
     ps_ip, dsp_primitive = FAMILIES[data["family"]]
@@ -99,15 +109,15 @@ def board_from_dict(data, source: str) -> Board:
         fail("ps_ip", f"{ps_ip!r} for family {data['family']}")
     if data["dsp_primitive"] != dsp_primitive:
         fail("dsp_primitive", f"{dsp_primitive!r} for family {data['family']}")
-    if len(data["board_part"].split(":")) != 4:
-        fail("board_part", "vendor:board:component:version (e.g. avnet.com:ultra96v2:part0:1.2)")
     clock = data["default_clock_mhz"]
     if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not 0 < clock <= 1000:
         fail("default_clock_mhz", "a number of MHz in (0, 1000]")
     if data["hp_port_width"] not in HP_PORT_WIDTHS or isinstance(data["hp_port_width"], bool):
         fail("hp_port_width", f"one of {', '.join(map(str, HP_PORT_WIDTHS))}")
     ports_off = data["ports_off"]
-    if not isinstance(ports_off, list) or not all(isinstance(p, str) and p.strip() for p in ports_off):
+    if not isinstance(ports_off, list) or not all(
+        isinstance(p, str) and re.fullmatch(PROPERTY_PATTERN[0], p, flags=re.ASCII) for p in ports_off
+    ):
         fail("ports_off", "a list of PS CONFIG property names (may be empty)")
     counts = data["resources"]
     if not isinstance(counts, dict) or set(counts) != set(RESOURCES) or not all(
@@ -115,3 +125,16 @@ def board_from_dict(data, source: str) -> Board:
     ):
         fail("resources", f"a mapping of {', '.join(RESOURCES)} to positive integers")
     return Board(**{**data, "ports_off": tuple(ports_off), "resources": dict(counts)})
+
+
+def board_fields(board: Board) -> dict:
+    """The fields of `board` as plain data (what design.json keeps: `board_from_dict` reads it back)."""
+    return {**asdict(board), "ports_off": list(board.ports_off)}
+
+
+def design_board(design: dict) -> Board:
+    """The board a design was built for: the fields design.json keeps under "board_fields",
+    or, for a design written before it kept them, the built-in board of its name."""
+    if "board_fields" in design:
+        return board_from_dict(design["board_fields"], "design.json's board_fields")
+    return load_board(design["board"])

@@ -8,7 +8,10 @@ import sys
 from collections import defaultdict
 
 import fxhls
-from fxhls.hls.commands import add_commands as add_hls_commands
+from fxhls import progress
+from fxhls.cache_command import add_cache_command
+from fxhls.cli_common import add_command, print_comparison
+from fxhls.hls.commands import add_build_command, add_csim_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    previous = progress.verbosity()
+    progress.set_verbosity(args.verbosity)
     try:
         return args.run(args)
     except (ValueError, RuntimeError, OSError) as err:
@@ -31,45 +36,78 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fxhls {args.command}: internal error ({type(err).__name__}: {reason}); this is a bug in fxhls, "
               f"please report it with the command and its files", file=sys.stderr)
         return 3
+    finally:
+        progress.set_verbosity(previous)
+
+
+FLOW = """\
+the flow, on a trained model:
+  fxhls tools                                          # the compilers and simulators fxhls found
+  fxhls build model.onnx --board ultra96v2 --out DIR   # HLS C++, RTL, test vectors, deploy package
+  fxhls emulate model.onnx --input x.npy --output y.npy  # the exact reference outputs
+  fxhls csim DIR --input x.npy --model model.onnx      # C simulation (g++), compared with the emulator
+  fxhls cosim DIR --input x.npy --model model.onnx     # RTL co-simulation (Verilator), compared too
+  fxhls report DIR                                     # LUT/FF/DSP/BRAM (yosys) against the board
+  fxhls package DIR                                    # one archive to copy to the board
+
+`fxhls COMMAND --help` describes a command and gives an example."""
+
+
+class _CommandListFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help, with the summaries of `fxhls --help` starting after the longest
+    command name (argparse measures the names without the indent it prints them with)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog)
+        self._action_max_length = 14
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fxhls",
         description="Bit-exact fixed-point neural networks, from PyTorch to FPGA HLS.",
+        epilog=FLOW,
+        formatter_class=_CommandListFormatter,
     )
     parser.add_argument("--version", action="version", version=f"fxhls {fxhls.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands, in the order of the flow")
 
-    tools = commands.add_parser("tools", help="show the tools fxhls found (headers, compiler) and how to get missing ones")
+    tools = add_command(
+        commands, "tools", "show the headers, compiler and simulators fxhls found",
+        "Show which ap_fixed headers, C++ compiler, Verilator and yosys fxhls uses, and for a missing "
+        "one how to get it. Exits 1 when one is missing.",
+        "fxhls tools")
     tools.set_defaults(run=_tools)
 
-    selfcheck = commands.add_parser(
-        "selfcheck",
-        help="check fxhls's fixed-point emulation bit for bit against the ap_fixed headers in use",
-    )
+    selfcheck = add_command(
+        commands, "selfcheck", "check the fixed-point emulation against ap_fixed.h",
+        "Compile the ap_fixed headers in use with g++ and compare fxhls's quantize with them, bit for bit, "
+        "on every rounding and overflow mode and a set of representative types. Exits 1 on any mismatch.",
+        "fxhls selfcheck --values 500")
     selfcheck.add_argument("--values", type=int, default=200, help="probe values per type (default 200)")
     selfcheck.add_argument("--seed", type=int, default=0, help="seed of the random probe values")
     selfcheck.set_defaults(run=_selfcheck)
 
-    emulate = commands.add_parser("emulate", help="run an fxhls or QONNX model bit-exactly on inputs from a .npy file")
+    add_build_command(commands)
+
+    emulate = add_command(
+        commands, "emulate", "run a model bit-exactly on inputs (the reference)",
+        "Run an fxhls or QONNX model on inputs from a .npy file with the exact fixed-point emulator: the "
+        "outputs the C simulation, the RTL and the board must equal.",
+        "fxhls emulate model.onnx --input x.npy --output y.npy")
     emulate.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
     emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
     emulate.set_defaults(run=_emulate)
 
-    add_hls_commands(commands)  # build, csim
+    add_csim_command(commands)
 
-    package = commands.add_parser("package", help="make one archive of DIR/deploy (and its bitstream) to copy to the board")
-    package.add_argument("dir", help="the build directory (as written by fxhls build)")
-    package.set_defaults(run=_package)
-
-    report = commands.add_parser("report", help="synthesize DIR/rtl with yosys: LUT, FF, DSP, BRAM next to the board's, and the co-simulated timing")
-    report.add_argument("dir", help="the build directory (as written by fxhls build)")
-    report.set_defaults(run=_report)
-
-    cosim = commands.add_parser("cosim", help="co-simulate DIR/rtl (Verilator + cocotb, random back-pressure): "
-                                              "outputs against the emulator, latency and throughput")
+    cosim = add_command(
+        commands, "cosim", "co-simulate DIR/rtl (Verilator): outputs, latency, FPS",
+        "Stream a batch through the build's RTL under random back-pressure (Verilator + cocotb): the "
+        "outputs, compared value by value with the emulator (exit 1 if any differ), and the latency and "
+        "throughput in clock cycles. Without --input, the testbench's vectors and expected outputs.",
+        "fxhls cosim DIR --input x.npy --model model.onnx --output y_cosim.npy")
     cosim.add_argument("dir", help="the build directory (as written by fxhls build)")
     cosim.add_argument("--input", help="inputs, batch first (.npy); default: the testbench's DIR/tb/input_words.txt")
     cosim.add_argument("--output", help="where to write the outputs as float values (.npy)")
@@ -77,6 +115,24 @@ def _parser() -> argparse.ArgumentParser:
     cosim.add_argument("--pause", type=float, default=0.3, help="back-pressure: probability of a stalled cycle (default 0.3)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of the back-pressure")
     cosim.set_defaults(run=_cosim)
+
+    report = add_command(
+        commands, "report", "LUT, FF, DSP, BRAM of DIR/rtl (yosys) against the board",
+        "Synthesize the build's RTL with yosys (synth_xilinx) and show its LUT, FF, DSP and BRAM next to "
+        "the board's, with the timing of the last co-simulation; writes DIR/report/.",
+        "fxhls report DIR")
+    report.add_argument("dir", help="the build directory (as written by fxhls build)")
+    report.set_defaults(run=_report)
+
+    package = add_command(
+        commands, "package", "one archive of DIR/deploy to copy to the board",
+        "Make DIR/<top>.tar.gz from DIR/deploy (the PYNQ driver, notebook, test vectors) and the bitstream "
+        "when deploy/build_bitstream.sh (Vivado) has made it.",
+        "fxhls package DIR\nscp DIR/*.tar.gz xilinx@pynq:")
+    package.add_argument("dir", help="the build directory (as written by fxhls build)")
+    package.set_defaults(run=_package)
+
+    add_cache_command(commands)
     return parser
 
 
@@ -91,11 +147,7 @@ def _cosim(args) -> int:
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
     print(f"{summary['samples']} samples: latency {summary['latency_cycles']} cycles, initiation interval "
           f"{summary['interval_cycles']:g} cycles, {summary['fps']:,.0f} inferences/s at {summary['clock_mhz']:g} MHz")
-    if summary["mismatches"] is None:
-        print("not compared: give --model MODEL.onnx to check the outputs against the emulator")
-        return 0
-    print(f"{summary['mismatches']} of {y.size} output values differ from the emulator")
-    return 1 if summary["mismatches"] else 0
+    return print_comparison(y, summary["mismatches"])
 
 
 def _report(args) -> int:

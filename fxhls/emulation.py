@@ -14,3 +14,9 @@ def emulate(model, x) -> np.ndarray:
 
     graph = model if isinstance(model, Graph) else load_onnx(model)
     return execute(graph, x)[0]
+
+
+def count_differences(y: np.ndarray, expected: np.ndarray) -> int:
+    """How many values of the outputs `y` differ from the emulator's `expected` (same
+    values, any shape with as many): the count csim and cosim report."""
+    return int((y != np.asarray(expected).reshape(y.shape)).sum())

@@ -220,7 +220,7 @@ DESIGN_VALUES = [None, 0, -1, 1, 2.5, 64, float("inf"), "", "x", "ap_fixed<8,3>"
 
 def _near(value) -> list:
     """Values close to a design.json stream field's: the same type with other modes (its
-    fields then still agree), a number off by one, a shape reversed."""
+    fields then still agree), a number off by one, a shape reversed, the host cast changed."""
     if isinstance(value, str):
         stem = value.split(",")[:2]
         return [",".join(stem) + ">", ",".join([*stem, "AP_TRN", "AP_WRAP"]) + ">",
@@ -229,6 +229,8 @@ def _near(value) -> list:
         return [not value]
     if isinstance(value, int):
         return [value - 1, value + 1]
+    if isinstance(value, dict):  # the host cast: its modes and constants
+        return [{}, {**value, "rounding": "AP_RND_CONV"}, {**value, "constants": value.get("constants", [])[::-1]}]
     return [value[::-1], [*value, 1]]
 
 

@@ -50,12 +50,24 @@ def test_a_board_file_given_by_path_loads(tmp_path):
     assert load_board(write_board(tmp_path, ultra96_fields())) == load_board("ultra96v2")
 
 
+def test_a_board_file_may_name_its_own_board(tmp_path):
+    path = tmp_path / "lab.yml"
+    path.write_text(yaml.safe_dump({**ultra96_fields(), "name": "my-ultra96"}))
+    assert load_board(str(path)).name == "my-ultra96"
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("part", "", "field 'part' must be a non-empty string"),
-        ("part", 7, "field 'part' must be a non-empty string"),
-        ("name", "ultra96", "field 'name' must be the file's name 'ultra96v2'"),
+        ("part", "", "field 'part' must be a Vivado part name"),
+        ("part", 7, "field 'part' must be a Vivado part name"),
+        ("part", "xczu3eg [exec touch pwned]", "field 'part' must be a Vivado part name"),
+        ("part", "xczu3eg\nputs hi", "field 'part' must be a Vivado part name"),
+        ("name", "my board", "field 'name' must be letters, digits"),
+        ("name", "-x", "field 'name' must be letters, digits"),
+        ("pl_clock", "pl_clk0; exec rm", "field 'pl_clock' must be a Vivado port or CONFIG property name"),
+        ("pl_clock_property", "A$B", "field 'pl_clock_property' must be a Vivado port or CONFIG property name"),
+        ("board_part", "a:b:c:d [exec x]", "field 'board_part' must be vendor:board:component:version"),
         ("family", "versal", "field 'family' must be one of zynq7000, zynq_ultrascale_plus"),
         ("ps_ip", "processing_system7", "field 'ps_ip' must be 'zynq_ultra_ps_e' for family zynq_ultrascale_plus"),
         ("dsp_primitive", "DSP48E1", "field 'dsp_primitive' must be 'DSP48E2'"),
@@ -67,6 +79,7 @@ def test_a_board_file_given_by_path_loads(tmp_path):
         ("resources", {"lut": 1, "ff": 1, "dsp": -1, "bram36": 1}, "field 'resources' must be a mapping"),
         ("ports_off", "PSU__USE__M_AXI_GP1", "field 'ports_off' must be a list of PS CONFIG property names"),
         ("ports_off", [""], "field 'ports_off' must be a list of PS CONFIG property names"),
+        ("ports_off", ["A [exec x]"], "field 'ports_off' must be a list of PS CONFIG property names"),
         ("color", "red", "unknown field 'color'; the fields are name, family"),
     ],
 )

@@ -5,6 +5,13 @@ from __future__ import annotations
 from fxhls.cache import cached_file, is_intact
 
 
+def _entry(tmp_path):
+    """An entry folder laid out as in the cache (root/kind/entry): eviction looks at root only."""
+    folder = tmp_path / "cache" / "kind" / "entry"
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _maker(calls: list):
     def make(path):
         calls.append(path)
@@ -13,6 +20,7 @@ def _maker(calls: list):
 
 
 def test_a_corrupt_entry_is_made_again(tmp_path):
+    tmp_path = _entry(tmp_path)
     calls = []
     entry = cached_file(tmp_path, "program", _maker(calls))
     assert cached_file(tmp_path, "program", _maker(calls)) == entry and len(calls) == 1
@@ -23,6 +31,7 @@ def test_a_corrupt_entry_is_made_again(tmp_path):
 
 
 def test_an_entry_made_before_entries_were_sealed_is_trusted_once_sealed(tmp_path):
+    tmp_path = _entry(tmp_path)
     (tmp_path / "program").write_bytes(b"made by an older fxhls")
     calls = []
     assert cached_file(tmp_path, "program", _maker(calls)).read_bytes() == b"made by an older fxhls"
@@ -43,6 +52,7 @@ def test_a_corrupt_verilator_model_is_relinked(tmp_path):
 
 
 def test_the_scratch_folder_of_a_killed_maker_is_removed(tmp_path):
+    tmp_path = _entry(tmp_path)
     (tmp_path / ".making-abc").mkdir()
     (tmp_path / ".making-abc" / "half.o").write_bytes(b"half")
     cached_file(tmp_path, "program", _maker([]))

@@ -33,7 +33,7 @@ def test_vector_in_vector_out():
         "clock_mhz": 250,
         "word_bits": 64,
         "input": {"shape": [10], "type": "ap_ufixed<8,1>", "width": 8, "frac_bits": 7, "signed": False,
-                  "lane": 8, "values": 10, "words": 2},
+                  "lane": 8, "values": 10, "words": 2, "cast": design["input"]["cast"]},  # the host cast: its own test
         "output": {"shape": [3], "type": "ap_fixed<18,9>", "width": 18, "frac_bits": 9, "signed": True,
                    "lane": 32, "values": 3, "words": 2},
     })
@@ -47,7 +47,9 @@ def test_image_in_with_modes_in_the_type_spelling():
     assert (design["output"]["frac_bits"], design["output"]["words"]) == (-8, 5)
 
 
-@pytest.mark.parametrize("name, top", [("net", "net"), ("my net-1", "my_net_1"), ("3layers", "fx_3layers")])
+@pytest.mark.parametrize("name, top", [("net", "net"), ("my net-1", "my_net_1"), ("3layers", "fx_3layers"),
+                                       ("module", "fx_module"), ("input", "fx_input"), ("EOF", "fx_EOF"),
+                                       ("m\"); x\n", "m_x"), ("a" * 300, "a" * 64)])
 def test_top_function_name_is_a_c_identifier(name, top):
     assert top_function_name(name) == top
 
@@ -58,6 +60,8 @@ def test_top_function_name_is_a_c_identifier(name, top):
         (lambda: graph((4,), FixedType(8, 1), (2,), FixedType(33, 10)), "at most 32 bits wide"),
         (lambda: graph((4,), FixedType(40, 1), (2,), FixedType(8, 4)), "input stream tensor 'q'.*40 bits"),
         (lambda: graph((4,), FixedType(8, 1), (2,), None), "no fixed-point type"),
+        (lambda: graph((0,), FixedType(8, 1), (2,), FixedType(8, 4)), "input stream tensor 'q' has shape \\(0,\\), with no values"),
+        (lambda: graph((3, 0, 2), FixedType(8, 1), (2,), FixedType(8, 4)), "every dimension must be at least 1"),
         (lambda: graph((4,), FixedType(8, 1), (2, 2), FixedType(8, 4)), "vectors \\(n,\\) or images"),
         (lambda: graph((4,), FixedType(8, 1), (2,), FixedType(8, 4), first_op="Relu"),
          "must feed exactly one Quantize node"),
@@ -75,7 +79,7 @@ def test_refuses_a_bad_clock(clock):
 
 
 def test_refuses_a_name_without_letters():
-    with pytest.raises(ValueError, match="needs a letter or digit"):
+    with pytest.raises(ValueError, match="needs an ASCII letter or digit"):
         top_function_name("--")
 
 

@@ -1,4 +1,4 @@
-"""The stream format (contracts.md section 2) against words built by hand and with Python ints."""
+"""The stream format (the stream format: fxhls/deploy/packing.py) against words built by hand and with Python ints."""
 
 from __future__ import annotations
 

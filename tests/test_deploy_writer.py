@@ -138,4 +138,4 @@ def test_block_design_refuses_a_missing_or_odd_ip(tmp_path, ip_count, axis_slave
 def test_the_ip_repo_argument(tmp_path):
     deploy = write(tmp_path, ip_repo="../firmware/ip")
     assert '"../firmware/ip"' in (deploy / "block_design.tcl").read_text()
-    assert "${1:-../firmware/ip}" in (deploy / "build_bitstream.sh").read_text()
+    assert "default_ip_repo=../firmware/ip\n" in (deploy / "build_bitstream.sh").read_text()

@@ -122,3 +122,26 @@ def test_native_channel_sums_match_pytorch():
     x = torch.randn(6, 5, 11, 13, dtype=torch.float64)
     sums, squares = native.channel_sums(x)
     assert torch.allclose(sums, x.sum((0, 2, 3))) and torch.allclose(squares, (x * x).sum((0, 2, 3)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_numpy_quantize_has_the_bits_of_the_native_kernel_and_the_pytorch_path(dtype):
+    """fxhls.fixed.quantize_numpy (the fallback for arrays, and the deploy driver's input cast)."""
+    from fxhls.fixed.quantize_numpy import quantize_with_constants
+
+    failures = {}
+    for index, t in enumerate(CAST_TYPES):
+        try:
+            check_exact(t, dtype)
+        except ValueError:
+            continue
+        x = long_tensor(t, dtype, index)
+        constants = kernel_constants(t, dtype)
+        got = torch.from_numpy(quantize_with_constants(x.numpy(), t.rounding, t.overflow, t.signed, constants))
+        assert got.dtype == dtype and got.shape == x.shape
+        native_bits = native.quantize_into(x, t, constants)
+        with native.disabled():
+            reference = quantize_values(x, t)
+        if same_bits(got, native_bits) or same_bits(got, reference):
+            failures[str(t)] = (same_bits(got, native_bits), same_bits(got, reference))
+    assert failures == {}

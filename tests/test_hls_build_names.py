@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from fxhls.deploy import stream_interface
-from fxhls.hls.naming import Namer, check_top_name, comment_text, identifier, safe_graph
+from fxhls.escaping import comment as comment_text
+from fxhls.hls.naming import Namer, check_top_name, safe_graph
+from fxhls.identifiers import identifier
 from fxhls.hls.writer import write_hls_project
 from hls_build_helpers import GraphBuilder, csim_against_ir, sample_inputs
 
@@ -63,13 +65,17 @@ def test_safe_names_are_distinct_identifiers():
 def test_identifier_rules():
     assert identifier("a-b") == identifier("a_b") == identifier("a.b") == "a_b"
     assert identifier("1st") == "n1st" and identifier("") == "n" and identifier("__x__") == "x"
+    for word in ("module", "input", "wire", "reg", "begin", "logic", "ap_clk", "assert", "EOF", "errno", "int",
+                 "Module", "lambda", "fxhls_fifo"):
+        assert identifier(word) == f"n_{word}"
     assert len(identifier("long" * 60)) <= 40
     namer = Namer()
     assert [namer("a-b"), namer("a_b"), namer("a_b_2"), namer("a.b")] == ["a_b", "a_b_2", "a_b_2_2", "a_b_3"]
     assert comment_text("a\nb\\*/??/") == "a_b" + "_" * 6
 
 
-@pytest.mark.parametrize("top", ["main", "fxhls", "int", "class", "tb", "__x", "_X", "a-b"])
+@pytest.mark.parametrize("top", ["main", "fxhls", "int", "class", "tb", "__x", "_X", "a-b", "module", "wire",
+                                 "assert", "EOF", "errno", "input", "ap_clk", "x" * 65])
 def test_reserved_top_names_are_refused(top, tmp_path):
     with pytest.raises(ValueError, match="top function name"):
         check_top_name(top)

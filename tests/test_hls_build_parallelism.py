@@ -103,6 +103,11 @@ def test_user_reuse_is_kept_and_checked():
         resolve_reuse(plan, BOARD, originals, ParallelismOptions({"dense9": 2}))
     with pytest.raises(ValueError, match="DSP budget must be a non-negative integer"):
         resolve_reuse(plan, BOARD, originals, ParallelismOptions(dsp_budget=-1))
+    most = {stage.name: folding(plan, stage, "DSP48E2").max_reuse for stage in plan.stages if stage.node is not None}
+    huge = resolve_reuse(plan, BOARD, originals, ParallelismOptions({"*": 10**24}))
+    assert {name: huge[name] for name in ("dense0", "dense1")} == {"dense0": most["dense0"], "dense1": most["dense1"]}
+    with pytest.raises(ValueError, match=f"reuse factor {10**24} of layer 'dense0' is more than its {most['dense0']} "):
+        resolve_reuse(plan, BOARD, originals, ParallelismOptions({"dense0": 10**24}))
 
 
 def test_dsp_slices_per_multiplier():

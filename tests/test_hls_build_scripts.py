@@ -1,6 +1,6 @@
 """What a build directory runs besides fxhls: the Vitis HLS Tcl (run by tclsh against
-stand-ins of the Vitis commands), the Makefile's C simulation, `--synth` with and
-without vitis_hls, and the testbench's file protocol and self-check."""
+stand-ins of the Vitis commands), the Makefile's C simulation, `--synth` with vitis_hls
+(without it: tests/test_cli_teaching.py), and the testbench's file protocol and self-check."""
 
 from __future__ import annotations
 
@@ -144,15 +144,6 @@ def test_synth_runs_vitis_hls_and_reads_its_report(tmp_path, monkeypatch, capsys
     assert (tmp_path / "out" / "vitis_args.txt").read_text().split() == ["-f", "build_prj.tcl", "-tclargs", "csim",
                                                                            "synth"]
     assert read_csynth_report(tmp_path / "out", "m")["BRAM_18K"] == (0, 432)
-
-
-def test_synth_without_vitis_hls_says_what_to_run(tmp_path, monkeypatch, capsys):
-    model = tmp_path / "m.onnx"
-    _export_mlp(model)
-    monkeypatch.setenv("PATH", os.path.dirname(shutil.which("g++")))
-    assert main(["build", str(model), "--board", "ultra96v2", "--out", str(tmp_path / "out"), "--synth"]) == 0
-    out = capsys.readouterr().out
-    assert "vitis_hls is not on PATH here" in out and f"cd {tmp_path / 'out'} && vitis_hls -f build_prj.tcl" in out
 
 
 def _export_mlp(path):

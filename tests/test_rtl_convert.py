@@ -1,5 +1,5 @@
 """The width converters between 64-bit stream words and value beats (fxhls_unpack,
-fxhls_pack) against fxhls.deploy.packing (contracts.md section 2), with ==, under random
+fxhls_pack) against fxhls.deploy.packing (the stream format: fxhls/deploy/packing.py), with ==, under random
 back-pressure: alone, and chained (words in, the same words and TLAST out)."""
 
 from __future__ import annotations

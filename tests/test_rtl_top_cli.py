@@ -1,7 +1,7 @@
 """Three-way equality through the command line: `fxhls emulate` == `fxhls csim` ==
 `fxhls cosim` on the build directory `fxhls build` writes (its rtl/ from
-fxhls.rtl.writer), with ==; and the RTL as the deploy driver's simulator (contracts.md
-3a: `python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt`)."""
+fxhls.rtl.writer), with ==; and the RTL as the deploy driver's simulator (its file
+protocol: `python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt`)."""
 
 from __future__ import annotations
 

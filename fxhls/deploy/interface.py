@@ -9,6 +9,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from fxhls.board import Board, board_fields
+from fxhls.fixed.formats import kernel_constants
+from fxhls.identifiers import TOP_MAX_LENGTH, identifier
+
 from . import packing
 
 if TYPE_CHECKING:
@@ -20,7 +26,8 @@ MAX_CLOCK_MHZ = 2000  # FPGA fabric clocks stay well below; beyond, rates overfl
 def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     """The content of `design.json` for the hardware graph `graph` (after `lower_for_hardware`).
 
-    `board` is a board name or a `Board`. The input stream carries the output of the
+    `board` is a board name or a `Board` (a board file's fields are kept in "board_fields",
+    so every later step uses the same board). The input stream carries the output of the
     graph input's Quantize node (the host's input cast); the output stream the graph's
     output. Both must be typed, at most 32 bits wide, and vectors (n,) or images (C, H, W).
     """
@@ -30,14 +37,16 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         "name": name,
         "top": top_function_name(name),
         "board": getattr(board, "name", board),
+        **({"board_fields": board_fields(board)} if isinstance(board, Board) else {}),
         "clock_mhz": clock_mhz,
         "word_bits": packing.WORD_BITS,
-        "input": _stream(graph, _input_cast_output(graph), "input"),
+        "input": {**_stream(graph, _input_cast_output(graph), "input"),
+                  "cast": _host_cast(graph.tensor(_input_cast_output(graph)).type)},
         "output": _stream(graph, graph.outputs[0], "output"),
     })
 
 
-_SEALED_KEYS = ("name", "top", "board", "clock_mhz", "word_bits", "input", "output")
+_SEALED_KEYS = ("name", "top", "board", "board_fields", "clock_mhz", "word_bits", "input", "output")
 
 
 def sealed(design: dict) -> dict:
@@ -48,16 +57,22 @@ def sealed(design: dict) -> dict:
 
 
 def _interface_digest(design: dict) -> str:
-    interface = {key: design[key] for key in _SEALED_KEYS}
+    interface = {key: design[key] for key in _SEALED_KEYS if key in design}
     return hashlib.sha256(json.dumps(interface, sort_keys=True).encode()).hexdigest()
 
 
 def top_function_name(name: str) -> str:
-    """The C identifier of a design called `name`: HLS top function, IP name, RTL top module."""
-    top = re.sub(r"\W", "_", name.strip(), flags=re.ASCII)
-    if not top.strip("_"):
-        raise ValueError(f"a design name needs a letter or digit, got {name!r}")
-    return f"fx_{top}" if top[0].isdigit() else top
+    """The identifier of a design called `name` (`fxhls.identifiers`, prefix "fx_"): HLS top
+    function, IP name, RTL top module and the stem of the files named after them."""
+    if not re.search(r"[A-Za-z0-9]", str(name), flags=re.ASCII):
+        raise ValueError(f"a design name needs an ASCII letter or digit, got {name!r}")
+    return identifier(name, TOP_MAX_LENGTH, prefix="fx_")
+
+
+def _host_cast(t) -> dict:
+    """How the host quantizes float inputs to the input type: its modes and the constants
+    of `fxhls.fixed.quantize_numpy` (the driver runs that file, shipped beside it)."""
+    return {"rounding": t.rounding, "overflow": t.overflow, "constants": list(kernel_constants(t, np.float64))}
 
 
 def _input_cast_output(graph: Graph) -> str:
@@ -87,6 +102,9 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
             f"the {role} stream tensor {tensor_name!r} has shape {shape}; "
             "streams carry vectors (n,) or images (C, H, W)"
         )
+    if min(shape) < 1:
+        raise ValueError(f"the {role} stream tensor {tensor_name!r} has shape {shape}, with no values; "
+                         f"every dimension must be at least 1")
     return _stream_fields(shape, t)
 
 
@@ -144,7 +162,8 @@ def _design_problem(design) -> str | None:
                 not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
             return f"the {role} shape {shape!r} is not a list of 1 or 3 positive integers"
         t = FixedType.parse(stream.get("type"))
-        if stream != _stream_fields(tuple(shape), t):
+        fields = _stream_fields(tuple(shape), t)
+        if {key: stream.get(key) for key in fields} != fields:
             return f"the {role} stream's fields do not agree with its type {t} and shape {tuple(shape)}"
     if "interface_sha256" not in design:
         return "no interface_sha256: written by an older fxhls"

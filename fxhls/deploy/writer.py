@@ -17,8 +17,10 @@ from fxhls.templating import render
 from . import packing
 from .notebook import notebook_from_percent_script, notebook_json
 
-# Modules the board runs as they are (numpy and the standard library only).
-BOARD_MODULES = ("packing.py", "transports.py")
+# Modules the board runs as they are (numpy and the standard library only): the stream
+# format, the transports, and fxhls's own numpy quantize for the host's input cast.
+BOARD_MODULES = (Path(__file__).with_name("packing.py"), Path(__file__).with_name("transports.py"),
+                 Path(__file__).parent.parent / "fixed" / "quantize_numpy.py")
 STREAM_KEYS = ("shape", "type", "width", "frac_bits", "signed", "lane", "values", "words")
 DESIGN_KEYS = ("name", "top", "board", "clock_mhz", "word_bits", "input", "output")
 
@@ -62,7 +64,7 @@ def _write_files(folder: Path, design, board, ip_repo, inputs, expected, labels)
                "bd_name": f"{design['top']}_bd", "word_bits": packing.WORD_BITS}
     (folder / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     for module in BOARD_MODULES:
-        shutil.copyfile(Path(__file__).with_name(module), folder / module)
+        shutil.copyfile(module, folder / module.name)
     (folder / "driver.py").write_text(render("deploy/driver.py.j2", **context))
     (folder / "block_design.tcl").write_text(render("deploy/block_design.tcl.j2", **context))
     script = folder / "build_bitstream.sh"

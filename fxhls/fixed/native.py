@@ -130,7 +130,10 @@ def _build() -> Path:
     key = hashlib.sha256(source + " ".join([compiler, *FLAGS, _machine()]).encode()).hexdigest()[:16]
 
     def compile_to(output: Path) -> None:
-        subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", str(output)], check=True, capture_output=True)
+        from fxhls import progress
+
+        with progress.step("compiling fxhls's native fixed-point kernels (once per machine)"):
+            subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", str(output)], check=True, capture_output=True)
 
     return cached_file(default_cache_dir() / "native" / key, "kernels.so", compile_to)
 

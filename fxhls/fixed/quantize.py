@@ -1,9 +1,9 @@
 """`quantize`: the value C++ `T r = x;` stores, for numpy arrays and PyTorch tensors.
 
-numpy arrays go through the native kernel (`fxhls.fixed.native`); PyTorch tensors, and
-arrays when the kernel cannot serve them (no C++ compiler, `FXHLS_NATIVE=0`), through
-the PyTorch implementation (`quantize_torch`), which takes the same exact steps. This
-module imports torch only when one of those needs it.
+numpy arrays go through the native kernel (`fxhls.fixed.native`), or through
+`quantize_numpy` when the kernel cannot serve them (no C++ compiler, `FXHLS_NATIVE=0`);
+PyTorch tensors through the PyTorch implementation (`quantize_torch`). All three take the
+same exact steps. This module imports torch only when a tensor comes in.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from . import native
 from .formats import check_exact, kernel_constants, require_float  # also imported from here by fxhls.qfx
+from .quantize_numpy import quantize_with_constants
 from .tensor_boundary import is_tensor
 from .types import FixedType
 
@@ -46,12 +47,11 @@ def quantize(x, t: FixedType | str):
 
 def quantize_array(x: np.ndarray, t: FixedType) -> np.ndarray:
     """`quantize` of a numpy array without checks: `x` must already pass `check_exact`."""
-    values = native.quantize_array(x, t, kernel_constants(t, x.dtype))
+    constants = kernel_constants(t, x.dtype)
+    values = native.quantize_array(x, t, constants)
     if values is not None:
         return values
-    import torch
-
-    return _torch_implementation().quantize_values(torch.from_numpy(np.array(x, order="C")), t).numpy()
+    return quantize_with_constants(x, t.rounding, t.overflow, t.signed, constants)
 
 
 @lru_cache(maxsize=None)

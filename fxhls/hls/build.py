@@ -1,4 +1,4 @@
-"""`fxhls build`: an ONNX model to a complete build directory (contracts.md section 3),
+"""`fxhls build`: an ONNX model to a complete build directory,
 written atomically.
 
 The project is written into a fresh folder beside DIR, then renamed to DIR: a failed
@@ -30,12 +30,13 @@ DEFAULT_ROOT = Path("hls_projects")
 
 def build_project(model, board: Board | str, out=None, clock_mhz: float | None = None,
                   parallelism: ParallelismOptions | None = None, force: bool = False,
-                  test_inputs=None) -> tuple[Path, HlsProject]:
+                  test_inputs=None, test_labels=None) -> tuple[Path, HlsProject]:
     """Build `model` (an ONNX file: fxhls or QONNX) for `board` into `out` (default
     hls_projects/<model name>/): design.json, firmware/, tb/, build_prj.tcl, Makefile,
     report/, rtl/ (`fxhls.rtl.writer.write_rtl`, or why it refused the model), deploy/. `test_inputs` (default:
     seeded random inputs) become the test vectors of the testbench and of the deploy
-    package. Returns the build directory and what `write_hls_project` wrote there."""
+    package; `test_labels`, their class indices, let the deploy notebook show accuracy.
+    Returns the build directory and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
 
     model = Path(model)
@@ -52,7 +53,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     try:
         project = write_hls_project(graph, design, staging, parallelism, x)
         write_rtl_unless_refused(graph, project.design, staging)
-        write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs)
+        write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs, labels=test_labels)
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():
             _carry_over(target, staging, project.design)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import sys
+from fxhls.cli_common import add_command, print_comparison
 
 
-def add_commands(commands) -> None:
-    """Add `build` and `csim` to the `fxhls` subcommands."""
-    build = commands.add_parser("build", help="write the Vitis HLS project, test vectors, report and deploy package of a model")
+def add_build_command(commands) -> None:
+    """Add `build` to the `fxhls` subcommands."""
+    build = add_command(
+        commands, "build", "write the HLS project, RTL, test vectors and deploy package",
+        "Load a model (fxhls ONNX or QONNX), choose its parallelism for the board, and write DIR: the Vitis "
+        "HLS C++ project with its testbench vectors, the Verilog RTL, the deploy package and a report of "
+        "each layer's types and resources. With --synth, then run Vitis HLS (vitis_hls on PATH).",
+        """\
+        fxhls build model.onnx --board ultra96v2 --out DIR
+        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth""")
     build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
     build.add_argument("--board", required=True, help="the board (a name from boards/, e.g. ultra96v2, or a board .yaml)")
     build.add_argument("--out", help="the build directory (default hls_projects/<model name>/)")
@@ -17,15 +24,25 @@ def add_commands(commands) -> None:
                             "repeatable; default: chosen to fit the board's DSP slices")
     build.add_argument("--dsp-budget", type=int, help="DSP slices the automatic reuse may use (default: the board's)")
     build.add_argument("--test-inputs", help="inputs for the test vectors (.npy, batch first; default: 8 random)")
+    build.add_argument("--test-labels", help="their class labels (.npy of integers): the deploy notebook shows accuracy")
     build.add_argument("--force", action="store_true", help="replace DIR even if fxhls build did not write it")
     build.add_argument("--synth", action="store_true",
                        help="then run Vitis HLS C simulation and synthesis (vitis_hls on PATH) and show its report")
     build.set_defaults(run=_build)
 
-    csim = commands.add_parser("csim", help="run a build's C simulation (g++) on inputs from a .npy file")
+
+def add_csim_command(commands) -> None:
+    """Add `csim` to the `fxhls` subcommands."""
+    csim = add_command(
+        commands, "csim", "C-simulate DIR's HLS C++ (g++), compared with the emulator",
+        "Compile the build's HLS C++ and testbench with g++ against the ap_fixed headers and stream the "
+        "inputs through it. With --model, compare the outputs value by value with the model's emulation "
+        "(exit 1 if any differ).",
+        "fxhls csim DIR --input x.npy --model model.onnx --output y_csim.npy")
     csim.add_argument("dir", help="the build directory (as written by fxhls build)")
     csim.add_argument("--input", required=True, help="inputs, batch first (.npy)")
-    csim.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
+    csim.add_argument("--output", help="where to write the outputs as float values (.npy)")
+    csim.add_argument("--model", help="the model (.onnx) whose emulation the outputs must equal")
     csim.set_defaults(run=_csim)
 
 
@@ -48,20 +65,21 @@ def _build(args) -> int:
     from .build import build_project
     from .parallelism import ParallelismOptions
     from .report import summary_text
-    from .synth import find_vitis_hls, synthesis_instructions, synthesize
+    from .synth import synthesize
 
     test_inputs = load_npy(args.test_inputs, "--test-inputs") if args.test_inputs else None
+    if args.test_labels and not args.test_inputs:
+        raise ValueError("--test-labels needs --test-inputs: the labels are those of the test inputs")
+    test_labels = load_npy(args.test_labels, "--test-labels") if args.test_labels else None
     options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget)
-    out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs)
+    out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
+                                 test_labels)
     print(f"{out}: HLS project, test vectors, report and deploy package")
     print(summary_text(project.summary, project.design["clock_mhz"]))
     refusal = rtl_refusal(out)
     if refusal is not None:
         print(f"no RTL in {out / 'rtl'}: the RTL backend refused this model ({refusal}); the HLS project is complete")
     if args.synth:
-        if find_vitis_hls() is None:
-            print(synthesis_instructions(out))
-            return 0
         report = synthesize(out, project.design["top"])
         print(f"Vitis HLS: estimated clock {report['clock_ns']} ns, latency {'-'.join(report['latency_cycles'])} "
               f"clocks, interval {'-'.join(report['interval_cycles'])} clocks")
@@ -72,10 +90,16 @@ def _build(args) -> int:
 
 
 def _csim(args) -> int:
+    from fxhls.emulation import count_differences, emulate
     from fxhls.npy_files import load_npy, save_npy
     from fxhls.sim.csim import run_csim
 
-    y = run_csim(args.dir, load_npy(args.input), progress=sys.stderr.isatty())
-    save_npy(args.output, y)
-    print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
-    return 0
+    if args.output is None and args.model is None:
+        raise ValueError("give --output Y.npy to keep the outputs, --model MODEL.onnx to compare them with the "
+                         "emulator, or both")
+    x = load_npy(args.input)
+    y = run_csim(args.dir, x)
+    if args.output:
+        save_npy(args.output, y)
+        print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
+    return print_comparison(y, None if args.model is None else count_differences(y, emulate(args.model, x)))

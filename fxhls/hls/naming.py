@@ -11,37 +11,8 @@ symbol, and none is a C++ keyword or a reserved identifier.
 
 from __future__ import annotations
 
-import re
-
+from fxhls.identifiers import MAX_LENGTH, TOP_MAX_LENGTH, identifier, is_identifier
 from fxhls.ir.graph import Graph, Node, Tensor
-
-MAX_LENGTH = 40
-# Global names of the generated project that a design's top function must not take.
-RESERVED_TOPS = frozenset({"main", "fxhls", "fxhls_model", "hls", "std", "tb"})
-CPP_KEYWORDS = frozenset("""
-alignas alignof and and_eq asm auto bitand bitor bool break case catch char char16_t char32_t class compl
-const constexpr const_cast continue decltype default delete do double dynamic_cast else enum explicit export
-extern false float for friend goto if inline int long mutable namespace new noexcept not not_eq nullptr
-operator or or_eq private protected public register reinterpret_cast return short signed sizeof static
-static_assert static_cast struct switch template this thread_local throw true try typedef typeid typename
-union unsigned using virtual void volatile wchar_t while xor xor_eq
-""".split())
-
-
-def identifier(name: str) -> str:
-    """`name` as a C++ identifier: every run of other characters becomes one underscore,
-    underscores at the ends go, a leading digit gets an "n" before it; at most
-    MAX_LENGTH characters; "n" for a name with no letter or digit."""
-    text = re.sub(r"[^A-Za-z0-9]+", "_", str(name), flags=re.ASCII).strip("_")[:MAX_LENGTH].rstrip("_")
-    if not text:
-        return "n"
-    return f"n{text}"[:MAX_LENGTH].rstrip("_") if text[0].isdigit() else text
-
-
-def comment_text(text: str) -> str:
-    """`text` safe inside a C++ `//` comment: no line breaks, backslashes or trigraphs."""
-    return re.sub(r"[^A-Za-z0-9_ .,:;()=+<>-]", "_", str(text), flags=re.ASCII)
-
 
 class Namer:
     """Hands out distinct identifiers: the second "a" becomes "a_2", and so on."""
@@ -75,10 +46,10 @@ def safe_graph(graph: Graph) -> tuple[Graph, dict[str, str]]:
 
 
 def check_top_name(top: str) -> str:
-    """`top` (the design's top function) if it is a usable C++ global name, else a ValueError."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", top, flags=re.ASCII) or re.match(r"_[A-Z_]", top):
-        raise ValueError(f"the top function name {top!r} is not a C++ identifier free for a program's use")
-    if top in CPP_KEYWORDS or top in RESERVED_TOPS:
-        raise ValueError(f"the top function name {top!r} is reserved (a C++ keyword or one of "
-                         f"{', '.join(sorted(RESERVED_TOPS))}); give the design another name")
+    """`top` (the design's top function) if it is an identifier free in every generated
+    language (`fxhls.identifiers`), else a ValueError."""
+    if not isinstance(top, str) or not is_identifier(top, TOP_MAX_LENGTH):
+        raise ValueError(f"the top function name {top!r} is not an identifier free for the generated code "
+                         f"(letters, digits and single underscores, at most {TOP_MAX_LENGTH} characters, no "
+                         f"keyword or reserved name such as main, int, module, assert); give the design another name")
     return top

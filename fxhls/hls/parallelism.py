@@ -140,6 +140,18 @@ class ParallelismOptions:
     dsp_budget: int | None = None
 
 
+def _check_reuse_range(plan: Plan, primitive: str, fixed: dict[str, int], every: int | None, originals: dict) -> None:
+    """A layer's reuse is at most its multiplications per step (more shares nothing): a
+    larger factor for all layers (`every`) is lowered to that, a larger one for a named layer refused."""
+    stages = {stage.name: stage for stage in plan.stages}
+    for name, value in fixed.items():
+        most = folding(plan, stages[name], primitive).max_reuse
+        if value > most and value != every:
+            raise ValueError(f"the reuse factor {value} of layer {originals.get(name, name)!r} is more than its {most} "
+                             f"multiplications per step: give at most {most}")
+        fixed[name] = min(value, most)
+
+
 def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: ParallelismOptions) -> dict[str, int]:
     """Every layer stage's reuse: the user's where set, the automatic choice elsewhere."""
     folding_layers = [s.name for s in plan.stages if s.node is not None and s.node.op in FOLDING_OPS]
@@ -157,6 +169,7 @@ def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: Paralle
         if by_name[key] not in folding_layers:
             raise ValueError(f"layer {key!r} does not fold (only Conv and Gemm layers take a reuse factor)")
         fixed[by_name[key]] = value
+    _check_reuse_range(plan, board.dsp_primitive, fixed, options.reuse.get("*"), originals)
     budget = board.resources["dsp"] if options.dsp_budget is None else options.dsp_budget
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
         raise ValueError(f"the DSP budget must be a non-negative integer, got {budget!r}")

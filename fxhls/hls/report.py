@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fxhls.templating import render
 
-from .naming import comment_text
 from .parallelism import folding
 
 
@@ -55,15 +54,14 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     rows = layer_rows(plan, layers, originals, board.dsp_primitive)
     totals = summary(plan, rows, board, design)
-    markdown_rows = [dict(row, onnx_node=comment_text(row["onnx_node"])) for row in rows]
-    (folder / "layers.md").write_text(render("hls/report.md.j2", rows=markdown_rows, totals=totals, board=board,
-                                             design=design, model=comment_text(design["name"])))
+    (folder / "layers.md").write_text(render("hls/report.md.j2", rows=rows, totals=totals, board=board,
+                                             design=design, model=design["name"]))
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["layer"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     (folder / "layers.csv").write_text(text.getvalue())
-    _plot(folder, rows, comment_text(design["name"]))
+    _plot(folder, rows, design["name"])
     return totals
 
 

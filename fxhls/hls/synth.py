@@ -53,6 +53,7 @@ def read_csynth_report(project_dir, top: str) -> dict:
 
 def synthesis_instructions(project_dir) -> str:
     """What to run, where, without Vitis HLS on this machine."""
-    return (f"vitis_hls is not on PATH here: on a machine with Vitis HLS (source its settings64.sh), run "
-            f"`cd {project_dir} && vitis_hls -f build_prj.tcl` (C simulation, synthesis, co-simulation and the IP "
-            f"export to {project_dir}/ip), then `deploy/build_bitstream.sh` with Vivado for the bitstream")
+    return (f"vitis_hls is not on PATH here: install AMD Vitis HLS and `source <Vitis install>/settings64.sh`, or "
+            f"copy {project_dir} to a machine with it; there run `cd {project_dir} && vitis_hls -f build_prj.tcl` "
+            f"(C simulation, synthesis, co-simulation and the IP export to {project_dir}/ip), then "
+            f"`deploy/build_bitstream.sh` with Vivado for the bitstream")

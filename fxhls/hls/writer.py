@@ -12,20 +12,22 @@ from pathlib import Path
 
 import numpy as np
 
-from fxhls.board import load_board
+from fxhls.board import design_board
 from fxhls.deploy.transports import write_words
 from fxhls.fixed import FixedType
 from fxhls.ir import Graph
 from fxhls.ir.passes import check_hardware_graph
 from fxhls.sim.csim import FLAGS
 from fxhls.sim.toolchain import ToolNotFoundError, ap_types_include_dir
+from fxhls.escaping import Code, make_path
 from fxhls.templating import render
 
 from . import vectors
+from .casts import check_casts
 from .dataflow import Plan, Stage, plan_dataflow
 from .layers import LayerContext, layer_function
 from .layers.calls import stage_call
-from .naming import check_top_name, comment_text, safe_graph
+from .naming import check_top_name, safe_graph
 from .parallelism import ParallelismOptions, resolve_reuse
 from .report import write_report
 
@@ -66,14 +68,15 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     build_prj.tcl, Makefile, report/, and design.json: `design` with "source_sha256",
     the hash of what synthesis reads (new weights or clock, new hash)."""
     check_hardware_graph(graph)
+    check_casts(graph)
     top = check_top_name(design["top"])
-    board = load_board(design["board"])
+    board = design_board(design)
     safe, originals = safe_graph(graph)
     plan = plan_dataflow(safe)
     reuse = resolve_reuse(plan, board, originals, parallelism or ParallelismOptions())
     layers = [_layer(plan, stage, reuse.get(stage.name, 1)) for stage in plan.stages]
     out = Path(out_dir)
-    context = dict(top=top, model=comment_text(design["name"]), board=board, clock_mhz=design["clock_mhz"],
+    context = dict(top=top, model=design["name"], board=board, clock_mhz=design["clock_mhz"],
                    input=_converter(plan, design["input"], plan.input, plan.input_variable),
                    output=_converter(plan, design["output"], plan.output, plan.output_variable))
     _write_firmware(out / "firmware", plan, layers, originals, context)
@@ -82,7 +85,7 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     _write_testbench(out, context, design, x, expected)
     period_ns = f"{1000.0 / design['clock_mhz']:.4g}"
     (out / "build_prj.tcl").write_text(render("hls/build_prj.tcl.j2", period_ns=period_ns, **context))
-    (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=_ap_types(), cxxflags=FLAGS, **context))
+    (out / "Makefile").write_text(render("hls/Makefile.j2", ap_types=_ap_types(), cxxflags=Code(" ".join(FLAGS)), **context))
     summary = write_report(out / "report", plan, layers, originals, board, design)
     design = dict(design, source_sha256=_source_hash(out))
     (out / "design.json").write_text(json.dumps(design, indent=2) + "\n")
@@ -92,9 +95,9 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
 def _ap_types() -> str:
     """The Makefile's default AP_TYPES: the headers fxhls finds here, else Vitis HLS's."""
     try:
-        return str(ap_types_include_dir())
+        return make_path(ap_types_include_dir())
     except ToolNotFoundError:
-        return "$(XILINX_HLS)/include"
+        return Code("$(XILINX_HLS)/include")
 
 
 def _source_hash(out: Path) -> str:
@@ -134,7 +137,7 @@ def _write_firmware(folder: Path, plan: Plan, layers: list[Layer], originals: di
         for part, key, sub in (("configuration", "code", "layers"), ("constants", "weights", "weights")):
             if layer.code.get(key):
                 (folder / sub / f"{name}.h").write_text(render(
-                    "hls/firmware/layer.h.j2", layer=name, op=node.op, original=comment_text(originals[node.name]),
+                    "hls/firmware/layer.h.j2", layer=name, op=node.op, original=originals[node.name],
                     part=part, code=layer.code.get(key, "")))
     headers = sorted({"stream.h", *(h for layer in layers for h in layer.code["headers"])})
     (folder / "parameters.h").write_text(render(

@@ -5,6 +5,11 @@ points sit (see `FixedQuantizer`). Weights may be K-hot (sums of at most K signe
 powers of two: no multiplier) or binary.
 """
 
+try:
+    import torch  # noqa: F401  (QFX layers are torch modules)
+except ImportError:
+    raise ImportError("fxhls.qfx trains with PyTorch, which is not installed: pip install 'fxhls[train]'") from None
+
 from .binary import QSign, binary_sign
 from .calibrate import calibrate
 from .batchnorm import QBatchNorm1d, QBatchNorm2d

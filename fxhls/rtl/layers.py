@@ -31,6 +31,7 @@ from fxhls.ir.passes.bnn import holds_binary_values
 from fxhls.templating import render
 
 from .library import library_sources
+from .verilog import literal
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
 MODULES = ("fxhls_adder_tree", "fxhls_dot_mul", "fxhls_dot_khot", "fxhls_dot_xnor", "fxhls_mvu_dot",
@@ -211,5 +212,5 @@ def _check_window(node: Node, window: WindowConfig) -> None:
 
 
 def _literals(parameters: dict[str, int | str]) -> dict[str, str]:
-    """Verilog literals: integers as they are, strings quoted."""
-    return {key: f'"{value}"' if isinstance(value, str) else str(value) for key, value in parameters.items()}
+    """The parameters as Verilog literals (`fxhls.rtl.verilog.literal`)."""
+    return {key: literal(value) for key, value in parameters.items()}

@@ -120,13 +120,13 @@ class DesignReport:
 def report_design(design_dir: Path) -> DesignReport:
     """Synthesize DIR/rtl with yosys for DIR/design.json's board; write DIR/report/
     resources.json, resources.md and resources.png (the plot, when matplotlib is installed)."""
-    from fxhls.board import load_board
+    from fxhls.board import design_board
     from fxhls.rtl.plot import plot_resources
 
     design_dir = Path(design_dir)
     design = read_design(design_dir / "design.json")
     sources = rtl_sources(design_dir)
-    board = load_board(design["board"])
+    board = design_board(design)
     used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])
     rows = resource_rows(used, board.resources)
     timing = read_timing(design_dir / "report" / "cosim.json")

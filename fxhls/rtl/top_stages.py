@@ -11,9 +11,9 @@ nor has a Threshold that its binary layer computes.
 from __future__ import annotations
 
 import math
-import re
 
 from fxhls.hls.layers.bnn import fused_threshold
+from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
 
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
@@ -48,8 +48,9 @@ class StageBuilder(StreamNetwork):
         stage(node)
 
     def _identifier(self, node: Node) -> str:
-        """A Verilog name for the node's stage (also the module name of a compute layer)."""
-        return f"{self.prefix}_{len(self.instances)}_{re.sub(r'[^A-Za-z0-9_]', '_', node.name)}"
+        """A Verilog name for the node's stage (also the module name and file name of a
+        compute layer): the top's name, a counter and the node's name as an identifier."""
+        return f"{self.prefix}_{len(self.instances)}_{identifier(node.name)}"
 
     def _stage_Gemm(self, node: Node) -> None:
         threshold = fused_threshold(self.graph, node)

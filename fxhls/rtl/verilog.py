@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+from fxhls.escaping import Code
 
 
 def packed_codes(codes: Iterable[int], bits: int) -> int:
@@ -19,14 +22,14 @@ def packed_literal(codes: Iterable[int], bits: int) -> str:
 
 
 def literal(value: int | str) -> str:
-    """A parameter value in Verilog: integers as they are, strings (mode names) quoted,
-    literals that are already Verilog (`24'h...`) unchanged."""
+    """A parameter value in Verilog: integers as they are, names (rounding and overflow
+    modes) quoted, sized literals (`24'h...`) unchanged."""
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str) and "'" in value:
-        return value
-    if isinstance(value, str):
-        return f'"{value}"'
-    raise ValueError(f"a Verilog parameter is an integer or a string, got {value!r}")
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+'[bdh][0-9a-fA-F_]+", value):
+        return Code(value)
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        return Code(f'"{value}"')
+    raise ValueError(f"a Verilog parameter is an integer, a sized literal or a mode name, got {value!r}")

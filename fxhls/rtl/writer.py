@@ -115,7 +115,7 @@ def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallel
     stage_cycles = dict(builder.cycles)
     stage_cycles["unpack"] = spec_in["words"]
     stage_cycles["pack"] = spec_out["words"]
-    text = render("rtl/top.v.j2", top=top, description=f"the model {design['name']!r}", board=design["board"],
+    text = render("rtl/top.v.j2", top=top, description=f"the model {design['name']}", board=design["board"],
                   clock_mhz=design["clock_mhz"], cycles=max(stage_cycles.values()),
                   streams=builder.streams, instances=builder.instances, last_depth=LAST_FIFO_DEPTH,
                   input={**spec_in, "lanes": lanes, "stream": words.name, "width": spec_in["width"]},

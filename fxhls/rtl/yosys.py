@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from fxhls import progress
 from fxhls.sim.toolchain import ToolNotFoundError
 
 INSTALL_HINT = "run `sudo apt-get install yosys` (Debian/Ubuntu) or `make setup` as root, then retry"
@@ -24,10 +25,13 @@ def yosys_version() -> str:
 
 
 def run_yosys(script: str, log_name: str = "yosys") -> str:
-    """Run a yosys script (commands separated by newlines); returns its log. A failing
-    script raises RuntimeError with the end of the log."""
-    result = subprocess.run([yosys_executable(), "-q", "-p", script.replace("\n", "; ")], capture_output=True, text=True,
-                            check=False)
+    """Run a yosys script (commands separated by newlines); returns its log. `log_name`
+    names the step in progress lines and errors. A failing script raises RuntimeError
+    with the end of the log."""
+    command = [yosys_executable(), "-q", "-p", script.replace("\n", "; ")]
+    progress.detail(" ".join(command))
+    with progress.step(log_name):
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{log_name} failed:\n{(result.stdout + result.stderr)[-4000:]}")
     return result.stdout

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from fxhls import progress
 from fxhls.fixed.types import FixedType
 from fxhls.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
@@ -144,12 +145,14 @@ def _compile(sources: dict[str, str], compiler: str, include: Path, target: Path
         _run([compiler, "-std=c++14", "-O0", "-w", "-I", str(include), "-c", str(work / name), "-o", str(obj)])
         return obj
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        objects = list(pool.map(compile_one, sorted(sources)))
-    _run([compiler, *map(str, objects), "-o", str(target)])
+    with progress.step(f"compiling the ap_fixed oracle ({len(sources)} files, g++ -O0)"):
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            objects = list(pool.map(compile_one, sorted(sources)))
+        _run([compiler, *map(str, objects), "-o", str(target)])
 
 
 def _run(command: list[str]) -> None:
+    progress.detail(" ".join(command))
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"compiling the ap_fixed oracle failed:\n{' '.join(command)}\n{result.stderr[-4000:]}")

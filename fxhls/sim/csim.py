@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from fxhls import progress
 from fxhls.deploy.interface import read_design
 from fxhls.deploy.transports import SimulatorTransport
 from fxhls.cache import cached_file, default_cache_dir
@@ -75,13 +75,17 @@ def _digest(include: Path, files) -> str:
 def _cached(kind: str, digest: str, name: str, command, what: str) -> Path:
     """The file `name` of the cache entry kind/digest, made by running `command(path)` once."""
     def make(path: Path) -> None:
-        result = subprocess.run(command(path), capture_output=True, text=True)
+        arguments = command(path)
+        progress.detail(" ".join(arguments))
+        with progress.step(f"compiling the C simulation of {what} (g++)"):
+            result = subprocess.run(arguments, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"compiling the C simulation of {what} failed:\n{result.stderr[-6000:]}")
 
     return cached_file(default_cache_dir() / kind / digest, name, make)
 
-def run_csim(project_dir, x, progress: bool = False) -> np.ndarray:
+
+def run_csim(project_dir, x) -> np.ndarray:
     """The project's outputs for the inputs x (batch first): cast to the input type as
     the host does, streamed through the C simulation, unpacked to float64 values."""
     from fxhls.hls import vectors
@@ -92,17 +96,10 @@ def run_csim(project_dir, x, progress: bool = False) -> np.ndarray:
     words = vectors.to_words(design["input"], values)
     out_words = design["output"]["words"]
     results = []
-    for start in range(0, len(words), SAMPLES_PER_RUN):
-        chunk = words[start:start + SAMPLES_PER_RUN]
-        received = transport.transfer(chunk.reshape(-1), len(chunk) * out_words)
-        results.append(received.reshape(len(chunk), out_words))
-        if progress:
-            _progress(start + len(chunk), len(words))
+    with progress.counted("csim", len(words), "samples") as advance:
+        for start in range(0, len(words), SAMPLES_PER_RUN):
+            chunk = words[start:start + SAMPLES_PER_RUN]
+            received = transport.transfer(chunk.reshape(-1), len(chunk) * out_words)
+            results.append(received.reshape(len(chunk), out_words))
+            advance(len(chunk))
     return vectors.from_words(design["output"], np.concatenate(results))
-
-
-def _progress(done: int, total: int, width: int = 40) -> None:
-    filled = width * done // total
-    end = "\n" if done == total else ""
-    print(f"\rcsim [{'#' * filled}{'.' * (width - filled)}] {done}/{total} samples", end=end, file=sys.stderr,
-          flush=True)

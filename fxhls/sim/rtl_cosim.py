@@ -1,12 +1,12 @@
 """Co-simulation of a build directory's RTL (DIR/rtl, top DIR/design.json's "top") with
-Verilator and the cocotb stream bench.
+Verilator and its C++ stream bench (`fxhls.sim.verilator_bench`).
 
 The top's ports are those of the Vitis HLS top (`templates/hls/firmware/top.cpp.j2`):
 clock `ap_clk`, active-low reset `ap_rst_n`, AXI-Stream slave `input_words_*` and master
 `output_words_*` (TDATA 64 bits, TLAST, TKEEP), so the same bench runs on RTL that Vitis
-HLS exports. A batch goes in as one transfer, TLAST on its last word (contracts.md 2).
+HLS exports with ap_ctrl_none. A batch goes in as one transfer, TLAST on its last word (the stream format: fxhls/deploy/packing.py).
 
-Also the simulator of the deploy driver's file protocol (contracts.md 3a):
+Also the simulator of the deploy driver's file protocol (README: Deploying to the board):
 `python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt`.
 """
 
@@ -19,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from fxhls import progress
 from fxhls.deploy.interface import read_design as read_design_file
 from fxhls.deploy.transports import read_words, write_words
 from fxhls.rtl.sources import rtl_sources
-from fxhls.sim.cosim import Timing, simulate_streams, stream_timing
-from fxhls.sim.verilator import build
+from fxhls.sim.cosim import Timing, stream_timing
+from fxhls.sim.verilator_bench import build_stream_bench, run_stream_bench
 from fxhls.staging import write_file
-
-CLOCK, RESET, INPUT, OUTPUT = "ap_clk", "ap_rst_n", "input_words", "output_words"
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,10 @@ def read_design(design_dir: Path) -> dict:
 
 
 def build_design(design_dir: Path) -> Path:
-    """The Verilator build of DIR/rtl (cached per design: a rebuild of unchanged RTL is free)."""
+    """The Verilator build of DIR/rtl with its stream bench (cached per design: a rebuild
+    of unchanged RTL is free); returns the bench executable."""
     design = read_design(design_dir)
-    return build(rtl_sources(design_dir), design["top"])
+    return build_stream_bench(rtl_sources(design_dir), design["top"])
 
 
 def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: int = 0,
@@ -68,14 +68,10 @@ def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: 
     per_sample = design["input"]["words"]
     if len(words) == 0 or len(words) % per_sample:
         raise ValueError(f"{len(words)} input words are not a whole number of samples of {per_sample} words")
-    samples = len(words) // per_sample
-    run = simulate_streams(
-        build_design(design_dir), design["top"], {INPUT: [int(w) for w in words]},
-        {OUTPUT: samples * design["output"]["words"]}, pause=pause, seed=seed, last=True,
-        clock=CLOCK, reset=RESET, max_cycles=max_cycles,
-    )
-    out = np.array(run.outputs[OUTPUT], dtype=np.uint64)
-    return out, run.output_last[OUTPUT], run.input_cycles[INPUT], run.output_cycles[OUTPUT]
+    out_count = len(words) // per_sample * design["output"]["words"]
+    if max_cycles is None:
+        max_cycles = 100 * (len(words) + out_count) + 10_000
+    return run_stream_bench(build_design(design_dir), words, out_count, pause, seed, max_cycles)
 
 
 def cosimulate(design_dir: Path, words: np.ndarray, pause: float = 0.3, seed: int = 0,
@@ -102,7 +98,7 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
     DIR/tb/expected_words.txt for the testbench's inputs. Returns the outputs (float64,
     batch first) and the summary it writes to DIR/report/cosim.json ("mismatches" is None
     when there is nothing to compare with)."""
-    from fxhls.emulation import emulate
+    from fxhls.emulation import count_differences, emulate
     from fxhls.hls import vectors
 
     design_dir = Path(design_dir)
@@ -121,10 +117,12 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
         words = vectors.to_words(design["input"], x).reshape(-1)
         if model is not None:
             expected = emulate(model, x)
-    run = cosimulate(design_dir, words, pause, seed, max_cycles)
     samples = len(words) // design["input"]["words"]
+    build_design(design_dir)  # now, so that the step below measures the simulation alone
+    with progress.step(f"co-simulating {samples} samples (Verilator, twice: with and without back-pressure)"):
+        run = cosimulate(design_dir, words, pause, seed, max_cycles)
     y = vectors.from_words(design["output"], run.words.reshape(samples, -1))
-    mismatches = None if expected is None else int((y != expected.reshape(y.shape)).sum())
+    mismatches = None if expected is None else count_differences(y, expected)
     summary = run.summary(samples, mismatches)
     (design_dir / "report").mkdir(exist_ok=True)
     text = json.dumps(summary, indent=2) + "\n"
@@ -133,7 +131,7 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
 
 
 def main(argv: list[str]) -> int:
-    """The file protocol: `DIR in_words.txt out_words.txt` (contracts.md 3a)."""
+    """The file protocol: `DIR in_words.txt out_words.txt` (README: Deploying to the board)."""
     try:
         if len(argv) != 3:
             raise ValueError("usage: python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt")

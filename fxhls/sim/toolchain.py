@@ -7,7 +7,8 @@ import shutil
 from importlib import util as importlib_util
 from pathlib import Path
 
-INSTALL_HINT = "run `make setup` (it installs the hls4ml wheel that ships the headers) or set XILINX_HLS"
+INSTALL_HINT = ("run `pip install hls4ml` (its wheel ships them; fxhls depends on it) or set XILINX_HLS to "
+                "your Vitis HLS installation")
 
 
 class ToolNotFoundError(RuntimeError):

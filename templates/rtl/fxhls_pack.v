@@ -1,5 +1,5 @@
 // fxhls_pack: the accelerator's output side: beats of B values to 64-bit stream words
-// (contracts.md section 2).
+// (the stream format: fxhls/deploy/packing.py).
 //
 // In: a sample's VALUES values (X_W bits each, two's complement when X_SIGNED) in order,
 // B per beat, and per sample one beat on `last_axis` (from fxhls_unpack: did the sample's

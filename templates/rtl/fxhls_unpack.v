@@ -1,4 +1,4 @@
-// fxhls_unpack: the accelerator's input side: 64-bit stream words (contracts.md section 2)
+// fxhls_unpack: the accelerator's input side: 64-bit stream words (the stream format: fxhls/deploy/packing.py)
 // to beats of B values.
 //
 // A sample is VALUES values, X_W bits each, sent as codes in lanes of LANE bits (8, 16 or

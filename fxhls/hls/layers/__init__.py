@@ -1,5 +1,5 @@
 """The per-op plug-in point of the HLS backend: `LAYERS` maps each hardware-graph op
-to a function that turns a node into its C++ (contracts.md section 4).
+to a function that turns a node into its C++.
 
 A layer function takes a `LayerContext` and returns a dict:
 - "code": the layer's C++ declarations (its config struct), written to

@@ -13,7 +13,7 @@ HEADERS = ("bnn.h",)
 
 
 def threshold_layer(context: LayerContext) -> dict:
-    """The C++ of a Threshold node that is a stage of its own (contracts.md section 4)."""
+    """The C++ of a Threshold node that is a stage of its own (see `fxhls.hls.layers`)."""
     graph, node, name = context.graph, context.node, context.name
     x, limits = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     stream = context.inputs[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from fxhls.escaping import Code
 from fxhls.templating import render
 
 
@@ -13,7 +14,7 @@ def stage_call(function: str, template_args, constants=()) -> Callable[..., str]
     template_args, constants = [str(a) for a in template_args], list(constants)
 
     def call(*streams: str) -> str:
-        return render("hls/layers/stage_call.cpp.j2", function=function, template_args=template_args,
-                      arguments=[*streams, *constants]).rstrip("\n")
+        return Code(render("hls/layers/stage_call.cpp.j2", function=function, template_args=template_args,
+                           arguments=[*streams, *constants]).rstrip("\n"))
 
     return call

@@ -8,6 +8,7 @@ import math
 
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, accumulator_type
+from fxhls.fixed.headers import sign_extended_for
 from fxhls.ir.graph import Graph, Node
 from fxhls.templating import render
 
@@ -52,7 +53,7 @@ def kernel_kind(graph: Graph, node: Node) -> str:
 
 
 def conv_layer(graph: Graph, node: Node, name: str, reuse: int = 1) -> dict:
-    """The C++ of one Conv layer (contracts.md section 4): "code" (its config struct),
+    """The C++ of one Conv layer (see `fxhls.hls.layers`): "code" (its config struct),
     "weights" (its constants), "call" (`(input, output) -> statement`), "headers";
     `name` is a safe C++ identifier, `reuse` the folding (the initiation interval per
     padded input pixel)."""
@@ -89,8 +90,11 @@ def kernel_context(graph: Graph, node: Node) -> dict:
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     b = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
     n_in = math.prod(w.shape[1:])
-    accum = FixedType.parse(node.attrs["acc_type"]) if "acc_type" in node.attrs else \
-        accumulator_type(x.type, w.type, n_in, b.type if b is not None else None)
+    if "acc_type" in node.attrs:
+        accum = FixedType.parse(node.attrs["acc_type"])
+    else:  # exact: as many integer bits as the headers need to cast it to the output
+        accum = sign_extended_for(accumulator_type(x.type, w.type, n_in, b.type if b is not None else None),
+                                  graph.tensor(node.outputs[0]).type)
     context = dict(kernel=kernel_kind(graph, node), accum_type=accum,
                    bias_type=b.type if b is not None else _NO_BIAS_TYPE,
                    biases=[cpp_number(v) for v in b.data.tolist()] if b is not None else ["0"] * w.shape[0])

@@ -1,4 +1,4 @@
-"""The check backends run first: is the graph in the form they consume (contracts.md section 1)?"""
+"""The check backends run first: is the graph in the form they consume?"""
 
 from __future__ import annotations
 
