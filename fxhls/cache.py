@@ -9,7 +9,6 @@ larger than its limit (`cache_limit`). `fxhls cache` shows it, `fxhls cache clea
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import platformdirs
+from filelock import FileLock, Timeout
 
 KINDS = {
     "native": "native fixed-point kernels (quantize on arrays)",
@@ -29,6 +29,7 @@ KINDS = {
     "hls_csim": "C simulation programs (csim)",
     "verilator": "Verilator models (cosim)",
     "oracle": "ap_fixed oracle programs (selfcheck)",
+    "yosys": "yosys synthesis statistics (report)",
     "hls_layers": "HLS layer harnesses (the test suite)",
 }
 DEFAULT_LIMIT = 2 * 10**9
@@ -115,8 +116,7 @@ def clear_cache(root: Path | None = None) -> list[CacheEntry]:
 def locked(folder: Path) -> Iterator[Path]:
     """Hold the lock of cache entry `folder` (created if missing) while the block runs."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(folder / ".lock"):
         yield folder
 
 
@@ -178,9 +178,9 @@ def _remove(root: Path, path: Path) -> bool:
     with ExitStack() as held:
         try:
             if path.is_dir():
-                fcntl.flock(held.enter_context(open(path / ".lock", "a")), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.enter_context(FileLock(path / ".lock", timeout=0))
             trash = Path(tempfile.mkdtemp(prefix=".removing-", dir=root))
-        except BlockingIOError:  # being made
+        except Timeout:  # being made
             return False
         except FileNotFoundError:  # removed by another process meanwhile
             return False

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
+
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fxhls.board import boards_dir, known_boards, load_board
+from fxhls.board import Board, boards_dir, known_boards, load_board
 
 
 def test_the_known_boards():
@@ -108,3 +113,22 @@ def test_a_file_that_is_not_a_board(tmp_path, text, message):
     with pytest.raises(ValueError, match=message) as err:
         load_board(path)
     assert "\n" not in str(err.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(field=st.sampled_from([f.name for f in fields(Board)]),
+       value=st.one_of(st.text(max_size=30), st.integers(), st.floats(), st.none(), st.lists(st.text(max_size=5)),
+                       st.dictionaries(st.text(max_size=5), st.integers())))
+def test_any_field_value_loads_as_inert_text_or_is_refused_in_one_line(tmp_path_factory, field, value):
+    data = ultra96_fields()
+    data[field] = value
+    path = write_board(tmp_path_factory.mktemp("board"), data)
+    try:
+        board = load_board(path)
+    except ValueError as err:
+        assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+        return
+    for name in ("name", "part", "board_part", "pl_clock", "hp_port", "control_port", "pl_clock_property",
+                 "hp_port_enable", "hp_port_width_property", "control_port_enable", *board.ports_off):
+        text = getattr(board, name, name)
+        assert re.fullmatch(r"[A-Za-z0-9_.:-]+", text), (name, text)

@@ -32,6 +32,16 @@ def long_tensor(t: FixedType, dtype: torch.dtype, seed: int) -> torch.Tensor:
     return values.to(dtype)
 
 
+def cast_cases(dtype: torch.dtype):
+    """(type, its long tensor) for every cast type that `dtype` holds exactly."""
+    for index, t in enumerate(CAST_TYPES):
+        try:
+            check_exact(t, dtype)
+        except ValueError:
+            continue
+        yield t, long_tensor(t, dtype, index)
+
+
 def same_bits(a: torch.Tensor, b: torch.Tensor) -> int:
     """The number of elements that differ in value, in NaN-ness or in the sign of zero."""
     equal = (a == b) & (torch.signbit(a) == torch.signbit(b))
@@ -41,12 +51,7 @@ def same_bits(a: torch.Tensor, b: torch.Tensor) -> int:
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 def test_native_quantize_has_the_bits_of_the_pytorch_path(dtype):
     failures = {}
-    for index, t in enumerate(CAST_TYPES):
-        try:
-            check_exact(t, dtype)
-        except ValueError:
-            continue
-        x = long_tensor(t, dtype, index)
+    for t, x in cast_cases(dtype):
         fused = native.quantize_into(x, t, kernel_constants(t, dtype))
         with native.disabled():
             reference = quantize_values(x, t)
@@ -130,12 +135,7 @@ def test_numpy_quantize_has_the_bits_of_the_native_kernel_and_the_pytorch_path(d
     from fxhls.fixed.quantize_numpy import quantize_with_constants
 
     failures = {}
-    for index, t in enumerate(CAST_TYPES):
-        try:
-            check_exact(t, dtype)
-        except ValueError:
-            continue
-        x = long_tensor(t, dtype, index)
+    for t, x in cast_cases(dtype):
         constants = kernel_constants(t, dtype)
         got = torch.from_numpy(quantize_with_constants(x.numpy(), t.rounding, t.overflow, t.signed, constants))
         assert got.dtype == dtype and got.shape == x.shape

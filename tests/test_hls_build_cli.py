@@ -201,3 +201,19 @@ def test_test_labels_reach_the_deploy_package(mlp_file, tmp_path):
     assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(tmp_path / "bad"), "--test-inputs",
                  str(tmp_path / "x.npy"), "--test-labels", str(tmp_path / "short.npy")]) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_one_target_fps_folds_both_backends(mlp_file, tmp_path):
+    import re
+
+    out = tmp_path / "out"
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(out), "--target-fps", "2000000"]) == 0
+    design = json.loads((out / "design.json").read_text())
+    rtl_text = (out / "rtl" / f"{design['top']}.v").read_text()
+    rtl_cycles = int(re.search(r"Estimated (\d+) clocks per sample", rtl_text).group(1))
+    layers = list(csv.DictReader((out / "report" / "layers.csv").open()))
+    hls_cycles = max(int(row["cycles"]) for row in layers)
+    assert hls_cycles <= 125 and rtl_cycles <= 125  # 250 MHz / 2,000,000 FPS
+    assert main(["build", str(mlp_file), "--board", "ultra96v2", "--out", str(tmp_path / "no"), "--target-fps",
+                 "1e12"]) == 2
+    assert not (tmp_path / "no").exists()

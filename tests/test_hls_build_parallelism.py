@@ -114,3 +114,29 @@ def test_dsp_slices_per_multiplier():
     assert dsp_per_multiplier(8, 8, "DSP48E2") == 1
     assert dsp_per_multiplier(27, 18, "DSP48E2") == 1 and dsp_per_multiplier(26, 18, "DSP48E1") == 2
     assert dsp_per_multiplier(32, 32, "DSP48E2") == 4
+
+
+def test_a_target_fps_folds_to_the_least_parallel_design_that_reaches_it():
+    graph = mlp()
+    plan = _plan(graph)
+    originals = {stage.name: stage.name for stage in plan.stages}
+    models = {stage.name: folding(plan, stage, "DSP48E2") for stage in plan.stages if stage.node is not None}
+    for fps in (5e5, 1e6, 3e6):
+        reuse = resolve_reuse(plan, BOARD, originals, ParallelismOptions(target_fps=fps), 250)
+        clocks = max(models[name].cost(r).cycles for name, r in reuse.items())
+        assert 250e6 / clocks >= fps
+        slower = {name: r + 1 for name, r in reuse.items() if r < models[name].max_reuse}
+        assert all(models[name].cost(r).cycles > 250e6 // fps for name, r in slower.items())
+
+
+def test_a_target_fps_out_of_reach_says_the_best_and_why():
+    graph = mlp()
+    plan = _plan(graph)
+    originals = {stage.name: stage.name for stage in plan.stages}
+    with pytest.raises(ValueError, match=r"^a target of .* is out of reach: the best is .* FPS \(\d+ clocks per sample\), "
+                                         r"limited by .* \(\d+ clocks per sample at the most parallel\)$"):
+        resolve_reuse(plan, BOARD, originals, ParallelismOptions(target_fps=1e12), 250)
+    with pytest.raises(ValueError, match=r"needs \d+ DSP slices, the budget is 2: the best within them is .* FPS"):
+        resolve_reuse(plan, BOARD, originals, ParallelismOptions(dsp_budget=2, target_fps=3e6), 250)
+    with pytest.raises(ValueError, match="target FPS must be a positive number"):
+        resolve_reuse(plan, BOARD, originals, ParallelismOptions(target_fps=float("inf")), 250)

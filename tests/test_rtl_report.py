@@ -87,3 +87,18 @@ def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
     with pytest.raises(ValueError, match="is not the timing"):
         read_timing(tmp_path / "cosim.json")
     assert read_timing(tmp_path / "none.json") is None
+
+
+def test_synthesis_counts_are_cached_by_the_design(tmp_path, monkeypatch):
+    """A second report of the same sources runs no yosys; a changed source runs it again."""
+    from fxhls.rtl import report
+
+    monkeypatch.setenv("FXHLS_CACHE", str(tmp_path / "cache"))
+    runs = []
+    real = report.run_yosys
+    monkeypatch.setattr(report, "run_yosys", lambda *args: runs.append(args) or real(*args))
+    sources = _bank(tmp_path, "cached", [_converters()[0]])
+    first = synthesize(sources, "cached")
+    assert synthesize(sources, "cached") == first and len(runs) == 1
+    sources[-1].write_text(sources[-1].read_text() + "\n// changed\n")
+    assert synthesize(sources, "cached") == first and len(runs) == 2

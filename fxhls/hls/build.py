@@ -17,6 +17,7 @@ from pathlib import Path
 from fxhls.board import Board, load_board
 from fxhls.deploy import stream_interface, write_deploy
 from fxhls.ir import lower_for_hardware
+from fxhls.rtl.folding import RtlParallelism
 from fxhls.rtl.writer import write_rtl_unless_refused
 from fxhls.staging import replace_dir, staging_dir
 
@@ -52,7 +53,8 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     staging = staging_dir(target)
     try:
         project = write_hls_project(graph, design, staging, parallelism, x)
-        write_rtl_unless_refused(graph, project.design, staging)
+        write_rtl_unless_refused(graph, project.design, staging,
+                                 RtlParallelism(target_fps=parallelism.target_fps) if parallelism else None)
         write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs, labels=test_labels)
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():

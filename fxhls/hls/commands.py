@@ -23,6 +23,9 @@ def add_build_command(commands) -> None:
                        help="reuse factor of a Conv/Gemm layer (ONNX node name), or of all with N alone; "
                             "repeatable; default: chosen to fit the board's DSP slices")
     build.add_argument("--dsp-budget", type=int, help="DSP slices the automatic reuse may use (default: the board's)")
+    build.add_argument("--target-fps", type=float, help="samples per second to reach at the clock: both backends fold "
+                                                        "to the least parallel design that does (default: the fastest "
+                                                        "the board's DSP slices allow)")
     build.add_argument("--test-inputs", help="inputs for the test vectors (.npy, batch first; default: 8 random)")
     build.add_argument("--test-labels", help="their class labels (.npy of integers): the deploy notebook shows accuracy")
     build.add_argument("--force", action="store_true", help="replace DIR even if fxhls build did not write it")
@@ -71,7 +74,7 @@ def _build(args) -> int:
     if args.test_labels and not args.test_inputs:
         raise ValueError("--test-labels needs --test-inputs: the labels are those of the test inputs")
     test_labels = load_npy(args.test_labels, "--test-labels") if args.test_labels else None
-    options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget)
+    options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget, args.target_fps)
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
                                  test_labels)
     print(f"{out}: HLS project, test vectors, report and deploy package")

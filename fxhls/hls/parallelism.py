@@ -10,7 +10,9 @@ The automatic choice (`choose_reuse`) balances the dataflow pipeline within the
 board's DSP slices: the pipeline's interval is its slowest stage's, so it finds the
 smallest interval T for which every folding layer, given the largest reuse that
 still finishes within T, fits the DSP budget (the board's DSP count unless given);
-layers faster than T fold for free. Reuse factors set by the user are kept.
+layers faster than T fold for free. Reuse factors set by the user are kept. With a
+target FPS, T is the clock divided by it, and a target the board cannot meet is refused
+with the best it can reach and what runs out (DSP slices, or a stage's speed).
 """
 
 from __future__ import annotations
@@ -98,46 +100,89 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
     raise ValueError(f"node {node.name!r}: op {node.op} has no cost model in the HLS backend")
 
 
-def choose_reuse(plan: Plan, primitive: str, dsp_budget: int, fixed: dict[str, int]) -> dict[str, int]:
+def choose_reuse(plan: Plan, primitive: str, dsp_budget: int, fixed: dict[str, int],
+                 target: tuple[int, float] | None = None) -> dict[str, int]:
     """The reuse of every layer stage: `fixed` (stage name -> reuse) where given, else
-    the balanced automatic choice described in the module docstring."""
-    layers = [stage for stage in plan.stages if stage.node is not None]
-    models = {stage.name: folding(plan, stage, primitive) for stage in layers}
-    free = [s.name for s in layers if s.node.op in FOLDING_OPS and s.name not in fixed]
-    reuse = {s.name: fixed.get(s.name, 1) for s in layers}
+    the balanced automatic choice described in the module docstring; with `target`
+    (clocks per sample, clock in MHz), the least parallel choice that meets it."""
+    search = _ReuseSearch(plan, primitive, fixed)
+    if target is not None:
+        return _meeting(search, target, dsp_budget)
+    interval = search.smallest_within(dsp_budget)
+    return search.within(search.high if interval is None else interval)
 
-    def total_dsp(choice):
-        return sum(models[name].cost(r).dsp for name, r in choice.items())
 
-    def within(interval):
-        choice = dict(reuse)
-        for name in free:
-            model = models[name]
+class _ReuseSearch:
+    """The reuse of a plan's layers for a given pipeline interval, and its DSP slices."""
+
+    def __init__(self, plan: Plan, primitive: str, fixed: dict[str, int]):
+        layers = [stage for stage in plan.stages if stage.node is not None]
+        self.models = {stage.name: folding(plan, stage, primitive) for stage in layers}
+        self.free = [s.name for s in layers if s.node.op in FOLDING_OPS and s.name not in fixed]
+        self.reuse = {s.name: fixed.get(s.name, 1) for s in layers}
+        self.converters = max(plan.streams[plan.input].values, plan.streams[plan.output].values)
+        self.low = max([self.converters] + [self.models[name].cost(r).cycles for name, r in self.reuse.items()])
+        self.high = max([self.low] + [self.models[n].cost(self.models[n].max_reuse).cycles for n in self.free])
+
+    def within(self, interval: int) -> dict[str, int]:
+        """Every free layer at the largest reuse that still finishes within `interval`."""
+        choice = dict(self.reuse)
+        for name in self.free:
+            model = self.models[name]
             choice[name] = min(max((interval - model.base) // model.steps, 1), model.max_reuse)
         return choice
 
-    converters = max(plan.streams[plan.input].values, plan.streams[plan.output].values)
-    low = max([converters] + [models[name].cost(r).cycles for name, r in reuse.items()])
-    high = max([low] + [models[name].cost(models[name].max_reuse).cycles for name in free])
-    if total_dsp(within(high)) > dsp_budget:
-        return within(high)
-    while low < high:
-        middle = (low + high) // 2
-        if total_dsp(within(middle)) <= dsp_budget:
-            high = middle
-        else:
-            low = middle + 1
-    return within(low)
+    def dsp(self, choice: dict[str, int]) -> int:
+        return sum(self.models[name].cost(r).dsp for name, r in choice.items())
+
+    def smallest_within(self, budget: int) -> int | None:
+        """The smallest interval whose choice fits `budget` DSP slices (None: none does)."""
+        low, high = self.low, self.high
+        if self.dsp(self.within(high)) > budget:
+            return None
+        while low < high:
+            middle = (low + high) // 2
+            if self.dsp(self.within(middle)) <= budget:
+                high = middle
+            else:
+                low = middle + 1
+        return low
+
+
+def _meeting(search: _ReuseSearch, target: tuple[int, float], dsp_budget: int) -> dict[str, int]:
+    """The least parallel reuse taking at most `target` = (clocks, MHz) per sample, or a
+    one-line refusal with the best the design reaches and what runs out."""
+    clocks, clock_mhz = target
+
+    def fps(interval: int) -> str:
+        return f"{clock_mhz * 1e6 / interval:,.0f} FPS ({interval} clocks per sample)"
+
+    if search.low > clocks:
+        stages = {"the stream converters": search.converters,
+                  **{name: search.models[name].cost(r).cycles for name, r in search.reuse.items()}}
+        slowest = max(stages, key=stages.get)
+        raise ValueError(f"a target of {fps(clocks)} at {clock_mhz:g} MHz is out of reach: the best is "
+                         f"{fps(search.low)}, limited by {slowest} ({stages[slowest]} clocks per sample at the "
+                         f"most parallel)")
+    choice = search.within(clocks)
+    if search.dsp(choice) > dsp_budget:
+        best = search.smallest_within(dsp_budget)
+        reach = f"the best within them is {fps(best)}" if best else "even the least parallel design needs more"
+        raise ValueError(f"a target of {fps(clocks)} needs {search.dsp(choice)} DSP slices, the budget is "
+                         f"{dsp_budget}: {reach}")
+    return choice
 
 
 @dataclass(frozen=True)
 class ParallelismOptions:
     """The user's parallelism: `reuse` maps a layer (its ONNX node name or its C++
     name) or "*" (every Conv and Gemm) to a reuse factor; `dsp_budget` bounds the
-    automatic choice (default: the board's DSP slices)."""
+    automatic choice (default: the board's DSP slices); `target_fps` asks for the least
+    parallel design that reaches that many samples per second at the design's clock."""
 
     reuse: dict = field(default_factory=dict)
     dsp_budget: int | None = None
+    target_fps: float | None = None
 
 
 def _check_reuse_range(plan: Plan, primitive: str, fixed: dict[str, int], every: int | None, originals: dict) -> None:
@@ -152,8 +197,10 @@ def _check_reuse_range(plan: Plan, primitive: str, fixed: dict[str, int], every:
         fixed[name] = min(value, most)
 
 
-def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: ParallelismOptions) -> dict[str, int]:
-    """Every layer stage's reuse: the user's where set, the automatic choice elsewhere."""
+def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: ParallelismOptions,
+                  clock_mhz: float | None = None) -> dict[str, int]:
+    """Every layer stage's reuse: the user's where set, the automatic choice elsewhere
+    (aimed at `options.target_fps` at `clock_mhz` when set)."""
     folding_layers = [s.name for s in plan.stages if s.node is not None and s.node.op in FOLDING_OPS]
     by_name = {name: name for name in originals} | {original: name for name, original in originals.items()}
     fixed = {}
@@ -173,4 +220,15 @@ def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: Paralle
     budget = board.resources["dsp"] if options.dsp_budget is None else options.dsp_budget
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
         raise ValueError(f"the DSP budget must be a non-negative integer, got {budget!r}")
-    return choose_reuse(plan, board.dsp_primitive, budget, fixed)
+    return choose_reuse(plan, board.dsp_primitive, budget, fixed, _target(options.target_fps, clock_mhz))
+
+
+def _target(target_fps: float | None, clock_mhz: float | None) -> tuple[int, float] | None:
+    """(clocks per sample, MHz) for a target FPS, or None without one."""
+    if target_fps is None:
+        return None
+    if isinstance(target_fps, bool) or not isinstance(target_fps, (int, float)) or not 0 < target_fps < float("inf"):
+        raise ValueError(f"the target FPS must be a positive number, got {target_fps!r}")
+    if clock_mhz is None:
+        raise ValueError("a target FPS needs the design's clock")
+    return max(1, int(clock_mhz * 1e6 // target_fps)), float(clock_mhz)

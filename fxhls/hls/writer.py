@@ -73,7 +73,7 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     board = design_board(design)
     safe, originals = safe_graph(graph)
     plan = plan_dataflow(safe)
-    reuse = resolve_reuse(plan, board, originals, parallelism or ParallelismOptions())
+    reuse = resolve_reuse(plan, board, originals, parallelism or ParallelismOptions(), design["clock_mhz"])
     layers = [_layer(plan, stage, reuse.get(stage.name, 1)) for stage in plan.stages]
     out = Path(out_dir)
     context = dict(top=top, model=design["name"], board=board, clock_mhz=design["clock_mhz"],

@@ -8,14 +8,15 @@ comparable between designs, not a substitute for Vivado's utilisation report.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from fxhls.cache import cached_file, default_cache_dir
 from fxhls.deploy.interface import read_design
 from fxhls.rtl.sources import rtl_sources
-from fxhls.rtl.yosys import run_yosys
+from fxhls.rtl.yosys import run_yosys, yosys_version
 
 # yosys's -family for each board family (fxhls.board.FAMILIES).
 YOSYS_FAMILIES = {"zynq_ultrascale_plus": "xcup", "zynq7000": "xc7"}
@@ -59,19 +60,24 @@ class Resources:
 
 def synthesize(sources: list[Path], top: str, family: str = "xcup") -> Resources:
     """Synthesize `sources` (Verilog) with `top` as the top module for a Xilinx family
-    (yosys `synth_xilinx -family <family> -noiopad -flatten`) and count the cells."""
+    (yosys `synth_xilinx -family <family> -noiopad -flatten`) and count the cells. The
+    counts are cached by a hash of the sources, top, family and yosys's version: a report
+    of an unchanged design costs no synthesis."""
     if family not in YOSYS_FAMILIES.values():
         raise ValueError(f"unknown yosys family {family!r}; supported: {', '.join(YOSYS_FAMILIES.values())}")
     if not sources:
         raise ValueError(f"no Verilog sources to synthesize for {top!r}")
-    with tempfile.TemporaryDirectory(prefix="fxhls_yosys_") as work:
-        stat = Path(work) / "stat.json"
+    script = f"synth_xilinx -family {family} -noiopad -flatten -top {top}"
+    digest = hashlib.sha256(f"{script}\0{yosys_version()}".encode())
+    for source in sources:
+        digest.update(b"\0" + Path(source).name.encode() + b"\0" + Path(source).read_bytes())
+
+    def run(stat: Path) -> None:
         reads = "\n".join(f"read_verilog -sv {Path(source).resolve()}" for source in sources)
-        run_yosys(
-            f"{reads}\nsynth_xilinx -family {family} -noiopad -flatten -top {top}\ntee -q -o {stat} stat -json",
-            f"yosys synthesis of {top}",
-        )
-        design = json.loads(stat.read_text())["design"]
+        run_yosys(f"{reads}\n{script}\ntee -q -o {stat} stat -json", f"yosys synthesis of {top}")
+
+    stat = cached_file(default_cache_dir() / "yosys" / digest.hexdigest()[:24], "stat.json", run)
+    design = json.loads(stat.read_text())["design"]
     return Resources.from_cells(design.get("num_cells_by_type", {}))
 
 

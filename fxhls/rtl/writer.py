@@ -67,6 +67,11 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
     converters = max(design["input"]["words"], design["output"]["words"])
     target = target_cycles(graph, compute, design["clock_mhz"], options, converters)
     top_text, layers, stage_cycles, modules = _top(graph, design, top, target, options)
+    slowest = max(stage_cycles, key=stage_cycles.get)
+    if options.target_fps is not None and stage_cycles[slowest] > target:
+        raise ValueError(f"a target of {options.target_fps:,.0f} FPS ({target} clocks per sample) is out of reach for "
+                         f"the RTL: the best is {design['clock_mhz'] * 1e6 / stage_cycles[slowest]:,.0f} FPS, where "
+                         f"stage {slowest} takes {stage_cycles[slowest]} clocks per sample")
 
     rtl = Path(out_dir) / "rtl"
     rtl.mkdir(parents=True, exist_ok=True)
@@ -83,11 +88,12 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
     return RtlDesign(top, sources, layers, stage_cycles)
 
 
-def write_rtl_unless_refused(graph: Graph, design: dict, out_dir) -> str | None:
-    """`write_rtl` with the default parallelism; where the RTL backend refuses the model,
-    DIR/rtl/ holds the reason instead (`fxhls.rtl.sources`), which is returned."""
+def write_rtl_unless_refused(graph: Graph, design: dict, out_dir,
+                             parallelism: RtlParallelism | None = None) -> str | None:
+    """`write_rtl`; where the RTL backend refuses the model, DIR/rtl/ holds the reason
+    instead (`fxhls.rtl.sources`), which is returned."""
     try:
-        write_rtl(graph, design, out_dir)
+        write_rtl(graph, design, out_dir, parallelism)
     except ValueError as refusal:
         write_refusal(out_dir, str(refusal))
         return str(refusal)

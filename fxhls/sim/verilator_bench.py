@@ -35,27 +35,26 @@ def build_stream_bench(sources: list[Path], top: str) -> Path:
         digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
     folder = default_cache_dir() / "verilator" / f"bench-{digest.hexdigest()[:24]}"
 
-    def make(executable: Path) -> None:
+    def compile_to(executable: Path) -> None:
         with progress.step(f"building the Verilator model of {top} with its C++ stream bench"):
             _compile(sources, top, bench, executable)
 
-    return cached_file(folder, BENCH, make)
+    return cached_file(folder, BENCH, compile_to)
 
 
 def _compile(sources: list[Path], top: str, bench: str, executable: Path) -> None:
     require_simulation_tools(cocotb=False)
-    with tempfile.TemporaryDirectory(dir=executable.parent) as work:
-        work = Path(work)
-        (work / f"{BENCH}.cpp").write_text(bench)
-        command = [str(verilator_bin_dir() / "verilator"), "--cc", "--exe", "--build", "-j", "2", "-O3",
-                   "--x-assign", "fast", "--x-initial", "fast", "--top-module", top, *BUILD_ARGS,
-                   "-Mdir", str(work / "obj"), "-o", BENCH, *map(str, sources), str(work / f"{BENCH}.cpp")]
-        progress.detail(" ".join(command))
-        with verilator_environment():
-            run = subprocess.run(command, capture_output=True, text=True)
-        if run.returncode != 0:
-            raise RuntimeError(f"Verilator could not build {top}:\n{(run.stdout + run.stderr)[-6000:]}")
-        shutil.move(str(work / "obj" / BENCH), str(executable))
+    work = executable.parent
+    (work / f"{BENCH}.cpp").write_text(bench)
+    command = [str(verilator_bin_dir() / "verilator"), "--cc", "--exe", "--build", "-j", "2", "-O3",
+               "--x-assign", "fast", "--x-initial", "fast", "--top-module", top, *BUILD_ARGS,
+               "-Mdir", str(work / "obj"), "-o", BENCH, *map(str, sources), str(work / f"{BENCH}.cpp")]
+    progress.detail(" ".join(command))
+    with verilator_environment():
+        run = subprocess.run(command, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"Verilator could not build {top}:\n{(run.stdout + run.stderr)[-6000:]}")
+    shutil.move(str(work / "obj" / BENCH), str(executable))
 
 
 def run_stream_bench(executable: Path, words: np.ndarray, out_count: int, pause: float, seed: int,
