@@ -150,14 +150,21 @@ def seal(path: Path) -> None:
 
 def is_intact(path: Path) -> bool:
     """Whether the cache entry `path` exists with the content it was sealed with. An entry
-    of an fxhls that did not seal them is trusted and sealed now."""
-    if not path.is_file():
+    of an fxhls that did not seal them is trusted and sealed now. An entry evicted by
+    another process meanwhile is not intact."""
+    try:
+        digest = _digest(path)
+    except OSError:  # missing, or removed meanwhile
         return False
     try:
-        return _seal_path(path).read_text() == _digest(path)
+        return _seal_path(path).read_text() == digest
     except FileNotFoundError:
+        pass
+    try:
         seal(path)
-        return True
+    except FileNotFoundError:  # removed meanwhile
+        return False
+    return True
 
 
 def _seal_path(path: Path) -> Path:
