@@ -65,10 +65,10 @@ def synthesize(build_dir) -> dict:
     """`fxhls build --synth` on an existing build: Vitis HLS C simulation and synthesis
     (vitis_hls on PATH, else a RuntimeError saying what to run where); returns the
     synthesis report: clock, latency, interval and resources."""
+    from fxhls.deploy.interface import read_design
     from fxhls.hls.synth import synthesize as run_vitis_hls
-    from fxhls.sim.csim import read_design
 
-    return run_vitis_hls(build_dir, read_design(build_dir)["top"])
+    return run_vitis_hls(build_dir, read_design(Path(build_dir) / "design.json")["top"])
 
 
 def package(build_dir) -> Path:

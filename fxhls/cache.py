@@ -9,6 +9,7 @@ larger than its limit (`cache_limit`). `fxhls cache` shows it, `fxhls cache clea
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -121,19 +122,61 @@ def locked(folder: Path) -> Iterator[Path]:
 
 def cached_file(folder: Path, name: str, make: Callable[[Path], None]) -> Path:
     """`folder/name`, made once by `make(path)`, which writes the file at `path` (in a
-    scratch folder inside `folder`); concurrent callers wait for the first."""
+    scratch folder inside `folder`); concurrent callers wait for the first. An entry
+    whose content is no longer what was made (a corrupt binary) is made again."""
     target = folder / name
-    if target.exists():
+    if is_intact(target):
         mark_used(folder)
         return target
     with locked(folder):
-        if not target.exists():
-            with tempfile.TemporaryDirectory(dir=folder) as work:
+        if not is_intact(target):
+            for leftover in folder.glob(".making-*"):  # of a maker killed while it held this lock
+                shutil.rmtree(leftover, ignore_errors=True)
+            with tempfile.TemporaryDirectory(prefix=".making-", dir=folder) as work:
                 made = Path(work) / name
                 make(made)
+                with open(made, "rb") as file:
+                    os.fsync(file.fileno())
                 made.rename(target)
+            seal(target)
     evict(folder)
     return target
+
+
+def seal(path: Path) -> None:
+    """Record the digest of the cache entry `path` (beside it), for `is_intact`."""
+    _seal_path(path).write_text(_digest(path))
+
+
+def is_intact(path: Path) -> bool:
+    """Whether the cache entry `path` exists with the content it was sealed with. An entry
+    of an fxhls that did not seal them is trusted and sealed now. An entry evicted by
+    another process meanwhile is not intact."""
+    try:
+        digest = _digest(path)
+    except OSError:  # missing, or removed meanwhile
+        return False
+    try:
+        return _seal_path(path).read_text() == digest
+    except FileNotFoundError:
+        pass
+    try:
+        seal(path)
+    except FileNotFoundError:  # removed meanwhile
+        return False
+    return True
+
+
+def _seal_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.sha256")
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _remove(root: Path, path: Path) -> bool:

@@ -28,6 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RuntimeError, OSError) as err:
         print(f"fxhls {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"fxhls {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: every bad input has its own message, fixed where it arises
+        reason = " ".join(str(err).split())
+        print(f"fxhls {args.command}: internal error ({type(err).__name__}: {reason}); this is a bug in fxhls, "
+              f"please report it with the command and its files", file=sys.stderr)
+        return 3
     finally:
         progress.set_verbosity(previous)
 
@@ -129,14 +137,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cosim(args) -> int:
-    import numpy as np
-
+    from fxhls.npy_files import load_npy, save_npy
     from fxhls.sim.rtl_cosim import cosim_design
 
-    x = np.load(args.input) if args.input else None
+    x = load_npy(args.input) if args.input else None
     y, summary = cosim_design(args.dir, x, args.model, args.pause, args.seed)
     if args.output:
-        np.save(args.output, y)
+        save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
     print(f"{summary['samples']} samples: latency {summary['latency_cycles']} cycles, initiation interval "
           f"{summary['interval_cycles']:g} cycles, {summary['fps']:,.0f} inferences/s at {summary['clock_mhz']:g} MHz")
@@ -166,12 +173,11 @@ def _package(args) -> int:
 
 
 def _emulate(args) -> int:
-    import numpy as np
-
     from fxhls.emulation import emulate
+    from fxhls.npy_files import load_npy, save_npy
 
-    y = emulate(args.model, np.load(args.input))
-    np.save(args.output, y)
+    y = emulate(args.model, load_npy(args.input))
+    save_npy(args.output, y)
     print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
     return 0
 

@@ -62,13 +62,13 @@ def test_fxhls_cache_shows_the_folder_size_and_entries_by_kind(cache, capsys):
     _entry(cache, "hls_csim", "c", 1000)
     assert main(["cache"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{cache}: 6.00kB in 3 entries, limit 2.00GB"
-    assert lines[1].split()[:3] == ["hls_csim", "1", "1.00kB"] and "C simulation programs" in lines[1]
-    assert lines[2].split()[:3] == ["verilator", "2", "5.00kB"] and "Verilator models" in lines[2]
+    assert lines[0] == f"{cache}: 6.19kB in 3 entries, limit 2.00GB"  # each program and its 64-byte seal
+    assert lines[1].split()[:3] == ["hls_csim", "1", "1.06kB"] and "C simulation programs" in lines[1]
+    assert lines[2].split()[:3] == ["verilator", "2", "5.13kB"] and "Verilator models" in lines[2]
     assert len(lines) == 3
     assert main(["cache", "--verbose"]) == 0
     entries = [line.split()[:2] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")]
-    assert sorted(entries) == [["a", "3.00kB"], ["b", "2.00kB"], ["c", "1.00kB"]]
+    assert sorted(entries) == [["a", "3.06kB"], ["b", "2.06kB"], ["c", "1.06kB"]]
 
 
 def test_fxhls_cache_clear_empties_it(cache, capsys):
@@ -76,7 +76,7 @@ def test_fxhls_cache_clear_empties_it(cache, capsys):
     (cache / "templates").mkdir()
     (cache / "templates" / "__jinja2_x.cache").write_bytes(b"y" * 500)
     assert main(["cache", "clear"]) == 0
-    assert capsys.readouterr().out.strip() == f"{cache}: removed 2 entries, 1.50kB"
+    assert capsys.readouterr().out.strip() == f"{cache}: removed 2 entries, 1.56kB"
     assert cache_entries(cache) == [] and sorted(p.name for p in cache.iterdir()) == ["native", "templates"]
     assert main(["cache"]) == 0
     assert capsys.readouterr().out.strip() == f"{cache}: 0.00B in 0 entries, limit 2.00GB"

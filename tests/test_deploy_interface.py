@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fxhls.deploy import stream_interface
-from fxhls.deploy.interface import top_function_name
+from fxhls.deploy.interface import read_design, sealed, top_function_name
 from fxhls.fixed import FixedType
 from fxhls.ir import Graph, Node, Tensor
 
@@ -24,17 +26,17 @@ def graph(input_shape, cast_type, output_shape, output_type, first_op="Quantize"
 def test_vector_in_vector_out():
     g = graph((10,), FixedType(8, 1, False), (3,), FixedType(18, 9))
     design = stream_interface(g, "mnist-mlp", "ultra96v2", 250)
-    assert design == {
+    assert design == sealed({
         "name": "mnist-mlp",
         "top": "mnist_mlp",
         "board": "ultra96v2",
         "clock_mhz": 250,
         "word_bits": 64,
         "input": {"shape": [10], "type": "ap_ufixed<8,1>", "width": 8, "frac_bits": 7, "signed": False,
-                  "lane": 8, "values": 10, "words": 2},
+                  "lane": 8, "values": 10, "words": 2, "cast": design["input"]["cast"]},  # the host cast: its own test
         "output": {"shape": [3], "type": "ap_fixed<18,9>", "width": 18, "frac_bits": 9, "signed": True,
                    "lane": 32, "values": 3, "words": 2},
-    }
+    })
 
 
 def test_image_in_with_modes_in_the_type_spelling():
@@ -79,3 +81,31 @@ def test_refuses_a_bad_clock(clock):
 def test_refuses_a_name_without_letters():
     with pytest.raises(ValueError, match="needs an ASCII letter or digit"):
         top_function_name("--")
+
+
+def _design() -> dict:
+    return stream_interface(graph((10,), FixedType(8, 1, False), (3,), FixedType(18, 9)), "mlp", "ultra96v2", 250)
+
+
+@pytest.mark.parametrize("content,problem", [
+    ("{}", "'name' is missing"),
+    ("[1, 2]", "not a JSON object"),
+    ('{"name": ', "Expecting value"),
+    (json.dumps({**_design(), "clock_mhz": float("inf")}), "clock_mhz inf is not a positive number"),
+    (json.dumps({**_design(), "top": "a; rm -rf ~"}), "is not a C identifier"),
+    (json.dumps({**_design(), "input": {**_design()["input"], "words": 1}}), "fields do not agree"),
+    (json.dumps({**_design(), "input": {**_design()["input"], "type": "ap_ufixed<8,1,AP_RND,AP_SAT>"}}),
+     "changed after the build"),
+    (json.dumps({**_design(), "clock_mhz": 100}), "changed after the build"),
+])
+def test_read_design_refuses_a_design_json_not_as_written_in_one_line(tmp_path, content, problem):
+    (tmp_path / "design.json").write_text(content)
+    with pytest.raises(ValueError, match="not a design.json written by fxhls build") as info:
+        read_design(tmp_path / "design.json")
+    assert problem in str(info.value) and "\n" not in str(info.value)
+
+
+def test_read_design_takes_what_the_build_wrote_with_keys_added_or_reordered(tmp_path):
+    design = _design()
+    (tmp_path / "design.json").write_text(json.dumps({"note": "by hand", **dict(reversed(design.items()))}))
+    assert read_design(tmp_path / "design.json") == {"note": "by hand", **design}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tarfile
 
 from deploy_designs import device_outputs, image_design, sample_inputs
@@ -39,5 +40,19 @@ def test_package_without_and_with_a_bitstream(tmp_path, capsys):
 
 def test_package_of_a_folder_without_a_deploy_package(tmp_path, capsys):
     assert main(["package", str(tmp_path)]) == 2
-    assert "holds no deploy package (no design.json): run fxhls build first" in capsys.readouterr().err
+    assert "deploy/design.json not found: " in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_archive_is_the_same_bytes_on_every_run(tmp_path, capsys):
+    x = sample_inputs(3)
+    deploy = write_deploy(image_design(), "ultra96v2", tmp_path, x, device_outputs(x))
+    assert main(["package", str(tmp_path)]) == 0
+    first = (tmp_path / "tiny_cnn.tar.gz").read_bytes()
+    for path in deploy.iterdir():
+        os.utime(path, (1_000_000, 1_000_000))  # another time stamp, as a later build gives
+    assert main(["package", str(tmp_path)]) == 0
+    assert (tmp_path / "tiny_cnn.tar.gz").read_bytes() == first
+    with tarfile.open(tmp_path / "tiny_cnn.tar.gz", "r:gz") as tar:
+        assert {(m.mtime, m.uid, m.uname) for m in tar.getmembers()} == {(0, 0, "")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deploy", "tiny_cnn.tar.gz"]

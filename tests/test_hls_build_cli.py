@@ -166,7 +166,7 @@ def test_bad_csim_input_is_a_one_line_error(mlp_file, tmp_path, capsys):
     assert "model file missing.onnx not found" in capsys.readouterr().err
     np.save(tmp_path / "x.npy", np.zeros((3, 5)))
     assert main(["csim", str(tmp_path), "--input", str(tmp_path / "x.npy"), "--output", "y.npy"]) == 2
-    assert "has no design.json: not a project written by `fxhls build`" in capsys.readouterr().err
+    assert f"design.json not found: {tmp_path} is not a project written by `fxhls build`" in capsys.readouterr().err
     out, _ = build_project(mlp_file, "ultra96v2", tmp_path / "out")
     assert main(["csim", str(out), "--input", str(tmp_path / "x.npy"), "--output", "y.npy"]) == 2
     assert "inputs must be a batch of shape (batch, 16), got (3, 5)" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from fxhls.qfx import QInput, QLinear, QReLU
 
 def _model(node, shape=(None, 4)):
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, list(shape))],
-                              [helper.make_tensor_value_info("y", TensorProto.DOUBLE, None)])
+                              [helper.make_tensor_value_info("y", TensorProto.DOUBLE, list(shape))])
     return helper.make_model(graph)
 
 
@@ -66,7 +66,7 @@ def test_cli_emulate_reports_a_bad_model_in_one_line(tmp_path, capsys):
 @pytest.mark.parametrize("inputs,message", [
     (np.zeros((3, 5)), "inputs must be a batch of shape (batch, 6), got (3, 5)"),
     (np.zeros(6), "inputs must be a batch of shape (batch, 6), got (6,)"),
-    (np.array([["a"] * 6]), "inputs must be numbers (could not convert string to float"),
+    (np.array([["a"] * 6]), "holds <U1 values; the inputs must be real numbers"),
 ])
 def test_cli_emulate_reports_bad_inputs_in_one_line(inputs, message, tmp_path, capsys):
     export_onnx(nn.Sequential(QInput(), QLinear(6, 2)), torch.randn(2, 6), tmp_path / "m.onnx")

@@ -83,7 +83,8 @@ _ROWS = 9  # of 64 probe values: qonnx's executor runs the batch size of the mod
 
 def _model(nodes, initializers, shape=(_ROWS, 64), opset=2, extra_inputs=()):
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape)), *extra_inputs]
-    graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, [f"y{i}" for i in range(len(shape))])
+    graph = helper.make_graph(nodes, "g", inputs, [output],
                               [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in initializers])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, opset)])
 

@@ -108,6 +108,6 @@ def test_the_file_protocol_simulator(built, tmp_path):
 
 
 def test_cosim_without_rtl_says_what_to_run(tmp_path, capsys):
-    (tmp_path / "design.json").write_text("{}")
+    (tmp_path / "design.json").write_text(json.dumps(stream_interface(_graph(), "relu design", "ultra96v2", 250)))
     assert main(["cosim", str(tmp_path)]) == 2
     assert "no Verilog in" in capsys.readouterr().err

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rtl_bank import Instance, bank_verilog
 
 from fxhls.cli import main
+from fxhls.deploy.interface import sealed
 from fxhls.rtl.library import library_sources
-from fxhls.rtl.report import synthesize
+from fxhls.rtl.report import read_timing, synthesize
 
 
 def _affine(kind: str) -> Instance:
@@ -51,7 +54,11 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
     (design_dir / "rtl").mkdir(parents=True)
     for source in _bank(tmp_path, "no_multiplier", [_affine("khot"), *_converters()]):
         (design_dir / "rtl" / source.name).write_text(source.read_text())
-    (design_dir / "design.json").write_text(json.dumps({"name": "bank", "top": "no_multiplier", "board": "ultra96v2", "clock_mhz": 250}))
+    stream = {"shape": [10], "type": "ap_fixed<12,4>", "width": 12, "frac_bits": 8, "signed": True, "lane": 16,
+              "values": 10, "words": 3}
+    (design_dir / "design.json").write_text(json.dumps(sealed({"name": "bank", "top": "no_multiplier",
+                                                               "board": "ultra96v2", "clock_mhz": 250, "word_bits": 64,
+                                                               "input": stream, "output": stream})))
     (design_dir / "report").mkdir()
     timing = {"latency_cycles": 12, "interval_cycles": 4.0, "cycles_per_inference": 4.5, "clock_mhz": 250, "fps": 62_500_000}
     (design_dir / "report" / "cosim.json").write_text(json.dumps(timing))
@@ -69,7 +76,17 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
 
 def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "design.json not found; `fxhls build MODEL.onnx" in capsys.readouterr().err
+    assert "design.json not found: " in capsys.readouterr().err
+
+
+def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
+    (tmp_path / "cosim.json").write_text('{"latency_cycles": 12}')
+    with pytest.raises(ValueError, match=r"cosim.json is not the timing `fxhls cosim` writes .*run fxhls cosim again"):
+        read_timing(tmp_path / "cosim.json")
+    (tmp_path / "cosim.json").write_text('{"latency_')  # cut short
+    with pytest.raises(ValueError, match="is not the timing"):
+        read_timing(tmp_path / "cosim.json")
+    assert read_timing(tmp_path / "none.json") is None
 
 
 def test_synthesis_counts_are_cached_by_the_design(tmp_path, monkeypatch):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +20,8 @@ from . import packing
 if TYPE_CHECKING:
     from fxhls.ir import Graph
 
+MAX_CLOCK_MHZ = 2000  # FPGA fabric clocks stay well below; beyond, rates overflow
+
 
 def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     """The content of `design.json` for the hardware graph `graph` (after `lower_for_hardware`).
@@ -26,9 +31,9 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     graph input's Quantize node (the host's input cast); the output stream the graph's
     output. Both must be typed, at most 32 bits wide, and vectors (n,) or images (C, H, W).
     """
-    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not clock_mhz > 0:
-        raise ValueError(f"the clock must be a positive number of MHz, got {clock_mhz!r}")
-    return {
+    if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not 0 < clock_mhz <= MAX_CLOCK_MHZ:
+        raise ValueError(f"the clock must be a positive number of MHz, at most {MAX_CLOCK_MHZ}, got {clock_mhz!r}")
+    return sealed({
         "name": name,
         "top": top_function_name(name),
         "board": getattr(board, "name", board),
@@ -38,7 +43,22 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         "input": {**_stream(graph, _input_cast_output(graph), "input"),
                   "cast": _host_cast(graph.tensor(_input_cast_output(graph)).type)},
         "output": _stream(graph, graph.outputs[0], "output"),
-    }
+    })
+
+
+_SEALED_KEYS = ("name", "top", "board", "board_fields", "clock_mhz", "word_bits", "input", "output")
+
+
+def sealed(design: dict) -> dict:
+    """`design` with "interface_sha256", the digest of its interface fields: `read_design`
+    refuses a design.json whose interface was edited after the build (its firmware would
+    disagree with it, and hosts would cast and unpack with the wrong types)."""
+    return {**design, "interface_sha256": _interface_digest(design)}
+
+
+def _interface_digest(design: dict) -> str:
+    interface = {key: design[key] for key in _SEALED_KEYS if key in design}
+    return hashlib.sha256(json.dumps(interface, sort_keys=True).encode()).hexdigest()
 
 
 def top_function_name(name: str) -> str:
@@ -85,6 +105,10 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
     if min(shape) < 1:
         raise ValueError(f"the {role} stream tensor {tensor_name!r} has shape {shape}, with no values; "
                          f"every dimension must be at least 1")
+    return _stream_fields(shape, t)
+
+
+def _stream_fields(shape: tuple[int, ...], t) -> dict:
     lane = packing.lane_bits(t.width)
     values = math.prod(shape)
     return {
@@ -97,3 +121,52 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
         "values": values,
         "words": packing.words_per_sample(values, lane),
     }
+
+
+def read_design(design_file) -> dict:
+    """The content of a design.json `fxhls build` wrote (DIR/design.json or DIR/deploy/design.json),
+    or a one-line ValueError naming the file and what is wrong with it."""
+    path = Path(design_file)
+    if not path.is_file():
+        raise ValueError(f"{path} not found: {path.parent} is not a project written by `fxhls build` "
+                         f"(`fxhls build MODEL.onnx --out DIR` writes it)")
+    try:
+        design = json.loads(path.read_text())
+        problem = _design_problem(design)
+    except (ValueError, UnicodeDecodeError) as err:
+        problem = " ".join(str(err).split())
+    if problem:
+        raise ValueError(f"{path}: not a design.json written by fxhls build ({problem}); run fxhls build again")
+    return design
+
+
+def _design_problem(design) -> str | None:
+    """What is wrong with the content of a design.json, None when nothing is."""
+    from fxhls.fixed import FixedType
+
+    if not isinstance(design, dict):
+        return "not a JSON object"
+    for key, kind in (("name", str), ("top", str), ("board", str), ("clock_mhz", (int, float)), ("word_bits", int),
+                      ("input", dict), ("output", dict)):
+        if not isinstance(design.get(key), kind) or isinstance(design.get(key), bool):
+            return f"{key!r} is missing or not a {getattr(kind, '__name__', 'number')}"
+    if design["top"] != top_function_name(design["top"]):
+        return f"top {design['top']!r} is not a C identifier"
+    if not 0 < design["clock_mhz"] <= MAX_CLOCK_MHZ:
+        return f"clock_mhz {design['clock_mhz']!r} is not a positive number of MHz, at most {MAX_CLOCK_MHZ}"
+    if design["word_bits"] != packing.WORD_BITS:
+        return f"word_bits is {design['word_bits']}, fxhls streams {packing.WORD_BITS}-bit words"
+    for role in ("input", "output"):
+        stream, shape = design[role], design[role].get("shape")
+        if not isinstance(shape, list) or len(shape) not in (1, 3) or \
+                not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+            return f"the {role} shape {shape!r} is not a list of 1 or 3 positive integers"
+        t = FixedType.parse(stream.get("type"))
+        fields = _stream_fields(tuple(shape), t)
+        if {key: stream.get(key) for key in fields} != fields:
+            return f"the {role} stream's fields do not agree with its type {t} and shape {tuple(shape)}"
+    if "interface_sha256" not in design:
+        return "no interface_sha256: written by an older fxhls"
+    if design["interface_sha256"] != _interface_digest(design):
+        return "its interface was changed after the build: it no longer matches interface_sha256"
+    return None

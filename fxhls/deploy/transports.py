@@ -108,7 +108,7 @@ def write_words(path: Path, words: np.ndarray) -> None:
 
 def read_words(path: Path) -> np.ndarray:
     """Read a words file (one word per line, 16 hex digits) as uint64."""
-    lines = Path(path).read_text().splitlines()
+    lines = Path(path).read_text(errors="replace").splitlines()  # binary junk fails the check below
     for number, line in enumerate(lines, 1):
         if len(line) != 16 or any(c not in "0123456789abcdefABCDEF" for c in line):
             raise RuntimeError(f"{path}:{number}: expected a word as 16 hex digits, got {line[:40]!r}")

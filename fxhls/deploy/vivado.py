@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
+
+from .interface import read_design
 
 
 def build_bitstream(deploy_dir, ip_repo: str | None = None, jobs: int = 4) -> Path:
@@ -16,7 +17,7 @@ def build_bitstream(deploy_dir, ip_repo: str | None = None, jobs: int = 4) -> Pa
             f"vivado is not on PATH: on a machine with Vivado run {deploy / 'build_bitstream.sh'} "
             "(after 'source <Vivado install>/settings64.sh')"
         )
-    top = json.loads((deploy / "design.json").read_text())["top"]
+    top = read_design(deploy / "design.json")["top"]
     args = ["sh", "build_bitstream.sh", ip_repo or "../ip", str(jobs)]
     run = subprocess.run(args, cwd=deploy)
     if run.returncode != 0:

@@ -62,8 +62,7 @@ def parse_reuse(items: list[str]) -> dict:
 
 
 def _build(args) -> int:
-    import numpy as np
-
+    from fxhls.npy_files import load_npy
     from fxhls.rtl.sources import rtl_refusal
 
     from .build import build_project
@@ -71,10 +70,10 @@ def _build(args) -> int:
     from .report import summary_text
     from .synth import synthesize
 
-    test_inputs = np.load(args.test_inputs) if args.test_inputs else None
+    test_inputs = load_npy(args.test_inputs, "--test-inputs") if args.test_inputs else None
     if args.test_labels and not args.test_inputs:
         raise ValueError("--test-labels needs --test-inputs: the labels are those of the test inputs")
-    test_labels = np.load(args.test_labels) if args.test_labels else None
+    test_labels = load_npy(args.test_labels, "--test-labels") if args.test_labels else None
     options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget, args.target_fps)
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
                                  test_labels)
@@ -94,17 +93,16 @@ def _build(args) -> int:
 
 
 def _csim(args) -> int:
-    import numpy as np
-
     from fxhls.emulation import count_differences, emulate
+    from fxhls.npy_files import load_npy, save_npy
     from fxhls.sim.csim import run_csim
 
     if args.output is None and args.model is None:
         raise ValueError("give --output Y.npy to keep the outputs, --model MODEL.onnx to compare them with the "
                          "emulator, or both")
-    x = np.load(args.input)
+    x = load_npy(args.input)
     y = run_csim(args.dir, x)
     if args.output:
-        np.save(args.output, y)
+        save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
     return print_comparison(y, None if args.model is None else count_differences(y, emulate(args.model, x)))

@@ -17,6 +17,8 @@ CHUNK_VALUES = 1 << 20  # per tensor of a slice of the batch: 8 MB of float64
 def as_batch(x, shape) -> np.ndarray:
     """`x` as a float64 batch of samples of `shape` (None: any); a one-line ValueError
     saying what was expected otherwise."""
+    if np.iscomplexobj(x):  # float64 would drop the imaginary parts without a word
+        raise ValueError("inputs must be real numbers, got complex values")
     try:
         batch = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:

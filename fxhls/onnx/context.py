@@ -10,6 +10,7 @@ their shapes are full shapes, where an activation's shape leaves out the batch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,15 +38,31 @@ class OnnxNode:
         attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
         attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
         domain = "" if proto.domain == "ai.onnx" else proto.domain
-        return cls(proto.name or proto.output[0], proto.op_type, domain, list(proto.input), list(proto.output), attrs)
+        node = cls(proto.name or proto.output[0], proto.op_type, domain, list(proto.input), list(proto.output), {})
+        node.attrs = _Attributes(attrs, node)
+        return node
 
     @property
     def qualified_op(self) -> str:
-        return f"{self.domain}.{self.op_type}" if self.domain else self.op_type
+        """domain.op (op alone in the standard domain), quoted when it is not a plain name,
+        so that an error message stays one line whatever the file holds."""
+        op = f"{self.domain}.{self.op_type}" if self.domain else self.op_type
+        return op if re.fullmatch(r"[\w.]+", op, flags=re.ASCII) else repr(op)
 
     def refuse(self, reason: str) -> ValueError:
         """The one-line error for this node: `raise node.refuse("why")`."""
         return ValueError(f"node {self.name!r} ({self.qualified_op}): {reason}")
+
+
+class _Attributes(dict):
+    """A node's attributes; reading one the node lacks is a one-line error naming the node."""
+
+    def __init__(self, values: dict, node: OnnxNode):
+        super().__init__(values)
+        self._node = node
+
+    def __missing__(self, name: str):
+        raise self._node.refuse(f"attribute {name!r} is missing")
 
 
 class ImportContext:

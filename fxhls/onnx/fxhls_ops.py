@@ -10,6 +10,7 @@ from . import standard_ops
 from .context import ImportContext, OnnxNode
 
 DOMAIN = "fxhls"
+VERSION = 1  # the opset version of DOMAIN these converters read
 
 
 def _carried_over(op: str):

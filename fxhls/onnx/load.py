@@ -5,9 +5,10 @@ A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's clea
 (`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`), which infers types as it
 goes: a value between two quantized ones gets its exact type.
 
-Refuses, with a one-line `ValueError`: a file that is not ONNX, an op the IR does
-not support (naming the node and listing the supported ops), a shape that is dynamic
-beyond the batch dimension, and what each converter cannot express exactly.
+Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
+valid ONNX or has no quantizer (`validate`), an op the IR does not support (naming the
+node and listing the supported ops), a shape that is dynamic beyond the batch
+dimension, and what each converter cannot express exactly.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fxhls.ir import Graph
 from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 from .qonnx_cleanup import cleaned, is_qonnx
+from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 
 # (domain, op type) -> converter; "" is standard ONNX.
 _CONVERTERS = {
@@ -38,9 +40,13 @@ def load_onnx(path_or_proto) -> Graph:
         proto, source = path_or_proto, "model"
     else:
         proto, source = _read(path_or_proto), str(path_or_proto)
+    validate_model(proto, source)
     if is_qonnx(proto):
+        validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
-    return _build(proto)
+    graph = _build(proto)
+    require_quantizer(graph, source)
+    return graph
 
 
 def _read(path) -> onnx.ModelProto:
@@ -48,8 +54,9 @@ def _read(path) -> onnx.ModelProto:
         raise ValueError(f"{path}: no such file")
     try:
         return onnx.load(str(path))
-    except Exception as err:  # onnx raises DecodeError and others for a file that is not ONNX
-        raise ValueError(f"{path}: not an ONNX model ({type(err).__name__})") from None
+    except Exception as err:  # onnx raises DecodeError, and others for missing external data
+        reason = " ".join(str(err).split())
+        raise ValueError(f"{path}: not an ONNX model ({type(err).__name__}{': ' if reason else ''}{reason})") from None
 
 
 def _build(proto: onnx.ModelProto) -> Graph:
@@ -63,7 +70,12 @@ def _build(proto: onnx.ModelProto) -> Graph:
         ctx.add_input(value.name, _sample_shape(value))
     for proto_node in proto.graph.node:
         node = OnnxNode.read(proto_node)
-        _converter(node)(ctx, node)
+        try:
+            _converter(node)(ctx, node)
+        except ValueError as err:  # a reason found below the converter: say which node it is about
+            if str(err).startswith("node "):
+                raise
+            raise node.refuse(str(err)) from None
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 
 

@@ -141,10 +141,10 @@ def _require_zero(ctx: ImportContext, n: OnnxNode, name: str) -> None:
 
 
 def _bit_width(ctx: ImportContext, n: OnnxNode, name: str) -> int:
-    distinct = np.unique(_constant(ctx, n, name, "bit width"))
-    if distinct.size != 1 or distinct.item() != int(distinct.item()) or distinct.item() < 1:
-        raise n.refuse(f"its bit width {distinct.tolist()} is not one positive integer")
-    return int(distinct.item())
+    bits = np.ravel(_constant(ctx, n, name, "bit width"))  # a scalar, as qonnx executes it
+    if bits.size != 1 or not float(bits[0]).is_integer() or bits[0] < 1:  # inf, nan: not integers
+        raise n.refuse(f"its bit width {bits.tolist()} is not one positive integer")
+    return int(bits[0])
 
 
 def _lsb_exponent(ctx: ImportContext, name: str) -> int | None:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from fxhls.cache import cached_file, default_cache_dir
+from fxhls.deploy.interface import read_design
 from fxhls.rtl.sources import rtl_sources
 from fxhls.rtl.yosys import run_yosys, yosys_version
 
@@ -129,16 +130,12 @@ def report_design(design_dir: Path) -> DesignReport:
     from fxhls.rtl.plot import plot_resources
 
     design_dir = Path(design_dir)
-    design_file = design_dir / "design.json"
-    if not design_file.is_file():
-        raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
-    design = json.loads(design_file.read_text())
+    design = read_design(design_dir / "design.json")
     sources = rtl_sources(design_dir)
     board = design_board(design)
     used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])
     rows = resource_rows(used, board.resources)
-    cosim = design_dir / "report" / "cosim.json"
-    timing = json.loads(cosim.read_text()) if cosim.is_file() else None
+    timing = read_timing(design_dir / "report" / "cosim.json")
 
     report_dir = design_dir / "report"
     files = [write_resources(report_dir, used, rows, timing)]
@@ -150,6 +147,22 @@ def report_design(design_dir: Path) -> DesignReport:
     if plot is not None:
         files.append(plot)
     return DesignReport(design["top"], board.name, board.dsp_primitive, used, rows, timing, files)
+
+
+def read_timing(path: Path) -> dict | None:
+    """The co-simulated timing `fxhls cosim` wrote to `path`, None when there is none yet;
+    a one-line ValueError when the file is not what it writes."""
+    if not path.is_file():
+        return None
+    try:
+        timing = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        timing = None
+    numbers = ("latency_cycles", "interval_cycles", "fps", "clock_mhz")
+    if not isinstance(timing, dict) or not all(isinstance(timing.get(key), (int, float)) for key in numbers):
+        raise ValueError(f"{path} is not the timing `fxhls cosim` writes ({', '.join(numbers)}); "
+                         f"run fxhls cosim again or delete it")
+    return timing
 
 
 def timing_text(timing: dict | None) -> str:

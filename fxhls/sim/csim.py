@@ -8,13 +8,13 @@ compiler, flags), so a project built twice, or by parallel test workers, compile
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
 from fxhls import progress
+from fxhls.deploy.interface import read_design
 from fxhls.deploy.transports import SimulatorTransport
 from fxhls.cache import cached_file, default_cache_dir
 from fxhls.sim.toolchain import ap_types_include_dir, cxx_compiler
@@ -28,18 +28,10 @@ FLAGS = ("-std=c++14", "-O1", "-Wall", "-Wextra", "-Werror", "-Wno-unknown-pragm
 SAMPLES_PER_RUN = 256
 
 
-def read_design(project_dir) -> dict:
-    """DIR/design.json, or a ValueError saying DIR is not an fxhls build."""
-    path = Path(project_dir) / "design.json"
-    if not path.is_file():
-        raise ValueError(f"{project_dir} has no design.json: not a project written by `fxhls build`")
-    return json.loads(path.read_text())
-
-
 def compile_csim(project_dir) -> Path:
     """The C simulation executable of the project (compiled, or found in the cache)."""
     project = Path(project_dir)
-    top = read_design(project)["top"]
+    top = read_design(project / "design.json")["top"]
     sources = [project / "firmware" / f"{top}.cpp", project / "tb" / f"{top}_tb.cpp"]
     include = ap_types_include_dir()
     vendor = _vendor_header(include)
@@ -98,7 +90,7 @@ def run_csim(project_dir, x) -> np.ndarray:
     the host does, streamed through the C simulation, unpacked to float64 values."""
     from fxhls.hls import vectors
 
-    design = read_design(project_dir)
+    design = read_design(Path(project_dir) / "design.json")
     values = vectors.cast_inputs(design, x)
     transport = SimulatorTransport([str(compile_csim(project_dir))])
     words = vectors.to_words(design["input"], values)

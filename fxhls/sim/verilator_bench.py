@@ -4,7 +4,7 @@ drains `output_words` under the same random back-pressure as the cocotb bench
 (`fxhls.sim.stream_bench`), which stays for the unit benches of single modules.
 
 The executable is cached per design (a hash of the sources, the bench and the tool
-versions), like the cocotb runner's builds (`fxhls.sim.verilator`).
+versions) as a `cached_file`: made once, sealed, made again when corrupt.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fxhls import progress
 from fxhls.cache import cached_file, default_cache_dir
 from fxhls.templating import render
 
-from .verilator import BUILD_ARGS, verilator_bin_dir, verilator_environment, verilator_version
+from .verilator import BUILD_ARGS, require_simulation_tools, verilator_bin_dir, verilator_environment, verilator_version
 
 BENCH = "stream_bench"
 
@@ -43,6 +43,7 @@ def build_stream_bench(sources: list[Path], top: str) -> Path:
 
 
 def _compile(sources: list[Path], top: str, bench: str, executable: Path) -> None:
+    require_simulation_tools(cocotb=False)
     work = executable.parent
     (work / f"{BENCH}.cpp").write_text(bench)
     command = [str(verilator_bin_dir() / "verilator"), "--cc", "--exe", "--build", "-j", "2", "-O3",

@@ -14,13 +14,13 @@ import numpy as np
 from fxhls.fixed import FixedType, accumulator_type, dot, exact_type, reciprocal
 
 from .accumulators import fits_float64, wide_result_cast
-from .windows import windows
+from .windows import conv_out_size, windows
 
 
 def _pooled_shape(node, shape):
     channels, height, width = shape
     (kh, kw), (sh, sw) = node.attrs["kernel_shape"], node.attrs["strides"]
-    return (channels, (height - kh) // sh + 1, (width - kw) // sw + 1)
+    return (channels, conv_out_size(height, kh, sh, 0), conv_out_size(width, kw, sw, 0))
 
 
 def _reciprocal(node, count: int) -> float:

@@ -10,8 +10,14 @@ from __future__ import annotations
 from fxhls.fixed import FixedType, quantize
 
 
+_TYPE_ATTRIBUTES = ("width", "int_bits", "signed", "rounding", "overflow")
+
+
 def node_type(attrs: dict) -> FixedType:
-    """The FixedType a Quantize node's attributes spell."""
+    """The FixedType a Quantize node's attributes spell; a ValueError naming a missing one."""
+    missing = [name for name in _TYPE_ATTRIBUTES if name not in attrs]
+    if missing:
+        raise ValueError(f"attribute {missing[0]!r} is missing; a Quantize node has {', '.join(_TYPE_ATTRIBUTES)}")
     return FixedType(attrs["width"], attrs["int_bits"], bool(attrs["signed"]), attrs["rounding"], attrs["overflow"])
 
 

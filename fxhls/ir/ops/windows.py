@@ -7,7 +7,12 @@ import numpy as np
 
 def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
     """Positions of a window of `kernel` values moving by `stride` over `size` values plus
-    `pad` zeros on each side."""
+    `pad` zeros on each side; a ValueError when the window cannot move or does not fit."""
+    if stride < 1 or kernel < 1 or pad < 0:
+        raise ValueError(f"a window of {kernel} moving by {stride} with {pad} padding: the kernel and the stride "
+                         f"must be at least 1 and the padding at least 0")
+    if size + 2 * pad < kernel:
+        raise ValueError(f"a window of {kernel} does not fit in {size} values padded by {pad} on each side")
     return (size + 2 * pad - kernel) // stride + 1
 
 
