@@ -24,12 +24,18 @@ def _write(graph, folder, parallelism=None):
     return write_rtl(graph, design, folder, parallelism)
 
 
-def test_a_flattened_image_as_the_output_is_refused(tmp_path):
-    graph = _graph(nn.Sequential(QInput(), QConv2d(1, 2, 3), QFlatten()), (1, 5, 5), tmp_path)
-    flatten = next(node for node in graph.nodes if node.op == "Flatten")
-    with pytest.raises(ValueError, match=f"node '{flatten.name}'.*pixel by pixel"):
+def test_a_node_reading_one_tensor_twice_is_refused(tmp_path):
+    """The only refusal of the fork: Add(y, y) would need two streams of y into one stage."""
+    from fxhls.ir import Graph, Node, Tensor, infer_types
+    from fxhls.ir.ops.quantize import type_attrs
+    from fxhls.fixed import FixedType
+
+    tensors = {name: Tensor(name) for name in ("q", "y")} | {"x": Tensor("x", (4,))}
+    nodes = [Node("Quantize", "input_cast", ["x"], ["q"], type_attrs(FixedType.parse("ap_fixed<8,3>"))),
+             Node("Add", "double", ["q", "q"], ["y"])]
+    graph = infer_types(Graph(nodes, tensors, ["x"], ["y"]))
+    with pytest.raises(ValueError, match="node 'double' reads tensor 'q' twice"):
         _write(graph, tmp_path)
-    assert not (tmp_path / "rtl").exists()
 
 
 def test_folding_that_does_not_divide_the_layer_is_refused(tmp_path):

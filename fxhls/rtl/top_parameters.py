@@ -7,7 +7,6 @@ from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
 
 from .stages import reciprocal_parameters, type_parameters
-from .top_streams import PASS_THROUGH
 from .verilog import packed_codes, packed_literal
 
 
@@ -43,24 +42,3 @@ def reciprocal_of(node: Node, count: int) -> dict:
         raise ValueError(f"node {node.name!r}: averaging {count} values needs a reciprocal_type (1/{count} is "
                          f"not a power of two)")
     return reciprocal_parameters(1.0 / count)
-
-
-def check_flatten(graph: Graph, node: Node) -> None:
-    """A Flatten moves no data in stream order unless it flattens an image of several
-    pixels: then only Gemm layers (maybe through Relu, Sign, casts) may read it, as they
-    take its values pixel by pixel."""
-    shape = graph.tensor(node.inputs[0]).shape
-    if len(shape) != 3 or shape[1] * shape[2] == 1:
-        return
-    pending = [node.outputs[0]]
-    while pending:
-        tensor = pending.pop()
-        if tensor in graph.outputs:
-            raise ValueError(f"node {node.name!r}: the output is a flattened {tuple(shape)} image, which the RTL "
-                             f"streams pixel by pixel, not in ONNX order")
-        for reader in graph.consumers(tensor):
-            if reader.op in ("Relu", "Sign", "Quantize", *PASS_THROUGH):
-                pending.append(reader.outputs[0])
-            elif reader.op != "Gemm":
-                raise ValueError(f"node {node.name!r}: {reader.op} {reader.name!r} reads a flattened {tuple(shape)} "
-                                 f"image, which the RTL streams pixel by pixel; only Gemm layers may")

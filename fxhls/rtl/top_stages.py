@@ -19,9 +19,9 @@ from fxhls.ir.graph import Graph, Node
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stages import type_parameters
-from .top_parameters import affine_parameters, check_flatten, reciprocal_of
+from .top_parameters import affine_parameters, reciprocal_of
 from .top_parts import Instance, Stream
-from .top_streams import PASS_THROUGH, StreamNetwork
+from .top_streams import StreamNetwork
 
 OUTPUT_FIFO_DEPTH = 4
 
@@ -36,9 +36,7 @@ class StageBuilder(StreamNetwork):
         self.cycles: dict[str, int] = {}  # stage -> clocks per sample (estimate)
 
     def add_node(self, node: Node) -> None:
-        if node.name in self._fused or node.op in PASS_THROUGH:
-            if node.op == "Flatten":
-                check_flatten(self.graph, node)
+        if node.name in self._fused or self.moves_nothing(node):
             return
         stage = getattr(self, f"_stage_{node.op}", None)
         if stage is None:
@@ -188,6 +186,17 @@ class StageBuilder(StreamNetwork):
         self.instances.append(Instance("fxhls_add", name, parameters,
                                        {"s0_axis": a.name, "s1_axis": b.name, "m_axis": out.name},
                                        f"Add {node.name}"))
+        self.publish(node.outputs[0], out)
+
+    def _stage_Flatten(self, node: Node) -> None:
+        """A Flatten that reorders (`flatten_reorders`): one value per beat in and out."""
+        channels, height, width = self.graph.tensor(node.inputs[0]).shape
+        x = self.read(node.inputs[0], node, 1, codes=False)
+        out = self.new_stream("flatten", 1, x.bits, x.binary)
+        name = self._identifier(node)
+        self.cycles[name] = channels * height * width
+        self.instances.append(Instance("fxhls_flatten", name, {"C": channels, "PIXELS": height * width, "X_W": x.bits},
+                                       {"s_axis": x.name, "m_axis": out.name}, f"Flatten {node.name}"))
         self.publish(node.outputs[0], out)
 
     def _stage_Threshold(self, node: Node) -> None:

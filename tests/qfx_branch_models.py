@@ -1,0 +1,52 @@
+"""QFX models whose streams fork beyond a plain residual block, for the RTL top's forks:
+a torchvision-style ResNet block with a 1x1 downsample shortcut (a Conv and BatchNorm on
+the shortcut), a tensor read by three stages, and a flattened image as the output."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from fxhls.qfx import QAdd, QBatchNorm2d, QConv2d, QFlatten, QInput, QReLU
+
+from qfx_models import with_statistics
+
+
+class QDownsampleBlock(nn.Module):
+    """conv3x3 stride 2-BN-ReLU-conv3x3-BN plus a conv1x1 stride 2-BN shortcut, then ReLU
+    (torchvision's BasicBlock with `downsample`), after a stem conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp, self.stem, self.relu0 = QInput(), QConv2d(2, 4, 3, padding=1), QReLU()
+        self.conv1, self.bn1, self.relu1 = QConv2d(4, 8, 3, stride=2, padding=1, bias=False), QBatchNorm2d(8), QReLU()
+        self.conv2, self.bn2 = QConv2d(8, 8, 3, padding=1, bias=False), QBatchNorm2d(8)
+        self.down, self.bn_down = QConv2d(4, 8, 1, stride=2, bias=False), QBatchNorm2d(8)
+        self.add, self.relu2 = QAdd(), QReLU()
+
+    def forward(self, x):
+        y = self.relu0(self.stem(self.inp(x)))
+        main = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(y)))))
+        return self.relu2(self.add(main, self.bn_down(self.down(y))))
+
+
+class QThreeReaders(nn.Module):
+    """y read by two convolutions and an Add: relu(conv_a(y) + conv_b(y)) + y."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp, self.stem, self.relu0 = QInput(), QConv2d(1, 3, 3, padding=1), QReLU()
+        self.conv_a, self.conv_b = QConv2d(3, 3, 3, padding=1), QConv2d(3, 3, 1)
+        self.add_ab, self.relu1, self.add_y = QAdd(), QReLU(), QAdd()
+
+    def forward(self, x):
+        y = self.relu0(self.stem(self.inp(x)))
+        return self.add_y(self.relu1(self.add_ab(self.conv_a(y), self.conv_b(y))), y)
+
+
+def branch_zoo():
+    """(name, QFX model, sample shape)."""
+    torch.manual_seed(3)
+    yield "downsample", with_statistics(QDownsampleBlock()), (2, 8, 8)
+    yield "three_readers", QThreeReaders(), (1, 6, 6)
+    yield "flat_output", nn.Sequential(QInput(), QConv2d(2, 3, 3), QReLU(), QFlatten()), (2, 5, 4)
