@@ -1,13 +1,14 @@
 """QFX models whose streams fork beyond a plain residual block, for the RTL top's forks:
 a torchvision-style ResNet block with a 1x1 downsample shortcut (a Conv and BatchNorm on
-the shortcut), a tensor read by three stages, and a flattened image as the output."""
+the shortcut), a tensor read by three stages, a flattened image as the output, and one read by a dense layer
+whose accumulator rounds and saturates (so in ONNX's order)."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from fxhls.qfx import QAdd, QBatchNorm2d, QConv2d, QFlatten, QInput, QReLU
+from fxhls.qfx import QAdd, QBatchNorm2d, QConv2d, QFlatten, QInput, QLinear, QReLU
 
 from qfx_models import with_statistics
 
@@ -50,3 +51,5 @@ def branch_zoo():
     yield "downsample", with_statistics(QDownsampleBlock()), (2, 8, 8)
     yield "three_readers", QThreeReaders(), (1, 6, 6)
     yield "flat_output", nn.Sequential(QInput(), QConv2d(2, 3, 3), QReLU(), QFlatten()), (2, 5, 4)
+    yield "flat_rounding_dense", nn.Sequential(QInput(), QConv2d(1, 2, 3), QFlatten(),
+                                               QLinear(18, 3, acc="ap_fixed<12,4,AP_RND,AP_SAT>")), (1, 5, 5)

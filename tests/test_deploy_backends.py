@@ -21,7 +21,7 @@ from fxhls.board import load_board
 from fxhls.deploy import write_deploy
 from fxhls.deploy.backend import choose_backend
 from fxhls.onnx import export_onnx
-from fxhls.qfx import QConv2d, QFlatten, QInput, QLinear, QReLU
+from fxhls.qfx import QConv2d, QInput, QLinear, QReLU
 
 MOCK_VIVADO = Path(__file__).with_name("deploy_mock_vivado.tcl")
 BOARDS = ["ultra96v2", "pynq-z2", "zcu104"]
@@ -154,9 +154,9 @@ def models(tmp_path_factory):
     torch.manual_seed(0)
     covered = nn.Sequential(QInput(), QLinear(8, 4), QReLU())
     export_onnx(covered.eval(), torch.randn(2, 8), folder / "covered.onnx")
-    # A rounding accumulator over a flattened image: the RTL refuses it (it needs the IR's order).
-    refused = nn.Sequential(QInput(), QConv2d(1, 2, 3), QFlatten(), QLinear(18, 3, acc="ap_fixed<12,4,AP_RND,AP_SAT>"))
-    export_onnx(refused.eval(), torch.randn(2, 1, 5, 5), folder / "refused.onnx")
+    # A convolution padded by as much as its kernel: the RTL refuses it (a defect the README lists).
+    refused = nn.Sequential(QInput(), QConv2d(1, 2, 1, padding=1), QReLU())
+    export_onnx(refused.eval(), torch.randn(2, 1, 4, 4), folder / "refused.onnx")
     return folder
 
 

@@ -7,8 +7,8 @@ two-way `fxhls_fork`s); every branch but the one that holds the most beats back 
 FIFO deep enough for what the branches hold until they meet again
 (`fxhls.rtl.top_branches`). Flatten, Reshape and Transpose pass their input's stream
 on, except a Flatten of a multi-pixel image that reaches the output or a stage other than
-a Gemm (which takes the image pixel by pixel): it reorders the values to ONNX's order
-(`fxhls_flatten`).
+a Gemm with an exact accumulator (which takes the image pixel by pixel): it reorders the
+values to ONNX's order (`fxhls_flatten`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ VALUE_WISE = ("Relu", "Sign", "Quantize")
 
 def flatten_reorders(graph: Graph, node: Node) -> bool:
     """Whether Flatten `node` needs a stage that reorders an image streamed pixel by pixel
-    into ONNX's (C, H, W) order: its values reach, through value-wise ops, the output or
-    a reader other than a Gemm."""
+    into ONNX's (C, H, W) order: its values reach, through value-wise ops, the output, a
+    reader other than a Gemm, or a Gemm with a narrowed accumulator (a rounding or
+    saturating sum depends on the order; a plain Gemm takes its weight columns in the
+    stream's order instead)."""
     shape = graph.tensor(node.inputs[0]).shape
     if node.op != "Flatten" or len(shape) != 3 or shape[1] * shape[2] == 1:
         return False
@@ -38,7 +40,7 @@ def flatten_reorders(graph: Graph, node: Node) -> bool:
         for reader in graph.consumers(tensor):
             if reader.op in (*VALUE_WISE, *PASS_THROUGH):
                 pending.append(reader.outputs[0])
-            elif reader.op != "Gemm":
+            elif reader.op != "Gemm" or "acc_type" in reader.attrs:
                 return True
     return False
 
