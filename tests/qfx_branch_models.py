@@ -1,6 +1,7 @@
 """QFX models whose streams fork beyond a plain residual block, for the RTL top's forks:
 a torchvision-style ResNet block with a 1x1 downsample shortcut (a Conv and BatchNorm on
-the shortcut), a tensor read by three stages, a flattened image as the output, and one read by a dense layer
+the shortcut), a tensor read by three stages, a tensor read twice by one Add, a flattened image as the output, and
+one read by a dense layer
 whose accumulator rounds and saturates (so in ONNX's order)."""
 
 from __future__ import annotations
@@ -45,11 +46,24 @@ class QThreeReaders(nn.Module):
         return self.add_y(self.relu1(self.add_ab(self.conv_a(y), self.conv_b(y))), y)
 
 
+class QDoubled(nn.Module):
+    """A stage reading one tensor at both inputs: relu(dense(x)) + the same."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp, self.fc, self.relu, self.add = QInput(), QLinear(8, 4), QReLU(), QAdd()
+
+    def forward(self, x):
+        y = self.relu(self.fc(self.inp(x)))
+        return self.add(y, y)
+
+
 def branch_zoo():
     """(name, QFX model, sample shape)."""
     torch.manual_seed(3)
     yield "downsample", with_statistics(QDownsampleBlock()), (2, 8, 8)
     yield "three_readers", QThreeReaders(), (1, 6, 6)
+    yield "doubled", QDoubled(), (8,)
     yield "flat_output", nn.Sequential(QInput(), QConv2d(2, 3, 3), QReLU(), QFlatten()), (2, 5, 4)
     yield "flat_rounding_dense", nn.Sequential(QInput(), QConv2d(1, 2, 3), QFlatten(),
                                                QLinear(18, 3, acc="ap_fixed<12,4,AP_RND,AP_SAT>")), (1, 5, 5)

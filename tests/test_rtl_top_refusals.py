@@ -24,18 +24,13 @@ def _write(graph, folder, parallelism=None):
     return write_rtl(graph, design, folder, parallelism)
 
 
-def test_a_node_reading_one_tensor_twice_is_refused(tmp_path):
-    """The only refusal of the fork: Add(y, y) would need two streams of y into one stage."""
-    from fxhls.ir import Graph, Node, Tensor, infer_types
-    from fxhls.ir.ops.quantize import type_attrs
-    from fxhls.fixed import FixedType
-
-    tensors = {name: Tensor(name) for name in ("q", "y")} | {"x": Tensor("x", (4,))}
-    nodes = [Node("Quantize", "input_cast", ["x"], ["q"], type_attrs(FixedType.parse("ap_fixed<8,3>"))),
-             Node("Add", "double", ["q", "q"], ["y"])]
-    graph = infer_types(Graph(nodes, tensors, ["x"], ["y"]))
-    with pytest.raises(ValueError, match="node 'double' reads tensor 'q' twice"):
+def test_a_conv_padded_by_its_kernel_size_is_refused(tmp_path):
+    """A defect the README lists: windows wholly in the padding."""
+    graph = _graph(nn.Sequential(QInput(), QConv2d(1, 2, 1, padding=1), QReLU()), (1, 4, 4), tmp_path)
+    conv = next(node for node in graph.nodes if node.op == "Conv")
+    with pytest.raises(ValueError, match=rf"node '{conv.name}': padding \(1, 1\) must be smaller than the kernel"):
         _write(graph, tmp_path)
+    assert not (tmp_path / "rtl").exists()
 
 
 def test_folding_that_does_not_divide_the_layer_is_refused(tmp_path):

@@ -22,17 +22,16 @@ from fxhls.ir.graph import Graph, Node
 STAGE_SLACK_BEATS = 8
 
 
-def branch_fifo_depths(graph: Graph, tensor: str, readers: list[Node], lanes: int) -> dict[str, int]:
-    """{reader name: FIFO depth in beats of `lanes` values of `tensor`, 0 for none} for
-    the branches of `tensor` forked to `readers`."""
+def branch_fifo_depths(graph: Graph, tensor: str, readers: list[Node], lanes: int) -> list[int]:
+    """The FIFO depth (beats of `lanes` values of `tensor`, 0 for none) of each branch of
+    `tensor` forked to `readers` (a node reading it twice is listed twice)."""
     join = _join(graph, tensor, readers)
     between = _between(graph, tensor, readers, join)
-    own = {reader.name: _held_values(graph, tensor, [n for n in between if n.name in _reach(graph, reader)])
-           for reader in readers}
-    deepest = max(readers, key=lambda reader: own[reader.name]).name
+    own = [_held_values(graph, tensor, [n for n in between if n.name in _reach(graph, reader)]) for reader in readers]
+    deepest = own.index(max(own))
     beats = 2 * (math.ceil(_held_values(graph, tensor, between) / lanes) + STAGE_SLACK_BEATS * (len(between) + 1))
     depth = 1 << (beats - 1).bit_length()
-    return {reader.name: 0 if reader.name == deepest else depth for reader in readers}
+    return [0 if index == deepest else depth for index in range(len(readers))]
 
 
 def _reach(graph: Graph, node: Node) -> set[str]:

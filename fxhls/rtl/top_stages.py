@@ -175,7 +175,7 @@ class StageBuilder(StreamNetwork):
         values = math.prod(a_tensor.shape)
         lanes = stage_lanes(a_tensor.shape[0], values, self.target, incoming.lanes)
         a = self.read(node.inputs[0], node, lanes, codes=True)
-        b = self.read(node.inputs[1], node, lanes, codes=True)
+        b = self.read(node.inputs[1], node, lanes, codes=True, port=1)
         a_type, b_type = a_tensor.type, b_tensor.type
         out_type = self.graph.tensor(node.outputs[0]).type
         out = self.new_stream("add", lanes, out_type.width)

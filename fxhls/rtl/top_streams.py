@@ -45,6 +45,11 @@ def flatten_reorders(graph: Graph, node: Node) -> bool:
     return False
 
 
+def _branch_key(tensor: str, reader: Node, occurrence: int) -> str:
+    """The key of the fork branch of `tensor` to `reader` (its `occurrence`-th reading)."""
+    return f"{tensor}@{reader.name}" + (f"#{occurrence}" if occurrence else "")
+
+
 class StreamNetwork:
     """The streams and instances of a top, and the stream of each tensor."""
 
@@ -67,10 +72,6 @@ class StreamNetwork:
         if len(readers) < 2:
             self._of_tensor[tensor] = stream
             return
-        twice = next((r for r in readers if readers.count(r) > 1), None)
-        if twice is not None:
-            raise ValueError(f"node {twice.name!r} reads tensor {tensor!r} twice; the RTL top gives a stage one "
-                             f"stream per tensor")
         depths = branch_fifo_depths(self.graph, tensor, readers, stream.lanes)
         rest = stream
         for index, reader in enumerate(readers):
@@ -83,19 +84,19 @@ class StreamNetwork:
                                                {"s_axis": source.name,
                                                 "m0_axis": branch.name, "m1_axis": rest.name},
                                                f"{tensor}: to {reader.name} and the other readers"))
-            if depths[reader.name]:
+            if depths[index]:
                 queued = self.new_stream(f"branch_{len(self.instances)}", stream.lanes, stream.bits, stream.binary)
                 self.instances.append(Instance("fxhls_fifo", f"branch_{len(self.instances)}",
-                                               {"W": stream.width, "DEPTH": depths[reader.name]},
+                                               {"W": stream.width, "DEPTH": depths[index]},
                                                {"s_axis": branch.name, "m_axis": queued.name},
-                                               f"the branch of {tensor} to {reader.name}, {depths[reader.name]} beats"))
+                                               f"the branch of {tensor} to {reader.name}, {depths[index]} beats"))
                 branch = queued
-            self._of_tensor[f"{tensor}@{reader.name}"] = branch
+            self._of_tensor[_branch_key(tensor, reader, readers[:index].count(reader))] = branch
 
-    def read(self, tensor: str, reader: Node | None, lanes: int, codes: bool) -> Stream:
-        """The stream of `tensor` as `reader` takes it: `lanes` per beat, binarized
-        values as codes when `codes`."""
-        stream = self.incoming(tensor, reader)
+    def read(self, tensor: str, reader: Node | None, lanes: int, codes: bool, port: int = 0) -> Stream:
+        """The stream of `tensor` as `reader` takes it at its input `port`: `lanes` per
+        beat, binarized values as codes when `codes`."""
+        stream = self.incoming(tensor, reader, port)
         if codes and stream.binary:
             converted = self.new_stream("codes", stream.lanes, 2)
             self.instances.append(Instance("fxhls_binary_codes", f"codes_{len(self.instances)}",
@@ -109,12 +110,15 @@ class StreamNetwork:
             stream = regrouped
         return stream
 
-    def incoming(self, tensor: str, reader: Node | None) -> Stream:
-        """The stream that brings `tensor` to `reader` (its branch, after a fork; None:
-        the top's output)."""
+    def incoming(self, tensor: str, reader: Node | None, port: int = 0) -> Stream:
+        """The stream that brings `tensor` to input `port` of `reader` (its branch, after a
+        fork; a reader of one tensor at two inputs has a branch for each; None: the top's
+        output)."""
         source = self._source(tensor)
-        branch = self._of_tensor.get(f"{source}@{reader.name}") if reader is not None else None
-        return branch or self._of_tensor[source]
+        if reader is None:
+            return self._of_tensor[source]
+        before = [self._source(name) for name in reader.inputs[:port]].count(source)
+        return self._of_tensor.get(_branch_key(source, reader, before)) or self._of_tensor[source]
 
     def binary(self, tensor: str) -> bool:
         """Whether `tensor` streams as one bit per value."""
