@@ -1,8 +1,9 @@
-"""QFX models whose streams fork beyond a plain residual block, for the RTL top's forks:
-a torchvision-style ResNet block with a 1x1 downsample shortcut (a Conv and BatchNorm on
-the shortcut), a tensor read by three stages, a tensor read twice by one Add, a flattened image as the output, and
-one read by a dense layer
-whose accumulator rounds and saturates (so in ONNX's order)."""
+"""QFX models for the RTL top's forks, reordering Flatten and wide padding: a
+torchvision-style ResNet block with a 1x1 downsample shortcut (a Conv and BatchNorm on the
+shortcut), a tensor read by three stages, a tensor read twice by one Add, a flattened image
+as the output, one read by a dense layer whose accumulator rounds and saturates (so in
+ONNX's order), and convolutions padded by as much as their kernel (windows wholly in the
+padding)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def branch_zoo():
     yield "downsample", with_statistics(QDownsampleBlock()), (2, 8, 8)
     yield "three_readers", QThreeReaders(), (1, 6, 6)
     yield "doubled", QDoubled(), (8,)
+    yield "wide_padding", nn.Sequential(QInput(), QConv2d(1, 2, 1, padding=1), QReLU(),
+                                        QConv2d(2, 2, 2, stride=2, padding=2)), (1, 5, 4)
     yield "flat_output", nn.Sequential(QInput(), QConv2d(2, 3, 3), QReLU(), QFlatten()), (2, 5, 4)
     yield "flat_rounding_dense", nn.Sequential(QInput(), QConv2d(1, 2, 3), QFlatten(),
                                                QLinear(18, 3, acc="ap_fixed<12,4,AP_RND,AP_SAT>")), (1, 5, 5)

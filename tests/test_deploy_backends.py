@@ -18,10 +18,11 @@ from deploy_fake_pynq import fake_pynq
 from torch import nn
 
 from fxhls.board import load_board
+from fxhls.cli import main
 from fxhls.deploy import write_deploy
 from fxhls.deploy.backend import choose_backend
 from fxhls.onnx import export_onnx
-from fxhls.qfx import QConv2d, QInput, QLinear, QReLU
+from fxhls.qfx import QConv2d, QInput, QReLU
 
 MOCK_VIVADO = Path(__file__).with_name("deploy_mock_vivado.tcl")
 BOARDS = ["ultra96v2", "pynq-z2", "zcu104"]
@@ -152,11 +153,8 @@ def _cli_build(model, out, *args):
 def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("backend_models")
     torch.manual_seed(0)
-    covered = nn.Sequential(QInput(), QLinear(8, 4), QReLU())
-    export_onnx(covered.eval(), torch.randn(2, 8), folder / "covered.onnx")
-    # A convolution padded by as much as its kernel: the RTL refuses it (a defect the README lists).
-    refused = nn.Sequential(QInput(), QConv2d(1, 2, 1, padding=1), QReLU())
-    export_onnx(refused.eval(), torch.randn(2, 1, 4, 4), folder / "refused.onnx")
+    covered = nn.Sequential(QInput(), QConv2d(1, 2, 1, padding=1), QReLU())
+    export_onnx(covered.eval(), torch.randn(2, 1, 4, 4), folder / "covered.onnx")
     return folder
 
 
@@ -171,13 +169,18 @@ def test_build_chooses_rtl_when_it_covers_the_model(models, tmp_path):
     assert json.loads((tmp_path / "h" / "deploy" / "design.json").read_text())["backend"] == "hls"
 
 
-def test_build_falls_back_to_hls_and_refuses_rtl_in_one_line(models, tmp_path):
-    run = _cli_build(models / "refused.onnx", tmp_path / "b")
-    assert run.returncode == 0, run.stderr
-    assert "deploy: backend hls: the RTL backend refuses this model (node '" in run.stdout
+def test_build_falls_back_to_hls_and_refuses_rtl_in_one_line(models, tmp_path, monkeypatch, capsys):
+    """Every zoo model gets Verilog now, so the refusal is a stand-in raised where the top is made."""
+    def refuse(*args, **kwargs):
+        raise ValueError("node 'stand_in': a stand-in refusal")
+
+    monkeypatch.setattr("fxhls.rtl.writer._top", refuse)
+    build = ["build", str(models / "covered.onnx"), "--board", "ultra96v2", "--out"]
+    assert main([*build, str(tmp_path / "b")]) == 0
+    assert "deploy: backend hls: the RTL backend refuses this model (node 'stand_in': a stand-in refusal)" in \
+        capsys.readouterr().out
     assert json.loads((tmp_path / "b" / "design.json").read_text())["backend"] == "hls"
-    run = _cli_build(models / "refused.onnx", tmp_path / "r", "--backend", "rtl")
-    assert run.returncode != 0
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--backend rtl: the RTL backend refuses this model: node '" in lines[0], run.stderr
+    assert main([*build, str(tmp_path / "r"), "--backend", "rtl"]) == 2
+    assert capsys.readouterr().err == "fxhls build: error: --backend rtl: the RTL backend refuses this model: " \
+                                      "node 'stand_in': a stand-in refusal\n"
     assert not (tmp_path / "r").exists()

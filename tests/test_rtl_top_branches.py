@@ -2,7 +2,7 @@
 
 Models of tests/qfx_branch_models.py (a downsample shortcut with a Conv on it, a tensor
 read by three stages, one read twice by an Add, a flattened image as the output or read by
-a rounding dense layer) are written as RTL tops and simulated together in one Verilator
+a rounding dense layer, convolutions padded by their kernel's size) are written as RTL tops and simulated together in one Verilator
 build (tests/rtl_top_bank.py) under random back-pressure on both streams, so a FIFO too shallow for a branch's lag deadlocks the
 run and a wrong order or wrong branch shows as mismatches.
 """
@@ -38,7 +38,7 @@ def test_the_tops_have_the_forks_and_stages_they_need(bank):
     cases, _ = bank
     forks = {case.name: sum(source.read_text().count("fxhls_fork #(") for source in case.rtl.sources[-1:])
              for case in cases}
-    assert forks == {"branch_downsample": 1, "branch_three_readers": 2, "branch_doubled": 1, "branch_flat_output": 0,
+    assert forks == {"branch_downsample": 1, "branch_three_readers": 2, "branch_doubled": 1, "branch_wide_padding": 0, "branch_flat_output": 0,
                      "branch_flat_rounding_dense": 0}
     for name in ("branch_flat_output", "branch_flat_rounding_dense"):
         flat = next(case for case in cases if case.name == name)

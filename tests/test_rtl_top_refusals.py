@@ -24,15 +24,6 @@ def _write(graph, folder, parallelism=None):
     return write_rtl(graph, design, folder, parallelism)
 
 
-def test_a_conv_padded_by_its_kernel_size_is_refused(tmp_path):
-    """A defect the README lists: windows wholly in the padding."""
-    graph = _graph(nn.Sequential(QInput(), QConv2d(1, 2, 1, padding=1), QReLU()), (1, 4, 4), tmp_path)
-    conv = next(node for node in graph.nodes if node.op == "Conv")
-    with pytest.raises(ValueError, match=rf"node '{conv.name}': padding \(1, 1\) must be smaller than the kernel"):
-        _write(graph, tmp_path)
-    assert not (tmp_path / "rtl").exists()
-
-
 def test_folding_that_does_not_divide_the_layer_is_refused(tmp_path):
     graph = _graph(nn.Sequential(QInput(), QLinear(6, 4), QReLU()), (6,), tmp_path)
     gemm = next(node for node in graph.nodes if node.op == "Gemm")

@@ -207,8 +207,6 @@ def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
 def _check_window(node: Node, window: WindowConfig) -> None:
     if window.channels % window.simd:
         raise ValueError(f"node {node.name!r}: SIMD={window.simd} must divide the {window.channels} channels")
-    if any(p >= k for p, k in zip(window.pads, window.kernel)):
-        raise ValueError(f"node {node.name!r}: padding {window.pads} must be smaller than the kernel {window.kernel}")
     if any(n <= 0 for n in window.out_size):
         raise ValueError(f"node {node.name!r}: the kernel {window.kernel} does not fit the padded image")
 
