@@ -18,6 +18,7 @@ from rtl_top_bank import build_bank, stream_bank, write_case
 from fxhls.emulation import emulate
 from fxhls.ir.passes import lower_for_hardware
 from fxhls.onnx import export_onnx, load_onnx
+from fxhls.rtl.top_branches import branch_fifo_depths
 
 SAMPLES = 3
 
@@ -55,3 +56,21 @@ def test_branched_tops_equal_the_emulator_under_back_pressure(bank, pause, seed)
         mismatches[case.name] = int((y != emulate(case.graph, case.x)).sum())
         assert last == [0] * (len(last) - 1) + [1], f"{case.name}: TLAST on words {np.flatnonzero(last)}"
     assert mismatches == {case.name: 0 for case in cases}
+
+
+def test_every_branch_but_the_deepest_gets_a_fifo_for_all_branches_hold(tmp_path):
+    """Depths in beats of one value. Downsample block: conv1 holds 4 rows of 8 pixels of 4
+    channels (128 values), conv2 4 rows of its 4-pixel rows, each 4 forked pixels (256),
+    the shortcut's 1x1 Conv 2 rows (64): 2 * (448 + 8 slack beats * 8) = 1,024; the main
+    branch holds the most and gets no FIFO, the shortcut all of it."""
+    graphs = {}
+    for name, model, shape in branch_zoo():
+        export_onnx(model.eval(), torch.randn(2, *shape), tmp_path / f"{name}.onnx")
+        graphs[name] = lower_for_hardware(load_onnx(tmp_path / f"{name}.onnx"))
+    found = {}
+    for name in ("downsample", "three_readers", "doubled"):
+        graph = graphs[name]
+        tensor = next(t for t in graph.tensors if sum(n.inputs.count(t) for n in graph.nodes) > 1)
+        readers = [n for n in graph.nodes for _ in range(n.inputs.count(tensor))]
+        found[name] = branch_fifo_depths(graph, tensor, readers, 1)
+    assert found == {"downsample": [0, 1024], "three_readers": [0, 512, 512], "doubled": [0, 16]}
