@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
@@ -27,6 +31,21 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
                              "TERMS": f"{len(terms) * (shift_w + 2)}'h{packed_codes(terms, shift_w + 2):x}"}
     return parameters | {"KIND": "mul", **type_parameters("SCALE", scale.type),
                          "SCALES": packed_literal(codes_of(scale.data, scale.type), scale.type.width)}
+
+
+def threshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_threshold`'s constants for Threshold `node`: each channel's threshold as a
+    code on its input's grid (rising: the least code at or above it; falling: the greatest
+    at or below it), clamped to one past the input's codes, and its direction."""
+    x_type = graph.tensor(node.inputs[0]).type
+    scaled = graph.tensor(node.inputs[1]).data.astype(np.float64) * 2.0**x_type.frac_bits
+    rising = [direction > 0 for direction in node.attrs["direction"]]
+    low, high = x_type.min_code - 1, x_type.max_code + 1
+    clamped = np.clip(scaled, low, high)  # also an infinite threshold
+    limits = [math.ceil(t) if up else math.floor(t) for t, up in zip(clamped.tolist(), rising)]
+    width = x_type.width + 2
+    return {"C": len(limits), "LANES": lanes, "X_W": x_type.width, "X_SIGNED": int(x_type.signed), "LIMIT_W": width,
+            "LIMITS": packed_literal(limits, width), "DIRECTIONS": packed_literal(rising, 1)}
 
 
 def codes_of(values, t: FixedType) -> list[int]:

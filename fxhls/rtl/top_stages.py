@@ -19,7 +19,7 @@ from fxhls.ir.graph import Graph, Node
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stages import type_parameters
-from .top_parameters import affine_parameters, reciprocal_of
+from .top_parameters import affine_parameters, reciprocal_of, threshold_parameters
 from .top_parts import Instance, Stream
 from .top_streams import StreamNetwork
 
@@ -41,7 +41,7 @@ class StageBuilder(StreamNetwork):
         stage = getattr(self, f"_stage_{node.op}", None)
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
-                             f"Gemm, Conv (with a fused Threshold), Affine, Relu, Sign, Add, MaxPool, AveragePool, "
+                             f"Gemm, Conv, Threshold, Affine, Relu, Sign, Add, MaxPool, AveragePool, "
                              f"GlobalAveragePool, Quantize, Flatten, Reshape, Transpose")
         stage(node)
 
@@ -200,5 +200,6 @@ class StageBuilder(StreamNetwork):
         self.publish(node.outputs[0], out)
 
     def _stage_Threshold(self, node: Node) -> None:
-        raise ValueError(f"node {node.name!r}: a Threshold the RTL backend cannot fuse into its binary layer "
-                         f"(it must read a bias-free binary Gemm/Conv output read by nothing else)")
+        """A Threshold no binary layer computes (`fxhls_threshold`)."""
+        self._elementwise(node, "fxhls_threshold", lambda lanes, x: threshold_parameters(self.graph, node, lanes),
+                          binary_out=True)
