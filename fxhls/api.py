@@ -9,7 +9,7 @@ from pathlib import Path
 
 def build(model, board: str, out=None, *, clock_mhz: float | None = None, reuse: int | dict | None = None,
           dsp_budget: int | None = None, target_fps: float | None = None, test_inputs=None, test_labels=None,
-          force: bool = False) -> Path:
+          force: bool = False, backend: str | None = None) -> Path:
     """`fxhls build`: write the HLS project, RTL, test vectors, report and deploy package
     of `model` (an .onnx file: fxhls or QONNX) for `board` (a name such as "ultra96v2", or
     a board .yaml) into `out` (default hls_projects/<model name>/); returns that folder.
@@ -17,13 +17,15 @@ def build(model, board: str, out=None, *, clock_mhz: float | None = None, reuse:
     by default fxhls chooses them to fit `dsp_budget` (default: the board's DSP slices), or
     the least parallel design that reaches `target_fps` samples per second (both backends).
     `test_inputs` (batch first) become the test vectors (default: 8 random samples), and
-    `test_labels` (their class indices) let the deploy notebook show accuracy."""
+    `test_labels` (their class indices) let the deploy notebook show accuracy. `backend`
+    ("hls", "rtl", default: rtl where it covers the model) is the IP the deploy package
+    puts on the board (`fxhls.deploy.backend`)."""
     from fxhls.hls.build import build_project
     from fxhls.hls.parallelism import ParallelismOptions
 
     factors = {"*": reuse} if isinstance(reuse, int) else dict(reuse or {})
     folder, _ = build_project(model, board, out, clock_mhz, ParallelismOptions(factors, dsp_budget, target_fps), force,
-                              test_inputs, test_labels)
+                              test_inputs, test_labels, backend)
     return folder
 
 

@@ -123,6 +123,11 @@ def test_hostile_names_notebook_and_tcl_run_nothing(hostile_build, monkeypatch, 
                             cwd=deploy, capture_output=True, text=True)
     assert vivado.returncode == 0, vivado.stderr
     assert "create_project" in (tmp_path / "calls.log").read_text()
+    shutil.copytree(out / "rtl", tmp_path / "rtl")  # package_ip.tcl (the RTL backend) reads ../rtl
+    packaging = subprocess.run(["tclsh", str(MOCK_VIVADO), str(tmp_path / "ipx.log"), "1", "1", "package_ip.tcl"],
+                               cwd=deploy, capture_output=True, text=True)
+    assert packaging.returncode == 0, packaging.stderr
+    assert "ipx::save_core core" in (tmp_path / "ipx.log").read_text()
     hls = tmp_path / "hls"
     shutil.copytree(out, hls)
     (hls / "mock.tcl").write_text("set steps {}\n" + MOCK_VITIS)

@@ -36,6 +36,8 @@ SPECS = [
     # a one-pixel-wide image, one beat a pixel: the line buffer's column and channel fields vanish
     Spec("c_column", T(6, 3), "mul", T(3, 1), 0, 2, 4, 2, None, None, T(5, 2, True, "AP_RND_MIN_INF", "AP_SAT_ZERO"),
          conv=(4, 3, 1, (2, 1), (1, 1), (1, 0))),
+    # padded by the kernel's size: whole windows in the padding, read only once the image starts
+    Spec("c_wide_pad", T(5, 2), "mul", T(4, 1), 0, 2, 2, 2, conv=(2, 3, 4, (2, 2), (1, 2), (2, 2))),
     # binarized inputs with K-hot weights, padded
     Spec("c_binx_khot", "binary", ("khot", 2), T(5, 2), 0, 2, 2, 2, T(4, 2), conv=(2, 4, 3, (3, 3), (1, 1), (1, 1))),
 ]

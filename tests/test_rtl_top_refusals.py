@@ -24,14 +24,6 @@ def _write(graph, folder, parallelism=None):
     return write_rtl(graph, design, folder, parallelism)
 
 
-def test_a_flattened_image_as_the_output_is_refused(tmp_path):
-    graph = _graph(nn.Sequential(QInput(), QConv2d(1, 2, 3), QFlatten()), (1, 5, 5), tmp_path)
-    flatten = next(node for node in graph.nodes if node.op == "Flatten")
-    with pytest.raises(ValueError, match=f"node '{flatten.name}'.*pixel by pixel"):
-        _write(graph, tmp_path)
-    assert not (tmp_path / "rtl").exists()
-
-
 def test_folding_that_does_not_divide_the_layer_is_refused(tmp_path):
     graph = _graph(nn.Sequential(QInput(), QLinear(6, 4), QReLU()), (6,), tmp_path)
     gemm = next(node for node in graph.nodes if node.op == "Gemm")

@@ -32,11 +32,13 @@ DMA_MAX_BYTES = (1 << 26) - 1
 
 
 class DmaTransport:
-    """The accelerator in the bitstream `bitfile` (cells `axi_dma_0` and `<top>_0`), through pynq."""
+    """The accelerator in the bitstream `bitfile` (cells `axi_dma_0` and `<top>_0`), through
+    pynq; `start`: write ap_start with auto-restart to its AXI-Lite control register (an
+    HLS IP), not for an IP without control (the RTL backend's, ap_ctrl_none)."""
 
     max_words = DMA_MAX_BYTES // 8
 
-    def __init__(self, bitfile: Path, top: str):
+    def __init__(self, bitfile: Path, top: str, start: bool = True):
         try:
             from pynq import Overlay, allocate
         except ImportError:
@@ -52,7 +54,8 @@ class DmaTransport:
                 f"{bitfile} has no IP {', '.join(missing)}: it is not the fxhls block design of {top}"
             )
         self.dma = self.overlay.axi_dma_0
-        getattr(self.overlay, f"{top}_0").write(0x00, AP_START_AUTO_RESTART)
+        if start:
+            getattr(self.overlay, f"{top}_0").write(0x00, AP_START_AUTO_RESTART)
 
     def transfer(self, words: np.ndarray, n_out_words: int) -> np.ndarray:
         send = self._allocate(shape=(len(words),), dtype=np.uint64)

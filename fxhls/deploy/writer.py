@@ -15,6 +15,7 @@ from fxhls.staging import replace_dir, staging_dir
 from fxhls.templating import render
 
 from . import packing
+from .backend import IP_REPOS, design_backend
 from .notebook import notebook_from_percent_script, notebook_json
 
 # Modules the board runs as they are (numpy and the standard library only): the stream
@@ -32,12 +33,14 @@ def design_hash(design: dict) -> str:
 
 
 def write_deploy(design: dict, board: Board | str, out_dir, test_inputs, expected_outputs, *,
-                 labels=None, ip_repo: str = "../ip") -> Path:
+                 labels=None, ip_repo: str | None = None) -> Path:
     """Write the deploy package for `design` (design.json's content) to `out_dir`/deploy; returns that folder.
 
     `test_inputs` (batch first) are cast to the design's input type (the host's input
     cast); `expected_outputs` are the emulator's outputs for them, `labels` optional class
-    indices. `ip_repo` is the HLS IP export, relative to the deploy folder. A bitstream
+    indices. `ip_repo` is the accelerator's IP, relative to the deploy folder (default: where
+    the design's backend writes it, `fxhls.deploy.backend.IP_REPOS`); for the RTL backend
+    the package also holds package_ip.tcl, which packages DIR/rtl there. A bitstream
     already built in the folder is kept (its design hash tells whether it still fits).
     """
     board = load_board(board) if isinstance(board, str) else board
@@ -60,13 +63,16 @@ def write_deploy(design: dict, board: Board | str, out_dir, test_inputs, expecte
 
 
 def _write_files(folder: Path, design, board, ip_repo, inputs, expected, labels) -> None:
-    context = {"design": design, "board": board, "ip_repo": ip_repo,
+    backend = design_backend(design)
+    context = {"design": design, "board": board, "ip_repo": ip_repo or IP_REPOS[backend], "backend": backend,
                "bd_name": f"{design['top']}_bd", "word_bits": packing.WORD_BITS}
     (folder / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     for module in BOARD_MODULES:
         shutil.copyfile(module, folder / module.name)
     (folder / "driver.py").write_text(render("deploy/driver.py.j2", **context))
     (folder / "block_design.tcl").write_text(render("deploy/block_design.tcl.j2", **context))
+    if backend == "rtl":
+        (folder / "package_ip.tcl").write_text(render("deploy/package_ip.tcl.j2", **context))
     script = folder / "build_bitstream.sh"
     script.write_text(render("deploy/build_bitstream.sh.j2", **context))
     script.chmod(0o755)

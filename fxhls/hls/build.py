@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fxhls.board import Board, load_board
 from fxhls.deploy import stream_interface, write_deploy
+from fxhls.deploy.backend import choose_backend
 from fxhls.ir import lower_for_hardware
 from fxhls.rtl.folding import RtlParallelism
 from fxhls.rtl.writer import write_rtl_unless_refused
@@ -31,13 +32,14 @@ DEFAULT_ROOT = Path("hls_projects")
 
 def build_project(model, board: Board | str, out=None, clock_mhz: float | None = None,
                   parallelism: ParallelismOptions | None = None, force: bool = False,
-                  test_inputs=None, test_labels=None) -> tuple[Path, HlsProject]:
+                  test_inputs=None, test_labels=None, backend: str | None = None) -> tuple[Path, HlsProject]:
     """Build `model` (an ONNX file: fxhls or QONNX) for `board` into `out` (default
     hls_projects/<model name>/): design.json, firmware/, tb/, build_prj.tcl, Makefile,
     report/, rtl/ (`fxhls.rtl.writer.write_rtl`, or why it refused the model), deploy/. `test_inputs` (default:
     seeded random inputs) become the test vectors of the testbench and of the deploy
     package; `test_labels`, their class indices, let the deploy notebook show accuracy.
-    Returns the build directory and what `write_hls_project` wrote there."""
+    `backend` ("hls", "rtl", None: `fxhls.deploy.backend.choose_backend` chooses) is the
+    IP the deploy package puts on the board; design.json records it. Returns the build directory and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
 
     model = Path(model)
@@ -50,11 +52,13 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
     design = stream_interface(graph, model.stem, board, clock)
     x = vectors.cast_inputs(design, vectors.random_inputs(design) if test_inputs is None else test_inputs)
+    choose_backend(backend, None)  # an unknown name, before any work
     staging = staging_dir(target)
     try:
+        refusal = write_rtl_unless_refused(graph, design, staging,
+                                           RtlParallelism(target_fps=parallelism.target_fps) if parallelism else None)
+        design = {**design, "backend": choose_backend(backend, refusal)[0]}
         project = write_hls_project(graph, design, staging, parallelism, x)
-        write_rtl_unless_refused(graph, project.design, staging,
-                                 RtlParallelism(target_fps=parallelism.target_fps) if parallelism else None)
         write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs, labels=test_labels)
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():

@@ -28,6 +28,9 @@ def add_build_command(commands) -> None:
                                                         "the board's DSP slices allow)")
     build.add_argument("--test-inputs", help="inputs for the test vectors (.npy, batch first; default: 8 random)")
     build.add_argument("--test-labels", help="their class labels (.npy of integers): the deploy notebook shows accuracy")
+    build.add_argument("--backend", choices=("hls", "rtl"),
+                       help="the IP the deploy package puts on the board: hls (the C++ through Vitis HLS) or rtl "
+                            "(fxhls's Verilog, packaged by Vivado alone); default: rtl where it covers the model")
     build.add_argument("--force", action="store_true", help="replace DIR even if fxhls build did not write it")
     build.add_argument("--synth", action="store_true",
                        help="then run Vitis HLS C simulation and synthesis (vitis_hls on PATH) and show its report")
@@ -62,6 +65,7 @@ def parse_reuse(items: list[str]) -> dict:
 
 
 def _build(args) -> int:
+    from fxhls.deploy.backend import choose_backend
     from fxhls.npy_files import load_npy
     from fxhls.rtl.sources import rtl_refusal
 
@@ -76,12 +80,14 @@ def _build(args) -> int:
     test_labels = load_npy(args.test_labels, "--test-labels") if args.test_labels else None
     options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget, args.target_fps)
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
-                                 test_labels)
+                                 test_labels, args.backend)
     print(f"{out}: HLS project, test vectors, report and deploy package")
     print(summary_text(project.summary, project.design["clock_mhz"]))
     refusal = rtl_refusal(out)
     if refusal is not None:
         print(f"no RTL in {out / 'rtl'}: the RTL backend refused this model ({refusal}); the HLS project is complete")
+    backend, why = choose_backend(args.backend, refusal)
+    print(f"deploy: backend {backend}: {why}")
     if args.synth:
         report = synthesize(out, project.design["top"])
         print(f"Vitis HLS: estimated clock {report['clock_ns']} ns, latency {'-'.join(report['latency_cycles'])} "

@@ -31,6 +31,7 @@ from fxhls.ir.passes.bnn import holds_binary_values
 from fxhls.templating import render
 
 from .library import library_sources
+from .top_streams import flatten_reorders
 from .verilog import literal
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
@@ -192,11 +193,12 @@ def _column_order(channels: int, rows: int, columns: int, channel_major: bool) -
 
 def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
     """(C, H, W) when vector `name` is a flattened image of more than one pixel, maybe
-    through ops that keep its shape: it streams pixel by pixel, in (H, W, C) order."""
+    through ops that keep its shape, that streams pixel by pixel, in (H, W, C) order (its
+    Flatten has no reordering stage)."""
     node = graph.producer(name)
     while node is not None and node.op != "Flatten" and graph.tensor(node.inputs[0]).shape == graph.tensor(name).shape:
         node = graph.producer(node.inputs[0])
-    if node is None or node.op != "Flatten":
+    if node is None or node.op != "Flatten" or flatten_reorders(graph, node):
         return None
     shape = tuple(graph.tensor(node.inputs[0]).shape)
     return shape if len(shape) == 3 and shape[1] * shape[2] > 1 else None
@@ -205,8 +207,6 @@ def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
 def _check_window(node: Node, window: WindowConfig) -> None:
     if window.channels % window.simd:
         raise ValueError(f"node {node.name!r}: SIMD={window.simd} must divide the {window.channels} channels")
-    if any(p >= k for p, k in zip(window.pads, window.kernel)):
-        raise ValueError(f"node {node.name!r}: padding {window.pads} must be smaller than the kernel {window.kernel}")
     if any(n <= 0 for n in window.out_size):
         raise ValueError(f"node {node.name!r}: the kernel {window.kernel} does not fit the padded image")
 

@@ -1,8 +1,8 @@
 """DIR/rtl/ of a build directory: its Verilog sources, or the RTL backend's refusal.
 
 `fxhls build` writes the HLS project of every model it supports; the RTL backend
-(`fxhls.rtl.writer`) covers fewer models (no stepwise accumulators, no flattened images
-as outputs, ...). Where it refuses a model, the build still succeeds and DIR/rtl/ holds
+(`fxhls.rtl.writer`) may refuse a model (an op without an RTL stage: a defect the README
+lists). Then the build still succeeds with the HLS backend and DIR/rtl/ holds
 REFUSED.txt, the one-line reason, which the RTL commands (cosim, the yosys report) repeat.
 """
 

@@ -1,14 +1,16 @@
-"""How deep the shortcut FIFO of a residual block must be.
+"""How deep the FIFO of each branch of a forked stream must be.
 
-A fork passes a beat to both branches at once, so while the main branch holds beats
-back (a convolution's or pool's window fills rows before its first output; a dense
-layer takes a whole vector first) the shortcut FIFO must take every beat the fork
-passes meanwhile, or the fork stops and the main branch starves: a deadlock. The
-depth counts, in beats of the forked stream, what each stage of the main branch can
-hold: a window stage its line buffer of ROWS image rows (ROWS = the power of two
-above the kernel's height, as in fxhls_window), scaled to the forked image's pixels;
-a dense layer one vector; every stage a few beats of registers and FIFOs. The total
-is doubled (margin for the regrouping buffers) and rounded up to a power of two.
+A fork passes a beat to all its readers at once, so while one branch holds beats back
+(a convolution's or pool's window fills rows before its first output; a dense layer
+takes a whole vector first) the other branches must take every beat the fork passes
+meanwhile, or the fork stops and the holding branch starves before the branches meet
+again at their join: a deadlock. So every branch but the one that holds the most gets
+a FIFO as deep as everything between the fork and the join can hold, in beats of the
+forked stream: a window stage its line buffer of ROWS image rows (ROWS = the power of
+two above the kernel's height, as in fxhls_window), scaled to the forked image's
+pixels; a dense layer or global pool one vector; every stage a few beats of registers
+and FIFOs. The total is doubled (margin for the regrouping buffers) and rounded up to
+a power of two. The join is the first node every reader leads to.
 """
 
 from __future__ import annotations
@@ -20,36 +22,69 @@ from fxhls.ir.graph import Graph, Node
 STAGE_SLACK_BEATS = 8
 
 
-def branch_nodes(graph: Graph, tensor: str, join: Node) -> list[Node]:
-    """The nodes on the paths from `tensor` to `join`'s inputs other than `tensor`."""
-    found: dict[str, Node] = {}
+def branch_fifo_depths(graph: Graph, tensor: str, readers: list[Node], lanes: int) -> list[int]:
+    """The FIFO depth (beats of `lanes` values of `tensor`, 0 for none) of each branch of
+    `tensor` forked to `readers` (a node reading it twice is listed twice)."""
+    join = _join(graph, tensor, readers)
+    between = _between(graph, tensor, readers, join)
+    own = [_held_values(graph, tensor, [n for n in between if n.name in _reach(graph, reader)]) for reader in readers]
+    deepest = own.index(max(own))
+    beats = 2 * (math.ceil(_held_values(graph, tensor, between) / lanes) + STAGE_SLACK_BEATS * (len(between) + 1))
+    depth = 1 << (beats - 1).bit_length()
+    return [0 if index == deepest else depth for index in range(len(readers))]
+
+
+def _reach(graph: Graph, node: Node) -> set[str]:
+    """The names of `node` and of every node that reads what it computes, transitively."""
+    found, pending = set(), [node]
+    while pending:
+        current = pending.pop()
+        if current.name in found:
+            continue
+        found.add(current.name)
+        pending += [reader for name in current.outputs for reader in graph.consumers(name)]
+    return found
+
+
+def _join(graph: Graph, tensor: str, readers: list[Node]) -> Node:
+    """The first node (in graph order) that every reader leads to."""
+    common = set.intersection(*(_reach(graph, reader) for reader in readers))
+    join = next((node for node in graph.nodes if node.name in common), None)
+    if join is None:
+        names = ", ".join(repr(reader.name) for reader in readers)
+        raise ValueError(f"tensor {tensor!r} is read by {names}, whose branches never meet again; the RTL top "
+                         f"streams one output")
+    return join
+
+
+def _between(graph: Graph, tensor: str, readers: list[Node], join: Node) -> list[Node]:
+    """The nodes on the paths from the readers to `join`'s inputs (not `join`)."""
+    after_fork = set().union(*(_reach(graph, reader) for reader in readers))
+    found: set[str] = set()
     pending = [name for name in join.inputs if name != tensor]
     while pending:
         node = graph.producer(pending.pop())
-        if node is None or node.name in found:
+        if node is None or node.name in found or node.name not in after_fork:
             continue
-        found[node.name] = node
+        found.add(node.name)
         pending += [name for name in node.inputs if name != tensor and not graph.is_constant(name)]
     return [node for node in graph.nodes if node.name in found]
 
 
-def shortcut_depth(graph: Graph, tensor: str, join: Node, lanes: int) -> int:
-    """FIFO depth (beats of `lanes` values of `tensor`) for the shortcut from `tensor` to
-    `join` while the main branch holds beats back."""
+def _held_values(graph: Graph, tensor: str, nodes: list[Node]) -> int:
+    """Values of `tensor` that the stages of `nodes` can hold before their first output."""
     shape = graph.tensor(tensor).shape
     values = math.prod(shape)
     pixels = shape[1] * shape[2] if len(shape) == 3 else 1
     values_per_pixel = values // pixels
-    held_values = 0
-    nodes = branch_nodes(graph, tensor, join)
+    held = 0
     for node in nodes:
         x_shape = graph.tensor(node.inputs[0]).shape
         if node.op in ("Conv", "MaxPool", "AveragePool") and len(x_shape) == 3:
             kernel_h = graph.tensor(node.inputs[1]).shape[2] if node.op == "Conv" else node.attrs["kernel_shape"][0]
             rows = 1 << kernel_h.bit_length()
             scale = pixels / (x_shape[1] * x_shape[2])  # forked pixels per pixel of this stage's image
-            held_values += math.ceil(rows * x_shape[2] * scale) * values_per_pixel
-        elif node.op in ("Gemm", "GlobalAveragePool"):
-            held_values += values
-    beats = 2 * (math.ceil(held_values / lanes) + STAGE_SLACK_BEATS * (len(nodes) + 1))
-    return 1 << (beats - 1).bit_length()
+            held += math.ceil(rows * x_shape[2] * scale) * values_per_pixel
+        elif node.op in ("Gemm", "GlobalAveragePool", "Flatten"):
+            held += values
+    return held

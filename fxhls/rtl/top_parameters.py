@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
 
 from .stages import reciprocal_parameters, type_parameters
-from .top_streams import PASS_THROUGH
 from .verilog import packed_codes, packed_literal
 
 
@@ -30,6 +33,21 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
                          "SCALES": packed_literal(codes_of(scale.data, scale.type), scale.type.width)}
 
 
+def threshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_threshold`'s constants for Threshold `node`: each channel's threshold as a
+    code on its input's grid (rising: the least code at or above it; falling: the greatest
+    at or below it), clamped to one past the input's codes, and its direction."""
+    x_type = graph.tensor(node.inputs[0]).type
+    scaled = graph.tensor(node.inputs[1]).data.astype(np.float64) * 2.0**x_type.frac_bits
+    rising = [direction > 0 for direction in node.attrs["direction"]]
+    low, high = x_type.min_code - 1, x_type.max_code + 1
+    clamped = np.clip(scaled, low, high)  # also an infinite threshold
+    limits = [math.ceil(t) if up else math.floor(t) for t, up in zip(clamped.tolist(), rising)]
+    width = x_type.width + 2
+    return {"C": len(limits), "LANES": lanes, "X_W": x_type.width, "X_SIGNED": int(x_type.signed), "LIMIT_W": width,
+            "LIMITS": packed_literal(limits, width), "DIRECTIONS": packed_literal(rising, 1)}
+
+
 def codes_of(values, t: FixedType) -> list[int]:
     """The ap_fixed codes of exact values of type `t` (refused when off its grid)."""
     return to_codes(values.flatten(), t.frac_bits).tolist()
@@ -43,24 +61,3 @@ def reciprocal_of(node: Node, count: int) -> dict:
         raise ValueError(f"node {node.name!r}: averaging {count} values needs a reciprocal_type (1/{count} is "
                          f"not a power of two)")
     return reciprocal_parameters(1.0 / count)
-
-
-def check_flatten(graph: Graph, node: Node) -> None:
-    """A Flatten moves no data in stream order unless it flattens an image of several
-    pixels: then only Gemm layers (maybe through Relu, Sign, casts) may read it, as they
-    take its values pixel by pixel."""
-    shape = graph.tensor(node.inputs[0]).shape
-    if len(shape) != 3 or shape[1] * shape[2] == 1:
-        return
-    pending = [node.outputs[0]]
-    while pending:
-        tensor = pending.pop()
-        if tensor in graph.outputs:
-            raise ValueError(f"node {node.name!r}: the output is a flattened {tuple(shape)} image, which the RTL "
-                             f"streams pixel by pixel, not in ONNX order")
-        for reader in graph.consumers(tensor):
-            if reader.op in ("Relu", "Sign", "Quantize", *PASS_THROUGH):
-                pending.append(reader.outputs[0])
-            elif reader.op != "Gemm":
-                raise ValueError(f"node {node.name!r}: {reader.op} {reader.name!r} reads a flattened {tuple(shape)} "
-                                 f"image, which the RTL streams pixel by pixel; only Gemm layers may")

@@ -19,9 +19,9 @@ from fxhls.ir.graph import Graph, Node
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stages import type_parameters
-from .top_parameters import affine_parameters, check_flatten, reciprocal_of
+from .top_parameters import affine_parameters, reciprocal_of, threshold_parameters
 from .top_parts import Instance, Stream
-from .top_streams import PASS_THROUGH, StreamNetwork
+from .top_streams import StreamNetwork
 
 OUTPUT_FIFO_DEPTH = 4
 
@@ -36,14 +36,12 @@ class StageBuilder(StreamNetwork):
         self.cycles: dict[str, int] = {}  # stage -> clocks per sample (estimate)
 
     def add_node(self, node: Node) -> None:
-        if node.name in self._fused or node.op in PASS_THROUGH:
-            if node.op == "Flatten":
-                check_flatten(self.graph, node)
+        if node.name in self._fused or self.moves_nothing(node):
             return
         stage = getattr(self, f"_stage_{node.op}", None)
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
-                             f"Gemm, Conv (with a fused Threshold), Affine, Relu, Sign, Add, MaxPool, AveragePool, "
+                             f"Gemm, Conv, Threshold, Affine, Relu, Sign, Add, MaxPool, AveragePool, "
                              f"GlobalAveragePool, Quantize, Flatten, Reshape, Transpose")
         stage(node)
 
@@ -177,7 +175,7 @@ class StageBuilder(StreamNetwork):
         values = math.prod(a_tensor.shape)
         lanes = stage_lanes(a_tensor.shape[0], values, self.target, incoming.lanes)
         a = self.read(node.inputs[0], node, lanes, codes=True)
-        b = self.read(node.inputs[1], node, lanes, codes=True)
+        b = self.read(node.inputs[1], node, lanes, codes=True, port=1)
         a_type, b_type = a_tensor.type, b_tensor.type
         out_type = self.graph.tensor(node.outputs[0]).type
         out = self.new_stream("add", lanes, out_type.width)
@@ -190,6 +188,18 @@ class StageBuilder(StreamNetwork):
                                        f"Add {node.name}"))
         self.publish(node.outputs[0], out)
 
+    def _stage_Flatten(self, node: Node) -> None:
+        """A Flatten that reorders (`flatten_reorders`): one value per beat in and out."""
+        channels, height, width = self.graph.tensor(node.inputs[0]).shape
+        x = self.read(node.inputs[0], node, 1, codes=False)
+        out = self.new_stream("flatten", 1, x.bits, x.binary)
+        name = self._identifier(node)
+        self.cycles[name] = channels * height * width
+        self.instances.append(Instance("fxhls_flatten", name, {"C": channels, "PIXELS": height * width, "X_W": x.bits},
+                                       {"s_axis": x.name, "m_axis": out.name}, f"Flatten {node.name}"))
+        self.publish(node.outputs[0], out)
+
     def _stage_Threshold(self, node: Node) -> None:
-        raise ValueError(f"node {node.name!r}: a Threshold the RTL backend cannot fuse into its binary layer "
-                         f"(it must read a bias-free binary Gemm/Conv output read by nothing else)")
+        """A Threshold no binary layer computes (`fxhls_threshold`)."""
+        self._elementwise(node, "fxhls_threshold", lambda lanes, x: threshold_parameters(self.graph, node, lanes),
+                          binary_out=True)

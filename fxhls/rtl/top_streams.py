@@ -2,10 +2,13 @@
 
 A stage reads a stream in the form it takes: regrouped to its lanes (`fxhls_regroup`)
 and, for stages that take codes, binarized values (one bit, 1 = +1) as ap_fixed<2,2>
-codes (`fxhls_binary_codes`). A tensor read by two stages (a residual block) is forked
-(`fxhls_fork`); the branch to the Add gets a FIFO deep enough for what the other branch
-holds (`fxhls.rtl.top_branches.shortcut_depth`). Flatten, Reshape and Transpose pass
-their input's stream on.
+codes (`fxhls_binary_codes`). A tensor read by several stages is forked (a chain of
+two-way `fxhls_fork`s); every branch but the one that holds the most beats back gets a
+FIFO deep enough for what the branches hold until they meet again
+(`fxhls.rtl.top_branches`). Flatten, Reshape and Transpose pass their input's stream
+on, except a Flatten of a multi-pixel image that reaches the output or a stage other than
+a Gemm with an exact accumulator (which takes the image pixel by pixel): it reorders the
+values to ONNX's order (`fxhls_flatten`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,38 @@ from __future__ import annotations
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.passes.bnn import holds_binary_values
 
-from .top_branches import shortcut_depth
+from .top_branches import branch_fifo_depths
 from .top_parts import Instance, Stream
 
 PASS_THROUGH = ("Flatten", "Reshape", "Transpose")
+VALUE_WISE = ("Relu", "Sign", "Quantize")
+
+
+def flatten_reorders(graph: Graph, node: Node) -> bool:
+    """Whether Flatten `node` needs a stage that reorders an image streamed pixel by pixel
+    into ONNX's (C, H, W) order: its values reach, through value-wise ops, the output, a
+    reader other than a Gemm, or a Gemm with a narrowed accumulator (a rounding or
+    saturating sum depends on the order; a plain Gemm takes its weight columns in the
+    stream's order instead)."""
+    shape = graph.tensor(node.inputs[0]).shape
+    if node.op != "Flatten" or len(shape) != 3 or shape[1] * shape[2] == 1:
+        return False
+    pending = [node.outputs[0]]
+    while pending:
+        tensor = pending.pop()
+        if tensor in graph.outputs:
+            return True
+        for reader in graph.consumers(tensor):
+            if reader.op in (*VALUE_WISE, *PASS_THROUGH):
+                pending.append(reader.outputs[0])
+            elif reader.op != "Gemm" or "acc_type" in reader.attrs:
+                return True
+    return False
+
+
+def _branch_key(tensor: str, reader: Node, occurrence: int) -> str:
+    """The key of the fork branch of `tensor` to `reader` (its `occurrence`-th reading)."""
+    return f"{tensor}@{reader.name}" + (f"#{occurrence}" if occurrence else "")
 
 
 class StreamNetwork:
@@ -35,36 +66,37 @@ class StreamNetwork:
         return stream
 
     def publish(self, tensor: str, stream: Stream) -> None:
-        """`stream` carries `tensor`; fork it when two stages read it."""
+        """`stream` carries `tensor`; fork it when several stages read it: a chain of
+        two-way forks, each branch with the FIFO `branch_fifo_depths` asks for."""
         readers = self._stage_readers(tensor)
-        if len(readers) > 2:
-            raise ValueError(f"tensor {tensor!r} is read by {len(readers)} stages; the RTL top forks a stream in two")
         if len(readers) < 2:
             self._of_tensor[tensor] = stream
             return
-        join = next((r for r in readers if r.op == "Add"), None)
-        if join is None:
-            raise ValueError(f"tensor {tensor!r} is read by {readers[0].name!r} and {readers[1].name!r}; the RTL top "
-                             f"forks a stream only into a residual block (one reader an Add)")
-        main = next(r for r in readers if r is not join)
-        name = f"fork_{len(self.instances)}"
-        to_main = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
-        to_fifo = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
-        to_join = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
-        self.instances.append(Instance("fxhls_fork", name, {"W": stream.width},
-                                       {"s_axis": stream.name, "m0_axis": to_main.name, "m1_axis": to_fifo.name},
-                                       f"{tensor}: to {main.name} and to {join.name}"))
-        depth = shortcut_depth(self.graph, tensor, join, stream.lanes)
-        self.instances.append(Instance("fxhls_fifo", f"{name}_shortcut", {"W": stream.width, "DEPTH": depth},
-                                       {"s_axis": to_fifo.name, "m_axis": to_join.name},
-                                       f"the shortcut of {tensor}, {depth} beats"))
-        self._of_tensor[f"{tensor}@{main.name}"] = to_main
-        self._of_tensor[f"{tensor}@{join.name}"] = to_join
+        depths = branch_fifo_depths(self.graph, tensor, readers, stream.lanes)
+        rest = stream
+        for index, reader in enumerate(readers):
+            source = branch = rest
+            if index < len(readers) - 1:
+                name = f"fork_{len(self.instances)}"
+                branch = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
+                rest = self.new_stream(name, stream.lanes, stream.bits, stream.binary)
+                self.instances.append(Instance("fxhls_fork", name, {"W": stream.width},
+                                               {"s_axis": source.name,
+                                                "m0_axis": branch.name, "m1_axis": rest.name},
+                                               f"{tensor}: to {reader.name} and the other readers"))
+            if depths[index]:
+                queued = self.new_stream(f"branch_{len(self.instances)}", stream.lanes, stream.bits, stream.binary)
+                self.instances.append(Instance("fxhls_fifo", f"branch_{len(self.instances)}",
+                                               {"W": stream.width, "DEPTH": depths[index]},
+                                               {"s_axis": branch.name, "m_axis": queued.name},
+                                               f"the branch of {tensor} to {reader.name}, {depths[index]} beats"))
+                branch = queued
+            self._of_tensor[_branch_key(tensor, reader, readers[:index].count(reader))] = branch
 
-    def read(self, tensor: str, reader: Node | None, lanes: int, codes: bool) -> Stream:
-        """The stream of `tensor` as `reader` takes it: `lanes` per beat, binarized
-        values as codes when `codes`."""
-        stream = self.incoming(tensor, reader)
+    def read(self, tensor: str, reader: Node | None, lanes: int, codes: bool, port: int = 0) -> Stream:
+        """The stream of `tensor` as `reader` takes it at its input `port`: `lanes` per
+        beat, binarized values as codes when `codes`."""
+        stream = self.incoming(tensor, reader, port)
         if codes and stream.binary:
             converted = self.new_stream("codes", stream.lanes, 2)
             self.instances.append(Instance("fxhls_binary_codes", f"codes_{len(self.instances)}",
@@ -78,21 +110,28 @@ class StreamNetwork:
             stream = regrouped
         return stream
 
-    def incoming(self, tensor: str, reader: Node | None) -> Stream:
-        """The stream that brings `tensor` to `reader` (its branch, after a fork; None:
-        the top's output)."""
+    def incoming(self, tensor: str, reader: Node | None, port: int = 0) -> Stream:
+        """The stream that brings `tensor` to input `port` of `reader` (its branch, after a
+        fork; a reader of one tensor at two inputs has a branch for each; None: the top's
+        output)."""
         source = self._source(tensor)
-        branch = self._of_tensor.get(f"{source}@{reader.name}") if reader is not None else None
-        return branch or self._of_tensor[source]
+        if reader is None:
+            return self._of_tensor[source]
+        before = [self._source(name) for name in reader.inputs[:port]].count(source)
+        return self._of_tensor.get(_branch_key(source, reader, before)) or self._of_tensor[source]
 
     def binary(self, tensor: str) -> bool:
         """Whether `tensor` streams as one bit per value."""
         return holds_binary_values(self.graph, tensor)
 
+    def moves_nothing(self, node: Node) -> bool:
+        """Whether `node` gets no stage as it moves no value in stream order."""
+        return node.op in PASS_THROUGH and not flatten_reorders(self.graph, node)
+
     def _source(self, tensor: str) -> str:
         """The tensor whose stream carries `tensor` (through Flatten, Reshape, Transpose)."""
         node = self.graph.producer(tensor)
-        while node is not None and node.op in PASS_THROUGH:
+        while node is not None and self.moves_nothing(node):
             tensor = node.inputs[0]
             node = self.graph.producer(tensor)
         return tensor
@@ -100,8 +139,8 @@ class StreamNetwork:
     def _stage_readers(self, tensor: str) -> list[Node]:
         readers = []
         for node in self.graph.consumers(tensor):
-            if node.op in PASS_THROUGH:
+            if self.moves_nothing(node):
                 readers += self._stage_readers(node.outputs[0])
             elif node.name not in self._fused:
-                readers.append(node)
+                readers += [node] * node.inputs.count(tensor)
         return readers

@@ -1,14 +1,15 @@
-// fxhls_fork: duplicates a stream of W-bit beats for a residual block: m0 feeds the
-// block's main branch, m1 its shortcut.
+// fxhls_fork: duplicates a stream of W-bit beats: m0 feeds one reader, m1 the others
+// (the generated top chains k - 1 forks for k readers).
 //
 // A beat is taken when both output registers are free (or being emptied), so the two
-// copies leave in the same order and neither branch runs ahead of the other by more
-// than what sits between the fork and the join (fxhls_add). The main branch holds
-// beats back (a convolution's window fills KH - 1 rows and KW pixels before its first
-// output), and while it does, the shortcut must absorb the beats the fork passes on:
-// the generated top puts an fxhls_fifo on m1 deep enough for all beats the main branch
-// can hold (its line buffers and pipeline registers, see fxhls.rtl), otherwise the
-// shortcut fills, the fork stops, and the main branch starves.
+// copies leave in the same order and no branch runs ahead of the others by more than
+// what sits between the fork and the node where the branches meet again. A branch that
+// holds beats back (a convolution's window fills KH - 1 rows and KW pixels before its
+// first output) makes the others absorb the beats the fork passes meanwhile: the
+// generated top puts an fxhls_fifo on every other branch, deep enough for all beats the
+// branches can hold (their line buffers and pipeline registers, see
+// fxhls.rtl.top_branches), otherwise a FIFO fills, the fork stops, and the holding
+// branch starves.
 module fxhls_fork #(
     parameter integer W = 8
 ) (

@@ -48,7 +48,7 @@ module fxhls_window #(
     localparam integer KY_W = KH > 1 ? $clog2(KH) : 1;
     localparam integer KX_W = KW > 1 ? $clog2(KW) : 1;
     // Coordinates are CW-bit signed numbers; the constants they meet, as such.
-    localparam integer CW = $clog2(2 * (H + W + ROWS + KH + KW)) + 1;
+    localparam integer CW = $clog2(2 * (H + W + ROWS + KH + KW + PH + PW)) + 1;
     localparam integer LAST_OY_I = ((H + 2 * PH - KH) / SH) * SH - PH;  // the last window's top row
     localparam integer LAST_OX_I = ((W + 2 * PW - KW) / SW) * SW - PW;
     localparam integer FIRST_OY_I = -PH, FIRST_OX_I = -PW, KH_LAST_I = KH - 1, KW_LAST_I = KW - 1;
@@ -85,8 +85,12 @@ module fxhls_window #(
     wire signed [CW-1:0] iy = oy + {{(CW - KY_W){1'b0}}, ky};
     wire signed [CW-1:0] ix = ox + {{(CW - KX_W){1'b0}}, kx};
     wire padding = iy < 0 || iy >= HEIGHT || ix < 0 || ix >= WIDTH;
-    wire signed [CW-1:0] need_row = oy + KH_LAST >= HEIGHT ? HEIGHT - 1 : oy + KH_LAST;
-    wire signed [CW-1:0] need_col = ox + KW_LAST >= WIDTH ? WIDTH - 1 : ox + KW_LAST;
+    // The last pixel the window needs, clamped to the image: a window wholly in the top or
+    // left padding (a padding as large as the kernel) waits for the image's first pixel, so
+    // it belongs to that image and is not read ahead of it.
+    wire signed [CW-1:0] last_row = oy + KH_LAST, last_col = ox + KW_LAST;
+    wire signed [CW-1:0] need_row = last_row >= HEIGHT ? HEIGHT - 1 : last_row < 0 ? 0 : last_row;
+    wire signed [CW-1:0] need_col = last_col >= WIDTH ? WIDTH - 1 : last_col < 0 ? 0 : last_col;
     wire arrived = in_row > need_row || (in_row == need_row && in_col > need_col);
     wire [ROW_B-1:0] read_row = base + iy[ROW_B-1:0];
 
