@@ -154,7 +154,7 @@ def _report(args) -> int:
     from fxhls.rtl.report import format_table, report_design, timing_text
 
     report = report_design(args.dir)
-    print(f"{report.top} on {report.board} (yosys synth_xilinx):")
+    print(f"{report.top} on {report.board} (yosys synth_xilinx) of {report.measured}:")
     print(format_table(report.rows, report.dsp_name))
     print(timing_text(report.timing))
     for path in report.files:

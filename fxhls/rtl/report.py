@@ -121,6 +121,17 @@ class DesignReport:
     rows: list
     timing: dict | None
     files: list
+    measured: str
+
+
+def measured_design(design: dict) -> str:
+    """Which design the report describes, next to the one the deploy package puts on the board."""
+    from fxhls.deploy.backend import design_backend
+
+    if design_backend(design) == "rtl":
+        return "fxhls's Verilog (DIR/rtl), the design the deploy package puts on the board (backend rtl)"
+    return ("fxhls's Verilog (DIR/rtl); the deploy package puts the Vitis HLS export of the C++ on the board "
+            "(backend hls), which Vitis HLS's own report describes")
 
 
 def report_design(design_dir: Path) -> DesignReport:
@@ -141,12 +152,14 @@ def report_design(design_dir: Path) -> DesignReport:
     files = [write_resources(report_dir, used, rows, timing)]
     title = f"{design['top']} on {board.name}: yosys synth_xilinx -family {YOSYS_FAMILIES[board.family]}"
     markdown = report_dir / "resources.md"
-    markdown.write_text(f"# {title}\n\n{format_table(rows, board.dsp_primitive)}\n\n{timing_text(timing)}\n")
+    markdown.write_text(f"# {title}\n\nMeasured: {measured_design(design)}.\n\n"
+                        f"{format_table(rows, board.dsp_primitive)}\n\n{timing_text(timing)}\n")
     files.append(markdown)
     plot = plot_resources(rows, f"{title}\n{timing_text(timing)}", report_dir / "resources.png")
     if plot is not None:
         files.append(plot)
-    return DesignReport(design["top"], board.name, board.dsp_primitive, used, rows, timing, files)
+    return DesignReport(design["top"], board.name, board.dsp_primitive, used, rows, timing, files,
+                        measured_design(design))
 
 
 def read_timing(path: Path) -> dict | None:
