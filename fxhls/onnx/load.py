@@ -19,7 +19,7 @@ from onnx import numpy_helper
 
 from fxhls.ir import Graph
 
-from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
+from . import batchnorm, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 from .qonnx_cleanup import cleaned, is_qonnx
 
@@ -27,7 +27,8 @@ from .qonnx_cleanup import cleaned, is_qonnx
 _CONVERTERS = {
     (domain, op): convert
     for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
-                               (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS))
+                               (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS),
+                               ("", float_scaled.CONVERTERS), (qonnx_ops.DOMAIN, float_scaled.QONNX_CONVERTERS))
     for op, convert in converters.items()
 }
 
@@ -64,6 +65,7 @@ def _build(proto: onnx.ModelProto) -> Graph:
     for proto_node in proto.graph.node:
         node = OnnxNode.read(proto_node)
         _converter(node)(ctx, node)
+    float_scaled.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 
 

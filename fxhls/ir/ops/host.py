@@ -1,0 +1,42 @@
+"""The host edges of a float-scaled model: float32 work the host does, as ONNX computes it.
+
+- HostQuantize: the graph input (float32) through the float steps before the first
+  quantizer, then that quantizer's codes. Attributes `chain` ({"steps"}) and `quant`
+  (see `fxhls.ir.float32`), and the codes' integer type (`type_attrs`).
+- HostFloat: an exact value (an accumulator or codes) through a float chain
+  ({"rescale", "steps"}) to float32 results: the float work after the last integer
+  result. Its output has no fixed-point type.
+
+Channels are the first dimension of a sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..float32 import quant_codes, run_chain
+from .quantize import node_type
+
+
+class HostQuantize:
+    @staticmethod
+    def infer(node, inputs):
+        return [(inputs[0].shape, node_type(node.attrs))]
+
+    @staticmethod
+    def execute(node, values):
+        x = run_chain(values[0], node.attrs["chain"], channel_axis=1)
+        return [quant_codes(x, node.attrs["quant"], channel_axis=1).astype(np.float64)]
+
+
+class HostFloat:
+    @staticmethod
+    def infer(node, inputs):
+        return [(inputs[0].shape, None)]
+
+    @staticmethod
+    def execute(node, values):
+        return [run_chain(values[0], node.attrs["chain"], channel_axis=1).astype(np.float64)]
+
+
+OPS = {"HostQuantize": HostQuantize, "HostFloat": HostFloat}
