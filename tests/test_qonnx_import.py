@@ -183,17 +183,15 @@ def _refusal(model) -> str:
 
 
 @pytest.mark.parametrize("change,words", [
-    ({"scale": 0.1}, ["'q'", "scale", "not a power of two"]),
-    ({"zero": 1.0}, ["'q'", "zero point", "not 0"]),
-    ({"scale": np.array([0.125, 0.25] * 32)}, ["'q'", "differs between channels"]),
     ({"rounding_mode": "CEIL"}, ["CEIL", "no ap_fixed mode", "supported: ROUND"]),
-    ({"rounding_mode": "UP"}, ["UP", "no ap_fixed mode"]),
     ({"rounding_mode": "HALF_UP"}, ["HALF_UP", "float32"]),
-    ({"signed": 0, "narrow": 1}, ["narrow=1", "unsigned"]),
 ])
-def test_a_quant_that_is_not_an_ap_fixed_cast_is_refused(change, words):
-    node, initializers = _quant(**change)
-    message = _refusal(_model([node], initializers))
+def test_a_trunc_that_is_not_an_ap_fixed_cast_is_refused(change, words):
+    """(A Quant like it is float-scaled: tests/test_qonnx_float_scaled.py.)"""
+    quant, initializers = _quant(y="q_out")
+    trunc = helper.make_node("Trunc", ["q_out", "s", "z", "ib", "os", "ob"], ["y"], name="t", domain=QONNX, **change)
+    initializers += [("s", 0.125), ("z", 0.0), ("ib", 8.0), ("os", 1.0), ("ob", 4.0)]
+    message = _refusal(_model([quant, trunc], initializers))
     assert all(word in message for word in words), message
 
 

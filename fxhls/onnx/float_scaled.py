@@ -57,8 +57,13 @@ def _has_scale(ctx: ImportContext, name: str) -> bool:
 
 
 def _float_scaled_quant(ctx: ImportContext, n: OnnxNode) -> bool:
+    """Not the ap_fixed cast `qonnx_ops.quant` imports: a float scale or input, a zero
+    point, or a rounding or narrow range no ap_fixed mode has (that thresholds express)."""
     x, scale, zero_point = n.inputs[:3]
     if x in ctx.chains or _has_scale(ctx, x):
+        return True
+    mode, signed = n.attrs.get("rounding_mode", "ROUND").upper(), bool(n.attrs.get("signed", 1))
+    if mode in qonnx_ops.REFUSED_ROUNDING or (n.attrs.get("narrow", 0) and not signed):
         return True
     scales = qonnx_ops._constant(ctx, n, scale, "scale")
     zeros = qonnx_ops._constant(ctx, n, zero_point, "zero point")

@@ -9,12 +9,13 @@ rounding is rounding before saturating), with these modes (checked against qonnx
 
 - ROUND, HALF_EVEN -> AP_RND_CONV; FLOOR -> AP_TRN; DOWN (Brevitas: ROUND_TO_ZERO) ->
   AP_TRN_ZERO; HALF_DOWN -> AP_RND_ZERO.
-- Refused: CEIL and UP (away from zero) have no `ap_fixed` mode; HALF_UP is computed
-  by qonnx as floor(|x| + 0.5) in float32, which rounds 0.49999997 to 1, so no
-  `ap_fixed` mode equals it.
+- CEIL and UP (away from zero) have no `ap_fixed` mode; HALF_UP is computed by qonnx
+  as floor(|x| + 0.5) in float32, which rounds 0.49999997 to 1, so no `ap_fixed` mode
+  equals it: such a Quant is float-scaled (`float_scaled`), a Trunc is refused.
 - Quant always saturates: AP_SAT, or AP_SAT_SYM when narrow and signed. Narrow and
-  unsigned (largest code 2^b - 2) has no `ap_fixed` overflow mode: refused.
-- One scale per tensor: a per-channel scale is accepted when all its values are equal.
+  unsigned (largest code 2^b - 2) has no `ap_fixed` overflow mode: float-scaled.
+- One scale per tensor: a per-channel scale is accepted when all its values are equal
+  (different ones, any other scale and a non-zero zero point are float-scaled).
 
 A signed 1-bit Quant is bipolar in qonnx, like BipolarQuant: +1 where x >= 0 (-0.0
 included), else -1, times the scale (a power of two). On an activation that is IR Sign,
@@ -43,7 +44,7 @@ DOMAIN = "qonnx.custom_op.general"
 
 _ROUNDING = {"ROUND": "AP_RND_CONV", "HALF_EVEN": "AP_RND_CONV", "FLOOR": "AP_TRN", "DOWN": "AP_TRN_ZERO",
              "ROUND_TO_ZERO": "AP_TRN_ZERO", "HALF_DOWN": "AP_RND_ZERO"}
-_REFUSED_ROUNDING = {
+REFUSED_ROUNDING = {
     "CEIL": "rounds toward +inf, which no ap_fixed mode does",
     "UP": "rounds away from zero, which no ap_fixed mode does",
     "HALF_UP": "is computed by qonnx as floor(|x| + 0.5) in float32, which rounds some values below a tie up",
@@ -87,8 +88,8 @@ def trunc(ctx: ImportContext, n: OnnxNode) -> None:
 def _cast_type(n: OnnxNode, bits: int, exponent: int, signed: bool) -> FixedType:
     """The ap_fixed type of codes of `bits` bits times 2**exponent, with the node's modes."""
     mode = n.attrs.get("rounding_mode", "ROUND").upper()
-    if mode in _REFUSED_ROUNDING:
-        raise n.refuse(f"rounding_mode {mode} {_REFUSED_ROUNDING[mode]}; supported: {', '.join(_ROUNDING)}")
+    if mode in REFUSED_ROUNDING:
+        raise n.refuse(f"rounding_mode {mode} {REFUSED_ROUNDING[mode]}; supported: {', '.join(_ROUNDING)}")
     if mode not in _ROUNDING:
         raise n.refuse(f"unknown rounding_mode {mode!r}; supported: {', '.join(_ROUNDING)}")
     narrow = bool(n.attrs.get("narrow", 0))
