@@ -227,14 +227,17 @@ def test_a_trunc_of_a_value_not_known_to_be_on_its_scale_is_refused():
     assert "not known to be a multiple" in _refusal(_model([trunc], initializers))
 
 
-def test_a_float_batchnorm_is_refused_with_the_quantized_alternative():
+def test_a_float_batchnorm_output_is_computed_on_the_host_as_onnxruntime_does():
     quant, initializers = _quant(y="q_out", bits=8)
     rng = np.random.default_rng(1)
     parameters = [("gamma", rng.uniform(0.5, 2, 4)), ("beta", rng.normal(size=4)), ("mean", rng.normal(size=4)),
                   ("var", rng.uniform(0.5, 2, 4))]
     bn = helper.make_node("BatchNormalization", ["q_out", "gamma", "beta", "mean", "var"], ["y"], name="bn")
-    message = _refusal(_model([quant, bn], initializers + parameters, shape=(1, 4, 2, 2)))
-    assert "'bn'" in message and "float32 rounds" in message and "BatchNorm2dToQuantScaleBias" in message
+    model = _model([quant, bn], initializers + parameters, shape=(_ROWS, 4, 4, 4))
+    graph = load_onnx(model)
+    assert [node.op for node in graph.nodes] == ["Quantize", "HostFloat"]
+    x = _probe_values(0.125).reshape(_ROWS, 4, 4, 4)
+    assert _mismatches(emulate(graph, x), _qonnx_outputs(model, x)) == 0
 
 
 def test_brevitas_default_binary_weights_are_refused_for_their_scale(tmp_path):

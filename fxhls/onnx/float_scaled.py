@@ -9,7 +9,8 @@ arrays that broadcast against its data (a constant) or a sample (an activation).
 - Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value
   after them, fl32(s_x * s_w * acc + bias) (see `fxhls.ir.float32`), is a *float chain*
   on the accumulator, which element-wise ops with a constant (Mul, Add, Sub, Div, Relu)
-  extend without adding IR nodes.
+  extend without adding IR nodes, as does a BatchNormalization that is not an exact
+  Affine (`batchnorm`), folded and computed as onnxruntime does.
 - A Quant on a float chain is a MultiThreshold on the chain's exact source, derived by
   `fxhls.ir.requantize` to equal the float32 chain on every value the source can take.
 - The graph input's float work before its first Quant, and that Quant, are one
@@ -38,7 +39,7 @@ from fxhls.ir.float32 import ROUNDING_MODES, quant_codes, rescale
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.requantize import thresholds
 
-from . import qonnx_ops, shape_ops, standard_ops
+from . import batchnorm, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 
 
@@ -155,6 +156,18 @@ def _elementwise(op: str):
         ctx.chains[n.outputs[0]] = _extended(chain, step)
 
     return convert
+
+
+def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
+    """x * scale + shift per channel, folded and computed in float32 as onnxruntime does."""
+    parameters = [ctx.constant(name) for name in n.inputs[1:5]]
+    if any(p is None for p in parameters) or n.attrs.get("training_mode", 0) or len(n.outputs) > 1:
+        raise n.refuse("only inference with constant parameters is supported")
+    gamma, beta, mean, variance = (p.astype(np.float32).reshape(-1) for p in parameters)
+    scale = gamma * (np.float32(1) / np.sqrt(variance + np.float32(n.attrs.get("epsilon", 1e-5))))
+    shift = beta - mean * scale
+    chain = _extended(_chain_of(ctx, n.inputs[0], n), {"op": "mul", "constant": scale.tolist()})
+    ctx.chains[n.outputs[0]] = _extended(chain, {"op": "add", "constant": shift.tolist()})
 
 
 def _relu(ctx: ImportContext, n: OnnxNode) -> None:
@@ -321,6 +334,8 @@ CONVERTERS = {
     **{op: _dispatch(_elementwise_applies, _elementwise(op), standard_ops.CONVERTERS.get(op))
        for op in ("Mul", "Add", "Sub", "Div")},
     "Relu": _dispatch(_elementwise_applies, _relu, standard_ops.relu),
+    "BatchNormalization": _dispatch(lambda ctx, n: batchnorm.exact_affine(ctx, n) is None, _batch_normalization,
+                                    batchnorm.batch_normalization),
     **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},
     **{op: _dispatch(_moving_applies, _moving(convert), convert)
        for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),
