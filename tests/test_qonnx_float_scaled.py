@@ -197,3 +197,33 @@ def test_two_float_values_added_are_refused():
     model = _model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
     message = _refusal(model)
     assert "'sum'" in message and "two values" in message
+
+
+# --- FINN's example networks (brevitas_examples.bnn_pynq), untrained, with random BatchNorm ----
+
+@pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_2w2a"])
+def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_path):
+    """Their input quantizer's scale is 1/127, so qonnx's first sums round in float32: on
+    these seeded weights and inputs no accumulator lies within that rounding of a threshold,
+    and every output equals qonnx's (measured; not guaranteed for every input)."""
+    import torch
+    from brevitas.export import export_qonnx
+    from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+    torch.manual_seed(0)
+    model, _ = model_with_cfg(name, pretrained=False)
+    for module in model.modules():
+        if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            with torch.no_grad():
+                module.running_mean.uniform_(-2, 2)
+                module.running_var.uniform_(0.5, 4)
+                module.weight.uniform_(-1.5, 1.5)
+                module.bias.uniform_(-1, 1)
+    x = torch.rand((4, 1, 28, 28) if "fc" in name else (4, 3, 32, 32)) * 2 - 1
+    export_qonnx(model.eval(), args=x, export_path=str(tmp_path / "m.onnx"), dynamo=False)
+    graph = load_onnx(tmp_path / "m.onnx")
+    assert {"HostQuantize", "MultiThreshold", "HostFloat"} <= {node.op for node in graph.nodes}
+    wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
+    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x.numpy()}).values()))
+    assert len(np.unique(expected)) > 4
+    assert _mismatches(execute(graph, x.numpy())[0], expected) == 0

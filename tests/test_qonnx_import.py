@@ -240,16 +240,18 @@ def test_a_float_batchnorm_output_is_computed_on_the_host_as_onnxruntime_does():
     assert _mismatches(emulate(graph, x), _qonnx_outputs(model, x)) == 0
 
 
-def test_brevitas_default_binary_weights_are_refused_for_their_scale(tmp_path):
+def test_brevitas_default_binary_weights_keep_their_float_scale(tmp_path):
     from brevitas import nn as qnn
     from brevitas.export import export_qonnx
     from brevitas.quant import SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst
 
     model = torch.nn.Sequential(qnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, return_quant_tensor=True),
                                 qnn.QuantLinear(4, 2, bias=False, weight_quant=SignedBinaryWeightPerTensorConst))
-    export_qonnx(model.eval(), args=torch.randn(2, 4), export_path=str(tmp_path / "m.onnx"), dynamo=False)
-    message = _refusal(tmp_path / "m.onnx")
-    assert "BipolarQuant" in message and "0.1" in message and "not a power of two" in message
+    x = torch.randn(2, 4)
+    export_qonnx(model.eval(), args=x, export_path=str(tmp_path / "m.onnx"), dynamo=False)
+    graph = load_onnx(tmp_path / "m.onnx")
+    assert [node.op for node in graph.nodes] == ["Sign", "Gemm", "HostFloat"]
+    assert _mismatches(emulate(graph, x.numpy()), _qonnx_outputs(tmp_path / "m.onnx", x.numpy())) == 0
 
 
 def test_a_qonnx_model_without_qonnx_installed_says_what_to_install(monkeypatch):

@@ -11,7 +11,9 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
   "mul" x * c, "add" x + c, "div" x / c, "sub_from" c - x, "relu" max(x, 0). Every step
   is monotone in x for a fixed c, so a chain is monotone per channel.
 - quant {"scale", "zero", "bits", "signed", "narrow", "rounding"}: qonnx's Quant codes,
-  clamp(round(fl32(x / scale) + zero)) in float32 (every rounding mode qonnx has).
+  clamp(round(fl32(x / scale) + zero)) in float32 (every rounding mode qonnx has); a
+  signed 1-bit Quant is bipolar: +1 where fl32(x / scale) + zero >= 0, else -1; rounding
+  "SIGN" is BipolarQuant's: +1 where x >= 0, else -1.
 
 Constants are lists of float32 values, one per channel (the first axis of a sample) or
 one for all; `channel_axis` says where channels are in the arrays a chain runs on.
@@ -46,7 +48,9 @@ def per_channel(constant, ndim: int, channel_axis: int) -> np.ndarray:
 
 
 def code_range(bits: int, signed: bool, narrow: bool) -> tuple[int, int]:
-    """The smallest and largest code of a Quant, as qonnx defines them."""
+    """The smallest and largest code of a Quant, as qonnx defines them (-1 and +1 bipolar)."""
+    if bits == 1 and signed:
+        return -1, 1
     if signed:
         return -(1 << (bits - 1)) + int(narrow), (1 << (bits - 1)) - 1
     return 0, (1 << bits) - 1 - int(narrow)
@@ -57,6 +61,8 @@ def quant_codes(x: np.ndarray, quant: dict, channel_axis: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     low, high = code_range(quant["bits"], quant["signed"], quant["narrow"])
     scaled = x / per_channel(quant["scale"], x.ndim, channel_axis) + per_channel(quant["zero"], x.ndim, channel_axis)
+    if quant["bits"] == 1 and quant["signed"]:
+        return np.where((x if quant["rounding"] == "SIGN" else scaled) >= 0, np.float32(1), np.float32(-1))
     clamped = np.minimum(np.maximum(scaled, np.float32(low)), np.float32(high))
     return _ROUNDING[quant["rounding"]](clamped).astype(np.float32)
 

@@ -192,15 +192,24 @@ def _quant_attrs(ctx: ImportContext, n: OnnxNode) -> dict:
 
 
 def _code_type(quant: dict) -> FixedType:
-    return FixedType(quant["bits"], quant["bits"], quant["signed"])
+    """The integer type of the codes (bipolar codes -1 and +1 need 2 bits)."""
+    bits = 2 if quant["bits"] == 1 and quant["signed"] else quant["bits"]
+    return FixedType(bits, bits, quant["signed"])
 
 
 def _quant(ctx: ImportContext, n: OnnxNode) -> None:
+    _quantize(ctx, n, _quant_attrs(ctx, n))
+
+
+def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
+    scale = qonnx_ops._constant(ctx, n, n.inputs[1], "scale").astype(np.float32)
+    _quantize(ctx, n, {"scale": scale, "zero": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
+                       "rounding": "SIGN"})
+
+
+def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
+    """The codes of `quant` on input 0 of `n`: a constant, a HostQuantize or a MultiThreshold."""
     x, out = n.inputs[0], n.outputs[0]
-    quant = _quant_attrs(ctx, n)
-    if quant["bits"] == 1 and quant["signed"]:
-        raise n.refuse("a bipolar (signed 1-bit) Quant with a float scale is not supported; a power-of-two "
-                       "scale is")
     if ctx.is_static(x) and x not in ctx.chains:
         data = _float32_of_static(ctx, x, n)
         codes = quant_codes(data, quant, channel_axis=0)
@@ -341,4 +350,11 @@ CONVERTERS = {
        for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),
                            ("Reshape", shape_ops.reshape), ("Transpose", shape_ops.transpose))},
 }
-QONNX_CONVERTERS = {"Quant": _dispatch(_float_scaled_quant, _quant, qonnx_ops.quant)}
+def _float_scaled_bipolar(ctx: ImportContext, n: OnnxNode) -> bool:
+    x, scale = n.inputs[:2]
+    single = np.unique(qonnx_ops._constant(ctx, n, scale, "scale"))
+    return x in ctx.chains or _has_scale(ctx, x) or single.size != 1 or math.frexp(single.item())[0] != 0.5
+
+
+QONNX_CONVERTERS = {"Quant": _dispatch(_float_scaled_quant, _quant, qonnx_ops.quant),
+                    "BipolarQuant": _dispatch(_float_scaled_bipolar, _bipolar_quant, qonnx_ops.bipolar_quant)}
