@@ -46,11 +46,8 @@ from .context import ImportContext, OnnxNode
 # --- what is float-scaled --------------------------------------------------------------
 
 def _is_float_value(ctx: ImportContext, name: str) -> bool:
-    """A float chain, or the (float) graph input itself."""
-    if name in ctx.chains:
-        return True
-    tensor = ctx.tensor(name)
-    return tensor.type is None and not ctx.is_static(name) and ctx.producer(name) is None
+    """A float chain, or the float graph input (as it is, or moved by a Flatten or Reshape)."""
+    return name in ctx.chains or (ctx.tensor(name).type is None and not ctx.is_static(name))
 
 
 def _has_scale(ctx: ImportContext, name: str) -> bool:

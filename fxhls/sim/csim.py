@@ -90,12 +90,13 @@ def _cached(kind: str, digest: str, name: str, command, what: str) -> Path:
     return cached_file(default_cache_dir() / kind / digest, name, make)
 
 def run_csim(project_dir, x, progress: bool = False) -> np.ndarray:
-    """The project's outputs for the inputs x (batch first): cast to the input type as
-    the host does, streamed through the C simulation, unpacked to float64 values."""
+    """The project's outputs for the model inputs x (batch first): through the host's
+    float work and input cast, streamed through the C simulation, unpacked to float64
+    values and through the host's float work after the hardware."""
     from fxhls.hls import vectors
 
     design = read_design(project_dir)
-    values = vectors.cast_inputs(design, x)
+    values = vectors.host_inputs(design, x)
     transport = SimulatorTransport([str(compile_csim(project_dir))])
     words = vectors.to_words(design["input"], values)
     out_words = design["output"]["words"]
@@ -106,7 +107,7 @@ def run_csim(project_dir, x, progress: bool = False) -> np.ndarray:
         results.append(received.reshape(len(chunk), out_words))
         if progress:
             _progress(start + len(chunk), len(words))
-    return vectors.from_words(design["output"], np.concatenate(results))
+    return vectors.host_outputs(design, vectors.from_words(design["output"], np.concatenate(results)))
 
 
 def _progress(done: int, total: int, width: int = 40) -> None:

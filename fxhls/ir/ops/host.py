@@ -18,6 +18,16 @@ from ..float32 import quant_codes, run_chain
 from .quantize import node_type
 
 
+def host_head(x: np.ndarray, head: dict) -> np.ndarray:
+    """The codes a HostQuantize {"chain", "quant"} computes from the batch `x` (float64 values)."""
+    return quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1).astype(np.float64)
+
+
+def host_tail(y: np.ndarray, tail: dict) -> np.ndarray:
+    """The float32 results (as float64) a HostFloat {"chain"} computes from the batch `y`."""
+    return run_chain(y, tail["chain"], channel_axis=1).astype(np.float64)
+
+
 class HostQuantize:
     @staticmethod
     def infer(node, inputs):
@@ -25,8 +35,7 @@ class HostQuantize:
 
     @staticmethod
     def execute(node, values):
-        x = run_chain(values[0], node.attrs["chain"], channel_axis=1)
-        return [quant_codes(x, node.attrs["quant"], channel_axis=1).astype(np.float64)]
+        return [host_head(values[0], node.attrs)]
 
 
 class HostFloat:
@@ -36,7 +45,7 @@ class HostFloat:
 
     @staticmethod
     def execute(node, values):
-        return [run_chain(values[0], node.attrs["chain"], channel_axis=1).astype(np.float64)]
+        return [host_tail(values[0], node.attrs)]
 
 
 OPS = {"HostQuantize": HostQuantize, "HostFloat": HostFloat}
