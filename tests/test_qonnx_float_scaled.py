@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
+from float_scaled_models import BATCH, cnn, finn_example, mlp, model, quant
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -24,25 +25,10 @@ from fxhls.ir.float32 import quant_codes, run_chain
 from fxhls.ir.requantize import thresholds
 from fxhls.onnx import load_onnx
 
-QONNX = "qonnx.custom_op.general"
-BATCH = 16
 
 
-def _model(nodes, initializers, shape):
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, *shape])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in initializers])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])
-
-
-def _quant(x, y, scale, bits=8, zero=0.0, **attrs):
-    attrs = {"signed": 1, "narrow": 0, "rounding_mode": "ROUND", **attrs}
-    node = helper.make_node("Quant", [x, f"{y}_scale", f"{y}_zero", f"{y}_bits"], [y], name=y, domain=QONNX, **attrs)
-    return node, [(f"{y}_scale", scale), (f"{y}_zero", zero), (f"{y}_bits", bits)]
-
-
-def _qonnx(model, x):
-    wrapper = cleanup_model(ModelWrapper(model.SerializeToString()))
+def _qonnx(onnx_model, x):
+    wrapper = cleanup_model(ModelWrapper(onnx_model.SerializeToString()))
     return next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
 
 
@@ -64,76 +50,34 @@ def _inputs(shape, seed=0):
     {"scale": 0.125, "signed": 0, "narrow": 1},
 ])
 def test_a_quant_no_ap_fixed_cast_expresses_is_computed_on_the_host_as_qonnx_does(change):
-    node, initializers = _quant("x", "y", **{"bits": 5, **change})
-    model = _model([node], initializers, (64,))
+    node, initializers = quant("x", "y", **{"bits": 5, **change})
+    onnx_model = model([node], initializers, (64,))
     scale = np.broadcast_to(np.asarray(change["scale"], dtype=np.float32), (64,))
     ties = ((np.arange(-20, 20)[:, None] + 0.5) * scale[None, :]).astype(np.float32)
     probes = np.concatenate([ties, np.nextafter(ties, np.float32(9)), np.nextafter(ties, np.float32(-9)),
                              _inputs((64,)), np.zeros((1, 64), np.float32)])
-    graph = load_onnx(model)
+    graph = load_onnx(onnx_model)
     assert [n.op for n in graph.nodes] == ["HostQuantize", "HostFloat"]
     for start in range(0, len(probes) - BATCH + 1, BATCH):
         x = probes[start:start + BATCH]
-        assert _mismatches(emulate(graph, x), _qonnx(model, x)) == 0
+        assert _mismatches(emulate(graph, x), _qonnx(onnx_model, x)) == 0
 
 
 # --- layers: integer work on codes, thresholds from the float chain -------------------------
 
-def _mlp():
-    """(x - mean) / std -> Quant -> Gemm (per-channel weight scales, bias) -> Mul, Add, Relu ->
-    Quant (unsigned) -> Gemm -> Mul -> y (float, on the host)."""
-    rng = np.random.default_rng(3)
-    nodes, inits = [], [("mean", rng.normal(size=8)), ("std", rng.uniform(0.5, 2, 8))]
-    nodes += [helper.make_node("Sub", ["x", "mean"], ["centred"]), helper.make_node("Div", ["centred", "std"], ["n"])]
-    for node, more in [_quant("n", "q0", 3 * 2.0**-6), _quant("w1", "w1q", np.array([5, 3, 7, 1, 3, 5, 7, 3] * 2)[:, None]
-                                                                 * 2.0**-8, narrow=1),
-                       _quant("q1in", "q1", 7 * 2.0**-7, signed=0), _quant("w2", "w2q", 3 * 2.0**-7, bits=6)]:
-        nodes.append(node)
-        inits += more
-    inits += [("w1", rng.normal(size=(16, 8)) * 0.4), ("b1", rng.integers(-64, 64, 16) * 2.0**-6),
-              ("gamma", rng.uniform(-1.5, 1.5, 16)), ("beta", rng.normal(size=16)), ("w2", rng.normal(size=(4, 16))),
-              ("out_scale", rng.uniform(0.5, 1.5, 4))]
-    nodes[3:3] = [helper.make_node("Gemm", ["q0", "w1q", "b1"], ["acc1"], transB=1),
-                  helper.make_node("Mul", ["acc1", "gamma"], ["bn1"]), helper.make_node("Add", ["bn1", "beta"], ["bn2"]),
-                  helper.make_node("Relu", ["bn2"], ["q1in"])]
-    nodes += [helper.make_node("Gemm", ["q1", "w2q"], ["acc2"], transB=1),
-              helper.make_node("Mul", ["acc2", "out_scale"], ["y"])]
-    return _model(nodes, inits, (8,))
-
-
-def _cnn():
-    """Quant -> Conv (per-channel weight scales) -> Add -> Relu -> Quant -> MaxPool -> Flatten -> Gemm
-    -> Quant (arbitrary scale) -> y."""
-    rng = np.random.default_rng(4)
-    nodes, inits = [], [("wc", rng.normal(size=(4, 2, 3, 3)) * 0.5), ("shift", rng.normal(size=(1, 4, 1, 1))),
-                        ("wd", rng.normal(size=(3, 16)) * 0.1)]
-    for node, more in [_quant("x", "q0", 3 * 2.0**-5, bits=6),
-                       _quant("wc", "wcq", np.array([3, 5, 7, 1])[:, None, None, None] * 2.0**-6),
-                       _quant("r", "q1", 5 * 2.0**-6, signed=0, rounding_mode="FLOOR"),
-                       _quant("wd", "wdq", 3 * 2.0**-7), _quant("acc2", "y", 0.173, bits=7)]:
-        nodes.append(node)
-        inits += more
-    nodes[2:2] = [helper.make_node("Conv", ["q0", "wcq"], ["acc1"], pads=[1, 1, 1, 1]),
-                  helper.make_node("Add", ["acc1", "shift"], ["shifted"]), helper.make_node("Relu", ["shifted"], ["r"])]
-    nodes[6:6] = [helper.make_node("MaxPool", ["q1"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2]),
-                  helper.make_node("Flatten", ["pooled"], ["flat"]),
-                  helper.make_node("Gemm", ["flat", "wdq"], ["acc2"], transB=1)]
-    return _model(nodes, inits, (2, 4, 4))
-
-
 @pytest.mark.parametrize("build,shape,ops", [
-    (_mlp, (8,), ["HostQuantize", "Gemm", "MultiThreshold", "Gemm", "HostFloat"]),
-    (_cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MultiThreshold",
+    (mlp, (8,), ["HostQuantize", "Gemm", "MultiThreshold", "Gemm", "HostFloat"]),
+    (cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MultiThreshold",
                        "HostFloat"]),
 ])
 def test_a_float_scaled_model_emulates_exactly_as_qonnx_executes_it(build, shape, ops):
-    model = build()
-    graph = load_onnx(model)
+    onnx_model = build()
+    graph = load_onnx(onnx_model)
     assert [n.op for n in graph.nodes] == ops
     mismatches = 0
     for seed in range(8):
         x = _inputs(shape, seed)
-        expected = _qonnx(model, x)
+        expected = _qonnx(onnx_model, x)
         assert len(np.unique(expected)) > 4
         mismatches += _mismatches(execute(graph, x)[0], expected)
     assert mismatches == 0
@@ -160,42 +104,42 @@ def test_thresholds_equal_the_float_chain_on_every_accumulator_value(rounding):
 
 # --- refusals: one line, naming the node ----------------------------------------------------
 
-def _refusal(model) -> str:
+def _refusal(onnx_model) -> str:
     with pytest.raises(ValueError) as info:
-        load_onnx(model)
+        load_onnx(onnx_model)
     assert "\n" not in str(info.value)
     return str(info.value)
 
 
 def test_a_float_value_into_a_gemm_is_refused():
-    node, inits = _quant("x", "q", 0.1)
-    model = _model([node, helper.make_node("Mul", ["q", "c"], ["m"]),
+    node, inits = quant("x", "q", 0.1)
+    onnx_model = model([node, helper.make_node("Mul", ["q", "c"], ["m"]),
                     helper.make_node("Gemm", ["m", "w"], ["y"], name="fc", transB=1)],
                    inits + [("c", 0.5), ("w", np.ones((2, 8)))], (8,))
-    message = _refusal(model)
+    message = _refusal(onnx_model)
     assert "'fc'" in message and "float value" in message and "Quant" in message
 
 
 def test_a_constant_divided_by_a_float_value_is_refused():
-    node, inits = _quant("x", "q", 0.1)
-    model = _model([node, helper.make_node("Div", ["c", "q"], ["y"], name="inv")], inits + [("c", 1.0)], (8,))
-    assert "'inv'" in _refusal(model) and "not monotone" in _refusal(model)
+    node, inits = quant("x", "q", 0.1)
+    onnx_model = model([node, helper.make_node("Div", ["c", "q"], ["y"], name="inv")], inits + [("c", 1.0)], (8,))
+    assert "'inv'" in _refusal(onnx_model) and "not monotone" in _refusal(onnx_model)
 
 
 def test_codes_with_a_zero_point_into_a_gemm_are_refused():
-    node, inits = _quant("x", "q", 0.1, zero=2.0, signed=0)
-    weight, more = _quant("w", "wq", 0.25)
-    model = _model([node, weight, helper.make_node("Gemm", ["q", "wq"], ["y"], name="fc", transB=1)],
+    node, inits = quant("x", "q", 0.1, zero=2.0, signed=0)
+    weight, more = quant("w", "wq", 0.25)
+    onnx_model = model([node, weight, helper.make_node("Gemm", ["q", "wq"], ["y"], name="fc", transB=1)],
                    inits + more + [("w", np.ones((2, 8)))], (8,))
-    message = _refusal(model)
+    message = _refusal(onnx_model)
     assert "'fc'" in message and "zero point" in message
 
 
 def test_two_float_values_added_are_refused():
-    first, inits = _quant("x", "a", 0.1)
-    second, more = _quant("x", "b", 0.3)
-    model = _model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
-    message = _refusal(model)
+    first, inits = quant("x", "a", 0.1)
+    second, more = quant("x", "b", 0.3)
+    onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
+    message = _refusal(onnx_model)
     assert "'sum'" in message and "two values" in message
 
 
@@ -206,24 +150,10 @@ def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_
     """Their input quantizer's scale is 1/127, so qonnx's first sums round in float32: on
     these seeded weights and inputs no accumulator lies within that rounding of a threshold,
     and every output equals qonnx's (measured; not guaranteed for every input)."""
-    import torch
-    from brevitas.export import export_qonnx
-    from brevitas_examples.bnn_pynq.models import model_with_cfg
-
-    torch.manual_seed(0)
-    model, _ = model_with_cfg(name, pretrained=False)
-    for module in model.modules():
-        if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
-            with torch.no_grad():
-                module.running_mean.uniform_(-2, 2)
-                module.running_var.uniform_(0.5, 4)
-                module.weight.uniform_(-1.5, 1.5)
-                module.bias.uniform_(-1, 1)
-    x = torch.rand((4, 1, 28, 28) if "fc" in name else (4, 3, 32, 32)) * 2 - 1
-    export_qonnx(model.eval(), args=x, export_path=str(tmp_path / "m.onnx"), dynamo=False)
+    x = finn_example(name, tmp_path / "m.onnx")
     graph = load_onnx(tmp_path / "m.onnx")
     assert {"HostQuantize", "MultiThreshold", "HostFloat"} <= {node.op for node in graph.nodes}
     wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
-    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x.numpy()}).values()))
+    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
     assert len(np.unique(expected)) > 4
-    assert _mismatches(execute(graph, x.numpy())[0], expected) == 0
+    assert _mismatches(execute(graph, x)[0], expected) == 0

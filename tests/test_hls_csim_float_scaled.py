@@ -1,0 +1,50 @@
+"""Float-scaled QONNX models end to end: `fxhls build`, then C simulation (the host's float
+work around the generated C++) equals `fxhls emulate` bit for bit, and for the hand-built
+models qonnx's executor too; the testbench's self-check passes on the hardware's part."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.util.cleanup import cleanup_model
+
+from float_scaled_models import BATCH, cnn, finn_example, mlp
+from fxhls.emulation import emulate
+from fxhls.hls.build import build_project
+from fxhls.sim.csim import compile_csim, run_csim
+
+
+def _csim_equals_emulate(model_path, x, out_dir) -> dict:
+    out, _ = build_project(model_path, "ultra96v2", out_dir)
+    got, expected = run_csim(out, x), emulate(model_path, x)
+    assert got.shape == expected.shape and len(np.unique(expected)) > 4
+    assert int((got != expected).sum()) == 0
+    self_check = subprocess.run([str(compile_csim(out))], cwd=out / "tb", capture_output=True, text=True)
+    assert self_check.returncode == 0, self_check.stderr
+    assert " 0 of " in self_check.stdout
+    return json.loads((out / "design.json").read_text())
+
+
+@pytest.mark.parametrize("build,shape", [(mlp, (8,)), (cnn, (2, 4, 4))])
+def test_hand_built_float_scaled_models_csim_equals_emulate_and_qonnx(build, shape, tmp_path):
+    onnx.save(build(), tmp_path / "m.onnx")
+    x = (np.random.default_rng(7).normal(size=(BATCH, *shape)) * 2).astype(np.float32)
+    design = _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
+    assert design["host"]["head"] is not None and design["host"]["tail"] is not None
+    wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
+    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
+    assert int((run_csim(tmp_path / "build", x) != expected).sum()) == 0
+
+
+def test_finn_tfc_csim_equals_emulate(tmp_path):
+    """FINN's binary TFC: its input scaled on the host (2x - 1, through a Flatten), bipolar
+    thresholds in the hardware."""
+    x = finn_example("tfc_1w1a", tmp_path / "m.onnx")
+    design = _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
+    assert design["host"]["head"]["chain"]["steps"]
