@@ -1,0 +1,141 @@
+"""Measure fxhls's emulator against qonnx's executor on float-scaled Brevitas models.
+
+Models: Brevitas's default quantizers (float scales learned from calibration data,
+per-tensor activations, per-tensor or per-channel weights, float biases, float
+BatchNorm), calibrated on seeded random data, and FINN's example networks
+(brevitas_examples.bnn_pynq, untrained, with random BatchNorm statistics). For each,
+on seeded random inputs, it counts the codes of every activation Quant that differ from
+qonnx's (qonnx's value / scale) and the outputs that differ, with the largest difference.
+
+qonnx sums float32 products in float32 (onnxruntime's order); fxhls sums the integer
+codes exactly and rounds the dequantized sum once. A code can differ only where an
+accumulator lies within that float32 rounding of a threshold; a float output (a layer
+not requantized, computed on the host) can differ in its last bits.
+
+Run from the repository root:  .venv/bin/python bench/qonnx_float.py [--samples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from brevitas import nn as qnn
+from brevitas.export import export_qonnx
+from brevitas.graph.calibrate import calibration_mode
+from brevitas.quant import Int8WeightPerChannelFloat
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from torch import nn
+
+from fxhls.ir import OPS, execute
+from fxhls.ir.float32 import rescale
+from fxhls.onnx import load_onnx
+from fxhls.onnx.qonnx_cleanup import cleaned
+
+
+def _brevitas_models() -> dict:
+    """name -> (model, input shape per sample), Brevitas's default float quantizers."""
+    def conv(cin, cout):
+        return qnn.QuantConv2d(cin, cout, 3, padding=1, weight_quant=Int8WeightPerChannelFloat,
+                               return_quant_tensor=False)
+
+    return {
+        "brevitas_mlp": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), qnn.QuantLinear(64, 64),
+                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(64, 32),
+                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(32, 10)), (64,)),
+        "brevitas_cnn_bn": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), conv(3, 16),
+                                          nn.BatchNorm2d(16), qnn.QuantReLU(return_quant_tensor=True),
+                                          nn.MaxPool2d(2), conv(16, 16), nn.BatchNorm2d(16),
+                                          qnn.QuantReLU(return_quant_tensor=True), nn.MaxPool2d(2), nn.Flatten(),
+                                          qnn.QuantLinear(16 * 4 * 4, 10)), (3, 16, 16)),
+    }
+
+
+def _export_brevitas(name: str, path: Path, samples: int) -> np.ndarray:
+    torch.manual_seed(0)
+    model, shape = _brevitas_models()[name]
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            with torch.no_grad():
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    model.train()
+    with torch.no_grad(), calibration_mode(model):
+        for _ in range(4):
+            model(torch.randn(32, *shape))
+    model.eval()
+    x = torch.randn(samples, *shape)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        export_qonnx(model, args=x, export_path=str(path), dynamo=False)
+    return x.numpy()
+
+
+def _export_finn(name: str, path: Path, samples: int) -> np.ndarray:
+    from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+    torch.manual_seed(0)
+    model, _ = model_with_cfg(name, pretrained=False)
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            with torch.no_grad():
+                module.running_mean.uniform_(-2, 2)
+                module.running_var.uniform_(0.5, 4)
+                module.weight.uniform_(-1.5, 1.5)
+                module.bias.uniform_(-1, 1)
+    x = torch.rand((samples, 1, 28, 28) if "fc" in name else (samples, 3, 32, 32)) * 2 - 1
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        export_qonnx(model.eval(), args=x, export_path=str(path), dynamo=False)
+    return x.numpy()
+
+
+def measure(path: Path, x: np.ndarray) -> dict:
+    """Codes compared and differing, outputs compared and differing, largest output difference."""
+    graph = load_onnx(path)
+    wrapper = ModelWrapper(cleaned(onnx.load(path), path))
+    reference = execute_onnx(wrapper, {wrapper.graph.input[0].name: x}, return_full_exec_context=True)
+    values = {**graph.constants(), graph.inputs[0]: x.astype(np.float64)}
+    for node in graph.nodes:
+        values.update(zip(node.outputs, OPS[node.op].execute(node, [values[i] for i in node.inputs])))
+    codes = differing_codes = 0
+    for node in wrapper.graph.node:
+        tensor = graph.tensors.get(node.output[0])
+        if node.op_type != "Quant" or tensor is None or tensor.data is not None or "scale" not in tensor.facts:
+            continue
+        ours = rescale(values[tensor.name], {"zero": tensor.facts["zero_point"][None],
+                                             "scales": [tensor.facts["scale"][None]]}, channel_axis=1)
+        codes += ours.size
+        differing_codes += int((ours != reference[node.output[0]]).sum())
+    output, expected = execute(graph, x)[0], reference[wrapper.graph.output[0].name]
+    return {"ops": sorted({node.op for node in graph.nodes}), "codes": codes, "differing codes": differing_codes,
+            "outputs": output.size, "differing outputs": int((output != expected).sum()),
+            "largest difference": float(np.abs(output - expected).max())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=64)
+    args = parser.parse_args()
+    exporters = {**{name: _export_brevitas for name in _brevitas_models()},
+                 **{name: _export_finn for name in ("tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_1w1a", "cnv_2w2a")}}
+    print("| model | codes compared | codes differing | outputs | outputs differing | largest difference |")
+    print("|---|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, export in exporters.items():
+            path = Path(folder) / f"{name}.onnx"
+            row = measure(path, export(name, path, args.samples))
+            print(f"| {name} | {row['codes']:,} | {row['differing codes']} | {row['outputs']:,} | "
+                  f"{row['differing outputs']} | {row['largest difference']:.3g} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
