@@ -48,3 +48,18 @@ def test_finn_tfc_csim_equals_emulate(tmp_path):
     x = finn_example("tfc_1w1a", tmp_path / "m.onnx")
     design = _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
     assert design["host"]["head"]["chain"]["steps"]
+
+
+def test_float_scaled_mlp_rtl_cosim_equals_emulate(tmp_path):
+    """The RTL top's MultiThreshold stage (its threshold table wider than one Verilog
+    number literal) and the host's float work around it."""
+    from fxhls.rtl.verilog import LITERAL_BITS
+    from fxhls.sim.rtl_cosim import cosim_design
+
+    onnx.save(mlp(), tmp_path / "m.onnx")
+    out, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build")
+    assert not (out / "rtl" / "REFUSED.txt").exists()
+    assert f"{LITERAL_BITS}'h" in (out / "rtl" / "m.v").read_text()
+    x = (np.random.default_rng(8).normal(size=(BATCH, 8)) * 2).astype(np.float32)
+    y, summary = cosim_design(out, x, model=tmp_path / "m.onnx")
+    assert summary["mismatches"] == 0 and len(np.unique(y)) > 4
