@@ -63,3 +63,18 @@ def test_float_scaled_mlp_rtl_cosim_equals_emulate(tmp_path):
     x = (np.random.default_rng(8).normal(size=(BATCH, 8)) * 2).astype(np.float32)
     y, summary = cosim_design(out, x, model=tmp_path / "m.onnx")
     assert summary["mismatches"] == 0 and len(np.unique(y)) > 4
+
+
+def test_the_deploy_driver_runs_the_host_float_work_around_the_accelerator(tmp_path, monkeypatch):
+    """The board driver's run_model against the C simulation (FXHLS_TARGET=sim)."""
+    from deploy_designs import load_driver
+
+    onnx.save(cnn(), tmp_path / "m.onnx")
+    out, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build")
+    monkeypatch.setenv("FXHLS_TARGET", "sim")
+    monkeypatch.setenv("FXHLS_SIM_COMMAND", str(compile_csim(out)))
+    accelerator = load_driver(out / "deploy").Accelerator()
+    x = (np.random.default_rng(9).normal(size=(BATCH, 2, 4, 4)) * 2).astype(np.float32)
+    expected = emulate(tmp_path / "m.onnx", x)
+    assert len(np.unique(expected)) > 4
+    assert int((accelerator.run_model(x) != expected).sum()) == 0

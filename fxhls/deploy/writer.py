@@ -11,13 +11,14 @@ import numpy as np
 
 from fxhls.board import Board, load_board
 from fxhls.hls.vectors import cast_inputs
+from fxhls.ir import float32
 from fxhls.staging import replace_dir, staging_dir
 from fxhls.templating import render
 
 from . import packing
 from .notebook import notebook_from_percent_script, notebook_json
 
-# Modules the board runs as they are (numpy and the standard library only).
+# Modules the board runs as they are (numpy and the standard library only); also fxhls/ir/float32.py.
 BOARD_MODULES = ("packing.py", "transports.py")
 STREAM_KEYS = ("shape", "type", "width", "frac_bits", "signed", "lane", "values", "words")
 DESIGN_KEYS = ("name", "top", "board", "clock_mhz", "word_bits", "input", "output")
@@ -63,6 +64,7 @@ def _write_files(folder: Path, design, board, ip_repo, inputs, expected, labels)
     (folder / "design.json").write_text(json.dumps(design, indent=2) + "\n")
     for module in BOARD_MODULES:
         shutil.copyfile(Path(__file__).with_name(module), folder / module)
+    shutil.copyfile(float32.__file__, folder / "float32.py")  # a float-scaled model's float work on the host
     (folder / "driver.py").write_text(render("deploy/driver.py.j2", **context))
     (folder / "block_design.tcl").write_text(render("deploy/block_design.tcl.j2", **context))
     script = folder / "build_bitstream.sh"

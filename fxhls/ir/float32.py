@@ -17,6 +17,10 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
 
 Constants are lists of float32 values, one per channel (the first axis of a sample) or
 one for all; `channel_axis` says where channels are in the arrays a chain runs on.
+
+`host_head` and `host_tail` are the host's float work of a float-scaled model (the IR's
+HostQuantize and HostFloat, design.json's "host"). This module needs numpy only: the
+deploy package runs it on the board as it is.
 """
 
 from __future__ import annotations
@@ -135,3 +139,15 @@ def run_chain(v: np.ndarray, chain: dict, channel_axis: int) -> np.ndarray:
     without a rescale starts from float32 inputs (a graph input)."""
     x = rescale(v, chain["rescale"], channel_axis) if chain.get("rescale") else np.asarray(v, dtype=np.float32)
     return run_steps(x, chain.get("steps", []), channel_axis)
+
+
+def host_head(x: np.ndarray, head: dict) -> np.ndarray:
+    """The codes (float64) the float work before the first quantizer and that quantizer,
+    head {"chain", "quant"}, give the batch `x` (batch first)."""
+    return quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1).astype(np.float64)
+
+
+def host_tail(y: np.ndarray, tail: dict) -> np.ndarray:
+    """The float32 results (as float64) the float work after the hardware, tail {"chain"},
+    gives the batch `y` of exact values (batch first)."""
+    return run_chain(y, tail["chain"], channel_axis=1).astype(np.float64)

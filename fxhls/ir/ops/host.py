@@ -12,20 +12,8 @@ Channels are the first dimension of a sample.
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..float32 import quant_codes, run_chain
+from ..float32 import host_head, host_tail
 from .quantize import node_type
-
-
-def host_head(x: np.ndarray, head: dict) -> np.ndarray:
-    """The codes a HostQuantize {"chain", "quant"} computes from the batch `x` (float64 values)."""
-    return quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1).astype(np.float64)
-
-
-def host_tail(y: np.ndarray, tail: dict) -> np.ndarray:
-    """The float32 results (as float64) a HostFloat {"chain"} computes from the batch `y`."""
-    return run_chain(y, tail["chain"], channel_axis=1).astype(np.float64)
 
 
 class HostQuantize:
