@@ -40,7 +40,8 @@ def mlp():
               ("gamma", rng.uniform(-1.5, 1.5, 16)), ("beta", rng.normal(size=16)), ("w2", rng.normal(size=(4, 16))),
               ("out_scale", rng.uniform(0.5, 1.5, 4))]
     nodes[3:3] = [helper.make_node("Gemm", ["q0", "w1q", "b1"], ["acc1"], transB=1),
-                  helper.make_node("Mul", ["acc1", "gamma"], ["bn1"]), helper.make_node("Add", ["bn1", "beta"], ["bn2"]),
+                  helper.make_node("Mul", ["acc1", "gamma"], ["bn1"]),
+                  helper.make_node("Add", ["bn1", "beta"], ["bn2"]),
                   helper.make_node("Relu", ["bn2"], ["q1in"])]
     nodes += [helper.make_node("Gemm", ["q1", "w2q"], ["acc2"], transB=1),
               helper.make_node("Mul", ["acc2", "out_scale"], ["y"])]

@@ -49,9 +49,10 @@ class OnnxNode:
 
 
 class ImportContext:
-    """Tensors by name, IR nodes in order, ONNX names that alias IR tensors, and which
-    tensors are static, and the float chains ONNX names stand for (`float_scaled`). `batch` is the batch size the model was exported with (None
-    when symbolic); `opsets` maps each ONNX domain to its opset version."""
+    """Tensors by name, IR nodes in order, ONNX names that alias IR tensors, which
+    tensors are static, and the float chains ONNX names stand for (`float_scaled`).
+    `batch` is the batch size the model was exported with (None when symbolic); `opsets`
+    maps each ONNX domain to its opset version."""
 
     def __init__(self, batch: int | None, opsets: dict[str, int]):
         self.batch, self.opsets = batch, opsets

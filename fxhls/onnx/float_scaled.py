@@ -63,10 +63,19 @@ def _float_scaled_quant(ctx: ImportContext, n: OnnxNode) -> bool:
     mode, signed = n.attrs.get("rounding_mode", "ROUND").upper(), bool(n.attrs.get("signed", 1))
     if mode in qonnx_ops.REFUSED_ROUNDING or (n.attrs.get("narrow", 0) and not signed):
         return True
-    scales = qonnx_ops._constant(ctx, n, scale, "scale")
-    zeros = qonnx_ops._constant(ctx, n, zero_point, "zero point")
-    single = np.unique(scales)
-    return single.size != 1 or math.frexp(single.item())[0] != 0.5 or bool((zeros != 0).any())
+    zeros = qonnx_ops.parameter(ctx, n, zero_point, "zero point")
+    return not _one_power_of_two(qonnx_ops.parameter(ctx, n, scale, "scale")) or bool((zeros != 0).any())
+
+
+def _float_scaled_bipolar(ctx: ImportContext, n: OnnxNode) -> bool:
+    x, scale = n.inputs[:2]
+    scales = qonnx_ops.parameter(ctx, n, scale, "scale")
+    return x in ctx.chains or _has_scale(ctx, x) or not _one_power_of_two(scales)
+
+
+def _one_power_of_two(values: np.ndarray) -> bool:
+    distinct = np.unique(values)
+    return distinct.size == 1 and math.frexp(distinct.item())[0] == 0.5
 
 
 # --- float values of constants, and their per-channel vectors -----------------------------
@@ -182,9 +191,9 @@ def _quant_attrs(ctx: ImportContext, n: OnnxNode) -> dict:
     mode = n.attrs.get("rounding_mode", "ROUND").upper()
     if mode not in ROUNDING_MODES:
         raise n.refuse(f"unknown rounding_mode {mode!r}; supported: {', '.join(ROUNDING_MODES)}")
-    return {"scale": qonnx_ops._constant(ctx, n, scale, "scale").astype(np.float32),
-            "zero": qonnx_ops._constant(ctx, n, zero_point, "zero point").astype(np.float32),
-            "bits": qonnx_ops._bit_width(ctx, n, bit_width), "signed": bool(n.attrs.get("signed", 1)),
+    return {"scale": qonnx_ops.parameter(ctx, n, scale, "scale").astype(np.float32),
+            "zero": qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32),
+            "bits": qonnx_ops.bit_width_of(ctx, n, bit_width), "signed": bool(n.attrs.get("signed", 1)),
             "narrow": bool(n.attrs.get("narrow", 0)), "rounding": mode}
 
 
@@ -199,7 +208,7 @@ def _quant(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
-    scale = qonnx_ops._constant(ctx, n, n.inputs[1], "scale").astype(np.float32)
+    scale = qonnx_ops.parameter(ctx, n, n.inputs[1], "scale").astype(np.float32)
     _quantize(ctx, n, {"scale": scale, "zero": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
                        "rounding": "SIGN"})
 
@@ -347,11 +356,5 @@ CONVERTERS = {
        for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),
                            ("Reshape", shape_ops.reshape), ("Transpose", shape_ops.transpose))},
 }
-def _float_scaled_bipolar(ctx: ImportContext, n: OnnxNode) -> bool:
-    x, scale = n.inputs[:2]
-    single = np.unique(qonnx_ops._constant(ctx, n, scale, "scale"))
-    return x in ctx.chains or _has_scale(ctx, x) or single.size != 1 or math.frexp(single.item())[0] != 0.5
-
-
 QONNX_CONVERTERS = {"Quant": _dispatch(_float_scaled_quant, _quant, qonnx_ops.quant),
                     "BipolarQuant": _dispatch(_float_scaled_bipolar, _bipolar_quant, qonnx_ops.bipolar_quant)}

@@ -55,7 +55,7 @@ def quant(ctx: ImportContext, n: OnnxNode) -> None:
     x, scale, zero_point, bit_width = n.inputs
     exponent = _power_of_two(ctx, n, scale, "scale")
     _require_zero(ctx, n, zero_point)
-    bits = _bit_width(ctx, n, bit_width)
+    bits = bit_width_of(ctx, n, bit_width)
     signed = bool(n.attrs.get("signed", 1))
     if bits == 1 and signed:
         _bipolar(ctx, n, exponent)
@@ -79,7 +79,7 @@ def trunc(ctx: ImportContext, n: OnnxNode) -> None:
     if lsb is None or lsb < input_exponent:
         raise n.refuse(f"its input is not known to be a multiple of its scale 2^{input_exponent}, so its first "
                        f"rounding would not be exact")
-    bits = _bit_width(ctx, n, output_bit_width)
+    bits = bit_width_of(ctx, n, output_bit_width)
     exponent = _power_of_two(ctx, n, output_scale, "output scale")
     t = _cast_type(n, bits, exponent, bool(n.attrs.get("signed", 1)))
     ctx.add(Node("Quantize", n.name, [ctx.name(x)], n.outputs[:1], type_attrs(t)), n)
@@ -117,7 +117,8 @@ def _bipolar(ctx: ImportContext, n: OnnxNode, exponent: int) -> None:
         ctx.add(Node("Mul", ctx.node_name(f"{n.name}_scale"), [signs, constant], [out]), n)
 
 
-def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarray:
+def parameter(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarray:
+    """The values of the quantizer parameter `name` (scale, zero point, bit width): a constant."""
     values = ctx.constant(name)
     if values is None:
         raise n.refuse(f"its {what} is computed at run time; only a constant {what} is supported")
@@ -126,7 +127,7 @@ def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarr
 
 def _power_of_two(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> int:
     """k where every value of the constant `name` is 2**k."""
-    distinct = np.unique(_constant(ctx, n, name, what))
+    distinct = np.unique(parameter(ctx, n, name, what))
     if distinct.size != 1:
         raise n.refuse(f"its {what} differs between channels ({distinct.size} values); one {what} per tensor "
                        f"is supported")
@@ -137,12 +138,12 @@ def _power_of_two(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> int:
 
 
 def _require_zero(ctx: ImportContext, n: OnnxNode, name: str) -> None:
-    if bool((_constant(ctx, n, name, "zero point") != 0).any()):
+    if bool((parameter(ctx, n, name, "zero point") != 0).any()):
         raise n.refuse("its zero point is not 0: not fixed point (only zero zero points are supported)")
 
 
-def _bit_width(ctx: ImportContext, n: OnnxNode, name: str) -> int:
-    distinct = np.unique(_constant(ctx, n, name, "bit width"))
+def bit_width_of(ctx: ImportContext, n: OnnxNode, name: str) -> int:
+    distinct = np.unique(parameter(ctx, n, name, "bit width"))
     if distinct.size != 1 or distinct.item() != int(distinct.item()) or distinct.item() < 1:
         raise n.refuse(f"its bit width {distinct.tolist()} is not one positive integer")
     return int(distinct.item())

@@ -73,6 +73,7 @@ def multithreshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
         raise ValueError(f"node {node.name!r}: its thresholds ({limits.type}) are not on its input's grid ({x.type})")
     channels, levels = limits.data.shape
     return {"C": channels, "LANES": lanes, "X_W": x.type.width, "X_SIGNED": int(x.type.signed), "L": levels,
-            "T_W": limits.type.width, "THRESHOLDS": packed_literal(codes_of(limits.data, limits.type), limits.type.width),
+            "T_W": limits.type.width,
+            "THRESHOLDS": packed_literal(codes_of(limits.data, limits.type), limits.type.width),
             "RISING": packed_literal([int(d > 0) for d in node.attrs["direction"]], 1), "BASE": int(node.attrs["base"]),
             "OUT_W": graph.tensor(node.outputs[0]).type.width}
