@@ -36,7 +36,7 @@ from qonnx.core.onnx_exec import execute_onnx
 from torch import nn
 
 from fxhls.ir import OPS, execute
-from fxhls.ir.float32 import rescale
+from fxhls.fixed.float32 import rescale
 from fxhls.onnx import load_onnx
 from fxhls.onnx.qonnx_cleanup import cleaned
 

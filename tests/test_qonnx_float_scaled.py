@@ -21,7 +21,7 @@ from float_scaled_models import BATCH, cnn, finn_example, mlp, model, quant
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
-from fxhls.ir.float32 import quant_codes, run_chain
+from fxhls.fixed.float32 import quant_codes, run_chain
 from fxhls.ir.requantize import thresholds
 from fxhls.onnx import load_onnx
 

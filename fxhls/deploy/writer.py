@@ -11,14 +11,14 @@ import numpy as np
 
 from fxhls.board import Board, load_board
 from fxhls.hls.vectors import cast_inputs
-from fxhls.ir import float32
+from fxhls.fixed import float32
 from fxhls.staging import replace_dir, staging_dir
 from fxhls.templating import render
 
 from . import packing
 from .notebook import notebook_from_percent_script, notebook_json
 
-# Modules the board runs as they are (numpy and the standard library only); also fxhls/ir/float32.py.
+# Modules the board runs as they are (numpy and the standard library only); also fxhls/fixed/float32.py.
 BOARD_MODULES = ("packing.py", "transports.py")
 STREAM_KEYS = ("shape", "type", "width", "frac_bits", "signed", "lane", "values", "words")
 DESIGN_KEYS = ("name", "top", "board", "clock_mhz", "word_bits", "input", "output")

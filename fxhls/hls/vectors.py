@@ -8,7 +8,7 @@ from fxhls.deploy import packing
 from fxhls.fixed import FixedType, quantize
 from fxhls.ir import Graph, execute
 from fxhls.ir.execute import as_batch
-from fxhls.ir.float32 import host_head, host_tail
+from fxhls.fixed.float32 import host_head, host_tail
 
 DEFAULT_SAMPLES = 8
 

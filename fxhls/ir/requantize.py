@@ -15,7 +15,7 @@ import numpy as np
 
 from fxhls.fixed import FixedType
 
-from .float32 import code_range, quant_codes, run_chain
+from fxhls.fixed.float32 import code_range, quant_codes, run_chain
 
 
 def thresholds(chain: dict, quant: dict, source: FixedType, channels: int) -> tuple[np.ndarray, list[int], int]:

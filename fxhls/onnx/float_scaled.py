@@ -7,7 +7,7 @@ arrays that broadcast against its data (a constant) or a sample (an activation).
 
 - On a constant (a weight), the codes are computed as qonnx computes them.
 - Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value
-  after them, fl32(s_x * s_w * acc + bias) (see `fxhls.ir.float32`), is a *float chain*
+  after them, fl32(s_x * s_w * acc + bias) (see `fxhls.fixed.float32`), is a *float chain*
   on the accumulator, which element-wise ops with a constant (Mul, Add, Sub, Div, Relu)
   extend without adding IR nodes, as does a BatchNormalization that is not an exact
   Affine (`batchnorm`), folded and computed as onnxruntime does.
@@ -35,7 +35,7 @@ import numpy as np
 
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node
-from fxhls.ir.float32 import ROUNDING_MODES, quant_codes, rescale
+from fxhls.fixed.float32 import ROUNDING_MODES, quant_codes, rescale
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.requantize import thresholds
 

@@ -2,7 +2,7 @@
 
 - HostQuantize: the graph input (float32) through the float steps before the first
   quantizer, then that quantizer's codes. Attributes `chain` ({"steps"}) and `quant`
-  (see `fxhls.ir.float32`), and the codes' integer type (`type_attrs`).
+  (see `fxhls.fixed.float32`), and the codes' integer type (`type_attrs`).
 - HostFloat: an exact value (an accumulator or codes) through a float chain
   ({"rescale", "steps"}) to float32 results: the float work after the last integer
   result. Its output has no fixed-point type.
@@ -12,7 +12,7 @@ Channels are the first dimension of a sample.
 
 from __future__ import annotations
 
-from ..float32 import host_head, host_tail
+from fxhls.fixed.float32 import host_head, host_tail
 from .quantize import node_type
 
 

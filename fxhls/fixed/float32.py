@@ -1,5 +1,6 @@
-"""Float32 arithmetic as ONNX (and so qonnx's executor) computes it: the host edges of a
-float-scaled model, and the values requantization thresholds are derived from.
+"""Float32 arithmetic as ONNX (and so qonnx's executor) computes it, and how a float32
+value becomes a code of a float-scaled quantizer: the host edges of a float-scaled model,
+and the values its requantization thresholds are derived from.
 
 A *float chain* is what a float-scaled model computes between an exact value v (an
 accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `steps`.
