@@ -104,6 +104,25 @@ def test_thresholds_equal_the_float_chain_on_every_accumulator_value(rounding):
 
 # --- refusals: one line, naming the node ----------------------------------------------------
 
+def test_an_integer_zero_point_makes_codes_less_it_exact_in_a_gemm():
+    """Asymmetric activations (uint8, zero point 100 and 7) into Gemm: the tensor holds q - z."""
+    first, inits = quant("x", "q0", 3 * 2.0**-6, zero=100.0, signed=0)
+    weight, more = quant("w", "wq", 5 * 2.0**-7)
+    second, last = quant("acc", "q1", 0.0917, zero=7.0, signed=0, bits=5)
+    rng = np.random.default_rng(5)
+    onnx_model = model([first, weight, helper.make_node("Gemm", ["q0", "wq"], ["acc"], transB=1), second,
+                        helper.make_node("Mul", ["q1", "c"], ["y"])],
+                       inits + more + last + [("w", rng.normal(size=(6, 8)) * 0.3), ("c", 1.7)], (8,))
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "Gemm", "MultiThreshold", "HostFloat"]
+    assert str(graph.tensors["q0"].type) == "ap_fixed<9,9>"  # 0 - 100 to 255 - 100
+    for seed in range(4):
+        x = _inputs((8,), seed) + 1
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 4
+        assert _mismatches(execute(graph, x)[0], expected) == 0
+
+
 def _refusal(onnx_model) -> str:
     with pytest.raises(ValueError) as info:
         load_onnx(onnx_model)
@@ -120,27 +139,46 @@ def test_a_float_value_into_a_gemm_is_refused():
     assert "'fc'" in message and "float value" in message and "Quant" in message
 
 
+@pytest.mark.parametrize("bits,words", [(0, ["from 1 to 32"]), (33, ["from 1 to 32"]), (12, ["4095 thresholds"])])
+def test_a_bit_width_out_of_range_is_refused(bits, words):
+    first, inits = quant("x", "q0", 0.1)
+    weight, more = quant("w", "wq", 0.25)
+    last, final = quant("acc", "y", 0.3, bits=bits)
+    onnx_model = model([first, weight, helper.make_node("Gemm", ["q0", "wq"], ["acc"], transB=1), last],
+                       inits + more + final + [("w", np.ones((2, 8)))], (8,))
+    message = _refusal(onnx_model)
+    assert "'y'" in message and all(word in message for word in words), message
+
+
 def test_a_constant_divided_by_a_float_value_is_refused():
     node, inits = quant("x", "q", 0.1)
     onnx_model = model([node, helper.make_node("Div", ["c", "q"], ["y"], name="inv")], inits + [("c", 1.0)], (8,))
     assert "'inv'" in _refusal(onnx_model) and "not monotone" in _refusal(onnx_model)
 
 
-def test_codes_with_a_zero_point_into_a_gemm_are_refused():
-    node, inits = quant("x", "q", 0.1, zero=2.0, signed=0)
+def test_codes_with_a_fractional_zero_point_into_a_gemm_are_refused():
+    node, inits = quant("x", "q", 0.1, zero=2.5, signed=0)
     weight, more = quant("w", "wq", 0.25)
     onnx_model = model([node, weight, helper.make_node("Gemm", ["q", "wq"], ["y"], name="fc", transB=1)],
-                   inits + more + [("w", np.ones((2, 8)))], (8,))
+                       inits + more + [("w", np.ones((2, 8)))], (8,))
     message = _refusal(onnx_model)
     assert "'fc'" in message and "zero point" in message
 
 
-def test_two_float_values_added_are_refused():
-    first, inits = quant("x", "a", 0.1)
+def test_a_residual_add_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+    first, inits = quant("x", "a", 3 * 2.0**-6)
+    second, more = quant("x", "b", 3 * 2.0**-6, bits=4, rounding_mode="FLOOR")
+    last, final = quant("sum", "y", 0.0371)
+    onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["sum"], name="sum"), last],
+                       inits + more + final, (8,))
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "HostQuantize", "Add", "MultiThreshold", "HostFloat"]
+    x = _inputs((8,))
+    assert _mismatches(execute(graph, x)[0], _qonnx(onnx_model, x)) == 0
     second, more = quant("x", "b", 0.3)
     onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
     message = _refusal(onnx_model)
-    assert "'sum'" in message and "two values" in message
+    assert "'sum'" in message and "0.046875" in message and "0.3" in message
 
 
 # --- FINN's example networks (brevitas_examples.bnn_pynq), untrained, with random BatchNorm ----

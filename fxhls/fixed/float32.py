@@ -143,9 +143,10 @@ def run_chain(v: np.ndarray, chain: dict, channel_axis: int) -> np.ndarray:
 
 
 def host_head(x: np.ndarray, head: dict) -> np.ndarray:
-    """The codes (float64) the float work before the first quantizer and that quantizer,
-    head {"chain", "quant"}, give the batch `x` (batch first)."""
-    return quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1).astype(np.float64)
+    """The codes less `offset` (float64) the float work before the first quantizer and that
+    quantizer, head {"chain", "quant", "offset"}, give the batch `x` (batch first)."""
+    codes = quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1)
+    return codes.astype(np.float64) - head["offset"]
 
 
 def host_tail(y: np.ndarray, tail: dict) -> np.ndarray:

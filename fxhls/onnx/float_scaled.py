@@ -35,12 +35,15 @@ import numpy as np
 
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node
-from fxhls.fixed.float32 import ROUNDING_MODES, quant_codes, rescale
+from fxhls.fixed.float32 import ROUNDING_MODES, code_range, quant_codes, rescale
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.requantize import thresholds
 
 from . import batchnorm, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
+
+# A requantization by thresholds takes 2^bits - 1 of them per channel.
+MAX_THRESHOLD_BITS = 10
 
 
 # --- what is float-scaled --------------------------------------------------------------
@@ -144,6 +147,9 @@ def _elementwise(op: str):
 
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
         a, b = n.inputs
+        if op == "Add" and not ctx.is_static(a) and not ctx.is_static(b):
+            _add_codes(ctx, n)
+            return
         if ctx.is_static(a) == ctx.is_static(b):
             raise n.refuse(f"{op} of two {'constants' if ctx.is_static(a) else 'values'} on a float value; "
                            f"only a float value and a constant are supported")
@@ -162,6 +168,27 @@ def _elementwise(op: str):
         ctx.chains[n.outputs[0]] = _extended(chain, step)
 
     return convert
+
+
+def _add_codes(ctx: ImportContext, n: OnnxNode) -> None:
+    """An Add of two float-scaled values (a residual add): exact integer work on their codes
+    where both are codes of one scale and zero point 0, else a refusal naming both."""
+    scales = [_activation_facts(ctx, name) if _has_scale(ctx, name) else None for name in n.inputs]
+    if None in scales or scales[0] != scales[1] or len(scales[0][0]) != 1 or scales[0][1] != [0.0]:
+        described = " and ".join(_described(ctx, name) for name in n.inputs)
+        raise n.refuse(f"adds {described}; an Add of two values is supported on codes of one scale with zero "
+                       f"point 0 (quantize both branches alike)")
+    standard_ops.CONVERTERS["Add"](ctx, n)
+    ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(scales[0][0][0]), zero_point=np.float32(0))
+
+
+def _described(ctx: ImportContext, name: str) -> str:
+    if _has_scale(ctx, name):
+        scale, zero = _activation_facts(ctx, name)
+        return f"{name!r} (codes of scale {scale if len(scale) > 1 else scale[0]}, zero point {zero[0]:g})"
+    if name in ctx.chains:
+        return f"{name!r} (float work on {ctx.chains[name]['source']!r}, not quantized)"
+    return f"{name!r} ({'not quantized' if ctx.tensor(name).type is None else ctx.tensor(name).type})"
 
 
 def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
@@ -197,10 +224,12 @@ def _quant_attrs(ctx: ImportContext, n: OnnxNode) -> dict:
             "narrow": bool(n.attrs.get("narrow", 0)), "rounding": mode}
 
 
-def _code_type(quant: dict) -> FixedType:
-    """The integer type of the codes (bipolar codes -1 and +1 need 2 bits)."""
-    bits = 2 if quant["bits"] == 1 and quant["signed"] else quant["bits"]
-    return FixedType(bits, bits, quant["signed"])
+def _code_type(quant: dict, offset: int = 0) -> FixedType:
+    """The integer type that holds the codes less `offset` (bipolar codes -1 and +1 need 2 bits)."""
+    low, high = (limit - offset for limit in code_range(quant["bits"], quant["signed"], quant["narrow"]))
+    signed = low < 0
+    bits = max(high.bit_length(), (-low - 1).bit_length() if signed else 0, 1) + int(signed)
+    return FixedType(bits, bits, signed)
 
 
 def _quant(ctx: ImportContext, n: OnnxNode) -> None:
@@ -227,18 +256,25 @@ def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
     source = ctx.tensors[chain["source"]]
     per_sample = {**quant, "scale": _channel_vector(quant["scale"], source.shape, 0, "scale", n),
                   "zero": _channel_vector(quant["zero"], source.shape, 0, "zero point", n)}
+    # One integer zero point z: the tensor holds q - z, so that the value is s * (its code).
+    offset = int(per_sample["zero"][0]) if len(per_sample["zero"]) == 1 and per_sample["zero"][0].is_integer() \
+        else 0
+    code_type = _code_type(quant, offset)
     if source.type is None:
         ctx.add(Node("HostQuantize", n.name, [source.name], [out],
-                     {"chain": chain["chain"], "quant": per_sample, **type_attrs(_code_type(quant))}), n)
+                     {"chain": chain["chain"], "quant": per_sample, "offset": offset, **type_attrs(code_type)}), n)
     else:
+        if quant["bits"] > MAX_THRESHOLD_BITS:
+            raise n.refuse(f"a requantization to {quant['bits']} bits takes {2 ** quant['bits'] - 1} thresholds per "
+                           f"channel; at most {MAX_THRESHOLD_BITS} bits are supported")
         levels, direction, base = thresholds(chain["chain"], per_sample, source.type, source.shape[0])
         constant = ctx.add_constant(f"{n.name}_thresholds", levels, _threshold_type(source.type))
         ctx.add(Node("MultiThreshold", n.name, [source.name, constant], [out],
-                     {"direction": direction, "base": base, **type_attrs(_code_type(quant))}), n)
-    shape = ctx.tensors[out].shape
-    ctx.tensors[out].facts.update(
-        scale=np.array(per_sample["scale"], dtype=np.float32).reshape(-1, *[1] * (len(shape) - 1)),
-        zero_point=np.array(per_sample["zero"], dtype=np.float32).reshape(-1, *[1] * (len(shape) - 1)))
+                     {"direction": direction, "base": base - offset, **type_attrs(code_type)}), n)
+    view = (-1, *[1] * (len(ctx.tensors[out].shape) - 1))
+    zero = np.array(per_sample["zero"], dtype=np.float32) - np.float32(offset)
+    ctx.tensors[out].facts.update(scale=np.array(per_sample["scale"], dtype=np.float32).reshape(view),
+                                  zero_point=zero.reshape(view))
 
 
 def _threshold_type(source: FixedType) -> FixedType:

@@ -142,10 +142,14 @@ def _require_zero(ctx: ImportContext, n: OnnxNode, name: str) -> None:
         raise n.refuse("its zero point is not 0: not fixed point (only zero zero points are supported)")
 
 
+MAX_BIT_WIDTH = 32
+
+
 def bit_width_of(ctx: ImportContext, n: OnnxNode, name: str) -> int:
     distinct = np.unique(parameter(ctx, n, name, "bit width"))
-    if distinct.size != 1 or distinct.item() != int(distinct.item()) or distinct.item() < 1:
-        raise n.refuse(f"its bit width {distinct.tolist()} is not one positive integer")
+    if distinct.size != 1 or distinct.item() != int(distinct.item()) or not 1 <= distinct.item() <= MAX_BIT_WIDTH:
+        raise n.refuse(f"its bit width {distinct.tolist()} is not one integer from 1 to {MAX_BIT_WIDTH} "
+                       f"(supported)")
     return int(distinct.item())
 
 

@@ -1,8 +1,9 @@
 """The host edges of a float-scaled model: float32 work the host does, as ONNX computes it.
 
 - HostQuantize: the graph input (float32) through the float steps before the first
-  quantizer, then that quantizer's codes. Attributes `chain` ({"steps"}) and `quant`
-  (see `fxhls.fixed.float32`), and the codes' integer type (`type_attrs`).
+  quantizer, then that quantizer's codes less `offset` (its zero point, where that is one
+  integer). Attributes `chain` ({"steps"}), `quant` (see `fxhls.fixed.float32`), `offset`,
+  and the integer type of the result (`type_attrs`).
 - HostFloat: an exact value (an accumulator or codes) through a float chain
   ({"rescale", "steps"}) to float32 results: the float work after the last integer
   result. Its output has no fixed-point type.

@@ -18,11 +18,11 @@ _TYPE_ATTRS = ("width", "int_bits", "signed", "rounding", "overflow")
 
 def split_host_edges(graph: Graph) -> dict:
     """Change `graph` (in place) into what the hardware computes; return the host's part,
-    {"head": {"chain", "quant"} or None, "tail": {"chain"} or None}, plain values."""
+    {"head": {"chain", "quant", "offset"} or None, "tail": {"chain"} or None}, plain values."""
     host = {"head": None, "tail": None}
     for node in list(graph.nodes):
         if node.op == "HostQuantize":
-            host["head"] = {"chain": node.attrs["chain"], "quant": node.attrs["quant"]}
+            host["head"] = {key: node.attrs[key] for key in ("chain", "quant", "offset")}
             node.op, node.attrs = "Quantize", {key: node.attrs[key] for key in _TYPE_ATTRS}
             _before_moves(graph, node, host["head"])
         elif node.op == "HostFloat":
