@@ -37,6 +37,8 @@ def test_hand_built_float_scaled_models_csim_equals_emulate_and_qonnx(build, sha
     x = (np.random.default_rng(7).normal(size=(BATCH, *shape)) * 2).astype(np.float32)
     design = _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
     assert design["host"]["head"] is not None and design["host"]["tail"] is not None
+    host_report = (tmp_path / "build" / "report" / "host.md").read_text()
+    assert "`q0`" in host_report and ("`centred`, `n`, `q0`" in host_report) == (build is mlp)
     wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
     expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
     assert int((run_csim(tmp_path / "build", x) != expected).sum()) == 0

@@ -16,6 +16,7 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
   signed 1-bit Quant is bipolar: +1 where fl32(x / scale) + zero >= 0, else -1; rounding
   "SIGN" is BipolarQuant's: +1 where x >= 0, else -1.
 
+Steps, rescales and quants may name the ONNX node that computes them ("node"), for reports.
 Constants are lists of float32 values, one per channel (the first axis of a sample) or
 one for all; `channel_axis` says where channels are in the arrays a chain runs on.
 

@@ -135,10 +135,13 @@ def _chain_of(ctx: ImportContext, name: str, n: OnnxNode) -> dict:
         zero = _channel_vector(tensor.facts["zero_point"], tensor.shape, 0, "zero point", n)
     else:
         scales, zero = [], [0.0]
-    return {"source": tensor.name, "chain": {"rescale": {"zero": zero, "scales": scales}, "steps": []}}
+    rescale_ = {"zero": zero, "scales": scales, "node": n.name}
+    return {"source": tensor.name, "chain": {"rescale": rescale_, "steps": []}}
 
 
-def _extended(chain: dict, step: dict) -> dict:
+def _extended(chain: dict, step: dict, n: OnnxNode) -> dict:
+    """`chain` with one more step, which ONNX node `n` computes."""
+    step = {**step, "node": n.name}
     return {**chain, "chain": {**chain["chain"], "steps": [*chain["chain"]["steps"], step]}}
 
 
@@ -165,7 +168,7 @@ def _elementwise(op: str):
                                                                                  "constant": (-c).tolist()}
         else:
             step = {"op": op.lower(), "constant": c.tolist()}
-        ctx.chains[n.outputs[0]] = _extended(chain, step)
+        ctx.chains[n.outputs[0]] = _extended(chain, step, n)
 
     return convert
 
@@ -199,12 +202,12 @@ def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
     gamma, beta, mean, variance = (p.astype(np.float32).reshape(-1) for p in parameters)
     scale = gamma * (np.float32(1) / np.sqrt(variance + np.float32(n.attrs.get("epsilon", 1e-5))))
     shift = beta - mean * scale
-    chain = _extended(_chain_of(ctx, n.inputs[0], n), {"op": "mul", "constant": scale.tolist()})
-    ctx.chains[n.outputs[0]] = _extended(chain, {"op": "add", "constant": shift.tolist()})
+    chain = _extended(_chain_of(ctx, n.inputs[0], n), {"op": "mul", "constant": scale.tolist()}, n)
+    ctx.chains[n.outputs[0]] = _extended(chain, {"op": "add", "constant": shift.tolist()}, n)
 
 
 def _relu(ctx: ImportContext, n: OnnxNode) -> None:
-    ctx.chains[n.outputs[0]] = _extended(_chain_of(ctx, n.inputs[0], n), {"op": "relu"})
+    ctx.chains[n.outputs[0]] = _extended(_chain_of(ctx, n.inputs[0], n), {"op": "relu"}, n)
 
 
 def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
@@ -255,7 +258,7 @@ def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
     chain = _chain_of(ctx, x, n)
     source = ctx.tensors[chain["source"]]
     per_sample = {**quant, "scale": _channel_vector(quant["scale"], source.shape, 0, "scale", n),
-                  "zero": _channel_vector(quant["zero"], source.shape, 0, "zero point", n)}
+                  "zero": _channel_vector(quant["zero"], source.shape, 0, "zero point", n), "node": n.name}
     # One integer zero point z: the tensor holds q - z, so that the value is s * (its code).
     offset = int(per_sample["zero"][0]) if len(per_sample["zero"]) == 1 and per_sample["zero"][0].is_integer() \
         else 0
@@ -322,7 +325,7 @@ def _dense(op: str):
         accumulator = ctx.fresh(f"{n.outputs[0]}_acc")
         standard(ctx, replace(n, inputs=n.inputs[:2], outputs=[accumulator]))
         ctx.chains[n.outputs[0]] = {"source": accumulator, "chain": {
-            "rescale": {"zero": [0.0], "scales": [x_scale, w_scale], "bias": bias}, "steps": []}}
+            "rescale": {"zero": [0.0], "scales": [x_scale, w_scale], "bias": bias, "node": n.name}, "steps": []}}
 
     return convert
 
