@@ -139,11 +139,13 @@ def test_a_float_value_into_a_gemm_is_refused():
     assert "'fc'" in message and "float value" in message and "Quant" in message
 
 
-@pytest.mark.parametrize("bits,words", [(0, ["from 1 to 32"]), (33, ["from 1 to 32"]), (12, ["4095 thresholds"])])
-def test_a_bit_width_out_of_range_is_refused(bits, words):
+@pytest.mark.parametrize("change,words", [({"bits": 0}, ["from 1 to 32"]), ({"bits": 33}, ["from 1 to 32"]),
+                                          ({"bits": 12}, ["4095 thresholds"]), ({"scale": -0.3}, ["positive"]),
+                                          ({"rounding_mode": "NEAREST"}, ["NEAREST", "HALF_UP"])])
+def test_a_quantizer_out_of_range_is_refused(change, words):
     first, inits = quant("x", "q0", 0.1)
     weight, more = quant("w", "wq", 0.25)
-    last, final = quant("acc", "y", 0.3, bits=bits)
+    last, final = quant("acc", "y", **{"scale": 0.3, **change})
     onnx_model = model([first, weight, helper.make_node("Gemm", ["q0", "wq"], ["acc"], transB=1), last],
                        inits + more + final + [("w", np.ones((2, 8)))], (8,))
     message = _refusal(onnx_model)

@@ -221,8 +221,11 @@ def _quant_attrs(ctx: ImportContext, n: OnnxNode) -> dict:
     mode = n.attrs.get("rounding_mode", "ROUND").upper()
     if mode not in ROUNDING_MODES:
         raise n.refuse(f"unknown rounding_mode {mode!r}; supported: {', '.join(ROUNDING_MODES)}")
-    return {"scale": qonnx_ops.parameter(ctx, n, scale, "scale").astype(np.float32),
-            "zero": qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32),
+    scales = qonnx_ops.parameter(ctx, n, scale, "scale").astype(np.float32)
+    if not (np.isfinite(scales) & (scales > 0)).all():
+        raise n.refuse(f"its scale has values that are not positive finite numbers ({scales.min()!r} to "
+                       f"{scales.max()!r}); only positive scales are supported")
+    return {"scale": scales, "zero": qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32),
             "bits": qonnx_ops.bit_width_of(ctx, n, bit_width), "signed": bool(n.attrs.get("signed", 1)),
             "narrow": bool(n.attrs.get("narrow", 0)), "rounding": mode}
 

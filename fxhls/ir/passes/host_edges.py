@@ -22,6 +22,9 @@ def split_host_edges(graph: Graph) -> dict:
     host = {"head": None, "tail": None}
     for node in list(graph.nodes):
         if node.op == "HostQuantize":
+            if host["head"] is not None:
+                raise ValueError(f"node {node.name!r}: a second quantizer of the float input; the hardware takes "
+                                 f"one (quantize the input once and branch after it)")
             host["head"] = {key: node.attrs[key] for key in ("chain", "quant", "offset")}
             node.op, node.attrs = "Quantize", {key: node.attrs[key] for key in _TYPE_ATTRS}
             _before_moves(graph, node, host["head"])
