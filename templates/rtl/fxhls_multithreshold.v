@@ -33,14 +33,10 @@ module fxhls_multithreshold #(
     localparam integer COUNT_W = $clog2(L + 1) + 1;
 
     // The channel group of the beat at the input.
-    reg [GROUP_W-1:0] group;
-    wire take = s_axis_tvalid && s_axis_tready;
-    always @(posedge clk) begin
-        if (!rst_n || (take && group == GROUPS - 1))
-            group <= 0;
-        else if (take)
-            group <= group + 1'b1;
-    end
+    wire [GROUP_W-1:0] group;
+    fxhls_channel_group #(.GROUPS(GROUPS), .GROUP_W(GROUP_W)) channel_group (
+        .clk(clk), .rst_n(rst_n), .take(s_axis_tvalid && s_axis_tready), .group(group)
+    );
 
     wire [LANES*OUT_W-1:0] result;
     genvar i;
