@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -39,6 +40,9 @@ from fxhls.ir import OPS, execute
 from fxhls.fixed.float32 import rescale
 from fxhls.onnx import load_onnx
 from fxhls.onnx.qonnx_cleanup import cleaned
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from float_scaled_models import finn_example  # noqa: E402  (the tests' FINN networks, measured as tested)
 
 
 def _brevitas_models() -> dict:
@@ -80,22 +84,10 @@ def _export_brevitas(name: str, path: Path, samples: int) -> np.ndarray:
 
 
 def _export_finn(name: str, path: Path, samples: int) -> np.ndarray:
-    from brevitas_examples.bnn_pynq.models import model_with_cfg
-
-    torch.manual_seed(0)
-    model, _ = model_with_cfg(name, pretrained=False)
-    for module in model.modules():
-        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            with torch.no_grad():
-                module.running_mean.uniform_(-2, 2)
-                module.running_var.uniform_(0.5, 4)
-                module.weight.uniform_(-1.5, 1.5)
-                module.bias.uniform_(-1, 1)
-    x = torch.rand((samples, 1, 28, 28) if "fc" in name else (samples, 3, 32, 32)) * 2 - 1
+    """FINN's example network `name` at `path`: its inputs, `samples` of them (the tests' export)."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        export_qonnx(model.eval(), args=x, export_path=str(path), dynamo=False)
-    return x.numpy()
+        return finn_example(name, path, samples)
 
 
 def measure(path: Path, x: np.ndarray) -> dict:

@@ -68,9 +68,9 @@ def cnn():
     return model(nodes, inits, (2, 4, 4))
 
 
-def finn_example(name: str, path) -> np.ndarray:
+def finn_example(name: str, path, samples: int = 4) -> np.ndarray:
     """FINN's example network `name` (e.g. "tfc_1w1a") exported to QONNX at `path`; returns
-    its sample inputs (4, float32)."""
+    its `samples` sample inputs (float32)."""
     import torch
     from brevitas.export import export_qonnx
     from brevitas_examples.bnn_pynq.models import model_with_cfg
@@ -84,6 +84,6 @@ def finn_example(name: str, path) -> np.ndarray:
                 module.running_var.uniform_(0.5, 4)
                 module.weight.uniform_(-1.5, 1.5)
                 module.bias.uniform_(-1, 1)
-    x = torch.rand((4, 1, 28, 28) if "fc" in name else (4, 3, 32, 32)) * 2 - 1
+    x = torch.rand((samples, 1, 28, 28) if "fc" in name else (samples, 3, 32, 32)) * 2 - 1
     export_qonnx(network.eval(), args=x, export_path=str(path), dynamo=False)
     return x.numpy()
