@@ -27,14 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import torch
-from brevitas import nn as qnn
-from brevitas.export import export_qonnx
-from brevitas.graph.calibrate import calibration_mode
-from brevitas.quant import Int8WeightPerChannelFloat
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
-from torch import nn
 
 from fxhls.ir import OPS, execute
 from fxhls.fixed.float32 import rescale
@@ -42,52 +36,16 @@ from fxhls.onnx import load_onnx
 from fxhls.onnx.qonnx_cleanup import cleaned
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from float_scaled_models import finn_example  # noqa: E402  (the tests' FINN networks, measured as tested)
+from float_scaled_models import BREVITAS_DEFAULT, brevitas_default, finn_example  # noqa: E402  (measured as tested)
 
 
-def _brevitas_models() -> dict:
-    """name -> (model, input shape per sample), Brevitas's default float quantizers."""
-    def conv(cin, cout):
-        return qnn.QuantConv2d(cin, cout, 3, padding=1, weight_quant=Int8WeightPerChannelFloat,
-                               return_quant_tensor=False)
+def _quietly(export):
+    def run(name: str, path: Path, samples: int) -> np.ndarray:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return export(name, path, samples)
 
-    return {
-        "brevitas_mlp": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), qnn.QuantLinear(64, 64),
-                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(64, 32),
-                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(32, 10)), (64,)),
-        "brevitas_cnn_bn": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), conv(3, 16),
-                                          nn.BatchNorm2d(16), qnn.QuantReLU(return_quant_tensor=True),
-                                          nn.MaxPool2d(2), conv(16, 16), nn.BatchNorm2d(16),
-                                          qnn.QuantReLU(return_quant_tensor=True), nn.MaxPool2d(2), nn.Flatten(),
-                                          qnn.QuantLinear(16 * 4 * 4, 10)), (3, 16, 16)),
-    }
-
-
-def _export_brevitas(name: str, path: Path, samples: int) -> np.ndarray:
-    torch.manual_seed(0)
-    model, shape = _brevitas_models()[name]
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            with torch.no_grad():
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.uniform_(-0.5, 0.5)
-    model.train()
-    with torch.no_grad(), calibration_mode(model):
-        for _ in range(4):
-            model(torch.randn(32, *shape))
-    model.eval()
-    x = torch.randn(samples, *shape)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        export_qonnx(model, args=x, export_path=str(path), dynamo=False)
-    return x.numpy()
-
-
-def _export_finn(name: str, path: Path, samples: int) -> np.ndarray:
-    """FINN's example network `name` at `path`: its inputs, `samples` of them (the tests' export)."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        return finn_example(name, path, samples)
+    return run
 
 
 def measure(path: Path, x: np.ndarray) -> dict:
@@ -117,8 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=64)
     args = parser.parse_args()
-    exporters = {**{name: _export_brevitas for name in _brevitas_models()},
-                 **{name: _export_finn for name in ("tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_1w1a", "cnv_2w2a")}}
+    exporters = {**{name: _quietly(brevitas_default) for name in BREVITAS_DEFAULT},
+                 **{name: _quietly(finn_example) for name in ("tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_1w1a", "cnv_2w2a")}}
     print("| model | codes compared | codes differing | outputs | outputs differing | largest difference |")
     print("|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as folder:

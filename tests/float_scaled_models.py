@@ -87,3 +87,60 @@ def finn_example(name: str, path, samples: int = 4) -> np.ndarray:
     x = torch.rand((samples, 1, 28, 28) if "fc" in name else (samples, 3, 32, 32)) * 2 - 1
     export_qonnx(network.eval(), args=x, export_path=str(path), dynamo=False)
     return x.numpy()
+
+
+def _brevitas_default_models() -> dict:
+    """name -> (model, input shape per sample): Brevitas's default float quantizers (per-tensor
+    activations, per-tensor or per-channel weights, float biases, float BatchNorm), and
+    asymmetric activations (ShiftedUint8ActPerTensorFloat: a zero point)."""
+    from brevitas import nn as qnn
+    from brevitas.quant import Int8WeightPerChannelFloat, ShiftedUint8ActPerTensorFloat
+    from torch import nn
+
+    def conv(cin, cout):
+        return qnn.QuantConv2d(cin, cout, 3, padding=1, weight_quant=Int8WeightPerChannelFloat)
+
+    return {
+        "brevitas_mlp": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), qnn.QuantLinear(64, 64),
+                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(64, 32),
+                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(32, 10)), (64,)),
+        "brevitas_mlp_zero_point": (nn.Sequential(qnn.QuantIdentity(act_quant=ShiftedUint8ActPerTensorFloat,
+                                                                    return_quant_tensor=True),
+                                                  qnn.QuantLinear(16, 16, bias=False),
+                                                  qnn.QuantIdentity(act_quant=ShiftedUint8ActPerTensorFloat,
+                                                                    return_quant_tensor=True),
+                                                  qnn.QuantLinear(16, 10, bias=False)), (16,)),
+        "brevitas_cnn_bn": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), conv(3, 16),
+                                          nn.BatchNorm2d(16), qnn.QuantReLU(return_quant_tensor=True),
+                                          nn.MaxPool2d(2), conv(16, 16), nn.BatchNorm2d(16),
+                                          qnn.QuantReLU(return_quant_tensor=True), nn.MaxPool2d(2), nn.Flatten(),
+                                          qnn.QuantLinear(16 * 4 * 4, 10)), (3, 16, 16)),
+    }
+
+
+BREVITAS_DEFAULT = ("brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_cnn_bn")
+
+
+def brevitas_default(name: str, path, samples: int = 4) -> np.ndarray:
+    """Model `name` of BREVITAS_DEFAULT, calibrated on seeded random data (its BatchNorm
+    given random scales and shifts) and exported to QONNX at `path`; returns `samples`
+    sample inputs (float32)."""
+    import torch
+    from brevitas.export import export_qonnx
+    from brevitas.graph.calibrate import calibration_mode
+
+    torch.manual_seed(0)
+    network, shape = _brevitas_default_models()[name]
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    network.train()
+    with torch.no_grad(), calibration_mode(network):
+        for _ in range(4):
+            network(torch.randn(32, *shape))
+    network.eval()
+    x = torch.randn(samples, *shape)
+    export_qonnx(network, args=x, export_path=str(path), dynamo=False)
+    return x.numpy()

@@ -14,7 +14,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, cnn, finn_example, mlp
+from float_scaled_models import BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.sim.csim import compile_csim, run_csim
@@ -42,6 +42,14 @@ def test_hand_built_float_scaled_models_csim_equals_emulate_and_qonnx(build, sha
     wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
     expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
     assert int((run_csim(tmp_path / "build", x) != expected).sum()) == 0
+
+
+@pytest.mark.parametrize("name", BREVITAS_DEFAULT)
+def test_brevitas_default_quantizers_csim_equals_emulate(name, tmp_path):
+    """Float scales learned by calibration, per-channel weights, float biases and BatchNorm,
+    a zero point: the hardware's codes and the host's float work, equal to the emulator."""
+    x = brevitas_default(name, tmp_path / "m.onnx", samples=8)
+    _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
 
 
 def test_finn_tfc_csim_equals_emulate(tmp_path):
