@@ -14,7 +14,10 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
 - quant {"scale", "zero", "bits", "signed", "narrow", "rounding"}: qonnx's Quant codes,
   clamp(round(fl32(x / scale) + zero)) in float32 (every rounding mode qonnx has); a
   signed 1-bit Quant is bipolar: +1 where fl32(x / scale) + zero >= 0, else -1; rounding
-  "SIGN" is BipolarQuant's: +1 where x >= 0, else -1.
+  "SIGN" is BipolarQuant's: +1 where x >= 0, else -1. With "input_scale" and "input_zero"
+  it is qonnx's Trunc (opset 2): y = round(x / input_scale + input_zero) (ties to even),
+  divided by t = 2^round(log2(scale / input_scale)), then clamped and rounded as a Quant;
+  its value is (y - zero) * scale, zero being input_zero / t.
 
 Steps, rescales and quants may name the ONNX node that computes them ("node"), for reports.
 Constants are lists of float32 values, one per channel (the first axis of a sample) or
@@ -66,7 +69,13 @@ def quant_codes(x: np.ndarray, quant: dict, channel_axis: int) -> np.ndarray:
     """qonnx's Quant codes of the float32 values `x`, as float32 integers."""
     x = np.asarray(x, dtype=np.float32)
     low, high = code_range(quant["bits"], quant["signed"], quant["narrow"])
-    scaled = x / per_channel(quant["scale"], x.ndim, channel_axis) + per_channel(quant["zero"], x.ndim, channel_axis)
+    if "input_scale" in quant:
+        input_scale = per_channel(quant["input_scale"], x.ndim, channel_axis)
+        shift = np.float32(2) ** np.round(np.log2(per_channel(quant["scale"], x.ndim, channel_axis) / input_scale))
+        scaled = np.round(x / input_scale + per_channel(quant["input_zero"], x.ndim, channel_axis)) / shift
+    else:
+        scaled = x / per_channel(quant["scale"], x.ndim, channel_axis) + per_channel(quant["zero"], x.ndim,
+                                                                                      channel_axis)
     if quant["bits"] == 1 and quant["signed"]:
         return np.where((x if quant["rounding"] == "SIGN" else scaled) >= 0, np.float32(1), np.float32(-1))
     clamped = np.minimum(np.maximum(scaled, np.float32(low)), np.float32(high))

@@ -216,18 +216,38 @@ def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
 
 # --- quantizers ----------------------------------------------------------------------------
 
-def _quant_attrs(ctx: ImportContext, n: OnnxNode) -> dict:
-    _, scale, zero_point, bit_width = n.inputs[:4]
+def _quant_attrs(ctx: ImportContext, n: OnnxNode, scale: str, zero_point: str, bit_width: str) -> dict:
+    """A quant (`fxhls.fixed.float32`) of the node's attributes and these parameter inputs."""
     mode = n.attrs.get("rounding_mode", "ROUND").upper()
     if mode not in ROUNDING_MODES:
         raise n.refuse(f"unknown rounding_mode {mode!r}; supported: {', '.join(ROUNDING_MODES)}")
-    scales = qonnx_ops.parameter(ctx, n, scale, "scale").astype(np.float32)
+    return {"scale": _positive_scale(ctx, n, scale),
+            "zero": qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32),
+            "bits": qonnx_ops.bit_width_of(ctx, n, bit_width), "signed": bool(n.attrs.get("signed", 1)),
+            "narrow": bool(n.attrs.get("narrow", 0)), "rounding": mode}
+
+
+def _trunc(ctx: ImportContext, n: OnnxNode) -> None:
+    """qonnx's Trunc (opset 2) on a float-scaled value: a quantizer like Quant (`fxhls.fixed.float32`)."""
+    if ctx.opsets.get(n.domain, 1) < 2:
+        raise n.refuse(f"Trunc of opset {ctx.opsets.get(n.domain, 1)} (before output_scale) is not supported; "
+                       f"opset 2 is")
+    _, scale, zero_point, _, output_scale, output_bit_width = n.inputs
+    input_scale = _positive_scale(ctx, n, scale)
+    input_zero = qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32)
+    output = _positive_scale(ctx, n, output_scale)
+    shift = np.float32(2) ** np.round(np.log2(output / input_scale))
+    quant = {**_quant_attrs(ctx, n, output_scale, zero_point, output_bit_width), "zero": input_zero / shift,
+             "input_scale": input_scale, "input_zero": input_zero}
+    _quantize(ctx, n, quant)
+
+
+def _positive_scale(ctx: ImportContext, n: OnnxNode, name: str) -> np.ndarray:
+    scales = qonnx_ops.parameter(ctx, n, name, "scale").astype(np.float32)
     if not (np.isfinite(scales) & (scales > 0)).all():
         raise n.refuse(f"its scale has values that are not positive finite numbers ({scales.min()!r} to "
                        f"{scales.max()!r}); only positive scales are supported")
-    return {"scale": scales, "zero": qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32),
-            "bits": qonnx_ops.bit_width_of(ctx, n, bit_width), "signed": bool(n.attrs.get("signed", 1)),
-            "narrow": bool(n.attrs.get("narrow", 0)), "rounding": mode}
+    return scales
 
 
 def _code_type(quant: dict, offset: int = 0) -> FixedType:
@@ -239,7 +259,7 @@ def _code_type(quant: dict, offset: int = 0) -> FixedType:
 
 
 def _quant(ctx: ImportContext, n: OnnxNode) -> None:
-    _quantize(ctx, n, _quant_attrs(ctx, n))
+    _quantize(ctx, n, _quant_attrs(ctx, n, *n.inputs[1:4]))
 
 
 def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
@@ -260,8 +280,9 @@ def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
         return
     chain = _chain_of(ctx, x, n)
     source = ctx.tensors[chain["source"]]
-    per_sample = {**quant, "scale": _channel_vector(quant["scale"], source.shape, 0, "scale", n),
-                  "zero": _channel_vector(quant["zero"], source.shape, 0, "zero point", n), "node": n.name}
+    per_sample = {**quant, **{key: _channel_vector(quant[key], source.shape, 0, key.replace("_", " "), n)
+                              for key in ("scale", "zero", "input_scale", "input_zero") if key in quant},
+                  "node": n.name}
     # One integer zero point z: the tensor holds q - z, so that the value is s * (its code).
     offset = int(per_sample["zero"][0]) if len(per_sample["zero"]) == 1 and per_sample["zero"][0].is_integer() \
         else 0
@@ -334,8 +355,9 @@ def _dense(op: str):
 
 
 def _moving(standard):
-    """An op that moves codes (Flatten, Reshape, Transpose, MaxPool): the standard converter,
-    the codes keeping their one scale and zero point."""
+    """An op that moves codes (Flatten, Reshape, Transpose, MaxPool) or averages them over a
+    power-of-two window (exactly; the average's value is one rounding of s * the average):
+    the standard converter, the result keeping the codes' one scale and zero point."""
 
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
         x = n.inputs[0]
@@ -346,9 +368,22 @@ def _moving(standard):
             raise n.refuse(f"its input {x!r} has a per-channel scale; {n.op_type} is supported on codes with one "
                            f"scale")
         standard(ctx, n)
+        if n.op_type in ("AveragePool", "GlobalAveragePool"):
+            _exact_average_type(ctx, n)
         ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(scale[0]), zero_point=np.float32(zero[0]))
 
     return convert
+
+
+def _exact_average_type(ctx: ImportContext, n: OnnxNode) -> None:
+    """Give the average of codes (over a power-of-two window: the standard converter refuses
+    others) the type that holds it exactly, as its node's cast: the input's range, log2(N)
+    more fractional bits."""
+    average, codes = ctx.tensor(n.outputs[0]), ctx.tensor(n.inputs[0])
+    count = math.prod(codes.shape[1:]) // math.prod(average.shape[1:])
+    exact = FixedType(codes.type.width + count.bit_length() - 1, codes.type.int_bits, codes.type.signed)
+    ctx.producer(n.outputs[0]).attrs["out_type"] = str(exact)
+    average.type = exact
 
 
 # --- graph outputs -----------------------------------------------------------------------------
@@ -396,7 +431,17 @@ CONVERTERS = {
     **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},
     **{op: _dispatch(_moving_applies, _moving(convert), convert)
        for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),
+                           ("AveragePool", standard_ops.average_pool),
+                           ("GlobalAveragePool", standard_ops.global_average_pool),
                            ("Reshape", shape_ops.reshape), ("Transpose", shape_ops.transpose))},
 }
+def _float_scaled_trunc(ctx: ImportContext, n: OnnxNode) -> bool:
+    x, scale, zero_point = n.inputs[:3]
+    zeros = qonnx_ops.parameter(ctx, n, zero_point, "zero point")
+    return x in ctx.chains or _has_scale(ctx, x) or not _one_power_of_two(qonnx_ops.parameter(ctx, n, scale, "scale")) \
+        or not _one_power_of_two(qonnx_ops.parameter(ctx, n, n.inputs[4], "output scale")) or bool((zeros != 0).any())
+
+
 QONNX_CONVERTERS = {"Quant": _dispatch(_float_scaled_quant, _quant, qonnx_ops.quant),
+                    "Trunc": _dispatch(_float_scaled_trunc, _trunc, qonnx_ops.trunc),
                     "BipolarQuant": _dispatch(_float_scaled_bipolar, _bipolar_quant, qonnx_ops.bipolar_quant)}
