@@ -68,6 +68,18 @@ def cnn():
     return model(nodes, inits, (2, 4, 4))
 
 
+def trunc_pool(rounding: str = "FLOOR"):
+    """Quant (unsigned) -> AveragePool 2x2 -> Trunc (4x the scale, 6 bits, `rounding`) -> Mul -> y:
+    Brevitas's TruncAvgPool on float-scaled codes."""
+    first, inits = quant("x", "q0", 3 * 2.0**-6, signed=0)
+    trunc = helper.make_node("Trunc", ["pooled", "ts", "tz", "tb", "tos", "tob"], ["t"], name="trunc", domain=QONNX,
+                             rounding_mode=rounding, signed=0, narrow=0)
+    pool = helper.make_node("AveragePool", ["q0"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2])
+    return model([first, pool, trunc, helper.make_node("Mul", ["t", "c"], ["y"])],
+                 inits + [("ts", 3 * 2.0**-6), ("tz", 0.0), ("tb", 10.0), ("tos", 3 * 2.0**-4), ("tob", 6.0),
+                          ("c", 0.77)], (2, 4, 4))
+
+
 def finn_example(name: str, path, samples: int = 4) -> np.ndarray:
     """FINN's example network `name` (e.g. "tfc_1w1a") exported to QONNX at `path`; returns
     its `samples` sample inputs (float32)."""

@@ -14,7 +14,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp
+from float_scaled_models import BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, trunc_pool
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.sim.csim import compile_csim, run_csim
@@ -31,7 +31,7 @@ def _csim_equals_emulate(model_path, x, out_dir) -> dict:
     return json.loads((out / "design.json").read_text())
 
 
-@pytest.mark.parametrize("build,shape", [(mlp, (8,)), (cnn, (2, 4, 4))])
+@pytest.mark.parametrize("build,shape", [(mlp, (8,)), (cnn, (2, 4, 4)), (trunc_pool, (2, 4, 4))])
 def test_hand_built_float_scaled_models_csim_equals_emulate_and_qonnx(build, shape, tmp_path):
     onnx.save(build(), tmp_path / "m.onnx")
     x = (np.random.default_rng(7).normal(size=(BATCH, *shape)) * 2).astype(np.float32)

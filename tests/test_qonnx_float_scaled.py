@@ -17,7 +17,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, QONNX, cnn, finn_example, mlp, model, quant
+from float_scaled_models import BATCH, cnn, finn_example, mlp, model, quant, trunc_pool
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -105,13 +105,7 @@ def test_thresholds_equal_the_float_chain_on_every_accumulator_value(rounding):
 @pytest.mark.parametrize("rounding", ["FLOOR", "ROUND"])
 def test_a_float_scaled_average_pool_then_trunc_emulates_as_qonnx_executes_it(rounding):
     """Brevitas's TruncAvgPool on float-scaled codes: an exact average, then qonnx's Trunc."""
-    first, inits = quant("x", "q0", 3 * 2.0**-6, signed=0)
-    trunc = helper.make_node("Trunc", ["pooled", "ts", "tz", "tb", "tos", "tob"], ["t"], name="trunc", domain=QONNX,
-                             rounding_mode=rounding, signed=0, narrow=0)
-    onnx_model = model([first, helper.make_node("AveragePool", ["q0"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2]),
-                        trunc, helper.make_node("Mul", ["t", "c"], ["y"])],
-                       inits + [("ts", 3 * 2.0**-6), ("tz", 0.0), ("tb", 10.0), ("tos", 3 * 2.0**-4), ("tob", 6.0),
-                                ("c", 0.77)], (2, 4, 4))
+    onnx_model = trunc_pool(rounding)
     graph = load_onnx(onnx_model)
     assert [n.op for n in graph.nodes] == ["HostQuantize", "AveragePool", "MultiThreshold", "HostFloat"]
     x = _inputs((2, 4, 4)) + 1
