@@ -50,7 +50,7 @@ def device_outputs(x: np.ndarray) -> np.ndarray:
 
 def load_driver(deploy_dir):
     """Import the deploy package's driver.py as the board does (its folder on sys.path)."""
-    for name in ("driver", "packing", "transports"):
+    for name in ("driver", "packing", "transports", "float32"):
         sys.modules.pop(name, None)
     sys.path.insert(0, str(deploy_dir))
     try:

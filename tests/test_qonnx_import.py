@@ -184,17 +184,15 @@ def _refusal(model) -> str:
 
 
 @pytest.mark.parametrize("change,words", [
-    ({"scale": 0.1}, ["'q'", "scale", "not a power of two"]),
-    ({"zero": 1.0}, ["'q'", "zero point", "not 0"]),
-    ({"scale": np.array([0.125, 0.25] * 32)}, ["'q'", "differs between channels"]),
     ({"rounding_mode": "CEIL"}, ["CEIL", "no ap_fixed mode", "supported: ROUND"]),
-    ({"rounding_mode": "UP"}, ["UP", "no ap_fixed mode"]),
     ({"rounding_mode": "HALF_UP"}, ["HALF_UP", "float32"]),
-    ({"signed": 0, "narrow": 1}, ["narrow=1", "unsigned"]),
 ])
-def test_a_quant_that_is_not_an_ap_fixed_cast_is_refused(change, words):
-    node, initializers = _quant(**change)
-    message = _refusal(_model([node], initializers))
+def test_a_trunc_that_is_not_an_ap_fixed_cast_is_refused(change, words):
+    """(A Quant like it is float-scaled: tests/test_qonnx_float_scaled.py.)"""
+    quant, initializers = _quant(y="q_out")
+    trunc = helper.make_node("Trunc", ["q_out", "s", "z", "ib", "os", "ob"], ["y"], name="t", domain=QONNX, **change)
+    initializers += [("s", 0.125), ("z", 0.0), ("ib", 8.0), ("os", 1.0), ("ob", 4.0)]
+    message = _refusal(_model([quant, trunc], initializers))
     assert all(word in message for word in words), message
 
 
@@ -230,26 +228,31 @@ def test_a_trunc_of_a_value_not_known_to_be_on_its_scale_is_refused():
     assert "not known to be a multiple" in _refusal(_model([trunc], initializers))
 
 
-def test_a_float_batchnorm_is_refused_with_the_quantized_alternative():
+def test_a_float_batchnorm_output_is_computed_on_the_host_as_onnxruntime_does():
     quant, initializers = _quant(y="q_out", bits=8)
     rng = np.random.default_rng(1)
     parameters = [("gamma", rng.uniform(0.5, 2, 4)), ("beta", rng.normal(size=4)), ("mean", rng.normal(size=4)),
                   ("var", rng.uniform(0.5, 2, 4))]
     bn = helper.make_node("BatchNormalization", ["q_out", "gamma", "beta", "mean", "var"], ["y"], name="bn")
-    message = _refusal(_model([quant, bn], initializers + parameters, shape=(1, 4, 2, 2)))
-    assert "'bn'" in message and "float32 rounds" in message and "BatchNorm2dToQuantScaleBias" in message
+    model = _model([quant, bn], initializers + parameters, shape=(_ROWS, 4, 4, 4))
+    graph = load_onnx(model)
+    assert [node.op for node in graph.nodes] == ["Quantize", "HostFloat"]
+    x = _probe_values(0.125).reshape(_ROWS, 4, 4, 4)
+    assert _mismatches(emulate(graph, x), _qonnx_outputs(model, x)) == 0
 
 
-def test_brevitas_default_binary_weights_are_refused_for_their_scale(tmp_path):
+def test_brevitas_default_binary_weights_keep_their_float_scale(tmp_path):
     from brevitas import nn as qnn
     from brevitas.export import export_qonnx
     from brevitas.quant import SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst
 
     model = torch.nn.Sequential(qnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, return_quant_tensor=True),
                                 qnn.QuantLinear(4, 2, bias=False, weight_quant=SignedBinaryWeightPerTensorConst))
-    export_qonnx(model.eval(), args=torch.randn(2, 4), export_path=str(tmp_path / "m.onnx"), dynamo=False)
-    message = _refusal(tmp_path / "m.onnx")
-    assert "BipolarQuant" in message and "0.1" in message and "not a power of two" in message
+    x = torch.randn(2, 4)
+    export_qonnx(model.eval(), args=x, export_path=str(tmp_path / "m.onnx"), dynamo=False)
+    graph = load_onnx(tmp_path / "m.onnx")
+    assert [node.op for node in graph.nodes] == ["Sign", "Gemm", "HostFloat"]
+    assert _mismatches(emulate(graph, x.numpy()), _qonnx_outputs(tmp_path / "m.onnx", x.numpy())) == 0
 
 
 def test_a_qonnx_model_without_qonnx_installed_says_what_to_install(monkeypatch):

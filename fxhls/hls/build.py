@@ -18,6 +18,7 @@ from fxhls.board import Board, load_board
 from fxhls.deploy import stream_interface, write_deploy
 from fxhls.deploy.backend import choose_backend
 from fxhls.ir import lower_for_hardware
+from fxhls.ir.passes import split_host_edges
 from fxhls.rtl.folding import RtlParallelism
 from fxhls.rtl.writer import write_rtl_unless_refused
 from fxhls.staging import replace_dir, staging_dir
@@ -48,10 +49,15 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     board = load_board(board) if isinstance(board, str) else board
     target = Path(out) if out is not None else DEFAULT_ROOT / model.stem
     check_target(target, force)
-    graph = lower_for_hardware(load_onnx(model))
+    graph = load_onnx(model)
+    host = split_host_edges(graph)
+    graph = lower_for_hardware(graph)
     clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
     design = stream_interface(graph, model.stem, board, clock)
-    x = vectors.cast_inputs(design, vectors.random_inputs(design) if test_inputs is None else test_inputs)
+    if any(host.values()):
+        design["host"] = host
+    x = vectors.cast_inputs(design, vectors.random_inputs(design)) if test_inputs is None else \
+        vectors.host_inputs(design, test_inputs)
     choose_backend(backend, None)  # an unknown name, before any work
     staging = staging_dir(target)
     try:

@@ -62,6 +62,8 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     writer.writerows(rows)
     (folder / "layers.csv").write_text(text.getvalue())
     _plot(folder, rows, design["name"])
+    if "host" in design:
+        _host_report(folder, design)
     return totals
 
 
@@ -85,3 +87,13 @@ def _plot(folder: Path, rows: list[dict], title: str) -> None:
     (folder / "layers.svg").write_text(render(
         "hls/report_plot.svg.j2", title=title, bars=bars, clocks_x=_LABELS, dsp_x=_LABELS + _PANEL + 60,
         width=_LABELS + 2 * _PANEL + 120, height=_TOP + len(rows) * _ROW + 8))
+
+
+def _host_report(folder: Path, design: dict) -> None:
+    """report/host.md: the ONNX nodes whose float work runs on the host, before and after the hardware."""
+    head, tail = design["host"]["head"], design["host"]["tail"]
+    before = [*(step["node"] for step in head["chain"]["steps"]), head["quant"]["node"]] if head else []
+    after = [tail["chain"]["rescale"]["node"], *(step["node"] for step in tail["chain"]["steps"])] if tail else []
+    (folder / "host.md").write_text(render(
+        "hls/host_report.md.j2", top=design["top"], input_type=design["input"]["type"],
+        output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after))))

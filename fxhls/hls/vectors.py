@@ -8,6 +8,7 @@ from fxhls.deploy import packing
 from fxhls.fixed import FixedType, quantize
 from fxhls.ir import Graph, execute
 from fxhls.ir.execute import as_batch
+from fxhls.fixed.float32 import host_head, host_tail
 
 DEFAULT_SAMPLES = 8
 
@@ -26,6 +27,19 @@ def cast_inputs(design: dict, x) -> np.ndarray:
     if len(x) == 0:
         raise ValueError("inputs must be a non-empty batch, got none")
     return quantize(x, design["input"]["type"])
+
+
+def host_inputs(design: dict, x) -> np.ndarray:
+    """Model inputs x as the host sends them: through the float work before the first
+    quantizer (design["host"]["head"], a float-scaled model's), then the input cast."""
+    head = design.get("host", {}).get("head")
+    return cast_inputs(design, x if head is None else host_head(as_batch(x, design["input"]["shape"]), head))
+
+
+def host_outputs(design: dict, y: np.ndarray) -> np.ndarray:
+    """The hardware's outputs y through the host's float work after it (design["host"]["tail"])."""
+    tail = design.get("host", {}).get("tail")
+    return y if tail is None else host_tail(y, tail)
 
 
 def to_words(spec: dict, values: np.ndarray) -> np.ndarray:

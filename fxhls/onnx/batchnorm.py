@@ -14,9 +14,8 @@ and equals what qonnx computes:
 - the input has a fixed-point type and the Affine's exact result type is at most 24 bits
   wide, so float32 computes `x * scale + shift` without rounding.
 
-Anything else is refused: quantize the scale and shift instead (Brevitas:
-`BatchNorm2dToQuantScaleBias` with fixed-point weight and bias quantizers, which exports
-Mul and Add with Quant'ed constants, imported exactly).
+Anything else (and a BatchNormalization of a float-scaled value) is float work that
+`float_scaled` imports: a float chain, x * scale + shift as onnxruntime computes it.
 """
 
 from __future__ import annotations
@@ -31,38 +30,40 @@ from fxhls.ir import Node
 from .context import ImportContext, OnnxNode
 
 _FLOAT32_SIGNIFICAND = 24
-_ADVICE = ("quantize its scale and shift instead (Brevitas: BatchNorm2dToQuantScaleBias with fixed-point weight "
-           "and bias quantizers)")
 
 
 def batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
+    """The exact Affine; called only where `exact_affine` finds one (`float_scaled` takes the others)."""
     x = ctx.operand(n.inputs[0], n)
+    scale, shift = exact_affine(ctx, n)
+    names = [ctx.add_constant(f"{n.name}_{stem}", data, exact_type(data)) for stem, data in (("scale", scale),
+                                                                                          ("shift", shift))]
+    ctx.add(Node("Affine", n.name, [x, *names], n.outputs[:1]), n)
+
+
+def exact_affine(ctx: ImportContext, n: OnnxNode) -> tuple[np.ndarray, np.ndarray] | None:
+    """The per-channel scale and shift (shaped to broadcast over a sample) of the exact
+    Affine the BatchNormalization is, or None where it is none."""
     parameters = [ctx.constant(name) for name in n.inputs[1:5]]
     if any(p is None for p in parameters) or n.attrs.get("training_mode", 0) or len(n.outputs) > 1:
-        raise n.refuse("only inference with constant parameters is supported")
-    x_type, shape = ctx.tensors[x].type, ctx.tensors[x].shape
-    if x_type is None:
-        raise n.refuse(f"its input has no fixed-point type (not quantized); {_ADVICE}")
+        return None
+    x = ctx.tensor(n.inputs[0]) if n.inputs[0] not in ctx.chains else None
+    if x is None or x.type is None or x.data is not None or "scale" in x.facts:
+        return None
     gamma, beta, mean = ([Fraction(v) for v in p.tolist()] for p in parameters[:3])
     variance = parameters[3].astype(np.float32) + np.float32(n.attrs.get("epsilon", 1e-5))
     scale, shift = [], []
-    for channel, (g, b, m, v) in enumerate(zip(gamma, beta, mean, variance.tolist())):
+    for g, b, m, v in zip(gamma, beta, mean, variance.tolist()):
         inverse_root = _inverse_root_of_power_of_four(Fraction(v))
         steps = [g * inverse_root, m * g * inverse_root, b - m * g * inverse_root] if inverse_root else []
         if not steps or not all(_is_float32(step) for step in steps):
-            raise n.refuse(f"channel {channel}: its float parameters fold to a scale and shift that float32 rounds "
-                           f"(not fixed point); {_ADVICE}")
+            return None
         scale.append(steps[0])
         shift.append(steps[2])
-    view = (-1,) + (1,) * (len(shape) - 1)
-    scale_name, shift_name = (_constant(ctx, n, stem, values, view) for stem, values in (("scale", scale),
-                                                                                        ("shift", shift)))
-    result = result_type("add", result_type("mul", x_type, ctx.tensors[scale_name].type),
-                         ctx.tensors[shift_name].type)
-    if result.width > _FLOAT32_SIGNIFICAND:
-        raise n.refuse(f"x * scale + shift needs {result.width} bits ({result}), more than float32 computes exactly; "
-                       f"{_ADVICE}")
-    ctx.add(Node("Affine", n.name, [x, scale_name, shift_name], n.outputs[:1]), n)
+    view = (-1,) + (1,) * (len(x.shape) - 1)
+    scale, shift = (np.array([float(v) for v in values], dtype=np.float64).reshape(view) for values in (scale, shift))
+    result = result_type("add", result_type("mul", x.type, exact_type(scale)), exact_type(shift))
+    return (scale, shift) if result.width <= _FLOAT32_SIGNIFICAND else None
 
 
 def _inverse_root_of_power_of_four(value: Fraction) -> Fraction | None:
@@ -76,11 +77,6 @@ def _inverse_root_of_power_of_four(value: Fraction) -> Fraction | None:
 
 def _is_float32(value: Fraction) -> bool:
     return Fraction(float(np.float32(float(value)))) == value
-
-
-def _constant(ctx: ImportContext, n: OnnxNode, stem: str, values: list[Fraction], view: tuple[int, ...]) -> str:
-    data = np.array([float(v) for v in values], dtype=np.float64).reshape(view)
-    return ctx.add_constant(f"{n.name}_{stem}", data, exact_type(data))
 
 
 CONVERTERS = {"BatchNormalization": batch_normalization}

@@ -66,9 +66,10 @@ class _Attributes(dict):
 
 
 class ImportContext:
-    """Tensors by name, IR nodes in order, ONNX names that alias IR tensors, and which
-    tensors are static. `batch` is the batch size the model was exported with (None
-    when symbolic); `opsets` maps each ONNX domain to its opset version."""
+    """Tensors by name, IR nodes in order, ONNX names that alias IR tensors, which
+    tensors are static, and the float chains ONNX names stand for (`float_scaled`).
+    `batch` is the batch size the model was exported with (None when symbolic); `opsets`
+    maps each ONNX domain to its opset version."""
 
     def __init__(self, batch: int | None, opsets: dict[str, int]):
         self.batch, self.opsets = batch, opsets
@@ -77,6 +78,7 @@ class ImportContext:
         self._aliases: dict[str, str] = {}
         self._static: set[str] = set()
         self._producers: dict[str, Node] = {}
+        self.chains: dict[str, dict] = {}
 
     def add_input(self, name: str, shape: tuple[int, ...]) -> None:
         self.tensors[name] = Tensor(name, shape)

@@ -2,8 +2,10 @@
 
 A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's cleanup
 (`qonnx_cleanup`). Then every node is converted by the converter of its op
-(`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`), which infers types as it
-goes: a value between two quantized ones gets its exact type.
+(`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`; for float-scaled values and
+quantizers `float_ops` and `float_scaled`, which take precedence where they apply), which
+infers types as it goes: a value between two quantized ones gets its exact type. Float work
+that is a graph output becomes host work (`float_ops.host_tails`).
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
 valid ONNX or has no quantizer (`validate`), an op the IR does not support (naming the
@@ -20,7 +22,7 @@ from onnx import numpy_helper
 
 from fxhls.ir import Graph
 
-from . import batchnorm, fxhls_ops, qonnx_ops, shape_ops, standard_ops
+from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
 from .qonnx_cleanup import cleaned, is_qonnx
 from .validate import require_quantizer, validate_model, validate_qonnx_nodes
@@ -29,7 +31,8 @@ from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 _CONVERTERS = {
     (domain, op): convert
     for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
-                               (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS))
+                               (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS),
+                               ("", float_ops.CONVERTERS), (qonnx_ops.DOMAIN, float_scaled.CONVERTERS))
     for op, convert in converters.items()
 }
 
@@ -76,6 +79,7 @@ def _build(proto: onnx.ModelProto) -> Graph:
             if str(err).startswith("node "):
                 raise
             raise node.refuse(str(err)) from None
+    float_ops.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 
 

@@ -9,12 +9,13 @@ rounding is rounding before saturating), with these modes (checked against qonnx
 
 - ROUND, HALF_EVEN -> AP_RND_CONV; FLOOR -> AP_TRN; DOWN (Brevitas: ROUND_TO_ZERO) ->
   AP_TRN_ZERO; HALF_DOWN -> AP_RND_ZERO.
-- Refused: CEIL and UP (away from zero) have no `ap_fixed` mode; HALF_UP is computed
-  by qonnx as floor(|x| + 0.5) in float32, which rounds 0.49999997 to 1, so no
-  `ap_fixed` mode equals it.
+- CEIL and UP (away from zero) have no `ap_fixed` mode; HALF_UP is computed by qonnx
+  as floor(|x| + 0.5) in float32, which rounds 0.49999997 to 1, so no `ap_fixed` mode
+  equals it: such a Quant is float-scaled (`float_scaled`), a Trunc is refused.
 - Quant always saturates: AP_SAT, or AP_SAT_SYM when narrow and signed. Narrow and
-  unsigned (largest code 2^b - 2) has no `ap_fixed` overflow mode: refused.
-- One scale per tensor: a per-channel scale is accepted when all its values are equal.
+  unsigned (largest code 2^b - 2) has no `ap_fixed` overflow mode: float-scaled.
+- One scale per tensor: a per-channel scale is accepted when all its values are equal
+  (different ones, any other scale and a non-zero zero point are float-scaled).
 
 A signed 1-bit Quant is bipolar in qonnx, like BipolarQuant: +1 where x >= 0 (-0.0
 included), else -1, times the scale (a power of two). On an activation that is IR Sign,
@@ -43,7 +44,7 @@ DOMAIN = "qonnx.custom_op.general"
 
 _ROUNDING = {"ROUND": "AP_RND_CONV", "HALF_EVEN": "AP_RND_CONV", "FLOOR": "AP_TRN", "DOWN": "AP_TRN_ZERO",
              "ROUND_TO_ZERO": "AP_TRN_ZERO", "HALF_DOWN": "AP_RND_ZERO"}
-_REFUSED_ROUNDING = {
+REFUSED_ROUNDING = {
     "CEIL": "rounds toward +inf, which no ap_fixed mode does",
     "UP": "rounds away from zero, which no ap_fixed mode does",
     "HALF_UP": "is computed by qonnx as floor(|x| + 0.5) in float32, which rounds some values below a tie up",
@@ -54,7 +55,7 @@ def quant(ctx: ImportContext, n: OnnxNode) -> None:
     x, scale, zero_point, bit_width = n.inputs
     exponent = _power_of_two(ctx, n, scale, "scale")
     _require_zero(ctx, n, zero_point)
-    bits = _bit_width(ctx, n, bit_width)
+    bits = bit_width_of(ctx, n, bit_width)
     signed = bool(n.attrs.get("signed", 1))
     if bits == 1 and signed:
         _bipolar(ctx, n, exponent)
@@ -78,7 +79,7 @@ def trunc(ctx: ImportContext, n: OnnxNode) -> None:
     if lsb is None or lsb < input_exponent:
         raise n.refuse(f"its input is not known to be a multiple of its scale 2^{input_exponent}, so its first "
                        f"rounding would not be exact")
-    bits = _bit_width(ctx, n, output_bit_width)
+    bits = bit_width_of(ctx, n, output_bit_width)
     exponent = _power_of_two(ctx, n, output_scale, "output scale")
     t = _cast_type(n, bits, exponent, bool(n.attrs.get("signed", 1)))
     ctx.add(Node("Quantize", n.name, [ctx.name(x)], n.outputs[:1], type_attrs(t)), n)
@@ -87,8 +88,8 @@ def trunc(ctx: ImportContext, n: OnnxNode) -> None:
 def _cast_type(n: OnnxNode, bits: int, exponent: int, signed: bool) -> FixedType:
     """The ap_fixed type of codes of `bits` bits times 2**exponent, with the node's modes."""
     mode = n.attrs.get("rounding_mode", "ROUND").upper()
-    if mode in _REFUSED_ROUNDING:
-        raise n.refuse(f"rounding_mode {mode} {_REFUSED_ROUNDING[mode]}; supported: {', '.join(_ROUNDING)}")
+    if mode in REFUSED_ROUNDING:
+        raise n.refuse(f"rounding_mode {mode} {REFUSED_ROUNDING[mode]}; supported: {', '.join(_ROUNDING)}")
     if mode not in _ROUNDING:
         raise n.refuse(f"unknown rounding_mode {mode!r}; supported: {', '.join(_ROUNDING)}")
     narrow = bool(n.attrs.get("narrow", 0))
@@ -116,7 +117,8 @@ def _bipolar(ctx: ImportContext, n: OnnxNode, exponent: int) -> None:
         ctx.add(Node("Mul", ctx.node_name(f"{n.name}_scale"), [signs, constant], [out]), n)
 
 
-def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarray:
+def parameter(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarray:
+    """The values of the quantizer parameter `name` (scale, zero point, bit width): a constant."""
     values = ctx.constant(name)
     if values is None:
         raise n.refuse(f"its {what} is computed at run time; only a constant {what} is supported")
@@ -125,7 +127,7 @@ def _constant(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> np.ndarr
 
 def _power_of_two(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> int:
     """k where every value of the constant `name` is 2**k."""
-    distinct = np.unique(_constant(ctx, n, name, what))
+    distinct = np.unique(parameter(ctx, n, name, what))
     if distinct.size != 1:
         raise n.refuse(f"its {what} differs between channels ({distinct.size} values); one {what} per tensor "
                        f"is supported")
@@ -136,14 +138,17 @@ def _power_of_two(ctx: ImportContext, n: OnnxNode, name: str, what: str) -> int:
 
 
 def _require_zero(ctx: ImportContext, n: OnnxNode, name: str) -> None:
-    if bool((_constant(ctx, n, name, "zero point") != 0).any()):
+    if bool((parameter(ctx, n, name, "zero point") != 0).any()):
         raise n.refuse("its zero point is not 0: not fixed point (only zero zero points are supported)")
 
 
-def _bit_width(ctx: ImportContext, n: OnnxNode, name: str) -> int:
-    bits = np.ravel(_constant(ctx, n, name, "bit width"))  # a scalar, as qonnx executes it
-    if bits.size != 1 or not float(bits[0]).is_integer() or bits[0] < 1:  # inf, nan: not integers
-        raise n.refuse(f"its bit width {bits.tolist()} is not one positive integer")
+MAX_BIT_WIDTH = 32
+
+
+def bit_width_of(ctx: ImportContext, n: OnnxNode, name: str) -> int:
+    bits = np.ravel(parameter(ctx, n, name, "bit width"))  # a scalar, as qonnx executes it
+    if bits.size != 1 or not float(bits[0]).is_integer() or not 1 <= bits[0] <= MAX_BIT_WIDTH:  # inf, nan too
+        raise n.refuse(f"its bit width {bits.tolist()} is not one integer from 1 to {MAX_BIT_WIDTH} (supported)")
     return int(bits[0])
 
 

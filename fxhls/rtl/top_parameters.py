@@ -61,3 +61,16 @@ def reciprocal_of(node: Node, count: int) -> dict:
         raise ValueError(f"node {node.name!r}: averaging {count} values needs a reciprocal_type (1/{count} is "
                          f"not a power of two)")
     return reciprocal_parameters(1.0 / count)
+
+
+def multithreshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_multithreshold`'s parameters for MultiThreshold `node`."""
+    x, limits = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
+    if limits.type.frac_bits != x.type.frac_bits:
+        raise ValueError(f"node {node.name!r}: its thresholds ({limits.type}) are not on its input's grid ({x.type})")
+    channels, levels = limits.data.shape
+    return {"C": channels, "LANES": lanes, "X_W": x.type.width, "X_SIGNED": int(x.type.signed), "L": levels,
+            "T_W": limits.type.width,
+            "THRESHOLDS": packed_literal(codes_of(limits.data, limits.type), limits.type.width),
+            "RISING": packed_literal([int(d > 0) for d in node.attrs["direction"]], 1), "BASE": int(node.attrs["base"]),
+            "OUT_W": graph.tensor(node.outputs[0]).type.width}

@@ -19,7 +19,7 @@ from fxhls.ir.graph import Graph, Node
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stages import type_parameters
-from .top_parameters import affine_parameters, reciprocal_of, threshold_parameters
+from .top_parameters import affine_parameters, multithreshold_parameters, reciprocal_of, threshold_parameters
 from .top_parts import Instance, Stream
 from .top_streams import StreamNetwork
 
@@ -41,8 +41,8 @@ class StageBuilder(StreamNetwork):
         stage = getattr(self, f"_stage_{node.op}", None)
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
-                             f"Gemm, Conv, Threshold, Affine, Relu, Sign, Add, MaxPool, AveragePool, "
-                             f"GlobalAveragePool, Quantize, Flatten, Reshape, Transpose")
+                             f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
+                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose")
         stage(node)
 
     def _identifier(self, node: Node) -> str:
@@ -121,6 +121,10 @@ class StageBuilder(StreamNetwork):
     def _stage_Affine(self, node: Node) -> None:
         self._elementwise(node, "fxhls_affine", lambda lanes, x: affine_parameters(self.graph, node, lanes)
                           | self._types(node, x))
+
+    def _stage_MultiThreshold(self, node: Node) -> None:
+        self._elementwise(node, "fxhls_multithreshold",
+                          lambda lanes, x: multithreshold_parameters(self.graph, node, lanes))
 
     def _stage_MaxPool(self, node: Node) -> None:
         self._pool(node, "max")

@@ -14,11 +14,19 @@ def packed_codes(codes: Iterable[int], bits: int) -> int:
     return sum((int(code) & mask) << (i * bits) for i, code in enumerate(codes))
 
 
+# Verilator reads number literals of at most 65,536 bits: a wider value is a concatenation of pieces.
+LITERAL_BITS = 1 << 15
+
+
 def packed_literal(codes: Iterable[int], bits: int) -> str:
-    """A sized hexadecimal literal of the packed codes, e.g. `24'h0a0b0c` (lane 0 at the right)."""
+    """A sized hexadecimal literal of the packed codes, e.g. `24'h0a0b0c` (lane 0 at the
+    right); wider than LITERAL_BITS, a concatenation of such literals, the highest first."""
     codes = list(codes)
     width = max(1, len(codes) * bits)
-    return f"{width}'h{packed_codes(codes, bits):x}"
+    value = packed_codes(codes, bits)
+    pieces = [(low, min(LITERAL_BITS, width - low)) for low in range(0, width, LITERAL_BITS)]
+    literals = [f"{size}'h{(value >> low) & ((1 << size) - 1):x}" for low, size in reversed(pieces)]
+    return literals[0] if len(literals) == 1 else "{" + ", ".join(literals) + "}"
 
 
 def literal(value: int | str) -> str:

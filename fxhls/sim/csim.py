@@ -86,12 +86,13 @@ def _cached(kind: str, digest: str, name: str, command, what: str) -> Path:
 
 
 def run_csim(project_dir, x) -> np.ndarray:
-    """The project's outputs for the inputs x (batch first): cast to the input type as
-    the host does, streamed through the C simulation, unpacked to float64 values."""
+    """The project's outputs for the model inputs x (batch first): through the host's
+    float work and input cast, streamed through the C simulation, unpacked to float64
+    values and through the host's float work after the hardware."""
     from fxhls.hls import vectors
 
     design = read_design(Path(project_dir) / "design.json")
-    values = vectors.cast_inputs(design, x)
+    values = vectors.host_inputs(design, x)
     transport = SimulatorTransport([str(compile_csim(project_dir))])
     words = vectors.to_words(design["input"], values)
     out_words = design["output"]["words"]
@@ -102,4 +103,4 @@ def run_csim(project_dir, x) -> np.ndarray:
             received = transport.transfer(chunk.reshape(-1), len(chunk) * out_words)
             results.append(received.reshape(len(chunk), out_words))
             advance(len(chunk))
-    return vectors.from_words(design["output"], np.concatenate(results))
+    return vectors.host_outputs(design, vectors.from_words(design["output"], np.concatenate(results)))

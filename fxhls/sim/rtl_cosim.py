@@ -92,12 +92,13 @@ def cosimulate(design_dir: Path, words: np.ndarray, pause: float = 0.3, seed: in
 
 def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, pause: float = 0.3, seed: int = 0,
                  max_cycles: int | None = None) -> tuple[np.ndarray, dict]:
-    """`fxhls cosim`: the inputs `x` (batch first; cast to the input type as the host
-    does), or without them the testbench's DIR/tb/input_words.txt, through DIR's RTL.
-    Compared value by value with the emulator: `model`'s emulation for `x`, or
-    DIR/tb/expected_words.txt for the testbench's inputs. Returns the outputs (float64,
-    batch first) and the summary it writes to DIR/report/cosim.json ("mismatches" is None
-    when there is nothing to compare with)."""
+    """`fxhls cosim`: the model inputs `x` (batch first; through the host's float work
+    and input cast), or without them the testbench's DIR/tb/input_words.txt, through
+    DIR's RTL, and its outputs through the host's float work after it. Compared value by
+    value with the emulator: `model`'s emulation for `x`, or DIR/tb/expected_words.txt
+    for the testbench's inputs. Returns the outputs (float64, batch first) and the
+    summary it writes to DIR/report/cosim.json ("mismatches" is None when there is
+    nothing to compare with)."""
     from fxhls.emulation import count_differences, emulate
     from fxhls.hls import vectors
 
@@ -111,17 +112,18 @@ def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, paus
         words = read_words(tb / "input_words.txt")
         if (tb / "expected_words.txt").is_file():
             expected_words = read_words(tb / "expected_words.txt")
-            expected = vectors.from_words(design["output"], expected_words.reshape(-1, design["output"]["words"]))
+            expected = vectors.host_outputs(design, vectors.from_words(
+                design["output"], expected_words.reshape(-1, design["output"]["words"])))
     else:
-        x = vectors.cast_inputs(design, x)
-        words = vectors.to_words(design["input"], x).reshape(-1)
+        codes = vectors.host_inputs(design, x)
+        words = vectors.to_words(design["input"], codes).reshape(-1)
         if model is not None:
-            expected = emulate(model, x)
+            expected = emulate(model, x if "host" in design else codes)
     samples = len(words) // design["input"]["words"]
     build_design(design_dir)  # now, so that the step below measures the simulation alone
     with progress.step(f"co-simulating {samples} samples (Verilator, twice: with and without back-pressure)"):
         run = cosimulate(design_dir, words, pause, seed, max_cycles)
-    y = vectors.from_words(design["output"], run.words.reshape(samples, -1))
+    y = vectors.host_outputs(design, vectors.from_words(design["output"], run.words.reshape(samples, -1)))
     mismatches = None if expected is None else count_differences(y, expected)
     summary = run.summary(samples, mismatches)
     (design_dir / "report").mkdir(exist_ok=True)

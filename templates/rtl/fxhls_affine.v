@@ -59,14 +59,10 @@ module fxhls_affine #(
                                     ? PROD_W + SUM_FRAC - PROD_FRAC : BIAS_W + 1 + SUM_FRAC - BIAS_FRAC);
 
     // The channel group of the beat at the input.
-    reg [GROUP_W-1:0] group;
-    wire take = s_axis_tvalid && s_axis_tready;
-    always @(posedge clk) begin
-        if (!rst_n || (take && group == GROUPS - 1))
-            group <= 0;
-        else if (take)
-            group <= group + 1'b1;
-    end
+    wire [GROUP_W-1:0] group;
+    fxhls_channel_group #(.GROUPS(GROUPS), .GROUP_W(GROUP_W)) channel_group (
+        .clk(clk), .rst_n(rst_n), .take(s_axis_tvalid && s_axis_tready), .group(group)
+    );
 
     wire [LANES*OUT_W-1:0] result;
     genvar i;

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, pool, reshape
+from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape
 from .context import LayerContext, Stream
 
 
@@ -32,6 +32,7 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Relu": elementwise.relu_layer,
     "Sign": elementwise.sign_layer,
     "Threshold": bnn_threshold.threshold_layer,
+    "MultiThreshold": multithreshold.multithreshold_layer,
     "Quantize": elementwise.cast_layer,
     "Add": elementwise.add_layer,
     "MaxPool": pool.max_pool_layer,

@@ -13,6 +13,7 @@ from .casts import drop_redundant_casts
 from .check import check_hardware_graph
 from .constants import fold_constants
 from .fuse import fuse_affine, fuse_quantize
+from .host_edges import split_host_edges
 from .input_cast import cast_binary_input
 from .khot import lower_khot
 from .linear import lone_affines, matmul_to_gemm
@@ -22,5 +23,5 @@ from .types import infer_types
 __all__ = [  # in the order lower_for_hardware runs them, then the check backends run
     "cast_binary_input", "fold_constants", "split_binary_scale", "matmul_to_gemm", "fuse_affine", "lone_affines",
     "fold_batchnorm", "drop_redundant_casts", "fuse_quantize", "lower_khot", "fold_bnn_thresholds", "infer_types",
-    "lower_for_hardware", "check_hardware_graph",
+    "lower_for_hardware", "check_hardware_graph", "split_host_edges",
 ]

@@ -14,7 +14,7 @@ from ..ops import OPS
 # op -> positions of its inputs that are constants (every other input is an activation)
 HARDWARE_OPS = {
     "Quantize": (), "Gemm": (1, 2), "Conv": (1, 2), "Affine": (1, 2), "Relu": (), "Add": (), "MaxPool": (),
-    "AveragePool": (), "GlobalAveragePool": (), "Flatten": (), "Sign": (), "Threshold": (1,),
+    "AveragePool": (), "GlobalAveragePool": (), "Flatten": (), "Sign": (), "Threshold": (1,), "MultiThreshold": (1,),
     "Reshape": (), "Transpose": (),
 }
 _MOVING = ("Reshape", "Transpose")  # supported only where they move no value in stream order

@@ -1,0 +1,165 @@
+"""Float32 arithmetic as ONNX (and so qonnx's executor) computes it, and how a float32
+value becomes a code of a float-scaled quantizer: the host edges of a float-scaled model,
+and the values its requantization thresholds are derived from.
+
+A *float chain* is what a float-scaled model computes between an exact value v (an
+accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `steps`.
+
+- rescale {"zero": z, "scales": [s1, s2], "bias": b}: fl32((v - z) * s1 * s2 + b), one
+  rounding of the exact value (the dequantized MatMul/Conv with its bias, or a Quant's
+  output (q - z) * s); at most two float32 scales, so their product is exact in float64.
+- steps, each {"op": ..., "constant": c}, every one rounded to float32 as ONNX rounds it:
+  "mul" x * c, "add" x + c, "div" x / c, "sub_from" c - x, "relu" max(x, 0). Every step
+  is monotone in x for a fixed c, so a chain is monotone per channel.
+- quant {"scale", "zero", "bits", "signed", "narrow", "rounding"}: qonnx's Quant codes,
+  clamp(round(fl32(x / scale) + zero)) in float32 (every rounding mode qonnx has); a
+  signed 1-bit Quant is bipolar: +1 where fl32(x / scale) + zero >= 0, else -1; rounding
+  "SIGN" is BipolarQuant's: +1 where x >= 0, else -1. With "input_scale" and "input_zero"
+  it is qonnx's Trunc (opset 2): y = round(x / input_scale + input_zero) (ties to even),
+  divided by t = 2^round(log2(scale / input_scale)), then clamped and rounded as a Quant;
+  its value is (y - zero) * scale, zero being input_zero / t.
+
+Steps, rescales and quants may name the ONNX node that computes them ("node"), for reports.
+Constants are lists of float32 values, one per channel (the first axis of a sample) or
+one for all; `channel_axis` says where channels are in the arrays a chain runs on.
+
+`host_head` and `host_tail` are the host's float work of a float-scaled model (the IR's
+HostQuantize and HostFloat, design.json's "host"). This module needs numpy only: the
+deploy package runs it on the board as it is.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+_ROUNDING = {
+    "ROUND": np.round, "HALF_EVEN": np.round, "CEIL": np.ceil, "FLOOR": np.floor, "DOWN": np.fix,
+    "ROUND_TO_ZERO": np.fix,
+    "UP": lambda x: np.sign(x) * np.ceil(np.abs(x)),
+    "HALF_UP": lambda x: np.sign(x) * np.floor(np.abs(x) + np.float32(0.5)),
+    "HALF_DOWN": lambda x: np.sign(x) * np.ceil(np.abs(x) - np.float32(0.5)),
+}
+ROUNDING_MODES = tuple(_ROUNDING)
+
+
+def per_channel(constant, ndim: int, channel_axis: int) -> np.ndarray:
+    """`constant` (one value, or one per channel) as float32, shaped to broadcast over an
+    array of `ndim` dimensions whose channels lie on `channel_axis`; an array of `ndim`
+    dimensions already broadcasts, and stays as it is."""
+    if np.ndim(constant) == ndim:
+        return np.asarray(constant, dtype=np.float32)
+    values = np.asarray(constant, dtype=np.float32).reshape(-1)
+    shape = [1] * ndim
+    shape[channel_axis] = values.size
+    return values.reshape(shape)
+
+
+def code_range(bits: int, signed: bool, narrow: bool) -> tuple[int, int]:
+    """The smallest and largest code of a Quant, as qonnx defines them (-1 and +1 bipolar)."""
+    if bits == 1 and signed:
+        return -1, 1
+    if signed:
+        return -(1 << (bits - 1)) + int(narrow), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1 - int(narrow)
+
+
+def quant_codes(x: np.ndarray, quant: dict, channel_axis: int) -> np.ndarray:
+    """qonnx's Quant codes of the float32 values `x`, as float32 integers."""
+    x = np.asarray(x, dtype=np.float32)
+    low, high = code_range(quant["bits"], quant["signed"], quant["narrow"])
+    if "input_scale" in quant:
+        input_scale = per_channel(quant["input_scale"], x.ndim, channel_axis)
+        shift = np.float32(2) ** np.round(np.log2(per_channel(quant["scale"], x.ndim, channel_axis) / input_scale))
+        scaled = np.round(x / input_scale + per_channel(quant["input_zero"], x.ndim, channel_axis)) / shift
+    else:
+        scaled = x / per_channel(quant["scale"], x.ndim, channel_axis) + per_channel(quant["zero"], x.ndim,
+                                                                                      channel_axis)
+    if quant["bits"] == 1 and quant["signed"]:
+        return np.where((x if quant["rounding"] == "SIGN" else scaled) >= 0, np.float32(1), np.float32(-1))
+    clamped = np.minimum(np.maximum(scaled, np.float32(low)), np.float32(high))
+    return _ROUNDING[quant["rounding"]](clamped).astype(np.float32)
+
+
+def run_steps(x: np.ndarray, steps: list[dict], channel_axis: int) -> np.ndarray:
+    """The element-wise `steps` on float32 values `x`, each rounded to float32."""
+    x = np.asarray(x, dtype=np.float32)
+    for step in steps:
+        if step["op"] == "relu":
+            x = np.maximum(x, np.float32(0))
+            continue
+        c = per_channel(step["constant"], x.ndim, channel_axis)
+        x = {"mul": np.multiply, "add": np.add, "div": np.divide}[step["op"]](x, c) if step["op"] != "sub_from" \
+            else np.subtract(c, x)
+    return x.astype(np.float32)
+
+
+def rescale(v: np.ndarray, rescale_: dict, channel_axis: int) -> np.ndarray:
+    """fl32((v - zero) * s1 * s2 + bias) for exact values `v` (float64), rounded once.
+
+    Computed in float64 with an error bound; where the bound does not settle which
+    float32 is nearest (close to a midpoint between two float32s), exactly with
+    fractions. Ties go to the float32 with an even significand, as IEEE rounds."""
+    v = np.asarray(v, dtype=np.float64)
+    ndim = v.ndim
+    scales = [per_channel(s, ndim, channel_axis).astype(np.float64) for s in rescale_["scales"]]
+    if len(scales) > 2:
+        raise ValueError(f"a rescale multiplies by at most two scales, got {len(scales)}")
+    product = np.prod(np.broadcast_arrays(*scales, np.ones(1)), axis=0) if scales else np.ones(1)
+    zero = per_channel(rescale_["zero"], ndim, channel_axis).astype(np.float64)
+    bias = per_channel(rescale_.get("bias") or [0.0], ndim, channel_axis).astype(np.float64)
+    scaled = (v - zero) * product
+    approx = scaled + bias
+    rounded = approx.astype(np.float32)
+    error = (np.abs(scaled) + np.abs(approx)) * 2.0**-52
+    below = (rounded.astype(np.float64) + np.nextafter(rounded, np.float32(-np.inf)).astype(np.float64)) / 2
+    above = (rounded.astype(np.float64) + np.nextafter(rounded, np.float32(np.inf)).astype(np.float64)) / 2
+    unsettled = np.argwhere((approx - error <= below) | (approx + error >= above))
+    if unsettled.size:
+        full = [np.broadcast_to(a, approx.shape) for a in (v, zero, bias, *scales)]
+        for index in map(tuple, unsettled):
+            exact = Fraction(full[0][index]) - Fraction(full[1][index])
+            for s in full[3:]:
+                exact *= Fraction(s[index])
+            rounded[index] = _nearest_float32(exact + Fraction(full[2][index]))
+    return rounded
+
+
+def _nearest_float32(value: Fraction) -> np.float32:
+    """The float32 nearest to `value`, ties to the even significand."""
+    candidate = np.float32(float(value))
+    while True:
+        down = np.nextafter(candidate, np.float32(-np.inf))
+        up = np.nextafter(candidate, np.float32(np.inf))
+        if value < (Fraction(float(candidate)) + Fraction(float(down))) / 2:
+            candidate = down
+        elif value > (Fraction(float(candidate)) + Fraction(float(up))) / 2:
+            candidate = up
+        else:
+            break
+    for neighbour in (np.nextafter(candidate, np.float32(-np.inf)), np.nextafter(candidate, np.float32(np.inf))):
+        midpoint = (Fraction(float(candidate)) + Fraction(float(neighbour))) / 2
+        if value == midpoint and int(np.array(candidate).view(np.uint32)) & 1:
+            return neighbour
+    return candidate
+
+
+def run_chain(v: np.ndarray, chain: dict, channel_axis: int) -> np.ndarray:
+    """The float32 values of a chain {"rescale", "steps"} on exact values `v`; a chain
+    without a rescale starts from float32 inputs (a graph input)."""
+    x = rescale(v, chain["rescale"], channel_axis) if chain.get("rescale") else np.asarray(v, dtype=np.float32)
+    return run_steps(x, chain.get("steps", []), channel_axis)
+
+
+def host_head(x: np.ndarray, head: dict) -> np.ndarray:
+    """The codes less `offset` (float64) the float work before the first quantizer and that
+    quantizer, head {"chain", "quant", "offset"}, give the batch `x` (batch first)."""
+    codes = quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1)
+    return codes.astype(np.float64) - head["offset"]
+
+
+def host_tail(y: np.ndarray, tail: dict) -> np.ndarray:
+    """The float32 results (as float64) the float work after the hardware, tail {"chain"},
+    gives the batch `y` of exact values (batch first)."""
+    return run_chain(y, tail["chain"], channel_axis=1).astype(np.float64)

@@ -1,0 +1,198 @@
+"""Float-scaled QONNX -> IR: the ops on float-scaled codes and float chains (see `float_scaled`).
+
+Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value after
+them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, which
+element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
+no exact Affine) extend without adding IR nodes. An Add of codes of one scale is integer
+work; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
+power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
+output become a HostFloat.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from fxhls.fixed import FixedType
+from fxhls.ir import Node
+
+from . import batchnorm, float_values as values, shape_ops, standard_ops
+from .context import ImportContext, OnnxNode
+
+
+def _elementwise(op: str):
+    """Mul, Add, Sub or Div of a float value and a constant: one more step of its chain."""
+
+    def convert(ctx: ImportContext, n: OnnxNode) -> None:
+        a, b = n.inputs
+        if op == "Add" and not ctx.is_static(a) and not ctx.is_static(b):
+            _add_codes(ctx, n)
+            return
+        if ctx.is_static(a) == ctx.is_static(b):
+            raise n.refuse(f"{op} of two {'constants' if ctx.is_static(a) else 'values'} on a float value; "
+                           f"only a float value and a constant are supported")
+        value, constant = (b, a) if ctx.is_static(a) else (a, b)
+        chain = values.chain_of(ctx, value, n)
+        shape = ctx.tensors[chain["source"]].shape
+        c = np.asarray(values.channel_vector(values.float32_of_static(ctx, constant, n), shape, 0, "constant", n),
+                       dtype=np.float32)
+        if op == "Div" and value == b:
+            raise n.refuse("divides a constant by a float value (not monotone); only value / constant is supported")
+        if op == "Sub":
+            step = {"op": "sub_from", "constant": c.tolist()} if value == b else {"op": "add",
+                                                                                 "constant": (-c).tolist()}
+        else:
+            step = {"op": op.lower(), "constant": c.tolist()}
+        ctx.chains[n.outputs[0]] = values.extended(chain, step, n)
+
+    return convert
+
+
+def _add_codes(ctx: ImportContext, n: OnnxNode) -> None:
+    """An Add of two float-scaled values (a residual add): exact integer work on their codes
+    where both are codes of one scale and zero point 0, else a refusal naming both."""
+    scales = [values.activation_facts(ctx, name) if values.has_scale(ctx, name) else None for name in n.inputs]
+    if None in scales or scales[0] != scales[1] or len(scales[0][0]) != 1 or scales[0][1] != [0.0]:
+        described = " and ".join(values.described(ctx, name) for name in n.inputs)
+        raise n.refuse(f"adds {described}; an Add of two values is supported on codes of one scale with zero "
+                       f"point 0 (quantize both branches alike)")
+    standard_ops.CONVERTERS["Add"](ctx, n)
+    ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(scales[0][0][0]), zero_point=np.float32(0))
+
+
+def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
+    """x * scale + shift per channel, folded and computed in float32 as onnxruntime does."""
+    parameters = [ctx.constant(name) for name in n.inputs[1:5]]
+    if any(p is None for p in parameters) or n.attrs.get("training_mode", 0) or len(n.outputs) > 1:
+        raise n.refuse("only inference with constant parameters is supported")
+    gamma, beta, mean, variance = (p.astype(np.float32).reshape(-1) for p in parameters)
+    scale = gamma * (np.float32(1) / np.sqrt(variance + np.float32(n.attrs.get("epsilon", 1e-5))))
+    shift = beta - mean * scale
+    chain = values.extended(values.chain_of(ctx, n.inputs[0], n), {"op": "mul", "constant": scale.tolist()}, n)
+    ctx.chains[n.outputs[0]] = values.extended(chain, {"op": "add", "constant": shift.tolist()}, n)
+
+
+def _relu(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.chains[n.outputs[0]] = values.extended(values.chain_of(ctx, n.inputs[0], n), {"op": "relu"}, n)
+
+
+def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
+    return any(values.is_float_value(ctx, i) or values.has_scale(ctx, i) for i in n.inputs if not ctx.is_static(i))
+
+
+def _dense_applies(ctx: ImportContext, n: OnnxNode) -> bool:
+    return any(i in ctx.chains or values.has_scale(ctx, i) for i in n.inputs[:2])
+
+
+def _dense(op: str):
+    """Gemm, MatMul or Conv of codes: the standard converter on the codes, without the bias,
+    and a float chain fl32(s_x * s_w * acc + bias) on the accumulator."""
+    standard = {"Gemm": standard_ops.gemm, "MatMul": standard_ops.matmul, "Conv": standard_ops.conv}[op]
+
+    def convert(ctx: ImportContext, n: OnnxNode) -> None:
+        x, w = n.inputs[:2]
+        if x in ctx.chains:
+            raise n.refuse(f"its input {x!r} is a float value; {op} is supported on quantized values (a Quant "
+                           f"before it)")
+        if not ctx.is_static(w):
+            raise n.refuse(f"its weight {w!r} is computed at run time; only constant or quantized constant "
+                           f"weights are supported")
+        x_scale, x_zero = values.activation_facts(ctx, x) if values.has_scale(ctx, x) else ([1.0], [0.0])
+        if len(x_scale) != 1 or x_zero != [0.0]:
+            raise n.refuse(f"its input {x!r} has a per-channel scale or a non-zero zero point; {op} is supported "
+                           f"on codes with one scale and zero point 0")
+        if op == "MatMul" and len(ctx.tensor(x).shape) != 1:
+            raise n.refuse("a float-scaled MatMul on more than a vector per sample is not supported")
+        weights = ctx.tensor(w)
+        out_axis = 0 if op == "Conv" or (op == "Gemm" and n.attrs.get("transB", 0)) else 1
+        if "scale" in weights.facts:
+            if bool((weights.facts["zero_point"] != 0).any()):
+                raise n.refuse(f"its weight {w!r} has a non-zero zero point; only 0 is supported")
+            w_scale = values.channel_vector(weights.facts["scale"], weights.shape, out_axis, "weight scale", n)
+        else:
+            w_scale = [1.0]
+        outputs = weights.shape[out_axis]
+        bias = None
+        if len(n.inputs) > 2 and n.inputs[2]:
+            bias = values.channel_vector(values.float32_of_static(ctx, n.inputs[2], n), (outputs,), 0, "bias", n)
+        accumulator = ctx.fresh(f"{n.outputs[0]}_acc")
+        standard(ctx, replace(n, inputs=n.inputs[:2], outputs=[accumulator]))
+        ctx.chains[n.outputs[0]] = {"source": accumulator, "chain": {
+            "rescale": {"zero": [0.0], "scales": [x_scale, w_scale], "bias": bias, "node": n.name}, "steps": []}}
+
+    return convert
+
+
+def _moving(standard):
+    """An op that moves codes (Flatten, Reshape, Transpose, MaxPool) or averages them over a
+    power-of-two window (exactly; the average's value is one rounding of s * the average):
+    the standard converter, the result keeping the codes' one scale and zero point."""
+
+    def convert(ctx: ImportContext, n: OnnxNode) -> None:
+        x = n.inputs[0]
+        if x in ctx.chains:
+            raise n.refuse(f"its input {x!r} is a float value; {n.op_type} is supported on quantized values")
+        scale, zero = values.activation_facts(ctx, x)
+        if len(scale) != 1 or len(zero) != 1:
+            raise n.refuse(f"its input {x!r} has a per-channel scale; {n.op_type} is supported on codes with one "
+                           f"scale")
+        standard(ctx, n)
+        if n.op_type in ("AveragePool", "GlobalAveragePool"):
+            _exact_average_type(ctx, n)
+        ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(scale[0]), zero_point=np.float32(zero[0]))
+
+    return convert
+
+
+def _exact_average_type(ctx: ImportContext, n: OnnxNode) -> None:
+    """Give the average of codes (over a power-of-two window: the standard converter refuses
+    others) the type that holds it exactly, as its node's cast: the input's range, log2(N)
+    more fractional bits."""
+    average, codes = ctx.tensor(n.outputs[0]), ctx.tensor(n.inputs[0])
+    count = math.prod(codes.shape[1:]) // math.prod(average.shape[1:])
+    exact = FixedType(codes.type.width + count.bit_length() - 1, codes.type.int_bits, codes.type.signed)
+    ctx.producer(n.outputs[0]).attrs["out_type"] = str(exact)
+    average.type = exact
+
+
+def _moving_applies(ctx: ImportContext, n: OnnxNode) -> bool:
+    return n.inputs[0] in ctx.chains or values.has_scale(ctx, n.inputs[0])
+
+
+def _identity(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.chains[n.outputs[0]] = ctx.chains[n.inputs[0]]
+
+
+def host_tails(ctx: ImportContext, outputs: list[str]) -> None:
+    """A HostFloat for every graph output that is a float chain or float-scaled codes."""
+    for name in outputs:
+        if name not in ctx.chains and not (values.has_scale(ctx, name) and not ctx.is_static(name)):
+            continue
+        output = OnnxNode(name, "graph output", "", [name], [name], {})
+        chain = values.chain_of(ctx, name, output)
+        if ctx.tensors[chain["source"]].type is None:
+            raise output.refuse("it is float work on the graph input with no quantizer; nothing for hardware to do")
+        result = ctx.fresh(f"{name}_float")
+        ctx.add(Node("HostFloat", ctx.node_name(f"{name}_host"), [chain["source"]], [result],
+                     {"chain": chain["chain"]}), output)
+        ctx.alias(name, result)
+
+
+_dispatch = values.dispatch
+CONVERTERS = {
+    "Identity": _dispatch(lambda ctx, n: n.inputs[0] in ctx.chains, _identity, standard_ops.identity),
+    **{op: _dispatch(_elementwise_applies, _elementwise(op), standard_ops.CONVERTERS.get(op))
+       for op in ("Mul", "Add", "Sub", "Div")},
+    "Relu": _dispatch(_elementwise_applies, _relu, standard_ops.relu),
+    "BatchNormalization": _dispatch(lambda ctx, n: batchnorm.exact_affine(ctx, n) is None, _batch_normalization,
+                                    batchnorm.batch_normalization),
+    **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},
+    **{op: _dispatch(_moving_applies, _moving(convert), convert)
+       for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),
+                           ("AveragePool", standard_ops.average_pool),
+                           ("GlobalAveragePool", standard_ops.global_average_pool),
+                           ("Reshape", shape_ops.reshape), ("Transpose", shape_ops.transpose))},
+}

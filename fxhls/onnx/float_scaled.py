@@ -1,0 +1,178 @@
+"""Float-scaled QONNX -> IR: quantizers with any float scale, and the float work between them.
+
+A Quant whose scale is not one power of two (or differs between channels), or whose
+zero point is not 0, stores integer codes q with the value s * (q - z). In the IR such a
+tensor holds the codes (an integer type) and `facts` "scale" and "zero_point", float32
+arrays that broadcast against its data (a constant) or a sample (an activation).
+
+- On a constant (a weight), the codes are computed as qonnx computes them.
+- Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value
+  after them, fl32(s_x * s_w * acc + bias) (see `fxhls.fixed.float32`), is a *float chain*
+  on the accumulator, which element-wise ops with a constant (Mul, Add, Sub, Div, Relu)
+  extend without adding IR nodes, as does a BatchNormalization that is not an exact
+  Affine (`batchnorm`), folded and computed as onnxruntime does (`float_ops`).
+- A Quant, BipolarQuant or Trunc on a float chain is a MultiThreshold on the chain's
+  exact source, derived by `fxhls.ir.requantize` to equal the float32 chain on every
+  value the source can take; where its zero point is one integer z, the tensor holds
+  q - z (its value is then s times it). This module converts the quantizers.
+- The graph input's float work before its first Quant, and that Quant, are one
+  HostQuantize; a float chain (or codes) that is a graph output is a HostFloat: both
+  run on the host, in float32 as ONNX computes them.
+
+The float value of a MatMul or Conv is its exact value rounded once to float32 (the
+ONNX op's one rounding). qonnx's executor sums float32 products in float32 instead, so
+where the dequantized operands or their sums are not exact in float32 it can differ
+from this in the last bits; where they are exact (scales with few significant bits) the
+two are equal. Refused in one line: codes with a fractional or per-channel zero point or
+a per-channel activation scale into a MatMul or Conv, values of two scales added, a
+scale that is not positive, a requantization to more than MAX_THRESHOLD_BITS bits, and
+ops other than these on a float value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fxhls.fixed import FixedType
+from fxhls.fixed.float32 import ROUNDING_MODES, code_range, quant_codes
+from fxhls.ir import Node
+from fxhls.ir.ops.quantize import type_attrs
+from fxhls.ir.requantize import thresholds
+
+from . import float_values as values, qonnx_ops
+from .context import ImportContext, OnnxNode
+
+MAX_THRESHOLD_BITS = 10
+
+
+def _float_scaled_quant(ctx: ImportContext, n: OnnxNode) -> bool:
+    """Not the ap_fixed cast `qonnx_ops.quant` imports: a float scale or input, a zero
+    point, or a rounding or narrow range no ap_fixed mode has (that thresholds express)."""
+    x, scale, zero_point = n.inputs[:3]
+    if x in ctx.chains or values.has_scale(ctx, x):
+        return True
+    mode, signed = n.attrs.get("rounding_mode", "ROUND").upper(), bool(n.attrs.get("signed", 1))
+    if mode in qonnx_ops.REFUSED_ROUNDING or (n.attrs.get("narrow", 0) and not signed):
+        return True
+    zeros = qonnx_ops.parameter(ctx, n, zero_point, "zero point")
+    return not _one_power_of_two(qonnx_ops.parameter(ctx, n, scale, "scale")) or bool((zeros != 0).any())
+
+
+def _float_scaled_bipolar(ctx: ImportContext, n: OnnxNode) -> bool:
+    x, scale = n.inputs[:2]
+    scales = qonnx_ops.parameter(ctx, n, scale, "scale")
+    return x in ctx.chains or values.has_scale(ctx, x) or not _one_power_of_two(scales)
+
+
+def _one_power_of_two(values: np.ndarray) -> bool:
+    distinct = np.unique(values)
+    return distinct.size == 1 and math.frexp(distinct.item())[0] == 0.5
+
+
+def _quant_attrs(ctx: ImportContext, n: OnnxNode, scale: str, zero_point: str, bit_width: str) -> dict:
+    """A quant (`fxhls.fixed.float32`) of the node's attributes and these parameter inputs."""
+    mode = n.attrs.get("rounding_mode", "ROUND").upper()
+    if mode not in ROUNDING_MODES:
+        raise n.refuse(f"unknown rounding_mode {mode!r}; supported: {', '.join(ROUNDING_MODES)}")
+    return {"scale": _positive_scale(ctx, n, scale),
+            "zero": qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32),
+            "bits": qonnx_ops.bit_width_of(ctx, n, bit_width), "signed": bool(n.attrs.get("signed", 1)),
+            "narrow": bool(n.attrs.get("narrow", 0)), "rounding": mode}
+
+
+def _trunc(ctx: ImportContext, n: OnnxNode) -> None:
+    """qonnx's Trunc (opset 2) on a float-scaled value: a quantizer like Quant (`fxhls.fixed.float32`)."""
+    if ctx.opsets.get(n.domain, 1) < 2:
+        raise n.refuse(f"Trunc of opset {ctx.opsets.get(n.domain, 1)} (before output_scale) is not supported; "
+                       f"opset 2 is")
+    _, scale, zero_point, _, output_scale, output_bit_width = n.inputs
+    input_scale = _positive_scale(ctx, n, scale)
+    input_zero = qonnx_ops.parameter(ctx, n, zero_point, "zero point").astype(np.float32)
+    output = _positive_scale(ctx, n, output_scale)
+    shift = np.float32(2) ** np.round(np.log2(output / input_scale))
+    quant = {**_quant_attrs(ctx, n, output_scale, zero_point, output_bit_width), "zero": input_zero / shift,
+             "input_scale": input_scale, "input_zero": input_zero}
+    _quantize(ctx, n, quant)
+
+
+def _positive_scale(ctx: ImportContext, n: OnnxNode, name: str) -> np.ndarray:
+    scales = qonnx_ops.parameter(ctx, n, name, "scale").astype(np.float32)
+    if not (np.isfinite(scales) & (scales > 0)).all():
+        raise n.refuse(f"its scale has values that are not positive finite numbers ({scales.min()!r} to "
+                       f"{scales.max()!r}); only positive scales are supported")
+    return scales
+
+
+def _code_type(quant: dict, offset: int = 0) -> FixedType:
+    """The integer type that holds the codes less `offset` (bipolar codes -1 and +1 need 2 bits)."""
+    low, high = (limit - offset for limit in code_range(quant["bits"], quant["signed"], quant["narrow"]))
+    signed = low < 0
+    bits = max(high.bit_length(), (-low - 1).bit_length() if signed else 0, 1) + int(signed)
+    return FixedType(bits, bits, signed)
+
+
+def _quant(ctx: ImportContext, n: OnnxNode) -> None:
+    _quantize(ctx, n, _quant_attrs(ctx, n, *n.inputs[1:4]))
+
+
+def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
+    scale = qonnx_ops.parameter(ctx, n, n.inputs[1], "scale").astype(np.float32)
+    _quantize(ctx, n, {"scale": scale, "zero": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
+                       "rounding": "SIGN"})
+
+
+def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
+    """The codes of `quant` on input 0 of `n`: a constant, a HostQuantize or a MultiThreshold."""
+    x, out = n.inputs[0], n.outputs[0]
+    if ctx.is_static(x) and x not in ctx.chains:
+        data = values.float32_of_static(ctx, x, n)
+        codes = quant_codes(data, quant, channel_axis=0)
+        name = ctx.add_constant(out, codes.astype(np.float64), _code_type(quant))
+        ctx.tensors[name].facts.update(scale=quant["scale"], zero_point=quant["zero"])
+        ctx.alias(out, name)
+        return
+    chain = values.chain_of(ctx, x, n)
+    source = ctx.tensors[chain["source"]]
+    per_sample = {**quant, **{key: values.channel_vector(quant[key], source.shape, 0, key.replace("_", " "), n)
+                              for key in ("scale", "zero", "input_scale", "input_zero") if key in quant},
+                  "node": n.name}
+    # One integer zero point z: the tensor holds q - z, so that the value is s * (its code).
+    offset = int(per_sample["zero"][0]) if len(per_sample["zero"]) == 1 and per_sample["zero"][0].is_integer() \
+        else 0
+    code_type = _code_type(quant, offset)
+    if source.type is None:
+        ctx.add(Node("HostQuantize", n.name, [source.name], [out],
+                     {"chain": chain["chain"], "quant": per_sample, "offset": offset, **type_attrs(code_type)}), n)
+    else:
+        if quant["bits"] > MAX_THRESHOLD_BITS:
+            raise n.refuse(f"a requantization to {quant['bits']} bits takes {2 ** quant['bits'] - 1} thresholds per "
+                           f"channel; at most {MAX_THRESHOLD_BITS} bits are supported")
+        levels, direction, base = thresholds(chain["chain"], per_sample, source.type, source.shape[0])
+        constant = ctx.add_constant(f"{n.name}_thresholds", levels, _threshold_type(source.type))
+        ctx.add(Node("MultiThreshold", n.name, [source.name, constant], [out],
+                     {"direction": direction, "base": base - offset, **type_attrs(code_type)}), n)
+    view = (-1, *[1] * (len(ctx.tensors[out].shape) - 1))
+    zero = np.array(per_sample["zero"], dtype=np.float32) - np.float32(offset)
+    ctx.tensors[out].facts.update(scale=np.array(per_sample["scale"], dtype=np.float32).reshape(view),
+                                  zero_point=zero.reshape(view))
+
+
+def _threshold_type(source: FixedType) -> FixedType:
+    """The source's grid, one bit wider: a threshold never reached lies one step beyond its range."""
+    return FixedType(source.width + 1, source.int_bits + 1, True)
+
+
+def _float_scaled_trunc(ctx: ImportContext, n: OnnxNode) -> bool:
+    x, scale, zero_point = n.inputs[:3]
+    zeros = qonnx_ops.parameter(ctx, n, zero_point, "zero point")
+    scales = [qonnx_ops.parameter(ctx, n, name, what)
+              for name, what in ((scale, "scale"), (n.inputs[4], "output scale"))]
+    return x in ctx.chains or values.has_scale(ctx, x) or not all(map(_one_power_of_two, scales)) or \
+        bool((zeros != 0).any())
+
+
+CONVERTERS = {"Quant": values.dispatch(_float_scaled_quant, _quant, qonnx_ops.quant),
+              "Trunc": values.dispatch(_float_scaled_trunc, _trunc, qonnx_ops.trunc),
+              "BipolarQuant": values.dispatch(_float_scaled_bipolar, _bipolar_quant, qonnx_ops.bipolar_quant)}

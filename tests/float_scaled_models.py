@@ -1,0 +1,158 @@
+"""Float-scaled QONNX models for tests: hand-built ones whose quantizers that feed a MatMul
+or Conv have scales with few significant bits (so qonnx's float32 sums are exact), and
+FINN's example networks from brevitas_examples.bnn_pynq (untrained, random BatchNorm).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+
+QONNX = "qonnx.custom_op.general"
+BATCH = 16
+
+
+def model(nodes, initializers, shape):
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, *shape])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in initializers])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])
+
+
+def quant(x, y, scale, bits=8, zero=0.0, **attrs):
+    attrs = {"signed": 1, "narrow": 0, "rounding_mode": "ROUND", **attrs}
+    node = helper.make_node("Quant", [x, f"{y}_scale", f"{y}_zero", f"{y}_bits"], [y], name=y, domain=QONNX, **attrs)
+    return node, [(f"{y}_scale", scale), (f"{y}_zero", zero), (f"{y}_bits", bits)]
+
+
+def mlp():
+    """(x - mean) / std -> Quant -> Gemm (per-channel weight scales, bias) -> Mul, Add, Relu ->
+    Quant (unsigned) -> Gemm -> Mul -> y (float, on the host)."""
+    rng = np.random.default_rng(3)
+    nodes, inits = [], [("mean", rng.normal(size=8)), ("std", rng.uniform(0.5, 2, 8))]
+    nodes += [helper.make_node("Sub", ["x", "mean"], ["centred"]), helper.make_node("Div", ["centred", "std"], ["n"])]
+    for node, more in [quant("n", "q0", 3 * 2.0**-6), quant("w1", "w1q", np.array([5, 3, 7, 1, 3, 5, 7, 3] * 2)[:, None]
+                                                                 * 2.0**-8, narrow=1),
+                       quant("q1in", "q1", 7 * 2.0**-7, signed=0), quant("w2", "w2q", 3 * 2.0**-7, bits=6)]:
+        nodes.append(node)
+        inits += more
+    inits += [("w1", rng.normal(size=(16, 8)) * 0.4), ("b1", rng.integers(-64, 64, 16) * 2.0**-6),
+              ("gamma", rng.uniform(-1.5, 1.5, 16)), ("beta", rng.normal(size=16)), ("w2", rng.normal(size=(4, 16))),
+              ("out_scale", rng.uniform(0.5, 1.5, 4))]
+    nodes[3:3] = [helper.make_node("Gemm", ["q0", "w1q", "b1"], ["acc1"], transB=1),
+                  helper.make_node("Mul", ["acc1", "gamma"], ["bn1"]),
+                  helper.make_node("Add", ["bn1", "beta"], ["bn2"]),
+                  helper.make_node("Relu", ["bn2"], ["q1in"])]
+    nodes += [helper.make_node("Gemm", ["q1", "w2q"], ["acc2"], transB=1),
+              helper.make_node("Mul", ["acc2", "out_scale"], ["y"])]
+    return model(nodes, inits, (8,))
+
+
+def cnn():
+    """Quant -> Conv (per-channel weight scales) -> Add -> Relu -> Quant -> MaxPool -> Flatten -> Gemm
+    -> Quant (arbitrary scale) -> y."""
+    rng = np.random.default_rng(4)
+    nodes, inits = [], [("wc", rng.normal(size=(4, 2, 3, 3)) * 0.5), ("shift", rng.normal(size=(1, 4, 1, 1))),
+                        ("wd", rng.normal(size=(3, 16)) * 0.1)]
+    for node, more in [quant("x", "q0", 3 * 2.0**-5, bits=6),
+                       quant("wc", "wcq", np.array([3, 5, 7, 1])[:, None, None, None] * 2.0**-6),
+                       quant("r", "q1", 5 * 2.0**-6, signed=0, rounding_mode="FLOOR"),
+                       quant("wd", "wdq", 3 * 2.0**-7), quant("acc2", "y", 0.173, bits=7)]:
+        nodes.append(node)
+        inits += more
+    nodes[2:2] = [helper.make_node("Conv", ["q0", "wcq"], ["acc1"], pads=[1, 1, 1, 1]),
+                  helper.make_node("Add", ["acc1", "shift"], ["shifted"]), helper.make_node("Relu", ["shifted"], ["r"])]
+    nodes[6:6] = [helper.make_node("MaxPool", ["q1"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2]),
+                  helper.make_node("Flatten", ["pooled"], ["flat"]),
+                  helper.make_node("Gemm", ["flat", "wdq"], ["acc2"], transB=1)]
+    return model(nodes, inits, (2, 4, 4))
+
+
+def trunc_pool(rounding: str = "FLOOR"):
+    """Quant (unsigned) -> AveragePool 2x2 -> Trunc (4x the scale, 6 bits, `rounding`) -> Mul -> y:
+    Brevitas's TruncAvgPool on float-scaled codes."""
+    first, inits = quant("x", "q0", 3 * 2.0**-6, signed=0)
+    trunc = helper.make_node("Trunc", ["pooled", "ts", "tz", "tb", "tos", "tob"], ["t"], name="trunc", domain=QONNX,
+                             rounding_mode=rounding, signed=0, narrow=0)
+    pool = helper.make_node("AveragePool", ["q0"], ["pooled"], kernel_shape=[2, 2], strides=[2, 2])
+    return model([first, pool, trunc, helper.make_node("Mul", ["t", "c"], ["y"])],
+                 inits + [("ts", 3 * 2.0**-6), ("tz", 0.0), ("tb", 10.0), ("tos", 3 * 2.0**-4), ("tob", 6.0),
+                          ("c", 0.77)], (2, 4, 4))
+
+
+def finn_example(name: str, path, samples: int = 4) -> np.ndarray:
+    """FINN's example network `name` (e.g. "tfc_1w1a") exported to QONNX at `path`; returns
+    its `samples` sample inputs (float32)."""
+    import torch
+    from brevitas.export import export_qonnx
+    from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+    torch.manual_seed(0)
+    network, _ = model_with_cfg(name, pretrained=False)
+    for module in network.modules():
+        if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            with torch.no_grad():
+                module.running_mean.uniform_(-2, 2)
+                module.running_var.uniform_(0.5, 4)
+                module.weight.uniform_(-1.5, 1.5)
+                module.bias.uniform_(-1, 1)
+    x = torch.rand((samples, 1, 28, 28) if "fc" in name else (samples, 3, 32, 32)) * 2 - 1
+    export_qonnx(network.eval(), args=x, export_path=str(path), dynamo=False)
+    return x.numpy()
+
+
+def _brevitas_default_models() -> dict:
+    """name -> (model, input shape per sample): Brevitas's default float quantizers (per-tensor
+    activations, per-tensor or per-channel weights, float biases, float BatchNorm), and
+    asymmetric activations (ShiftedUint8ActPerTensorFloat: a zero point)."""
+    from brevitas import nn as qnn
+    from brevitas.quant import Int8WeightPerChannelFloat, ShiftedUint8ActPerTensorFloat
+    from torch import nn
+
+    def conv(cin, cout):
+        return qnn.QuantConv2d(cin, cout, 3, padding=1, weight_quant=Int8WeightPerChannelFloat)
+
+    return {
+        "brevitas_mlp": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), qnn.QuantLinear(64, 64),
+                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(64, 32),
+                                       qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(32, 10)), (64,)),
+        "brevitas_mlp_zero_point": (nn.Sequential(qnn.QuantIdentity(act_quant=ShiftedUint8ActPerTensorFloat,
+                                                                    return_quant_tensor=True),
+                                                  qnn.QuantLinear(16, 16, bias=False),
+                                                  qnn.QuantIdentity(act_quant=ShiftedUint8ActPerTensorFloat,
+                                                                    return_quant_tensor=True),
+                                                  qnn.QuantLinear(16, 10, bias=False)), (16,)),
+        "brevitas_cnn_bn": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), conv(3, 16),
+                                          nn.BatchNorm2d(16), qnn.QuantReLU(return_quant_tensor=True),
+                                          nn.MaxPool2d(2), conv(16, 16), nn.BatchNorm2d(16),
+                                          qnn.QuantReLU(return_quant_tensor=True), nn.MaxPool2d(2), nn.Flatten(),
+                                          qnn.QuantLinear(16 * 4 * 4, 10)), (3, 16, 16)),
+    }
+
+
+BREVITAS_DEFAULT = ("brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_cnn_bn")
+
+
+def brevitas_default(name: str, path, samples: int = 4) -> np.ndarray:
+    """Model `name` of BREVITAS_DEFAULT, calibrated on seeded random data (its BatchNorm
+    given random scales and shifts) and exported to QONNX at `path`; returns `samples`
+    sample inputs (float32)."""
+    import torch
+    from brevitas.export import export_qonnx
+    from brevitas.graph.calibrate import calibration_mode
+
+    torch.manual_seed(0)
+    network, shape = _brevitas_default_models()[name]
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.5, 0.5)
+    network.train()
+    with torch.no_grad(), calibration_mode(network):
+        for _ in range(4):
+            network(torch.randn(32, *shape))
+    network.eval()
+    x = torch.randn(samples, *shape)
+    export_qonnx(network, args=x, export_path=str(path), dynamo=False)
+    return x.numpy()

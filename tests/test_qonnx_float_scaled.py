@@ -1,0 +1,211 @@
+"""Float-scaled QONNX: any float scale, zero points, every qonnx rounding mode, float work
+between quantizers and at the host edges, emulated equal to qonnx's executor with `==`.
+
+qonnx computes a MatMul or Conv by summing float32 products in float32; fxhls takes the
+exact sum, rounded once. The models here give their quantizers that feed a MatMul or
+Conv scales with few significant bits (3 * 2^-6, not a power of two), so qonnx's sums
+are exact and equality is the claim; every other float step (the input's normalisation,
+per-channel Mul and Add, Div, the last quantizer's scale) uses arbitrary float32 values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from onnx import helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.core.onnx_exec import execute_onnx
+from qonnx.util.cleanup import cleanup_model
+
+from float_scaled_models import BATCH, cnn, finn_example, mlp, model, quant, trunc_pool
+from fxhls.emulation import emulate
+from fxhls.fixed import FixedType
+from fxhls.ir import OPS, Node, execute
+from fxhls.fixed.float32 import quant_codes, run_chain
+from fxhls.ir.requantize import thresholds
+from fxhls.onnx import load_onnx
+
+
+
+def _qonnx(onnx_model, x):
+    wrapper = cleanup_model(ModelWrapper(onnx_model.SerializeToString()))
+    return next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
+
+
+def _mismatches(a, b) -> int:
+    assert a.shape == b.shape
+    return int((a != b).sum())
+
+
+def _inputs(shape, seed=0):
+    return (np.random.default_rng(seed).normal(size=(BATCH, *shape)) * 2).astype(np.float32)
+
+
+# --- one quantizer: the host's input cast and output, on ties and their neighbours --------
+
+@pytest.mark.parametrize("change", [
+    {"scale": 0.1}, {"scale": 0.037, "zero": 3.0, "signed": 0}, {"scale": np.linspace(0.01, 0.2, 64)},
+    {"scale": 0.125, "rounding_mode": "CEIL"}, {"scale": 0.125, "rounding_mode": "UP"},
+    {"scale": 0.125, "rounding_mode": "HALF_UP"}, {"scale": 0.3, "rounding_mode": "HALF_DOWN", "bits": 4},
+    {"scale": 0.125, "signed": 0, "narrow": 1},
+])
+def test_a_quant_no_ap_fixed_cast_expresses_is_computed_on_the_host_as_qonnx_does(change):
+    node, initializers = quant("x", "y", **{"bits": 5, **change})
+    onnx_model = model([node], initializers, (64,))
+    scale = np.broadcast_to(np.asarray(change["scale"], dtype=np.float32), (64,))
+    ties = ((np.arange(-20, 20)[:, None] + 0.5) * scale[None, :]).astype(np.float32)
+    probes = np.concatenate([ties, np.nextafter(ties, np.float32(9)), np.nextafter(ties, np.float32(-9)),
+                             _inputs((64,)), np.zeros((1, 64), np.float32)])
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "HostFloat"]
+    for start in range(0, len(probes) - BATCH + 1, BATCH):
+        x = probes[start:start + BATCH]
+        assert _mismatches(emulate(graph, x), _qonnx(onnx_model, x)) == 0
+
+
+# --- layers: integer work on codes, thresholds from the float chain -------------------------
+
+@pytest.mark.parametrize("build,shape,ops", [
+    (mlp, (8,), ["HostQuantize", "Gemm", "MultiThreshold", "Gemm", "HostFloat"]),
+    (cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MultiThreshold",
+                       "HostFloat"]),
+])
+def test_a_float_scaled_model_emulates_exactly_as_qonnx_executes_it(build, shape, ops):
+    onnx_model = build()
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ops
+    mismatches = 0
+    for seed in range(8):
+        x = _inputs(shape, seed)
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 4
+        mismatches += _mismatches(execute(graph, x)[0], expected)
+    assert mismatches == 0
+
+
+@pytest.mark.parametrize("rounding", ["ROUND", "FLOOR", "HALF_UP", "CEIL"])
+def test_thresholds_equal_the_float_chain_on_every_accumulator_value(rounding):
+    """Rising and falling channels (a negative multiplier, value subtracted from a
+    constant), a ReLU, a division: every code of every value of the accumulator type."""
+    source = FixedType(13, 11, True)
+    chain = {"rescale": {"zero": [0.0], "scales": [[0.0371], [0.011, -0.023, 0.5, 0.0007]], "bias": [0.3, -1, 0, 2]},
+             "steps": [{"op": "mul", "constant": [1.7, 0.9, -0.3, 12.5]}, {"op": "sub_from", "constant": [0.1]},
+                       {"op": "relu"}, {"op": "div", "constant": [0.77, 1.3, 0.05, 3.0]}]}
+    quant = {"scale": [0.021], "zero": [0.0], "bits": 6, "signed": False, "narrow": False, "rounding": rounding}
+    levels, direction, base = thresholds(chain, quant, source, 4)
+    assert set(direction) == {1, -1}
+    node = Node("MultiThreshold", "t", ["x", "t"], ["y"], {"direction": direction, "base": base})
+    grid = np.arange(source.min_code, source.max_code + 1, dtype=np.float64) * source.lsb
+    values = np.repeat(grid[:, None], 4, axis=1)
+    expected = quant_codes(run_chain(values, chain, 1), quant, 1)
+    assert len(np.unique(expected)) > 20
+    assert _mismatches(OPS["MultiThreshold"].execute(node, [values, levels])[0], expected) == 0
+
+
+@pytest.mark.parametrize("rounding", ["FLOOR", "ROUND"])
+def test_a_float_scaled_average_pool_then_trunc_emulates_as_qonnx_executes_it(rounding):
+    """Brevitas's TruncAvgPool on float-scaled codes: an exact average, then qonnx's Trunc."""
+    onnx_model = trunc_pool(rounding)
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "AveragePool", "MultiThreshold", "HostFloat"]
+    x = _inputs((2, 4, 4)) + 1
+    expected = _qonnx(onnx_model, x)
+    assert len(np.unique(expected)) > 4
+    assert _mismatches(execute(graph, x)[0], expected) == 0
+
+
+# --- refusals: one line, naming the node ----------------------------------------------------
+
+def test_an_integer_zero_point_makes_codes_less_it_exact_in_a_gemm():
+    """Asymmetric activations (uint8, zero point 100 and 7) into Gemm: the tensor holds q - z."""
+    first, inits = quant("x", "q0", 3 * 2.0**-6, zero=100.0, signed=0)
+    weight, more = quant("w", "wq", 5 * 2.0**-7)
+    second, last = quant("acc", "q1", 0.0917, zero=7.0, signed=0, bits=5)
+    rng = np.random.default_rng(5)
+    onnx_model = model([first, weight, helper.make_node("Gemm", ["q0", "wq"], ["acc"], transB=1), second,
+                        helper.make_node("Mul", ["q1", "c"], ["y"])],
+                       inits + more + last + [("w", rng.normal(size=(6, 8)) * 0.3), ("c", 1.7)], (8,))
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "Gemm", "MultiThreshold", "HostFloat"]
+    assert str(graph.tensors["q0"].type) == "ap_fixed<9,9>"  # 0 - 100 to 255 - 100
+    for seed in range(4):
+        x = _inputs((8,), seed) + 1
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 4
+        assert _mismatches(execute(graph, x)[0], expected) == 0
+
+
+def _refusal(onnx_model) -> str:
+    with pytest.raises(ValueError) as info:
+        load_onnx(onnx_model)
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def test_a_float_value_into_a_gemm_is_refused():
+    node, inits = quant("x", "q", 0.1)
+    onnx_model = model([node, helper.make_node("Mul", ["q", "c"], ["m"]),
+                    helper.make_node("Gemm", ["m", "w"], ["y"], name="fc", transB=1)],
+                   inits + [("c", 0.5), ("w", np.ones((2, 8)))], (8,))
+    message = _refusal(onnx_model)
+    assert "'fc'" in message and "float value" in message and "Quant" in message
+
+
+@pytest.mark.parametrize("change,words", [({"bits": 0}, ["from 1 to 32"]), ({"bits": 33}, ["from 1 to 32"]),
+                                          ({"bits": 12}, ["4095 thresholds"]), ({"scale": -0.3}, ["positive"]),
+                                          ({"rounding_mode": "NEAREST"}, ["NEAREST", "HALF_UP"])])
+def test_a_quantizer_out_of_range_is_refused(change, words):
+    first, inits = quant("x", "q0", 0.1)
+    weight, more = quant("w", "wq", 0.25)
+    last, final = quant("acc", "y", **{"scale": 0.3, **change})
+    onnx_model = model([first, weight, helper.make_node("Gemm", ["q0", "wq"], ["acc"], transB=1), last],
+                       inits + more + final + [("w", np.ones((2, 8)))], (8,))
+    message = _refusal(onnx_model)
+    assert "'y'" in message and all(word in message for word in words), message
+
+
+def test_a_constant_divided_by_a_float_value_is_refused():
+    node, inits = quant("x", "q", 0.1)
+    onnx_model = model([node, helper.make_node("Div", ["c", "q"], ["y"], name="inv")], inits + [("c", 1.0)], (8,))
+    assert "'inv'" in _refusal(onnx_model) and "not monotone" in _refusal(onnx_model)
+
+
+def test_codes_with_a_fractional_zero_point_into_a_gemm_are_refused():
+    node, inits = quant("x", "q", 0.1, zero=2.5, signed=0)
+    weight, more = quant("w", "wq", 0.25)
+    onnx_model = model([node, weight, helper.make_node("Gemm", ["q", "wq"], ["y"], name="fc", transB=1)],
+                       inits + more + [("w", np.ones((2, 8)))], (8,))
+    message = _refusal(onnx_model)
+    assert "'fc'" in message and "zero point" in message
+
+
+def test_a_residual_add_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+    first, inits = quant("x", "a", 3 * 2.0**-6)
+    second, more = quant("x", "b", 3 * 2.0**-6, bits=4, rounding_mode="FLOOR")
+    last, final = quant("sum", "y", 0.0371)
+    onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["sum"], name="sum"), last],
+                       inits + more + final, (8,))
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "HostQuantize", "Add", "MultiThreshold", "HostFloat"]
+    x = _inputs((8,))
+    assert _mismatches(execute(graph, x)[0], _qonnx(onnx_model, x)) == 0
+    second, more = quant("x", "b", 0.3)
+    onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
+    message = _refusal(onnx_model)
+    assert "'sum'" in message and "0.046875" in message and "0.3" in message
+
+
+# --- FINN's example networks (brevitas_examples.bnn_pynq), untrained, with random BatchNorm ----
+
+@pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_2w2a"])
+def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_path):
+    """Their input quantizer's scale is 1/127, so qonnx's first sums round in float32: on
+    these seeded weights and inputs no accumulator lies within that rounding of a threshold,
+    and every output equals qonnx's (measured; not guaranteed for every input)."""
+    x = finn_example(name, tmp_path / "m.onnx")
+    graph = load_onnx(tmp_path / "m.onnx")
+    assert {"HostQuantize", "MultiThreshold", "HostFloat"} <= {node.op for node in graph.nodes}
+    wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
+    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
+    assert len(np.unique(expected)) > 4
+    assert _mismatches(execute(graph, x)[0], expected) == 0
