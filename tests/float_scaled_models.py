@@ -7,16 +7,35 @@ from __future__ import annotations
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.infer_shapes import InferShapes
 
 QONNX = "qonnx.custom_op.general"
 BATCH = 16
 
 
 def model(nodes, initializers, shape):
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, *shape])],
+    """The QONNX model of `nodes` from input x (BATCH, *shape) to output y, its output's
+    shape inferred by qonnx (onnx.checker wants every graph output shaped)."""
+    graph = helper.make_graph(_in_order(nodes, {"x", *(name for name, _ in initializers)}), "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, *shape])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
                               [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in initializers])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])
+    inferred = ModelWrapper(proto).transform(InferShapes()).model
+    proto.graph.output[0].CopyFrom(next(value for value in inferred.graph.output if value.name == "y"))
+    return proto
+
+
+def _in_order(nodes, available: set) -> list:
+    """`nodes` in an order where each reads only values made before it (ONNX wants them sorted)."""
+    pending, ordered, available = list(nodes), [], set(available)
+    while pending:
+        ready = next(node for node in pending if all(name in available for name in node.input if name))
+        pending.remove(ready)
+        ordered.append(ready)
+        available.update(ready.output)
+    return ordered
 
 
 def quant(x, y, scale, bits=8, zero=0.0, **attrs):

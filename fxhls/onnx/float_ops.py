@@ -174,7 +174,8 @@ def host_tails(ctx: ImportContext, outputs: list[str]) -> None:
         output = OnnxNode(name, "graph output", "", [name], [name], {})
         chain = values.chain_of(ctx, name, output)
         if ctx.tensors[chain["source"]].type is None:
-            raise output.refuse("it is float work on the graph input with no quantizer; nothing for hardware to do")
+            raise output.refuse("a float model (no quantizer between its input and its output): quantize it with "
+                                "fxhls.qfx or Brevitas (QONNX) first")
         result = ctx.fresh(f"{name}_float")
         ctx.add(Node("HostFloat", ctx.node_name(f"{name}_host"), [chain["source"]], [result],
                      {"chain": chain["chain"]}), output)

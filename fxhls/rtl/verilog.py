@@ -31,13 +31,14 @@ def packed_literal(codes: Iterable[int], bits: int) -> str:
 
 def literal(value: int | str) -> str:
     """A parameter value in Verilog: integers as they are, names (rounding and overflow
-    modes) quoted, sized literals (`24'h...`) unchanged."""
+    modes) quoted, sized literals (`24'h...`) and concatenations of them unchanged."""
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str) and re.fullmatch(r"[0-9]+'[bdh][0-9a-fA-F_]+", value):
+    sized = r"[0-9]+'[bdh][0-9a-fA-F_]+"
+    if isinstance(value, str) and re.fullmatch(rf"{sized}|\{{{sized}(, {sized})*\}}", value):
         return Code(value)
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         return Code(f'"{value}"')
-    raise ValueError(f"a Verilog parameter is an integer, a sized literal or a mode name, got {value!r}")
+    raise ValueError(f"a Verilog parameter is an integer, a sized literal or a mode name, got {str(value)[:80]!r}")
