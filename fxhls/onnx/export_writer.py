@@ -1,0 +1,149 @@
+"""The ONNX nodes of each QFX layer, and of the shape-only ops between layers.
+
+`OnnxWriter` collects nodes and initializers; `layer` writes one QFX layer under
+its module path (the scope of its node names), `reshape` one shape-only op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from onnx import helper, numpy_helper
+
+from fxhls.ir.ops.quantize import type_attrs
+from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
+                       QInput, QLinear, QMaxPool2d, QReLU, QSign)
+from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+
+DOMAIN = "fxhls"
+# The QFX layers that compute (QFlatten only moves values: a shape-only op).
+LAYERS = (QInput, QLinear, QConv2d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
+          QAdaptiveAvgPool2d)
+
+
+class OnnxWriter:
+    """The nodes and initializers of the graph so far; `scope` is the path of the layer being written."""
+
+    def __init__(self):
+        self.nodes, self.initializers = [], []
+        self.scope = ""
+        self._names: set[str] = set()  # of nodes, values and initializers
+        self._scopes: set[str] = set()
+
+    def unique(self, name: str, taken: set[str] | None = None) -> str:
+        """`name`, or `name_2`, `name_3`, ... if it is in `taken` (default: the names so far)."""
+        taken = self._names if taken is None else taken
+        candidate, count = name, 1
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        taken.add(candidate)
+        return candidate
+
+    def node(self, op, inputs, domain="", role="", **attrs) -> str:
+        """Add node `scope/[role/]op`; returns the name of its output."""
+        name = self.unique("/".join(filter(None, (self.scope, role, op))))
+        out = self.unique(f"{name}:0")
+        self.nodes.append(helper.make_node(op, inputs, [out], name=name, domain=domain, **attrs))
+        return out
+
+    def quantize(self, x: str, t, role="", **facts) -> str:
+        return self.node("Quantize", [x], domain=DOMAIN, role=role, **type_attrs(t), **facts)
+
+    def constant(self, values: torch.Tensor, t, role: str, **facts) -> str:
+        """Initializer `scope.role` holding `values`, read through its Quantize node."""
+        name = self.unique(f"{self.scope}.{role}")
+        self.initializers.append(numpy_helper.from_array(values.detach().double().numpy(), name))
+        return self.quantize(name, t, role=role, **facts)
+
+    def layer(self, path: str, module, inputs: list[str], ranks: list[int]) -> str:
+        """Write QFX layer `module` (module path `path`) reading the values `inputs`, whose
+        samples have `ranks` dimensions; returns the name of its output. A layer ONNX cannot
+        express as computed is a ValueError saying why."""
+        self.scope, self.ranks = self.unique(path, self._scopes), ranks
+        return getattr(self, "_" + type(module).__name__)(module, inputs)
+
+    def reshape(self, path: str, x: str, before: tuple[int, ...], after: tuple[int, ...]) -> str:
+        """Write a shape-only op taking a sample of shape `before` to `after`; returns its output
+        (`x` itself when the shape does not change)."""
+        if after == before:
+            return x
+        self.scope = self.unique(path, self._scopes)
+        if len(after) == 1:
+            return self.node("Flatten", [x], axis=1)
+        shape = self.unique(f"{self.scope}.shape")
+        self.initializers.append(numpy_helper.from_array(np.array([0, *after], dtype=np.int64), shape))
+        return self.node("Reshape", [x, shape])
+
+    def _QInput(self, m, x):
+        return self.quantize(x[0], m.output_type)
+
+    def _weighted(self, m, x, op, **attrs):
+        inputs = [x[0], self.constant(m.quantized_weight(), m.weight_type, "weight", **_weight_facts(m))]
+        if m.bias is not None:
+            inputs.append(self.constant(m.quantized_bias(), m.bias_type, "bias"))
+        if m.user_acc_type is not None:
+            acc = self.node(op, inputs, domain=DOMAIN, acc_type=str(m.user_acc_type), **attrs)
+        else:
+            acc = self.node(op, inputs, **attrs)
+        return self.quantize(acc, m.output_type)
+
+    def _QLinear(self, m, x):
+        if self.ranks[0] == 1:
+            return self._weighted(m, x, "Gemm", transB=1)
+        # a sample with leading dimensions (..., in): ONNX Gemm takes matrices only
+        if m.user_acc_type is not None:
+            raise ValueError("a narrowed accumulator (acc=) is exported for a vector input only, "
+                             f"not for a sample of {self.ranks[0]} dimensions")
+        weight = self.constant(m.quantized_weight().T, m.weight_type, "weight", **_weight_facts(m))
+        acc = self.node("MatMul", [x[0], weight])
+        if m.bias is not None:
+            acc = self.node("Add", [acc, self.constant(m.quantized_bias(), m.bias_type, "bias")])
+        return self.quantize(acc, m.output_type)
+
+    def _QConv2d(self, m, x):
+        ph, pw = m.padding
+        return self._weighted(m, x, "Conv", kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                              pads=[ph, pw, ph, pw])
+
+    def _QReLU(self, m, x):
+        return self.quantize(self.node("Relu", x), m.output_type)
+
+    def _QSign(self, m, x):
+        return self.node("Sign", x, domain=DOMAIN)
+
+    def _QMaxPool2d(self, m, x):
+        if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode:
+            raise ValueError("export_onnx: QMaxPool2d with padding, dilation or ceil_mode is not supported")
+        kernel = torch.nn.modules.utils._pair(m.kernel_size)
+        stride = torch.nn.modules.utils._pair(m.stride)
+        return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
+
+    def _average(self, m, x, op, **attrs):
+        # fxhls.fixed.reciprocal applies the type only where 1/N is not a power of two
+        node = self.node(op, x, domain=DOMAIN, reciprocal_type=str(RECIPROCAL_TYPE), **attrs)
+        return self.quantize(node, m.output_type)
+
+    def _QAvgPool2d(self, m, x):
+        return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
+
+    def _QAdaptiveAvgPool2d(self, m, x):
+        return self._average(m, x, "GlobalAveragePool")
+
+    def _QAdd(self, m, x):
+        return self.quantize(self.node("Add", x), m.output_type)
+
+    def _QBatchNorm(self, m, x):
+        scale, shift = m.quantized_affine()
+        shape = [-1, 1, 1] if isinstance(m, QBatchNorm2d) else [-1]
+        facts = {"khot": m.khot} if m.khot is not None else {}
+        product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, "scale", **facts)])
+        total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type, "shift")])
+        return self.quantize(total, m.output_type)
+
+    _QBatchNorm1d = _QBatchNorm2d = _QBatchNorm
+
+
+def _weight_facts(m) -> dict:
+    """The Quantize attributes a weight carries besides its type: K-hot's K, or binary."""
+    return {"khot": m.khot} if m.khot is not None else {"binary": 1} if m.binary else {}
