@@ -35,16 +35,17 @@ from torch import fx, nn
 
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
 from fxhls.qfx import QFlatten
+from fxhls.qfx.reshape import QReshape
 from fxhls.qfx.tracing import describe, trace
 
 OPSET = 17
 
-_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten)
+_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten, QReshape)
 _SHAPE_FUNCTIONS = {torch.flatten, torch.reshape, torch.squeeze, torch.unsqueeze}
 _DROPOUT_FUNCTIONS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
 _SHAPE_METHODS = {"view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "view_as",
                   "reshape_as"}
-SHAPE_OPS = ("nn.Flatten, QFlatten, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
+SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
              "torch.flatten/reshape/squeeze/unsqueeze, and the tensor methods "
              + ", ".join(f".{name}()" for name in sorted(_SHAPE_METHODS)))
 
@@ -125,7 +126,7 @@ class _Export:
 
     def _write(self, node: fx.Node) -> None:
         module = self.modules[node.target] if node.op == "call_module" else None
-        if isinstance(module, LAYERS) and not isinstance(module, QFlatten):
+        if isinstance(module, LAYERS):
             self._layer(node, module)
         elif _moves_values(node, module):
             self._reshape(node, module)

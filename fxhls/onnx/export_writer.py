@@ -14,11 +14,12 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
                        QInput, QLinear, QMaxPool2d, QReLU, QSign)
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+from fxhls.qfx.reshape import QScale
 
 DOMAIN = "fxhls"
 # The QFX layers that compute (QFlatten only moves values: a shape-only op).
 LAYERS = (QInput, QLinear, QConv2d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
-          QAdaptiveAvgPool2d)
+          QAdaptiveAvgPool2d, QScale)
 
 
 class OnnxWriter:
@@ -128,7 +129,12 @@ class OnnxWriter:
         return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
 
     def _QAdaptiveAvgPool2d(self, m, x):
-        return self._average(m, x, "GlobalAveragePool")
+        y = self._average(m, x, "GlobalAveragePool")
+        return y if m.keepdim else self.node("Flatten", [y], axis=1)
+
+    def _QScale(self, m, x):
+        constant = self.constant(m.quantized_constant(), m.constant_type, "constant")
+        return self.quantize(self.node("Mul", [x[0], constant]), m.output_type)
 
     def _QAdd(self, m, x):
         return self.quantize(self.node("Add", x), m.output_type)

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from fxhls.fixed import FixedType
+from fxhls.fixed.exact import exact_type
 from fxhls.qfx.batchnorm import QBatchNorm1d, QBatchNorm2d
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import (
@@ -29,12 +31,15 @@ from fxhls.qfx.elementwise import (
     QMaxPool2d,
     QReLU,
 )
+from fxhls.qfx.reshape import QReshape, QScale
+from fxhls.qfx.tracing import describe
 from fxhls.qfx.weighted import DEFAULT_BIAS, DEFAULT_OUTPUT, DEFAULT_WEIGHT, QConv2d, QLinear
 
 
 @dataclass
 class Call:
-    """What a rule sees: the node, its float module (None for a function), its layer's config."""
+    """What a rule sees: the node, its float module (None for a function), its layer's config.
+    A rule returns (QFX layer, input nodes), or (None, (x,)) for a node that is dropped."""
 
     node: fx.Node
     module: nn.Module | None
@@ -42,9 +47,7 @@ class Call:
     is_signed: Callable[[fx.Node], bool]  # whether a rewritten node's values may be negative
 
     def describe(self) -> str:
-        if self.module is not None:
-            return f"module '{self.node.target}' ({type(self.module).__name__})"
-        return f"node '{self.node.name}' ({callable_name(self.node)})"
+        return describe(self.node, self.module)
 
     def unsupported(self, setting: str, supported: str) -> ValueError:
         return ValueError(f"quantize_model: {self.describe()} has {setting}; supported: {supported}")
@@ -91,14 +94,27 @@ def _linear(call: Call):
 
 def _conv2d(call: Call):
     m = call.module
-    if m.groups != 1 or m.padding_mode != "zeros" or isinstance(m.padding, str) or m.dilation != (1, 1):
+    padding = _numeric_padding(m)
+    if m.groups != 1 or m.padding_mode != "zeros" or padding is None or m.dilation != (1, 1):
         raise call.unsupported(
             f"groups={m.groups}, padding={m.padding!r}, padding_mode={m.padding_mode!r}, dilation={m.dilation}",
-            "groups=1, padding_mode='zeros' with numeric padding, dilation=1",
+            "groups=1, padding_mode='zeros' with numeric or symmetric 'same' padding, dilation=1",
         )
-    layer = QConv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
+    layer = QConv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, padding,
                     bias=m.bias is not None, **_weight_types(call.config))
     return _with_state_of(m, layer), call.only_input()
+
+
+def _numeric_padding(m: nn.Conv2d) -> tuple[int, int] | None:
+    """The padding of each side; 'valid' is 0, 'same' (stride 1) is (k - 1) / 2 where k is odd
+    (symmetric), None where it is not symmetric."""
+    if m.padding == "valid":
+        return (0, 0)
+    if m.padding == "same":
+        if any(k % 2 == 0 for k in m.kernel_size):
+            return None
+        return tuple((k - 1) // 2 for k in m.kernel_size)
+    return m.padding
 
 
 def _batchnorm(call: Call):
@@ -162,6 +178,76 @@ def _adaptive_avgpool(call: Call):
     return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
 
 
+def _maxpool_call(call: Call):
+    if call.argument(6, "return_indices", False):
+        raise call.unsupported("return_indices=True", "return_indices=False")
+    kernel = call.argument(1, "kernel_size")
+    layer = QMaxPool2d(kernel, call.argument(2, "stride") or kernel, call.argument(3, "padding", 0),
+                       call.argument(4, "dilation", 1), ceil_mode=call.argument(5, "ceil_mode", False))
+    return layer, (call.argument(0, "input"),)
+
+
+def _avgpool_call(call: Call):
+    kernel = call.argument(1, "kernel_size")
+    settings = (call.argument(3, "padding", 0), call.argument(4, "ceil_mode", False),
+                call.argument(6, "divisor_override"))
+    if settings[0] not in (0, (0, 0)) or settings[1] or settings[2] is not None:
+        raise call.unsupported("padding, ceil_mode or divisor_override", "padding=0, ceil_mode=False")
+    x = call.argument(0, "input")
+    return QAvgPool2d(kernel, call.argument(2, "stride"), output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+
+
+def _adaptive_avgpool_call(call: Call):
+    size = call.argument(1, "output_size")
+    if size not in (1, (1, 1)):
+        raise call.unsupported(f"output_size={size}", "output_size=1 (global average pooling)")
+    x = call.argument(0, "input")
+    return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+
+
+def _mean(call: Call):
+    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch: global average pooling."""
+    x, dims = call.argument(0, "input"), call.argument(1, "dim")
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if sorted(d % 4 for d in dims if isinstance(d, int)) != [2, 3] or call.argument(3, "dtype") is not None:
+        raise call.unsupported(f"dim={dims}", "the mean over the last two axes of an (N, C, H, W) tensor")
+    keepdim = bool(call.argument(2, "keepdim", False))
+    layer = QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x)), keepdim=keepdim)
+    return layer, (x,)
+
+
+def _dropped(call: Call):
+    """Identity, and dropout (a no-op at inference): no layer, the input goes on."""
+    return None, (call.argument(0, "input"),)
+
+
+def _reshape(call: Call):
+    """x.view(...), x.reshape(...), torch.reshape(x, shape): the sizes as the model computes them."""
+    x, *shape = call.node.args
+    if call.node.kwargs:
+        raise call.unsupported("keyword arguments", "view/reshape with positional sizes")
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = list(shape[0])
+    return QReshape(), (x, *shape)
+
+
+def _scale(call: Call):
+    """x * c, c * x or x / d with a constant c (d): x times the constant quantized like a weight."""
+    a, b = call.argument(0, "input"), call.argument(1, "other")
+    x, c = (a, b) if isinstance(a, fx.Node) else (b, a)
+    if isinstance(c, fx.Node) or not isinstance(x, fx.Node) or not isinstance(c, (int, float)):
+        raise call.unsupported("two tensor operands", "multiplication or division by a number")
+    if call.node.target in (operator.truediv, torch.div, "div"):
+        if c == 0 or call.argument(2, "rounding_mode") is not None:
+            raise call.unsupported("a division by 0 or with a rounding_mode", "x / d with d != 0")
+        c = 1.0 / c
+    config = call.config
+    fit = exact_type([c], signed=True)
+    constant_type = FixedType(max(config.weight_bits, 2), fit.int_bits, True, config.rounding, config.overflow)
+    signed = call.is_signed(x) or c < 0
+    return QScale(c, constant_type, call.activation(DEFAULT_SUM, signed)), (x,)
+
+
 def _flatten_module(call: Call):
     return QFlatten(call.module.start_dim, call.module.end_dim), call.only_input()
 
@@ -173,6 +259,10 @@ def _flatten_call(call: Call):
 
 # The rules, by exact float module type (a subclass may compute something else), function, or method.
 MODULE_RULES = {
+    nn.Identity: _dropped,
+    nn.Dropout: _dropped,
+    nn.Dropout1d: _dropped,
+    nn.Dropout2d: _dropped,
     nn.Linear: _linear,
     nn.Conv2d: _conv2d,
     nn.BatchNorm1d: _batchnorm,
@@ -189,24 +279,28 @@ FUNCTION_RULES = {
     F.relu: _relu,
     torch.relu: _relu,
     torch.flatten: _flatten_call,
+    torch.reshape: _reshape,
+    F.max_pool2d: _maxpool_call,
+    F.avg_pool2d: _avgpool_call,
+    F.adaptive_avg_pool2d: _adaptive_avgpool_call,
+    torch.mean: _mean,
+    F.dropout: _dropped,
+    F.dropout1d: _dropped,
+    F.dropout2d: _dropped,
+    operator.mul: _scale,
+    torch.mul: _scale,
+    operator.truediv: _scale,
+    torch.div: _scale,
 }
-METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call}
+METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
+                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped}
 # Layers with weights: one QFX layer each, so they cannot be shared between calls.
 WEIGHTED = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d)
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
-    + "; functions operator.add, torch.add, F.relu, torch.relu, torch.flatten"
+    + "; functions operator.add/mul/truediv, torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
+    + "F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout"
     + "; tensor methods " + ", ".join(f".{name}()" for name in METHOD_RULES)
+    + "; sizes from .size(), .dim() and .shape"
 )
-
-
-def callable_name(node: fx.Node) -> str:
-    """How an error message names what a function or method node calls."""
-    if node.op == "call_method":
-        return f".{node.target}()"
-    if isinstance(node.target, str):
-        return node.target
-    module = getattr(node.target, "__module__", None)
-    name = getattr(node.target, "__name__", repr(node.target))
-    return f"{module}.{name}" if module else name

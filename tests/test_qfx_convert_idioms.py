@@ -1,0 +1,109 @@
+"""quantize_model on the idioms of everyday PyTorch (torchvision style): the converted
+model trains, and its export emulates exactly (==); every unsupported part of a model
+is named, with its source line, in one error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import fxhls
+from fxhls.onnx import export_onnx
+from fxhls.qfx import QAdaptiveAvgPool2d, QConv2d, QFXConfig, QMaxPool2d, calibrate, quantize_model
+from fxhls.qfx.reshape import QReshape, QScale
+from qfx_models import with_statistics
+
+
+class Everyday(nn.Module):
+    """'same' padding, an in-place ReLU, Identity, Dropout and F.dropout, F.max_pool2d,
+    F.avg_pool2d, F.adaptive_avg_pool2d, x.mean((2, 3)), view and reshape with sizes from
+    .size() and .shape, multiplication and division by numbers."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(1, 4, 3, padding="same", bias=False), nn.BatchNorm2d(4)
+        self.relu, self.skip, self.drop = nn.ReLU(inplace=True), nn.Identity(), nn.Dropout(0.2)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc1, self.fc2 = nn.Linear(16, 3), nn.Linear(4, 3)
+
+    def forward(self, x):
+        y = F.max_pool2d(self.skip(self.relu(self.bn1(self.conv1(x)))), 2)  # (N, 4, 4, 4)
+        z = F.relu(self.conv2(y)) * 0.75 + y
+        pooled = F.adaptive_avg_pool2d(z, 1).view(z.size(0), -1) + z.mean((2, 3))
+        rows = F.avg_pool2d(z, 2).reshape(z.shape[0], -1)
+        return self.fc1(F.dropout(self.drop(rows), 0.1, self.training)) + self.fc2(pooled) / 4
+
+
+def test_everyday_idioms_convert_train_and_emulate_exactly(tmp_path):
+    torch.manual_seed(0)
+    q = quantize_model(with_statistics(Everyday()), QFXConfig(weight_bits=6, activation_bits=8))
+    kinds = [type(q.get_submodule(n.target)) for n in q.graph.nodes if n.op == "call_module"]
+    assert kinds.count(QScale) == 2 and kinds.count(QReshape) == 2 and kinds.count(QMaxPool2d) == 1
+    assert kinds.count(QAdaptiveAvgPool2d) == 2
+    assert q.get_submodule("conv1").padding == (1, 1) and isinstance(q.get_submodule("conv1"), QConv2d)
+    assert not any(isinstance(m, (nn.Identity, nn.Dropout)) for m in q.modules())
+
+    x = torch.randn(32, 1, 8, 8)
+    calibrate(q, x)
+    q.train()
+    q(x).square().mean().backward()  # it trains
+    assert q.get_submodule("conv1").weight.grad is not None
+
+    export_onnx(q, x[:1], tmp_path / "m.onnx")
+    with torch.no_grad():
+        expected = q.eval()(x).double().numpy()
+    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
+
+
+def test_a_constant_multiplier_keeps_its_value_exactly():
+    class Scaled(nn.Module):
+        def forward(self, x):
+            return (2.5 * x).div(0.5)
+
+    q = quantize_model(Scaled())
+    scales = [m for m in q.modules() if isinstance(m, QScale)]
+    assert [float(m.quantized_constant().detach()) for m in scales] == [2.5, 2.0]
+
+
+class _ManyUnsupported(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, groups=2)
+        self.act = nn.Sigmoid()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.act(self.conv(x))
+        return self.fc(torch.tanh(y.mean((2, 3))))
+
+
+def test_every_unsupported_part_is_named_in_one_error():
+    with pytest.raises(ValueError) as err:
+        quantize_model(_ManyUnsupported())
+    lines = str(err.value).splitlines()
+    assert len(lines) == 3, lines
+    source = open(__file__).read().splitlines()
+    line_of = {text: n for n, line in enumerate(source, 1) for text in ("self.act(self.conv(x))", "torch.tanh(")
+               if text in line and "line_of" not in line}
+    assert lines[0].startswith("quantize_model: module 'conv' (Conv2d) at "
+                               f"test_qfx_convert_idioms.py:{line_of['self.act(self.conv(x))']} has groups=2")
+    assert lines[1].startswith("  module 'act' (Sigmoid) at test_qfx_convert_idioms.py:"
+                               f"{line_of['self.act(self.conv(x))']} is not supported")
+    assert lines[2].startswith("  node 'tanh' (call_function torch.tanh) at "
+                               f"test_qfx_convert_idioms.py:{line_of['torch.tanh(']} is not supported")
+
+
+@pytest.mark.parametrize("padding", ["same", "valid", 1])
+def test_same_and_valid_padding_are_the_numeric_padding(padding):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(2, 3, 3, padding=padding)
+    q = quantize_model(nn.Sequential(conv))
+    assert q.get_submodule("0").padding == {"same": (1, 1), "valid": (0, 0), 1: (1, 1)}[padding]
+
+
+def test_same_padding_that_is_not_symmetric_is_refused():
+    with pytest.raises(ValueError, match=r"module '0' \(Conv2d\) has .*padding='same'.*symmetric 'same'"):
+        quantize_model(nn.Sequential(nn.Conv2d(2, 3, 4, padding="same")))
