@@ -71,7 +71,7 @@ def test_a_constant_multiplier_keeps_its_value_exactly():
 class _ManyUnsupported(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = nn.Conv2d(2, 4, 3, groups=2)
+        self.conv = nn.Conv2d(2, 4, 3, dilation=2)
         self.act = nn.Sigmoid()
         self.fc = nn.Linear(4, 2)
 
@@ -89,7 +89,8 @@ def test_every_unsupported_part_is_named_in_one_error():
     line_of = {text: n for n, line in enumerate(source, 1) for text in ("self.act(self.conv(x))", "torch.tanh(")
                if text in line and "line_of" not in line}
     assert lines[0].startswith("quantize_model: module 'conv' (Conv2d) at "
-                               f"test_qfx_convert_idioms.py:{line_of['self.act(self.conv(x))']} has groups=2")
+                               f"test_qfx_convert_idioms.py:{line_of['self.act(self.conv(x))']} has padding=(0, 0), "
+                               "padding_mode='zeros', dilation=(2, 2)")
     assert lines[1].startswith("  module 'act' (Sigmoid) at test_qfx_convert_idioms.py:"
                                f"{line_of['self.act(self.conv(x))']} is not supported")
     assert lines[2].startswith("  node 'tanh' (call_function torch.tanh) at "
@@ -107,3 +108,55 @@ def test_same_and_valid_padding_are_the_numeric_padding(padding):
 def test_same_padding_that_is_not_symmetric_is_refused():
     with pytest.raises(ValueError, match=r"module '0' \(Conv2d\) has .*padding='same'.*symmetric 'same'"):
         quantize_model(nn.Sequential(nn.Conv2d(2, 3, 4, padding="same")))
+
+
+class Separable(nn.Module):
+    """A depthwise (groups=C) and a grouped convolution, then a pointwise one."""
+
+    def __init__(self):
+        super().__init__()
+        self.depthwise = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        self.grouped = nn.Conv2d(4, 6, 3, groups=2, bias=False)
+        self.pointwise = nn.Conv2d(6, 3, 1)
+
+    def forward(self, x):
+        return self.pointwise(F.relu(self.grouped(F.relu(self.depthwise(x)))))
+
+
+class Sequence(nn.Module):
+    """Conv1d with 'same' padding, a depthwise Conv1d with a stride, a classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(2, 4, 3, padding="same")
+        self.conv2 = nn.Conv1d(4, 4, 3, stride=2, groups=4)
+        self.fc = nn.Linear(4 * 4, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.relu(self.conv2(F.relu(self.conv1(x)))), 1))
+
+
+@pytest.mark.parametrize("float_model,shape", [(Separable, (4, 6, 6)), (Sequence, (2, 10))])
+def test_grouped_and_one_dimensional_convolutions_emulate_exactly(float_model, shape, tmp_path):
+    torch.manual_seed(0)
+    model = float_model()
+    q = quantize_model(model, QFXConfig(weight_bits=5, activation_bits=6))
+    x = torch.randn(64, *shape)
+    calibrate(q, x)
+    with torch.no_grad():
+        assert (q(x) - model(x)).abs().max() < 1  # the float model's function, quantized
+        expected = q.eval()(x).double().numpy()
+    export_onnx(q, x[:2], tmp_path / "m.onnx")
+    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
+
+
+def test_a_narrowed_conv1d_accumulator_is_emulated_in_hls_order(tmp_path):
+    from fxhls.qfx import QConv1d, QInput
+
+    torch.manual_seed(0)
+    model = nn.Sequential(QInput(), QConv1d(2, 3, 3, stride=2, padding=1, acc="ap_fixed<9,2,AP_TRN,AP_WRAP>"))
+    x = torch.randn(32, 2, 9) * 2
+    export_onnx(model, x[:1], tmp_path / "m.onnx")
+    with torch.no_grad():
+        expected = model.eval()(x).double().numpy()
+    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)

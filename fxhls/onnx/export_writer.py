@@ -15,10 +15,11 @@ from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatc
                        QInput, QLinear, QMaxPool2d, QReLU, QSign)
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
 from fxhls.qfx.reshape import QScale
+from fxhls.qfx.weighted import QConv1d
 
 DOMAIN = "fxhls"
 # The QFX layers that compute (QFlatten only moves values: a shape-only op).
-LAYERS = (QInput, QLinear, QConv2d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
+LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
           QAdaptiveAvgPool2d, QScale)
 
 
@@ -72,15 +73,20 @@ class OnnxWriter:
         self.scope = self.unique(path, self._scopes)
         if len(after) == 1:
             return self.node("Flatten", [x], axis=1)
-        shape = self.unique(f"{self.scope}.shape")
-        self.initializers.append(numpy_helper.from_array(np.array([0, *after], dtype=np.int64), shape))
-        return self.node("Reshape", [x, shape])
+        return self.node("Reshape", [x, self.shape_constant([0, *after], "shape")])
+
+    def shape_constant(self, shape: list[int], role: str) -> str:
+        """Initializer `scope.role` holding a Reshape's target `shape` (int64)."""
+        name = self.unique(f"{self.scope}.{role}")
+        self.initializers.append(numpy_helper.from_array(np.array(shape, dtype=np.int64), name))
+        return name
 
     def _QInput(self, m, x):
         return self.quantize(x[0], m.output_type)
 
-    def _weighted(self, m, x, op, **attrs):
-        inputs = [x[0], self.constant(m.quantized_weight(), m.weight_type, "weight", **_weight_facts(m))]
+    def _weighted(self, m, x, op, weight_view=lambda w: w, **attrs):
+        weight = weight_view(m.quantized_weight())
+        inputs = [x[0], self.constant(weight, m.weight_type, "weight", **_weight_facts(m))]
         if m.bias is not None:
             inputs.append(self.constant(m.quantized_bias(), m.bias_type, "bias"))
         if m.user_acc_type is not None:
@@ -104,8 +110,18 @@ class OnnxWriter:
 
     def _QConv2d(self, m, x):
         ph, pw = m.padding
+        groups = {"group": m.groups} if m.groups != 1 else {}
         return self._weighted(m, x, "Conv", kernel_shape=list(m.kernel_size), strides=list(m.stride),
-                              pads=[ph, pw, ph, pw])
+                              pads=[ph, pw, ph, pw], **groups)
+
+    def _QConv1d(self, m, x):
+        # as a 2-D convolution over an image of one row: (N, C, L) -> (N, C, 1, L) and back
+        image = self.node("Reshape", [x[0], self.shape_constant([0, 0, 1, -1], "image")], role="image")
+        (kernel,), (stride,), (padding,) = m.kernel_size, m.stride, m.padding
+        groups = {"group": m.groups} if m.groups != 1 else {}
+        y = self._weighted(m, [image], "Conv", weight_view=lambda w: w.unsqueeze(2), kernel_shape=[1, kernel],
+                           strides=[1, stride], pads=[0, padding, 0, padding], **groups)
+        return self.node("Reshape", [y, self.shape_constant([0, 0, -1], "rows")], role="rows")
 
     def _QReLU(self, m, x):
         return self.quantize(self.node("Relu", x), m.output_type)

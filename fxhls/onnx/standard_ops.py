@@ -1,6 +1,6 @@
 """Standard ONNX ops -> IR nodes, for fxhls's own ONNX and for QONNX alike.
 
-Each converter refuses the attributes the IR cannot express (grouped or dilated
+Each converter refuses the attributes the IR cannot express (dilated
 convolutions, asymmetric or pooling padding, Gemm's alpha/beta/transA). A constant
 operand broadcast with a leading batch axis of 1 (a (1, C, 1, 1) scale) loses that
 axis, as IR shapes are per sample. An average is exact when its window holds a power
@@ -102,12 +102,14 @@ def conv(ctx: ImportContext, n: OnnxNode) -> None:
     x, w = ctx.operand(n.inputs[0], n), _static_weight(ctx, n.inputs[1], n)
     if len(ctx.tensors[w].shape) != 4:
         raise n.refuse("only 2-D convolutions are supported")
-    if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise n.refuse("only group=1 and dilation 1 are supported")
+    if any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise n.refuse("only dilation 1 is supported")
     pads = list(a.get("pads", [0, 0, 0, 0]))
     if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID") or pads[:2] != pads[2:]:
         raise n.refuse(f"only explicit symmetric padding is supported, got pads={pads}")
     attrs = {"strides": list(a.get("strides", [1, 1])), "pads": pads[:2], **_narrowed(n)}
+    if a.get("group", 1) != 1:
+        attrs["groups"] = a["group"]
     inputs = [x, w, *_bias(ctx, n, ctx.tensors[w].shape[0])]
     ctx.add(Node("Conv", n.name, inputs, n.outputs[:1], attrs), n)
 

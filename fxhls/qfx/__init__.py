@@ -23,12 +23,13 @@ from .khot import khot_projection, nearest_khot
 from .quantizer import FixedQuantizer
 from .report import bit_cost, describe_types
 from .typed import type_of
-from .weighted import QConv2d, QLinear
+from .weighted import QConv1d, QConv2d, QLinear
 
 __all__ = [
     "FixedQuantizer",
     "QInput",
     "QLinear",
+    "QConv1d",
     "QConv2d",
     "QBatchNorm1d",
     "QBatchNorm2d",

@@ -33,7 +33,7 @@ from fxhls.qfx.elementwise import (
 )
 from fxhls.qfx.reshape import QReshape, QScale
 from fxhls.qfx.tracing import describe
-from fxhls.qfx.weighted import DEFAULT_BIAS, DEFAULT_OUTPUT, DEFAULT_WEIGHT, QConv2d, QLinear
+from fxhls.qfx.weighted import DEFAULT_BIAS, DEFAULT_OUTPUT, DEFAULT_WEIGHT, QConv1d, QConv2d, QLinear
 
 
 @dataclass
@@ -92,24 +92,26 @@ def _linear(call: Call):
     return _with_state_of(m, layer), call.only_input()
 
 
-def _conv2d(call: Call):
+def _conv(call: Call):
+    """nn.Conv2d and nn.Conv1d, grouped (depthwise) or not."""
     m = call.module
     padding = _numeric_padding(m)
-    if m.groups != 1 or m.padding_mode != "zeros" or padding is None or m.dilation != (1, 1):
+    if m.padding_mode != "zeros" or padding is None or any(d != 1 for d in m.dilation):
         raise call.unsupported(
-            f"groups={m.groups}, padding={m.padding!r}, padding_mode={m.padding_mode!r}, dilation={m.dilation}",
-            "groups=1, padding_mode='zeros' with numeric or symmetric 'same' padding, dilation=1",
+            f"padding={m.padding!r}, padding_mode={m.padding_mode!r}, dilation={m.dilation}",
+            "padding_mode='zeros' with numeric or symmetric 'same' padding, dilation=1",
         )
-    layer = QConv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, padding,
-                    bias=m.bias is not None, **_weight_types(call.config))
+    kind = QConv1d if isinstance(m, nn.Conv1d) else QConv2d
+    layer = kind(m.in_channels, m.out_channels, m.kernel_size, m.stride, padding,
+                 bias=m.bias is not None, groups=m.groups, **_weight_types(call.config))
     return _with_state_of(m, layer), call.only_input()
 
 
-def _numeric_padding(m: nn.Conv2d) -> tuple[int, int] | None:
+def _numeric_padding(m: nn.Conv2d | nn.Conv1d) -> tuple[int, ...] | None:
     """The padding of each side; 'valid' is 0, 'same' (stride 1) is (k - 1) / 2 where k is odd
     (symmetric), None where it is not symmetric."""
     if m.padding == "valid":
-        return (0, 0)
+        return (0,) * len(m.kernel_size)
     if m.padding == "same":
         if any(k % 2 == 0 for k in m.kernel_size):
             return None
@@ -264,7 +266,8 @@ MODULE_RULES = {
     nn.Dropout1d: _dropped,
     nn.Dropout2d: _dropped,
     nn.Linear: _linear,
-    nn.Conv2d: _conv2d,
+    nn.Conv2d: _conv,
+    nn.Conv1d: _conv,
     nn.BatchNorm1d: _batchnorm,
     nn.BatchNorm2d: _batchnorm,
     nn.ReLU: _relu,
@@ -295,7 +298,7 @@ FUNCTION_RULES = {
 METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
                 "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped}
 # Layers with weights: one QFX layer each, so they cannot be shared between calls.
-WEIGHTED = (nn.Linear, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d)
+WEIGHTED = (nn.Linear, nn.Conv2d, nn.Conv1d, nn.BatchNorm1d, nn.BatchNorm2d)
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
