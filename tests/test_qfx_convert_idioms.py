@@ -160,3 +160,36 @@ def test_a_narrowed_conv1d_accumulator_is_emulated_in_hls_order(tmp_path):
     with torch.no_grad():
         expected = model.eval()(x).double().numpy()
     assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
+
+
+class Joined(nn.Module):
+    """nn.ReLU6 and F.relu6 (clipping), nn.LeakyReLU and F.leaky_relu, torch.cat on channels
+    and on the last axis."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv_a, self.conv_b = nn.Conv2d(2, 3, 3, padding=1), nn.Conv2d(2, 2, 3, padding=1)
+        self.act6, self.leaky = nn.ReLU6(), nn.LeakyReLU(0.1)
+        self.fc = nn.Linear(5 * 4 * 8, 3)
+
+    def forward(self, x):
+        y = torch.cat([self.act6(self.conv_a(x) * 4), F.leaky_relu(self.conv_b(x), 0.2)], dim=1)
+        return self.fc(torch.cat((F.relu6(y * 8), self.leaky(y)), -1).flatten(1))
+
+
+def test_relu6_leaky_relu_and_concatenation_emulate_exactly(tmp_path):
+    from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
+    from fxhls.qfx.reshape import QConcat
+
+    torch.manual_seed(0)
+    q = quantize_model(Joined(), QFXConfig(weight_bits=6, activation_bits=8))
+    kinds = [type(q.get_submodule(n.target)) for n in q.graph.nodes if n.op == "call_module"]
+    assert [kinds.count(k) for k in (QReLU6, QLeakyReLU, QConcat)] == [2, 2, 2]
+    x = torch.randn(64, 2, 4, 4)
+    calibrate(q, x)
+    with torch.no_grad():
+        expected = q.eval()(x).double().numpy()
+        six = q.get_submodule("act6")(torch.full((1,), 9.0))
+    assert float(six) == 6.0  # it clips
+    export_onnx(q, x[:2], tmp_path / "m.onnx")
+    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)

@@ -14,13 +14,15 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
                        QInput, QLinear, QMaxPool2d, QReLU, QSign)
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
-from fxhls.qfx.reshape import QScale
+from fxhls.fixed.exact import exact_type
+from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
+from fxhls.qfx.reshape import QConcat, QScale
 from fxhls.qfx.weighted import QConv1d
 
 DOMAIN = "fxhls"
 # The QFX layers that compute (QFlatten only moves values: a shape-only op).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
-          QAdaptiveAvgPool2d, QScale)
+          QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QConcat)
 
 
 class OnnxWriter:
@@ -57,6 +59,11 @@ class OnnxWriter:
         name = self.unique(f"{self.scope}.{role}")
         self.initializers.append(numpy_helper.from_array(values.detach().double().numpy(), name))
         return self.quantize(name, t, role=role, **facts)
+
+    def number(self, value: float, role: str) -> str:
+        """Initializer `scope.role` holding `value`, read through a Quantize to the narrowest
+        type that holds it exactly."""
+        return self.constant(torch.tensor(value), exact_type([value]), role)
 
     def layer(self, path: str, module, inputs: list[str], ranks: list[int]) -> str:
         """Write QFX layer `module` (module path `path`) reading the values `inputs`, whose
@@ -147,6 +154,25 @@ class OnnxWriter:
     def _QAdaptiveAvgPool2d(self, m, x):
         y = self._average(m, x, "GlobalAveragePool")
         return y if m.keepdim else self.node("Flatten", [y], axis=1)
+
+    def _QReLU6(self, m, x):
+        # clamp(x, 0, 6) = relu(x) - relu(x - 6), in ops every reader of ONNX knows
+        below = self.node("Relu", x)
+        above = self.node("Relu", [self.node("Add", [x[0], self.number(-RELU6_CEILING, "ceiling")])])
+        clipped = self.node("Add", [below, self.node("Mul", [above, self.number(-1.0, "minus_one")])])
+        return self.quantize(clipped, m.output_type)
+
+    def _QLeakyReLU(self, m, x):
+        # relu(x) + (-slope) * relu(-x)
+        positive = self.node("Relu", x)
+        negative = self.node("Relu", [self.node("Mul", [x[0], self.number(-1.0, "minus_one")])])
+        slope = -float(m.quantized_slope().detach())
+        total = self.node("Add", [positive, self.node("Mul", [negative, self.number(slope, "slope")])])
+        return self.quantize(total, m.output_type)
+
+    def _QConcat(self, m, x):
+        axis = m.dim if m.dim > 0 else m.dim + self.ranks[0] + 1
+        return self.node("Concat", [self.quantize(name, m.output_type) for name in x], axis=axis)
 
     def _QScale(self, m, x):
         constant = self.constant(m.quantized_constant(), m.constant_type, "constant")

@@ -1,6 +1,8 @@
-"""Layers that change a tensor's shape or its scale by a constant, as `quantize_model` writes them.
+"""Layers that change a tensor's shape, join tensors or scale by a constant, as
+`quantize_model` writes them.
 
-`QReshape` is `x.view(...)`/`x.reshape(...)` with the sizes the model computes (from
+`QConcat` is `torch.cat` along a sample axis, each input first quantized to the output
+type (the joined tensor has one type). `QReshape` is `x.view(...)`/`x.reshape(...)` with the sizes the model computes (from
 `x.size(0)` or `x.shape[0]`); it moves values and keeps their type. `QScale` is `x * c`
 (or `x / d`, c = 1/d) with the constant quantized like a weight: the product is exact and
 then quantized to the output type.
@@ -14,7 +16,7 @@ from torch import nn
 from fxhls.fixed import FixedType, result_type
 from fxhls.qfx.elementwise import _Quantized, _keep_type
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
-from fxhls.qfx.typed import exact_dtype, type_of
+from fxhls.qfx.typed import exact_dtype, tag, type_of
 
 
 class QReshape(nn.Module):
@@ -46,3 +48,18 @@ class QScale(_Quantized):
         exact = result_type("mul", x_type, self.constant_type) if x_type is not None else None
         dtype = exact_dtype(exact, x.dtype)
         return self._finish(x.to(dtype) * c.to(dtype), x.dtype)
+
+
+class QConcat(_Quantized):
+    """torch.cat(inputs, dim) along a sample axis; each input is quantized to `output` first."""
+
+    def __init__(self, dim: int, output):
+        super().__init__()
+        if dim == 0:
+            raise ValueError("QConcat: dim 0 is the batch axis; concatenate along a sample axis")
+        self.dim = dim
+        self._setup_output(output)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        dtype = inputs[0].dtype
+        return tag(torch.cat([self.output_quantizer(x).to(dtype) for x in inputs], self.dim), self.output_type)

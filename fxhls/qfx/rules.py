@@ -31,7 +31,8 @@ from fxhls.qfx.elementwise import (
     QMaxPool2d,
     QReLU,
 )
-from fxhls.qfx.reshape import QReshape, QScale
+from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
+from fxhls.qfx.reshape import QConcat, QReshape, QScale
 from fxhls.qfx.tracing import describe
 from fxhls.qfx.weighted import DEFAULT_BIAS, DEFAULT_OUTPUT, DEFAULT_WEIGHT, QConv1d, QConv2d, QLinear
 
@@ -140,8 +141,7 @@ def _batchnorm(call: Call):
 
 
 def _relu(call: Call):
-    inputs = call.only_input() if call.module is not None else (call.argument(0, "input"),)
-    return QReLU(call.activation(DEFAULT_ACTIVATION)), inputs
+    return QReLU(call.activation(DEFAULT_ACTIVATION)), _one_tensor(call)
 
 
 def _add(call: Call):
@@ -243,11 +243,45 @@ def _scale(call: Call):
         if c == 0 or call.argument(2, "rounding_mode") is not None:
             raise call.unsupported("a division by 0 or with a rounding_mode", "x / d with d != 0")
         c = 1.0 / c
-    config = call.config
-    fit = exact_type([c], signed=True)
-    constant_type = FixedType(max(config.weight_bits, 2), fit.int_bits, True, config.rounding, config.overflow)
     signed = call.is_signed(x) or c < 0
-    return QScale(c, constant_type, call.activation(DEFAULT_SUM, signed)), (x,)
+    return QScale(c, _constant_type(call.config, c), call.activation(DEFAULT_SUM, signed)), (x,)
+
+
+def _concat(call: Call):
+    tensors, dim = call.argument(0, "tensors"), call.argument(1, "dim", 0)
+    if not isinstance(tensors, (list, tuple)) or not all(isinstance(t, fx.Node) for t in tensors):
+        raise call.unsupported("an argument that is not a list of tensors", "torch.cat of a list of tensors")
+    if dim == 0:
+        raise call.unsupported("dim=0 (the batch axis)", "concatenation along a sample axis (dim != 0)")
+    signed = any(call.is_signed(t) for t in tensors)
+    return QConcat(dim, call.activation(DEFAULT_SUM, signed)), tuple(tensors)
+
+
+def _relu6(call: Call):
+    return QReLU6(call.activation(DEFAULT_ACTIVATION)), _one_tensor(call)
+
+
+def _leaky_relu(call: Call):
+    if call.module is not None:
+        slope = call.module.negative_slope
+    else:
+        slope = call.argument(1, "negative_slope", 0.01)
+    if not isinstance(slope, (int, float)) or not 0 <= slope <= 1:
+        raise call.unsupported(f"negative_slope={slope!r}", "a number between 0 and 1")
+    (x,) = _one_tensor(call)
+    layer = QLeakyReLU(slope, _constant_type(call.config, slope), call.activation(DEFAULT_SUM, call.is_signed(x)))
+    return layer, (x,)
+
+
+def _one_tensor(call: Call) -> tuple[fx.Node]:
+    """A module's one input, or a function's first argument."""
+    return call.only_input() if call.module is not None else (call.argument(0, "input"),)
+
+
+def _constant_type(config: QFXConfig, value: float) -> FixedType:
+    """`weight_bits` bits, the binary point where `value` fits (it is exact if it fits the width)."""
+    fit = exact_type([value], signed=True)
+    return FixedType(max(config.weight_bits, 2), fit.int_bits, True, config.rounding, config.overflow)
 
 
 def _flatten_module(call: Call):
@@ -266,6 +300,8 @@ MODULE_RULES = {
     nn.Dropout1d: _dropped,
     nn.Dropout2d: _dropped,
     nn.Linear: _linear,
+    nn.ReLU6: _relu6,
+    nn.LeakyReLU: _leaky_relu,
     nn.Conv2d: _conv,
     nn.Conv1d: _conv,
     nn.BatchNorm1d: _batchnorm,
@@ -287,6 +323,10 @@ FUNCTION_RULES = {
     F.avg_pool2d: _avgpool_call,
     F.adaptive_avg_pool2d: _adaptive_avgpool_call,
     torch.mean: _mean,
+    F.relu6: _relu6,
+    F.leaky_relu: _leaky_relu,
+    torch.cat: _concat,
+    torch.concat: _concat,
     F.dropout: _dropped,
     F.dropout1d: _dropped,
     F.dropout2d: _dropped,
@@ -303,7 +343,7 @@ WEIGHTED = (nn.Linear, nn.Conv2d, nn.Conv1d, nn.BatchNorm1d, nn.BatchNorm2d)
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
     + "; functions operator.add/mul/truediv, torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
-    + "F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout"
+    + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout"
     + "; tensor methods " + ", ".join(f".{name}()" for name in METHOD_RULES)
     + "; sizes from .size(), .dim() and .shape"
 )
