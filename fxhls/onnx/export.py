@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from onnx import TensorProto, helper
 from torch import fx, nn
 
+from fxhls.onnx.export_runnable import made_runnable
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
 from fxhls.qfx import QFlatten
 from fxhls.qfx.reshape import QReshape
@@ -59,6 +60,7 @@ def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path) -> on
     graph = _Export(graph_module, runs).graph(example_input)
     proto = helper.make_model(graph, producer_name="fxhls",
                               opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1)])
+    proto = made_runnable(proto)
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     return proto

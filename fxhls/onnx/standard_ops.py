@@ -6,8 +6,8 @@ operand broadcast with a leading batch axis of 1 (a (1, C, 1, 1) scale) loses th
 axis, as IR shapes are per sample. An average is exact when its window holds a power
 of two of values; qonnx divides by any other count in float32, which rounds, so that
 is refused (fxhls's own AveragePool carries the `reciprocal_type` the hardware uses).
-A ReduceMean over an image's height and width is a GlobalAveragePool. Identity moves
-nothing: its output names its input's tensor.
+A ReduceMean over an image's height and width is a GlobalAveragePool. Identity, and a
+Cast between float types, move nothing: the output names the input's tensor.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from onnx import TensorProto
 
 from fxhls.ir import Node
 
@@ -26,6 +27,14 @@ def relu(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 def identity(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.alias(n.outputs[0], n.inputs[0])
+
+
+def cast(ctx: ImportContext, n: OnnxNode) -> None:
+    """A Cast between float types moves nothing: the IR computes exactly in float64 (an
+    exported model casts only values that both float types hold exactly)."""
+    if n.attrs.get("to") not in (TensorProto.FLOAT, TensorProto.DOUBLE):
+        raise n.refuse("only casts to float32 or float64 are supported")
     ctx.alias(n.outputs[0], n.inputs[0])
 
 
@@ -195,7 +204,7 @@ def reduce_mean(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 CONVERTERS = {
-    "Relu": relu, "Identity": identity, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
+    "Relu": relu, "Identity": identity, "Cast": cast, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
     "Gemm": gemm, "MatMul": matmul, "Conv": conv, "Flatten": flatten, "MaxPool": max_pool,
     "AveragePool": average_pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
 }
