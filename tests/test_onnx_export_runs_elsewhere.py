@@ -19,6 +19,10 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.onnx import export_onnx
 from fxhls.onnx.export_runnable import made_runnable
 from qfx_models import qfx_zoo
+from torch import nn
+
+from fxhls.qfx import (QAdaptiveAvgPool2d, QAvgPool2d, QConv2d, QFlatten, QInput, QLinear, QMaxPool2d, QReLU,
+                       QSign)
 
 NARROWED = {"narrow_acc", "narrow_conv"}  # a narrowed accumulator has no ONNX body
 
@@ -51,8 +55,6 @@ def test_shape_inference_reaches_every_tensor(name, model, shape, tmp_path):
 
 
 def test_a_type_too_wide_for_float32_keeps_float64(tmp_path):
-    from fxhls.qfx import QInput, QLinear
-
     model = torch.nn.Sequential(QInput("ap_fixed<30,10>"), QLinear(4, 2))
     proto = export_onnx(model, torch.randn(2, 4, dtype=torch.float64), tmp_path / "m.onnx")
     assert proto.graph.input[0].type.tensor_type.elem_type == TensorProto.DOUBLE
@@ -84,3 +86,58 @@ def test_the_quantize_function_body_is_the_fixed_point_cast(cast):
                                                                   helper.make_opsetid("fxhls", 1)]))
     got = run_onnxruntime(proto, values.reshape(-1, 1)).reshape(-1)
     assert np.array_equal(got, quantize(values, t)), (str(t), values, got)
+
+
+def run_qonnx(path, x: np.ndarray) -> np.ndarray:
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+
+    model = ModelWrapper(str(path))
+    for value in [*model.graph.input, *model.graph.output]:  # qonnx's executor wants the batch size
+        value.type.tensor_type.shape.dim[0].dim_value = len(x)
+    wanted = np.float32 if model.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT else np.float64
+    result = execute_onnx(model, {model.graph.input[0].name: x.astype(wanted)})
+    return result[model.graph.output[0].name].astype(np.float64)
+
+
+EIGHT_BITS = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
+
+
+def qonnx_models():
+    """QFX models whose types QONNX expresses and float32 holds: saturating, rounded as qonnx
+    rounds, no wide BatchNorm product; with K-hot and binary weights, pools and a sign."""
+    torch.manual_seed(0)
+    yield "mlp", next(z for z in qfx_zoo() if z[0] == "mlp")[1], (16,)
+    yield "cnn", nn.Sequential(QInput(), QConv2d(1, 4, 3, padding=1, khot=2), QReLU(), QMaxPool2d(2),
+                               QConv2d(4, 4, 3, padding=1, groups=2), QReLU(), QAvgPool2d(2, output=EIGHT_BITS),
+                               QAdaptiveAvgPool2d(1, output=EIGHT_BITS), QFlatten(), QLinear(4, 3)), (1, 8, 8)
+    yield "binary", nn.Sequential(QInput(), QConv2d(1, 4, 3, binary=True), QSign(), QFlatten(),
+                                  QLinear(256, 3, bias=False, binary=True)), (1, 10, 10)
+
+
+@pytest.mark.parametrize("name,model,shape", list(qonnx_models()), ids=[z[0] for z in qonnx_models()])
+def test_qonnx_export_runs_in_qonnx_with_the_emulators_values(name, model, shape, tmp_path):
+    x = (torch.randn(16, *shape) * 3).numpy()
+    proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "q.onnx", qonnx=True)
+    assert {n.domain for n in proto.graph.node} <= {"", "qonnx.custom_op.general"}
+    assert not proto.functions
+    expected = fxhls.emulate(tmp_path / "q.onnx", x)
+    export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "f.onnx")
+    assert np.array_equal(expected, fxhls.emulate(tmp_path / "f.onnx", x))  # the same model either way
+    assert np.array_equal(run_qonnx(tmp_path / "q.onnx", x), expected)
+
+
+def test_what_qonnx_cannot_express_is_refused_by_name(tmp_path):
+    model = torch.nn.Sequential(QInput(), QLinear(4, 3, output="ap_fixed<8,3,AP_RND,AP_WRAP>"))
+    with pytest.raises(ValueError) as err:
+        export_onnx(model, torch.randn(2, 4), tmp_path / "m.onnx", qonnx=True)
+    assert str(err.value).startswith("export_onnx(qonnx=True): node '1/Quantize' casts to "
+                                     "ap_fixed<8,3,AP_RND>, which QONNX cannot express")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_a_tensor_float32_cannot_hold_is_refused_for_qonnx(tmp_path):
+    name, model, shape = next(z for z in qfx_zoo() if z[0] == "khot")  # its BatchNorm product has 28 bits
+    with pytest.raises(ValueError, match=r"^export_onnx\(qonnx=True\): tensor '2/Mul:0' has a type wider than "
+                                         r"float32 holds exactly"):
+        export_onnx(model, torch.randn(2, *shape), tmp_path / "m.onnx", qonnx=True)

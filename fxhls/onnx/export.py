@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from onnx import TensorProto, helper
 from torch import fx, nn
 
+from fxhls.onnx.export_qonnx import as_qonnx
 from fxhls.onnx.export_runnable import made_runnable
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
 from fxhls.qfx import QFlatten
@@ -51,16 +52,22 @@ SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, nn.Unflatten, nn.Identity, nn.Drop
              + ", ".join(f".{name}()" for name in sorted(_SHAPE_METHODS)))
 
 
-def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path) -> onnx.ModelProto:
+def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path, qonnx: bool = False) -> onnx.ModelProto:
     """Write `model` (QFX layers, and shape-only ops between them) as ONNX to `path`, tracing
     it on `example_input` (batch first); returns the checked model. An op between layers that
-    changes values is a ValueError naming it, and nothing is written."""
+    changes values is a ValueError naming it, and nothing is written.
+
+    By default the casts are fxhls `Quantize` nodes, which carry every fact (K-hot, binary)
+    and run in onnxruntime through their function bodies; `qonnx=True` writes QONNX `Quant`
+    nodes wherever QONNX expresses the type (see `export_qonnx`), for qonnx, FINN and hls4ml."""
     graph_module = trace(model, "export_onnx", leaves=LAYERS + _SHAPE_MODULES)
     runs = _record_shapes(graph_module, model, example_input)
     graph = _Export(graph_module, runs).graph(example_input)
     proto = helper.make_model(graph, producer_name="fxhls",
                               opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1)])
     proto = made_runnable(proto)
+    if qonnx:
+        proto = as_qonnx(proto)
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     return proto

@@ -74,7 +74,7 @@ class _FloatTypes:
 
     def _natural(self, name: str):
         t = self.graph.tensors[name].type if name in self.graph.tensors else None
-        return np.float32 if t is not None and _fits_float32(t) else np.float64
+        return np.float32 if t is not None and fits_float32(t) else np.float64
 
     def retyped(self, node) -> list:
         """`node`, with the Casts its inputs need before it and its output needs after it."""
@@ -105,5 +105,6 @@ class _FloatTypes:
                                                 to=_ELEM[natural])]
 
 
-def _fits_float32(t: FixedType) -> bool:
+def fits_float32(t: FixedType) -> bool:
+    """Whether `t`'s values, and the rounding steps of a cast to it, are exact in float32."""
     return fits_exactly(FixedType(t.width + 1, t.int_bits + 1, t.signed), np.float32)
