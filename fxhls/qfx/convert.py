@@ -20,9 +20,11 @@ from collections import Counter
 import torch
 from torch import fx, nn
 
+from fxhls.qfx.call import Call
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import DEFAULT_INPUT, QInput
-from fxhls.qfx.rules import FUNCTION_RULES, METHOD_RULES, MODULE_RULES, SUPPORTED, WEIGHTED, Call
+from fxhls.qfx.rules import FUNCTION_RULES, METHOD_RULES, MODULE_RULES, SUPPORTED
+from fxhls.qfx.rules_weighted import WEIGHTED
 from fxhls.qfx.tracing import describe, trace
 
 

@@ -1,15 +1,13 @@
 """The rewrite rules of `quantize_model`: one small function per float module or function.
 
 A rule gets a `Call` (the graph node, its float module if any, the layer's
-config) and returns the QFX layer to call instead, with the float weights and
-statistics copied in, and the graph nodes to call it with.
+config) and returns the QFX layer to call instead and the graph nodes to call it
+with (rules for layers with weights: `rules_weighted`).
 """
 
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -17,12 +15,10 @@ from torch import fx, nn
 
 from fxhls.fixed import FixedType
 from fxhls.fixed.exact import exact_type
-from fxhls.qfx.batchnorm import QBatchNorm1d, QBatchNorm2d
+from fxhls.qfx.call import Call
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import (
     DEFAULT_ACTIVATION,
-    DEFAULT_BN_SCALE,
-    DEFAULT_BN_SHIFT,
     DEFAULT_SUM,
     QAdaptiveAvgPool2d,
     QAdd,
@@ -33,115 +29,11 @@ from fxhls.qfx.elementwise import (
 )
 from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QReshape, QScale
-from fxhls.qfx.tracing import describe
-from fxhls.qfx.weighted import DEFAULT_BIAS, DEFAULT_OUTPUT, DEFAULT_WEIGHT, QConv1d, QConv2d, QLinear
-
-
-@dataclass
-class Call:
-    """What a rule sees: the node, its float module (None for a function), its layer's config.
-    A rule returns (QFX layer, input nodes), or (None, (x,)) for a node that is dropped."""
-
-    node: fx.Node
-    module: nn.Module | None
-    config: QFXConfig
-    is_signed: Callable[[fx.Node], bool]  # whether a rewritten node's values may be negative
-
-    def describe(self) -> str:
-        return describe(self.node, self.module)
-
-    def unsupported(self, setting: str, supported: str) -> ValueError:
-        return ValueError(f"quantize_model: {self.describe()} has {setting}; supported: {supported}")
-
-    def argument(self, position: int, name: str, default=None):
-        """An argument of the call, given by position or keyword."""
-        if position < len(self.node.args):
-            return self.node.args[position]
-        return self.node.kwargs.get(name, default)
-
-    def only_input(self) -> tuple[fx.Node]:
-        """The one tensor a module is called with."""
-        if len(self.node.args) != 1 or self.node.kwargs or not isinstance(self.node.args[0], fx.Node):
-            raise self.unsupported("a call with other arguments than one tensor", "one input tensor")
-        return (self.node.args[0],)
-
-    def activation(self, default: str, signed: bool | None = None):
-        """An output type of `activation_bits`."""
-        return self.config.typed(self.config.activation_bits, default, signed)
-
-
-def _weight_types(config: QFXConfig) -> dict:
-    return dict(
-        weight=config.typed(config.weight_bits, DEFAULT_WEIGHT),
-        bias_type=config.typed(config.bias_bits, DEFAULT_BIAS),
-        output=config.typed(config.activation_bits, DEFAULT_OUTPUT),
-        khot=config.khot,
-        binary=config.binary,
-        binary_scale=config.binary_scale,
-    )
-
-
-def _with_state_of(float_module: nn.Module, layer: nn.Module) -> nn.Module:
-    """`layer` with the weights, biases and statistics of `float_module`."""
-    layer.load_state_dict(float_module.state_dict(), strict=False)  # the quantizers keep their own state
-    return layer
-
-
-def _linear(call: Call):
-    m = call.module
-    layer = QLinear(m.in_features, m.out_features, bias=m.bias is not None, **_weight_types(call.config))
-    return _with_state_of(m, layer), call.only_input()
-
-
-def _conv(call: Call):
-    """nn.Conv2d and nn.Conv1d, grouped (depthwise) or not."""
-    m = call.module
-    padding = _numeric_padding(m)
-    if m.padding_mode != "zeros" or padding is None or any(d != 1 for d in m.dilation):
-        raise call.unsupported(
-            f"padding={m.padding!r}, padding_mode={m.padding_mode!r}, dilation={m.dilation}",
-            "padding_mode='zeros' with numeric or symmetric 'same' padding, dilation=1",
-        )
-    kind = QConv1d if isinstance(m, nn.Conv1d) else QConv2d
-    layer = kind(m.in_channels, m.out_channels, m.kernel_size, m.stride, padding,
-                 bias=m.bias is not None, groups=m.groups, **_weight_types(call.config))
-    return _with_state_of(m, layer), call.only_input()
-
-
-def _numeric_padding(m: nn.Conv2d | nn.Conv1d) -> tuple[int, ...] | None:
-    """The padding of each side; 'valid' is 0, 'same' (stride 1) is (k - 1) / 2 where k is odd
-    (symmetric), None where it is not symmetric."""
-    if m.padding == "valid":
-        return (0,) * len(m.kernel_size)
-    if m.padding == "same":
-        if any(k % 2 == 0 for k in m.kernel_size):
-            return None
-        return tuple((k - 1) // 2 for k in m.kernel_size)
-    return m.padding
-
-
-def _batchnorm(call: Call):
-    m, config = call.module, call.config
-    if not (m.affine and m.track_running_stats and m.momentum is not None):
-        raise call.unsupported(
-            f"affine={m.affine}, track_running_stats={m.track_running_stats}, momentum={m.momentum}",
-            "affine=True, track_running_stats=True and a numeric momentum",
-        )
-    kind = QBatchNorm2d if isinstance(m, nn.BatchNorm2d) else QBatchNorm1d
-    layer = kind(
-        m.num_features,
-        output=call.activation(DEFAULT_SUM),
-        scale_type=config.typed(config.weight_bits, DEFAULT_BN_SCALE),
-        shift_type=config.typed(config.bias_bits, DEFAULT_BN_SHIFT),
-        khot=config.khot,
-        eps=m.eps,
-        momentum=m.momentum,
-    )
-    return _with_state_of(m, layer), call.only_input()
+from fxhls.qfx.rules_weighted import WEIGHTED_RULES
 
 
 def _relu(call: Call):
-    return QReLU(call.activation(DEFAULT_ACTIVATION)), _one_tensor(call)
+    return QReLU(call.activation(DEFAULT_ACTIVATION)), call.one_tensor()
 
 
 def _add(call: Call):
@@ -258,7 +150,7 @@ def _concat(call: Call):
 
 
 def _relu6(call: Call):
-    return QReLU6(call.activation(DEFAULT_ACTIVATION)), _one_tensor(call)
+    return QReLU6(call.activation(DEFAULT_ACTIVATION)), call.one_tensor()
 
 
 def _leaky_relu(call: Call):
@@ -268,14 +160,9 @@ def _leaky_relu(call: Call):
         slope = call.argument(1, "negative_slope", 0.01)
     if not isinstance(slope, (int, float)) or not 0 <= slope <= 1:
         raise call.unsupported(f"negative_slope={slope!r}", "a number between 0 and 1")
-    (x,) = _one_tensor(call)
+    (x,) = call.one_tensor()
     layer = QLeakyReLU(slope, _constant_type(call.config, slope), call.activation(DEFAULT_SUM, call.is_signed(x)))
     return layer, (x,)
-
-
-def _one_tensor(call: Call) -> tuple[fx.Node]:
-    """A module's one input, or a function's first argument."""
-    return call.only_input() if call.module is not None else (call.argument(0, "input"),)
 
 
 def _constant_type(config: QFXConfig, value: float) -> FixedType:
@@ -299,13 +186,9 @@ MODULE_RULES = {
     nn.Dropout: _dropped,
     nn.Dropout1d: _dropped,
     nn.Dropout2d: _dropped,
-    nn.Linear: _linear,
+    **WEIGHTED_RULES,
     nn.ReLU6: _relu6,
     nn.LeakyReLU: _leaky_relu,
-    nn.Conv2d: _conv,
-    nn.Conv1d: _conv,
-    nn.BatchNorm1d: _batchnorm,
-    nn.BatchNorm2d: _batchnorm,
     nn.ReLU: _relu,
     nn.MaxPool2d: _maxpool,
     nn.AvgPool2d: _avgpool,
@@ -337,8 +220,6 @@ FUNCTION_RULES = {
 }
 METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
                 "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped}
-# Layers with weights: one QFX layer each, so they cannot be shared between calls.
-WEIGHTED = (nn.Linear, nn.Conv2d, nn.Conv1d, nn.BatchNorm1d, nn.BatchNorm2d)
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
