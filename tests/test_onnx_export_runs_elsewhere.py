@@ -141,3 +141,24 @@ def test_a_tensor_float32_cannot_hold_is_refused_for_qonnx(tmp_path):
     with pytest.raises(ValueError, match=r"^export_onnx\(qonnx=True\): tensor '2/Mul:0' has a type wider than "
                                          r"float32 holds exactly"):
         export_onnx(model, torch.randn(2, *shape), tmp_path / "m.onnx", qonnx=True)
+
+
+def test_hls4ml_converts_the_qonnx_export(tmp_path):
+    """hls4ml's converter reads it after the qonnx steps hls4ml's documentation asks for. (Its
+    predictions use hls4ml's own accumulator and result precisions, so they are not compared.)"""
+    import hls4ml
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+    from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+    from qonnx.util.cleanup import cleanup_model
+
+    name, model, shape = next(iter(qonnx_models()))
+    export_onnx(model, torch.randn(2, *shape), tmp_path / "q.onnx", qonnx=True)
+    wrapper = ModelWrapper(str(tmp_path / "q.onnx"))
+    for value in [*wrapper.graph.input, *wrapper.graph.output]:
+        value.type.tensor_type.shape.dim[0].dim_value = 1
+    wrapper = cleanup_model(cleanup_model(wrapper).transform(ConvertToChannelsLastAndClean()).transform(GemmToMatMul()))
+    config = hls4ml.utils.config.config_from_onnx_model(wrapper, granularity="name", backend="Vitis")
+    converted = hls4ml.converters.convert_from_onnx_model(wrapper, hls_config=config, backend="Vitis",
+                                                          output_dir=str(tmp_path / "hls4ml"))
+    assert [layer.class_name for layer in converted.get_layers()].count("Dense") == 2
