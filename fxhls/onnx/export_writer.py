@@ -138,7 +138,8 @@ class OnnxWriter:
 
     def _QMaxPool2d(self, m, x):
         if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode:
-            raise ValueError("export_onnx: QMaxPool2d with padding, dilation or ceil_mode is not supported")
+            raise ValueError("padding, dilation or ceil_mode, which the IR's MaxPool does not have; supported: "
+                             "no padding, dilation 1, ceil_mode=False")
         kernel = torch.nn.modules.utils._pair(m.kernel_size)
         stride = torch.nn.modules.utils._pair(m.stride)
         return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
