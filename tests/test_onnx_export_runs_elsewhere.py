@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-import onnxruntime
 import pytest
 import torch
 from hypothesis import given, settings
@@ -18,6 +17,7 @@ from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType, quantize
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.onnx import export_onnx
 from fxhls.onnx.export_runnable import made_runnable
+from onnx_runners import run_onnxruntime, run_qonnx
 from qfx_models import qfx_zoo
 from torch import nn
 
@@ -25,13 +25,6 @@ from fxhls.qfx import (QAdaptiveAvgPool2d, QAvgPool2d, QConv2d, QFlatten, QInput
                        QSign)
 
 NARROWED = {"narrow_acc", "narrow_conv"}  # a narrowed accumulator has no ONNX body
-
-
-def run_onnxruntime(proto: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
-    session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    wanted = np.float32 if proto.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT else np.float64
-    (y,) = session.run(None, {proto.graph.input[0].name: x.astype(wanted)})
-    return y.astype(np.float64)
 
 
 @pytest.mark.parametrize("name,model,shape", [z for z in qfx_zoo() if z[0] not in NARROWED],
@@ -86,18 +79,6 @@ def test_the_quantize_function_body_is_the_fixed_point_cast(cast):
                                                                   helper.make_opsetid("fxhls", 1)]))
     got = run_onnxruntime(proto, values.reshape(-1, 1)).reshape(-1)
     assert np.array_equal(got, quantize(values, t)), (str(t), values, got)
-
-
-def run_qonnx(path, x: np.ndarray) -> np.ndarray:
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.core.onnx_exec import execute_onnx
-
-    model = ModelWrapper(str(path))
-    for value in [*model.graph.input, *model.graph.output]:  # qonnx's executor wants the batch size
-        value.type.tensor_type.shape.dim[0].dim_value = len(x)
-    wanted = np.float32 if model.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT else np.float64
-    result = execute_onnx(model, {model.graph.input[0].name: x.astype(wanted)})
-    return result[model.graph.output[0].name].astype(np.float64)
 
 
 EIGHT_BITS = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
@@ -162,3 +143,19 @@ def test_hls4ml_converts_the_qonnx_export(tmp_path):
     converted = hls4ml.converters.convert_from_onnx_model(wrapper, hls_config=config, backend="Vitis",
                                                           output_dir=str(tmp_path / "hls4ml"))
     assert [layer.class_name for layer in converted.get_layers()].count("Dense") == 2
+
+
+def test_each_type_has_its_own_function_body(tmp_path):
+    """Types that differ only in the sign of their integer bits (<6,-1> and <6,1>) must not
+    share an overload: onnxruntime would cast to the wrong one."""
+    model = nn.Sequential(QInput("ap_fixed<6,-1,AP_RND_CONV,AP_SAT>"),
+                          QLinear(4, 2, weight="ap_fixed<6,1,AP_RND_CONV,AP_SAT>", bias=False))
+    proto = export_onnx(model, torch.randn(2, 4), tmp_path / "m.onnx")
+    types_of = {}
+    for node in proto.graph.node:
+        if node.op_type == "Quantize":
+            types_of.setdefault(node.overload, set()).add(
+                tuple(helper.get_attribute_value(a) for a in node.attribute if a.name in ("width", "int_bits")))
+    assert len(types_of) == 3 and all(len(types) == 1 for types in types_of.values())
+    x = np.random.default_rng(0).normal(size=(16, 4)) * 0.5
+    assert np.array_equal(run_onnxruntime(proto, x), fxhls.emulate(tmp_path / "m.onnx", x))

@@ -14,6 +14,7 @@ import fxhls
 from fxhls.onnx import export_onnx
 from fxhls.qfx import QAdaptiveAvgPool2d, QConv2d, QFXConfig, QMaxPool2d, calibrate, quantize_model
 from fxhls.qfx.reshape import QReshape, QScale
+from onnx_runners import run_onnxruntime
 from qfx_models import with_statistics
 
 
@@ -52,10 +53,11 @@ def test_everyday_idioms_convert_train_and_emulate_exactly(tmp_path):
     q(x).square().mean().backward()  # it trains
     assert q.get_submodule("conv1").weight.grad is not None
 
-    export_onnx(q, x[:1], tmp_path / "m.onnx")
+    proto = export_onnx(q, x[:1], tmp_path / "m.onnx")
     with torch.no_grad():
         expected = q.eval()(x).double().numpy()
     assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
+    assert np.array_equal(run_onnxruntime(proto, x.numpy()), expected)
 
 
 def test_a_constant_multiplier_keeps_its_value_exactly():
@@ -146,8 +148,9 @@ def test_grouped_and_one_dimensional_convolutions_emulate_exactly(float_model, s
     with torch.no_grad():
         assert (q(x) - model(x)).abs().max() < 1  # the float model's function, quantized
         expected = q.eval()(x).double().numpy()
-    export_onnx(q, x[:2], tmp_path / "m.onnx")
+    proto = export_onnx(q, x[:2], tmp_path / "m.onnx")
     assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
+    assert np.array_equal(run_onnxruntime(proto, x.numpy()), expected)
 
 
 def test_a_narrowed_conv1d_accumulator_is_emulated_in_hls_order(tmp_path):
@@ -191,5 +194,6 @@ def test_relu6_leaky_relu_and_concatenation_emulate_exactly(tmp_path):
         expected = q.eval()(x).double().numpy()
         six = q.get_submodule("act6")(torch.full((1,), 9.0))
     assert float(six) == 6.0  # it clips
-    export_onnx(q, x[:2], tmp_path / "m.onnx")
+    proto = export_onnx(q, x[:2], tmp_path / "m.onnx")
     assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
+    assert np.array_equal(run_onnxruntime(proto, x.numpy()), expected)

@@ -45,7 +45,8 @@ def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict) -> No
             continue
         specialization, nodes = made
         dtype = computes_in[node.name]
-        node.overload = re.sub(r"[^A-Za-z0-9]+", "_", f"{specialization} {np.dtype(dtype).name}").strip("_")
+        spelled = f"{specialization} {np.dtype(dtype).name}".replace("-", " minus ")  # <6,-1> is not <6,1>
+        node.overload = re.sub(r"[^A-Za-z0-9]+", "_", spelled).strip("_")
         bodies.setdefault((node.op_type, node.overload), (nodes, dtype))
     for (op, overload), (nodes, dtype) in bodies.items():
         function = helper.make_function(DOMAIN, op, ["x"], ["y"], [_typed(n, dtype) for n in nodes],

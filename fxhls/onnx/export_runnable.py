@@ -6,6 +6,9 @@ The model is imported into the IR (which also checks that the emulator reads it)
   output's float type (a Quantize in its input's, then a Cast), with a Cast before an
   input of another float type: onnxruntime has float32 kernels for every op used, but
   no float64 Conv, and a float32 result that holds its type exactly is the exact value;
+  a Conv whose sum fits float32 only without its bias (a bias with more fractional bits
+  than the products) becomes the float32 sum, then an Add of the bias (per channel) in
+  float64 (fxhls's passes fold that bias back into the layer);
 - every fxhls node gets its ONNX function body (`export_functions`);
 - ONNX shape inference fills every intermediate shape; a tensor it cannot reach (after
   a node without a body) gets the IR's shape.
@@ -17,7 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from fxhls.fixed import FixedType
+from fxhls.fixed import FixedType, accumulator_type
 from fxhls.fixed.formats import fits_exactly
 from fxhls.ir import Graph
 
@@ -56,7 +59,7 @@ class _FloatTypes:
     to its float type, `computes_in` each fxhls node to the float type its body runs in."""
 
     def __init__(self, proto: onnx.ModelProto, graph: Graph):
-        self.graph, self.have, self.computes_in = graph, {}, {}
+        self.proto, self.graph, self.have, self.computes_in = proto, graph, {}, {}
         self.initializers = {init.name: init for init in proto.graph.initializer}
         readers = {}
         for node in proto.graph.node:
@@ -77,7 +80,11 @@ class _FloatTypes:
         return np.float32 if t is not None and fits_float32(t) else np.float64
 
     def retyped(self, node) -> list:
-        """`node`, with the Casts its inputs need before it and its output needs after it."""
+        """`node`, with the Casts its inputs need before it and its output needs after it; a
+        Conv whose sum fits float32 but not with its bias, as the float32 sum then the bias
+        added in float64."""
+        if self._bias_needs_float64(node):
+            return self._split_bias(node)
         is_quantize = node.domain == DOMAIN and node.op_type == "Quantize"
         floating = [name for name in node.input if name and self.have.get(name) is not None]
         if is_quantize or node.output[0] not in self.graph.tensors or self.graph.tensors[node.output[0]].type is None:
@@ -103,6 +110,29 @@ class _FloatTypes:
         self.have[node.output[0]] = want
         return [*before, node, helper.make_node("Cast", [node.output[0]], [output], name=f"{node.name}/Cast",
                                                 to=_ELEM[natural])]
+
+
+    def _bias_needs_float64(self, node) -> bool:
+        if node.domain or node.op_type != "Conv" or len(node.input) < 3:  # onnxruntime has a float64 Gemm
+            return False
+        if self._natural(node.output[0]) == np.float32:
+            return False
+        x, w = (self.graph.tensors[name] for name in node.input[:2])
+        fan_in = int(np.prod(w.shape[1:]))
+        return x.type is not None and fits_float32(accumulator_type(x.type, w.type, fan_in))
+
+    def _split_bias(self, node) -> list:
+        total = node.output[0]
+        bias = node.input.pop()
+        node.output[0] = f"{total}/sum"
+        extra = []
+        if node.op_type == "Conv":  # the bias per channel: (C, 1, 1) beside (N, C, H, W)
+            shape, column = f"{node.name}/bias_shape", f"{bias}/column"
+            self.proto.graph.initializer.append(numpy_helper.from_array(np.array([-1, 1, 1], dtype=np.int64), shape))
+            extra = [helper.make_node("Reshape", [bias, shape], [column], name=f"{node.name}/bias_column")]
+            self.have[shape], self.have[column], bias = None, self.have[bias], column
+        add = helper.make_node("Add", [node.output[0], bias], [total], name=f"{node.name}/bias")
+        return self.retyped(node) + extra + self.retyped(add)
 
 
 def fits_float32(t: FixedType) -> bool:
