@@ -10,17 +10,17 @@ import numpy as np
 import torch
 from onnx import helper, numpy_helper
 
+from fxhls.fixed.exact import exact_type
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
                        QInput, QLinear, QMaxPool2d, QReLU, QSign)
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
-from fxhls.fixed.exact import exact_type
 from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QScale
 from fxhls.qfx.weighted import QConv1d
 
 DOMAIN = "fxhls"
-# The QFX layers that compute (QFlatten only moves values: a shape-only op).
+# The QFX layers that compute (QFlatten and QReshape only move values: shape-only ops).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
           QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QConcat)
 
