@@ -36,7 +36,7 @@ OPSET = 17
 def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict) -> None:
     """Give every fxhls node of `proto` an overload and `proto` its function, computing in the
     float type `computes_in[node name]`; `graph` (the imported IR of `proto`) gives input shapes."""
-    bodies: dict[str, list] = {}
+    bodies: dict[tuple[str, str], tuple[list, type]] = {}  # (op, overload) -> (body, float type)
     for node in proto.graph.node:
         if node.domain != DOMAIN:
             continue
@@ -75,15 +75,13 @@ def _specialize(node, graph: Graph):
                  helper.make_node("ReduceSum", ["x", "axes"], ["sum"], keepdims=1),
                  _const("inverse", reciprocal(height * width, rtype)),
                  helper.make_node("Mul", ["sum", "inverse"], ["y"])])
-    if node.op_type == "AveragePool":
-        kh, kw = attrs["kernel_shape"]
-        strides = list(attrs.get("strides", [1, 1]))
-        return (f"{kh}x{kw} stride {strides[0]}x{strides[1]} {channels} channels {rtype}",
-                [_const("ones", np.ones((channels, 1, kh, kw))),
-                 helper.make_node("Conv", ["x", "ones"], ["sum"], group=channels, kernel_shape=[kh, kw],
-                                  strides=strides),
-                 _const("inverse", reciprocal(kh * kw, rtype)),
-                 helper.make_node("Mul", ["sum", "inverse"], ["y"])])
+    kh, kw = attrs["kernel_shape"]
+    strides = list(attrs.get("strides", [1, 1]))
+    return (f"{kh}x{kw} stride {strides[0]}x{strides[1]} {channels} channels {rtype}",
+            [_const("ones", np.ones((channels, 1, kh, kw))),
+             helper.make_node("Conv", ["x", "ones"], ["sum"], group=channels, kernel_shape=[kh, kw], strides=strides),
+             _const("inverse", reciprocal(kh * kw, rtype)),
+             helper.make_node("Mul", ["sum", "inverse"], ["y"])])
 
 
 _ROUNDING = {  # the code for q = x * 2^F: nodes from "q" to "r"
