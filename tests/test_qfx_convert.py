@@ -141,10 +141,10 @@ class AddsConstant(nn.Module):
         return x + 1
 
 
-class Grouped(nn.Module):
+class Dilated(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = nn.Conv2d(4, 4, 3, groups=2)
+        self.conv = nn.Conv2d(4, 4, 3, dilation=2)
 
     def forward(self, x):
         return self.conv(x)
@@ -160,10 +160,10 @@ class SharedLinear(nn.Module):
 
 
 @pytest.mark.parametrize("model, message", [
-    (Sigmoidal(), r"module 'act' \(Sigmoid\) is not supported; supported: modules nn.Linear"),
-    (Functional(), r"node 'sigmoid' \(call_function torch.sigmoid\) is not supported"),
-    (AddsConstant(), r"node 'add' \(_operator.add\) has a constant operand; supported: adds of two tensors"),
-    (Grouped(), r"module 'conv' \(Conv2d\) has groups=2.*supported: groups=1"),
+    (Sigmoidal(), r"module 'act' \(Sigmoid\) at test_qfx_convert.py:\d+ is not supported; supported: modules .*nn.Linear"),
+    (Functional(), r"node 'sigmoid' \(call_function torch.sigmoid\) at test_qfx_convert.py:\d+ is not supported"),
+    (AddsConstant(), r"node 'add' \(call_function _operator.add\) at test_qfx_convert.py:\d+ has a constant operand; supported: adds of two tensors"),
+    (Dilated(), r"module 'conv' \(Conv2d\) at test_qfx_convert.py:\d+ has .*dilation=\(2, 2\).*supported: .*dilation=1"),
     (SharedLinear(), r"module 'fc' \(Linear\) is called 2 times"),
 ])
 def test_unsupported_models_name_the_node(model, message):

@@ -1,8 +1,7 @@
 """Export a QFX model to ONNX that carries every fixed-point fact.
 
-The model runs once in eval mode with forward hooks on its QFX layers, which
-record the layers in execution order with the tensors they read and write. Each
-layer becomes standard ONNX ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten)
+The model is traced with torch.fx (QFX layers kept whole) and run in eval mode on
+the example input, which gives every node's shape. Each QFX layer becomes standard ONNX ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten)
 plus nodes of the custom domain "fxhls": `Quantize` (attributes width, int_bits,
 signed, rounding, overflow) after every quantized value, with `khot` or `binary`
 on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with the
@@ -16,173 +15,179 @@ model does: a layer `features.0` writes nodes `features.0/Conv` and
 `features.0/Quantize`, initializers `features.0.weight` and `features.0.bias` (read
 through `features.0/weight/Quantize`), and tensors named after the node that writes
 them (`features.0/Conv:0`). A layer called again gets `_2`, `_3`, ... after its path.
+
+Between QFX layers only ops that move values are exported (`nn.Flatten`, `QFlatten`,
+`torch.flatten`, `view`, `reshape`, `squeeze`, `unsqueeze`, `nn.Identity`, dropout in
+eval mode), as Flatten (a whole sample to a vector) or Reshape (any other shape, the
+batch axis kept); `.size()` and `.shape` only feed their sizes. Any other op there
+(`y.mul_(0.5)`, `x * 2`, a float `nn.Linear`) changes values the emulator would not
+see: the export refuses it, naming each such node and its source line, and writes
+nothing.
 """
 
 from __future__ import annotations
 
 import onnx
 import torch
-from onnx import TensorProto, helper, numpy_helper
+import torch.nn.functional as F
+from onnx import TensorProto, helper
+from torch import fx, nn
 
-from fxhls.ir.ops.quantize import type_attrs
-from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
-                       QFlatten, QInput, QLinear, QMaxPool2d, QReLU, QSign)
-from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+from fxhls.onnx.export_qonnx import as_qonnx
+from fxhls.onnx.export_runnable import made_runnable
+from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
+from fxhls.qfx import QFlatten
+from fxhls.qfx.reshape import QReshape
+from fxhls.qfx.tracing import describe, trace
 
-DOMAIN = "fxhls"
 OPSET = 17
 
+_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten, QReshape)
+_SHAPE_FUNCTIONS = {torch.flatten, torch.reshape, torch.squeeze, torch.unsqueeze}
+_DROPOUT_FUNCTIONS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
+_SHAPE_METHODS = {"view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "view_as",
+                  "reshape_as"}
+SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
+             "torch.flatten/reshape/squeeze/unsqueeze, and the tensor methods "
+             + ", ".join(f".{name}()" for name in sorted(_SHAPE_METHODS)))
 
-def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path) -> onnx.ModelProto:
-    """Write `model` (QFX layers) as ONNX to `path`, tracing it on `example_input`
-    (batch first); returns the checked model."""
-    output, calls = _record_calls(model, example_input)
-    if not calls or calls[-1][2] is not output:
-        raise ValueError("export_onnx: the model's output does not come from a QFX layer")
-    paths = {id(module): path or type(module).__name__ for path, module in model.named_modules()}
-    writer = _Writer()
-    writer.names[id(example_input)] = writer.unique("input")
-    input_name = writer.names[id(example_input)]
-    for module, inputs, result in calls:
-        writer.layer(paths[id(module)], module, inputs, result)
-    graph = helper.make_graph(
-        writer.nodes, "fxhls",
-        [helper.make_tensor_value_info(input_name, TensorProto.DOUBLE, ["batch", *example_input.shape[1:]])],
-        [helper.make_tensor_value_info(writer.names[id(output)], TensorProto.DOUBLE, ["batch", *output.shape[1:]])],
-        writer.initializers)
+
+def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path, qonnx: bool = False) -> onnx.ModelProto:
+    """Write `model` (QFX layers, and shape-only ops between them) as ONNX to `path`, tracing
+    it on `example_input` (batch first); returns the checked model. An op between layers that
+    changes values is a ValueError naming it, and nothing is written.
+
+    By default the casts are fxhls `Quantize` nodes, which carry every fact (K-hot, binary)
+    and run in onnxruntime through their function bodies; `qonnx=True` writes QONNX `Quant`
+    nodes wherever QONNX expresses the type (see `export_qonnx`), for qonnx, FINN and hls4ml."""
+    graph_module = trace(model, "export_onnx", leaves=LAYERS + _SHAPE_MODULES)
+    runs = _record_shapes(graph_module, model, example_input)
+    graph = _Export(graph_module, runs).graph(example_input)
     proto = helper.make_model(graph, producer_name="fxhls",
                               opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1)])
+    proto = made_runnable(proto)
+    if qonnx:
+        proto = as_qonnx(proto)
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     return proto
 
 
-_LAYERS = (QInput, QLinear, QConv2d, QReLU, QFlatten, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d, QAdaptiveAvgPool2d)
-
-
-def _record_calls(model, example_input):
-    calls = []
-
-    def hook(module, inputs, output):
-        calls.append((module, inputs, output))
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, _LAYERS)]
+def _record_shapes(graph_module: fx.GraphModule, model: nn.Module, x: torch.Tensor) -> list[dict]:
+    """Each node's output shape (None when it is no tensor), in eval mode, on `x` and on `x`
+    with one sample more: a shape-only op must keep the batch axis whatever the batch."""
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            output = model(example_input)
+            return [_ShapeRecorder(graph_module).shapes_on(batch) for batch in (x, torch.cat([x, x[:1]]))]
     finally:
         model.train(was_training)
-        for handle in handles:
-            handle.remove()
-    return output, calls
 
 
-class _Writer:
-    """The nodes and initializers of the graph so far; `names` maps each recorded tensor
-    (by id) to its value's name, `scope` is the path of the layer being written."""
+class _ShapeRecorder(fx.Interpreter):
+    def shapes_on(self, x: torch.Tensor) -> dict:
+        self.shapes = {}
+        self.run(x)
+        return self.shapes
 
-    def __init__(self):
-        self.nodes, self.initializers, self.names = [], [], {}
-        self.scope = ""
-        self._names: set[str] = set()  # of nodes, values and initializers
-        self._scopes: set[str] = set()
+    def run_node(self, node):
+        result = super().run_node(node)
+        self.shapes[node] = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+        return result
 
-    def unique(self, name: str, taken: set[str] | None = None) -> str:
-        """`name`, or `name_2`, `name_3`, ... if it is in `taken` (default: the names so far)."""
-        taken = self._names if taken is None else taken
-        candidate, count = name, 1
-        while candidate in taken:
-            count += 1
-            candidate = f"{name}_{count}"
-        taken.add(candidate)
-        return candidate
 
-    def node(self, op, inputs, domain="", role="", **attrs) -> str:
-        """Add node `scope/[role/]op`; returns the name of its output."""
-        name = self.unique("/".join(filter(None, (self.scope, role, op))))
-        out = self.unique(f"{name}:0")
-        self.nodes.append(helper.make_node(op, inputs, [out], name=name, domain=domain, **attrs))
-        return out
+class _Export:
+    """Walks the traced graph in order, writing each node or noting why it cannot be written."""
 
-    def quantize(self, x: str, t, role="", **facts) -> str:
-        return self.node("Quantize", [x], domain=DOMAIN, role=role, **type_attrs(t), **facts)
+    def __init__(self, graph_module: fx.GraphModule, runs: list[dict]):
+        self.graph_module, self.runs = graph_module, runs
+        self.modules = dict(graph_module.named_modules())
+        self.writer = OnnxWriter()
+        self.names: dict[fx.Node, str] = {}  # each written node -> its value's name
+        self.problems: list[str] = []
 
-    def constant(self, values: torch.Tensor, t, role: str, **facts) -> str:
-        """Initializer `scope.role` holding `values`, read through its Quantize node."""
-        name = self.unique(f"{self.scope}.{role}")
-        self.initializers.append(numpy_helper.from_array(values.detach().double().numpy(), name))
-        return self.quantize(name, t, role=role, **facts)
+    def graph(self, example_input: torch.Tensor) -> onnx.GraphProto:
+        nodes = list(self.graph_module.graph.nodes)
+        inputs = [node for node in nodes if node.op == "placeholder"]
+        if len(inputs) != 1:
+            raise ValueError(f"export_onnx: models with one input tensor are supported; forward takes {len(inputs)}")
+        self.names[inputs[0]] = self.writer.unique("input")
+        for node in nodes:
+            if node.op not in ("placeholder", "output"):
+                self._write(node)
+        if self.problems:
+            raise ValueError("export_onnx: " + "\n  ".join(self.problems))
+        output = self._output(nodes[-1])
+        shape = self.runs[0][output][1:]
+        return helper.make_graph(
+            self.writer.nodes, "fxhls",
+            [helper.make_tensor_value_info(self.names[inputs[0]], TensorProto.DOUBLE,
+                                           ["batch", *example_input.shape[1:]])],
+            [helper.make_tensor_value_info(self.names[output], TensorProto.DOUBLE, ["batch", *shape])],
+            self.writer.initializers)
 
-    def layer(self, path: str, module, inputs, output):
-        unknown = [t for t in inputs if id(t) not in self.names]
-        if unknown:
-            raise ValueError(f"export_onnx: an input of {type(module).__name__} comes from an operation outside "
-                             f"QFX layers (supported layers: {', '.join(c.__name__ for c in _LAYERS)})")
-        x = [self.names[id(t)] for t in inputs]
-        self.scope = self.unique(path, self._scopes)
-        y = getattr(self, "_" + type(module).__name__)(module, x)
-        self.names[id(output)] = y
+    def _output(self, node: fx.Node) -> fx.Node:
+        (value,) = node.args
+        if not isinstance(value, fx.Node) or value not in self.names or value.op == "placeholder":
+            raise ValueError("export_onnx: the model's output must be one tensor computed by QFX layers")
+        return value
 
-    def _QInput(self, m, x):
-        return self.quantize(x[0], m.output_type)
+    def _write(self, node: fx.Node) -> None:
+        module = self.modules[node.target] if node.op == "call_module" else None
+        if isinstance(module, LAYERS):
+            self._layer(node, module)
+        elif _moves_values(node, module):
+            self._reshape(node, module)
+        elif self.runs[0][node] is not None:
+            self.problems.append(f"{describe(node, module)} changes values outside a QFX layer; between QFX "
+                                 f"layers only ops that move values are exported: {SHAPE_OPS}")
+        # else: a size, a shape or a number (x.size(0), x.shape[0]), which only feeds a shape op
 
-    def _weighted(self, m, x, op, **attrs):
-        facts = {"khot": m.khot} if m.khot is not None else {"binary": 1} if m.binary else {}
-        inputs = [x[0], self.constant(m.quantized_weight(), m.weight_type, "weight", **facts)]
-        if m.bias is not None:
-            inputs.append(self.constant(m.quantized_bias(), m.bias_type, "bias"))
-        if m.user_acc_type is not None:
-            acc = self.node(op, inputs, domain=DOMAIN, acc_type=str(m.user_acc_type), **attrs)
-        else:
-            acc = self.node(op, inputs, **attrs)
-        return self.quantize(acc, m.output_type)
+    def _inputs(self, node: fx.Node, module, tensors: tuple) -> list[str] | None:
+        if not all(isinstance(t, fx.Node) for t in tensors):
+            self.problems.append(f"{describe(node, module)} takes an argument that is not a tensor")
+            return None
+        if any(t not in self.names for t in tensors):
+            return None  # it reads a node already refused
+        return [self.names[t] for t in tensors]
 
-    def _QLinear(self, m, x):
-        return self._weighted(m, x, "Gemm", transB=1)
+    def _layer(self, node: fx.Node, module) -> None:
+        if node.kwargs:
+            self.problems.append(f"{describe(node, module)} is called with keyword arguments")
+            return
+        inputs = self._inputs(node, module, node.args)
+        if inputs is None:
+            return
+        ranks = [len(self.runs[0][t]) - 1 for t in node.args]
+        try:
+            self.names[node] = self.writer.layer(node.target, module, inputs, ranks)
+        except ValueError as err:
+            self.problems.append(f"{describe(node, module)}: {err}")
 
-    def _QConv2d(self, m, x):
-        ph, pw = m.padding
-        return self._weighted(m, x, "Conv", kernel_shape=list(m.kernel_size), strides=list(m.stride),
-                              pads=[ph, pw, ph, pw])
+    def _reshape(self, node: fx.Node, module) -> None:
+        source = node.args[0] if node.args else node.kwargs.get("input")
+        inputs = self._inputs(node, module, (source,))
+        if inputs is None:
+            return
+        before = {self.runs[k][source][1:] for k in range(2)}
+        after = {self.runs[k][node][1:] for k in range(2)}
+        batches_kept = all(self.runs[k][node][:1] == self.runs[k][source][:1] for k in range(2))
+        if not batches_kept or len(after) != 1:
+            self.problems.append(f"{describe(node, module)} does not keep the batch axis first "
+                                 f"(shape {self.runs[0][source]} to {self.runs[0][node]})")
+            return
+        path = node.target if module is not None else node.name
+        self.names[node] = self.writer.reshape(path, inputs[0], before.pop(), after.pop())
 
-    def _QReLU(self, m, x):
-        return self.quantize(self.node("Relu", x), m.output_type)
 
-    def _QFlatten(self, m, x):
-        return self.node("Flatten", x, axis=1)
-
-    def _QSign(self, m, x):
-        return self.node("Sign", x, domain=DOMAIN)
-
-    def _QMaxPool2d(self, m, x):
-        if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode:
-            raise ValueError("export_onnx: QMaxPool2d with padding, dilation or ceil_mode is not supported")
-        kernel = torch.nn.modules.utils._pair(m.kernel_size)
-        stride = torch.nn.modules.utils._pair(m.stride)
-        return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
-
-    def _average(self, m, x, op, **attrs):
-        # fxhls.fixed.reciprocal applies the type only where 1/N is not a power of two
-        node = self.node(op, x, domain=DOMAIN, reciprocal_type=str(RECIPROCAL_TYPE), **attrs)
-        return self.quantize(node, m.output_type)
-
-    def _QAvgPool2d(self, m, x):
-        return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
-
-    def _QAdaptiveAvgPool2d(self, m, x):
-        return self._average(m, x, "GlobalAveragePool")
-
-    def _QAdd(self, m, x):
-        return self.quantize(self.node("Add", x), m.output_type)
-
-    def _QBatchNorm(self, m, x):
-        scale, shift = m.quantized_affine()
-        shape = [-1, 1, 1] if isinstance(m, QBatchNorm2d) else [-1]
-        facts = {"khot": m.khot} if m.khot is not None else {}
-        product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, "scale", **facts)])
-        total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type, "shift")])
-        return self.quantize(total, m.output_type)
-
-    _QBatchNorm1d = _QBatchNorm2d = _QBatchNorm
+def _moves_values(node: fx.Node, module) -> bool:
+    """Whether `node` only moves values (a shape-only op, or dropout in eval mode)."""
+    if node.op == "call_module":
+        return isinstance(module, _SHAPE_MODULES)
+    if node.op == "call_method":
+        return node.target in _SHAPE_METHODS
+    if node.op == "call_function" and node.target in _DROPOUT_FUNCTIONS:
+        training = node.args[2] if len(node.args) > 2 else node.kwargs.get("training", True)
+        return training is False
+    return node.op == "call_function" and node.target in _SHAPE_FUNCTIONS

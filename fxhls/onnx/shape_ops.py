@@ -1,4 +1,4 @@
-"""ONNX Reshape and Transpose -> IR Reshape / Transpose of a sample.
+"""ONNX Reshape, Transpose and Concat -> IR Reshape / Transpose / Concat of a sample.
 
 The ONNX target shape or permutation covers the batch axis too: it must leave that
 axis in place (Reshape: 0, -1 with the rest fixed, or the exported batch size;
@@ -6,6 +6,7 @@ Transpose: perm[0] == 0), and the IR node gets the per-sample rest. A Reshape wh
 target shape is computed at run time is a dynamic shape: refused. On a static tensor
 (a quantized weight) the reshape or transpose is applied to the constant itself.
 One that changes nothing is no node at all; one that flattens a sample is IR Flatten.
+Concat joins activations along a sample axis.
 """
 
 from __future__ import annotations
@@ -73,4 +74,14 @@ def _add_or_alias(ctx: ImportContext, n: OnnxNode, op: str, attrs: dict, changes
         ctx.add(Node(op, n.name, [ctx.operand(n.inputs[0], n)], n.outputs[:1], attrs), n)
 
 
-CONVERTERS = {"Reshape": reshape, "Transpose": transpose}
+def concat(ctx: ImportContext, n: OnnxNode) -> None:
+    if any(ctx.is_static(name) for name in n.inputs):
+        raise n.refuse("a constant input is not supported; only activations are joined")
+    rank = len(ctx.tensor(n.inputs[0]).shape) + 1
+    axis = n.attrs["axis"] + (rank if n.attrs["axis"] < 0 else 0)
+    if axis == 0:
+        raise n.refuse("it joins along the batch axis; only sample axes are supported")
+    ctx.add(Node("Concat", n.name, [ctx.operand(name, n) for name in n.inputs], n.outputs[:1], {"axis": axis - 1}), n)
+
+
+CONVERTERS = {"Reshape": reshape, "Transpose": transpose, "Concat": concat}

@@ -1,13 +1,13 @@
 """Standard ONNX ops -> IR nodes, for fxhls's own ONNX and for QONNX alike.
 
-Each converter refuses the attributes the IR cannot express (grouped or dilated
+Each converter refuses the attributes the IR cannot express (dilated
 convolutions, asymmetric or pooling padding, Gemm's alpha/beta/transA). A constant
 operand broadcast with a leading batch axis of 1 (a (1, C, 1, 1) scale) loses that
 axis, as IR shapes are per sample. An average is exact when its window holds a power
 of two of values; qonnx divides by any other count in float32, which rounds, so that
 is refused (fxhls's own AveragePool carries the `reciprocal_type` the hardware uses).
-A ReduceMean over an image's height and width is a GlobalAveragePool. Identity moves
-nothing: its output names its input's tensor.
+A ReduceMean over an image's height and width is a GlobalAveragePool. Identity, and a
+Cast between float types, move nothing: the output names the input's tensor.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from onnx import TensorProto
 
 from fxhls.ir import Node
 
@@ -26,6 +27,14 @@ def relu(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 def identity(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.alias(n.outputs[0], n.inputs[0])
+
+
+def cast(ctx: ImportContext, n: OnnxNode) -> None:
+    """A Cast between float types moves nothing: the IR computes exactly in float64 (an
+    exported model casts only values that both float types hold exactly)."""
+    if n.attrs.get("to") not in (TensorProto.FLOAT, TensorProto.DOUBLE):
+        raise n.refuse("only casts to float32 or float64 are supported")
     ctx.alias(n.outputs[0], n.inputs[0])
 
 
@@ -102,12 +111,14 @@ def conv(ctx: ImportContext, n: OnnxNode) -> None:
     x, w = ctx.operand(n.inputs[0], n), _static_weight(ctx, n.inputs[1], n)
     if len(ctx.tensors[w].shape) != 4:
         raise n.refuse("only 2-D convolutions are supported")
-    if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise n.refuse("only group=1 and dilation 1 are supported")
+    if any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise n.refuse("only dilation 1 is supported")
     pads = list(a.get("pads", [0, 0, 0, 0]))
     if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID") or pads[:2] != pads[2:]:
         raise n.refuse(f"only explicit symmetric padding is supported, got pads={pads}")
     attrs = {"strides": list(a.get("strides", [1, 1])), "pads": pads[:2], **_narrowed(n)}
+    if a.get("group", 1) != 1:
+        attrs["groups"] = a["group"]
     inputs = [x, w, *_bias(ctx, n, ctx.tensors[w].shape[0])]
     ctx.add(Node("Conv", n.name, inputs, n.outputs[:1], attrs), n)
 
@@ -193,7 +204,7 @@ def reduce_mean(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 CONVERTERS = {
-    "Relu": relu, "Identity": identity, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
+    "Relu": relu, "Identity": identity, "Cast": cast, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
     "Gemm": gemm, "MatMul": matmul, "Conv": conv, "Flatten": flatten, "MaxPool": max_pool,
     "AveragePool": average_pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
 }

@@ -25,20 +25,28 @@ from .elementwise import (
     QReLU,
 )
 from .khot import khot_projection, nearest_khot
+from .relu_variants import QLeakyReLU, QReLU6
+from .reshape import QConcat, QReshape, QScale
 from .quantizer import FixedQuantizer
 from .report import bit_cost, describe_types
 from .typed import type_of
-from .weighted import QConv2d, QLinear
+from .weighted import QConv1d, QConv2d, QLinear
 
 __all__ = [
     "FixedQuantizer",
     "QInput",
     "QLinear",
+    "QConv1d",
     "QConv2d",
     "QBatchNorm1d",
     "QBatchNorm2d",
     "QReLU",
+    "QReLU6",
+    "QLeakyReLU",
     "QAdd",
+    "QScale",
+    "QConcat",
+    "QReshape",
     "QMaxPool2d",
     "QAvgPool2d",
     "QAdaptiveAvgPool2d",

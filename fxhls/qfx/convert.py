@@ -14,37 +14,48 @@ used throughout) gives one layer per call: `relu`, `relu_1`, `relu_2`...
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 import torch
 from torch import fx, nn
 
+from fxhls.qfx.call import Call
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import DEFAULT_INPUT, QInput
-from fxhls.qfx.rules import FUNCTION_RULES, METHOD_RULES, MODULE_RULES, SUPPORTED, WEIGHTED, Call, callable_name
+from fxhls.qfx.rules import FUNCTION_RULES, METHOD_RULES, MODULE_RULES, SUPPORTED
+from fxhls.qfx.rules_weighted import WEIGHTED
+from fxhls.qfx.tracing import describe, trace
 
 
 def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> fx.GraphModule:
     """A copy of the float `model` whose layers are QFX layers with the types of `config`.
 
-    Supported: nn.Linear, nn.Conv2d (groups=1, zero padding, dilation 1),
-    nn.BatchNorm1d/2d, nn.ReLU, F.relu / torch.relu, adds of two tensors
-    (`+`, torch.add), nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d(1),
-    nn.Flatten / torch.flatten; one input tensor. Anything else is a ValueError
-    naming the node. `model` itself is left unchanged.
+    Supported: nn.Linear, nn.Conv2d (groups=1, zero padding, numeric or symmetric
+    'same', dilation 1), nn.BatchNorm1d/2d, nn.ReLU, F.relu / torch.relu, adds of two
+    tensors (`+`, torch.add), multiplication or division by a number (`x * 0.5`),
+    max and average pooling as modules or functions, nn.AdaptiveAvgPool2d(1) /
+    F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), nn.Flatten / torch.flatten /
+    view / reshape (sizes from .size() or .shape), nn.Identity and dropout (dropped:
+    QFX models compute as at inference); one input tensor. Anything else is one
+    ValueError naming every unsupported node and its source line. `model` itself
+    is left unchanged.
     """
     config = QFXConfig.of(config)
-    try:
-        graph_module = fx.symbolic_trace(model)
-    except Exception as err:  # tracing errors come in many types; say which model failed
-        raise ValueError(f"quantize_model: torch.fx cannot trace {type(model).__name__}: {err}") from err
+    graph_module = trace(model, "quantize_model")
     inputs = [node for node in graph_module.graph.nodes if node.op == "placeholder"]
     if len(inputs) != 1:
         raise ValueError(f"quantize_model: models with one input tensor are supported; "
                          f"{type(model).__name__}.forward takes {len(inputs)}")
     rewriter = _Rewriter(graph_module, config, _device_of(model))
+    problems = []
     for node in list(graph_module.graph.nodes):
-        rewriter.rewrite(node)
+        try:
+            rewriter.rewrite(node)
+        except ValueError as err:
+            problems.append(str(err).removeprefix("quantize_model: "))
+    if problems:
+        raise ValueError("quantize_model: " + "\n  ".join(problems))
     unmatched = set(config.layers) - set(rewriter.names)
     if unmatched:
         raise ValueError(f"quantize_model: config.layers names {sorted(unmatched)}, which match no layer; "
@@ -69,14 +80,22 @@ class _Rewriter:
         self.names: list[str] = []
 
     def rewrite(self, node: fx.Node) -> None:
-        if node.op == "output":
+        if node.op == "output" or _is_size(node):
             return
         if node.op == "placeholder":
             self._quantize_input(node)
             return
         rule, module, name = self._rule(node)
-        layer, inputs = rule(Call(node, module, self.config.for_layer(name), self.signed.__getitem__))
-        self._replace(node, name, layer, inputs)
+        layer, inputs = rule(Call(node, module, self.config.for_layer(name), self._is_signed))
+        if layer is None:  # dropped at inference: its users read its input
+            node.replace_all_uses_with(inputs[0])
+            self.graph.erase_node(node)
+        else:
+            self._replace(node, name, layer, inputs)
+
+    def _is_signed(self, node: fx.Node) -> bool:
+        # a node refused earlier (its error is reported) is taken as signed
+        return self.signed.get(node, True)
 
     def _rule(self, node: fx.Node):
         """(rule, float module or None, layer name) for a node, or a ValueError naming it."""
@@ -84,8 +103,7 @@ class _Rewriter:
             module = self.float_modules[node.target]
             rule = MODULE_RULES.get(type(module))
             if rule is None:
-                raise ValueError(f"quantize_model: module '{node.target}' ({type(module).__name__}) "
-                                 f"is not supported; supported: {SUPPORTED}")
+                raise ValueError(f"quantize_model: {describe(node, module)} is not supported; supported: {SUPPORTED}")
             if self.calls[node.target] > 1 and isinstance(module, WEIGHTED):
                 raise ValueError(f"quantize_model: module '{node.target}' ({type(module).__name__}) is called "
                                  f"{self.calls[node.target]} times; a layer with weights must be called once")
@@ -95,8 +113,7 @@ class _Rewriter:
         rules = FUNCTION_RULES if node.op == "call_function" else METHOD_RULES if node.op == "call_method" else {}
         rule = rules.get(node.target)
         if rule is None:
-            raise ValueError(f"quantize_model: node '{node.name}' ({node.op} {callable_name(node)}) "
-                             f"is not supported; supported: {SUPPORTED}")
+            raise ValueError(f"quantize_model: {describe(node)} is not supported; supported: {SUPPORTED}")
         return rule, None, self._free_name(node.name)
 
     def _quantize_input(self, node: fx.Node) -> None:
@@ -117,8 +134,8 @@ class _Rewriter:
         node.replace_all_uses_with(call)
         self.graph.erase_node(node)
         quantizer = getattr(layer, "output_quantizer", None)
-        # A layer without an output quantizer (max pooling, flatten) moves values: its input's sign.
-        self.signed[call] = quantizer.signed if quantizer is not None else any(self.signed[x] for x in inputs)
+        # A layer without an output quantizer (max pooling, flatten, reshape) moves values: its input's sign.
+        self.signed[call] = quantizer.signed if quantizer is not None else self._is_signed(inputs[0])
 
     def _install(self, name: str, layer: nn.Module) -> None:
         self.graph_module.add_submodule(name, layer.to(self.device))
@@ -145,3 +162,19 @@ def _device_of(model: nn.Module) -> torch.device:
     if tensor is None:
         tensor = next(iter(model.buffers()), None)
     return tensor.device if tensor is not None else torch.device("cpu")
+
+
+_SIZE_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.getitem}
+
+
+def _is_size(node: fx.Node) -> bool:
+    """Whether `node` computes a size, not a tensor: x.size(), x.dim(), x.shape, and indexing
+    or integer arithmetic on those (they feed view/reshape and stay as they are)."""
+    if node.op == "call_method":
+        return node.target in ("size", "dim")
+    if node.op != "call_function":
+        return False
+    if node.target is getattr:
+        return node.args[1] in ("shape", "ndim")
+    operands = [a for a in node.args if isinstance(a, fx.Node)]
+    return node.target in _SIZE_ARITHMETIC and bool(operands) and all(_is_size(a) for a in operands)

@@ -128,16 +128,18 @@ class QAvgPool2d(_Quantized):
 
 
 class QAdaptiveAvgPool2d(_Quantized):
-    """Global average pooling (output size 1): the exact sum over H x W times 1/(H*W)."""
+    """Global average pooling (output size 1): the exact sum over H x W times 1/(H*W);
+    (N, C, 1, 1), or (N, C) without `keepdim` (as `x.mean((2, 3))` gives)."""
 
-    def __init__(self, output_size=1, output=DEFAULT_SUM):
+    def __init__(self, output_size=1, output=DEFAULT_SUM, keepdim=True):
         super().__init__()
         if output_size not in (1, (1, 1)):
             raise ValueError(f"QAdaptiveAvgPool2d supports output size 1 only, got {output_size!r}")
+        self.keepdim = keepdim
         self._setup_output(output)
 
     def forward(self, x):
-        sums = x.double().sum(dim=(2, 3), keepdim=True)
+        sums = x.double().sum(dim=(2, 3), keepdim=self.keepdim)
         return self._average(sums, x, x.shape[2] * x.shape[3], lambda x: x.flatten(2)[:, :, None, :])
 
 

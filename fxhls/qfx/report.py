@@ -46,7 +46,8 @@ def _is_layer(module: nn.Module) -> bool:
 
 def _row(name: str, layer: nn.Module) -> list[str]:
     output = getattr(layer, "output_type", None)
-    weight = getattr(layer, "weight_type", None) or getattr(layer, "scale_type", None)
+    weight = (getattr(layer, "weight_type", None) or getattr(layer, "scale_type", None)
+              or getattr(layer, "constant_type", None) or getattr(layer, "slope_type", None))
     bias = getattr(layer, "bias_type", None) or getattr(layer, "shift_type", None)
     weight_cell = _cell(weight)
     if getattr(layer, "khot", None) is not None:

@@ -137,7 +137,7 @@ class _QuantizedWeights:
             channels = 2**FLOAT32_SIGNIFICAND // (largest_product * per_channel)
             if channels >= w.shape[1]:
                 return apply(x, w)
-            if channels * MAX_SLICES >= w.shape[1]:
+            if channels * MAX_SLICES >= w.shape[1] and getattr(self, "groups", 1) == 1:  # slices cut no group
                 slices = range(0, w.shape[1], channels)
                 return sum(apply(x[:, i : i + channels], w[:, i : i + channels]).double() for i in slices)
         return apply(x.double(), w.double())
@@ -176,12 +176,16 @@ class QLinear(_QuantizedWeights, nn.Linear):
 
 
 class QConv2d(_QuantizedWeights, nn.Conv2d):
-    """`nn.Conv2d` in fixed point (groups=1, zero padding)."""
+    """`nn.Conv2d` in fixed point (zero padding; `groups` as in PyTorch, depthwise included)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  weight=DEFAULT_WEIGHT, output=DEFAULT_OUTPUT, khot=None, binary=False,
-                 bias_type=DEFAULT_BIAS, acc=None, binary_scale=False):
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias)
+                 bias_type=DEFAULT_BIAS, acc=None, binary_scale=False, groups=1):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias,
+                         groups=groups)
+        if acc is not None and groups != 1:
+            with errors_name(self):
+                raise ValueError(f"a narrowed accumulator (acc=) needs groups=1, got groups={groups}")
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -192,6 +196,8 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         return b.view(-1, 1, 1)  # channels are dimension 1
 
     def _conv(self, x, w):
+        if self.groups != 1:
+            return F.conv2d(x, w, None, self.stride, self.padding, groups=self.groups)
         return single_channel_conv.conv2d(x, w, self.stride, self.padding)
 
     def _stepwise(self, x, w, b, acc, out=None):
@@ -201,6 +207,37 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
         out_h = (height + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
         out_w = (width + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
         return rows.transpose(1, 2).reshape(n, -1, out_h, out_w)
+
+
+class QConv1d(_QuantizedWeights, nn.Conv1d):
+    """`nn.Conv1d` in fixed point (zero padding, `groups` as in PyTorch): a QConv2d over
+    an image of one row, and so exported."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 weight=DEFAULT_WEIGHT, output=DEFAULT_OUTPUT, khot=None, binary=False,
+                 bias_type=DEFAULT_BIAS, acc=None, binary_scale=False, groups=1):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias,
+                         groups=groups)
+        if acc is not None and groups != 1:
+            with errors_name(self):
+                raise ValueError(f"a narrowed accumulator (acc=) needs groups=1, got groups={groups}")
+        self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = self._accumulate(x, self._conv, self._stepwise)
+        return self._finish(total, x.dtype)
+
+    def _broadcast_bias(self, b):
+        return b.view(-1, 1)  # channels are dimension 1
+
+    def _conv(self, x, w):
+        return F.conv1d(x, w, None, self.stride, self.padding, groups=self.groups)
+
+    def _stepwise(self, x, w, b):
+        (kernel,), (stride,), (padding,) = self.kernel_size, self.stride, self.padding
+        patches = F.unfold(x.unsqueeze(2), (1, kernel), padding=(0, padding), stride=(1, stride))
+        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, self.user_acc_type)
+        return rows.transpose(1, 2)
 
 
 def _largest_code(t: FixedType) -> int:

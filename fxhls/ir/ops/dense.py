@@ -1,4 +1,4 @@
-"""Gemm (y = x W^T + b), MatMul (y = x W + b) and Conv (2-D, groups=1, zero padding)
+"""Gemm (y = x W^T + b), MatMul (y = x W + b) and Conv (2-D, zero padding, grouped or not)
 with an exact or a narrowed accumulator.
 
 Inputs: x, W, optional b (W is (out, in) for Gemm; (in, out) for MatMul, whose x may
@@ -80,13 +80,18 @@ class MatMul:
 
 
 class Conv:
-    """Attributes: strides (sh, sw), pads (ph, pw); symmetric zero padding."""
+    """Attributes: strides (sh, sw), pads (ph, pw); symmetric zero padding; `groups` (default 1):
+    output channel o reads the input channels of its group, as in ONNX and PyTorch."""
 
     reads_types = True
 
     @staticmethod
     def infer(node, inputs):
-        (_, height, width), (out_c, _, kh, kw) = inputs[0].shape, inputs[1].shape
+        (channels, height, width), (out_c, group_c, kh, kw) = inputs[0].shape, inputs[1].shape
+        groups = node.attrs.get("groups", 1)
+        if channels != group_c * groups or out_c % groups:
+            raise ValueError(f"Conv {node.name!r}: {channels} input and {out_c} output channels do not split into "
+                             f"{groups} groups of weights {inputs[1].shape}")
         (sh, sw), (ph, pw) = node.attrs["strides"], node.attrs["pads"]
         shape = (out_c, conv_out_size(height, kh, sh, ph), conv_out_size(width, kw, sw, pw))
         return [(shape, _acc_type(node, [t.type for t in inputs], math.prod(inputs[1].shape[1:])))]
@@ -94,15 +99,24 @@ class Conv:
     @staticmethod
     def execute(node, values, types=None):
         x, w, b = values[0], values[1], values[2] if len(values) > 2 else None
-        patches = windows(x, w.shape[2:], node.attrs["strides"], node.attrs["pads"])  # (N, C, OH, OW, KH, KW)
         acc = _acc_type(node, types, math.prod(w.shape[1:]))
-        if _at_once_in_float64(node, acc):
-            rows = _plus_bias(np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3])), b)  # (N, OH, OW, O)
-        else:
-            # k runs over (channel, kernel row, kernel column), as w.reshape(O, -1) does
-            columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(*patches.shape[:1], *patches.shape[2:4], -1)
-            rows = _accumulate(node, columns, w.reshape(w.shape[0], -1), b, acc)
-        return [rows.transpose(0, 3, 1, 2)]
+        groups = node.attrs.get("groups", 1)
+        ins, outs = x.shape[1] // groups, w.shape[0] // groups
+        parts = [_conv(node, x[:, g * ins:(g + 1) * ins], w[g * outs:(g + 1) * outs],
+                       None if b is None else b[g * outs:(g + 1) * outs], acc) for g in range(groups)]
+        return [parts[0] if groups == 1 else np.concatenate(parts, axis=1)]
+
+
+def _conv(node, x, w, b, acc):
+    """One group of a Conv: (N, C, H, W) by (O, C, KH, KW) weights."""
+    patches = windows(x, w.shape[2:], node.attrs["strides"], node.attrs["pads"])  # (N, C, OH, OW, KH, KW)
+    if _at_once_in_float64(node, acc):
+        rows = _plus_bias(np.tensordot(patches, w, axes=([1, 4, 5], [1, 2, 3])), b)  # (N, OH, OW, O)
+    else:
+        # k runs over (channel, kernel row, kernel column), as w.reshape(O, -1) does
+        columns = patches.transpose(0, 2, 3, 1, 4, 5).reshape(*patches.shape[:1], *patches.shape[2:4], -1)
+        rows = _accumulate(node, columns, w.reshape(w.shape[0], -1), b, acc)
+    return rows.transpose(0, 3, 1, 2)
 
 
 OPS = {"Gemm": Gemm, "MatMul": MatMul, "Conv": Conv}

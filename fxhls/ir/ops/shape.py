@@ -1,13 +1,16 @@
-"""Reshape and Transpose of one sample: they move values, never change them (the type is the input's).
+"""Reshape, Transpose and Concat of samples: they move values, never change them (the type is
+the input's; Concat's inputs have one type).
 
 Attributes are per sample, the batch dimension left out: Reshape's `shape` is the
 full target shape (no -1 or 0 placeholders); Transpose's `perm` permutes the sample's
-axes (axis 0 is the first axis after the batch).
+axes (axis 0 is the first axis after the batch); Concat's `axis` is a sample axis too.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 
 class Reshape:
@@ -37,4 +40,22 @@ class Transpose:
         return [values[0].transpose(0, *(axis + 1 for axis in node.attrs["perm"]))]
 
 
-OPS = {"Reshape": Reshape, "Transpose": Transpose}
+class Concat:
+    @staticmethod
+    def infer(node, inputs):
+        axis, first = node.attrs["axis"], inputs[0]
+        if len({str(t.type) for t in inputs}) != 1:
+            raise ValueError(f"Concat {node.name!r}: its inputs have the types {[str(t.type) for t in inputs]}; "
+                             f"they must have one type (cast them first)")
+        rest = {t.shape[:axis] + t.shape[axis + 1:] for t in inputs}
+        if not 0 <= axis < len(first.shape) or len(rest) != 1:
+            raise ValueError(f"Concat {node.name!r}: cannot join shapes {[t.shape for t in inputs]} on axis {axis}")
+        joined = sum(t.shape[axis] for t in inputs)
+        return [(first.shape[:axis] + (joined,) + first.shape[axis + 1:], first.type)]
+
+    @staticmethod
+    def execute(node, values):
+        return [np.concatenate(values, axis=node.attrs["axis"] + 1)]
+
+
+OPS = {"Reshape": Reshape, "Transpose": Transpose, "Concat": Concat}

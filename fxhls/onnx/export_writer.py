@@ -1,0 +1,198 @@
+"""The ONNX nodes of each QFX layer, and of the shape-only ops between layers.
+
+`OnnxWriter` collects nodes and initializers; `layer` writes one QFX layer under
+its module path (the scope of its node names), `reshape` one shape-only op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from onnx import helper, numpy_helper
+
+from fxhls.fixed.exact import exact_type
+from fxhls.ir.ops.quantize import type_attrs
+from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
+                       QInput, QLinear, QMaxPool2d, QReLU, QSign)
+from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
+from fxhls.qfx.reshape import QConcat, QScale
+from fxhls.qfx.weighted import QConv1d
+
+DOMAIN = "fxhls"
+# The QFX layers that compute (QFlatten and QReshape only move values: shape-only ops).
+LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
+          QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QConcat)
+
+
+class OnnxWriter:
+    """The nodes and initializers of the graph so far; `scope` is the path of the layer being written."""
+
+    def __init__(self):
+        self.nodes, self.initializers = [], []
+        self.scope = ""
+        self._names: set[str] = set()  # of nodes, values and initializers
+        self._scopes: set[str] = set()
+
+    def unique(self, name: str, taken: set[str] | None = None) -> str:
+        """`name`, or `name_2`, `name_3`, ... if it is in `taken` (default: the names so far)."""
+        taken = self._names if taken is None else taken
+        candidate, count = name, 1
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        taken.add(candidate)
+        return candidate
+
+    def node(self, op, inputs, domain="", role="", **attrs) -> str:
+        """Add node `scope/[role/]op`; returns the name of its output."""
+        name = self.unique("/".join(filter(None, (self.scope, role, op))))
+        out = self.unique(f"{name}:0")
+        self.nodes.append(helper.make_node(op, inputs, [out], name=name, domain=domain, **attrs))
+        return out
+
+    def quantize(self, x: str, t, role="", **facts) -> str:
+        return self.node("Quantize", [x], domain=DOMAIN, role=role, **type_attrs(t), **facts)
+
+    def constant(self, values: torch.Tensor, t, role: str, **facts) -> str:
+        """Initializer `scope.role` holding `values`, read through its Quantize node."""
+        name = self.unique(f"{self.scope}.{role}")
+        self.initializers.append(numpy_helper.from_array(values.detach().double().numpy(), name))
+        return self.quantize(name, t, role=role, **facts)
+
+    def number(self, value: float, role: str) -> str:
+        """Initializer `scope.role` holding `value`, read through a Quantize to the narrowest
+        type that holds it exactly."""
+        return self.constant(torch.tensor(value), exact_type([value]), role)
+
+    def layer(self, path: str, module, inputs: list[str], ranks: list[int]) -> str:
+        """Write QFX layer `module` (module path `path`) reading the values `inputs`, whose
+        samples have `ranks` dimensions; returns the name of its output. A layer ONNX cannot
+        express as computed is a ValueError saying why."""
+        self.scope, self.ranks = self.unique(path, self._scopes), ranks
+        return getattr(self, "_" + type(module).__name__)(module, inputs)
+
+    def reshape(self, path: str, x: str, before: tuple[int, ...], after: tuple[int, ...]) -> str:
+        """Write a shape-only op taking a sample of shape `before` to `after`; returns its output
+        (`x` itself when the shape does not change)."""
+        if after == before:
+            return x
+        self.scope = self.unique(path, self._scopes)
+        if len(after) == 1:
+            return self.node("Flatten", [x], axis=1)
+        return self.node("Reshape", [x, self.shape_constant([0, *after], "shape")])
+
+    def shape_constant(self, shape: list[int], role: str) -> str:
+        """Initializer `scope.role` holding a Reshape's target `shape` (int64)."""
+        name = self.unique(f"{self.scope}.{role}")
+        self.initializers.append(numpy_helper.from_array(np.array(shape, dtype=np.int64), name))
+        return name
+
+    def _QInput(self, m, x):
+        return self.quantize(x[0], m.output_type)
+
+    def _weighted(self, m, x, op, weight_view=lambda w: w, **attrs):
+        weight = weight_view(m.quantized_weight())
+        inputs = [x[0], self.constant(weight, m.weight_type, "weight", **_weight_facts(m))]
+        if m.bias is not None:
+            inputs.append(self.constant(m.quantized_bias(), m.bias_type, "bias"))
+        if m.user_acc_type is not None:
+            acc = self.node(op, inputs, domain=DOMAIN, acc_type=str(m.user_acc_type), **attrs)
+        else:
+            acc = self.node(op, inputs, **attrs)
+        return self.quantize(acc, m.output_type)
+
+    def _QLinear(self, m, x):
+        if self.ranks[0] == 1:
+            return self._weighted(m, x, "Gemm", transB=1)
+        # a sample with leading dimensions (..., in): ONNX Gemm takes matrices only
+        if m.user_acc_type is not None:
+            raise ValueError("a narrowed accumulator (acc=) is exported for a vector input only, "
+                             f"not for a sample of {self.ranks[0]} dimensions")
+        weight = self.constant(m.quantized_weight().T, m.weight_type, "weight", **_weight_facts(m))
+        acc = self.node("MatMul", [x[0], weight])
+        if m.bias is not None:
+            acc = self.node("Add", [acc, self.constant(m.quantized_bias(), m.bias_type, "bias")])
+        return self.quantize(acc, m.output_type)
+
+    def _QConv2d(self, m, x):
+        ph, pw = m.padding
+        groups = {"group": m.groups} if m.groups != 1 else {}
+        return self._weighted(m, x, "Conv", kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                              pads=[ph, pw, ph, pw], **groups)
+
+    def _QConv1d(self, m, x):
+        # as a 2-D convolution over an image of one row: (N, C, L) -> (N, C, 1, L) and back
+        image = self.node("Reshape", [x[0], self.shape_constant([0, 0, 1, -1], "image")], role="image")
+        (kernel,), (stride,), (padding,) = m.kernel_size, m.stride, m.padding
+        groups = {"group": m.groups} if m.groups != 1 else {}
+        y = self._weighted(m, [image], "Conv", weight_view=lambda w: w.unsqueeze(2), kernel_shape=[1, kernel],
+                           strides=[1, stride], pads=[0, padding, 0, padding], **groups)
+        return self.node("Reshape", [y, self.shape_constant([0, 0, -1], "rows")], role="rows")
+
+    def _QReLU(self, m, x):
+        return self.quantize(self.node("Relu", x), m.output_type)
+
+    def _QSign(self, m, x):
+        return self.node("Sign", x, domain=DOMAIN)
+
+    def _QMaxPool2d(self, m, x):
+        if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode:
+            raise ValueError("padding, dilation or ceil_mode, which the IR's MaxPool does not have; supported: "
+                             "no padding, dilation 1, ceil_mode=False")
+        kernel = torch.nn.modules.utils._pair(m.kernel_size)
+        stride = torch.nn.modules.utils._pair(m.stride)
+        return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
+
+    def _average(self, m, x, op, **attrs):
+        # fxhls.fixed.reciprocal applies the type only where 1/N is not a power of two
+        node = self.node(op, x, domain=DOMAIN, reciprocal_type=str(RECIPROCAL_TYPE), **attrs)
+        return self.quantize(node, m.output_type)
+
+    def _QAvgPool2d(self, m, x):
+        return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
+
+    def _QAdaptiveAvgPool2d(self, m, x):
+        y = self._average(m, x, "GlobalAveragePool")
+        return y if m.keepdim else self.node("Flatten", [y], axis=1)
+
+    def _QReLU6(self, m, x):
+        # clamp(x, 0, 6) = relu(x) - relu(x - 6), in ops every reader of ONNX knows
+        below = self.node("Relu", x)
+        above = self.node("Relu", [self.node("Add", [x[0], self.number(-RELU6_CEILING, "ceiling")])])
+        clipped = self.node("Add", [below, self.node("Mul", [above, self.number(-1.0, "minus_one")])])
+        return self.quantize(clipped, m.output_type)
+
+    def _QLeakyReLU(self, m, x):
+        # relu(x) + (-slope) * relu(-x)
+        positive = self.node("Relu", x)
+        negative = self.node("Relu", [self.node("Mul", [x[0], self.number(-1.0, "minus_one")])])
+        slope = -float(m.quantized_slope().detach())
+        total = self.node("Add", [positive, self.node("Mul", [negative, self.number(slope, "slope")])])
+        return self.quantize(total, m.output_type)
+
+    def _QConcat(self, m, x):
+        axis = m.dim if m.dim > 0 else m.dim + self.ranks[0] + 1
+        return self.node("Concat", [self.quantize(name, m.output_type) for name in x], axis=axis)
+
+    def _QScale(self, m, x):
+        constant = self.constant(m.quantized_constant(), m.constant_type, "constant")
+        return self.quantize(self.node("Mul", [x[0], constant]), m.output_type)
+
+    def _QAdd(self, m, x):
+        return self.quantize(self.node("Add", x), m.output_type)
+
+    def _QBatchNorm(self, m, x):
+        scale, shift = m.quantized_affine()
+        shape = [-1, 1, 1] if isinstance(m, QBatchNorm2d) else [-1]
+        facts = {"khot": m.khot} if m.khot is not None else {}
+        product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, "scale", **facts)])
+        total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type, "shift")])
+        return self.quantize(total, m.output_type)
+
+    _QBatchNorm1d = _QBatchNorm2d = _QBatchNorm
+
+
+def _weight_facts(m) -> dict:
+    """The Quantize attributes a weight carries besides its type: K-hot's K, or binary."""
+    return {"khot": m.khot} if m.khot is not None else {"binary": 1} if m.binary else {}
