@@ -4,6 +4,7 @@ the bundled model bit for bit, and what needs an extra says which one in one lin
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,9 @@ MODEL = ROOT / "examples" / "models" / "mnist_khot_cnn"
 
 
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    """`command` in `cwd`, as a fresh shell would run it (no PYTHONPATH pointing at a checkout)."""
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     return result

@@ -224,8 +224,8 @@ class QConv1d(_QuantizedWeights, nn.Conv1d):
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = self._accumulate(x, self._conv, self._stepwise)
-        return self._finish(total, x.dtype)
+        total, w, b = self._accumulate(x, self._conv, self._stepwise)
+        return self._finish(total, x, w, b)
 
     def _broadcast_bias(self, b):
         return b.view(-1, 1)  # channels are dimension 1
@@ -233,10 +233,10 @@ class QConv1d(_QuantizedWeights, nn.Conv1d):
     def _conv(self, x, w):
         return F.conv1d(x, w, None, self.stride, self.padding, groups=self.groups)
 
-    def _stepwise(self, x, w, b):
+    def _stepwise(self, x, w, b, acc, out=None):
         (kernel,), (stride,), (padding,) = self.kernel_size, self.stride, self.padding
         patches = F.unfold(x.unsqueeze(2), (1, kernel), padding=(0, padding), stride=(1, stride))
-        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, self.user_acc_type)
+        rows = dot_with_bias(patches.transpose(1, 2), w.flatten(1), b, acc, out)
         return rows.transpose(1, 2)
 
 
