@@ -64,5 +64,23 @@ def counted(what: str, total: int, unit: str) -> Iterator[Callable[[int], object
             yield lambda n: None
 
 
+def run_streamed(command: list[str], cwd, what: str, tail: int = 5) -> tuple[int, list[str]]:
+    """Run a vendor tool (Vitis HLS, Vivado), its output streamed line by line to stderr as
+    it comes (unless QUIET), not swallowed; returns its exit status and its last `tail` lines."""
+    import collections
+    import subprocess
+
+    last = collections.deque(maxlen=tail)
+    with step(what):
+        detail(" ".join(command))
+        with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              errors="replace") as process:
+            for line in process.stdout:
+                last.append(line.rstrip("\n"))
+                if _level > QUIET:
+                    print(f"  {line.rstrip()}", file=sys.stderr, flush=True)
+    return process.returncode, list(last)
+
+
 def _on_terminal() -> bool:
     return sys.stderr.isatty()

@@ -134,11 +134,13 @@ def test_synth_runs_vitis_hls_and_reads_its_report(tmp_path, monkeypatch, capsys
     fake = bin_dir / "vitis_hls"
     report = "m_prj/solution1/syn/report"
     fake.write_text(f"#!/bin/sh\necho \"$@\" > vitis_args.txt\nmkdir -p {report}\n"
+                    f"echo 'INFO: [HLS 200-111] Finished C synthesis.'\n"
                     f"cat > {report}/m_csynth.xml <<'EOF'\n{CSYNTH_XML}EOF\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     assert main(["build", str(model), "--board", "ultra96v2", "--out", str(tmp_path / "out"), "--synth"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "  INFO: [HLS 200-111] Finished C synthesis." in err  # Vitis HLS's own output, streamed
     assert "Vitis HLS: estimated clock 3.52 ns, latency 40-42 clocks, interval 17-17 clocks" in out
     assert "DSP: 13 of 360" in out and "LUT: 2300 of 70560" in out
     assert (tmp_path / "out" / "vitis_args.txt").read_text().split() == ["-f", "build_prj.tcl", "-tclargs", "csim",

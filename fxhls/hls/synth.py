@@ -4,9 +4,10 @@ when `vitis_hls` is on PATH, and its synthesis report; otherwise what to run whe
 from __future__ import annotations
 
 import shutil
-import subprocess
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+
+from fxhls import progress
 
 RESOURCES = ("DSP", "LUT", "FF", "BRAM_18K", "URAM")
 
@@ -22,11 +23,10 @@ def synthesize(project_dir, top: str) -> dict:
     executable = find_vitis_hls()
     if executable is None:
         raise RuntimeError(synthesis_instructions(project_dir))
-    run = subprocess.run([executable, "-f", "build_prj.tcl", "-tclargs", "csim", "synth"], cwd=project_dir,
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        tail = (run.stdout + run.stderr).strip().splitlines()[-5:]
-        raise RuntimeError(f"vitis_hls failed (exit {run.returncode}) in {project_dir}: {' | '.join(tail)}")
+    status, tail = progress.run_streamed([executable, "-f", "build_prj.tcl", "-tclargs", "csim", "synth"], project_dir,
+                                         "Vitis HLS: C simulation and synthesis")
+    if status != 0:
+        raise RuntimeError(f"vitis_hls failed (exit {status}) in {project_dir}: {' | '.join(tail)}")
     return read_csynth_report(project_dir, top)
 
 
