@@ -159,3 +159,28 @@ def test_each_type_has_its_own_function_body(tmp_path):
     assert len(types_of) == 3 and all(len(types) == 1 for types in types_of.values())
     x = np.random.default_rng(0).normal(size=(16, 4)) * 0.5
     assert np.array_equal(run_onnxruntime(proto, x), fxhls.emulate(tmp_path / "m.onnx", x))
+
+
+@pytest.mark.parametrize("rounding", sorted(ROUNDING_MODES))
+@pytest.mark.parametrize("overflow", sorted(OVERFLOW_MODES))
+def test_the_quantize_function_body_on_ties_their_neighbours_and_extremes(rounding, overflow):
+    """Where a Floor(q + 1/2) body would go wrong: just below a tie, at huge wrapping values,
+    at values that underflow when scaled down; float32 values, so any body dtype holds them."""
+    failures = {}
+    for width, int_bits, signed in ((2, -4, True), (8, 3, True), (6, 8, False), (12, 2, True)):
+        t = FixedType(width, int_bits, signed, rounding, overflow)
+        ties = (np.arange(-6, 6) + 0.5) * t.lsb
+        values = np.concatenate([ties, np.nextafter(ties.astype(np.float32), np.float32(np.inf)),
+                                 np.nextafter(ties.astype(np.float32), np.float32(-np.inf)),
+                                 [2.0**25, -(2.0**25), 2.0**30 + 2.0**20, 524288.0, 1e-40, -1e-40, -0.0]])
+        values = values.astype(np.float32).astype(np.float64)
+        node = helper.make_node("Quantize", ["x"], ["y"], name="q", domain="fxhls", **type_attrs(t))
+        graph = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["batch", 1])],
+                                  [helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["batch", 1])])
+        proto = made_runnable(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                                      helper.make_opsetid("fxhls", 1)]))
+        got = run_onnxruntime(proto, values.reshape(-1, 1)).reshape(-1)
+        expected = quantize(values, t)
+        if not np.array_equal(got, expected):
+            failures[str(t)] = [(v, g, e) for v, g, e in zip(values, got, expected) if g != e][:3]
+    assert failures == {}

@@ -5,10 +5,12 @@ Each `fxhls` node gets an `overload` naming its specialization (a Quantize per t
 average per window and channel count), and the model a local function of that overload
 made of standard ops, with its constants in the graph's float type:
 
-- Quantize to `ap_[u]fixed<W, I, Q, O>`, F = W - I: q = x * 2^F; the rounding mode Q
-  as Floor, Round (ties to even) and Sign/Abs/Neg around Floor(|q| + 1/2); the overflow
-  mode O as Clip (AP_SAT, AP_SAT_SYM), Where (AP_SAT_ZERO) or a floor modulo 2^W
-  (AP_WRAP) on the code; then the code times 2^-F.
+- Quantize to `ap_[u]fixed<W, I, Q, O>`, F = W - I: the steps of
+  `fxhls.fixed.quantize_numpy`, each exact in the body's float type: q = x * 2^F (a tiny x
+  keeps its sign), clamped to the wrap bound for AP_WRAP; the rounding mode Q as Floor,
+  Round (ties to even) and Round with its ties corrected (q - Round(q) is exactly +-1/2 at
+  a tie); the overflow mode O as Clip (AP_SAT, AP_SAT_SYM), Where (AP_SAT_ZERO) or a floor
+  modulo 2^W (AP_WRAP) on the code; then the code times 2^-F, plus 0.
 - Sign: +1 where x >= 0, else -1.
 - AveragePool and GlobalAveragePool: the exact window sum (a depthwise Conv with a
   kernel of ones, or ReduceSum), times 1/N as `fxhls.fixed.reciprocal` gives it.
@@ -26,6 +28,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from fxhls.fixed import FixedType, reciprocal
+from fxhls.fixed.formats import wrap_bound
 from fxhls.ir import Graph
 from fxhls.ir.ops.quantize import node_type
 
@@ -84,44 +87,62 @@ def _specialize(node, graph: Graph):
              helper.make_node("Mul", ["sum", "inverse"], ["y"])])
 
 
-_ROUNDING = {  # the code for q = x * 2^F: nodes from "q" to "r"
+_ROUNDING = {  # the code for q = x * 2^F: nodes from "q" (with c = Round(q), d = q - c) to "r"
     "AP_TRN": [("Floor", ["q"], "r")],
-    "AP_RND_CONV": [("Round", ["q"], "r")],
-    "AP_RND": [("Add", ["q", "half"], "up"), ("Floor", ["up"], "r")],
-    "AP_RND_MIN_INF": [("Neg", ["q"], "minus"), ("Add", ["minus", "half"], "up"), ("Floor", ["up"], "down"),
-                       ("Neg", ["down"], "r")],
     "AP_TRN_ZERO": [("Abs", ["q"], "size"), ("Floor", ["size"], "whole"), ("Sign", ["q"], "sign"),
                     ("Mul", ["sign", "whole"], "r")],
-    "AP_RND_INF": [("Abs", ["q"], "size"), ("Add", ["size", "half"], "up"), ("Floor", ["up"], "whole"),
-                   ("Sign", ["q"], "sign"), ("Mul", ["sign", "whole"], "r")],
-    "AP_RND_ZERO": [("Abs", ["q"], "size"), ("Neg", ["size"], "minus"), ("Add", ["minus", "half"], "up"),
-                    ("Floor", ["up"], "down"), ("Neg", ["down"], "whole"), ("Sign", ["q"], "sign"),
-                    ("Mul", ["sign", "whole"], "r")],
+    "AP_RND_CONV": [("Round", ["q"], "r")],
+    # Round then correct the ties, as fxhls.fixed.quantize_numpy does: d is exactly +-1/2 at a
+    # tie, where Floor(q + 1/2) would round up just below one.
+    "AP_RND": [("Equal", ["d", "half"], "tie"), ("Add", ["c", "one"], "up"), ("Where", ["tie", "up", "c"], "r")],
+    "AP_RND_MIN_INF": [("Equal", ["d", "minus_half"], "tie"), ("Sub", ["c", "one"], "down"),
+                       ("Where", ["tie", "down", "c"], "r")],
+    "AP_RND_INF": [("Abs", ["d"], "distance"), ("Equal", ["distance", "half"], "tie"), ("Sign", ["q"], "sign"),
+                   ("Mul", ["sign", "half"], "away"), ("Add", ["q", "away"], "outward"),
+                   ("Where", ["tie", "outward", "c"], "r")],
+    "AP_RND_ZERO": [("Abs", ["d"], "distance"), ("Equal", ["distance", "half"], "tie"), ("Sign", ["q"], "sign"),
+                    ("Mul", ["sign", "half"], "away"), ("Sub", ["q", "away"], "inward"),
+                    ("Where", ["tie", "inward", "c"], "r")],
 }
 
 
 def _quantize_body(t: FixedType) -> list:
+    """The steps of `fxhls.fixed.quantize_numpy` in ONNX ops (each exact in the body's float type)."""
     high = t.max_code
     low = -high if t.overflow == "AP_SAT_SYM" and t.signed else t.min_code
-    nodes = [_const("scale", 2.0**t.frac_bits), _const("half", 0.5), _const("lsb", 2.0**-t.frac_bits),
-             _const("low", float(low)), _const("high", float(high)), helper.make_node("Mul", ["x", "scale"], ["q"])]
+    nodes = [_const("scale", 2.0**t.frac_bits), _const("half", 0.5), _const("minus_half", -0.5),
+             _const("one", 1.0), _const("lsb", 2.0**-t.frac_bits), _const("low", float(low)),
+             _const("high", float(high)), helper.make_node("Mul", ["x", "scale"], ["scaled"])]
+    if t.frac_bits < 0:  # a tiny x that underflows to 0 keeps its sign (floor(-tiny) is -1)
+        nodes += [_const("zero", 0.0), _const("quarter", 0.25), helper.make_node("Equal", ["scaled", "zero"], ["lost"]),
+                  helper.make_node("Sign", ["x"], ["x_sign"]), helper.make_node("Mul", ["x_sign", "quarter"], ["tiny"]),
+                  helper.make_node("Where", ["lost", "tiny", "scaled"], ["unclamped"])]
+    else:
+        nodes.append(helper.make_node("Identity", ["scaled"], ["unclamped"]))
+    if t.overflow == "AP_WRAP":  # past the bound every value wraps alike, below it every step is exact
+        nodes += [("wrap_bound", "bound", t), helper.make_node("Neg", ["bound"], ["minus_bound"]),
+                  helper.make_node("Clip", ["unclamped", "minus_bound", "bound"], ["q"])]
+    else:
+        nodes.append(helper.make_node("Identity", ["unclamped"], ["q"]))
+    nodes += [helper.make_node("Round", ["q"], ["c"]), helper.make_node("Sub", ["q", "c"], ["d"])]
     nodes += [helper.make_node(op, inputs, [out]) for op, inputs, out in _ROUNDING[t.rounding]]
     if t.overflow in ("AP_SAT", "AP_SAT_SYM"):
         nodes.append(helper.make_node("Clip", ["r", "low", "high"], ["code"]))
     elif t.overflow == "AP_SAT_ZERO":
-        nodes += [_const("zero", 0.0), helper.make_node("Less", ["r", "low"], ["under"]),
+        nodes += [_const("zero_code", 0.0), helper.make_node("Less", ["r", "low"], ["under"]),
                   helper.make_node("Greater", ["r", "high"], ["over"]),
                   helper.make_node("Or", ["under", "over"], ["outside"]),
-                  helper.make_node("Where", ["outside", "zero", "r"], ["code"])]
-    else:  # AP_WRAP: low + (r - low) mod 2^W, the modulo as t - 2^W * floor(t / 2^W)
+                  helper.make_node("Where", ["outside", "zero_code", "r"], ["code"])]
+    else:  # AP_WRAP: r - 2^W * floor(r / 2^W + (1/2 if signed)), exact below the wrap bound
         nodes += [_const("span", 2.0**t.width), _const("inverse_span", 2.0**-t.width),
-                  helper.make_node("Sub", ["r", "low"], ["offset"]),
-                  helper.make_node("Mul", ["offset", "inverse_span"], ["turns"]),
-                  helper.make_node("Floor", ["turns"], ["whole_turns"]),
+                  _const("centre", 0.5 if t.signed else 0.0),
+                  helper.make_node("Mul", ["r", "inverse_span"], ["turns"]),
+                  helper.make_node("Add", ["turns", "centre"], ["centred"]),
+                  helper.make_node("Floor", ["centred"], ["whole_turns"]),
                   helper.make_node("Mul", ["whole_turns", "span"], ["wrapped"]),
-                  helper.make_node("Sub", ["offset", "wrapped"], ["rest"]),
-                  helper.make_node("Add", ["rest", "low"], ["code"])]
-    nodes.append(helper.make_node("Mul", ["code", "lsb"], ["y"]))
+                  helper.make_node("Sub", ["r", "wrapped"], ["code"])]
+    nodes += [helper.make_node("Mul", ["code", "lsb"], ["unsigned_zero"]), _const("plus_zero", 0.0),
+              helper.make_node("Add", ["unsigned_zero", "plus_zero"], ["y"])]  # -0 becomes +0, as C++ stores it
     return nodes
 
 
@@ -131,6 +152,9 @@ def _const(name: str, value) -> tuple:
 
 
 def _typed(node, dtype: np.dtype):
+    if isinstance(node, tuple) and node[0] == "wrap_bound":  # the bound depends on the float type
+        _, name, t = node
+        node = ("const", name, np.asarray(wrap_bound(t, dtype)))
     if not (isinstance(node, tuple) and node[0] == "const"):
         return node
     _, name, value = node
