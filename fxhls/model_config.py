@@ -54,6 +54,11 @@ class ModelConfig:
         settings.update(self.layers.get(node_name, {}))
         return settings
 
+    def gives_types(self) -> bool:
+        """Whether this config types anything (rather than only choosing reuse factors)."""
+        return bool(self.input_type or self.default_type or
+                    any(key in LAYER_TYPES for entry in self.layers.values() for key in entry))
+
     def check_layers(self, node_names) -> None:
         """A one-line ValueError for a `layers` entry that names no node in `node_names`."""
         names = list(node_names)

@@ -6,6 +6,7 @@ refused in one line."""
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 
 from fxhls.cli import main
@@ -13,6 +14,7 @@ from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.model_config import model_config, read_config
 from fxhls.onnx import load_onnx
+from fxhls.onnx.float_types import type_float_model
 from fxhls.sim.csim import run_csim
 from float_models import export_torch, hand_built, onnx_float, top_class_agreement, torch_float, torch_models
 
@@ -136,3 +138,19 @@ def test_bad_config_is_refused_naming_the_entry(text, message, tmp_path, capsys)
                            str(tmp_path / "y.npy"), "--default-type", DEFAULT, "--config",
                            str(tmp_path / "config.yaml")], capsys)
     assert f"{tmp_path / 'config.yaml'}: " in err and message in err
+
+
+def test_types_are_for_float_models(tmp_path):
+    hand_built(tmp_path / "float.onnx")
+    onnx.save(type_float_model(onnx.load(str(tmp_path / "float.onnx")), model_config(default_type=DEFAULT), "m"),
+              str(tmp_path / "quantized.onnx"))
+    x = _inputs((2, 4, 4), samples=5)
+    assert (emulate(tmp_path / "quantized.onnx", x) == emulate(tmp_path / "float.onnx", x,
+                                                               default_type=DEFAULT)).all()
+    with pytest.raises(ValueError, match=r"quantized already \(node 'x/Quantize' is a Quantize\); --input-type"):
+        load_onnx(tmp_path / "quantized.onnx", default_type=DEFAULT)
+    (tmp_path / "reuse.yaml").write_text("layers:\n  fc2:\n    reuse: 2\n")
+    load_onnx(tmp_path / "quantized.onnx", config=tmp_path / "reuse.yaml")
+    (tmp_path / "reuse.yaml").write_text("layers:\n  fc3:\n    reuse: 2\n")
+    with pytest.raises(ValueError, match="layers entry 'fc3' names no node"):
+        load_onnx(tmp_path / "quantized.onnx", config=tmp_path / "reuse.yaml")

@@ -1,7 +1,7 @@
 """Types for a float model: the step at import that makes it an ordinary fixed-point one.
 
 Given a `ModelConfig` (`--input-type`, `--default-type`, `--config`), fxhls `Quantize`
-nodes go where the model has no quantizer: after each data input (its input type, else
+nodes go into a model that has no quantizer: after each data input (its input type, else
 the default type), after each float initializer a layer computes with (Gemm, Conv and
 MatMul weights and biases; an Add's constant is a bias, a Mul's a weight) and after each
 layer's output (Gemm, MatMul, Conv, Add, Mul, average pools; Relu, MaxPool and Flatten
@@ -10,9 +10,9 @@ config `accumulator` narrows a Gemm, MatMul or Conv (fxhls's `acc_type`); otherw
 are exact. The rest of the import then reads a fixed-point model, so the emulator
 computes exactly what the generated C++ and RTL compute.
 
-Refused in one line: an untyped input or constant with no type to give it (naming the
-tensor and how to give one; a float model loaded without any types is refused by
-`validate.require_quantizer`, in the same words), and a config entry that names no node.
+Refused in one line: a float model loaded without types, and an input or constant left
+without a type (naming the tensor and how to give one); types for a model that has
+quantizers (mixed models are not typed yet); a config entry that names no node.
 """
 
 from __future__ import annotations
@@ -38,27 +38,26 @@ HOW_TO_TYPE = "give one with --input-type/--default-type T (e.g. ap_fixed<16,6>)
 
 def type_float_model(proto: onnx.ModelProto, config: ModelConfig | None, source: str) -> onnx.ModelProto:
     """`proto` with a Quantize wherever `config` types a value the model leaves untyped
-    (a copy); without `config`, `proto` itself, refused when it has no quantizer."""
-    if config is None:
-        refuse_untyped(proto, source)
+    (a copy). Without `config`, `proto` itself, refused when it has no quantizer; types
+    given for a model that has quantizers are refused (they are for float models)."""
+    quantizer = next((node for node in proto.graph.node if _is_quantizer(node)), None)
+    if config is None or not config.gives_types():
+        if quantizer is None:
+            data = [value.name for value in proto.graph.input if value.name not in
+                    {init.name for init in proto.graph.initializer}]
+            raise ValueError(float_model_refusal(source, data[0]))
+        if config is not None:
+            config.check_layers(node.name for node in proto.graph.node)
         return proto
+    if quantizer is not None:
+        raise ValueError(f"{source}: the model is quantized already (node {quantizer.name!r} is a "
+                         f"{quantizer.op_type}); --input-type, --default-type and config types are for float models")
     config.check_layers(node.name for node in proto.graph.node)
     typed = onnx.ModelProto()
     typed.CopyFrom(proto)
     _Typing(typed.graph, config, source).run()
-    if not any(o.domain == fxhls_ops.DOMAIN for o in typed.opset_import):
-        typed.opset_import.append(helper.make_opsetid(fxhls_ops.DOMAIN, fxhls_ops.VERSION))
+    typed.opset_import.append(helper.make_opsetid(fxhls_ops.DOMAIN, fxhls_ops.VERSION))
     return typed
-
-
-def refuse_untyped(proto: onnx.ModelProto, source: str) -> None:
-    """The one-line refusal of a model with no quantizer at all, loaded without types
-    (before any converter meets its first float value)."""
-    if not any(node.op_type in _QUANTIZER_OPS and node.domain in (fxhls_ops.DOMAIN, *QONNX_DOMAINS)
-               for node in proto.graph.node):
-        data = [value.name for value in proto.graph.input if value.name not in
-                {init.name for init in proto.graph.initializer}]
-        raise ValueError(float_model_refusal(source, data[0]))
 
 
 def float_model_refusal(source: str, input_name: str) -> str:
@@ -78,7 +77,7 @@ class _Typing:
 
     def run(self) -> None:
         for value in self.graph.input:
-            if value.name not in self.initializers and not _quantized(value.name, self.consumers):
+            if value.name not in self.initializers:
                 t = self.config.input_type or self.config.default_type
                 if t is None:
                     raise ValueError(f"{self.source}: input {value.name!r} has no fixed-point type; {HOW_TO_TYPE}")
@@ -98,7 +97,7 @@ class _Typing:
         settings = self.config.layer(node.name)
         for index, kind in _CONSTANTS.get(node.op_type, {}).items():
             name = node.input[index] if index < len(node.input) else ""
-            if name in self.initializers and not _quantized(name, self.consumers):
+            if name in self.initializers:
                 if kind not in settings:
                     raise ValueError(f"{self.source}: the {kind} {name!r} of node {node.name!r} has no fixed-point "
                                      f"type; give one with --default-type T or a config entry for the node")
@@ -107,8 +106,7 @@ class _Typing:
         if "accumulator" in settings and node.op_type in _NARROWABLE:
             node.attribute.append(helper.make_attribute("acc_type", str(settings["accumulator"])))
         explicit = "output" in self.config.layers.get(node.name, {})
-        if "output" in settings and (node.op_type in _LAYER_OUTPUTS or explicit) and \
-                not _quantized(node.output[0], self.consumers):
+        if "output" in settings and (node.op_type in _LAYER_OUTPUTS or explicit):
             computed = self._fresh(f"{node.output[0]}_float")
             self.nodes.append(_quantize(node.output[0], settings["output"], f"{node.name}/output_quantize",
                                         inputs=[computed]))
@@ -141,7 +139,5 @@ def _consumers(graph) -> dict:
     return consumers
 
 
-def _quantized(name: str, consumers: dict) -> bool:
-    """Whether a quantizer reads `name` (the model types it itself)."""
-    return any(node.op_type in _QUANTIZER_OPS and node.domain in (fxhls_ops.DOMAIN, *QONNX_DOMAINS)
-               for node in consumers.get(name, []))
+def _is_quantizer(node) -> bool:
+    return node.op_type in _QUANTIZER_OPS and node.domain in (fxhls_ops.DOMAIN, *QONNX_DOMAINS)
