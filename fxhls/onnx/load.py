@@ -53,6 +53,7 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     if is_qonnx(proto):
         validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
+    _check_ops_and_shapes(proto)
     proto = type_float_model(proto, model_config(config, input_type, default_type), source)
     graph = _build(proto)
     require_quantizer(graph, source)
@@ -88,6 +89,16 @@ def _build(proto: onnx.ModelProto) -> Graph:
             raise node.refuse(str(err)) from None
     float_ops.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
+
+
+def _check_ops_and_shapes(proto: onnx.ModelProto) -> None:
+    """What a model is told first, typed or not: an op fxhls lacks, a dynamic input shape."""
+    for node in proto.graph.node:
+        _converter(OnnxNode.read(node))
+    constants = {init.name for init in proto.graph.initializer}
+    for value in proto.graph.input:
+        if value.name not in constants:
+            _sample_shape(value)
 
 
 def _converter(node: OnnxNode):
