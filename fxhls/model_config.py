@@ -72,8 +72,9 @@ class ModelConfig:
         """ParallelismOptions.reuse from this config: "*" and each node a `reuse` entry matches."""
         factors = {"*": self.reuse} if self.reuse else {}
         for name in node_names:
-            if "reuse" in self.layer(name):
-                factors[name] = self.layer(name)["reuse"]
+            settings = self.layer(name)
+            if "reuse" in settings:
+                factors[name] = settings["reuse"]
         return factors
 
     def to_yaml(self) -> str:
@@ -91,7 +92,7 @@ class ModelConfig:
             yaml.safe_dump(data, sort_keys=False)
 
 
-def model_config(config=None, input_type=None, default_type=None, reuse: dict | None = None) -> ModelConfig | None:
+def model_config(config=None, input_type=None, default_type=None) -> ModelConfig | None:
     """The configuration from a `config` (a YAML path or a ModelConfig) with the options
     given beside it taking precedence; None when nothing is given."""
     if config is None and input_type is None and default_type is None:

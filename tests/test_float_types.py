@@ -154,3 +154,16 @@ def test_types_are_for_float_models(tmp_path):
     (tmp_path / "reuse.yaml").write_text("layers:\n  fc3:\n    reuse: 2\n")
     with pytest.raises(ValueError, match="layers entry 'fc3' names no node"):
         load_onnx(tmp_path / "quantized.onnx", config=tmp_path / "reuse.yaml")
+
+
+def test_rtl_cosim_of_a_configured_float_model(tmp_path, capsys):
+    hand_built(tmp_path / "model.onnx")
+    (tmp_path / "config.yaml").write_text(CONFIG)
+    np.save(tmp_path / "x.npy", _inputs((2, 4, 4), samples=12))
+    model, x, build = str(tmp_path / "model.onnx"), str(tmp_path / "x.npy"), str(tmp_path / "build")
+    assert main(["build", model, "--board", "ultra96v2", "--out", build, "--config", str(tmp_path / "config.yaml"),
+                 "--backend", "rtl", "-q"]) == 0
+    assert main(["cosim", build, "--input", x, "--model", model, "--config", f"{build}/config.yaml", "-q"]) == 0
+    assert "0 of 60 output values differ" in capsys.readouterr().out
+    err = _one_line_error(["cosim", build, "--input", x, "--default-type", DEFAULT], capsys)
+    assert "give --model MODEL.onnx" in err
