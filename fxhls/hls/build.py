@@ -44,7 +44,8 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     `backend` ("hls", "rtl", None: `fxhls.deploy.backend.choose_backend` chooses) is the
     IP the deploy package puts on the board; design.json records it. `types` (a float
     model's types, and reuse factors per layer under `parallelism`'s) is saved as
-    config.yaml, which `--config` reads to repeat the build. Returns the build directory and what `write_hls_project` wrote there."""
+    config.yaml, which `--config` reads to repeat the build. Returns the build directory
+    and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
 
     model = Path(model)

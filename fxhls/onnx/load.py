@@ -1,14 +1,15 @@
 """Load ONNX into a typed IR `Graph`: fxhls's own ONNX (see `export`) and QONNX (Brevitas).
 
 A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's cleanup
-(`qonnx_cleanup`). A float model given types gets its casts (`float_types`). Then every node is converted by the converter of its op
-(`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`; for float-scaled values and
-quantizers `float_ops` and `float_scaled`, which take precedence where they apply), which
-infers types as it goes: a value between two quantized ones gets its exact type. Float work
+(`qonnx_cleanup`); a float model given types gets its casts (`float_types`). Then every
+node is converted by the converter of its op (`standard_ops`, `shape_ops`, `qonnx_ops`,
+`batchnorm`; for float-scaled values and quantizers `float_ops` and `float_scaled`, which
+take precedence where they apply), which infers types as it goes: a value between two quantized ones gets its exact type. Float work
 that is a graph output becomes host work (`float_ops.host_tails`).
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
-valid ONNX or has no quantizer (`validate`), an op the IR does not support (naming the
+valid ONNX, a float model without types (`float_types`) or with no quantizer between
+input and output (`validate`), an op the IR does not support (naming the
 node and listing the supported ops), a shape that is dynamic beyond the batch
 dimension, and what each converter cannot express exactly.
 """
