@@ -8,6 +8,7 @@ reuse: 2                          # every Conv/Gemm layer (optional)
 layers:                           # by ONNX node name or a glob pattern (fnmatch); later entries win,
   "conv*":                        #   an exact name over any pattern
     weight: ap_fixed<8,2>
+    reuse: 2                      # a pattern's reuse: the layers it matches that fold
   fc1:
     bias: ap_fixed<12,4>
     output: ap_fixed<16,6,AP_RND,AP_SAT>   # rounding and overflow modes are part of a type
@@ -68,13 +69,17 @@ class ModelConfig:
                 raise ValueError(f"{self.source}: layers entry {pattern!r} names no node of the model "
                                  f"(its nodes: {shown})")
 
-    def reuse_factors(self, node_names) -> dict:
-        """ParallelismOptions.reuse from this config: "*" and each node a `reuse` entry matches."""
+    def reuse_factors(self, layer_names) -> dict:
+        """ParallelismOptions.reuse from this config: "*", the layers of `layer_names` (those
+        that fold) a pattern's `reuse` matches, and every exact name's (the build refuses
+        one that does not fold)."""
         factors = {"*": self.reuse} if self.reuse else {}
-        for name in node_names:
+        for name in layer_names:
             settings = self.layer(name)
             if "reuse" in settings:
                 factors[name] = settings["reuse"]
+        factors.update({name: entry["reuse"] for name, entry in self.layers.items()
+                        if "reuse" in entry and not any(char in name for char in "*?[")})
         return factors
 
     def to_yaml(self) -> str:

@@ -5,6 +5,8 @@ refused in one line."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import onnx
 import pytest
@@ -26,6 +28,7 @@ reuse: 2
 layers:
   "fc*":
     weight: ap_fixed<10,2,AP_RND_CONV>
+    reuse: 3
   fc1:
     output: ap_fixed<16,6,AP_RND,AP_SAT>
     accumulator: ap_fixed<28,12>
@@ -77,6 +80,9 @@ def test_hand_built_model_with_config(tmp_path):
     expected = emulate(tmp_path / "model.onnx", x, config=tmp_path / "config.yaml")
     assert int((run_csim(out, x) != expected).sum()) == 0
     _close_to_float(expected, onnx_float(tmp_path / "model.onnx", x), "hand-built")
+    with open(out / "report" / "layers.csv") as report:
+        reuse = {row["onnx_node"]: int(row["reuse"]) for row in csv.DictReader(report)}
+    assert (reuse["conv1"], reuse["fc1"], reuse["fc2"]) == (2, 4, 3)
     saved = read_config(out / "config.yaml")
     assert saved.reuse == 2 and saved.layers["fc1"]["reuse"] == 4
     again, _ = build_project(tmp_path / "model.onnx", "ultra96v2", tmp_path / "again", types=saved)

@@ -56,7 +56,8 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     check_target(target, force)
     graph = load_onnx(model, config=types)
     if types is not None:
-        types, parallelism = _with_reuse(types, parallelism, [node.name for node in graph.nodes])
+        layers = [node.name for node in graph.nodes if node.op in ("Conv", "Gemm", "MatMul")]
+        types, parallelism = _with_reuse(types, parallelism, layers)
     host = split_host_edges(graph)
     graph = lower_for_hardware(graph)
     clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
@@ -85,7 +86,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
 
 
 def _with_reuse(types: ModelConfig, parallelism: ParallelismOptions | None,
-                node_names: list[str]) -> tuple[ModelConfig, ParallelismOptions]:
+                layers: list[str]) -> tuple[ModelConfig, ParallelismOptions]:
     """The config's reuse factors under the options' (which win), and the config that
     records them both."""
     parallelism = parallelism or ParallelismOptions()
@@ -94,7 +95,7 @@ def _with_reuse(types: ModelConfig, parallelism: ParallelismOptions | None,
                            {name: dict(entry) for name, entry in types.layers.items()}, types.source)
     for name, factor in given.items():
         recorded.layers.setdefault(name, {})["reuse"] = factor
-    reuse = {**types.reuse_factors(node_names), **parallelism.reuse}
+    reuse = {**types.reuse_factors(layers), **parallelism.reuse}
     return recorded, ParallelismOptions(reuse, parallelism.dsp_budget, parallelism.target_fps)
 
 
