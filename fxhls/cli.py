@@ -95,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
         "Run an fxhls or QONNX model on inputs from a .npy file with the exact fixed-point emulator: the "
         "outputs the C simulation, the RTL and the board must equal.",
         "fxhls emulate model.onnx --input x.npy --output y.npy")
-    emulate.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
+    emulate.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, QONNX from Brevitas, or a float "
+                                       "model with --default-type or --config)")
     emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
     add_type_options(emulate)

@@ -173,3 +173,15 @@ def test_rtl_cosim_of_a_configured_float_model(tmp_path, capsys):
     assert "0 of 60 output values differ" in capsys.readouterr().out
     err = _one_line_error(["cosim", build, "--input", x, "--default-type", DEFAULT], capsys)
     assert "give --model MODEL.onnx" in err
+
+
+def test_python_api_takes_the_types(tmp_path):
+    import fxhls
+
+    hand_built(tmp_path / "model.onnx")
+    x = _inputs((2, 4, 4), samples=10)
+    out = fxhls.build(tmp_path / "model.onnx", "ultra96v2", tmp_path / "build", input_type="ap_fixed<10,4>",
+                      default_type=DEFAULT, reuse={"fc2": 2})
+    y = fxhls.emulate(tmp_path / "model.onnx", x, config=out / "config.yaml")
+    assert (fxhls.csim(out, x) == y).all()
+    assert (y != fxhls.emulate(tmp_path / "model.onnx", x, default_type=DEFAULT)).any()

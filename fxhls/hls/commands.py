@@ -15,7 +15,8 @@ def add_build_command(commands) -> None:
         """\
         fxhls build model.onnx --board ultra96v2 --out DIR
         fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth""")
-    build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
+    build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, QONNX from Brevitas, or a float "
+                                       "model with --default-type or --config)")
     build.add_argument("--board", required=True, help="the board (a name from boards/, e.g. ultra96v2, or a board .yaml)")
     build.add_argument("--out", help="the build directory (default hls_projects/<model name>/)")
     build.add_argument("--clock-mhz", type=float, help="the clock in MHz (default: the board's)")
