@@ -14,7 +14,8 @@ def add_build_command(commands) -> None:
         "each layer's types and resources. With --synth, then run Vitis HLS (vitis_hls on PATH).",
         """\
         fxhls build model.onnx --board ultra96v2 --out DIR
-        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth""")
+        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth
+        fxhls build float_model.onnx --board ultra96v2 --default-type 'ap_fixed<16,6>'   # saves DIR/config.yaml""")
     build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, QONNX from Brevitas, or a float "
                                        "model with --default-type or --config)")
     build.add_argument("--board", required=True, help="the board (a name from boards/, e.g. ultra96v2, or a board .yaml)")
