@@ -21,12 +21,17 @@ def torch_models() -> dict:
     return {"mlp": (mlp.eval(), (16,)), "cnn": (cnn.eval(), (1, 8, 8))}
 
 
-def export_torch(module, shape, path) -> None:
-    """`module` as float ONNX, as torch.onnx writes it (TorchScript exporter, dynamic batch)."""
+def export_torch(module, shape, path, dynamo: bool = False) -> None:
+    """`module` as float ONNX, as torch.onnx writes it (dynamic batch): the TorchScript
+    exporter, or the torch.export-based one (`dynamo`, torch's default since 2.9)."""
     import torch
 
-    torch.onnx.export(module, torch.randn(1, *shape), str(path), input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, dynamo=False)
+    if dynamo:
+        torch.onnx.export(module, (torch.randn(2, *shape),), str(path), input_names=["x"], output_names=["y"],
+                          dynamic_shapes=({0: torch.export.Dim("n")},), dynamo=True, verbose=False)
+    else:
+        torch.onnx.export(module, torch.randn(1, *shape), str(path), input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, dynamo=False)
 
 
 def torch_float(module, x: np.ndarray) -> np.ndarray:

@@ -49,10 +49,11 @@ def _close_to_float(y, reference, name):
     return error
 
 
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript", "dynamo"])
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
-def test_torch_float_model_with_default_type(name, tmp_path):
+def test_torch_float_model_with_default_type(name, dynamo, tmp_path):
     module, shape = torch_models()[name]
-    export_torch(module, shape, tmp_path / "model.onnx")
+    export_torch(module, shape, tmp_path / "model.onnx", dynamo)
     x = _inputs(shape)
     out, _ = build_project(tmp_path / "model.onnx", "ultra96v2", tmp_path / "build",
                            types=model_config(default_type=DEFAULT))

@@ -67,6 +67,8 @@ def float_model_refusal(source: str, input_name: str) -> str:
 
 
 class _Typing:
+    """The casts for one float graph, appended node by node into `nodes` in graph order."""
+
     def __init__(self, graph, config: ModelConfig, source: str):
         self.graph, self.config, self.source = graph, config, source
         self.consumers = _consumers(graph)
