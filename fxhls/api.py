@@ -9,7 +9,7 @@ from pathlib import Path
 
 def build(model, board: str, out=None, *, clock_mhz: float | None = None, reuse: int | dict | None = None,
           dsp_budget: int | None = None, target_fps: float | None = None, test_inputs=None, test_labels=None,
-          force: bool = False, backend: str | None = None) -> Path:
+          force: bool = False, backend: str | None = None, input_type=None, default_type=None, config=None) -> Path:
     """`fxhls build`: write the HLS project, RTL, test vectors, report and deploy package
     of `model` (an .onnx file: fxhls or QONNX) for `board` (a name such as "ultra96v2", or
     a board .yaml) into `out` (default hls_projects/<model name>/); returns that folder.
@@ -19,22 +19,26 @@ def build(model, board: str, out=None, *, clock_mhz: float | None = None, reuse:
     `test_inputs` (batch first) become the test vectors (default: 8 random samples), and
     `test_labels` (their class indices) let the deploy notebook show accuracy. `backend`
     ("hls", "rtl", default: rtl where it covers the model) is the IP the deploy package
-    puts on the board (`fxhls.deploy.backend`)."""
+    puts on the board (`fxhls.deploy.backend`). A float model needs types: `input_type`,
+    `default_type` (`ap_fixed` spellings) and `config` (a YAML path, `fxhls.model_config`),
+    as `fxhls.onnx.load_onnx` takes them; the build saves them as config.yaml."""
     from fxhls.hls.build import build_project
     from fxhls.hls.parallelism import ParallelismOptions
+    from fxhls.model_config import model_config
 
     factors = {"*": reuse} if isinstance(reuse, int) else dict(reuse or {})
     folder, _ = build_project(model, board, out, clock_mhz, ParallelismOptions(factors, dsp_budget, target_fps), force,
-                              test_inputs, test_labels, backend)
+                              test_inputs, test_labels, backend, model_config(config, input_type, default_type))
     return folder
 
 
-def emulate(model, x):
+def emulate(model, x, *, input_type=None, default_type=None, config=None):
     """`fxhls emulate`: the exact outputs (float64, batch first) of `model` (an .onnx file,
-    or an fxhls IR `Graph`) for the inputs `x` (batch first), bit for bit the hardware's."""
+    or an fxhls IR `Graph`) for the inputs `x` (batch first), bit for bit the hardware's;
+    a float model with its types, as `build` takes them."""
     from fxhls.emulation import emulate as emulate_model
 
-    return emulate_model(model, x)
+    return emulate_model(model, x, input_type, default_type, config)
 
 
 def csim(build_dir, x):

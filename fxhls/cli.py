@@ -10,7 +10,7 @@ from collections import defaultdict
 import fxhls
 from fxhls import progress
 from fxhls.cache_command import add_cache_command
-from fxhls.cli_common import add_command, print_comparison
+from fxhls.cli_common import add_command, add_type_options, model_for_comparison, print_comparison
 from fxhls.hls.commands import add_build_command, add_csim_command
 
 
@@ -95,9 +95,11 @@ def _parser() -> argparse.ArgumentParser:
         "Run an fxhls or QONNX model on inputs from a .npy file with the exact fixed-point emulator: the "
         "outputs the C simulation, the RTL and the board must equal.",
         "fxhls emulate model.onnx --input x.npy --output y.npy")
-    emulate.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
+    emulate.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, QONNX from Brevitas, or a float "
+                                       "model with --default-type or --config)")
     emulate.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
+    add_type_options(emulate)
     emulate.set_defaults(run=_emulate)
 
     add_csim_command(commands)
@@ -112,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     cosim.add_argument("--input", help="inputs, batch first (.npy); default: the testbench's DIR/tb/input_words.txt")
     cosim.add_argument("--output", help="where to write the outputs as float values (.npy)")
     cosim.add_argument("--model", help="the model (.onnx) whose emulation the outputs of --input must equal")
+    add_type_options(cosim, "of --model ")
     cosim.add_argument("--pause", type=float, default=0.3, help="back-pressure: probability of a stalled cycle (default 0.3)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of the back-pressure")
     cosim.set_defaults(run=_cosim)
@@ -141,7 +144,7 @@ def _cosim(args) -> int:
     from fxhls.sim.rtl_cosim import cosim_design
 
     x = load_npy(args.input) if args.input else None
-    y, summary = cosim_design(args.dir, x, args.model, args.pause, args.seed)
+    y, summary = cosim_design(args.dir, x, model_for_comparison(args), args.pause, args.seed)
     if args.output:
         save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
@@ -176,7 +179,7 @@ def _emulate(args) -> int:
     from fxhls.emulation import emulate
     from fxhls.npy_files import load_npy, save_npy
 
-    y = emulate(args.model, load_npy(args.input))
+    y = emulate(args.model, load_npy(args.input), args.input_type, args.default_type, args.config)
     save_npy(args.output, y)
     print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
     return 0

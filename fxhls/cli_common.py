@@ -1,6 +1,7 @@
 """What the `fxhls` commands share: how each presents itself (one line in `fxhls --help`,
 a description and an example in its own `--help`, the --quiet/--verbose options), and
-how csim and cosim report their comparison with the emulator."""
+the options that type a float model, and how csim and cosim report their comparison with
+the emulator."""
 
 from __future__ import annotations
 
@@ -42,3 +43,25 @@ def print_comparison(y, mismatches: int | None) -> int:
         return 0
     print(f"{mismatches} of {y.size} output values differ from the emulator")
     return 1 if mismatches else 0
+
+
+def add_type_options(parser: argparse.ArgumentParser, whose: str = "") -> None:
+    """--input-type, --default-type and --config: the types of a float model (`fxhls.model_config`)."""
+    parser.add_argument("--input-type", metavar="T", help=f"the type {whose}of a float model's input that no quantizer "
+                                                           f"types, e.g. ap_fixed<16,6> (default: --default-type)")
+    parser.add_argument("--default-type", metavar="T", help=f"the type of every weight, bias and layer output {whose}"
+                                                             f"the model leaves untyped (accumulators stay exact)")
+    parser.add_argument("--config", metavar="FILE", help="types per layer (YAML: input_type, default_type, reuse, "
+                                                          "layers: NODE-OR-PATTERN: weight, bias, output, accumulator, "
+                                                          "reuse); a build saves its own as DIR/config.yaml")
+
+
+def model_for_comparison(args):
+    """The `--model` of csim or cosim, loaded with its types (None without --model)."""
+    from fxhls.emulation import load_model
+
+    if args.model is None:
+        if args.input_type or args.default_type or args.config:
+            raise ValueError("--input-type, --default-type and --config type the --model; give --model MODEL.onnx")
+        return None
+    return load_model(args.model, args.input_type, args.default_type, args.config)

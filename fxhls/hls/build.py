@@ -19,6 +19,7 @@ from fxhls.deploy import stream_interface, write_deploy
 from fxhls.deploy.backend import choose_backend
 from fxhls.ir import lower_for_hardware
 from fxhls.ir.passes import split_host_edges
+from fxhls.model_config import ModelConfig
 from fxhls.rtl.folding import RtlParallelism
 from fxhls.rtl.writer import write_rtl_unless_refused
 from fxhls.staging import replace_dir, staging_dir
@@ -33,14 +34,18 @@ DEFAULT_ROOT = Path("hls_projects")
 
 def build_project(model, board: Board | str, out=None, clock_mhz: float | None = None,
                   parallelism: ParallelismOptions | None = None, force: bool = False,
-                  test_inputs=None, test_labels=None, backend: str | None = None) -> tuple[Path, HlsProject]:
+                  test_inputs=None, test_labels=None, backend: str | None = None,
+                  types: ModelConfig | None = None) -> tuple[Path, HlsProject]:
     """Build `model` (an ONNX file: fxhls or QONNX) for `board` into `out` (default
     hls_projects/<model name>/): design.json, firmware/, tb/, build_prj.tcl, Makefile,
     report/, rtl/ (`fxhls.rtl.writer.write_rtl`, or why it refused the model), deploy/. `test_inputs` (default:
     seeded random inputs) become the test vectors of the testbench and of the deploy
     package; `test_labels`, their class indices, let the deploy notebook show accuracy.
     `backend` ("hls", "rtl", None: `fxhls.deploy.backend.choose_backend` chooses) is the
-    IP the deploy package puts on the board; design.json records it. Returns the build directory and what `write_hls_project` wrote there."""
+    IP the deploy package puts on the board; design.json records it. `types` (a float
+    model's types, and reuse factors per layer under `parallelism`'s) is saved as
+    config.yaml, which `--config` reads to repeat the build. Returns the build directory
+    and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
 
     model = Path(model)
@@ -49,7 +54,10 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     board = load_board(board) if isinstance(board, str) else board
     target = Path(out) if out is not None else DEFAULT_ROOT / model.stem
     check_target(target, force)
-    graph = load_onnx(model)
+    graph = load_onnx(model, config=types)
+    if types is not None:
+        layers = [node.name for node in graph.nodes if node.op in ("Conv", "Gemm", "MatMul")]
+        types, parallelism = _with_reuse(types, parallelism, layers)
     host = split_host_edges(graph)
     graph = lower_for_hardware(graph)
     clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
@@ -66,6 +74,8 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
         design = {**design, "backend": choose_backend(backend, refusal)[0]}
         project = write_hls_project(graph, design, staging, parallelism, x)
         write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs, labels=test_labels)
+        if types is not None:
+            (staging / "config.yaml").write_text(types.to_yaml())
         (staging / MARKER).write_text("written by fxhls build: `fxhls build` may replace this folder\n")
         if target.exists():
             _carry_over(target, staging, project.design)
@@ -73,6 +83,20 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target, project
+
+
+def _with_reuse(types: ModelConfig, parallelism: ParallelismOptions | None,
+                layers: list[str]) -> tuple[ModelConfig, ParallelismOptions]:
+    """The config's reuse factors under the options' (which win), and the config that
+    records them both."""
+    parallelism = parallelism or ParallelismOptions()
+    given = dict(parallelism.reuse)
+    recorded = ModelConfig(types.input_type, types.default_type, given.pop("*", types.reuse),
+                           {name: dict(entry) for name, entry in types.layers.items()}, types.source)
+    for name, factor in given.items():
+        recorded.layers.setdefault(name, {})["reuse"] = factor
+    reuse = {**types.reuse_factors(layers), **parallelism.reuse}
+    return recorded, ParallelismOptions(reuse, parallelism.dsp_budget, parallelism.target_fps)
 
 
 def check_target(target: Path, force: bool) -> None:

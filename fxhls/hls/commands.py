@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fxhls.cli_common import add_command, print_comparison
+from fxhls.cli_common import add_command, add_type_options, model_for_comparison, print_comparison
 
 
 def add_build_command(commands) -> None:
@@ -14,8 +14,10 @@ def add_build_command(commands) -> None:
         "each layer's types and resources. With --synth, then run Vitis HLS (vitis_hls on PATH).",
         """\
         fxhls build model.onnx --board ultra96v2 --out DIR
-        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth""")
-    build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, or QONNX from Brevitas)")
+        fxhls build model.onnx --board ultra96v2 --reuse 4 --test-inputs x.npy --test-labels y.npy --synth
+        fxhls build float_model.onnx --board ultra96v2 --default-type 'ap_fixed<16,6>'   # saves DIR/config.yaml""")
+    build.add_argument("model", help="the model (.onnx: from fxhls.qfx.export_onnx, QONNX from Brevitas, or a float "
+                                       "model with --default-type or --config)")
     build.add_argument("--board", required=True, help="the board (a name from boards/, e.g. ultra96v2, or a board .yaml)")
     build.add_argument("--out", help="the build directory (default hls_projects/<model name>/)")
     build.add_argument("--clock-mhz", type=float, help="the clock in MHz (default: the board's)")
@@ -31,6 +33,7 @@ def add_build_command(commands) -> None:
     build.add_argument("--backend", choices=("hls", "rtl"),
                        help="the IP the deploy package puts on the board: hls (the C++ through Vitis HLS) or rtl "
                             "(fxhls's Verilog, packaged by Vivado alone); default: rtl where it covers the model")
+    add_type_options(build)
     build.add_argument("--force", action="store_true", help="replace DIR even if fxhls build did not write it")
     build.add_argument("--synth", action="store_true",
                        help="then run Vitis HLS C simulation and synthesis (vitis_hls on PATH) and show its report")
@@ -49,6 +52,7 @@ def add_csim_command(commands) -> None:
     csim.add_argument("--input", required=True, help="inputs, batch first (.npy)")
     csim.add_argument("--output", help="where to write the outputs as float values (.npy)")
     csim.add_argument("--model", help="the model (.onnx) whose emulation the outputs must equal")
+    add_type_options(csim, "of --model ")
     csim.set_defaults(run=_csim)
 
 
@@ -69,6 +73,8 @@ def _build(args) -> int:
     from fxhls.npy_files import load_npy
     from fxhls.rtl.sources import rtl_refusal
 
+    from fxhls.model_config import model_config
+
     from .build import build_project
     from .parallelism import ParallelismOptions
     from .report import summary_text
@@ -79,8 +85,9 @@ def _build(args) -> int:
         raise ValueError("--test-labels needs --test-inputs: the labels are those of the test inputs")
     test_labels = load_npy(args.test_labels, "--test-labels") if args.test_labels else None
     options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget, args.target_fps)
+    types = model_config(args.config, args.input_type, args.default_type)
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
-                                 test_labels, args.backend)
+                                 test_labels, args.backend, types)
     print(f"{out}: HLS project, test vectors, report and deploy package")
     print(summary_text(project.summary, project.design["clock_mhz"]))
     refusal = rtl_refusal(out)
@@ -103,6 +110,7 @@ def _csim(args) -> int:
     from fxhls.npy_files import load_npy, save_npy
     from fxhls.sim.csim import run_csim
 
+    model = model_for_comparison(args)
     if args.output is None and args.model is None:
         raise ValueError("give --output Y.npy to keep the outputs, --model MODEL.onnx to compare them with the "
                          "emulator, or both")
@@ -111,4 +119,4 @@ def _csim(args) -> int:
     if args.output:
         save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
-    return print_comparison(y, None if args.model is None else count_differences(y, emulate(args.model, x)))
+    return print_comparison(y, None if args.model is None else count_differences(y, emulate(model, x)))

@@ -21,6 +21,7 @@ from fxhls.ir import Node
 
 from . import batchnorm, float_values as values, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
+from .float_types import HOW_TO_TYPE
 
 
 def _elementwise(op: str):
@@ -174,8 +175,8 @@ def host_tails(ctx: ImportContext, outputs: list[str]) -> None:
         output = OnnxNode(name, "graph output", "", [name], [name], {})
         chain = values.chain_of(ctx, name, output)
         if ctx.tensors[chain["source"]].type is None:
-            raise output.refuse("a float model (no quantizer between its input and its output): quantize it with "
-                                "fxhls.qfx or Brevitas (QONNX) first")
+            raise output.refuse(f"a float model (no quantizer between its input and its output): {HOW_TO_TYPE}, "
+                                f"or quantize it with fxhls.qfx or Brevitas (QONNX)")
         result = ctx.fresh(f"{name}_float")
         ctx.add(Node("HostFloat", ctx.node_name(f"{name}_host"), [chain["source"]], [result],
                      {"chain": chain["chain"]}), output)

@@ -1,14 +1,16 @@
 """Load ONNX into a typed IR `Graph`: fxhls's own ONNX (see `export`) and QONNX (Brevitas).
 
 A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's cleanup
-(`qonnx_cleanup`). Then every node is converted by the converter of its op
-(`standard_ops`, `shape_ops`, `qonnx_ops`, `batchnorm`; for float-scaled values and
-quantizers `float_ops` and `float_scaled`, which take precedence where they apply), which
-infers types as it goes: a value between two quantized ones gets its exact type. Float work
-that is a graph output becomes host work (`float_ops.host_tails`).
+(`qonnx_cleanup`); a float model given types gets its casts (`float_types`). Then every
+node is converted by the converter of its op (`standard_ops`, `shape_ops`, `qonnx_ops`,
+`batchnorm`; for float-scaled values and quantizers `float_ops` and `float_scaled`, which
+take precedence where they apply), which infers types as it goes: a value between two
+quantized ones gets its exact type. Float work that is a graph output becomes host work
+(`float_ops.host_tails`).
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
-valid ONNX or has no quantizer (`validate`), an op the IR does not support (naming the
+valid ONNX, a float model without types (`float_types`) or with no quantizer between
+input and output (`validate`), an op the IR does not support (naming the
 node and listing the supported ops), a shape that is dynamic beyond the batch
 dimension, and what each converter cannot express exactly.
 """
@@ -22,8 +24,11 @@ from onnx import numpy_helper
 
 from fxhls.ir import Graph
 
+from fxhls.model_config import model_config
+
 from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops
 from .context import ImportContext, OnnxNode
+from .float_types import type_float_model
 from .qonnx_cleanup import cleaned, is_qonnx
 from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 
@@ -37,8 +42,11 @@ _CONVERTERS = {
 }
 
 
-def load_onnx(path_or_proto) -> Graph:
-    """The typed graph of an ONNX file (or `onnx.ModelProto`): fxhls's own or QONNX."""
+def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) -> Graph:
+    """The typed graph of an ONNX file (or `onnx.ModelProto`): fxhls's own or QONNX. A
+    float model needs types: `input_type` for its data input, `default_type` for every
+    weight, bias and layer output it leaves untyped, `config` (a YAML path or
+    `fxhls.model_config.ModelConfig`) per layer; see `float_types`."""
     if isinstance(path_or_proto, onnx.ModelProto):
         proto, source = path_or_proto, "model"
     else:
@@ -47,6 +55,8 @@ def load_onnx(path_or_proto) -> Graph:
     if is_qonnx(proto):
         validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
+    _check_ops_and_shapes(proto)
+    proto = type_float_model(proto, model_config(config, input_type, default_type), source)
     graph = _build(proto)
     require_quantizer(graph, source)
     return graph
@@ -81,6 +91,16 @@ def _build(proto: onnx.ModelProto) -> Graph:
             raise node.refuse(str(err)) from None
     float_ops.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
+
+
+def _check_ops_and_shapes(proto: onnx.ModelProto) -> None:
+    """What a model is told first, typed or not: an op fxhls lacks, a dynamic input shape."""
+    for node in proto.graph.node:
+        _converter(OnnxNode.read(node))
+    constants = {init.name for init in proto.graph.initializer}
+    for value in proto.graph.input:
+        if value.name not in constants:
+            _sample_shape(value)
 
 
 def _converter(node: OnnxNode):

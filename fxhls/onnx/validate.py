@@ -130,5 +130,6 @@ def require_quantizer(graph, source: str) -> None:
             before_output.update(node.inputs)
     if not any(node.op in _QUANTIZERS and node.outputs[0] in after_input and node.outputs[0] in before_output
                for node in graph.nodes):
-        raise ValueError(f"{source}: a float model (no quantizer between its input and its output); fxhls runs "
-                         f"fixed-point models: quantize it with fxhls.qfx or Brevitas (QONNX) first")
+        from .float_types import float_model_refusal
+
+        raise ValueError(float_model_refusal(source, graph.inputs[0]))

@@ -1,0 +1,145 @@
+"""Types for a float model: the step at import that makes it an ordinary fixed-point one.
+
+Given a `ModelConfig` (`--input-type`, `--default-type`, `--config`), fxhls `Quantize`
+nodes go into a model that has no quantizer: after each data input (its input type, else
+the default type), after each float initializer a layer computes with (Gemm, Conv and
+MatMul weights and biases; an Add's constant is a bias, a Mul's a weight) and after each
+layer's output (Gemm, MatMul, Conv, Add, Mul, average pools; Relu, MaxPool and Flatten
+keep their input's type exactly, unless the config gives their node an output type). A
+config `accumulator` narrows a Gemm, MatMul or Conv (fxhls's `acc_type`); otherwise sums
+are exact. The rest of the import then reads a fixed-point model, so the emulator
+computes exactly what the generated C++ and RTL compute.
+
+Refused in one line: a float model loaded without types, and an input or constant left
+without a type (naming the tensor and how to give one); types for a model that has
+quantizers (mixed models are not typed yet); a config entry that names no node.
+"""
+
+from __future__ import annotations
+
+import onnx
+from onnx import helper
+
+from fxhls.ir.ops.quantize import type_attrs
+from fxhls.model_config import ModelConfig
+
+from . import fxhls_ops
+from .qonnx_cleanup import QONNX_DOMAINS
+
+_LAYER_OUTPUTS = {"Gemm", "MatMul", "Conv", "Add", "Mul", "AveragePool", "GlobalAveragePool", "ReduceMean"}
+# the operand positions of a layer's constants, and which type each takes
+_CONSTANTS = {"Gemm": {1: "weight", 2: "bias"}, "Conv": {1: "weight", 2: "bias"}, "MatMul": {1: "weight"},
+              "Add": {0: "bias", 1: "bias"}, "Mul": {0: "weight", 1: "weight"}}
+_NARROWABLE = {"Gemm", "MatMul", "Conv"}
+_QUANTIZER_OPS = {"Quantize", "Sign", "Quant", "BipolarQuant", "Trunc", "MultiThreshold"}
+
+HOW_TO_TYPE = "give one with --input-type/--default-type T (e.g. ap_fixed<16,6>) or --config FILE"
+
+
+def type_float_model(proto: onnx.ModelProto, config: ModelConfig | None, source: str) -> onnx.ModelProto:
+    """`proto` with a Quantize wherever `config` types a value the model leaves untyped
+    (a copy). Without `config`, `proto` itself, refused when it has no quantizer; types
+    given for a model that has quantizers are refused (they are for float models)."""
+    quantizer = next((node for node in proto.graph.node if _is_quantizer(node)), None)
+    if config is None or not config.gives_types():
+        if quantizer is None:
+            data = [value.name for value in proto.graph.input if value.name not in
+                    {init.name for init in proto.graph.initializer}]
+            raise ValueError(float_model_refusal(source, data[0]))
+        if config is not None:
+            config.check_layers(node.name for node in proto.graph.node)
+        return proto
+    if quantizer is not None:
+        raise ValueError(f"{source}: the model is quantized already (node {quantizer.name!r} is a "
+                         f"{quantizer.op_type}); --input-type, --default-type and config types are for float models")
+    config.check_layers(node.name for node in proto.graph.node)
+    typed = onnx.ModelProto()
+    typed.CopyFrom(proto)
+    _Typing(typed.graph, config, source).run()
+    typed.opset_import.append(helper.make_opsetid(fxhls_ops.DOMAIN, fxhls_ops.VERSION))
+    return typed
+
+
+def float_model_refusal(source: str, input_name: str) -> str:
+    """What a float model loaded without types is told."""
+    return (f"{source}: a float model (no quantizer between its input and its output): input {input_name!r} needs "
+            f"a fixed-point type; {HOW_TO_TYPE}, or quantize the model with fxhls.qfx or Brevitas (QONNX)")
+
+
+class _Typing:
+    """The casts for one float graph, appended node by node into `nodes` in graph order."""
+
+    def __init__(self, graph, config: ModelConfig, source: str):
+        self.graph, self.config, self.source = graph, config, source
+        self.consumers = _consumers(graph)
+        self.initializers = {init.name for init in graph.initializer}
+        self.names = {name for node in graph.node for name in (*node.input, *node.output)} | self.initializers | \
+            {value.name for value in graph.input}
+        self.nodes: list = []
+
+    def run(self) -> None:
+        for value in self.graph.input:
+            if value.name not in self.initializers:
+                t = self.config.input_type or self.config.default_type
+                if t is None:
+                    raise ValueError(f"{self.source}: input {value.name!r} has no fixed-point type; {HOW_TO_TYPE}")
+                quantized = self._cast(value.name, t, f"{value.name}/Quantize")
+                for node in self.consumers.get(value.name, []):
+                    node.input[:] = [quantized if name == value.name else name for name in node.input]
+        for node in list(self.graph.node):
+            if node.domain in ("", "ai.onnx"):
+                self._type_layer(node)
+            else:
+                self.nodes.append(node)
+        del self.graph.node[:]
+        self.graph.node.extend(self.nodes)
+
+    def _type_layer(self, node) -> None:
+        """Append `node` with casts of its float constants before it and of its output after it."""
+        settings = self.config.layer(node.name)
+        for index, kind in _CONSTANTS.get(node.op_type, {}).items():
+            name = node.input[index] if index < len(node.input) else ""
+            if name in self.initializers:
+                if kind not in settings:
+                    raise ValueError(f"{self.source}: the {kind} {name!r} of node {node.name!r} has no fixed-point "
+                                     f"type; give one with --default-type T or a config entry for the node")
+                node.input[index] = self._cast(name, settings[kind], f"{node.name}/{kind}_quantize")
+        self.nodes.append(node)
+        if "accumulator" in settings and node.op_type in _NARROWABLE:
+            node.attribute.append(helper.make_attribute("acc_type", str(settings["accumulator"])))
+        explicit = "output" in self.config.layers.get(node.name, {})
+        if "output" in settings and (node.op_type in _LAYER_OUTPUTS or explicit):
+            computed = self._fresh(f"{node.output[0]}_float")
+            self.nodes.append(_quantize(node.output[0], settings["output"], f"{node.name}/output_quantize",
+                                        inputs=[computed]))
+            node.output[0] = computed
+
+    def _cast(self, name: str, t, node_name: str) -> str:
+        """A Quantize of `name` to `t` appended; returns its output's name."""
+        out = self._fresh(f"{name}_q")
+        self.nodes.append(_quantize(out, t, node_name, inputs=[name]))
+        return out
+
+    def _fresh(self, stem: str) -> str:
+        name, count = stem, 0
+        while name in self.names:
+            count += 1
+            name = f"{stem}_{count}"
+        self.names.add(name)
+        return name
+
+
+def _quantize(output: str, t, node_name: str, inputs: list[str]):
+    return helper.make_node("Quantize", inputs, [output], name=node_name, domain=fxhls_ops.DOMAIN, **type_attrs(t))
+
+
+def _consumers(graph) -> dict:
+    consumers: dict = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    return consumers
+
+
+def _is_quantizer(node) -> bool:
+    return node.op_type in _QUANTIZER_OPS and node.domain in (fxhls_ops.DOMAIN, *QONNX_DOMAINS)
