@@ -54,8 +54,8 @@ def test_batchnorm_with_gradients_is_exact_when_float32_would_round():
 def test_quantizer_given_exact_values_returns_them_quantized():
     exact = torch.randn(1000, dtype=torch.float64) * 3 + 2.0**-30
     stand_in = exact.float()
-    for learn in (True, False):
-        quantizer = FixedQuantizer("ap_fixed<20,4,AP_RND,AP_SAT>", learn_binary_point=learn)
+    for binary_point in ("learned", "fixed"):
+        quantizer = FixedQuantizer("ap_fixed<20,4,AP_RND,AP_SAT>", binary_point)
         stand_in.requires_grad_(True)
         y = quantizer(stand_in, exact=exact)
         assert (y.double() != quantize(exact, quantizer.type)).sum().item() == 0

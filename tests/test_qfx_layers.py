@@ -211,6 +211,6 @@ def test_binary_point_gradient_is_the_documented_estimator():
 
 
 def test_learned_types_stay_frozen_when_asked():
-    quantizer = FixedQuantizer("ap_fixed<8,3>", learn_binary_point=False)
+    quantizer = FixedQuantizer("ap_fixed<8,3>", binary_point="fixed")
     quantizer(torch.randn(10, requires_grad=True)).sum().backward()
     assert quantizer.int_bits.grad is None and quantizer.type == FixedType(8, 3)

@@ -11,7 +11,7 @@ from fxhls.qfx import QFlatten, QInput, QLinear, QReLU, bit_cost, describe_types
 
 def small_model() -> nn.Sequential:
     return nn.Sequential(
-        QInput("ap_ufixed<8,1>"),
+        QInput("ap_ufixed<8,1>", "learned"),
         QFlatten(),
         QLinear(4, 3, weight="ap_fixed<6,1>", bias_type="ap_fixed<12,3>", output="ap_fixed<10,4>", khot=2),
         QReLU("ap_ufixed<7,3>"),

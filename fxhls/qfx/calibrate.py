@@ -2,8 +2,9 @@
 
 Every `FixedQuantizer` of the model gets the fewest integer bits that hold all
 the values it is given on the calibration data, so nothing overflows and the
-precision is as fine as that allows. A quantizer whose binary point is not
-learned (`int_bits.requires_grad` off) keeps its type; one that cannot hold its
+precision is as fine as that allows; a "calibrated" binary point then stays
+where it is set. A quantizer whose binary point is "fixed", or learned but
+frozen (`int_bits.requires_grad` off), keeps its type; one that cannot hold its
 values is an error naming it. Weight, bias and BatchNorm quantizers are
 given the parameters themselves, so they are fitted to those.
 
@@ -24,7 +25,6 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from fxhls.fixed import FixedType
 from fxhls.qfx.quantizer import FixedQuantizer
 
 
@@ -75,51 +75,25 @@ def observe_ranges(model: nn.Module, quantizers: list[FixedQuantizer], batches) 
     return {q: (low.item(), high.item()) for q, (low, high) in ranges.items()}
 
 
-def reach(quantizer: FixedQuantizer, int_bits: int) -> tuple[float, float]:
-    """The lowest and highest values `quantizer` can produce with `int_bits` integer bits:
-    its type's min and max, or, with a projection (K-hot), the projected ones."""
-    t = FixedType(quantizer.width, int_bits, quantizer.signed, quantizer.rounding, quantizer.overflow)
-    if quantizer.project is None:
-        return t.min, t.max
-    ends = quantizer.project(torch.tensor([t.min, t.max], dtype=torch.float64), t)
-    return ends[0].item(), ends[1].item()
-
-
-def fitting_int_bits(quantizer: FixedQuantizer, low: float, high: float) -> int | None:
-    """The fewest integer bits with which `quantizer` holds every value in [low, high]
-    (for an unsigned type: in [0, high], as it clamps negatives at any binary point).
-    None when there is nothing to hold (all values zero)."""
-    magnitude = max(high, -low if quantizer.signed else 0.0)
-    if magnitude <= 0:
-        return None
-
-    def holds(int_bits):
-        lowest, highest = reach(quantizer, int_bits)
-        return high <= highest and (not quantizer.signed or lowest <= low)
-
-    int_bits = math.frexp(magnitude)[1]  # magnitude < 2**int_bits: close to the answer
-    while holds(int_bits - 1):
-        int_bits -= 1
-    while not holds(int_bits):
-        int_bits += 1
-    return int_bits
-
-
 def _fit(name: str, quantizer: FixedQuantizer, low: float, high: float) -> bool:
     """Set the quantizer's integer bits to fit [low, high]; True if they changed."""
     if low > high:
         return False  # not run: the data never reached it
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"calibrate: quantizer '{name}' was given non-finite values ({low}, {high})")
-    int_bits = fitting_int_bits(quantizer, low, high)
-    if not quantizer.int_bits.requires_grad:  # a binary point the user fixed: check it, keep it
+    int_bits = quantizer.fitting_int_bits(low, high)
+    if not quantizer.int_bits.requires_grad and quantizer.binary_point != "calibrated":
+        # fixed, or a learned one the user froze: check it, keep it
         if int_bits is not None and int_bits > quantizer.type.int_bits:
             raise ValueError(
                 f"calibrate: quantizer '{name}' has the fixed type {quantizer.type}, which cannot hold "
                 f"its values' range [{low:g}, {high:g}]; widen it or let its binary point be learned"
             )
         return False
-    if int_bits is None or int_bits == quantizer.type.int_bits:
+    if int_bits is None:
+        return False
+    quantizer.fitted = True
+    if int_bits == quantizer.type.int_bits:
         return False
     quantizer.set_int_bits(int_bits)
     return True

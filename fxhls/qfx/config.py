@@ -7,6 +7,7 @@ from typing import Mapping
 
 from fxhls.fixed import FixedType
 from fxhls.qfx.khot import khot_projection
+from fxhls.qfx.quantizer import BINARY_POINTS
 
 _WIDTH_FIELDS = ("weight_bits", "bias_bits", "activation_bits", "input_bits")
 
@@ -16,7 +17,8 @@ class QFXConfig:
     """The widths of a converted model's types; binary points are not set here.
 
     Each quantizer's binary point starts at its layer's default and is then set
-    by `calibrate` and learned in training. Accumulators are exact.
+    by `calibrate` and learned in training; the input's is only calibrated unless
+    `input_binary_point` says otherwise. Accumulators are exact.
 
     * `weight_bits`: weights of Linear and Conv2d, and BatchNorm scales;
     * `bias_bits`: biases and BatchNorm shifts (added once per output, into an
@@ -24,6 +26,8 @@ class QFXConfig:
     * `activation_bits`: every layer output (Linear, Conv2d, BatchNorm, ReLU,
       add, average pooling);
     * `input_bits` (default `activation_bits`) and `input_signed`: the model input;
+      `input_binary_point`: "calibrated" (by `calibrate`, else by the first training
+      batch, then frozen: no input-gradient GEMM), "learned" (from the loss) or "fixed";
     * `khot`: K for K-hot weights and BatchNorm scales (no multiplier); `binary`:
       weights of -1 and +1 (BatchNorm scales stay fixed point), with
       `binary_scale` a quantized per-channel scale alpha = mean |W| (XNOR-Net);
@@ -38,6 +42,7 @@ class QFXConfig:
     activation_bits: int = 8
     input_bits: int | None = None
     input_signed: bool = True
+    input_binary_point: str = "calibrated"
     khot: int | None = None
     binary: bool = False
     binary_scale: bool = False
@@ -57,6 +62,9 @@ class QFXConfig:
                 khot_projection(self.khot)  # the one rule for a valid K
             except ValueError as err:
                 raise ValueError(f"QFXConfig: {err}") from None
+        if self.input_binary_point not in BINARY_POINTS:
+            raise ValueError(f"QFXConfig: input_binary_point must be one of {', '.join(BINARY_POINTS)}, "
+                             f"got {self.input_binary_point!r}")
         if self.binary and self.khot is not None:
             raise ValueError("QFXConfig: weights cannot be both binary and K-hot")
         try:

@@ -120,7 +120,7 @@ class _Rewriter:
         name = self._free_name("input")
         config = self.config.for_layer(name)
         width = config.input_bits if config.input_bits is not None else config.activation_bits
-        layer = QInput(config.typed(width, DEFAULT_INPUT, config.input_signed))
+        layer = QInput(config.typed(width, DEFAULT_INPUT, config.input_signed), config.input_binary_point)
         self._install(name, layer)
         with self.graph.inserting_after(node):
             quantized = self.graph.call_module(name, (node,))

@@ -28,9 +28,9 @@ RECIPROCAL_TYPE = FixedType(18, 0, False, "AP_RND_CONV", "AP_SAT")
 class _Quantized(nn.Module):
     """A layer whose result is quantized by `output_quantizer` and tagged with its type."""
 
-    def _setup_output(self, output):
+    def _setup_output(self, output, binary_point="learned"):
         with errors_name(self):
-            self.output_quantizer = FixedQuantizer(output)
+            self.output_quantizer = FixedQuantizer(output, binary_point)
 
     @property
     def output_type(self) -> FixedType:
@@ -57,11 +57,17 @@ class _Quantized(nn.Module):
 
 
 class QInput(_Quantized):
-    """Quantizes the network input to `type`."""
+    """Quantizes the network input to `type`.
 
-    def __init__(self, type=DEFAULT_INPUT):
+    Its binary point is calibrated from data and then frozen by default (see
+    `FixedQuantizer`): nothing then asks for the gradient at the input, so the first
+    layer skips its input-gradient GEMM. `binary_point="learned"` learns it from the
+    loss, at that GEMM's cost; "fixed" keeps `type`'s.
+    """
+
+    def __init__(self, type=DEFAULT_INPUT, binary_point="calibrated"):
         super().__init__()
-        self._setup_output(type)
+        self._setup_output(type, binary_point)
 
     def forward(self, x):
         return self._finish(x, x.dtype)

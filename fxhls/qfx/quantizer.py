@@ -1,7 +1,9 @@
 """`FixedQuantizer`: quantizes a tensor to an `ap_fixed` type whose binary point is learned.
 
 The width, signedness and modes are fixed; the number of integer bits is a
-continuous parameter, rounded to an integer in the forward pass (QFX).
+continuous parameter, rounded to an integer in the forward pass (QFX). It is
+learned from the loss, calibrated from data and then frozen, or fixed
+(`BINARY_POINTS`).
 
 Gradient estimator, with s = 2**(int_bits - width) the type's lsb, q(x) the
 quantized value and int_bits the (rounded) integer bits:
@@ -21,6 +23,7 @@ import math
 from contextlib import contextmanager
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
@@ -28,22 +31,35 @@ from fxhls.fixed import FixedType, native, quantize
 from fxhls.fixed.quantize import check_exact, kernel_constants, quantize_values
 
 _LN2 = math.log(2.0)
+# How a quantizer's integer bits are set (see `FixedQuantizer`).
+BINARY_POINTS = ("learned", "calibrated", "fixed")
 
 
 class FixedQuantizer(nn.Module):
-    """Quantize to `type`; with `learn_binary_point`, its integer bits are trained.
+    """Quantize to `type`, whose integer bits are set as `binary_point` says:
+
+    * "learned": a trained parameter (QFX), moved by the loss's gradient;
+    * "calibrated": fitted to data and then frozen, without a gradient: by `calibrate`,
+      by a loaded state dict, or else by the first batch quantized in training mode with
+      gradients enabled (the fewest integer bits that hold it; under torch.distributed,
+      the range of every rank's first batch, so every rank must run that step);
+    * "fixed": the type's, always (`calibrate` checks that it holds the data).
 
     `type` is a `FixedType` or its C++ spelling; its `int_bits` is the starting point.
     `project`, if given, maps already-quantized values onto a subset of the type
     (K-hot weights); it must be exact and idempotent.
     """
 
-    def __init__(self, type, learn_binary_point: bool = True, project=None):
+    def __init__(self, type, binary_point: str = "learned", project=None):
         super().__init__()
+        if binary_point not in BINARY_POINTS:
+            raise ValueError(f"binary_point must be one of {', '.join(BINARY_POINTS)}, got {binary_point!r}")
         t = FixedType.parse(type)
         self.width, self.signed = t.width, t.signed
         self.rounding, self.overflow = t.rounding, t.overflow
-        self.int_bits = nn.Parameter(torch.tensor(float(t.int_bits)), requires_grad=learn_binary_point)
+        self.binary_point = binary_point
+        self.int_bits = nn.Parameter(torch.tensor(float(t.int_bits)), requires_grad=binary_point == "learned")
+        self.fitted = False  # whether data has set a calibrated binary point
         self.project = project
         self._last_type = t  # rebuilt only when the rounded integer bits change
 
@@ -60,11 +76,60 @@ class FixedQuantizer(nn.Module):
         with torch.no_grad():
             self.int_bits.fill_(float(int_bits))
 
+    def reach(self, int_bits: int) -> tuple[float, float]:
+        """The lowest and highest values this quantizer can produce with `int_bits` integer
+        bits: its type's min and max, or, with a projection (K-hot), the projected ones."""
+        t = FixedType(self.width, int_bits, self.signed, self.rounding, self.overflow)
+        if self.project is None:
+            return t.min, t.max
+        ends = self.project(torch.tensor([t.min, t.max], dtype=torch.float64), t)
+        return ends[0].item(), ends[1].item()
+
+    def fitting_int_bits(self, low: float, high: float) -> int | None:
+        """The fewest integer bits with which this quantizer holds every value in [low, high]
+        (for an unsigned type: in [0, high], as it clamps negatives at any binary point).
+        None when there is nothing to hold (all values zero)."""
+        magnitude = max(high, -low if self.signed else 0.0)
+        if magnitude <= 0:
+            return None
+
+        def holds(int_bits):
+            lowest, highest = self.reach(int_bits)
+            return high <= highest and (not self.signed or lowest <= low)
+
+        int_bits = math.frexp(magnitude)[1]  # magnitude < 2**int_bits: close to the answer
+        while holds(int_bits - 1):
+            int_bits -= 1
+        while not holds(int_bits):
+            int_bits += 1
+        return int_bits
+
+    def _fit_first_batch(self, x: torch.Tensor) -> None:
+        """Calibrate the binary point on `x` (with every rank's under torch.distributed)."""
+        with torch.no_grad():
+            bounds = torch.stack([-x.min(), x.max()]).double()
+            if dist.is_available() and dist.is_initialized():
+                dist.all_reduce(bounds, op=dist.ReduceOp.MAX)
+        low, high = -bounds[0].item(), bounds[1].item()
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"FixedQuantizer: cannot calibrate {self.type} on non-finite values ({low}, {high})")
+        int_bits = self.fitting_int_bits(low, high)
+        if int_bits is not None:
+            self.set_int_bits(int_bits)
+            self.fitted = True
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if prefix + "int_bits" in state_dict:
+            self.fitted = True  # a saved binary point is not refitted to the next batch
+
     def forward(self, x: torch.Tensor, exact: torch.Tensor | None = None) -> torch.Tensor:
         """quantize(x) with this quantizer's gradients. With `exact`, x is a rounded
         stand-in (float32, say) for values held exactly in `exact` (float64): the result
         is quantize(exact) in x's dtype, and the gradients are computed from x, in
         x's cheaper dtype."""
+        if self.binary_point == "calibrated" and not self.fitted and self.training and torch.is_grad_enabled():
+            self._fit_first_batch(x if exact is None else exact)
         t = self.type
         check_exact(t, x.dtype)
         values = None
@@ -108,8 +173,7 @@ class FixedQuantizer(nn.Module):
         return self.int_bits.requires_grad and torch.is_grad_enabled()
 
     def extra_repr(self) -> str:
-        learn = ", learned binary point" if self.int_bits.requires_grad else ""
-        return f"{self.type}{learn}"
+        return f"{self.type}, {self.binary_point} binary point"
 
 
 class _LearnedBinaryPoint(torch.autograd.Function):
