@@ -102,3 +102,40 @@ def test_synthesis_counts_are_cached_by_the_design(tmp_path, monkeypatch):
     assert synthesize(sources, "cached") == first and len(runs) == 1
     sources[-1].write_text(sources[-1].read_text() + "\n// changed\n")
     assert synthesize(sources, "cached") == first and len(runs) == 2
+
+
+def test_fxhls_report_gives_each_stage_its_resources_and_lut_levels(tmp_path, capsys):
+    """A multiplier layer, a K-hot BatchNorm and a K-hot layer: the multiplier layer's
+    stage has DSP slices, the K-hot stages none; the stages sum to about the flattened total."""
+    import torch
+    from torch import nn
+
+    from fxhls.onnx import export_onnx
+    from fxhls.qfx import QBatchNorm1d, QInput, QLinear, QReLU
+
+    torch.manual_seed(0)
+    model = nn.Sequential(QInput(), QLinear(6, 4), QReLU(), QBatchNorm1d(4, khot=1), QLinear(4, 3, khot=1)).eval()
+    export_onnx(model, torch.randn(2, 6), tmp_path / "small.onnx")
+    design_dir = tmp_path / "small"
+    assert main(["build", str(tmp_path / "small.onnx"), "--board", "ultra96v2", "--out", str(design_dir)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(design_dir)]) == 0
+    out = capsys.readouterr().out
+    saved = json.loads((design_dir / "report" / "resources.json").read_text())
+    stages = {row["op"]: row for row in saved["layers"] if "node" in row}
+    assert sorted(stages) == ["Affine", "Gemm"] and len([r for r in saved["layers"] if r["op"] == "Gemm"]) == 2
+    multiplier, khot = [row for row in saved["layers"] if row["op"] == "Gemm"]
+    assert multiplier["arithmetic"] == "multipliers" and multiplier["dsp"] > 0, multiplier
+    assert khot["arithmetic"] == "K-hot shift-add" and khot["khot"] == 1 and khot["dsp"] == 0, khot
+    assert stages["Affine"]["khot"] == 1 and stages["Affine"]["dsp"] == 0
+    assert all(row["accumulator"].startswith("ap_fixed<") and "SIMD=" in row["folding"] and row["clocks"] > 0
+               for row in (multiplier, khot))
+    assert {"fxhls_unpack", "fxhls_pack"} <= {row["op"] for row in saved["layers"]}
+    total = saved["resources"]
+    for key in ("lut", "ff", "dsp"):
+        summed = sum(row[key] for row in saved["layers"])
+        assert total[key] <= summed <= 1.5 * total[key] + 10, (key, summed, total[key])
+    assert 0 < max(row["lut_levels"] for row in saved["layers"]) <= saved["lut_levels"]
+    assert saved["lut_levels_that_fit"] == 8 and "backend rtl" in saved["measured"]
+    assert "| stage | op | node |" in out and "about 8 fit the 4.0 ns period of 250 MHz" in out
+    assert "## Per stage" in (design_dir / "report" / "resources.md").read_text()
