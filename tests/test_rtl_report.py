@@ -17,6 +17,7 @@ from fxhls.cli import main
 from fxhls.deploy.interface import sealed
 from fxhls.rtl.library import library_sources
 from fxhls.rtl.report import read_timing, synthesize
+from fxhls.rtl.stage_rows import read_stage_rows
 
 
 def _affine(kind: str) -> Instance:
@@ -70,6 +71,8 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
     assert "latency 12 cycles, initiation interval 4 cycles, 62,500,000 inferences/s at 250 MHz" in out
     saved = json.loads((design_dir / "report" / "resources.json").read_text())
     assert saved["resources"]["dsp"] == 0 and saved["resources"]["lut"] > 0 and saved["timing"] == timing
+    # Verilog without the build's stages.json: a row per instance, named by its module
+    assert {row["op"]: row["dsp"] for row in saved["layers"]} == {"fxhls_affine": 0, "fxhls_pack": 0, "fxhls_unpack": 0}
     assert (design_dir / "report" / "resources.md").read_text().count("|") > 20
     assert (design_dir / "report" / "resources.png").stat().st_size > 1000
 
@@ -77,6 +80,14 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
 def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "design.json not found: " in capsys.readouterr().err
+
+
+def test_a_stages_json_that_fxhls_build_did_not_write_is_named(tmp_path):
+    (tmp_path / "rtl").mkdir()
+    assert read_stage_rows(tmp_path, "top") == []
+    (tmp_path / "rtl" / "stages.json").write_text('{"top": "other", "stages": []}')
+    with pytest.raises(ValueError, match=r"stages.json is not the stage list `fxhls build` writes for 'top'; build again"):
+        read_stage_rows(tmp_path, "top")
 
 
 def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
@@ -90,23 +101,29 @@ def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
 
 
 def test_synthesis_counts_are_cached_by_the_design(tmp_path, monkeypatch):
-    """A second report of the same sources runs no yosys; a changed source runs it again."""
-    from fxhls.rtl import report
+    """A second report of the same sources runs no yosys; a changed source runs it again.
+    The same for the per-instance synthesis (a cache entry of its own)."""
+    from fxhls.rtl import layer_report, report
 
     monkeypatch.setenv("FXHLS_CACHE", str(tmp_path / "cache"))
     runs = []
     real = report.run_yosys
-    monkeypatch.setattr(report, "run_yosys", lambda *args: runs.append(args) or real(*args))
+    for module in (report, layer_report):
+        monkeypatch.setattr(module, "run_yosys", lambda *args: runs.append(args) or real(*args))
     sources = _bank(tmp_path, "cached", [_converters()[0]])
     first = synthesize(sources, "cached")
     assert synthesize(sources, "cached") == first and len(runs) == 1
+    per_instance = layer_report.synthesize_instances(sources, "cached")
+    assert layer_report.synthesize_instances(sources, "cached") == per_instance and len(runs) == 2
+    assert per_instance[0]["unpack"].module.endswith("fxhls_unpack") and per_instance[0]["unpack"].lut_levels > 0
     sources[-1].write_text(sources[-1].read_text() + "\n// changed\n")
-    assert synthesize(sources, "cached") == first and len(runs) == 2
+    assert synthesize(sources, "cached") == first and len(runs) == 3
 
 
 def test_fxhls_report_gives_each_stage_its_resources_and_lut_levels(tmp_path, capsys):
-    """A multiplier layer, a K-hot BatchNorm and a K-hot layer: the multiplier layer's
-    stage has DSP slices, the K-hot stages none; the stages sum to about the flattened total."""
+    """A multiplier layer, a ReLU and a K-hot layer (the BatchNorm folds into it): the
+    multiplier layer's stage has DSP slices, the K-hot one none; the stages and the other
+    instances sum to at least the flattened total (no optimisation across instances)."""
     import torch
     from torch import nn
 
@@ -122,19 +139,17 @@ def test_fxhls_report_gives_each_stage_its_resources_and_lut_levels(tmp_path, ca
     assert main(["report", str(design_dir)]) == 0
     out = capsys.readouterr().out
     saved = json.loads((design_dir / "report" / "resources.json").read_text())
-    stages = {row["op"]: row for row in saved["layers"] if "node" in row}
-    assert sorted(stages) == ["Affine", "Gemm"] and len([r for r in saved["layers"] if r["op"] == "Gemm"]) == 2
+    assert [row["op"] for row in saved["layers"] if "node" in row] == ["Gemm", "Relu", "Gemm"]
     multiplier, khot = [row for row in saved["layers"] if row["op"] == "Gemm"]
     assert multiplier["arithmetic"] == "multipliers" and multiplier["dsp"] > 0, multiplier
     assert khot["arithmetic"] == "K-hot shift-add" and khot["khot"] == 1 and khot["dsp"] == 0, khot
-    assert stages["Affine"]["khot"] == 1 and stages["Affine"]["dsp"] == 0
     assert all(row["accumulator"].startswith("ap_fixed<") and "SIMD=" in row["folding"] and row["clocks"] > 0
                for row in (multiplier, khot))
     assert {"fxhls_unpack", "fxhls_pack"} <= {row["op"] for row in saved["layers"]}
     total = saved["resources"]
     for key in ("lut", "ff", "dsp"):
         summed = sum(row[key] for row in saved["layers"])
-        assert total[key] <= summed <= 1.5 * total[key] + 10, (key, summed, total[key])
+        assert total[key] <= summed <= 2 * total[key], (key, summed, total[key])
     assert 0 < max(row["lut_levels"] for row in saved["layers"]) <= saved["lut_levels"]
     assert saved["lut_levels_that_fit"] == 8 and "backend rtl" in saved["measured"]
     assert "| stage | op | node |" in out and "about 8 fit the 4.0 ns period of 250 MHz" in out
