@@ -148,7 +148,8 @@ def measured_design(design: dict) -> str:
 
 
 def report_design(design_dir: Path) -> DesignReport:
-    """Synthesize DIR/rtl with yosys for DIR/design.json's board; write DIR/report/
+    """Synthesize DIR/rtl with yosys for DIR/design.json's board, flattened for the totals
+    and per instance for each stage's numbers (`fxhls.rtl.layer_report`); write DIR/report/
     resources.json, resources.md and resources.png (the plot, when matplotlib is installed)."""
     from fxhls.board import design_board
     from fxhls.rtl.layer_report import format_layer_table, layer_rows, levels_that_fit, synthesize_instances

@@ -16,9 +16,9 @@ _ARITHMETIC = {"mul": "multipliers", "khot": "K-hot shift-add", "xnor": "XNOR-po
 
 
 def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, layer=None,
-              output: str | None = None) -> dict:
+              fused: Node | None = None) -> dict:
     """The row of stage `name` (its instance in the top) computing `node`; `layer` is the
-    `ComputeLayer` of a Gemm or Conv, `output` the tensor it gives when not the node's own."""
+    `ComputeLayer` of a Gemm or Conv, `fused` the Threshold it computes too (if any)."""
     scale = graph.tensor(node.inputs[1]) if node.op == "Affine" else None
     if layer is not None:
         kind, khot = layer.mvu.lanes.kind, layer.mvu.lanes.k if layer.mvu.lanes.kind == "khot" else None
@@ -28,8 +28,9 @@ def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, la
         kind, weights, accumulator = "khot" if khot else "mul", str(scale.type), ""
     else:
         kind, khot, weights, accumulator = "", None, "", ""
-    return {"stage": name, "op": node.op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
-            "output": str(graph.tensor(output or node.outputs[0]).type), "weights": weights,
+    op = node.op + (f" + {fused.op}" if fused is not None else "")
+    return {"stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
+            "output": str(graph.tensor((fused or node).outputs[0]).type), "weights": weights,
             "arithmetic": _ARITHMETIC.get(kind, ""), "khot": khot, "accumulator": accumulator,
             "folding": folding, "clocks": clocks}
 

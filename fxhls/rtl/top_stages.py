@@ -81,7 +81,7 @@ class StageBuilder(StreamNetwork):
             raise ValueError(f"node {node.name!r}: the RTL layer gives {layer.mvu.out}, the graph says {out_type}")
         self.layers.append(layer)
         fold = f"SIMD={layer.mvu.simd}, PE={layer.mvu.pe}"
-        self._describe(node, name, fold, layer.cycles_per_sample, layer=layer, output=out_tensor)
+        self._describe(node, name, fold, layer.cycles_per_sample, layer=layer, fused=threshold)
         self.instances.append(Instance(name, name, {}, {"s_axis": x.name, "m_axis": raw.name},
                                        f"{node.op} {node.name}" + (f" + {threshold.name}" if threshold else "") + f", {fold}"))
         self.instances.append(Instance("fxhls_fifo", f"{name}_out", {"W": raw.width, "DEPTH": OUTPUT_FIFO_DEPTH},
