@@ -154,3 +154,22 @@ def test_fxhls_report_gives_each_stage_its_resources_and_lut_levels(tmp_path, ca
     assert saved["lut_levels_that_fit"] == 8 and "backend rtl" in saved["measured"]
     assert "| stage | op | node |" in out and "about 8 fit the 4.0 ns period of 250 MHz" in out
     assert "## Per stage" in (design_dir / "report" / "resources.md").read_text()
+
+
+def test_a_stage_counts_its_output_fifo_and_a_path_over_the_clock_is_marked():
+    from fxhls.rtl.layer_report import format_layer_table, layer_rows
+    from fxhls.rtl.netlist import TOP_CELLS, InstanceNumbers
+
+    numbers = {"top_0_fc": InstanceNumbers("top_0_fc", {"LUT6": 10, "DSP48E2": 2}, 9),
+               "top_0_fc_out": InstanceNumbers("$paramod$ab12\\fxhls_fifo", {"LUT3": 4, "FDRE": 6}, 2),
+               "unpack": InstanceNumbers("$paramod$cd34\\fxhls_unpack", {"LUT2": 3}, 1),
+               TOP_CELLS: InstanceNumbers("top", {"BUFG": 1}, 0)}
+    stage = {"stage": "top_0_fc", "op": "Gemm", "node": "fc|<b>", "input": "ap_fixed<8,3>", "output": "ap_fixed<8,3>",
+             "weights": "ap_fixed<8,1>", "arithmetic": "multipliers", "khot": None, "accumulator": "ap_fixed<20,8>",
+             "folding": "SIMD=2, PE=1", "clocks": 8}
+    rows = layer_rows(numbers, [stage])
+    assert [(row["stage"], row["op"], row["lut"], row["ff"], row["dsp"], row["lut_levels"]) for row in rows] == [
+        ("top_0_fc", "Gemm", 14, 6, 2, 9), ("unpack", "fxhls_unpack", 3, 0, 0, 1)]
+    table = format_layer_table(rows, 9, 250, "xcup", "DSP48E2")
+    assert "| 14 | 6 | 2 | 0 | 9 (over 8) |" in table and "| 3 | 0 | 0 | 0 | 1 |" in table
+    assert "| fc\\|&lt;b&gt; |" in table and "| all stages |" in table  # the node name escaped
