@@ -47,7 +47,7 @@ the flow, on a trained model:
   fxhls emulate model.onnx --input x.npy --output y.npy  # the exact reference outputs
   fxhls csim DIR --input x.npy --model model.onnx      # C simulation (g++), compared with the emulator
   fxhls cosim DIR --input x.npy --model model.onnx     # RTL co-simulation (Verilator), compared too
-  fxhls report DIR                                     # LUT/FF/DSP/BRAM (yosys) against the board
+  fxhls report DIR                                     # LUT/FF/DSP/BRAM (yosys) against the board, per stage
   fxhls package DIR                                    # one archive to copy to the board
 
 `fxhls COMMAND --help` describes a command and gives an example."""
@@ -120,9 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     cosim.set_defaults(run=_cosim)
 
     report = add_command(
-        commands, "report", "LUT, FF, DSP, BRAM of DIR/rtl (yosys) against the board",
+        commands, "report", "LUT, FF, DSP, BRAM of DIR/rtl (yosys) against the board, and per stage",
         "Synthesize the build's RTL with yosys (synth_xilinx) and show its LUT, FF, DSP and BRAM next to "
-        "the board's, with the timing of the last co-simulation; writes DIR/report/.",
+        "the board's, with the timing of the last co-simulation, then each stage's resources and LUT "
+        "levels next to its types, folding and clocks; writes DIR/report/.",
         "fxhls report DIR")
     report.add_argument("dir", help="the build directory (as written by fxhls build)")
     report.set_defaults(run=_report)
@@ -160,6 +161,7 @@ def _report(args) -> int:
     print(f"{report.top} on {report.board} (yosys synth_xilinx) of {report.measured}:")
     print(format_table(report.rows, report.dsp_name))
     print(timing_text(report.timing))
+    print(f"Per stage:\n{report.layer_table}")
     for path in report.files:
         print(f"wrote {path}")
     return 0

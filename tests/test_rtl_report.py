@@ -17,6 +17,7 @@ from fxhls.cli import main
 from fxhls.deploy.interface import sealed
 from fxhls.rtl.library import library_sources
 from fxhls.rtl.report import read_timing, synthesize
+from fxhls.rtl.stage_rows import read_stage_rows
 
 
 def _affine(kind: str) -> Instance:
@@ -70,6 +71,8 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
     assert "latency 12 cycles, initiation interval 4 cycles, 62,500,000 inferences/s at 250 MHz" in out
     saved = json.loads((design_dir / "report" / "resources.json").read_text())
     assert saved["resources"]["dsp"] == 0 and saved["resources"]["lut"] > 0 and saved["timing"] == timing
+    # Verilog without the build's stages.json: a row per instance, named by its module
+    assert {row["op"]: row["dsp"] for row in saved["layers"]} == {"fxhls_affine": 0, "fxhls_pack": 0, "fxhls_unpack": 0}
     assert (design_dir / "report" / "resources.md").read_text().count("|") > 20
     assert (design_dir / "report" / "resources.png").stat().st_size > 1000
 
@@ -77,6 +80,14 @@ def test_fxhls_report_shows_the_board_and_the_cosimulated_timing(tmp_path, capsy
 def test_fxhls_report_without_a_build_says_what_to_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "design.json not found: " in capsys.readouterr().err
+
+
+def test_a_stages_json_that_fxhls_build_did_not_write_is_named(tmp_path):
+    (tmp_path / "rtl").mkdir()
+    assert read_stage_rows(tmp_path, "top") == []
+    (tmp_path / "rtl" / "stages.json").write_text('{"top": "other", "stages": []}')
+    with pytest.raises(ValueError, match=r"stages.json is not the stage list `fxhls build` writes for 'top'; build again"):
+        read_stage_rows(tmp_path, "top")
 
 
 def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
@@ -90,15 +101,75 @@ def test_a_cosim_json_that_fxhls_cosim_did_not_write_is_named(tmp_path):
 
 
 def test_synthesis_counts_are_cached_by_the_design(tmp_path, monkeypatch):
-    """A second report of the same sources runs no yosys; a changed source runs it again."""
-    from fxhls.rtl import report
+    """A second report of the same sources runs no yosys; a changed source runs it again.
+    The same for the per-instance synthesis (a cache entry of its own)."""
+    from fxhls.rtl import layer_report, report
 
     monkeypatch.setenv("FXHLS_CACHE", str(tmp_path / "cache"))
     runs = []
     real = report.run_yosys
-    monkeypatch.setattr(report, "run_yosys", lambda *args: runs.append(args) or real(*args))
+    for module in (report, layer_report):
+        monkeypatch.setattr(module, "run_yosys", lambda *args: runs.append(args) or real(*args))
     sources = _bank(tmp_path, "cached", [_converters()[0]])
     first = synthesize(sources, "cached")
     assert synthesize(sources, "cached") == first and len(runs) == 1
+    per_instance = layer_report.synthesize_instances(sources, "cached")
+    assert layer_report.synthesize_instances(sources, "cached") == per_instance and len(runs) == 2
+    assert per_instance[0]["unpack"].module.endswith("fxhls_unpack") and per_instance[0]["unpack"].lut_levels > 0
     sources[-1].write_text(sources[-1].read_text() + "\n// changed\n")
-    assert synthesize(sources, "cached") == first and len(runs) == 2
+    assert synthesize(sources, "cached") == first and len(runs) == 3
+
+
+def test_fxhls_report_gives_each_stage_its_resources_and_lut_levels(tmp_path, capsys):
+    """A multiplier layer, a ReLU and a K-hot layer (the BatchNorm folds into it): the
+    multiplier layer's stage has DSP slices, the K-hot one none; the stages and the other
+    instances sum to at least the flattened total (no optimisation across instances)."""
+    import torch
+    from torch import nn
+
+    from fxhls.onnx import export_onnx
+    from fxhls.qfx import QBatchNorm1d, QInput, QLinear, QReLU
+
+    torch.manual_seed(0)
+    model = nn.Sequential(QInput(), QLinear(6, 4), QReLU(), QBatchNorm1d(4, khot=1), QLinear(4, 3, khot=1)).eval()
+    export_onnx(model, torch.randn(2, 6), tmp_path / "small.onnx")
+    design_dir = tmp_path / "small"
+    assert main(["build", str(tmp_path / "small.onnx"), "--board", "ultra96v2", "--out", str(design_dir)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(design_dir)]) == 0
+    out = capsys.readouterr().out
+    saved = json.loads((design_dir / "report" / "resources.json").read_text())
+    assert [row["op"] for row in saved["layers"] if "node" in row] == ["Gemm", "Relu", "Gemm"]
+    multiplier, khot = [row for row in saved["layers"] if row["op"] == "Gemm"]
+    assert multiplier["arithmetic"] == "multipliers" and multiplier["dsp"] > 0, multiplier
+    assert khot["arithmetic"] == "K-hot shift-add" and khot["khot"] == 1 and khot["dsp"] == 0, khot
+    assert all(row["accumulator"].startswith("ap_fixed<") and "SIMD=" in row["folding"] and row["clocks"] > 0
+               for row in (multiplier, khot))
+    assert {"fxhls_unpack", "fxhls_pack"} <= {row["op"] for row in saved["layers"]}
+    total = saved["resources"]
+    for key in ("lut", "ff", "dsp"):
+        summed = sum(row[key] for row in saved["layers"])
+        assert total[key] <= summed <= 2 * total[key], (key, summed, total[key])
+    assert 0 < max(row["lut_levels"] for row in saved["layers"]) <= saved["lut_levels"]
+    assert saved["lut_levels_that_fit"] == 8 and "backend rtl" in saved["measured"]
+    assert "| stage | op | node |" in out and "about 8 fit the 4.0 ns period of 250 MHz" in out
+    assert "## Per stage" in (design_dir / "report" / "resources.md").read_text()
+
+
+def test_a_stage_counts_its_output_fifo_and_a_path_over_the_clock_is_marked():
+    from fxhls.rtl.layer_report import format_layer_table, layer_rows
+    from fxhls.rtl.netlist import TOP_CELLS, InstanceNumbers
+
+    numbers = {"top_0_fc": InstanceNumbers("top_0_fc", {"LUT6": 10, "DSP48E2": 2}, 9),
+               "top_0_fc_out": InstanceNumbers("$paramod$ab12\\fxhls_fifo", {"LUT3": 4, "FDRE": 6}, 2),
+               "unpack": InstanceNumbers("$paramod$cd34\\fxhls_unpack", {"LUT2": 3}, 1),
+               TOP_CELLS: InstanceNumbers("top", {"BUFG": 1}, 0)}
+    stage = {"stage": "top_0_fc", "op": "Gemm", "node": "fc|<b>", "input": "ap_fixed<8,3>", "output": "ap_fixed<8,3>",
+             "weights": "ap_fixed<8,1>", "arithmetic": "multipliers", "khot": None, "accumulator": "ap_fixed<20,8>",
+             "folding": "SIMD=2, PE=1", "clocks": 8}
+    rows = layer_rows(numbers, [stage])
+    assert [(row["stage"], row["op"], row["lut"], row["ff"], row["dsp"], row["lut_levels"]) for row in rows] == [
+        ("top_0_fc", "Gemm", 14, 6, 2, 9), ("unpack", "fxhls_unpack", 3, 0, 0, 1)]
+    table = format_layer_table(rows, 9, 250, "xcup", "DSP48E2")
+    assert "| 14 | 6 | 2 | 0 | 9 (over 8) |" in table and "| 3 | 0 | 0 | 0 | 1 |" in table
+    assert "| fc\\|&lt;b&gt; |" in table and "| all stages |" in table  # the node name escaped

@@ -58,25 +58,32 @@ class Resources:
         )
 
 
-def synthesize(sources: list[Path], top: str, family: str = "xcup") -> Resources:
-    """Synthesize `sources` (Verilog) with `top` as the top module for a Xilinx family
-    (yosys `synth_xilinx -family <family> -noiopad -flatten`) and count the cells. The
-    counts are cached by a hash of the sources, top, family and yosys's version: a report
-    of an unchanged design costs no synthesis."""
+def synthesis_script(sources: list[Path], top: str, family: str, flatten: bool) -> tuple[str, Path]:
+    """yosys's commands that read `sources` and run `synth_xilinx` (with -flatten or not),
+    and the cache folder of their results: a hash of the commands, the sources' names and
+    contents and yosys's version. A one-line ValueError for an unknown family or no sources."""
     if family not in YOSYS_FAMILIES.values():
         raise ValueError(f"unknown yosys family {family!r}; supported: {', '.join(YOSYS_FAMILIES.values())}")
     if not sources:
         raise ValueError(f"no Verilog sources to synthesize for {top!r}")
-    script = f"synth_xilinx -family {family} -noiopad -flatten -top {top}"
+    script = f"synth_xilinx -family {family} -noiopad{' -flatten' if flatten else ''} -top {top}"
     digest = hashlib.sha256(f"{script}\0{yosys_version()}".encode())
     for source in sources:
         digest.update(b"\0" + Path(source).name.encode() + b"\0" + Path(source).read_bytes())
+    reads = "\n".join(f"read_verilog -sv {Path(source).resolve()}" for source in sources)
+    return f"{reads}\n{script}", default_cache_dir() / "yosys" / digest.hexdigest()[:24]
+
+
+def synthesize(sources: list[Path], top: str, family: str = "xcup") -> Resources:
+    """Synthesize `sources` (Verilog) with `top` as the top module for a Xilinx family
+    (yosys `synth_xilinx -family <family> -noiopad -flatten`) and count the cells. The
+    counts are cached (`synthesis_script`): a report of an unchanged design costs no synthesis."""
+    script, folder = synthesis_script(sources, top, family, flatten=True)
 
     def run(stat: Path) -> None:
-        reads = "\n".join(f"read_verilog -sv {Path(source).resolve()}" for source in sources)
-        run_yosys(f"{reads}\n{script}\ntee -q -o {stat} stat -json", f"yosys synthesis of {top}")
+        run_yosys(f"{script}\ntee -q -o {stat} stat -json", f"yosys synthesis of {top}")
 
-    stat = cached_file(default_cache_dir() / "yosys" / digest.hexdigest()[:24], "stat.json", run)
+    stat = cached_file(folder, "stat.json", run)
     design = json.loads(stat.read_text())["design"]
     return Resources.from_cells(design.get("num_cells_by_type", {}))
 
@@ -101,18 +108,22 @@ def format_table(rows: list[dict], dsp_name: str) -> str:
     return "\n".join(lines)
 
 
-def write_resources(report_dir: Path, used: Resources, rows: list[dict], timing: dict | None) -> Path:
-    """DIR/report/resources.json: the counts, the table rows and the timing (if any)."""
+def write_resources(report_dir: Path, used: Resources, rows: list[dict], timing: dict | None,
+                    per_stage: dict | None = None) -> Path:
+    """DIR/report/resources.json: the counts, the table rows, the timing (if any) and
+    `per_stage` (the measured design, the stages' rows and LUT levels)."""
     report_dir.mkdir(parents=True, exist_ok=True)
     path = report_dir / "resources.json"
-    path.write_text(json.dumps({"resources": asdict(used), "rows": rows, "timing": timing}, indent=2) + "\n")
+    saved = {"resources": asdict(used), "rows": rows, "timing": timing, **(per_stage or {})}
+    path.write_text(json.dumps(saved, indent=2) + "\n")
     return path
 
 
 @dataclass(frozen=True)
 class DesignReport:
     """`fxhls report DIR`'s result: the table's rows, the timing from DIR/report/cosim.json
-    (None before co-simulation), and the files written."""
+    (None before co-simulation), the files written, the design measured, and per stage
+    its rows and their Markdown table (`fxhls.rtl.layer_report`)."""
 
     top: str
     board: str
@@ -122,6 +133,8 @@ class DesignReport:
     timing: dict | None
     files: list
     measured: str
+    layers: list
+    layer_table: str
 
 
 def measured_design(design: dict) -> str:
@@ -135,31 +148,42 @@ def measured_design(design: dict) -> str:
 
 
 def report_design(design_dir: Path) -> DesignReport:
-    """Synthesize DIR/rtl with yosys for DIR/design.json's board; write DIR/report/
+    """Synthesize DIR/rtl with yosys for DIR/design.json's board, flattened for the totals
+    and per instance for each stage's numbers (`fxhls.rtl.layer_report`); write DIR/report/
     resources.json, resources.md and resources.png (the plot, when matplotlib is installed)."""
     from fxhls.board import design_board
+    from fxhls.rtl.layer_report import format_layer_table, layer_rows, levels_that_fit, synthesize_instances
     from fxhls.rtl.plot import plot_resources
+    from fxhls.rtl.stage_rows import read_stage_rows
 
     design_dir = Path(design_dir)
     design = read_design(design_dir / "design.json")
     sources = rtl_sources(design_dir)
     board = design_board(design)
-    used = synthesize(sources, design["top"], YOSYS_FAMILIES[board.family])
+    family = YOSYS_FAMILIES[board.family]
+    stages = read_stage_rows(design_dir, design["top"])
+    used = synthesize(sources, design["top"], family)
+    numbers, design_levels = synthesize_instances(sources, design["top"], family)
+    layers = layer_rows(numbers, stages)
+    layer_table = format_layer_table(layers, design_levels, design["clock_mhz"], family, board.dsp_primitive)
     rows = resource_rows(used, board.resources)
     timing = read_timing(design_dir / "report" / "cosim.json")
 
     report_dir = design_dir / "report"
-    files = [write_resources(report_dir, used, rows, timing)]
-    title = f"{design['top']} on {board.name}: yosys synth_xilinx -family {YOSYS_FAMILIES[board.family]}"
+    per_stage = {"measured": measured_design(design), "layers": layers, "lut_levels": design_levels,
+                 "lut_levels_that_fit": levels_that_fit(design["clock_mhz"], family)}
+    files = [write_resources(report_dir, used, rows, timing, per_stage)]
+    title = f"{design['top']} on {board.name}: yosys synth_xilinx -family {family}"
     markdown = report_dir / "resources.md"
     markdown.write_text(f"# {title}\n\nMeasured: {measured_design(design)}.\n\n"
-                        f"{format_table(rows, board.dsp_primitive)}\n\n{timing_text(timing)}\n")
+                        f"{format_table(rows, board.dsp_primitive)}\n\n{timing_text(timing)}\n\n"
+                        f"## Per stage\n\n{layer_table}\n")
     files.append(markdown)
     plot = plot_resources(rows, f"{title}\n{timing_text(timing)}", report_dir / "resources.png")
     if plot is not None:
         files.append(plot)
     return DesignReport(design["top"], board.name, board.dsp_primitive, used, rows, timing, files,
-                        measured_design(design))
+                        measured_design(design), layers, layer_table)
 
 
 def read_timing(path: Path) -> dict | None:

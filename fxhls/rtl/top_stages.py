@@ -18,6 +18,7 @@ from fxhls.ir.graph import Graph, Node
 
 from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
+from .stage_rows import stage_row
 from .stages import type_parameters
 from .top_parameters import affine_parameters, multithreshold_parameters, reciprocal_of, threshold_parameters
 from .top_parts import Instance, Stream
@@ -34,6 +35,12 @@ class StageBuilder(StreamNetwork):
         self.prefix, self.target, self.options = prefix, target, options
         self.layers: list[ComputeLayer] = []
         self.cycles: dict[str, int] = {}  # stage -> clocks per sample (estimate)
+        self.rows: list[dict] = []  # stage_row of each stage
+
+    def _describe(self, node: Node, name: str, folding: str, clocks: int, **more) -> None:
+        """Record stage `name`'s clocks per sample and its row (`stage_row`)."""
+        self.cycles[name] = clocks
+        self.rows.append(stage_row(self.graph, node, name, folding, clocks, **more))
 
     def add_node(self, node: Node) -> None:
         if node.name in self._fused or self.moves_nothing(node):
@@ -73,8 +80,8 @@ class StageBuilder(StreamNetwork):
         if threshold is None and layer.mvu.out != out_type:
             raise ValueError(f"node {node.name!r}: the RTL layer gives {layer.mvu.out}, the graph says {out_type}")
         self.layers.append(layer)
-        self.cycles[name] = layer.cycles_per_sample
         fold = f"SIMD={layer.mvu.simd}, PE={layer.mvu.pe}"
+        self._describe(node, name, fold, layer.cycles_per_sample, layer=layer, fused=threshold)
         self.instances.append(Instance(name, name, {}, {"s_axis": x.name, "m_axis": raw.name},
                                        f"{node.op} {node.name}" + (f" + {threshold.name}" if threshold else "") + f", {fold}"))
         self.instances.append(Instance("fxhls_fifo", f"{name}_out", {"W": raw.width, "DEPTH": OUTPUT_FIFO_DEPTH},
@@ -94,7 +101,7 @@ class StageBuilder(StreamNetwork):
         bits = 1 if binary_out else out_type.width
         out = self.new_stream(node.op.lower(), lanes, bits, binary_out)
         name = self._identifier(node)
-        self.cycles[name] = values // lanes
+        self._describe(node, name, f"LANES={lanes}", values // lanes)
         self.instances.append(Instance(module, name, parameters(lanes, x), {"s_axis": x.name, "m_axis": out.name},
                                        f"{node.op} {node.name}"))
         self.publish(node.outputs[0], out)
@@ -168,7 +175,7 @@ class StageBuilder(StreamNetwork):
         out_type = self.graph.tensor(node.outputs[0]).type
         out = self.new_stream(node.op.lower(), lanes, 1 if binary else out_type.width, binary)
         name = self._identifier(node)
-        self.cycles[name] = clock_values // lanes
+        self._describe(node, name, f"LANES={lanes}", clock_values // lanes)
         self.instances.append(Instance(module, name, parameters(lanes, x), {"s_axis": x.name, "m_axis": out.name},
                                        f"{node.op} {node.name}"))
         self.publish(node.outputs[0], out)
@@ -184,7 +191,7 @@ class StageBuilder(StreamNetwork):
         out_type = self.graph.tensor(node.outputs[0]).type
         out = self.new_stream("add", lanes, out_type.width)
         name = self._identifier(node)
-        self.cycles[name] = values // lanes
+        self._describe(node, name, f"LANES={lanes}", values // lanes)
         parameters = {"LANES": lanes, **type_parameters("A", a_type), **type_parameters("B", b_type),
                       **type_parameters("OUT", out_type, True)}
         self.instances.append(Instance("fxhls_add", name, parameters,
@@ -198,7 +205,7 @@ class StageBuilder(StreamNetwork):
         x = self.read(node.inputs[0], node, 1, codes=False)
         out = self.new_stream("flatten", 1, x.bits, x.binary)
         name = self._identifier(node)
-        self.cycles[name] = channels * height * width
+        self._describe(node, name, "LANES=1", channels * height * width)
         self.instances.append(Instance("fxhls_flatten", name, {"C": channels, "PIXELS": height * width, "X_W": x.bits},
                                        {"s_axis": x.name, "m_axis": out.name}, f"Flatten {node.name}"))
         self.publish(node.outputs[0], out)

@@ -1,8 +1,8 @@
 """The generated RTL top of a whole model: `write_rtl(graph, design, out_dir, parallelism)`.
 
 It writes DIR/rtl/: `<top>.v` (templates/rtl/top.v.j2), one file per compute layer
-(its ROMs and module, `fxhls.rtl.layers`) and the library modules they instantiate
-(templates/rtl/*.v), all Verilog that yosys and Verilator read as they are. The top:
+(its ROMs and module, `fxhls.rtl.layers`), the library modules they instantiate
+(templates/rtl/*.v) and stages.json (`fxhls.rtl.stage_rows`, for `fxhls report`), all Verilog that yosys and Verilator read as they are. The top:
 
     input_words (AXI-Stream, 64-bit words, TLAST) -> fxhls_unpack -> one stage per node
     of the hardware graph (fxhls.rtl.top_stages) -> fxhls_pack -> output_words
@@ -29,6 +29,7 @@ from .folding import RtlParallelism, stage_lanes, target_cycles
 from .layers import ComputeLayer, compute_sources
 from .library import library_sources
 from .sources import write_refusal
+from .stage_rows import write_stage_rows
 from .top_stages import StageBuilder
 
 # Samples whose TLAST waits for their output (samples in flight in the pipeline).
@@ -66,7 +67,7 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
                              f"{', '.join(node.name for node in compute) or 'none'}")
     converters = max(design["input"]["words"], design["output"]["words"])
     target = target_cycles(graph, compute, design["clock_mhz"], options, converters)
-    top_text, layers, stage_cycles, modules = _top(graph, design, top, target, options)
+    top_text, layers, stage_cycles, modules, rows = _top(graph, design, top, target, options)
     slowest = max(stage_cycles, key=stage_cycles.get)
     if options.target_fps is not None and stage_cycles[slowest] > target:
         raise ValueError(f"a target of {options.target_fps:,.0f} FPS ({target} clocks per sample) is out of reach for "
@@ -85,6 +86,7 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
     for name, text in files.items():
         (rtl / name).write_text(text)
         sources.append(rtl / name)
+    write_stage_rows(rtl, top, rows)
     return RtlDesign(top, sources, layers, stage_cycles)
 
 
@@ -101,7 +103,8 @@ def write_rtl_unless_refused(graph: Graph, design: dict, out_dir,
 
 
 def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallelism):
-    """The top's Verilog, its compute layers, stage clocks and the library modules it uses."""
+    """The top's Verilog, its compute layers, stage clocks, the library modules it uses and
+    the stages' rows (`fxhls.rtl.stage_rows`)."""
     builder = StageBuilder(graph, top, target, options)
     spec_in, spec_out = design["input"], design["output"]
     cast = next(node for node in graph.nodes if node.inputs[0] == graph.inputs[0])
@@ -128,4 +131,4 @@ def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallel
                   output={**spec_out, "lanes": last.lanes, "stream": last.name, "signed": int(spec_out["signed"])})
     modules = sorted({instance.module for instance in builder.instances
                       if instance.module.startswith("fxhls_")})
-    return text, builder.layers, stage_cycles, modules
+    return text, builder.layers, stage_cycles, modules, builder.rows
