@@ -72,13 +72,18 @@ def casts(draw):
 @given(casts())
 def test_the_quantize_function_body_is_the_fixed_point_cast(cast):
     t, values = cast
+    got = _cast_in_onnxruntime(t, values)
+    assert np.array_equal(got, quantize(values, t)), (str(t), values, got)
+
+
+def _cast_in_onnxruntime(t: FixedType, values: np.ndarray) -> np.ndarray:
+    """`values` through an exported fxhls Quantize to `t`, run by onnxruntime (its function body)."""
     node = helper.make_node("Quantize", ["x"], ["y"], name="q", domain="fxhls", **type_attrs(t))
     graph = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["batch", 1])],
                               [helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["batch", 1])])
     proto = made_runnable(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
                                                                   helper.make_opsetid("fxhls", 1)]))
-    got = run_onnxruntime(proto, values.reshape(-1, 1)).reshape(-1)
-    assert np.array_equal(got, quantize(values, t)), (str(t), values, got)
+    return run_onnxruntime(proto, values.reshape(-1, 1)).reshape(-1)
 
 
 EIGHT_BITS = "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"
@@ -174,13 +179,7 @@ def test_the_quantize_function_body_on_ties_their_neighbours_and_extremes(roundi
                                  np.nextafter(ties.astype(np.float32), np.float32(-np.inf)),
                                  [2.0**25, -(2.0**25), 2.0**30 + 2.0**20, 524288.0, 1e-40, -1e-40, -0.0]])
         values = values.astype(np.float32).astype(np.float64)
-        node = helper.make_node("Quantize", ["x"], ["y"], name="q", domain="fxhls", **type_attrs(t))
-        graph = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["batch", 1])],
-                                  [helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["batch", 1])])
-        proto = made_runnable(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
-                                                                      helper.make_opsetid("fxhls", 1)]))
-        got = run_onnxruntime(proto, values.reshape(-1, 1)).reshape(-1)
-        expected = quantize(values, t)
+        got, expected = _cast_in_onnxruntime(t, values), quantize(values, t)
         if not np.array_equal(got, expected):
             failures[str(t)] = [(v, g, e) for v, g, e in zip(values, got, expected) if g != e][:3]
     assert failures == {}

@@ -38,13 +38,21 @@ MAX_SLICES = 16  # beyond this many float32 slices, one float64 pass is faster
 
 
 class _QuantizedWeights:
-    """What QLinear and QConv2d share: weight, bias and output quantizers and the accumulator."""
+    """What QLinear, QConv2d and QConv1d share: weight, bias and output quantizers, the
+    accumulator and `forward`. A layer gives `_map(x, w)` (its map without the bias) and
+    `_stepwise(x, w, b, acc, out=None)` (the same in HLS order through `dot_with_bias`)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total, w, b = self._accumulate(x, self._map, self._stepwise)
+        return self._finish(total, x, w, b)
 
     def _setup_quantizers(self, weight, bias_type, output, acc, khot, binary, binary_scale):
         with errors_name(self):
             self._build_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def _build_quantizers(self, weight, bias_type, output, acc, khot, binary, binary_scale):
+        if acc is not None and getattr(self, "groups", 1) != 1:
+            raise ValueError(f"a narrowed accumulator (acc=) needs groups=1, got groups={self.groups}")
         if binary and khot is not None:
             raise ValueError("a binary layer cannot also be K-hot")
         if binary_scale and not binary:
@@ -164,9 +172,8 @@ class QLinear(_QuantizedWeights, nn.Linear):
         super().__init__(in_features, out_features, bias=bias)
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total, w, b = self._accumulate(x, F.linear, self._stepwise)
-        return self._finish(total, x, w, b)
+    def _map(self, x, w):
+        return F.linear(x, w)
 
     def _stepwise(self, x, w, b, acc, out=None):
         return dot_with_bias(x, w, b, acc, out)
@@ -183,19 +190,12 @@ class QConv2d(_QuantizedWeights, nn.Conv2d):
                  bias_type=DEFAULT_BIAS, acc=None, binary_scale=False, groups=1):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias,
                          groups=groups)
-        if acc is not None and groups != 1:
-            with errors_name(self):
-                raise ValueError(f"a narrowed accumulator (acc=) needs groups=1, got groups={groups}")
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total, w, b = self._accumulate(x, self._conv, self._stepwise)
-        return self._finish(total, x, w, b)
 
     def _broadcast_bias(self, b):
         return b.view(-1, 1, 1)  # channels are dimension 1
 
-    def _conv(self, x, w):
+    def _map(self, x, w):
         if self.groups != 1:
             return F.conv2d(x, w, None, self.stride, self.padding, groups=self.groups)
         return single_channel_conv.conv2d(x, w, self.stride, self.padding)
@@ -218,19 +218,12 @@ class QConv1d(_QuantizedWeights, nn.Conv1d):
                  bias_type=DEFAULT_BIAS, acc=None, binary_scale=False, groups=1):
         super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=bias,
                          groups=groups)
-        if acc is not None and groups != 1:
-            with errors_name(self):
-                raise ValueError(f"a narrowed accumulator (acc=) needs groups=1, got groups={groups}")
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total, w, b = self._accumulate(x, self._conv, self._stepwise)
-        return self._finish(total, x, w, b)
 
     def _broadcast_bias(self, b):
         return b.view(-1, 1)  # channels are dimension 1
 
-    def _conv(self, x, w):
+    def _map(self, x, w):
         return F.conv1d(x, w, None, self.stride, self.padding, groups=self.groups)
 
     def _stepwise(self, x, w, b, acc, out=None):
