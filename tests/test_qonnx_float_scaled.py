@@ -195,6 +195,18 @@ def test_a_residual_add_of_codes_of_one_scale_is_exact_and_of_two_scales_refused
     assert "'sum'" in message and "0.046875" in message and "0.3" in message
 
 
+def test_a_concat_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+    first, inits = quant("x", "a", 3 * 2.0**-6)
+    second, more = quant("x", "b", 3 * 2.0**-6, rounding_mode="FLOOR")
+    joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=1)
+    onnx_model = model([first, second, joined], inits + more, (8,))
+    x = _inputs((8,))
+    assert _mismatches(emulate(load_onnx(onnx_model), x), _qonnx(onnx_model, x)) == 0
+    second, more = quant("x", "b", 0.3)
+    message = _refusal(model([first, second, joined], inits + more, (8,)))
+    assert "'join'" in message and "0.046875" in message and "0.3" in message
+
+
 # --- FINN's example networks (brevitas_examples.bnn_pynq), untrained, with random BatchNorm ----
 
 @pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_2w2a"])

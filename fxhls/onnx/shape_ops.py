@@ -81,7 +81,27 @@ def concat(ctx: ImportContext, n: OnnxNode) -> None:
     axis = n.attrs["axis"] + (rank if n.attrs["axis"] < 0 else 0)
     if axis == 0:
         raise n.refuse("it joins along the batch axis; only sample axes are supported")
+    facts = _joined_scale(ctx, n)
     ctx.add(Node("Concat", n.name, [ctx.operand(name, n) for name in n.inputs], n.outputs[:1], {"axis": axis - 1}), n)
+    ctx.tensor(n.outputs[0]).facts.update(facts)
+
+
+def _joined_scale(ctx: ImportContext, n: OnnxNode) -> dict:
+    """The scale facts of a Concat's output: codes of one per-tensor scale and zero point
+    join as they are; float work, or codes of different scales, are refused naming them."""
+    from . import float_values
+
+    if any(name in ctx.chains for name in n.inputs):
+        floats = [float_values.described(ctx, name) for name in n.inputs if name in ctx.chains]
+        raise n.refuse(f"it joins float work ({', '.join(floats)}); only quantized values are joined")
+    scaled = [name for name in n.inputs if float_values.has_scale(ctx, name)]
+    if not scaled:
+        return {}
+    facts = [float_values.activation_facts(ctx, name) if name in scaled else None for name in n.inputs]
+    if any(f != facts[0] or len(f[0]) != 1 for f in facts):
+        raise n.refuse(f"it joins {' and '.join(float_values.described(ctx, name) for name in n.inputs)}: values of "
+                       f"one per-tensor scale and zero point are joined exactly, other scales are not supported")
+    return {key: ctx.tensor(scaled[0]).facts[key] for key in ("scale", "zero_point")}
 
 
 CONVERTERS = {"Reshape": reshape, "Transpose": transpose, "Concat": concat}
