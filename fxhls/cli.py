@@ -105,10 +105,11 @@ def _parser() -> argparse.ArgumentParser:
     add_csim_command(commands)
 
     cosim = add_command(
-        commands, "cosim", "co-simulate DIR/rtl (Verilator): outputs, latency, FPS",
+        commands, "cosim", "co-simulate the build's RTL (Verilator): outputs, latency, FPS",
         "Stream a batch through the build's RTL under random back-pressure (Verilator + cocotb): the "
         "outputs, compared value by value with the emulator (exit 1 if any differ), and the latency and "
-        "throughput in clock cycles. Without --input, the testbench's vectors and expected outputs.",
+        "throughput in clock cycles. Without --input, the testbench's vectors and expected outputs. The RTL: "
+        "the deployed design's (the Vitis HLS export for backend hls, once Vitis has exported it), or --rtl.",
         "fxhls cosim DIR --input x.npy --model model.onnx --output y_cosim.npy")
     cosim.add_argument("dir", help="the build directory (as written by fxhls build)")
     cosim.add_argument("--input", help="inputs, batch first (.npy); default: the testbench's DIR/tb/input_words.txt")
@@ -117,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     add_type_options(cosim, "of --model ")
     cosim.add_argument("--pause", type=float, default=0.3, help="back-pressure: probability of a stalled cycle (default 0.3)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of the back-pressure")
+    cosim.add_argument("--rtl", choices=("hls", "fxhls"),
+                       help="hls: the Vitis HLS export (DIR/ip/hdl/verilog or DIR/<top>_prj/solution1/impl/verilog); "
+                            "fxhls: DIR/rtl (default: the design the deploy package puts on the board)")
     cosim.set_defaults(run=_cosim)
 
     report = add_command(
@@ -145,7 +149,8 @@ def _cosim(args) -> int:
     from fxhls.sim.rtl_cosim import cosim_design
 
     x = load_npy(args.input) if args.input else None
-    y, summary = cosim_design(args.dir, x, model_for_comparison(args), args.pause, args.seed)
+    y, summary = cosim_design(args.dir, x, model_for_comparison(args), args.pause, args.seed, rtl=args.rtl)
+    print(f"co-simulated {summary['measured']}")
     if args.output:
         save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
