@@ -166,6 +166,8 @@ def _report(args) -> int:
     print(f"{report.top} on {report.board} (yosys synth_xilinx) of {report.measured}:")
     print(format_table(report.rows, report.dsp_name))
     print(timing_text(report.timing))
+    if report.estimate:
+        print(report.estimate)
     print(f"Per stage:\n{report.layer_table}")
     for path in report.files:
         print(f"wrote {path}")
