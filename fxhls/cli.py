@@ -12,6 +12,7 @@ from fxhls import progress
 from fxhls.cache_command import add_cache_command
 from fxhls.cli_common import add_command, add_type_options, model_for_comparison, print_comparison
 from fxhls.hls.commands import add_build_command, add_csim_command
+from fxhls.rtl.sources import HLS_EXPORT_FOLDERS, RTL_CHOICES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,8 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     add_type_options(cosim, "of --model ")
     cosim.add_argument("--pause", type=float, default=0.3, help="back-pressure: probability of a stalled cycle (default 0.3)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of the back-pressure")
-    cosim.add_argument("--rtl", choices=("hls", "fxhls"),
-                       help="hls: the Vitis HLS export (DIR/ip/hdl/verilog or DIR/<top>_prj/solution1/impl/verilog); "
+    cosim.add_argument("--rtl", choices=RTL_CHOICES,
+                       help=f"hls: the Vitis HLS export (DIR/{' or DIR/'.join(HLS_EXPORT_FOLDERS)}); "
                             "fxhls: DIR/rtl (default: the design the deploy package puts on the board)")
     cosim.set_defaults(run=_cosim)
 
