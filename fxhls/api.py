@@ -49,14 +49,16 @@ def csim(build_dir, x):
     return run_csim(build_dir, x)
 
 
-def cosim(build_dir, x=None, model=None, *, pause: float = 0.3, seed: int = 0) -> tuple:
+def cosim(build_dir, x=None, model=None, *, pause: float = 0.3, seed: int = 0, rtl: str | None = None) -> tuple:
     """`fxhls cosim`: the outputs of the build's RTL (Verilator, random back-pressure of
     probability `pause`) for the inputs `x` (default: the testbench's), and a summary
-    dict: "latency_cycles", "interval_cycles", "fps", "clock_mhz", and "mismatches", the
-    count of values that differ from `model`'s emulation (None without `model` and `x`)."""
+    dict: "latency_cycles", "interval_cycles", "fps", "clock_mhz", "mismatches", the
+    count of values that differ from `model`'s emulation (None without `model` and `x`),
+    and "measured", the design simulated: `rtl` "hls" (the Vitis HLS export), "fxhls"
+    (DIR/rtl) or None (the deployed design; `fxhls.rtl.sources.cosim_sources`)."""
     from fxhls.sim.rtl_cosim import cosim_design
 
-    return cosim_design(build_dir, x, model, pause, seed)
+    return cosim_design(build_dir, x, model, pause, seed, rtl=rtl)
 
 
 def report(build_dir):

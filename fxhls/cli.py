@@ -12,6 +12,7 @@ from fxhls import progress
 from fxhls.cache_command import add_cache_command
 from fxhls.cli_common import add_command, add_type_options, model_for_comparison, print_comparison
 from fxhls.hls.commands import add_build_command, add_csim_command
+from fxhls.rtl.sources import HLS_EXPORT_FOLDERS, RTL_CHOICES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,10 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     add_csim_command(commands)
 
     cosim = add_command(
-        commands, "cosim", "co-simulate DIR/rtl (Verilator): outputs, latency, FPS",
+        commands, "cosim", "co-simulate the build's RTL (Verilator): outputs, latency, FPS",
         "Stream a batch through the build's RTL under random back-pressure (Verilator + cocotb): the "
         "outputs, compared value by value with the emulator (exit 1 if any differ), and the latency and "
-        "throughput in clock cycles. Without --input, the testbench's vectors and expected outputs.",
+        "throughput in clock cycles. Without --input, the testbench's vectors and expected outputs. The RTL: "
+        "the deployed design's (the Vitis HLS export for backend hls, once Vitis has exported it), or --rtl.",
         "fxhls cosim DIR --input x.npy --model model.onnx --output y_cosim.npy")
     cosim.add_argument("dir", help="the build directory (as written by fxhls build)")
     cosim.add_argument("--input", help="inputs, batch first (.npy); default: the testbench's DIR/tb/input_words.txt")
@@ -117,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     add_type_options(cosim, "of --model ")
     cosim.add_argument("--pause", type=float, default=0.3, help="back-pressure: probability of a stalled cycle (default 0.3)")
     cosim.add_argument("--seed", type=int, default=0, help="seed of the back-pressure")
+    cosim.add_argument("--rtl", choices=RTL_CHOICES,
+                       help=f"hls: the Vitis HLS export (DIR/{' or DIR/'.join(HLS_EXPORT_FOLDERS)}); "
+                            "fxhls: DIR/rtl (default: the design the deploy package puts on the board)")
     cosim.set_defaults(run=_cosim)
 
     report = add_command(
@@ -145,7 +150,8 @@ def _cosim(args) -> int:
     from fxhls.sim.rtl_cosim import cosim_design
 
     x = load_npy(args.input) if args.input else None
-    y, summary = cosim_design(args.dir, x, model_for_comparison(args), args.pause, args.seed)
+    y, summary = cosim_design(args.dir, x, model_for_comparison(args), args.pause, args.seed, rtl=args.rtl)
+    print(f"co-simulated {summary['measured']}")
     if args.output:
         save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")
@@ -161,6 +167,8 @@ def _report(args) -> int:
     print(f"{report.top} on {report.board} (yosys synth_xilinx) of {report.measured}:")
     print(format_table(report.rows, report.dsp_name))
     print(timing_text(report.timing))
+    if report.estimate:
+        print(report.estimate)
     print(f"Per stage:\n{report.layer_table}")
     for path in report.files:
         print(f"wrote {path}")

@@ -18,7 +18,7 @@ from fxhls.onnx import export_onnx
 from fxhls.qfx import QConv2d, QInput, QReLU
 from fxhls.rtl.report import report_design
 from fxhls.sim.csim import run_csim
-from fxhls.sim.rtl_cosim import read_design
+from fxhls.sim.rtl_cosim import build_design
 
 REASON = "node 'stand_in': a stand-in refusal"
 
@@ -51,6 +51,6 @@ def test_build_succeeds_and_says_why_there_is_no_rtl(refused_build, capsys):
 def test_rtl_commands_repeat_the_refusal(refused_build, capsys):
     model, out = refused_build
     assert main(["build", str(model), "--board", "ultra96v2", "--out", str(out)]) == 0
-    for command in (read_design, report_design):
+    for command in (build_design, report_design):
         with pytest.raises(ValueError, match=f"refused this model .*{REASON}.*is complete"):
             command(out)

@@ -111,3 +111,13 @@ def test_cosim_without_rtl_says_what_to_run(tmp_path, capsys):
     (tmp_path / "design.json").write_text(json.dumps(stream_interface(_graph(), "relu design", "ultra96v2", 250)))
     assert main(["cosim", str(tmp_path)]) == 2
     assert "no Verilog in" in capsys.readouterr().err
+
+
+def test_cosim_says_which_design_it_measured(built, capsys):
+    """Backend hls (design.json names none) without a Vitis export: fxhls's Verilog, and why."""
+    assert main(["cosim", str(built.folder)]) == 0
+    said = capsys.readouterr().out
+    assert "co-simulated fxhls's Verilog" in said and "Vitis HLS has not exported the HLS design" in said
+    assert main(["cosim", str(built.folder), "--rtl", "hls"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "--rtl hls: no Vitis HLS export in" in error[0]

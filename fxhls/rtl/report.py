@@ -122,8 +122,9 @@ def write_resources(report_dir: Path, used: Resources, rows: list[dict], timing:
 @dataclass(frozen=True)
 class DesignReport:
     """`fxhls report DIR`'s result: the table's rows, the timing from DIR/report/cosim.json
-    (None before co-simulation), the files written, the design measured, and per stage
-    its rows and their Markdown table (`fxhls.rtl.layer_report`)."""
+    (None before co-simulation), the files written, the design measured, per stage
+    its rows and their Markdown table (`fxhls.rtl.layer_report`), and the line comparing
+    the co-simulated interval with the estimate (`fxhls.rtl.estimate_check`; None without one)."""
 
     top: str
     board: str
@@ -135,6 +136,7 @@ class DesignReport:
     measured: str
     layers: list
     layer_table: str
+    estimate: str | None
 
 
 def measured_design(design: dict) -> str:
@@ -152,6 +154,7 @@ def report_design(design_dir: Path) -> DesignReport:
     and per instance for each stage's numbers (`fxhls.rtl.layer_report`); write DIR/report/
     resources.json, resources.md and resources.png (the plot, when matplotlib is installed)."""
     from fxhls.board import design_board
+    from fxhls.rtl.estimate_check import estimate_comparison
     from fxhls.rtl.layer_report import format_layer_table, layer_rows, levels_that_fit, synthesize_instances
     from fxhls.rtl.plot import plot_resources
     from fxhls.rtl.stage_rows import read_stage_rows
@@ -168,22 +171,23 @@ def report_design(design_dir: Path) -> DesignReport:
     layer_table = format_layer_table(layers, design_levels, design["clock_mhz"], family, board.dsp_primitive)
     rows = resource_rows(used, board.resources)
     timing = read_timing(design_dir / "report" / "cosim.json")
+    estimate = estimate_comparison(design, stages, timing)
 
     report_dir = design_dir / "report"
-    per_stage = {"measured": measured_design(design), "layers": layers, "lut_levels": design_levels,
+    per_stage = {"measured": measured_design(design), "estimate": estimate, "layers": layers, "lut_levels": design_levels,
                  "lut_levels_that_fit": levels_that_fit(design["clock_mhz"], family)}
     files = [write_resources(report_dir, used, rows, timing, per_stage)]
     title = f"{design['top']} on {board.name}: yosys synth_xilinx -family {family}"
     markdown = report_dir / "resources.md"
-    markdown.write_text(f"# {title}\n\nMeasured: {measured_design(design)}.\n\n"
-                        f"{format_table(rows, board.dsp_primitive)}\n\n{timing_text(timing)}\n\n"
-                        f"## Per stage\n\n{layer_table}\n")
+    paragraphs = [f"# {title}", f"Measured: {measured_design(design)}.", format_table(rows, board.dsp_primitive),
+                  timing_text(timing), *([estimate] if estimate else []), f"## Per stage\n\n{layer_table}"]
+    markdown.write_text("\n\n".join(paragraphs) + "\n")
     files.append(markdown)
     plot = plot_resources(rows, f"{title}\n{timing_text(timing)}", report_dir / "resources.png")
     if plot is not None:
         files.append(plot)
     return DesignReport(design["top"], board.name, board.dsp_primitive, used, rows, timing, files,
-                        measured_design(design), layers, layer_table)
+                        measured_design(design), layers, layer_table, estimate)
 
 
 def read_timing(path: Path) -> dict | None:

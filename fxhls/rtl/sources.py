@@ -1,4 +1,6 @@
-"""DIR/rtl/ of a build directory: its Verilog sources, or the RTL backend's refusal.
+"""DIR/rtl/ of a build directory: its Verilog sources, or the RTL backend's refusal; and
+which Verilog `fxhls cosim` simulates: fxhls's (DIR/rtl) or the Vitis HLS export of the
+C++ (`cosim_sources`).
 
 `fxhls build` writes the HLS project of every model it supports; the RTL backend
 (`fxhls.rtl.writer`) may refuse a model (an op without an RTL stage: a defect the README
@@ -39,3 +41,40 @@ def rtl_sources(design_dir) -> list[Path]:
         raise ValueError(f"no Verilog in {rtl}: the RTL backend refused this model ({refusal}); "
                          f"the HLS project in {design_dir} is complete")
     raise ValueError(f"no Verilog in {rtl}; `fxhls build` writes it there")
+
+
+# Where the Vitis HLS export's Verilog lies, first found first: the IP that build_prj.tcl
+# copies to DIR/ip (what the deploy flow puts on the board), then the project's own.
+HLS_EXPORT_FOLDERS = ("ip/hdl/verilog", "{top}_prj/solution1/impl/verilog")
+RTL_CHOICES = ("hls", "fxhls")
+
+
+def hls_export_sources(design_dir, top: str) -> tuple[list[Path], Path | None]:
+    """The Vitis HLS export's Verilog (*.v, sorted) and its folder; ([], None) when Vitis has not exported it."""
+    for folder in HLS_EXPORT_FOLDERS:
+        path = Path(design_dir) / folder.format(top=top)
+        sources = sorted(path.glob("*.v"))
+        if sources:
+            return sources, path
+    return [], None
+
+
+def cosim_sources(design_dir, design: dict, rtl: str | None = None) -> tuple[list[Path], str]:
+    """The Verilog to co-simulate and what it is, in words. `rtl`: "hls" (the Vitis HLS
+    export, a ValueError when there is none), "fxhls" (DIR/rtl), or None: the design the
+    deploy package puts on the board (design.json's backend), falling back to fxhls's
+    Verilog, with the reason, when the HLS backend's export is not there yet."""
+    from fxhls.deploy.backend import design_backend
+
+    if rtl is not None and rtl not in RTL_CHOICES:
+        raise ValueError(f"unknown --rtl {rtl!r}; the choices are {', '.join(RTL_CHOICES)}")
+    backend = design_backend(design)
+    export, folder = hls_export_sources(design_dir, design["top"])
+    if rtl == "hls" and not export:
+        raise ValueError(f"--rtl hls: no Vitis HLS export in {design_dir} "
+                         f"({' or '.join(HLS_EXPORT_FOLDERS).format(top=design['top'])}); run vitis_hls -f build_prj.tcl there")
+    if rtl == "hls" or (rtl is None and backend == "hls" and export):
+        return export, f"the Vitis HLS export of the C++ ({folder})"
+    deployed = "the deployed design" if backend == "rtl" else "not the deployed design (backend hls)"
+    why = " (Vitis HLS has not exported the HLS design)" if rtl is None and backend == "hls" else ""
+    return rtl_sources(design_dir), f"fxhls's Verilog ({Path(design_dir) / 'rtl'}), {deployed}{why}"

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,6 +25,18 @@ from fxhls.templating import render
 from .verilator import BUILD_ARGS, require_simulation_tools, verilator_bin_dir, verilator_environment, verilator_version
 
 BENCH = "stream_bench"
+
+
+class BenchRun(NamedTuple):
+    """One batch through the bench: the output words (uint64), their TLAST flags, the
+    cycles of the input and output words, and the cycles with ap_done high (empty on a
+    top without the ap_ctrl_hs handshake)."""
+
+    words: np.ndarray
+    last: list[int]
+    in_cycles: list[int]
+    out_cycles: list[int]
+    done_cycles: list[int]
 
 
 def build_stream_bench(sources: list[Path], top: str) -> Path:
@@ -58,9 +71,8 @@ def _compile(sources: list[Path], top: str, bench: str, executable: Path) -> Non
 
 
 def run_stream_bench(executable: Path, words: np.ndarray, out_count: int, pause: float, seed: int,
-                     max_cycles: int) -> tuple[np.ndarray, list[int], list[int], list[int]]:
-    """Stream `words` (uint64, one batch, TLAST on the last) through the bench; returns the
-    output words, their TLAST flags, and the cycles of the input and output words."""
+                     max_cycles: int) -> BenchRun:
+    """Stream `words` (uint64, one batch, TLAST on the last) through the bench."""
     if not 0.0 <= pause < 1.0:
         raise ValueError(f"pause is a probability in [0, 1), got {pause!r}")
     with tempfile.TemporaryDirectory(prefix="fxhls_bench_") as work:
@@ -74,4 +86,5 @@ def run_stream_bench(executable: Path, words: np.ndarray, out_count: int, pause:
     ins = [int(line[3:]) for line in lines if line.startswith("in ")]
     outs = [line.split() for line in lines if line.startswith("out ")]
     data = np.array([int(fields[3], 16) for fields in outs], dtype=np.uint64)
-    return data, [int(fields[2]) for fields in outs], ins, [int(fields[1]) for fields in outs]
+    done = [int(line[5:]) for line in lines if line.startswith("done ")]
+    return BenchRun(data, [int(fields[2]) for fields in outs], ins, [int(fields[1]) for fields in outs], done)
