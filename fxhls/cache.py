@@ -189,7 +189,7 @@ def _remove(root: Path, path: Path) -> bool:
             trash = Path(tempfile.mkdtemp(prefix=".removing-", dir=root))
         except Timeout:  # being made
             return False
-        except FileNotFoundError:  # removed by another process meanwhile
+        except OSError:  # removed or being removed by another process meanwhile
             return False
         try:
             path.rename(trash / path.name)
