@@ -6,6 +6,7 @@ the output type; a table too large is refused in one line; the RTL backend refus
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
@@ -18,6 +19,7 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.ops.table import table_entries
 from fxhls.model_config import model_config
 from fxhls.onnx import load_onnx
+from fxhls.onnx.float_types import type_float_model
 from fxhls.sim.csim import run_csim
 from float_models import export_torch, top_class_agreement, torch_float
 
@@ -72,7 +74,19 @@ def test_too_large_a_table_is_refused_with_its_size_and_options(tmp_path):
     with pytest.raises(ValueError) as refusal:
         load_onnx(tmp_path / "model.onnx", default_type="ap_fixed<18,6>")
     message = str(refusal.value)
-    assert "\n" not in message and "262,144 entries" in message and "narrow its input" in message
+    assert message.startswith("node '/1/Sigmoid' (Sigmoid): a Sigmoid table over ap_fixed<18,6> would hold 262,144 ")
+    assert "\n" not in message and "narrow its input" in message and message.count("/1/Sigmoid") == 1
+
+
+def test_a_table_without_output_type_is_refused_in_one_line(tmp_path):
+    """A Sigmoid/Tanh in an already quantized model (here the typed float model, their types removed)."""
+    export_torch(_model(), (8,), tmp_path / "model.onnx")
+    typed = type_float_model(onnx.load(tmp_path / "model.onnx"), model_config(default_type=DEFAULT), "model")
+    for node in typed.graph.node:
+        if node.op_type in ("Sigmoid", "Tanh"):
+            del node.attribute[:]
+    with pytest.raises(ValueError, match=r"^node '/1/Sigmoid' \(Sigmoid\): a Sigmoid is a lookup table [^\n]*$"):
+        load_onnx(typed)
 
 
 def test_rtl_refuses_a_table_in_one_line(tmp_path):

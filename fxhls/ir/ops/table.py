@@ -54,19 +54,23 @@ def _entries(function: str, params: tuple, in_type: FixedType, out_type: FixedTy
     return entries
 
 
-def check_size(node, in_type: FixedType | None) -> None:
-    """A one-line ValueError when `node`'s table cannot be built over `in_type`."""
-    function = node.attrs["function"]
+def refusal(function: str, in_type: FixedType | None) -> str | None:
+    """Why a `function` table over `in_type` cannot be built (one line, the node not named), or None."""
     if function not in FUNCTIONS:
-        raise ValueError(f"node {node.name!r}: no table for function {function!r}; supported: "
-                         f"{', '.join(FUNCTIONS)}")
+        return f"no table for function {function!r}; supported: {', '.join(FUNCTIONS)}"
     if in_type is None:
-        raise ValueError(f"node {node.name!r}: a {function} table needs a fixed-point input type")
+        return f"a {function} table needs a fixed-point input type"
     if in_type.width > MAX_INPUT_BITS:
-        raise ValueError(f"node {node.name!r}: a {function} table over {in_type} would hold "
-                         f"{2 ** in_type.width:,} entries per lane (the limit is {2 ** MAX_INPUT_BITS:,}, "
-                         f"inputs of at most {MAX_INPUT_BITS} bits); narrow its input (a config output type "
-                         f"for the layer before it, or a quantizer before the {function})")
+        return (f"a {function} table over {in_type} would hold {2 ** in_type.width:,} entries per lane (the limit "
+                f"is {2 ** MAX_INPUT_BITS:,}, inputs of at most {MAX_INPUT_BITS} bits); narrow its input (a config "
+                f"output type for the layer before it, or a quantizer before the {function})")
+    return None
+
+
+def _check(node, in_type: FixedType | None) -> None:
+    reason = refusal(node.attrs["function"], in_type)
+    if reason:
+        raise ValueError(f"node {node.name!r}: {reason}")
 
 
 class Table:
@@ -74,13 +78,13 @@ class Table:
 
     @staticmethod
     def infer(node, inputs):
-        check_size(node, inputs[0].type)
+        _check(node, inputs[0].type)
         return [(inputs[0].shape, node_type(node.attrs))]
 
     @staticmethod
     def execute(node, values, types=None):
         in_type = types[0] if types else None
-        check_size(node, in_type)
+        _check(node, in_type)
         codes = np.rint(values[0] / in_type.lsb).astype(np.int64) - in_type.min_code
         return [table_entries(node, in_type)[codes]]
 
