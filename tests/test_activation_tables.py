@@ -1,7 +1,7 @@
 """Element-wise activations as lookup tables (`fxhls.ir.ops.table`): a float model with
 Sigmoid and Tanh from torch, typed with --default-type, computes in C simulation exactly
 what the emulator computes; each entry is the float function (torch's, here) quantized to
-the output type; a table too large is refused in one line; the RTL backend refuses it."""
+the output type; a table too large is refused in one line; RTL co-simulation equals the emulator too."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import onnx
 import pytest
 import torch
 
+from fxhls.cli import main
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType, quantize
 from fxhls.hls.build import build_project
@@ -32,7 +33,6 @@ def _model():
 
 
 def test_csim_equals_emulate(tmp_path):
-    """Built with the default backend: the RTL refuses the Table, the build takes the HLS IP."""
     module = _model()
     export_torch(module, (8,), tmp_path / "model.onnx")
     x = np.random.default_rng(1).normal(size=(200, 8))
@@ -89,8 +89,13 @@ def test_a_table_without_output_type_is_refused_in_one_line(tmp_path):
         load_onnx(typed)
 
 
-def test_rtl_refuses_a_table_in_one_line(tmp_path):
+def test_rtl_cosim_equals_emulate(tmp_path, capsys):
+    """The RTL stage (templates/rtl/fxhls_table.v) holds the same entries: Verilator equals the emulator."""
     export_torch(_model(), (8,), tmp_path / "model.onnx")
-    with pytest.raises(ValueError, match="no stage for op Table"):
-        build_project(tmp_path / "model.onnx", "ultra96v2", tmp_path / "build", backend="rtl",
-                      types=model_config(default_type=DEFAULT))
+    np.save(tmp_path / "x.npy", np.random.default_rng(2).normal(size=(12, 8)))
+    model, build = str(tmp_path / "model.onnx"), str(tmp_path / "build")
+    assert main(["build", model, "--board", "ultra96v2", "--out", build, "--default-type", DEFAULT,
+                 "--backend", "rtl", "-q"]) == 0
+    assert main(["cosim", build, "--input", str(tmp_path / "x.npy"), "--model", model,
+                 "--config", f"{build}/config.yaml", "-q"]) == 0
+    assert "0 of 48 output values differ" in capsys.readouterr().out
