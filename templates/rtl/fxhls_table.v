@@ -19,12 +19,16 @@ module fxhls_table #(
     output wire m_axis_tvalid,
     input  wire m_axis_tready
 );
+    // The entries as a memory read by the input (no run-time index times OUT_W), filled
+    // at start-up (a loop of 2**X_W would pass Verilator's generate unroll limit).
+    reg [OUT_W-1:0] rom [0:(2**X_W)-1];
+    integer k;
+    initial for (k = 0; k < 2**X_W; k = k + 1) rom[k] = ENTRIES[k*OUT_W +: OUT_W];
     wire [LANES*OUT_W-1:0] result;
     genvar i;
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
-            wire [X_W-1:0] x = s_axis_tdata[i*X_W +: X_W];
-            assign result[i*OUT_W +: OUT_W] = ENTRIES[x*OUT_W +: OUT_W];
+            assign result[i*OUT_W +: OUT_W] = rom[s_axis_tdata[i*X_W +: X_W]];
         end
     endgenerate
 
