@@ -26,8 +26,8 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.model_config import ModelConfig
 
 from . import fxhls_ops
-from .table_ops import CONVERTERS as TABLE_OPS, TYPE_ATTRIBUTE
 from .qonnx_cleanup import QONNX_DOMAINS
+from .table_ops import CONVERTERS as TABLE_OPS, TYPE_ATTRIBUTE
 
 _LAYER_OUTPUTS = {"Gemm", "MatMul", "Conv", "Add", "Mul", "AveragePool", "GlobalAveragePool", "ReduceMean"}
 # the operand positions of a layer's constants, and which type each takes

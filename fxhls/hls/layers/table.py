@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from fxhls.fixed.codes import to_codes
-
 from fxhls.ir.ops.table import table_entries
 from fxhls.templating import render
 
