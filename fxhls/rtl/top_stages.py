@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from fxhls.hls.layers.bnn import fused_threshold
+from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
 
@@ -20,8 +21,9 @@ from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
-from .top_parameters import affine_parameters, multithreshold_parameters, reciprocal_of, threshold_parameters
+from .top_parameters import affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, threshold_parameters
 from .top_parts import Instance, Stream
+from .verilog import packed_literal
 from .top_streams import StreamNetwork
 
 OUTPUT_FIFO_DEPTH = 4
@@ -49,7 +51,7 @@ class StageBuilder(StreamNetwork):
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
                              f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
-                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose")
+                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table")
         stage(node)
 
     def _identifier(self, node: Node) -> str:
@@ -124,6 +126,13 @@ class StageBuilder(StreamNetwork):
         self._elementwise(node, "fxhls_sign", lambda lanes, x: {"LANES": lanes, "X_W": x_type.width,
                                                                 "X_SIGNED": int(x_type.signed)},
                           binary_out=True)
+
+    def _stage_Table(self, node: Node) -> None:
+        x_type, out_type = (self.graph.tensor(name).type for name in (node.inputs[0], node.outputs[0]))
+        entries = codes_of(rom_entries(node, x_type), out_type)
+        self._elementwise(node, "fxhls_table", lambda lanes, x: {"LANES": lanes, "X_W": x_type.width,
+                                                                 "OUT_W": out_type.width,
+                                                                 "ENTRIES": packed_literal(entries, out_type.width)})
 
     def _stage_Affine(self, node: Node) -> None:
         self._elementwise(node, "fxhls_affine", lambda lanes, x: affine_parameters(self.graph, node, lanes)

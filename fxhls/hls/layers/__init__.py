@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape
+from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape, table
 from .context import LayerContext, Stream
 
 
@@ -41,6 +41,7 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Flatten": reshape.reorder_layer,
     "Reshape": reshape.reorder_layer,
     "Transpose": reshape.reorder_layer,
+    "Table": table.table_layer,
 }
 
 
