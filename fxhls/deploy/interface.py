@@ -40,8 +40,7 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         **({"board_fields": board_fields(board)} if isinstance(board, Board) else {}),
         "clock_mhz": clock_mhz,
         "word_bits": packing.WORD_BITS,
-        "input": {**_stream(graph, _input_cast_output(graph), "input"),
-                  "cast": _host_cast(graph.tensor(_input_cast_output(graph)).type)},
+        "input": _input_stream(graph),
         "output": _stream(graph, graph.outputs[0], "output"),
     })
 
@@ -67,6 +66,13 @@ def top_function_name(name: str) -> str:
     if not re.search(r"[A-Za-z0-9]", str(name), flags=re.ASCII):
         raise ValueError(f"a design name needs an ASCII letter or digit, got {name!r}")
     return identifier(name, TOP_MAX_LENGTH, prefix="fx_")
+
+
+def _input_stream(graph: Graph) -> dict:
+    """The input stream's entry: its stream facts and how the host casts floats to it."""
+    tensor = _input_cast_output(graph)
+    stream = _stream(graph, tensor, "input")
+    return {**stream, "cast": _host_cast(graph.tensor(tensor).type)}
 
 
 def _host_cast(t) -> dict:
