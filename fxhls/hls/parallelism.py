@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from fxhls.rtl.folding import target_clocks
+
 from .dataflow import Plan, Stage
 from .layers import pool
 from .layers.conv import kernel_kind
@@ -227,8 +229,6 @@ def _target(target_fps: float | None, clock_mhz: float | None) -> tuple[int, flo
     """(clocks per sample, MHz) for a target FPS, or None without one."""
     if target_fps is None:
         return None
-    if isinstance(target_fps, bool) or not isinstance(target_fps, (int, float)) or not 0 < target_fps < float("inf"):
-        raise ValueError(f"the target FPS must be a positive number, got {target_fps!r}")
     if clock_mhz is None:
         raise ValueError("a target FPS needs the design's clock")
-    return max(1, int(clock_mhz * 1e6 // target_fps)), float(clock_mhz)
+    return target_clocks(target_fps, clock_mhz), float(clock_mhz)

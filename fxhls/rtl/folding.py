@@ -62,11 +62,17 @@ def target_cycles(graph: Graph, compute_nodes: list[Node], clock_mhz: float, opt
     """T, the clocks per sample the rule aims at (see the module docstring); `floor`: the
     clocks the stream converters take per sample (nothing need be faster)."""
     if options.target_fps is not None:
-        if not options.target_fps > 0:
-            raise ValueError(f"the target FPS must be positive, got {options.target_fps!r}")
-        return max(1, int(clock_mhz * 1e6 // options.target_fps))
+        return target_clocks(options.target_fps, clock_mhz)
     fastest = [min(compute_cycles(graph, n, s, p) for s, p in folding_candidates(graph, n)) for n in compute_nodes]
     return max([floor, *fastest])
+
+
+def target_clocks(target_fps: float, clock_mhz: float) -> int:
+    """The clocks per sample that reach `target_fps` samples per second at `clock_mhz`
+    (both backends fold to it)."""
+    if isinstance(target_fps, bool) or not isinstance(target_fps, (int, float)) or not 0 < target_fps < float("inf"):
+        raise ValueError(f"the target FPS must be a positive number, got {target_fps!r}")
+    return max(1, int(clock_mhz * 1e6 // target_fps))
 
 
 def ordered_foldings(graph: Graph, node: Node, target: int, options: RtlParallelism) -> list[tuple[int, int]]:
