@@ -53,6 +53,15 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("FXHLS_CACHE") or platformdirs.user_cache_dir("fxhls", appauthor=False))
 
 
+def content_key(key: str, files) -> str:
+    """The name of a cache entry made from `files` by what `key` says (commands, tool
+    versions): 24 hex digits of the sha256 of `key` and the files' names and contents."""
+    digest = hashlib.sha256(key.encode())
+    for path in map(Path, files):
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
 def cache_limit() -> int:
     """The most bytes the cache keeps: `$FXHLS_CACHE_LIMIT` (bytes, or with a unit: 500M,
     2G, 1.5GB, 4GiB), else 2 GB."""

