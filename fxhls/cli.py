@@ -12,6 +12,7 @@ from fxhls import progress
 from fxhls.cache_command import add_cache_command
 from fxhls.cli_common import add_command, add_type_options, model_for_comparison, print_comparison
 from fxhls.hls.commands import add_build_command, add_csim_command
+from fxhls.profiling.command import add_profile_command
 from fxhls.rtl.sources import HLS_EXPORT_FOLDERS, RTL_CHOICES
 
 
@@ -102,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--output", required=True, help="where to write the outputs as float values (.npy)")
     add_type_options(emulate)
     emulate.set_defaults(run=_emulate)
+
+    add_profile_command(commands)
 
     add_csim_command(commands)
 
