@@ -4,7 +4,7 @@ the range of its type, and how far the fixed-point values are from float.
 
 A float model (typed with `--default-type`/`--config`) has a float reference: its own ONNX
 file run by onnx's reference evaluator (float32, every intermediate tensor kept), on the
-tensor names the typing keeps. A model typed already (QONNX, fxhls) has none: the values a
+tensor names the typing keeps; a constant's float values are the model's own. A model typed already (QONNX, fxhls) has none: the values a
 cast receives are then the emulator's, before that cast, and there is no error to show.
 """
 
@@ -69,13 +69,13 @@ def casts(graph: Graph, x: np.ndarray, reference: dict | None) -> tuple[list[Cas
     for node in quantizers:
         source, target = node.inputs[0], node.outputs[0]
         layer, kind = _role(graph, source, target)
-        if graph.is_constant(source):
-            fixed = OPS["Quantize"].execute(node, [graph.tensor(source).data])[0]
+        if graph.is_constant(source):  # the model's own float constant (as the import laid it out)
             received = graph.tensor(source).data
+            fixed = OPS["Quantize"].execute(node, [received])[0]
         else:
             fixed, received = emulated[target], emulated[source]
-        if reference is not None:
-            received = reference[target] if target in reference else reference[source]
+            if reference is not None:
+                received = reference[target] if target in reference else reference[source]
         result.append(Cast(layer, kind, graph.tensor(target).type, np.asarray(received, dtype=np.float64),
                            fixed if reference is not None else None))
     return result, emulated[graph.outputs[0]]
@@ -96,9 +96,8 @@ def _role(graph: Graph, source: str, target: str) -> tuple[str, str]:
 
 
 def float_reference(proto: onnx.ModelProto, x: np.ndarray) -> dict:
-    """Every tensor of the float model `proto` on the batch `x` (float32, as onnx's reference
-    evaluator computes it), with its initializers and its input, by name."""
-    from onnx import numpy_helper
+    """Every tensor the float model `proto` computes on the batch `x` (float32, as onnx's
+    reference evaluator computes it), and its input, by name."""
     from onnx.reference import ReferenceEvaluator
 
     batch_free = onnx.ModelProto()
@@ -107,10 +106,10 @@ def float_reference(proto: onnx.ModelProto, x: np.ndarray) -> dict:
     for value in (*batch_free.graph.input, *batch_free.graph.output):
         if value.type.tensor_type.shape.dim:
             value.type.tensor_type.shape.dim[0].dim_param = "batch"
-    initializers = {init.name: numpy_helper.to_array(init) for init in proto.graph.initializer}
+    initializers = {init.name for init in proto.graph.initializer}
     name = next(value.name for value in proto.graph.input if value.name not in initializers)
     feed = x.astype(np.float32)
-    return {**initializers, name: feed, **ReferenceEvaluator(batch_free).run(None, {name: feed}, intermediate=True)}
+    return {name: feed, **ReferenceEvaluator(batch_free).run(None, {name: feed}, intermediate=True)}
 
 
 def row_stats(cast: Cast, percentile: float) -> dict:
