@@ -45,7 +45,8 @@ def export_model(name: str, directory: Path) -> tuple[Path, np.ndarray]:
 
     torch.manual_seed(0)
     if name == "mlp":
-        model, shape = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)), (64,)
+        model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+        shape = (64,)
     else:
         model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
                               nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 4 * 4, 10))
@@ -110,8 +111,8 @@ def main() -> None:
     args = parser.parse_args()
     from fxhls.emulation import emulate
 
-    rows = [f"| model | tool ({DEFAULT_TYPE}) | build s | csim s (compile + {INPUTS} inputs) | largest error vs float | "
-            f"top class = float | csim against its own reference | hls4ml/fxhls build time | hls4ml/fxhls csim time |",
+    rows = [f"| model | tool ({DEFAULT_TYPE}) | build s | csim s (compile + {INPUTS} inputs) | "
+            f"largest error vs float | top class = float | csim against its own reference | hls4ml/fxhls build time | hls4ml/fxhls csim time |",
             "|---|---|---:|---:|---:|---:|---|---:|---:|"]
     for name in ("mlp", "cnn"):
         with tempfile.TemporaryDirectory() as work:

@@ -31,7 +31,8 @@ def onnxruntime_tensors(path, x: np.ndarray) -> dict:
     proto = onnx.load(str(path))
     known = {value.name for value in proto.graph.output}
     for node in proto.graph.node:
-        proto.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in node.output if name not in known)
+        proto.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in node.output
+                                  if name not in known)
     session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     feed = {proto.graph.input[0].name: x.astype(np.float32)}
     tensors = dict(zip([output.name for output in session.get_outputs()], session.run(None, feed)))
@@ -170,7 +171,8 @@ def test_typed_qonnx_model_shows_its_own_types(tmp_path):
         scale, bits = float(context[quant.input[1]]), int(context[quant.input[3]])
         t = FixedType.parse(row["type"])
         assert t.lsb == scale and t.width == bits
-        assert row["min"] == pytest.approx(values.min(), rel=1e-6) and row["max"] == pytest.approx(values.max(), rel=1e-6)
+        assert row["min"] == pytest.approx(values.min(), rel=1e-6)
+        assert row["max"] == pytest.approx(values.max(), rel=1e-6)
         assert row["saturated"] == ((values < t.min) | (values > t.max)).mean()
 
 

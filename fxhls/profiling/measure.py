@@ -4,8 +4,9 @@ the range of its type, and how far the fixed-point values are from float.
 
 A float model (typed with `--default-type`/`--config`) has a float reference: its own ONNX
 file run by onnx's reference evaluator (float32, every intermediate tensor kept), on the
-tensor names the typing keeps; a constant's float values are the model's own. A model typed already (QONNX, fxhls) has none: the values a
-cast receives are then the emulator's, before that cast, and there is no error to show.
+tensor names the typing keeps; a constant's float values are the model's own. A model typed
+already (QONNX, fxhls) has none: the values a cast receives are then the emulator's, before
+that cast, and there is no error to show.
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ def casts(graph: Graph, x: np.ndarray, reference: dict | None) -> tuple[list[Cas
     the graph's first output. `reference`: the float model's tensors by name (None: the
     model is typed already)."""
     quantizers = [node for node in graph.nodes if node.op == "Quantize"]
-    computed = list(dict.fromkeys([graph.outputs[0], *(name for node in quantizers for name in
-                                                       (*node.inputs, *node.outputs)
-                                                       if not graph.is_constant(node.inputs[0]))]))
+    per_sample = [name for node in quantizers if not graph.is_constant(node.inputs[0])
+                  for name in (*node.inputs, *node.outputs)]
+    computed = list(dict.fromkeys([graph.outputs[0], *per_sample]))
     emulated = dict(zip(computed, execute(replace(graph, outputs=computed), x)))
     result = []
     for node in quantizers:
