@@ -155,8 +155,7 @@ def _split_type_hint(data: dict) -> str:
     """A hint when YAML split a type at its commas: `{weight: ap_fixed<10,2>}` reads as
     {'weight': 'ap_fixed<10', 2: None}."""
     split = any(isinstance(value, str) and "<" in value and ">" not in value for value in data.values())
-    return "; a type inside {...} must be quoted, or the entry written one key per line: YAML splits " \
-           "{weight: ap_fixed<10,2>} at its commas" if split else ""
+    return "; a type inside {...} must be quoted: YAML splits it at its commas" if split else ""
 
 
 def _type(value, where: str) -> FixedType:
