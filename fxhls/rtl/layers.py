@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fxhls.deploy.packing import stream_image
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.windows import conv_out_size
@@ -200,8 +201,8 @@ def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
         node = graph.producer(node.inputs[0])
     if node is None or node.op != "Flatten" or flatten_reorders(graph, node):
         return None
-    shape = tuple(graph.tensor(node.inputs[0]).shape)
-    return shape if len(shape) == 3 and shape[1] * shape[2] > 1 else None
+    image = stream_image(graph.tensor(node.inputs[0]).shape)
+    return image if image is not None and image[1] * image[2] > 1 else None
 
 
 def _check_window(node: Node, window: WindowConfig) -> None:
