@@ -12,6 +12,7 @@ of the model, and the QFX models' emulation with their PyTorch forward.
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from hls_build_helpers import csim_against_ir
@@ -123,3 +124,16 @@ def test_a_3d_convolution_is_refused_in_one_line(tmp_path):
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 3, 3, 3])], [w])
     with pytest.raises(ValueError, match=r"^node 'conv3d' \(Conv\): only 1-D and 2-D convolutions are supported$"):
         load_onnx(helper.make_model(graph), default_type="ap_fixed<8,3>")
+
+
+def test_the_dynamo_export_of_the_1d_model_emulates_as_the_torchscript_one(models, tmp_path):
+    """torch's dynamo exporter writes a 1-D pooling as Unsqueeze, 2-D pooling, Squeeze."""
+    from float_models import export_torch
+    from layer_models import DEFAULT_TYPE, float_layer_models
+
+    path, options, _, x, _ = models["conv1d_pools"]
+    _, module, shape, _ = next(iter(float_layer_models()))
+    export_torch(module, shape, tmp_path / "dynamo.onnx", dynamo=True)
+    assert {"Unsqueeze", "Squeeze"} <= {node.op_type for node in onnx.load(tmp_path / "dynamo.onnx").graph.node}
+    dynamo = fxhls.emulate(tmp_path / "dynamo.onnx", x, default_type=DEFAULT_TYPE)
+    assert int((dynamo != fxhls.emulate(path, x, **options)).sum()) == 0

@@ -214,7 +214,8 @@ class StageBuilder(StreamNetwork):
         shapes = [self.graph.tensor(name).shape for name in node.inputs]
         if len(node.inputs) != 2 or node.attrs["axis"] != 0:
             raise ValueError(f"node {node.name!r}: the RTL Concat joins two tensors on the channel axis, got "
-                             f"{len(node.inputs)} on axis {node.attrs['axis']}; run fxhls.ir.passes.lower_for_hardware first")
+                             f"{len(node.inputs)} on axis {node.attrs['axis']}; run "
+                             f"fxhls.ir.passes.lower_for_hardware first")
         binary = all(self.binary(name) for name in node.inputs)
         a, b = (self.read(name, node, shape[0], codes=not binary, port=port)
                 for port, (name, shape) in enumerate(zip(node.inputs, shapes)))
