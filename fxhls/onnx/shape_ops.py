@@ -57,10 +57,11 @@ def squeeze(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 def unsqueeze(ctx: ImportContext, n: OnnxNode) -> None:
-    shape = list(ctx.tensor(n.inputs[0]).shape)
-    axes = _axes(ctx, n, len(shape) + 1 + len(_axes(ctx, n, None) or []))
-    if axes is None:
+    shape, given = list(ctx.tensor(n.inputs[0]).shape), _axes(ctx, n, None)
+    if given is None:
         raise n.refuse("it has no axes")
+    rank = len(shape) + 1 + len(given)
+    axes = sorted(axis % rank for axis in given)
     sizes = iter(shape)
     full = [1 if axis in axes else next(sizes, None) for axis in range(1, len(shape) + 1 + len(axes))]
     _reshape_sample(ctx, n, axes, full)
