@@ -70,7 +70,7 @@ def folding(plan: Plan, stage: Stage, primitive: str) -> Folding:
     incoming = plan.streams[stage.in_tensors[0]]
     node = stage.node
     if node is None or node.op in ("Flatten", "Reshape", "Transpose", "Relu", "Sign", "Quantize", "Add",
-                                   "MaxPool", "Threshold", "MultiThreshold", "Table"):
+                                   "MaxPool", "Threshold", "MultiThreshold", "Table", "Concat"):
         beats = incoming.values if node is not None and node.op in ("Reshape", "Transpose") else incoming.beats
         return Folding(beats, 0, 0, 0)
     return _compute_folding(plan, stage, incoming, primitive)

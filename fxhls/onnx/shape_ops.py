@@ -1,4 +1,4 @@
-"""ONNX Reshape, Transpose and Concat -> IR Reshape / Transpose / Concat of a sample.
+"""ONNX Reshape, Squeeze, Unsqueeze, Transpose and Concat -> IR Reshape / Transpose / Concat of a sample.
 
 The ONNX target shape or permutation covers the batch axis too: it must leave that
 axis in place (Reshape: 0, -1 with the rest fixed, or the exported batch size;
@@ -6,12 +6,16 @@ Transpose: perm[0] == 0), and the IR node gets the per-sample rest. A Reshape wh
 target shape is computed at run time is a dynamic shape: refused. On a static tensor
 (a quantized weight) the reshape or transpose is applied to the constant itself.
 One that changes nothing is no node at all; one that flattens a sample is IR Flatten.
+Squeeze and Unsqueeze (constant axes, not the batch axis) are Reshapes: torch's dynamo
+exporter writes a 1-D pooling as Unsqueeze, 2-D pooling, Squeeze.
 Concat joins activations along a sample axis.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from fxhls.ir import Node
 
@@ -40,6 +44,51 @@ def reshape(ctx: ImportContext, n: OnnxNode) -> None:
         ctx.add(Node("Flatten", n.name, [ctx.operand(source, n)], n.outputs[:1]), n)
     else:
         _add_or_alias(ctx, n, "Reshape", {"shape": list(sample)}, sample == shape)
+
+
+def squeeze(ctx: ImportContext, n: OnnxNode) -> None:
+    shape = list(ctx.tensor(n.inputs[0]).shape)
+    axes = _axes(ctx, n, len(shape) + 1)
+    if axes is None:
+        axes = [axis + 1 for axis, size in enumerate(shape) if size == 1]
+    if any(shape[axis - 1] != 1 for axis in axes if axis > 0):
+        raise n.refuse(f"axes {axes} of a sample of shape {shape} are not all of size 1")
+    _reshape_sample(ctx, n, axes, [size for axis, size in enumerate(shape) if axis + 1 not in axes])
+
+
+def unsqueeze(ctx: ImportContext, n: OnnxNode) -> None:
+    shape, given = list(ctx.tensor(n.inputs[0]).shape), _axes(ctx, n, None)
+    if given is None:
+        raise n.refuse("it has no axes")
+    rank = len(shape) + 1 + len(given)
+    axes = sorted(axis % rank for axis in given)
+    sizes = iter(shape)
+    full = [1 if axis in axes else next(sizes, None) for axis in range(1, len(shape) + 1 + len(axes))]
+    _reshape_sample(ctx, n, axes, full)
+
+
+def _axes(ctx: ImportContext, n: OnnxNode, rank: int | None) -> list[int] | None:
+    """The node's axes (an attribute, or a constant second input), each taken modulo
+    `rank` (the full rank, batch axis included) when it is given."""
+    axes = n.attrs.get("axes")
+    if axes is None and len(n.inputs) > 1 and n.inputs[1]:
+        axes = ctx.constant(n.inputs[1])
+        if axes is None:
+            raise n.refuse("its axes are computed at run time; only constant axes are supported")
+    if axes is None:
+        return None
+    axes = [int(axis) for axis in np.asarray(axes).reshape(-1).tolist()]
+    return axes if rank is None else sorted(axis % rank for axis in axes)
+
+
+def _reshape_sample(ctx: ImportContext, n: OnnxNode, axes: list[int], sample: list[int]) -> None:
+    """A Squeeze or Unsqueeze of an activation as an IR Reshape to `sample` (static: on the constant)."""
+    source = n.inputs[0]
+    if ctx.is_static(source):
+        raise n.refuse("a Squeeze or Unsqueeze of a constant is not supported; only activations are reshaped")
+    if 0 in axes:
+        raise n.refuse(f"axes {axes} include the batch axis")
+    _add_or_alias(ctx, n, "Reshape", {"shape": sample}, tuple(sample) == tuple(ctx.tensor(source).shape))
 
 
 def transpose(ctx: ImportContext, n: OnnxNode) -> None:
@@ -104,4 +153,5 @@ def _joined_scale(ctx: ImportContext, n: OnnxNode) -> dict:
     return {key: ctx.tensor(scaled[0]).facts[key] for key in ("scale", "zero_point")}
 
 
-CONVERTERS = {"Reshape": reshape, "Transpose": transpose, "Concat": concat}
+CONVERTERS = {"Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Transpose": transpose,
+              "Concat": concat}

@@ -31,8 +31,9 @@ from fxhls.qfx.tracing import describe, trace
 def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> fx.GraphModule:
     """A copy of the float `model` whose layers are QFX layers with the types of `config`.
 
-    Supported: nn.Linear, nn.Conv2d (groups=1, zero padding, numeric or symmetric
-    'same', dilation 1), nn.BatchNorm1d/2d, nn.ReLU, F.relu / torch.relu, adds of two
+    Supported: nn.Linear, nn.Conv2d and nn.Conv1d (grouped and depthwise too, zero
+    padding, numeric or symmetric 'same', dilation 1), nn.BatchNorm1d/2d, nn.ReLU,
+    ReLU6, LeakyReLU, F.relu / torch.relu, torch.cat along a sample axis, adds of two
     tensors (`+`, torch.add), multiplication or division by a number (`x * 0.5`),
     max and average pooling as modules or functions, nn.AdaptiveAvgPool2d(1) /
     F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), nn.Flatten / torch.flatten /

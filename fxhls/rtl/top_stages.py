@@ -51,7 +51,7 @@ class StageBuilder(StreamNetwork):
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
                              f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
-                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table")
+                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table, Concat")
         stage(node)
 
     def _identifier(self, node: Node) -> str:
@@ -206,6 +206,31 @@ class StageBuilder(StreamNetwork):
         self.instances.append(Instance("fxhls_add", name, parameters,
                                        {"s0_axis": a.name, "s1_axis": b.name, "m_axis": out.name},
                                        f"Add {node.name}"))
+        self.publish(node.outputs[0], out)
+
+    def _stage_Concat(self, node: Node) -> None:
+        """A Concat of two tensors on the channel axis (`fxhls.ir.passes.split_concat`):
+        each read a pixel per beat (binarized values stay bits when both are)."""
+        shapes = [self.graph.tensor(name).shape for name in node.inputs]
+        if len(node.inputs) != 2 or node.attrs["axis"] != 0:
+            raise ValueError(f"node {node.name!r}: the RTL Concat joins two tensors on the channel axis, got "
+                             f"{len(node.inputs)} on axis {node.attrs['axis']}; run "
+                             f"fxhls.ir.passes.lower_for_hardware first")
+        binary = all(self.binary(name) for name in node.inputs)
+        a, b = (self.read(name, node, shape[0], codes=not binary, port=port)
+                for port, (name, shape) in enumerate(zip(node.inputs, shapes)))
+        a_type, b_type, out_type = (self.graph.tensor(name).type for name in (*node.inputs, node.outputs[0]))
+        types = {**type_parameters("A", a_type), **type_parameters("B", b_type), **type_parameters("OUT", out_type)}
+        if binary:  # one bit per value, 1 meaning +1, on both sides
+            types = {f"{role}_{key}": value for role in ("A", "B", "OUT") for key, value in
+                     (("W", 1), ("FRAC", 0), ("SIGNED", 0))}
+        lanes = a.lanes + b.lanes
+        out = self.new_stream("concat", lanes, 1 if binary else out_type.width, binary)
+        name = self._identifier(node)
+        self._describe(node, name, f"LANES={lanes}", math.prod(shapes[0][1:]))
+        self.instances.append(Instance("fxhls_concat", name, {"A_LANES": a.lanes, "B_LANES": b.lanes, **types},
+                                       {"s0_axis": a.name, "s1_axis": b.name, "m_axis": out.name},
+                                       f"Concat {node.name}"))
         self.publish(node.outputs[0], out)
 
     def _stage_Flatten(self, node: Node) -> None:

@@ -42,6 +42,7 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Reshape": reshape.reorder_layer,
     "Transpose": reshape.reorder_layer,
     "Table": table.table_layer,
+    "Concat": reshape.concat_layer,
 }
 
 

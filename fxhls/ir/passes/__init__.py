@@ -11,6 +11,7 @@ from .binary_scale import split_binary_scale
 from .bnn import fold_bnn_thresholds
 from .casts import drop_redundant_casts
 from .check import check_hardware_graph
+from .concat import split_concat
 from .constants import fold_constants
 from .fuse import fuse_affine, fuse_quantize
 from .host_edges import split_host_edges
@@ -22,6 +23,7 @@ from .types import infer_types
 
 __all__ = [  # in the order lower_for_hardware runs them, then the check backends run
     "cast_binary_input", "fold_constants", "split_binary_scale", "matmul_to_gemm", "fuse_affine", "lone_affines",
-    "fold_batchnorm", "drop_redundant_casts", "fuse_quantize", "lower_khot", "fold_bnn_thresholds", "infer_types",
+    "fold_batchnorm", "drop_redundant_casts", "fuse_quantize", "lower_khot", "fold_bnn_thresholds", "split_concat",
+    "infer_types",
     "lower_for_hardware", "check_hardware_graph", "split_host_edges",
 ]
