@@ -27,6 +27,7 @@ from fxhls.ir import Graph
 from fxhls.model_config import model_config
 
 from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops, table_ops
+from . import resize_ops, slope_ops
 from .context import ImportContext, OnnxNode
 from .float_types import type_float_model
 from .qonnx_cleanup import cleaned, is_qonnx
@@ -36,7 +37,7 @@ from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 _CONVERTERS = {
     (domain, op): convert
     for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
-                               ("", table_ops.CONVERTERS),
+                               ("", table_ops.CONVERTERS), ("", resize_ops.CONVERTERS), ("", slope_ops.CONVERTERS),
                                (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS),
                                ("", float_ops.CONVERTERS), (qonnx_ops.DOMAIN, float_scaled.CONVERTERS))
     for op, convert in converters.items()
