@@ -94,6 +94,12 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
         scale = graph_tensor(node.inputs[1])
         products = 0 if scale.facts.get("khot") else channels
         return Folding(incoming.beats, 0, products, dsp_per_multiplier(x.type.width, scale.type.width, primitive))
+    if node.op == "PRelu":
+        slope = graph_tensor(node.inputs[1])
+        products = 0 if slope.facts.get("khot") else channels
+        return Folding(incoming.beats, 0, products, dsp_per_multiplier(x.type.width, slope.type.width, primitive))
+    if node.op == "Upsample":  # a pixel per clock out
+        return Folding(incoming.beats * math.prod(node.attrs["scales"]), 0, 0, 0)
     if node.op in ("AveragePool", "GlobalAveragePool"):  # one sum * 1/N per channel
         count = math.prod(node.attrs["kernel_shape"]) if node.op == "AveragePool" else incoming.beats
         reciprocal_type = pool.reciprocal_constant(node, count)[0]

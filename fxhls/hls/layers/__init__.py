@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape, table
+from . import prelu, upsample
 from .context import LayerContext, Stream
 
 
@@ -42,6 +43,8 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Reshape": reshape.reorder_layer,
     "Transpose": reshape.reorder_layer,
     "Table": table.table_layer,
+    "PRelu": prelu.prelu_layer,
+    "Upsample": upsample.upsample_layer,
 }
 
 
