@@ -28,6 +28,7 @@ from fxhls.model_config import model_config
 
 from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops, table_ops
 from . import resize_ops, slope_ops
+from .constant_nodes import constants_as_initializers
 from .context import ImportContext, OnnxNode
 from .float_types import type_float_model
 from .qonnx_cleanup import cleaned, is_qonnx
@@ -54,6 +55,7 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     else:
         proto, source = _read(path_or_proto), str(path_or_proto)
     validate_model(proto, source)
+    proto = constants_as_initializers(proto, source)
     if is_qonnx(proto):
         validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
