@@ -55,10 +55,11 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     else:
         proto, source = _read(path_or_proto), str(path_or_proto)
     validate_model(proto, source)
-    proto = constants_as_initializers(proto, source)
     if is_qonnx(proto):
         validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
+    else:  # qonnx's cleanup folds a QONNX model's constants
+        proto = constants_as_initializers(proto, source)
     _check_ops_and_shapes(proto)
     proto = type_float_model(proto, model_config(config, input_type, default_type), source)
     graph = _build(proto)
