@@ -60,7 +60,8 @@ def test_the_deploy_driver_transposes_a_channels_last_input(tmp_path, monkeypatc
     from deploy_designs import load_driver
 
     keras_cnn(tmp_path / "m.onnx")
-    out, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build", types=model_config(default_type=DEFAULT))
+    out, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build",
+                           types=model_config(default_type=DEFAULT))
     monkeypatch.setenv("FXHLS_TARGET", "sim")
     monkeypatch.setenv("FXHLS_SIM_COMMAND", str(compile_csim(out)))
     x = np.random.default_rng(2).normal(size=(6, *CNN_INPUT))

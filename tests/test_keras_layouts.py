@@ -112,7 +112,8 @@ def test_slopes_are_quantized_to_the_weight_type_and_khot_where_few_bits(tmp_pat
 
 def test_slope_type_from_the_config(tmp_path):
     keras_cnn(tmp_path / "m.onnx", alpha=0.1)
-    (tmp_path / "c.yaml").write_text(f"default_type: {DEFAULT}\nlayers:\n  leaky_re_lu: {{weight: 'ap_fixed<6,1,AP_RND>'}}\n")
+    (tmp_path / "c.yaml").write_text(f"default_type: {DEFAULT}\nlayers:\n"
+                                     f"  leaky_re_lu: {{weight: 'ap_fixed<6,1,AP_RND>'}}\n")
     graph = load_onnx(tmp_path / "m.onnx", config=tmp_path / "c.yaml")
     leaky = next(n for n in graph.nodes if n.name == "leaky_re_lu")
     slope = graph.tensor(leaky.inputs[1])

@@ -113,8 +113,8 @@ class _Typing:
                 node.input[index] = self._cast(name, settings[kind], f"{node.name}/{kind}_quantize")
         if node.op_type == "LeakyRelu":
             if "weight" not in settings:
-                raise ValueError(f"{self.source}: the slope (alpha) of node {node.name!r} has no fixed-point type; give "
-                                 f"one with --default-type T or a config weight for the node")
+                raise ValueError(f"{self.source}: the slope (alpha) of node {node.name!r} has no fixed-point type; "
+                                 f"give one with --default-type T or a config weight for the node")
             node.attribute.append(helper.make_attribute(SLOPE_ATTRIBUTE, str(settings["weight"])))
         self.nodes.append(node)
         if "accumulator" in settings and node.op_type in _NARROWABLE:

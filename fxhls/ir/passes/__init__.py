@@ -25,7 +25,7 @@ from .types import infer_types
 
 __all__ = [  # in the order lower_for_hardware runs them, then the check backends run
     "cast_binary_input", "fold_constants", "split_binary_scale", "matmul_to_gemm", "fold_transposes", "fold_pads",
-    "fuse_affine", "lone_affines", "fold_batchnorm", "drop_redundant_casts", "fuse_quantize", "khot_slopes", "lower_khot",
-    "fold_bnn_thresholds", "infer_types",
+    "fuse_affine", "lone_affines", "fold_batchnorm", "drop_redundant_casts", "fuse_quantize", "khot_slopes",
+    "lower_khot", "fold_bnn_thresholds", "infer_types",
     "lower_for_hardware", "check_hardware_graph", "split_host_edges",
 ]

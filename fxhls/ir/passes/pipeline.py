@@ -30,7 +30,8 @@ def lower_for_hardware(graph: Graph) -> Graph:
     per-channel Mul or Add, as an Affine, folded into the layer before it where that is
     exact and free; drop casts that change nothing and fuse the others into their
     stages; give K-hot constants, and PRelu slopes of few non-zero bits, their
-    shift-add terms; turn binary layers' BatchNorm and Sign into thresholds; infer every type. Returns `graph` (changed in place), in the form
+    shift-add terms; turn binary layers' BatchNorm and Sign into thresholds; infer
+    every type. Returns `graph` (changed in place), in the form
     `check_hardware_graph` accepts when its ops are hardware ops."""
     for step in STEPS:
         graph = step(graph)
