@@ -90,10 +90,12 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
         (_, height, width), (pad_h, pad_w) = x.shape, node.attrs["pads"]
         return Folding(0, (height + 2 * pad_h) * (width + 2 * pad_w), products, dsp)
     channels = incoming.lanes
-    if node.op == "Affine":
-        scale = graph_tensor(node.inputs[1])
-        products = 0 if scale.facts.get("khot") else channels
-        return Folding(incoming.beats, 0, products, dsp_per_multiplier(x.type.width, scale.type.width, primitive))
+    if node.op in ("Affine", "PRelu"):  # a multiplier per channel by its scale or slope, none where K-hot
+        factor = graph_tensor(node.inputs[1])
+        products = 0 if factor.facts.get("khot") else channels
+        return Folding(incoming.beats, 0, products, dsp_per_multiplier(x.type.width, factor.type.width, primitive))
+    if node.op == "Upsample":  # a pixel per clock out
+        return Folding(incoming.beats * math.prod(node.attrs["scales"]), 0, 0, 0)
     if node.op in ("AveragePool", "GlobalAveragePool"):  # one sum * 1/N per channel
         count = math.prod(node.attrs["kernel_shape"]) if node.op == "AveragePool" else incoming.beats
         reciprocal_type = pool.reciprocal_constant(node, count)[0]

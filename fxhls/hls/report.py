@@ -96,4 +96,5 @@ def _host_report(folder: Path, design: dict) -> None:
     after = [tail["chain"]["rescale"]["node"], *(step["node"] for step in tail["chain"]["steps"])] if tail else []
     (folder / "host.md").write_text(render(
         "hls/host_report.md.j2", top=design["top"], input_type=design["input"]["type"],
-        output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after))))
+        output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after)),
+        input_transpose=design["host"].get("input_transpose")))

@@ -27,6 +27,8 @@ from fxhls.ir import Graph
 from fxhls.model_config import model_config
 
 from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops, table_ops
+from . import resize_ops, slope_ops
+from .constant_nodes import constants_as_initializers
 from .context import ImportContext, OnnxNode
 from .float_types import type_float_model
 from .qonnx_cleanup import cleaned, is_qonnx
@@ -36,7 +38,7 @@ from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 _CONVERTERS = {
     (domain, op): convert
     for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
-                               ("", table_ops.CONVERTERS),
+                               ("", table_ops.CONVERTERS), ("", resize_ops.CONVERTERS), ("", slope_ops.CONVERTERS),
                                (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS),
                                ("", float_ops.CONVERTERS), (qonnx_ops.DOMAIN, float_scaled.CONVERTERS))
     for op, convert in converters.items()
@@ -56,6 +58,8 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     if is_qonnx(proto):
         validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
+    else:  # qonnx's cleanup folds a QONNX model's constants
+        proto = constants_as_initializers(proto, source)
     _check_ops_and_shapes(proto)
     proto = type_float_model(proto, model_config(config, input_type, default_type), source)
     graph = _build(proto)

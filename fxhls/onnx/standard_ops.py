@@ -6,8 +6,8 @@ operand broadcast with a leading batch axis of 1 (a (1, C, 1, 1) scale) loses th
 axis, as IR shapes are per sample. An average is exact when its window holds a power
 of two of values; qonnx divides by any other count in float32, which rounds, so that
 is refused (fxhls's own AveragePool carries the `reciprocal_type` the hardware uses).
-A ReduceMean over an image's height and width is a GlobalAveragePool. Identity, and a
-Cast between float types, move nothing: the output names the input's tensor.
+A ReduceMean over an image's height and width is a GlobalAveragePool. Identity, Dropout
+(inference) and a Cast between float types move nothing: the output names the input's tensor.
 
 A 1-D Conv, MaxPool, AveragePool, GlobalAveragePool or ReduceMean reads a (C, L)
 sequence as an image of one row: a Reshape to (C, 1, L), the 2-D op (kernel (1, k)),
@@ -32,6 +32,16 @@ def relu(ctx: ImportContext, n: OnnxNode) -> None:
 
 
 def identity(ctx: ImportContext, n: OnnxNode) -> None:
+    ctx.alias(n.outputs[0], n.inputs[0])
+
+
+def dropout(ctx: ImportContext, n: OnnxNode) -> None:
+    """Dropout at inference moves nothing (its mask output is not supported)."""
+    training = n.inputs[2] if len(n.inputs) > 2 else ""
+    if training and (ctx.constant(training) is None or ctx.constant(training).any()):
+        raise n.refuse("only inference (training_mode a constant false) is supported")
+    if len(n.outputs) > 1 and n.outputs[1]:
+        raise n.refuse("its mask output is not supported")
     ctx.alias(n.outputs[0], n.inputs[0])
 
 
@@ -257,6 +267,6 @@ def reduce_mean(ctx: ImportContext, n: OnnxNode) -> None:
 
 CONVERTERS = {
     "Relu": relu, "Identity": identity, "Cast": cast, "Add": _elementwise("Add"), "Mul": _elementwise("Mul"),
-    "Gemm": gemm, "MatMul": matmul, "Conv": conv, "Flatten": flatten, "MaxPool": max_pool,
+    "Dropout": dropout, "Gemm": gemm, "MatMul": matmul, "Conv": conv, "Flatten": flatten, "MaxPool": max_pool,
     "AveragePool": average_pool, "GlobalAveragePool": global_average_pool, "ReduceMean": reduce_mean,
 }

@@ -19,7 +19,7 @@ def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, la
               fused: Node | None = None) -> dict:
     """The row of stage `name` (its instance in the top) computing `node`; `layer` is the
     `ComputeLayer` of a Gemm or Conv, `fused` the Threshold it computes too (if any)."""
-    scale = graph.tensor(node.inputs[1]) if node.op == "Affine" else None
+    scale = graph.tensor(node.inputs[1]) if node.op in ("Affine", "PRelu") else None
     if layer is not None:
         kind, khot = layer.mvu.lanes.kind, layer.mvu.lanes.k if layer.mvu.lanes.kind == "khot" else None
         weights, accumulator = str(graph.tensor(node.inputs[1]).type), str(layer.mvu.acc)

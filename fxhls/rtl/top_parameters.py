@@ -20,17 +20,22 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
     channels = scale.data.size
     parameters = {"C": channels, "LANES": lanes, **type_parameters("BIAS", shift.type),
                   "BIASES": packed_literal(codes_of(shift.data, shift.type), shift.type.width)}
-    if "terms" in scale.facts:
-        signs, exponents = scale.facts["terms"]
+    return parameters | scale_parameters(scale.data, scale.type, scale.facts.get("terms"))
+
+
+def scale_parameters(values, t: FixedType, terms: tuple | None) -> dict:
+    """A per-channel multiplier's constants (`fxhls_affine`, `fxhls_prelu`): its K-hot
+    `terms` (signs, exponents) as KIND "khot", else its codes of type `t` as KIND "mul"."""
+    if terms is not None:
+        signs, exponents = terms
         used = signs != 0
         lowest = int(exponents[used].min()) if used.any() else 0
         shift_w = max(1, int((exponents - lowest)[used].max()).bit_length()) if used.any() else 1
-        terms = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
+        codes = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
                  for s, e in zip(signs.flatten().tolist(), exponents.flatten().tolist())]
-        return parameters | {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
-                             "TERMS": f"{len(terms) * (shift_w + 2)}'h{packed_codes(terms, shift_w + 2):x}"}
-    return parameters | {"KIND": "mul", **type_parameters("SCALE", scale.type),
-                         "SCALES": packed_literal(codes_of(scale.data, scale.type), scale.type.width)}
+        return {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
+                "TERMS": f"{len(codes) * (shift_w + 2)}'h{packed_codes(codes, shift_w + 2):x}"}
+    return {"KIND": "mul", **type_parameters("SCALE", t), "SCALES": packed_literal(codes_of(values, t), t.width)}
 
 
 def threshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from fxhls.hls.layers.bnn import fused_threshold
+from fxhls.hls.layers.prelu import channel_slopes
 from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
@@ -21,7 +22,8 @@ from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
-from .top_parameters import affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, threshold_parameters
+from .top_parameters import (affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, scale_parameters,
+                             threshold_parameters)
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
 from .top_streams import StreamNetwork
@@ -51,7 +53,8 @@ class StageBuilder(StreamNetwork):
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
                              f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
-                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table, Concat")
+                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table, Concat, "
+                             f"PRelu, Upsample")
         stage(node)
 
     def _identifier(self, node: Node) -> str:
@@ -137,6 +140,28 @@ class StageBuilder(StreamNetwork):
     def _stage_Affine(self, node: Node) -> None:
         self._elementwise(node, "fxhls_affine", lambda lanes, x: affine_parameters(self.graph, node, lanes)
                           | self._types(node, x))
+
+    def _stage_PRelu(self, node: Node) -> None:
+        slopes, terms = channel_slopes(self.graph, node)
+        slope_type = self.graph.tensor(node.inputs[1]).type
+        self._elementwise(node, "fxhls_prelu", lambda lanes, x: {"C": len(slopes), "LANES": lanes}
+                          | scale_parameters(slopes, slope_type, terms) | self._types(node, x))
+
+    def _stage_Upsample(self, node: Node) -> None:
+        """Upsample (`fxhls_upsample`): its input's values, codes or bits, repeated."""
+        channels, height, width = self.graph.tensor(node.inputs[0]).shape
+        scale_h, scale_w = node.attrs["scales"]
+        values = channels * height * scale_h * width * scale_w
+        incoming = self.incoming(node.inputs[0], node)
+        lanes = stage_lanes(channels, values, self.target, incoming.lanes)
+        x = self.read(node.inputs[0], node, lanes, codes=False)
+        out = self.new_stream("upsample", lanes, x.bits, x.binary)
+        name = self._identifier(node)
+        self._describe(node, name, f"LANES={lanes}", values // lanes)
+        parameters = {"C": channels, "LANES": lanes, "W": width, "SH": scale_h, "SW": scale_w, "X_W": x.bits}
+        self.instances.append(Instance("fxhls_upsample", name, parameters, {"s_axis": x.name, "m_axis": out.name},
+                                       f"Upsample {node.name}"))
+        self.publish(node.outputs[0], out)
 
     def _stage_MultiThreshold(self, node: Node) -> None:
         self._elementwise(node, "fxhls_multithreshold",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape, table
+from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, prelu, reshape, table, upsample
 from .context import LayerContext, Stream
 
 
@@ -43,6 +43,8 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Transpose": reshape.reorder_layer,
     "Table": table.table_layer,
     "Concat": reshape.concat_layer,
+    "PRelu": prelu.prelu_layer,
+    "Upsample": upsample.upsample_layer,
 }
 
 

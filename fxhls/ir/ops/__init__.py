@@ -12,9 +12,10 @@ An op is an object with
 from __future__ import annotations
 
 from . import activation, affine, arith, dense, host, multithreshold, pool, quantize, shape, table, threshold
+from . import prelu, resize
 
 OPS = {**quantize.OPS, **affine.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS,
        **shape.OPS, **threshold.OPS, **host.OPS, **multithreshold.OPS,
-       **table.OPS}
+       **table.OPS, **prelu.OPS, **resize.OPS}
 
 __all__ = ["OPS"]

@@ -15,7 +15,7 @@ from ..ops import OPS
 HARDWARE_OPS = {
     "Quantize": (), "Gemm": (1, 2), "Conv": (1, 2), "Affine": (1, 2), "Relu": (), "Add": (), "MaxPool": (),
     "AveragePool": (), "GlobalAveragePool": (), "Flatten": (), "Sign": (), "Threshold": (1,), "MultiThreshold": (1,),
-    "Reshape": (), "Transpose": (), "Table": (), "Concat": (),
+    "Reshape": (), "Transpose": (), "Table": (), "Concat": (), "PRelu": (1,), "Upsample": (),
 }
 _MOVING = ("Reshape", "Transpose")  # supported only where they move no value in stream order
 _ADVICE = "run fxhls.ir.passes.lower_for_hardware first"
@@ -54,6 +54,11 @@ def _check_ends(graph: Graph) -> None:
 
 
 def _check_node(graph: Graph, node: Node) -> None:
+    if node.op == "Pad":  # what fold_pads leaves
+        readers = ", ".join(f"{r.name!r} ({r.op})" for r in graph.consumers(node.outputs[0])) or "the output"
+        raise ValueError(f"node {node.name!r}: a zero Pad is supported where it folds into the padding of the Conv "
+                         f"that reads it (the same on both sides of an axis, no channel padded); this one pads "
+                         f"{node.attrs['pads']} before {readers}")
     if node.op not in HARDWARE_OPS:
         raise ValueError(f"node {node.name!r}: op {node.op} is not supported by the hardware backends "
                          f"(supported: {', '.join(HARDWARE_OPS)}); {_ADVICE}")

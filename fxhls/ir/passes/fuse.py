@@ -7,7 +7,7 @@ from ..ops.quantize import node_type
 
 # Ops whose result a hardware stage can cast on its way out.
 _CASTABLE = {"Gemm", "Conv", "MatMul", "Affine", "Relu", "Add", "Mul", "MaxPool", "AveragePool",
-             "GlobalAveragePool", "Flatten"}
+             "GlobalAveragePool", "Flatten", "PRelu"}
 
 
 def fuse_quantize(graph: Graph) -> Graph:
