@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape, table
+from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape, softmax, table
 from .context import LayerContext, Stream
 
 
@@ -42,6 +42,8 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Reshape": reshape.reorder_layer,
     "Transpose": reshape.reorder_layer,
     "Table": table.table_layer,
+    "Softmax": softmax.softmax_layer,
+    "ArgMax": softmax.argmax_layer,
 }
 
 
