@@ -15,6 +15,7 @@ from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.model_config import model_config
 from fxhls.sim.csim import run_csim
+from deploy_designs import load_driver
 from float_models import export_torch, top_class_agreement, torch_float
 from test_softmax import _ArgMaxHead, _helper_model, _mlp
 
@@ -84,6 +85,10 @@ def test_torch_mlp_rtl_cosim_equals_emulate(tmp_path, capsys, head):
     x = np.random.default_rng(3).normal(size=(40, 8))
     values = 40 * (10 if head == "softmax" else 1)
     assert f"0 of {values} output values differ" in _cosim(tmp_path, path, x, capsys)
+    if head == "argmax":  # the deploy driver, on the build's RTL simulator, returns the indices as int64
+        y = load_driver(tmp_path / "rtl_build" / "deploy").Accelerator(target="sim").predict(x)
+        expected = emulate(path, x, default_type=NARROW)
+        assert y.dtype == np.int64 and y.shape == (40, 1) and (y == expected).all()
 
 
 def test_image_softmax_rtl_cosim_equals_emulate(tmp_path, capsys):
