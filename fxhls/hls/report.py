@@ -51,8 +51,9 @@ def lookup_tables(plan, originals: dict[str, str]) -> list[dict]:
         x = plan.graph.tensor(node.inputs[0])
         row = {"layer": stage.name, "onnx_node": originals[node.name]}
         if node.op == "Table":
+            out_type = plan.graph.tensor(node.outputs[0]).type
             rows.append(row | {"table": node.attrs["function"], "index": f"x in {x.type}", "read_by": "each value",
-                               "entries": len(table_entries(node, x.type)), "entry_type": str(plan.graph.tensor(node.outputs[0]).type)})
+                               "entries": len(table_entries(node, x.type)), "entry_type": str(out_type)})
             continue
         types = softmax_types(node, x.type, x.shape[0])
         lo, hi = sum_range(types)
