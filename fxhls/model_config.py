@@ -14,6 +14,10 @@ layers:                           # by ONNX node name or a glob pattern (fnmatch
     output: ap_fixed<16,6,AP_RND,AP_SAT>   # rounding and overflow modes are part of a type
     accumulator: ap_fixed<24,10>           # narrowed (default: exact)
     reuse: 4
+  softmax:                        # a Softmax's internal types (defaults: fxhls.ir.ops.softmax.default_types)
+    exp: ap_ufixed<12,1,AP_RND,AP_SAT>     # its exp table's entries
+    sum: ap_ufixed<12,4,AP_RND,AP_SAT>     # the sum of the exps, cast before its reciprocal table
+    reciprocal: ap_ufixed<12,1,AP_RND,AP_SAT>
 ```
 
 A type is an `ap_fixed` spelling (`fxhls.fixed.FixedType.parse`). A malformed file or entry
@@ -29,15 +33,15 @@ from pathlib import Path
 
 from fxhls.fixed import FixedType
 
-LAYER_TYPES = ("weight", "bias", "output", "accumulator")
+LAYER_TYPES = ("weight", "bias", "output", "accumulator", "exp", "sum", "reciprocal")
 _LAYER_KEYS = (*LAYER_TYPES, "reuse")
 _TOP_KEYS = ("input_type", "default_type", "reuse", "layers")
 
 
 @dataclass
 class ModelConfig:
-    """`layers` maps a node name or pattern to {"weight"|"bias"|"output"|"accumulator":
-    FixedType, "reuse": int}; `source` names where it came from, for error messages."""
+    """`layers` maps a node name or pattern to {"weight"|"bias"|"output"|"accumulator"|"exp"|
+    "sum"|"reciprocal": FixedType, "reuse": int}; `source` names where it came from, for error messages."""
 
     input_type: FixedType | None = None
     default_type: FixedType | None = None

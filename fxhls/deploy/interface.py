@@ -41,7 +41,7 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         "clock_mhz": clock_mhz,
         "word_bits": packing.WORD_BITS,
         "input": _input_stream(graph),
-        "output": _stream(graph, graph.outputs[0], "output"),
+        "output": {**_stream(graph, graph.outputs[0], "output"), **_indices(graph)},
     })
 
 
@@ -91,6 +91,13 @@ def _input_cast_output(graph: Graph) -> str:
             f"it feeds {found}; run fxhls.ir.passes.lower_for_hardware first"
         )
     return consumers[0].outputs[0]
+
+
+def _indices(graph: Graph) -> dict:
+    """{"indices": True} when the output is an ArgMax's (hosts return int64 indices), else {}."""
+    from fxhls.ir.ops.argmax import is_index_output
+
+    return {"indices": True} if is_index_output(graph) else {}
 
 
 def _stream(graph: Graph, tensor_name: str, role: str) -> dict:

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from fxhls.templating import render
 
+from fxhls.ir.ops.softmax import exp_entries, softmax_types, sum_range
+from fxhls.ir.ops.table import table_entries
+
 from .parallelism import folding
 
 
@@ -37,6 +40,30 @@ def layer_rows(plan, layers, originals: dict[str, str], primitive: str) -> list[
     return rows
 
 
+def lookup_tables(plan, originals: dict[str, str]) -> list[dict]:
+    """One row per lookup table of the design (a Table's; a Softmax's exp and reciprocal
+    tables): its stage, what indexes it, its entries and their type."""
+    rows = []
+    for stage in plan.stages:
+        node = stage.node
+        if node is None or node.op not in ("Table", "Softmax"):
+            continue
+        x = plan.graph.tensor(node.inputs[0])
+        row = {"layer": stage.name, "onnx_node": originals[node.name]}
+        if node.op == "Table":
+            out_type = plan.graph.tensor(node.outputs[0]).type
+            rows.append(row | {"table": node.attrs["function"], "index": f"x in {x.type}", "read_by": "each value",
+                               "entries": len(table_entries(node, x.type)), "entry_type": str(out_type)})
+            continue
+        types = softmax_types(node, x.type, x.shape[0])
+        lo, hi = sum_range(types)
+        rows.append(row | {"table": "Softmax exp", "index": f"max - x in {x.type}", "read_by": "each channel",
+                           "entries": len(exp_entries(x.type, types.exp)), "entry_type": str(types.exp)})
+        rows.append(row | {"table": "Softmax reciprocal", "index": f"sum in {types.sum}, codes {lo} to {hi}",
+                           "read_by": "each pixel", "entries": hi - lo + 1, "entry_type": str(types.reciprocal)})
+    return rows
+
+
 def summary(plan, rows: list[dict], board, design: dict) -> dict:
     """The pipeline's interval (its slowest stage or converter), a latency bound (every
     stage in turn), samples per second at the clock, and the DSP total."""
@@ -55,7 +82,8 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     rows = layer_rows(plan, layers, originals, board.dsp_primitive)
     totals = summary(plan, rows, board, design)
     (folder / "layers.md").write_text(render("hls/report.md.j2", rows=rows, totals=totals, board=board,
-                                             design=design, model=design["name"]))
+                                             design=design, model=design["name"],
+                                             tables=lookup_tables(plan, originals)))
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["layer"], lineterminator="\n")
     writer.writeheader()

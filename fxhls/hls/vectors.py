@@ -64,9 +64,11 @@ def to_words(spec: dict, values: np.ndarray) -> np.ndarray:
 
 
 def from_words(spec: dict, words: np.ndarray) -> np.ndarray:
-    """Stream words (batch, words) back to values (batch, *shape)."""
+    """Stream words (batch, words) back to values (batch, *shape); int64 indices for an
+    index stream (design.json's "indices": an ArgMax's output)."""
     codes = packing.unpack(words, spec["values"], spec["lane"], spec["signed"])
-    return packing.from_stream_order(packing.from_codes(codes, spec["frac_bits"]), spec["shape"])
+    values = codes.astype(np.int64) if spec.get("indices") else packing.from_codes(codes, spec["frac_bits"])
+    return packing.from_stream_order(values, spec["shape"])
 
 
 def expected_outputs(graph: Graph, x: np.ndarray) -> np.ndarray:

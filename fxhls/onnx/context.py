@@ -69,10 +69,11 @@ class ImportContext:
     """Tensors by name, IR nodes in order, ONNX names that alias IR tensors, which
     tensors are static, and the float chains ONNX names stand for (`float_scaled`).
     `batch` is the batch size the model was exported with (None when symbolic); `opsets`
-    maps each ONNX domain to its opset version."""
+    maps each ONNX domain to its opset version; `used` holds the ONNX names some node
+    reads or the graph outputs (an op with an output it cannot compute refuses only a used one)."""
 
-    def __init__(self, batch: int | None, opsets: dict[str, int]):
-        self.batch, self.opsets = batch, opsets
+    def __init__(self, batch: int | None, opsets: dict[str, int], used: frozenset[str] = frozenset()):
+        self.batch, self.opsets, self.used = batch, opsets, used
         self.tensors: dict[str, Tensor] = {}
         self.nodes: list[Node] = []
         self._aliases: dict[str, str] = {}

@@ -8,8 +8,9 @@ a weight) and after each layer's output (Gemm, MatMul, Conv, Add, Mul, average p
 LeakyRelu, PRelu; Relu, MaxPool, Flatten, Resize and Pad keep their input's type exactly,
 unless the config gives their node an output type). A LeakyRelu's slope (its `alpha`) is
 quantized to the node's weight type, given as its `slope_type` attribute. An
-activation computed as a table (`fxhls.onnx.table_ops`: Sigmoid, Tanh, ...) gets its output
-type as the node's `table_type` attribute instead of a cast after it. A
+activation computed as a table (`fxhls.onnx.table_ops`: Sigmoid, Tanh, ...) and a Softmax
+get their output type as the node's `table_type` attribute instead of a cast after it (a
+Softmax also the config's `exp`, `sum` and `reciprocal` types, `fxhls.onnx.softmax_ops`). A
 config `accumulator` narrows a Gemm, MatMul or Conv (fxhls's `acc_type`); otherwise sums
 are exact. The rest of the import then reads a fixed-point model, so the emulator
 computes exactly what the generated C++ and RTL compute.
@@ -30,6 +31,7 @@ from fxhls.model_config import ModelConfig
 from . import fxhls_ops
 from .qonnx_cleanup import QONNX_DOMAINS
 from .slope_ops import SLOPE_ATTRIBUTE
+from .softmax_ops import SOFTMAX_CONFIG_KEYS
 from .table_ops import CONVERTERS as TABLE_OPS, TYPE_ATTRIBUTE
 
 _LAYER_OUTPUTS = {"Gemm", "MatMul", "Conv", "Add", "Mul", "AveragePool", "GlobalAveragePool", "ReduceMean",
@@ -119,11 +121,13 @@ class _Typing:
         self.nodes.append(node)
         if "accumulator" in settings and node.op_type in _NARROWABLE:
             node.attribute.append(helper.make_attribute("acc_type", str(settings["accumulator"])))
-        if node.op_type in TABLE_OPS:
+        if node.op_type in TABLE_OPS or node.op_type == "Softmax":
             if "output" not in settings:
                 raise ValueError(f"{self.source}: the {node.op_type} node {node.name!r} (a lookup table) has no "
                                  f"output type; give one with --default-type T or a config output for the node")
             node.attribute.append(helper.make_attribute(TYPE_ATTRIBUTE, str(settings["output"])))
+            node.attribute.extend(helper.make_attribute(attribute, str(settings[key]))
+                                  for key, attribute in SOFTMAX_CONFIG_KEYS.items() if key in settings)
             return
         explicit = "output" in self.config.layers.get(node.name, {})
         if "output" in settings and (node.op_type in _LAYER_OUTPUTS or explicit):

@@ -26,7 +26,7 @@ from fxhls.ir import Graph
 
 from fxhls.model_config import model_config
 
-from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops, table_ops
+from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, softmax_ops, standard_ops, table_ops
 from . import resize_ops, slope_ops
 from .constant_nodes import constants_as_initializers
 from .context import ImportContext, OnnxNode
@@ -39,6 +39,7 @@ _CONVERTERS = {
     (domain, op): convert
     for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
                                ("", table_ops.CONVERTERS), ("", resize_ops.CONVERTERS), ("", slope_ops.CONVERTERS),
+                               ("", softmax_ops.CONVERTERS),
                                (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS),
                                ("", float_ops.CONVERTERS), (qonnx_ops.DOMAIN, float_scaled.CONVERTERS))
     for op, convert in converters.items()
@@ -81,7 +82,9 @@ def _build(proto: onnx.ModelProto) -> Graph:
     constants = {init.name: init for init in proto.graph.initializer}
     inputs = [value for value in proto.graph.input if value.name not in constants]
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
-    ctx = ImportContext(_batch_size(inputs), opsets)
+    used = frozenset(name for node in proto.graph.node for name in node.input) | \
+        frozenset(value.name for value in proto.graph.output)
+    ctx = ImportContext(_batch_size(inputs), opsets, used)
     for name, init in constants.items():
         ctx.add_constant(name, numpy_helper.to_array(init))
     for value in inputs:

@@ -9,6 +9,7 @@ import numpy as np
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.softmax import exp_entries, reciprocal_entries, softmax_types, sum_range
 
 from .stages import reciprocal_parameters, type_parameters
 from .verilog import packed_codes, packed_literal
@@ -79,3 +80,17 @@ def multithreshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
             "THRESHOLDS": packed_literal(codes_of(limits.data, limits.type), limits.type.width),
             "RISING": packed_literal([int(d > 0) for d in node.attrs["direction"]], 1), "BASE": int(node.attrs["base"]),
             "OUT_W": graph.tensor(node.outputs[0]).type.width}
+
+
+def softmax_parameters(graph: Graph, node: Node) -> dict:
+    """fxhls_softmax's parameters for Softmax `node`: its types and both tables' codes."""
+    x = graph.tensor(node.inputs[0])
+    types = softmax_types(node, x.type, x.shape[0])
+    exp, reciprocal = exp_entries(x.type, types.exp), reciprocal_entries(types)
+    return {"X_W": x.type.width, "X_SIGNED": int(x.type.signed),
+            "EXP_W": types.exp.width, "EXP_FRAC": types.exp.frac_bits, "EXP_N": len(exp),
+            "EXP_ENTRIES": packed_literal(exp.tolist(), types.exp.width), "SUMX_W": types.exact_sum.width,
+            **type_parameters("SUM", types.sum, True), "SUM_LOWEST": sum_range(types)[0],
+            "REC_W": types.reciprocal.width, "REC_FRAC": types.reciprocal.frac_bits, "REC_N": len(reciprocal),
+            "RECIPROCAL_ENTRIES": packed_literal(reciprocal.tolist(), types.reciprocal.width),
+            **type_parameters("OUT", types.out, True)}

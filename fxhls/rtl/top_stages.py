@@ -23,7 +23,7 @@ from .layers import ComputeLayer, compute_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
 from .top_parameters import (affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, scale_parameters,
-                             threshold_parameters)
+                             softmax_parameters, threshold_parameters)
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
 from .top_streams import StreamNetwork
@@ -54,7 +54,7 @@ class StageBuilder(StreamNetwork):
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
                              f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
                              f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table, Concat, "
-                             f"PRelu, Upsample")
+                             f"PRelu, Upsample, Softmax, ArgMax")
         stage(node)
 
     def _identifier(self, node: Node) -> str:
@@ -136,6 +136,26 @@ class StageBuilder(StreamNetwork):
         self._elementwise(node, "fxhls_table", lambda lanes, x: {"LANES": lanes, "X_W": x_type.width,
                                                                  "OUT_W": out_type.width,
                                                                  "ENTRIES": packed_literal(entries, out_type.width)})
+
+    def _stage_Softmax(self, node: Node) -> None:
+        self._per_pixel(node, "fxhls_softmax", softmax_parameters(self.graph, node))
+
+    def _stage_ArgMax(self, node: Node) -> None:
+        x_type, out_type = (self.graph.tensor(name).type for name in (node.inputs[0], node.outputs[0]))
+        self._per_pixel(node, "fxhls_argmax", {"X_W": x_type.width, "X_SIGNED": int(x_type.signed),
+                                               "OUT_W": out_type.width})
+
+    def _per_pixel(self, node: Node, module: str, parameters: dict) -> None:
+        """A stage that takes each pixel's C values in one beat (a vector: all of them)."""
+        channels, *pixels = self.graph.tensor(node.inputs[0]).shape
+        out_tensor = self.graph.tensor(node.outputs[0])
+        x = self.read(node.inputs[0], node, channels, codes=True)
+        out = self.new_stream(node.op.lower(), out_tensor.shape[0], out_tensor.type.width)
+        name = self._identifier(node)
+        self._describe(node, name, f"LANES={channels}", math.prod(pixels))
+        self.instances.append(Instance(module, name, {"C": channels, **parameters},
+                                       {"s_axis": x.name, "m_axis": out.name}, f"{node.op} {node.name}"))
+        self.publish(node.outputs[0], out)
 
     def _stage_Affine(self, node: Node) -> None:
         self._elementwise(node, "fxhls_affine", lambda lanes, x: affine_parameters(self.graph, node, lanes)

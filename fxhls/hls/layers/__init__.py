@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, prelu, reshape, table, upsample
+from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, prelu, reshape, softmax, table, upsample
 from .context import LayerContext, Stream
 
 
@@ -45,6 +45,8 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Concat": reshape.concat_layer,
     "PRelu": prelu.prelu_layer,
     "Upsample": upsample.upsample_layer,
+    "Softmax": softmax.softmax_layer,
+    "ArgMax": softmax.argmax_layer,
 }
 
 
