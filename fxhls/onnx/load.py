@@ -77,19 +77,21 @@ def _build(proto: onnx.ModelProto) -> Graph:
     constants = {init.name: init for init in proto.graph.initializer}
     inputs = [value for value in proto.graph.input if value.name not in constants]
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
-    ctx = ImportContext(_batch_size(inputs), opsets)
+    ctx = ImportContext(_batch_size(inputs), opsets, qonnx=is_qonnx(proto))
     for name, init in constants.items():
         ctx.add_constant(name, numpy_helper.to_array(init))
     for value in inputs:
         ctx.add_input(value.name, _sample_shape(value))
     for proto_node in proto.graph.node:
         node = OnnxNode.read(proto_node)
+        table_ops.check_reader(ctx, node, is_quantize=(node.domain, node.op_type) == (fxhls_ops.DOMAIN, "Quantize"))
         try:
             _converter(node)(ctx, node)
         except ValueError as err:  # a reason found below the converter: say which node it is about
             if str(err).startswith("node "):
                 raise
             raise node.refuse(str(err)) from None
+    table_ops.check_outputs(ctx, [value.name for value in proto.graph.output])
     float_ops.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 
