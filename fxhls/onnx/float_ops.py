@@ -93,6 +93,11 @@ def _function(ctx: ImportContext, n: OnnxNode) -> None:
     ctx.chains[n.outputs[0]] = values.extended(values.chain_of(ctx, n.inputs[0], n), step, n)
 
 
+def _function_applies(ctx: ImportContext, n: OnnxNode) -> bool:
+    """A chain step in a QONNX model, or on a float chain or float-scaled codes; else a table."""
+    return ctx.qonnx or n.inputs[0] in ctx.chains or values.has_scale(ctx, n.inputs[0])
+
+
 def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
     return any(values.is_float_value(ctx, i) or values.has_scale(ctx, i) for i in n.inputs if not ctx.is_static(i))
 
@@ -202,8 +207,7 @@ CONVERTERS = {
     **{op: _dispatch(_elementwise_applies, _elementwise(op), standard_ops.CONVERTERS.get(op))
        for op in ("Mul", "Add", "Sub", "Div")},
     "Relu": _dispatch(_elementwise_applies, _relu, standard_ops.relu),
-    **{op: _dispatch(lambda ctx, n: ctx.qonnx or _elementwise_applies(ctx, n), _function, table_ops.table)
-       for op in FUNCTIONS},
+    **{op: _dispatch(_function_applies, _function, table_ops.table) for op in FUNCTIONS},
     "BatchNormalization": _dispatch(lambda ctx, n: batchnorm.exact_affine(ctx, n) is None, _batch_normalization,
                                     batchnorm.batch_normalization),
     **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},

@@ -26,6 +26,8 @@ TYPE_ATTRIBUTE = "table_type"
 
 
 def table(ctx: ImportContext, n: OnnxNode) -> None:
+    """A Table of the node's function over its typed input: typed now in a float model,
+    else pending until the fxhls Quantize after it (`quantized`)."""
     params = {name: float(n.attrs[name]) for name in FUNCTIONS[n.op_type][1] if name in n.attrs}
     x = ctx.operand(n.inputs[0], n)
     reason = refusal(n.op_type, ctx.tensors[x].type)

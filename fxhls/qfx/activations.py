@@ -54,7 +54,8 @@ class _Activation(_Quantized):
                              f"takes at most {MAX_TABLE_INPUT_BITS} bits (narrow the layer before it)")
         wide = x.double()
         with torch.no_grad():
-            exact = torch.from_numpy(evaluate(self.FUNCTION, wide.cpu().numpy(), self.params)).to(x.device)
+            exact = torch.from_numpy(evaluate(self.FUNCTION, wide.detach().cpu().numpy(), self.params))
+        exact = exact.to(x.device)
         slope = self._torch(wide)
         # the values are exact's; the gradient torch's (0 where torch overflows)
         return self._finish(exact + (slope - slope.detach()).nan_to_num(0.0), x.dtype)

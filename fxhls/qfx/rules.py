@@ -177,8 +177,9 @@ def _leaky_relu(call: Call):
     return layer, (x,)
 
 
-def _table(layer, default: str):
-    """A rule for an activation without parameters: `layer` (a QFX activation class) of `default`."""
+def _activation(layer, default: str):
+    """The rule of an activation without parameters: `layer` (a QFX activation class), its
+    output of `activation_bits` starting from `default`."""
 
     def rule(call: Call):
         return layer(call.activation(default)), call.one_tensor()
@@ -238,11 +239,11 @@ MODULE_RULES = {
     nn.AvgPool2d: _avgpool,
     nn.AdaptiveAvgPool2d: _adaptive_avgpool,
     nn.Flatten: _flatten_module,
-    nn.Sigmoid: _table(QSigmoid, DEFAULT_UNIT),
-    nn.Tanh: _table(QTanh, DEFAULT_SIGNED_UNIT),
+    nn.Sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    nn.Tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
     nn.Hardsigmoid: _hardsigmoid,
     nn.ELU: _elu,
-    nn.SELU: _table(QSELU, DEFAULT_SUM),
+    nn.SELU: _activation(QSELU, DEFAULT_SUM),
     nn.Softplus: _softplus,
 }
 FUNCTION_RULES = {
@@ -267,21 +268,21 @@ FUNCTION_RULES = {
     torch.mul: _scale,
     operator.truediv: _scale,
     torch.div: _scale,
-    torch.sigmoid: _table(QSigmoid, DEFAULT_UNIT),
-    F.sigmoid: _table(QSigmoid, DEFAULT_UNIT),
-    torch.tanh: _table(QTanh, DEFAULT_SIGNED_UNIT),
-    F.tanh: _table(QTanh, DEFAULT_SIGNED_UNIT),
+    torch.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    F.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    torch.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    F.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
     F.hardsigmoid: _hardsigmoid,
     F.elu: _elu,
-    torch.selu: _table(QSELU, DEFAULT_SUM),
-    F.selu: _table(QSELU, DEFAULT_SUM),
+    torch.selu: _activation(QSELU, DEFAULT_SUM),
+    F.selu: _activation(QSELU, DEFAULT_SUM),
     F.softplus: _softplus,
-    torch.exp: _table(QExp, DEFAULT_POSITIVE),
+    torch.exp: _activation(QExp, DEFAULT_POSITIVE),
 }
 METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
                 "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped,
-                "sigmoid": _table(QSigmoid, DEFAULT_UNIT), "tanh": _table(QTanh, DEFAULT_SIGNED_UNIT),
-                "exp": _table(QExp, DEFAULT_POSITIVE)}
+                "sigmoid": _activation(QSigmoid, DEFAULT_UNIT), "tanh": _activation(QTanh, DEFAULT_SIGNED_UNIT),
+                "exp": _activation(QExp, DEFAULT_POSITIVE)}
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
