@@ -172,8 +172,9 @@ def _brevitas_models() -> dict:
                                                              return_quant_tensor=True),
                                             linear(16, 16), qnn.QuantTanh()),
         "torch_activations": nn.Sequential(fixed(), linear(12, 16), nn.ELU(), fixed(), linear(16, 16), nn.SELU(),
-                                           fixed(), linear(16, 16), nn.Hardsigmoid(), fixed(Uint8ActPerTensorFixedPoint),
-                                           linear(16, 16), nn.Softplus(), qnn.QuantIdentity()),
+                                           fixed(), linear(16, 16), nn.Hardsigmoid(),
+                                           fixed(Uint8ActPerTensorFixedPoint), linear(16, 16), nn.Softplus(),
+                                           qnn.QuantIdentity()),
     }
 
 

@@ -81,7 +81,7 @@ class ImportContext:
         self._static: set[str] = set()
         self._producers: dict[str, Node] = {}
         self.chains: dict[str, dict] = {}
-        self.pending_tables: dict[str, Node] = {}
+        self.pending_tables: dict[str, tuple[Node, OnnxNode]] = {}
 
     def add_input(self, name: str, shape: tuple[int, ...]) -> None:
         self.tensors[name] = Tensor(name, shape)

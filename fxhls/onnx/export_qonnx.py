@@ -13,8 +13,8 @@ activation, a narrowed accumulator, an average by another window) is refused in 
 line: fxhls's importer reads a QONNX file through qonnx, which knows no fxhls op, so a
 mixed file would be read by nothing. So is an activation table (QSigmoid, QTanh, ...):
 QONNX's reading of Sigmoid -> Quant is a float32 function, then a rounding, which can
-differ from the table's one rounding of the float64 function. K-hot and binary facts on weights are not carried:
-the values are the same, and `fxhls build` then treats them as plain weights. qonnx's
+differ from the table's one rounding of the float64 function. K-hot and binary facts on
+weights are not carried: the values are the same, and `fxhls build` then treats them as plain weights. qonnx's
 executor computes in float32 (its Quant writes float32 whatever it reads), so a model
 with a tensor float32 does not hold exactly (a wide BatchNorm product) is refused too.
 """

@@ -4,8 +4,8 @@ Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float v
 them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, which
 element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
 no exact Affine) and, in a QONNX model, the activations of `fxhls.fixed.functions`
-(Sigmoid, Tanh, ...; on codes too) extend without adding IR nodes. An Add of codes of one scale is integer
-work; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
+(Sigmoid, Tanh, ...; on codes too) extend without adding IR nodes. An Add of codes of
+one scale is integer work; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
 power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
 output become a HostFloat.
 """

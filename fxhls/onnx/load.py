@@ -4,8 +4,8 @@ A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's clea
 (`qonnx_cleanup`); a float model given types gets its casts (`float_types`). Then every
 node is converted by the converter of its op (`standard_ops`, `shape_ops`, `qonnx_ops`,
 `batchnorm`, `table_ops`; for float-scaled values and quantizers `float_ops` and
-`float_scaled`, which take precedence where they apply), which infers types as it goes: a value between two
-quantized ones gets its exact type. Float work that is a graph output becomes host work
+`float_scaled`, which take precedence where they apply), which infers types as it goes:
+a value between two quantized ones gets its exact type. Float work that is a graph output becomes host work
 (`float_ops.host_tails`).
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not

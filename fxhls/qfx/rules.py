@@ -178,17 +178,13 @@ def _leaky_relu(call: Call):
 
 
 def _activation(layer, default: str):
-    """The rule of an activation without parameters: `layer` (a QFX activation class), its
-    output of `activation_bits` starting from `default`."""
+    """The rule of an activation whose parameters are the QFX layer's defaults: `layer` (a
+    QFX activation class), its output of `activation_bits` starting from `default`."""
 
     def rule(call: Call):
-        return layer(call.activation(default)), call.one_tensor()
+        return layer(output=call.activation(default)), call.one_tensor()
 
     return rule
-
-
-def _hardsigmoid(call: Call):
-    return QHardSigmoid(output=call.activation(DEFAULT_UNIT)), call.one_tensor()
 
 
 def _elu(call: Call):
@@ -241,7 +237,7 @@ MODULE_RULES = {
     nn.Flatten: _flatten_module,
     nn.Sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
     nn.Tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
-    nn.Hardsigmoid: _hardsigmoid,
+    nn.Hardsigmoid: _activation(QHardSigmoid, DEFAULT_UNIT),
     nn.ELU: _elu,
     nn.SELU: _activation(QSELU, DEFAULT_SUM),
     nn.Softplus: _softplus,
@@ -272,7 +268,7 @@ FUNCTION_RULES = {
     F.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
     torch.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
     F.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
-    F.hardsigmoid: _hardsigmoid,
+    F.hardsigmoid: _activation(QHardSigmoid, DEFAULT_UNIT),
     F.elu: _elu,
     torch.selu: _activation(QSELU, DEFAULT_SUM),
     F.selu: _activation(QSELU, DEFAULT_SUM),

@@ -2,11 +2,10 @@
 
 Attributes: `function` (a key of `fxhls.fixed.functions.FUNCTIONS`, where the functions
 are defined), its parameters (`alpha`, `beta`, `gamma` as ONNX names them, defaults
-ONNX's) and the output type (`type_attrs`). The table holds
-one entry per code of the input type, lowest code first: the float64 function of the
-code's value, quantized to the output type (`fxhls.fixed.quantize`). Execution reads
-entry (code - lowest code), so the emulator, the C++ ROM and any other backend hold
-the same numbers. An input wider than `MAX_INPUT_BITS` is refused in one line.
+ONNX's) and the output type (`type_attrs`). The table holds one entry per code of the
+input type, lowest code first: the float64 function of the code's value, quantized to
+the output type (`fxhls.fixed.quantize`). Execution reads entry (code - lowest code), so
+the emulator, the C++ ROM and any other backend hold the same numbers. An input wider than `MAX_INPUT_BITS` is refused in one line.
 """
 
 from __future__ import annotations
