@@ -1,7 +1,9 @@
 """Export a QFX model to ONNX that carries every fixed-point fact.
 
 The model is traced with torch.fx (QFX layers kept whole) and run in eval mode on
-the example input, which gives every node's shape. Each QFX layer becomes standard ONNX ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten)
+the example input, which gives every node's shape. Each QFX layer becomes standard ONNX
+ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten; Sigmoid, Tanh, ... for the table
+activations, which the importer reads as one Table with the Quantize after them)
 plus nodes of the custom domain "fxhls": `Quantize` (attributes width, int_bits,
 signed, rounding, overflow) after every quantized value, with `khot` or `binary`
 on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with the

@@ -14,6 +14,7 @@ from fxhls.fixed.exact import exact_type
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
                        QInput, QLinear, QMaxPool2d, QReLU, QSign)
+from fxhls.qfx.activations import ACTIVATIONS
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
 from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QScale
@@ -22,7 +23,7 @@ from fxhls.qfx.weighted import QConv1d
 DOMAIN = "fxhls"
 # The QFX layers that compute (QFlatten and QReshape only move values: shape-only ops).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
-          QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QConcat)
+          QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QConcat, *ACTIVATIONS)
 
 
 class OnnxWriter:
@@ -170,6 +171,12 @@ class OnnxWriter:
         slope = -float(m.quantized_slope().detach())
         total = self.node("Add", [positive, self.node("Mul", [negative, self.number(slope, "slope")])])
         return self.quantize(total, m.output_type)
+
+    def _activation(self, m, x):
+        # the standard op with its (float32) parameters; the importer makes it a table
+        return self.quantize(self.node(m.FUNCTION, x, **m.params), m.output_type)
+
+    _QSigmoid = _QTanh = _QHardSigmoid = _QELU = _QSELU = _QSoftplus = _QExp = _activation
 
     def _QConcat(self, m, x):
         axis = m.dim if m.dim > 0 else m.dim + self.ranks[0] + 1

@@ -3,8 +3,9 @@
 Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value after
 them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, which
 element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
-no exact Affine) extend without adding IR nodes. An Add of codes of one scale is integer
-work; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
+no exact Affine) and, in a QONNX model, the activations of `fxhls.fixed.functions`
+(Sigmoid, Tanh, ...; on codes too) extend without adding IR nodes. An Add of codes of
+one scale is integer work; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
 power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
 output become a HostFloat.
 """
@@ -17,9 +18,10 @@ from dataclasses import replace
 import numpy as np
 
 from fxhls.fixed import FixedType
+from fxhls.fixed.functions import FUNCTIONS, monotone, parameters
 from fxhls.ir import Node
 
-from . import batchnorm, float_values as values, shape_ops, standard_ops
+from . import batchnorm, float_values as values, shape_ops, standard_ops, table_ops
 from .context import ImportContext, OnnxNode
 from .float_types import HOW_TO_TYPE
 
@@ -78,6 +80,22 @@ def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
 
 def _relu(ctx: ImportContext, n: OnnxNode) -> None:
     ctx.chains[n.outputs[0]] = values.extended(values.chain_of(ctx, n.inputs[0], n), {"op": "relu"}, n)
+
+
+def _function(ctx: ImportContext, n: OnnxNode) -> None:
+    """Sigmoid, Tanh, ... (`fxhls.fixed.functions`) in a QONNX model: one more step of the
+    chain, the float32 of the float64 function; on codes it starts a chain of their value."""
+    params = parameters(n.op_type, n.attrs)
+    if not monotone(n.op_type, params):
+        raise n.refuse(f"alpha={params['alpha']:g} makes {n.op_type} fall, then rise; on a float value only a "
+                       f"monotone function is supported (alpha >= 0)")
+    step = {"op": "function", "function": n.op_type, "params": params}
+    ctx.chains[n.outputs[0]] = values.extended(values.chain_of(ctx, n.inputs[0], n), step, n)
+
+
+def _function_applies(ctx: ImportContext, n: OnnxNode) -> bool:
+    """A chain step in a QONNX model, or on a float chain or float-scaled codes; else a table."""
+    return ctx.qonnx or n.inputs[0] in ctx.chains or values.has_scale(ctx, n.inputs[0])
 
 
 def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
@@ -189,6 +207,7 @@ CONVERTERS = {
     **{op: _dispatch(_elementwise_applies, _elementwise(op), standard_ops.CONVERTERS.get(op))
        for op in ("Mul", "Add", "Sub", "Div")},
     "Relu": _dispatch(_elementwise_applies, _relu, standard_ops.relu),
+    **{op: _dispatch(_function_applies, _function, table_ops.table) for op in FUNCTIONS},
     "BatchNormalization": _dispatch(lambda ctx, n: batchnorm.exact_affine(ctx, n) is None, _batch_normalization,
                                     batchnorm.batch_normalization),
     **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},

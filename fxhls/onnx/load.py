@@ -3,9 +3,9 @@
 A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's cleanup
 (`qonnx_cleanup`); a float model given types gets its casts (`float_types`). Then every
 node is converted by the converter of its op (`standard_ops`, `shape_ops`, `qonnx_ops`,
-`batchnorm`; for float-scaled values and quantizers `float_ops` and `float_scaled`, which
-take precedence where they apply), which infers types as it goes: a value between two
-quantized ones gets its exact type. Float work that is a graph output becomes host work
+`batchnorm`, `table_ops`; for float-scaled values and quantizers `float_ops` and
+`float_scaled`, which take precedence where they apply), which infers types as it goes:
+a value between two quantized ones gets its exact type. Float work that is a graph output becomes host work
 (`float_ops.host_tails`).
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
@@ -84,19 +84,21 @@ def _build(proto: onnx.ModelProto) -> Graph:
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
     used = frozenset(name for node in proto.graph.node for name in node.input) | \
         frozenset(value.name for value in proto.graph.output)
-    ctx = ImportContext(_batch_size(inputs), opsets, used)
+    ctx = ImportContext(_batch_size(inputs), opsets, used, qonnx=is_qonnx(proto))
     for name, init in constants.items():
         ctx.add_constant(name, numpy_helper.to_array(init))
     for value in inputs:
         ctx.add_input(value.name, _sample_shape(value))
     for proto_node in proto.graph.node:
         node = OnnxNode.read(proto_node)
+        table_ops.check_reader(ctx, node, is_quantize=(node.domain, node.op_type) == (fxhls_ops.DOMAIN, "Quantize"))
         try:
             _converter(node)(ctx, node)
         except ValueError as err:  # a reason found below the converter: say which node it is about
             if str(err).startswith("node "):
                 raise
             raise node.refuse(str(err)) from None
+    table_ops.check_outputs(ctx, [value.name for value in proto.graph.output])
     float_ops.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 

@@ -10,6 +10,7 @@ try:
 except ImportError:
     raise ImportError("fxhls.qfx trains with PyTorch, which is not installed: pip install 'fxhls[train]'") from None
 
+from .activations import QELU, QExp, QHardSigmoid, QSELU, QSigmoid, QSoftplus, QTanh
 from .binary import QSign, binary_sign
 from .calibrate import calibrate
 from .batchnorm import QBatchNorm1d, QBatchNorm2d
@@ -43,6 +44,13 @@ __all__ = [
     "QReLU",
     "QReLU6",
     "QLeakyReLU",
+    "QSigmoid",
+    "QTanh",
+    "QHardSigmoid",
+    "QELU",
+    "QSELU",
+    "QSoftplus",
+    "QExp",
     "QAdd",
     "QScale",
     "QConcat",

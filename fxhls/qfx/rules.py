@@ -27,6 +27,18 @@ from fxhls.qfx.elementwise import (
     QMaxPool2d,
     QReLU,
 )
+from fxhls.qfx.activations import (
+    DEFAULT_POSITIVE,
+    DEFAULT_SIGNED_UNIT,
+    DEFAULT_UNIT,
+    QELU,
+    QExp,
+    QHardSigmoid,
+    QSELU,
+    QSigmoid,
+    QSoftplus,
+    QTanh,
+)
 from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QReshape, QScale
 from fxhls.qfx.rules_weighted import WEIGHTED_RULES
@@ -165,6 +177,35 @@ def _leaky_relu(call: Call):
     return layer, (x,)
 
 
+def _activation(layer, default: str):
+    """The rule of an activation whose parameters are the QFX layer's defaults: `layer` (a
+    QFX activation class), its output of `activation_bits` starting from `default`."""
+
+    def rule(call: Call):
+        return layer(output=call.activation(default)), call.one_tensor()
+
+    return rule
+
+
+def _elu(call: Call):
+    alpha = call.module.alpha if call.module is not None else call.argument(1, "alpha", 1.0)
+    if not isinstance(alpha, (int, float)):
+        raise call.unsupported(f"alpha={alpha!r}", "a number")
+    return QELU(alpha, call.activation(DEFAULT_SUM, True)), call.one_tensor()
+
+
+def _softplus(call: Call):
+    """Softplus with beta 1 and torch's threshold 20 (above it torch returns x, QSoftplus
+    log(1 + e^x): less than e^-20 apart)."""
+    if call.module is not None:
+        beta, threshold = call.module.beta, call.module.threshold
+    else:
+        beta, threshold = call.argument(1, "beta", 1.0), call.argument(2, "threshold", 20.0)
+    if beta != 1 or threshold != 20:
+        raise call.unsupported(f"beta={beta!r}, threshold={threshold!r}", "beta=1, threshold=20 (the defaults)")
+    return QSoftplus(call.activation(DEFAULT_POSITIVE)), call.one_tensor()
+
+
 def _constant_type(config: QFXConfig, value: float) -> FixedType:
     """`weight_bits` bits, the binary point where `value` fits (it is exact if it fits the width)."""
     fit = exact_type([value], signed=True)
@@ -194,6 +235,12 @@ MODULE_RULES = {
     nn.AvgPool2d: _avgpool,
     nn.AdaptiveAvgPool2d: _adaptive_avgpool,
     nn.Flatten: _flatten_module,
+    nn.Sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    nn.Tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    nn.Hardsigmoid: _activation(QHardSigmoid, DEFAULT_UNIT),
+    nn.ELU: _elu,
+    nn.SELU: _activation(QSELU, DEFAULT_SUM),
+    nn.Softplus: _softplus,
 }
 FUNCTION_RULES = {
     operator.add: _add,
@@ -217,14 +264,27 @@ FUNCTION_RULES = {
     torch.mul: _scale,
     operator.truediv: _scale,
     torch.div: _scale,
+    torch.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    F.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    torch.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    F.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    F.hardsigmoid: _activation(QHardSigmoid, DEFAULT_UNIT),
+    F.elu: _elu,
+    torch.selu: _activation(QSELU, DEFAULT_SUM),
+    F.selu: _activation(QSELU, DEFAULT_SUM),
+    F.softplus: _softplus,
+    torch.exp: _activation(QExp, DEFAULT_POSITIVE),
 }
 METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
-                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped}
+                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped,
+                "sigmoid": _activation(QSigmoid, DEFAULT_UNIT), "tanh": _activation(QTanh, DEFAULT_SIGNED_UNIT),
+                "exp": _activation(QExp, DEFAULT_POSITIVE)}
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
     + "; functions operator.add/mul/truediv, torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
-    + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout"
+    + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout, "
+    + "torch.sigmoid/tanh/selu/exp, F.sigmoid, F.tanh, F.hardsigmoid, F.elu, F.selu, F.softplus"
     + "; tensor methods " + ", ".join(f".{name}()" for name in METHOD_RULES)
     + "; sizes from .size(), .dim() and .shape"
 )
