@@ -67,7 +67,7 @@ def test_a_quant_no_ap_fixed_cast_expresses_is_computed_on_the_host_as_qonnx_doe
 
 @pytest.mark.parametrize("build,shape,ops", [
     (mlp, (8,), ["HostQuantize", "Gemm", "MultiThreshold", "Gemm", "HostFloat"]),
-    (cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MultiThreshold",
+    (cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MulShift",
                        "HostFloat"]),
 ])
 def test_a_float_scaled_model_emulates_exactly_as_qonnx_executes_it(build, shape, ops):
@@ -152,7 +152,7 @@ def test_a_float_value_into_a_gemm_is_refused():
 
 
 @pytest.mark.parametrize("change,words", [({"bits": 0}, ["from 1 to 32"]), ({"bits": 33}, ["from 1 to 32"]),
-                                          ({"bits": 12}, ["4095 thresholds"]), ({"scale": -0.3}, ["positive"]),
+                                          ({"bits": 12}, ["4,095 thresholds", "multiply-and-shift"]), ({"scale": -0.3}, ["positive"]),
                                           ({"rounding_mode": "NEAREST"}, ["NEAREST", "HALF_UP"])])
 def test_a_quantizer_out_of_range_is_refused(change, words):
     first, inits = quant("x", "q0", 0.1)
@@ -179,31 +179,64 @@ def test_codes_with_a_fractional_zero_point_into_a_gemm_are_refused():
     assert "'fc'" in message and "zero point" in message
 
 
-def test_a_residual_add_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+def _equal_to_qonnx(onnx_model, shape, seeds=4) -> None:
+    graph = load_onnx(onnx_model)
+    for seed in range(seeds):
+        x = _inputs(shape, seed)
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 4
+        assert _mismatches(emulate(graph, x), expected) == 0
+
+
+def test_a_residual_add_of_codes_of_one_scale_is_integer_work():
     first, inits = quant("x", "a", 3 * 2.0**-6)
     second, more = quant("x", "b", 3 * 2.0**-6, bits=4, rounding_mode="FLOOR")
     last, final = quant("sum", "y", 0.0371)
     onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["sum"], name="sum"), last],
                        inits + more + final, (8,))
-    graph = load_onnx(onnx_model)
-    assert [n.op for n in graph.nodes] == ["HostQuantize", "HostQuantize", "Add", "MultiThreshold", "HostFloat"]
-    x = _inputs((8,))
-    assert _mismatches(execute(graph, x)[0], _qonnx(onnx_model, x)) == 0
+    assert [n.op for n in load_onnx(onnx_model).nodes][:3] == ["HostQuantize", "HostQuantize", "Add"]
+    _equal_to_qonnx(onnx_model, (8,))
+
+
+@pytest.mark.parametrize("scales", [(0.0123, 0.3), (0.0123, 0.0123), (0.1, 0.2)])
+def test_a_residual_add_whose_float32_values_round_adds_them_exactly(scales):
+    """Scales whose values s * q round in float32 (two scales, or one): each operand's
+    float32 values from a table of its codes, their exact sum, one rounding."""
+    first, inits = quant("x", "a", scales[0])
+    second, more = quant("x", "b", scales[1], bits=4)
+    last, final = quant("sum", "q", 0.0371)
+    nodes = [first, second, helper.make_node("Add", ["a", "b"], ["sum"], name="sum"), last,
+             helper.make_node("Mul", ["q", "c"], ["y"])]
+    onnx_model = model(nodes, inits + more + final + [("c", 0.7)], (8,))
+    assert [n.op for n in load_onnx(onnx_model).nodes][2:5] == ["Table", "Table", "Add"]
+    _equal_to_qonnx(onnx_model, (8,), seeds=8)
+
+
+def test_an_add_of_codes_too_wide_for_a_table_is_refused_naming_both_scales():
+    first, inits = quant("x", "a", 0.0123, bits=20)
     second, more = quant("x", "b", 0.3)
     onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
     message = _refusal(onnx_model)
-    assert "'sum'" in message and "0.046875" in message and "0.3" in message
+    assert "'sum'" in message and "0.0123" in message and "0.3" in message and "table" in message, message
 
 
-def test_a_concat_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+def test_a_concat_of_codes_of_per_tensor_scales_along_the_channels_is_exact():
+    """One scale: codes of that scale; two scales (and widths): codes of a per-channel scale,
+    requantized after it and the host's float output."""
     first, inits = quant("x", "a", 3 * 2.0**-6)
-    second, more = quant("x", "b", 3 * 2.0**-6, rounding_mode="FLOOR")
-    joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=1)
-    onnx_model = model([first, second, joined], inits + more, (8,))
-    x = _inputs((8,))
-    assert _mismatches(emulate(load_onnx(onnx_model), x), _qonnx(onnx_model, x)) == 0
+    for second, more in (quant("x", "b", 3 * 2.0**-6, rounding_mode="FLOOR"), quant("x", "b", 0.3, bits=4)):
+        joined = helper.make_node("Concat", ["a", "b"], ["j"], name="join", axis=1)
+        last, final = quant("j", "y", 0.0371, bits=5)
+        _equal_to_qonnx(model([first, second, joined, last], inits + more + final, (8,)), (8,))
+        joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=1)
+        _equal_to_qonnx(model([first, second, joined], inits + more, (8,)), (8,))
+
+
+def test_a_concat_of_two_scales_along_the_image_rows_is_refused_naming_both():
+    first, inits = quant("x", "a", 3 * 2.0**-6)
     second, more = quant("x", "b", 0.3)
-    message = _refusal(model([first, second, joined], inits + more, (8,)))
+    joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=2)
+    message = _refusal(model([first, second, joined], inits + more, (2, 4, 4)))
     assert "'join'" in message and "0.046875" in message and "0.3" in message
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.mul_shift import node_widths
 
 from .stages import reciprocal_parameters, type_parameters
 from .verilog import packed_codes, packed_literal
@@ -74,3 +75,18 @@ def multithreshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
             "THRESHOLDS": packed_literal(codes_of(limits.data, limits.type), limits.type.width),
             "RISING": packed_literal([int(d > 0) for d in node.attrs["direction"]], 1), "BASE": int(node.attrs["base"]),
             "OUT_W": graph.tensor(node.outputs[0]).type.width}
+
+
+def mul_shift_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_mul_shift`'s parameters for MulShift `node`."""
+    x_type, out_type = graph.tensor(node.inputs[0]).type, graph.tensor(node.outputs[0]).type
+    if x_type.frac_bits != node.attrs["frac_bits"]:
+        raise ValueError(f"node {node.name!r}: its constants are for codes with {node.attrs['frac_bits']} "
+                         f"fractional bits, its input is {x_type}")
+    multiplier_bits, sum_bits = node_widths(node, x_type, out_type)
+    return {"C": len(node.attrs["multiplier"]), "LANES": lanes, "X_W": x_type.width, "X_SIGNED": int(x_type.signed),
+            "M_W": multiplier_bits, "MULTIPLIERS": packed_literal(node.attrs["multiplier"], multiplier_bits),
+            "SUM_W": sum_bits, "BIASES": packed_literal(node.attrs["bias"], sum_bits), "SHIFT": node.attrs["shift"],
+            "ROUNDING": node.attrs["rounding"], "OUT_W": out_type.width, "OUT_SIGNED": int(out_type.signed),
+            "LOWS": packed_literal(node.attrs["low"], out_type.width),
+            "HIGHS": packed_literal(node.attrs["high"], out_type.width)}

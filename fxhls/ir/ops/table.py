@@ -30,6 +30,9 @@ FUNCTIONS = {
              {"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}),
     "Softplus": (lambda x, p: np.logaddexp(0.0, x), {}),
     "Exp": (lambda x, p: np.exp(x), {}),
+    # a float-scaled quantizer's float32 value of its codes x, as qonnx computes it: (x - zero) * scale
+    "Dequantize": (lambda x, p: ((x.astype(np.float32) - np.float32(p["zero"])) * np.float32(p["scale"]))
+                   .astype(np.float64), {"scale": 1.0, "zero": 0.0}),
 }
 
 

@@ -15,6 +15,7 @@ from ..ops import OPS
 HARDWARE_OPS = {
     "Quantize": (), "Gemm": (1, 2), "Conv": (1, 2), "Affine": (1, 2), "Relu": (), "Add": (), "MaxPool": (),
     "AveragePool": (), "GlobalAveragePool": (), "Flatten": (), "Sign": (), "Threshold": (1,), "MultiThreshold": (1,),
+    "MulShift": (),
     "Reshape": (), "Transpose": (), "Table": (),
 }
 _MOVING = ("Reshape", "Transpose")  # supported only where they move no value in stream order
