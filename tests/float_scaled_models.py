@@ -175,3 +175,21 @@ def brevitas_default(name: str, path, samples: int = 4) -> np.ndarray:
     x = torch.randn(samples, *shape)
     export_qonnx(network, args=x, export_path=str(path), dynamo=False)
     return x.numpy()
+
+
+def residual_wide():
+    """Quant (3 * 2^-6) -> two quantizers of it (scales 0.0123 and 0.3: their float32 values
+    round) added -> Quant (5 * 2^-7) -> Gemm (weights 3 * 2^-7, a bias) -> Quant to 16 bits (2^-10) -> Mul
+    -> y: a residual add of two scales, and a requantization too wide for thresholds."""
+    rng = np.random.default_rng(6)
+    nodes, inits = [], [("w", rng.normal(size=(6, 8)) * 0.5), ("b", rng.integers(-32, 32, 6) * 2.0**-5),
+                        ("c", 0.7)]
+    for node, more in [quant("x", "q0", 3 * 2.0**-6), quant("q0", "a", 0.0123), quant("q0", "b_q", 0.3, bits=4),
+                       quant("sum", "q1", 5 * 2.0**-7),
+                       quant("w", "wq", 3 * 2.0**-7), quant("acc", "q2", 2.0**-10, bits=16)]:
+        nodes.append(node)
+        inits += more
+    nodes += [helper.make_node("Add", ["a", "b_q"], ["sum"], name="residual"),
+              helper.make_node("Gemm", ["q1", "wq", "b"], ["acc"], transB=1),
+              helper.make_node("Mul", ["q2", "c"], ["y"])]
+    return model(nodes, inits, (8,))

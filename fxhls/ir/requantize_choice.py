@@ -86,7 +86,8 @@ def choose_requantization(chain: dict, quant: dict, source: FixedType, channels:
         sum_bits = mul_shift_widths(found.multiplier, found.bias, found.shift, source, out_bits)[1]
         by_mul_shift = mul_shift_cost(source.width, found.multiplier_bits, sum_bits)
         if by_thresholds is None or by_mul_shift.total < by_thresholds.total:
-            other = f"{levels:,} thresholds per channel would cost {by_thresholds}" if by_thresholds else ""
+            other = (f"{levels:,} thresholds per channel would cost {by_thresholds}" if by_thresholds else
+                     f"{levels:,} thresholds per channel: more than {MAX_THRESHOLD_BITS} bits")
             return Requantization("MulShift", by_mul_shift, mul_shift=found, other=other)
         return Requantization("MultiThreshold", by_thresholds, thresholds(chain, quant, source, channels),
                               other=f"the multiply-and-shift would cost {by_mul_shift}")
@@ -119,7 +120,7 @@ def described(graph, node) -> str | None:
     else:
         multiplier = max(abs(int(m)) for m in node.attrs["multiplier"]).bit_length() + 1
         what = (f"multiply-and-shift, a {multiplier}-bit multiplier, shift {node.attrs['shift']}, "
-                f"{node.attrs['rounding']}")
+                f"{node.attrs['shift_rounding']}")
     return f"{what}: {cost}"
 
 

@@ -154,7 +154,7 @@ def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
             found = chosen.mul_shift
             ctx.add(Node("MulShift", n.name, [source.name], [out],
                          {"multiplier": found.multiplier, "bias": found.bias, "shift": found.shift,
-                          "rounding": found.rounding, "low": [v - offset for v in found.low],
+                          "shift_rounding": found.rounding, "low": [v - offset for v in found.low],
                           "high": [v - offset for v in found.high], "frac_bits": source.type.frac_bits, **attrs}), n)
         else:
             levels, direction, base = chosen.thresholds

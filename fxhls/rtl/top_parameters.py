@@ -87,6 +87,6 @@ def mul_shift_parameters(graph: Graph, node: Node, lanes: int) -> dict:
     return {"C": len(node.attrs["multiplier"]), "LANES": lanes, "X_W": x_type.width, "X_SIGNED": int(x_type.signed),
             "M_W": multiplier_bits, "MULTIPLIERS": packed_literal(node.attrs["multiplier"], multiplier_bits),
             "SUM_W": sum_bits, "BIASES": packed_literal(node.attrs["bias"], sum_bits), "SHIFT": node.attrs["shift"],
-            "ROUNDING": node.attrs["rounding"], "OUT_W": out_type.width, "OUT_SIGNED": int(out_type.signed),
+            "ROUNDING": node.attrs["shift_rounding"], "OUT_W": out_type.width, "OUT_SIGNED": int(out_type.signed),
             "LOWS": packed_literal(node.attrs["low"], out_type.width),
             "HIGHS": packed_literal(node.attrs["high"], out_type.width)}

@@ -36,6 +36,7 @@ module fxhls_mul_shift #(
     localparam integer GROUPS = C / LANES;
     localparam integer GROUP_W = GROUPS > 1 ? $clog2(GROUPS) : 1;
     localparam integer PROD_W = X_W + M_W + 3;
+    localparam integer WIDE_W = PROD_W > SUM_W ? PROD_W : SUM_W;  // the sum before it is cut to SUM_W (exactly)
     localparam integer Q_W = SUM_W - SHIFT + 2;  // the rounded quotient, signed, with room for the increment
 
     // The channel group of the beat at the input.
@@ -64,7 +65,10 @@ module fxhls_mul_shift #(
             fxhls_dot_mul #(
                 .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .W_W(M_W), .W_SIGNED(1), .DOT_W(PROD_W)
             ) multiply (.x(s_axis_tdata[i*X_W +: X_W]), .w(multipliers[group]), .dot(product));
-            wire signed [SUM_W-1:0] sum = product + $signed(biases[group]);
+            wire signed [SUM_W-1:0] bias = biases[group];
+            wire signed [WIDE_W-1:0] wide = $signed({{(WIDE_W - PROD_W){product[PROD_W-1]}}, product})
+                                          + $signed({{(WIDE_W - SUM_W){bias[SUM_W-1]}}, bias});
+            wire signed [SUM_W-1:0] sum = wide[SUM_W-1:0];
             wire signed [Q_W-1:0] quotient;
             fxhls_cast #(
                 .IN_W(SUM_W), .IN_FRAC(SHIFT), .IN_SIGNED(1), .OUT_W(Q_W), .OUT_FRAC(0), .OUT_SIGNED(1),

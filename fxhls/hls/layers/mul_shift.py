@@ -21,7 +21,7 @@ def mul_shift_layer(context: LayerContext) -> dict:
                          f"fractional bits, its input is {x_type}")
     multiplier_bits, sum_bits = node_widths(node, x_type, out_type)
     values = dict(node=node.name, layer=name, channels=len(node.attrs["multiplier"]), pixels=stream.beats,
-                  shift=node.attrs["shift"], rounding=node.attrs["rounding"], multiplier_bits=multiplier_bits,
+                  shift=node.attrs["shift"], rounding=node.attrs["shift_rounding"], multiplier_bits=multiplier_bits,
                   sum_bits=sum_bits, quotient_bits=sum_bits - node.attrs["shift"] + 2,
                   x_code_type=f"ap_{'' if x_type.signed else 'u'}int<{x_type.width}>",
                   **{key: [f"{int(v)}LL" for v in node.attrs[attr]]

@@ -4,7 +4,7 @@ by one multiply, an add and a shift per channel.
 Input x: an exact value (an accumulator, or codes) on the grid of step 2^-F, F the
 attribute `frac_bits` (the grid the constants were derived on), so that its code is
 x * 2^F. Attributes: the output codes' type (`type_attrs`: an integer type), `multiplier`, `bias`, `low`, `high` (one integer per channel: the first dimension
-of a sample), `shift` and `rounding` (an `ap_fixed` rounding mode). Channel c outputs
+of a sample), `shift` and `shift_rounding` (an `ap_fixed` rounding mode). Channel c outputs
 clamp(round((code * multiplier[c] + bias[c]) / 2^shift), low[c], high[c])
 (`fxhls.fixed.mul_shift`). `fxhls.ir.requantize_mul_shift` derives the
 constants from a float chain and proves them equal to it on every value x can take.
@@ -37,7 +37,7 @@ class MulShift:
         view = (1, -1, *[1] * (x.ndim - 2))
         constants = [np.array(node.attrs[key], dtype=object).reshape(view) for key in _PER_CHANNEL]
         codes = mul_shift_codes(to_codes(x, node.attrs["frac_bits"]), constants[0], constants[1], node.attrs["shift"],
-                                constants[2], constants[3], node.attrs["rounding"])
+                                constants[2], constants[3], node.attrs["shift_rounding"])
         return [codes.astype(np.float64)]
 
 
