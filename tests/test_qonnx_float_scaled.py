@@ -17,7 +17,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, cnn, finn_example, mlp, model, quant, trunc_pool
+from float_scaled_models import BATCH, brevitas_default, cnn, finn_example, mlp, model, quant, trunc_pool
+from per_op_reference import nearest_float32, per_op_outputs
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -254,3 +255,30 @@ def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_
     expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
     assert len(np.unique(expected)) > 4
     assert _mismatches(execute(graph, x)[0], expected) == 0
+
+
+# --- Brevitas's default float quantizers: the float output against the per-op reference -----
+
+@pytest.mark.parametrize("name", ["brevitas_mlp", "brevitas_mlp_zero_point"])
+def test_brevitas_default_float_outputs_equal_the_per_op_reference(name, tmp_path):
+    """Their last layer is float work on the host: the exact sum of float32 products,
+    rounded once (tests/per_op_reference.py; qonnx's onnxruntime sums in float32 and
+    differs in the last bits). Every output is compared with ==."""
+    x = brevitas_default(name, tmp_path / "m.onnx", samples=16)
+    expected = per_op_outputs(tmp_path / "m.onnx", x)
+    assert len(np.unique(expected)) > 16
+    assert _mismatches(emulate(load_onnx(tmp_path / "m.onnx"), x), expected) == 0
+
+
+def test_the_per_op_reference_rounds_as_ieee_does():
+    """nearest_float32 of a double is numpy's float32 of it (a correctly rounded conversion),
+    ties and their neighbours included."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(0)
+    singles = rng.normal(size=2000).astype(np.float32)
+    gaps = np.nextafter(singles, np.float32(np.inf)).astype(np.float64) - singles.astype(np.float64)
+    doubles = np.concatenate([singles.astype(np.float64) + gaps * k for k in (0.5, 0.25, 0.75)] +
+                             [rng.normal(size=2000) * 1e3])
+    got = np.array([nearest_float32(Fraction(float(d))) for d in doubles])
+    assert _mismatches(got, doubles.astype(np.float32)) == 0
