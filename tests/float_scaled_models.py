@@ -125,13 +125,34 @@ def _brevitas_default_models() -> dict:
     activations, per-tensor or per-channel weights, float biases, float BatchNorm), and
     asymmetric activations (ShiftedUint8ActPerTensorFloat: a zero point)."""
     from brevitas import nn as qnn
-    from brevitas.quant import Int8WeightPerChannelFloat, ShiftedUint8ActPerTensorFloat
+    from brevitas.quant import (Int8ActPerTensorFloat, Int8WeightPerChannelFloat, Int8WeightPerTensorFloat,
+                                ShiftedUint8ActPerTensorFloat, Uint8ActPerTensorFloat)
     from torch import nn
+
+    class Residual(nn.Module):
+        """x (Int8ActPerTensorFloat) + its two-layer branch (ReLU at Uint8ActPerTensorFloat,
+        then Int8ActPerTensorFloat): a residual add of two learned scales, requantized."""
+
+        def __init__(self):
+            super().__init__()
+            self.input = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.fc1 = qnn.QuantLinear(16, 16, weight_quant=Int8WeightPerTensorFloat)
+            self.relu = qnn.QuantReLU(act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True)
+            self.fc2 = qnn.QuantLinear(16, 16, weight_quant=Int8WeightPerChannelFloat)
+            self.branch = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.joined = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.head = qnn.QuantLinear(16, 10)
+
+        def forward(self, x):
+            x = self.input(x)
+            branch = self.branch(self.fc2(self.relu(self.fc1(x))))
+            return self.head(self.joined(getattr(x, "value", x) + getattr(branch, "value", branch)))
 
     def conv(cin, cout):
         return qnn.QuantConv2d(cin, cout, 3, padding=1, weight_quant=Int8WeightPerChannelFloat)
 
     return {
+        "brevitas_residual": (Residual(), (16,)),
         "brevitas_mlp": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), qnn.QuantLinear(64, 64),
                                        qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(64, 32),
                                        qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(32, 10)), (64,)),
@@ -149,7 +170,7 @@ def _brevitas_default_models() -> dict:
     }
 
 
-BREVITAS_DEFAULT = ("brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_cnn_bn")
+BREVITAS_DEFAULT = ("brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_cnn_bn", "brevitas_residual")
 
 
 def brevitas_default(name: str, path, samples: int = 4) -> np.ndarray:

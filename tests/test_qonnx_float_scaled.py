@@ -243,7 +243,8 @@ def test_a_concat_of_two_scales_along_the_image_rows_is_refused_naming_both():
 
 # --- FINN's example networks (brevitas_examples.bnn_pynq), untrained, with random BatchNorm ----
 
-@pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_2w2a"])
+@pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_1w2a", "tfc_2w2a", "sfc_1w1a", "sfc_1w2a", "sfc_2w2a", "lfc_1w1a",
+                                  "lfc_1w2a", "cnv_1w2a", "cnv_2w2a"])
 def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_path):
     """Their input quantizer's scale is 1/127, so qonnx's first sums round in float32: on
     these seeded weights and inputs no accumulator lies within that rounding of a threshold,
@@ -259,7 +260,7 @@ def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_
 
 # --- Brevitas's default float quantizers: the float output against the per-op reference -----
 
-@pytest.mark.parametrize("name", ["brevitas_mlp", "brevitas_mlp_zero_point"])
+@pytest.mark.parametrize("name", ["brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_residual"])
 def test_brevitas_default_float_outputs_equal_the_per_op_reference(name, tmp_path):
     """Their last layer is float work on the host: the exact sum of float32 products,
     rounded once (tests/per_op_reference.py; qonnx's onnxruntime sums in float32 and
