@@ -153,7 +153,8 @@ def test_a_float_value_into_a_gemm_is_refused():
 
 
 @pytest.mark.parametrize("change,words", [({"bits": 0}, ["from 1 to 32"]), ({"bits": 33}, ["from 1 to 32"]),
-                                          ({"bits": 12}, ["4,095 thresholds", "multiply-and-shift"]), ({"scale": -0.3}, ["positive"]),
+                                          ({"bits": 12}, ["4,095 thresholds", "multiply-and-shift"]),
+                                          ({"scale": -0.3}, ["positive"]),
                                           ({"rounding_mode": "NEAREST"}, ["NEAREST", "HALF_UP"])])
 def test_a_quantizer_out_of_range_is_refused(change, words):
     first, inits = quant("x", "q0", 0.1)

@@ -5,8 +5,8 @@ them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, whi
 element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
 no exact Affine) extend without adding IR nodes. An Add of codes of one scale is integer
 work where their float32 values are exact, else an exact sum of those values (one table
-per operand) and the Add's one rounding; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
-power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
+per operand) and the Add's one rounding; ops that move codes (Flatten, Reshape, Transpose,
+MaxPool) or average them over a power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
 output become a HostFloat.
 """
 

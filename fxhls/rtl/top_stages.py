@@ -21,8 +21,8 @@ from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
-from .top_parameters import (affine_parameters, codes_of, mul_shift_parameters, multithreshold_parameters, reciprocal_of,
-                             threshold_parameters)
+from .top_parameters import (affine_parameters, codes_of, mul_shift_parameters, multithreshold_parameters,
+                             reciprocal_of, threshold_parameters)
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
 from .top_streams import StreamNetwork

@@ -3,11 +3,12 @@ by one multiply, an add and a shift per channel.
 
 Input x: an exact value (an accumulator, or codes) on the grid of step 2^-F, F the
 attribute `frac_bits` (the grid the constants were derived on), so that its code is
-x * 2^F. Attributes: the output codes' type (`type_attrs`: an integer type), `multiplier`, `bias`, `low`, `high` (one integer per channel: the first dimension
-of a sample), `shift` and `shift_rounding` (an `ap_fixed` rounding mode). Channel c outputs
+x * 2^F. Attributes: the output codes' type (`type_attrs`: an integer type);
+`multiplier`, `bias`, `low`, `high` (one integer per channel: the first dimension of a
+sample); `shift` and `shift_rounding` (an `ap_fixed` rounding mode). Channel c outputs
 clamp(round((code * multiplier[c] + bias[c]) / 2^shift), low[c], high[c])
-(`fxhls.fixed.mul_shift`). `fxhls.ir.requantize_mul_shift` derives the
-constants from a float chain and proves them equal to it on every value x can take.
+(`fxhls.fixed.mul_shift`). `fxhls.ir.requantize_mul_shift` derives the constants from a
+float chain and proves them equal to it on every value x can take.
 """
 
 from __future__ import annotations
