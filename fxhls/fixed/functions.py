@@ -29,6 +29,15 @@ FUNCTIONS = {
     "Exp": (lambda x, p: np.exp(x), {}),
 }
 
+# Functions a lookup table computes that are no ONNX activation (no model names them):
+# a float-scaled quantizer's float32 value of its codes x, (x - zero) * scale as qonnx computes
+# it (the table that reads an operand of a residual Add of two scales as the values it adds).
+TABLE_ONLY = {
+    "Dequantize": (lambda x, p: ((x.astype(np.float32) - np.float32(p["zero"])) * np.float32(p["scale"]))
+                   .astype(np.float64), {"scale": 1.0, "zero": 0.0}),
+}
+TABLE_FUNCTIONS = {**FUNCTIONS, **TABLE_ONLY}
+
 # A lookup table holds one entry per code of its input type: 65,536 entries at 16 bits
 # (a few BRAM36 per lane for 16-bit outputs); a wider input is refused.
 MAX_TABLE_INPUT_BITS = 16
@@ -37,14 +46,14 @@ MAX_TABLE_INPUT_BITS = 16
 def parameters(function: str, attrs: dict) -> dict:
     """The function's parameters as float32 numbers (Python floats): ONNX's defaults,
     overridden by `attrs`; names the function does not have are ignored."""
-    defaults = FUNCTIONS[function][1]
+    defaults = TABLE_FUNCTIONS[function][1]
     return {name: float(np.float32(attrs.get(name, value))) for name, value in defaults.items()}
 
 
 def evaluate(function: str, x: np.ndarray, params: dict) -> np.ndarray:
     """The float64 values of `function` (parameters `params`, see `parameters`) at the float64 values `x`."""
     with np.errstate(over="ignore"):
-        return FUNCTIONS[function][0](np.asarray(x, dtype=np.float64), params)
+        return TABLE_FUNCTIONS[function][0](np.asarray(x, dtype=np.float64), params)
 
 
 def monotone(function: str, params: dict) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
 from fxhls.rtl.folding import target_clocks
 
@@ -91,6 +92,9 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
         (_, height, width), (pad_h, pad_w) = x.shape, node.attrs["pads"]
         return Folding(0, (height + 2 * pad_h) * (width + 2 * pad_w), products, dsp)
     channels = incoming.lanes
+    if node.op == "MulShift":  # one multiplier per channel
+        multiplier_bits = node_widths(node, x.type, graph_tensor(node.outputs[0]).type)[0]
+        return Folding(incoming.beats, 0, channels, dsp_per_multiplier(x.type.width, multiplier_bits, primitive))
     if node.op in ("Affine", "PRelu"):  # a multiplier per channel by its scale or slope, none where K-hot
         factor = graph_tensor(node.inputs[1])
         products = 0 if factor.facts.get("khot") else channels

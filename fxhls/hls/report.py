@@ -8,6 +8,7 @@ import csv
 import io
 from pathlib import Path
 
+from fxhls.ir.requantize_choice import described
 from fxhls.templating import render
 
 from fxhls.ir.ops.softmax import exp_entries, softmax_types, sum_range
@@ -81,9 +82,11 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     rows = layer_rows(plan, layers, originals, board.dsp_primitive)
     totals = summary(plan, rows, board, design)
+    requantizations = [{"layer": layer.stage.name, "what": described(plan.graph, layer.stage.node)}
+                       for layer in layers if layer.stage.node is not None and described(plan.graph, layer.stage.node)]
     (folder / "layers.md").write_text(render("hls/report.md.j2", rows=rows, totals=totals, board=board,
                                              design=design, model=design["name"],
-                                             tables=lookup_tables(plan, originals)))
+                                             tables=lookup_tables(plan, originals), requantizations=requantizations))
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["layer"], lineterminator="\n")
     writer.writeheader()

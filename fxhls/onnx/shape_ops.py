@@ -17,7 +17,9 @@ import math
 
 import numpy as np
 
+from fxhls.fixed import FixedType
 from fxhls.ir import Node
+from fxhls.ir.ops.quantize import type_attrs
 
 from .context import ImportContext, OnnxNode
 
@@ -130,14 +132,37 @@ def concat(ctx: ImportContext, n: OnnxNode) -> None:
     axis = n.attrs["axis"] + (rank if n.attrs["axis"] < 0 else 0)
     if axis == 0:
         raise n.refuse("it joins along the batch axis; only sample axes are supported")
-    facts = _joined_scale(ctx, n)
-    ctx.add(Node("Concat", n.name, [ctx.operand(name, n) for name in n.inputs], n.outputs[:1], {"axis": axis - 1}), n)
+    facts = _joined_scale(ctx, n, axis - 1)
+    operands = [ctx.operand(name, n) for name in n.inputs]
+    if facts and len({ctx.tensors[name].type for name in operands}) > 1:
+        operands = _widened_codes(ctx, n, operands)
+    ctx.add(Node("Concat", n.name, operands, n.outputs[:1], {"axis": axis - 1}), n)
     ctx.tensor(n.outputs[0]).facts.update(facts)
 
 
-def _joined_scale(ctx: ImportContext, n: OnnxNode) -> dict:
+def _widened_codes(ctx: ImportContext, n: OnnxNode, operands: list[str]) -> list[str]:
+    """Codes of float-scaled quantizers of different types, each cast (exactly) to the
+    type that holds them all."""
+    types = [ctx.tensors[name].type for name in operands]
+    signed = any(t.signed for t in types)
+    int_bits = max(t.int_bits + int(signed and not t.signed) for t in types)
+    frac_bits = max(t.frac_bits for t in types)
+    common = FixedType(int_bits + frac_bits, int_bits, signed)
+    widened = []
+    for name, t in zip(operands, types):
+        if t != common:
+            cast = ctx.fresh(f"{name}_widened")
+            ctx.add(Node("Quantize", ctx.node_name(f"{n.name}_{name}_widened"), [name], [cast], type_attrs(common)), n)
+            name = cast
+        widened.append(name)
+    return widened
+
+
+def _joined_scale(ctx: ImportContext, n: OnnxNode, axis: int) -> dict:
     """The scale facts of a Concat's output: codes of one per-tensor scale and zero point
-    join as they are; float work, or codes of different scales, are refused naming them."""
+    join as they are, codes of per-tensor scales joined along the channels (sample axis 0)
+    become codes of a per-channel scale (a Concat moves values, rounding none); float
+    work, or other scales, are refused naming them."""
     from . import float_values
 
     if any(name in ctx.chains for name in n.inputs):
@@ -147,10 +172,16 @@ def _joined_scale(ctx: ImportContext, n: OnnxNode) -> dict:
     if not scaled:
         return {}
     facts = [float_values.activation_facts(ctx, name) if name in scaled else None for name in n.inputs]
-    if any(f != facts[0] or len(f[0]) != 1 for f in facts):
+    if all(f == facts[0] and len(f[0]) == 1 for f in facts):
+        return {key: ctx.tensor(scaled[0]).facts[key] for key in ("scale", "zero_point")}
+    if axis != 0 or any(f is None or len(f[0]) != 1 or len(f[1]) != 1 for f in facts):
         raise n.refuse(f"it joins {' and '.join(float_values.described(ctx, name) for name in n.inputs)}: values of "
-                       f"one per-tensor scale and zero point are joined exactly, other scales are not supported")
-    return {key: ctx.tensor(scaled[0]).facts[key] for key in ("scale", "zero_point")}
+                       f"one per-tensor scale and zero point are joined exactly, and values of per-tensor scales "
+                       f"along the channels; other scales are not supported")
+    channels = [ctx.tensor(name).shape[0] for name in n.inputs]
+    view = (-1, *[1] * (len(ctx.tensor(n.inputs[0]).shape) - 1))
+    return {key: np.concatenate([np.full(c, f[index][0], dtype=np.float32) for c, f in zip(channels, facts)])
+            .reshape(view) for index, key in enumerate(("scale", "zero_point"))}
 
 
 CONVERTERS = {"Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Transpose": transpose,

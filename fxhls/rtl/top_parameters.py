@@ -9,6 +9,7 @@ import numpy as np
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import exp_entries, reciprocal_entries, softmax_types, sum_range
 
 from .stages import reciprocal_parameters, type_parameters
@@ -94,3 +95,16 @@ def softmax_parameters(graph: Graph, node: Node) -> dict:
             "REC_W": types.reciprocal.width, "REC_FRAC": types.reciprocal.frac_bits, "REC_N": len(reciprocal),
             "RECIPROCAL_ENTRIES": packed_literal(reciprocal.tolist(), types.reciprocal.width),
             **type_parameters("OUT", types.out, True)}
+def mul_shift_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_mul_shift`'s parameters for MulShift `node`."""
+    x_type, out_type = graph.tensor(node.inputs[0]).type, graph.tensor(node.outputs[0]).type
+    if x_type.frac_bits != node.attrs["frac_bits"]:
+        raise ValueError(f"node {node.name!r}: its constants are for codes with {node.attrs['frac_bits']} "
+                         f"fractional bits, its input is {x_type}")
+    multiplier_bits, sum_bits = node_widths(node, x_type, out_type)
+    return {"C": len(node.attrs["multiplier"]), "LANES": lanes, "X_W": x_type.width, "X_SIGNED": int(x_type.signed),
+            "M_W": multiplier_bits, "MULTIPLIERS": packed_literal(node.attrs["multiplier"], multiplier_bits),
+            "SUM_W": sum_bits, "BIASES": packed_literal(node.attrs["bias"], sum_bits), "SHIFT": node.attrs["shift"],
+            "ROUNDING": node.attrs["shift_rounding"], "OUT_W": out_type.width, "OUT_SIGNED": int(out_type.signed),
+            "LOWS": packed_literal(node.attrs["low"], out_type.width),
+            "HIGHS": packed_literal(node.attrs["high"], out_type.width)}

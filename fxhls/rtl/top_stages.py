@@ -22,8 +22,8 @@ from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
-from .top_parameters import (affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, scale_parameters,
-                             softmax_parameters, threshold_parameters)
+from .top_parameters import (affine_parameters, codes_of, mul_shift_parameters, multithreshold_parameters,
+                             reciprocal_of, scale_parameters, softmax_parameters, threshold_parameters)
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
 from .top_streams import StreamNetwork
@@ -52,7 +52,7 @@ class StageBuilder(StreamNetwork):
         stage = getattr(self, f"_stage_{node.op}", None)
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
-                             f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
+                             f"Gemm, Conv, Threshold, Affine, MultiThreshold, MulShift, Relu, Sign, Add, MaxPool, "
                              f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table, Concat, "
                              f"PRelu, Upsample, Softmax, ArgMax")
         stage(node)
@@ -186,6 +186,9 @@ class StageBuilder(StreamNetwork):
     def _stage_MultiThreshold(self, node: Node) -> None:
         self._elementwise(node, "fxhls_multithreshold",
                           lambda lanes, x: multithreshold_parameters(self.graph, node, lanes))
+
+    def _stage_MulShift(self, node: Node) -> None:
+        self._elementwise(node, "fxhls_mul_shift", lambda lanes, x: mul_shift_parameters(self.graph, node, lanes))
 
     def _stage_MaxPool(self, node: Node) -> None:
         self._pool(node, "max")

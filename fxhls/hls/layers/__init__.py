@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, prelu, reshape, softmax, table, upsample
+from . import bnn_threshold, conv, dense, elementwise, mul_shift, multithreshold, pool, prelu, reshape, softmax, table, \
+    upsample
 from .context import LayerContext, Stream
 
 
@@ -33,6 +34,7 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Sign": elementwise.sign_layer,
     "Threshold": bnn_threshold.threshold_layer,
     "MultiThreshold": multithreshold.multithreshold_layer,
+    "MulShift": mul_shift.mul_shift_layer,
     "Quantize": elementwise.cast_layer,
     "Add": elementwise.add_layer,
     "MaxPool": pool.max_pool_layer,

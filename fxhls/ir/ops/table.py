@@ -1,6 +1,6 @@
 """Table: an element-wise non-linear function as a lookup table over its input's grid.
 
-Attributes: `function` (a key of `fxhls.fixed.functions.FUNCTIONS`, where the functions
+Attributes: `function` (a key of `fxhls.fixed.functions.TABLE_FUNCTIONS`, where the functions
 are defined), its parameters (`alpha`, `beta`, `gamma` as ONNX names them, defaults
 ONNX's) and the output type (`type_attrs`). The table holds one entry per code of the
 input type, lowest code first: the float64 function of the code's value, quantized to
@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from fxhls.fixed import FixedType, quantize
-from fxhls.fixed.functions import FUNCTIONS, evaluate, parameters
+from fxhls.fixed.functions import TABLE_FUNCTIONS, evaluate, parameters
 from fxhls.fixed.functions import MAX_TABLE_INPUT_BITS as MAX_INPUT_BITS
 
 from .quantize import node_type
@@ -37,8 +37,8 @@ def _entries(function: str, params: tuple, in_type: FixedType, out_type: FixedTy
 
 def refusal(function: str, in_type: FixedType | None) -> str | None:
     """Why a `function` table over `in_type` cannot be built (one line, the node not named), or None."""
-    if function not in FUNCTIONS:
-        return f"no table for function {function!r}; supported: {', '.join(FUNCTIONS)}"
+    if function not in TABLE_FUNCTIONS:
+        return f"no table for function {function!r}; supported: {', '.join(TABLE_FUNCTIONS)}"
     if in_type is None:
         return f"a {function} table needs a fixed-point input type"
     if in_type.width > MAX_INPUT_BITS:

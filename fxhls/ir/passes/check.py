@@ -15,8 +15,8 @@ from ..ops import OPS
 HARDWARE_OPS = {
     "Quantize": (), "Gemm": (1, 2), "Conv": (1, 2), "Affine": (1, 2), "Relu": (), "Add": (), "MaxPool": (),
     "AveragePool": (), "GlobalAveragePool": (), "Flatten": (), "Sign": (), "Threshold": (1,), "MultiThreshold": (1,),
-    "Reshape": (), "Transpose": (), "Table": (), "Concat": (), "PRelu": (1,), "Upsample": (), "Softmax": (),
-    "ArgMax": (),
+    "MulShift": (), "Reshape": (), "Transpose": (), "Table": (), "Concat": (), "PRelu": (1,), "Upsample": (),
+    "Softmax": (), "ArgMax": (),
 }
 _MOVING = ("Reshape", "Transpose")  # supported only where they move no value in stream order
 _ADVICE = "run fxhls.ir.passes.lower_for_hardware first"
