@@ -38,7 +38,7 @@ from torch import fx, nn
 from fxhls.onnx.export_qonnx import as_qonnx
 from fxhls.onnx.export_runnable import made_runnable
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
-from fxhls.qfx import QFlatten
+from fxhls.qfx import QArgMax, QFlatten
 from fxhls.qfx.reshape import QReshape
 from fxhls.qfx.tracing import describe, trace
 
@@ -122,11 +122,13 @@ class _Export:
             raise ValueError("export_onnx: " + "\n  ".join(self.problems))
         output = self._output(nodes[-1])
         shape = self.runs[0][output][1:]
+        indices = isinstance(self.modules.get(output.target), QArgMax)
         return helper.make_graph(
             self.writer.nodes, "fxhls",
             [helper.make_tensor_value_info(self.names[inputs[0]], TensorProto.DOUBLE,
                                            ["batch", *example_input.shape[1:]])],
-            [helper.make_tensor_value_info(self.names[output], TensorProto.DOUBLE, ["batch", *shape])],
+            [helper.make_tensor_value_info(self.names[output], TensorProto.INT64 if indices else TensorProto.DOUBLE,
+                                           ["batch", *shape])],
             self.writer.initializers)
 
     def _output(self, node: fx.Node) -> fx.Node:
@@ -160,6 +162,10 @@ class _Export:
             return
         inputs = self._inputs(node, module, node.args)
         if inputs is None:
+            return
+        if isinstance(module, QArgMax) and any(user.op != "output" for user in node.users):
+            self.problems.append(f"{describe(node, module)} is read by another op; an ArgMax (int64 indices) "
+                                 f"ends the model")
             return
         ranks = [len(self.runs[0][t]) - 1 for t in node.args]
         try:

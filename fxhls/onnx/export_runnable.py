@@ -42,7 +42,8 @@ def made_runnable(proto: onnx.ModelProto) -> onnx.ModelProto:
     for value in proto.graph.input:
         value.type.tensor_type.elem_type = _ELEM[floats.have[value.name]]
     for value in proto.graph.output:
-        value.type.tensor_type.elem_type = _ELEM[floats.have[value.name]]
+        if floats.have[value.name] is not None:  # else ArgMax's int64 indices
+            value.type.tensor_type.elem_type = _ELEM[floats.have[value.name]]
     add_functions(proto, graph, floats.computes_in)
     proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
     known = {v.name for v in [*proto.graph.value_info, *proto.graph.output]}
@@ -85,6 +86,9 @@ class _FloatTypes:
         added in float64."""
         if self._bias_needs_float64(node):
             return self._split_bias(node)
+        if node.op_type == "ArgMax" and not node.domain:  # reads its input's floats as they are: int64 out
+            self.have[node.output[0]] = None
+            return [node]
         is_quantize = node.domain == DOMAIN and node.op_type == "Quantize"
         floating = [name for name in node.input if name and self.have.get(name) is not None]
         if is_quantize or node.output[0] not in self.graph.tensors or self.graph.tensors[node.output[0]].type is None:
