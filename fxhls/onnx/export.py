@@ -2,13 +2,15 @@
 
 The model is traced with torch.fx (QFX layers kept whole) and run in eval mode on
 the example input, which gives every node's shape. Each QFX layer becomes standard ONNX
-ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten; Sigmoid, Tanh, ... for the table
-activations, which the importer reads as one Table with the Quantize after them)
-plus nodes of the custom domain "fxhls": `Quantize` (attributes width, int_bits,
-signed, rounding, overflow) after every quantized value, with `khot` or `binary`
-on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with the
-`reciprocal_type` 1/N is rounded to unless N is a power of two); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
-narrowed. Weights are initializers holding their quantized, exact values. The
+ops (Gemm, Conv, Relu, Mul, Add, PRelu, MaxPool, Flatten, Resize, Pad, ArgMax; Sigmoid,
+Tanh, ... for the table activations, which the importer reads as one Table with the
+Quantize after them) plus nodes of the custom domain "fxhls": `Quantize` (attributes
+width, int_bits, signed, rounding, overflow) after every quantized value, with `khot` or
+`binary` on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N,
+with the `reciprocal_type` 1/N is rounded to unless N is a power of two); `Softmax` (the
+IR's algorithm, its output type as Quantize's attributes, and `exp_type`, `sum_type`,
+`reciprocal_type` where given); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
+narrowed. 1-D layers are their 2-D ops over a one-row image, between Reshapes. Weights are initializers holding their quantized, exact values. The
 graph computes in double, with a symbolic batch dimension.
 
 Names follow the model's module paths, as `model.named_modules()` gives them, so the
