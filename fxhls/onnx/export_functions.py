@@ -44,15 +44,15 @@ DOMAIN = "fxhls"
 OPSET = 17
 
 
-def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict, cast_from: dict) -> None:
+def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict, cast_from: dict | None = None) -> None:
     """Give every fxhls node of `proto` an overload and `proto` its function, computing in the
     float type `computes_in[node name]`; `graph` (the imported IR of `proto`) gives input shapes
-    and types, of the value a Cast read where an input is a Cast's (`cast_from`)."""
+    and types, of the value a Cast read where an input is a Cast's (`cast_from`, if given)."""
     bodies: dict[tuple[str, str], tuple[list, type]] = {}  # (op, overload) -> (body, float type)
     for node in proto.graph.node:
         if node.domain != DOMAIN:
             continue
-        made = _specialize(node, lambda: graph.tensor(cast_from.get(node.input[0], node.input[0])))
+        made = _specialize(node, lambda: graph.tensor((cast_from or {}).get(node.input[0], node.input[0])))
         if made is None:
             continue
         specialization, nodes = made
