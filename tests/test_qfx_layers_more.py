@@ -185,6 +185,18 @@ def test_each_idiom_exports_and_emulates_exactly(float_model, shape, kinds, tmp_
         assert [n.attrs["pads"] for n in graph.nodes if n.op == "Conv"] == [[1, 1], [2, 2], [1, 1]]
 
 
+def test_the_converted_layers_train():
+    x = torch.randn(32, 2, 6, 6)
+    q = _converted(_Image(), x).train()
+    q(x).square().mean().backward()
+    learned = {name: bool(p.grad.abs().sum() > 0) for name, p in q.named_parameters()
+               if name.split(".")[0] in ("prelu", "shared", "softmax")}
+    assert learned == {name: True for name in ("prelu.weight", "prelu.slope_quantizer.int_bits",
+                                               "prelu.output_quantizer.int_bits", "shared.weight",
+                                               "shared.slope_quantizer.int_bits", "shared.output_quantizer.int_bits",
+                                               "softmax.output_quantizer.int_bits")}
+
+
 # --- a combined model through C simulation and RTL co-simulation ----------------------------------
 
 class _Combined(nn.Module):
