@@ -7,8 +7,10 @@ line, as is a Softmax before opset 13 on an image (it spans C x H x W values).
 Softmax's types: the output type is the node's `table_type` attribute, which
 `fxhls.onnx.float_types` gives it in a float model (`--default-type`, or a config
 `output`), with the config's `exp`, `sum` and `reciprocal` as `exp_type`, `sum_type`,
-`reciprocal_type`; after a quantizer (QONNX, fxhls ONNX) the output type is
-`default_output_type` of its input. Every type left out is `default_types`'s
+`reciprocal_type`; fxhls's own Softmax (domain "fxhls", as QSoftmax exports it) carries
+its output type as a Quantize does (width, int_bits, signed, rounding, overflow) and the
+internal types it was given; after a quantizer (QONNX, fxhls ONNX) a standard Softmax's
+output type is `default_output_type` of its input. Every type left out is `default_types`'s
 (`fxhls.ir.ops.softmax`), filled in here so the IR node names all of them.
 
 ArgMax (select_last_index=0, keepdims 0 or 1) and TopK with k=1, largest=1 (its indices;
@@ -22,10 +24,11 @@ from __future__ import annotations
 
 from fxhls.fixed import FixedType
 from fxhls.ir import Node
-from fxhls.ir.ops.quantize import type_attrs
+from fxhls.ir.ops.quantize import node_type, type_attrs
 from fxhls.ir.ops.softmax import INTERNAL_TYPES, default_output_type, default_types
 
 from . import float_values as values
+from . import fxhls_ops
 from .context import ImportContext, OnnxNode
 from .table_ops import TYPE_ATTRIBUTE
 
@@ -67,7 +70,12 @@ def softmax(ctx: ImportContext, n: OnnxNode) -> None:
                        f"later (per pixel), or a vector")
     x = _fixed_point_input(ctx, n, codes_ok=False)
     x_type, classes = ctx.tensors[x].type, ctx.tensors[x].shape[0]
-    out_type = FixedType.parse(n.attrs[TYPE_ATTRIBUTE]) if TYPE_ATTRIBUTE in n.attrs else default_output_type(x_type)
+    if n.domain == fxhls_ops.DOMAIN:
+        out_type = node_type(n.attrs)
+    elif TYPE_ATTRIBUTE in n.attrs:
+        out_type = FixedType.parse(n.attrs[TYPE_ATTRIBUTE])
+    else:
+        out_type = default_output_type(x_type)
     internal = {**default_types(out_type, classes),
                 **{name: FixedType.parse(n.attrs[name]) for name in INTERNAL_TYPES if name in n.attrs}}
     attrs = {**type_attrs(out_type), **{name: str(t) for name, t in internal.items()}}

@@ -26,8 +26,11 @@ from .elementwise import (
     QReLU,
 )
 from .khot import khot_projection, nearest_khot
-from .relu_variants import QLeakyReLU, QReLU6
+from .pools1d import QAdaptiveAvgPool1d, QAvgPool1d, QMaxPool1d
+from .relu_variants import QLeakyReLU, QPReLU, QReLU6
 from .reshape import QConcat, QReshape, QScale
+from .resize import QPad, QUpsample
+from .softmax import QArgMax, QSoftmax
 from .quantizer import FixedQuantizer
 from .report import bit_cost, describe_types
 from .typed import type_of
@@ -44,6 +47,7 @@ __all__ = [
     "QReLU",
     "QReLU6",
     "QLeakyReLU",
+    "QPReLU",
     "QSigmoid",
     "QTanh",
     "QHardSigmoid",
@@ -51,6 +55,8 @@ __all__ = [
     "QSELU",
     "QSoftplus",
     "QExp",
+    "QSoftmax",
+    "QArgMax",
     "QAdd",
     "QScale",
     "QConcat",
@@ -58,6 +64,11 @@ __all__ = [
     "QMaxPool2d",
     "QAvgPool2d",
     "QAdaptiveAvgPool2d",
+    "QMaxPool1d",
+    "QAvgPool1d",
+    "QAdaptiveAvgPool1d",
+    "QUpsample",
+    "QPad",
     "QFlatten",
     "QSign",
     "binary_sign",

@@ -36,7 +36,10 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
     ReLU6, LeakyReLU, F.relu / torch.relu, torch.cat along a sample axis, adds of two
     tensors (`+`, torch.add), multiplication or division by a number (`x * 0.5`),
     max and average pooling as modules or functions, nn.AdaptiveAvgPool2d(1) /
-    F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), nn.Flatten / torch.flatten /
+    F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), their 1-D versions (and x.mean(-1)),
+    the table activations (nn.Sigmoid, torch.tanh, ...), softmax on the class axis and
+    torch.argmax ending the model, nn.PReLU, nearest upsampling by integer factors
+    (nn.Upsample, F.interpolate), zero padding (nn.ZeroPad2d, F.pad), nn.Flatten / torch.flatten /
     view / reshape (sizes from .size() or .shape), nn.Identity and dropout (dropped:
     QFX models compute as at inference); one input tensor. Anything else is one
     ValueError naming every unsupported node and its source line. `model` itself
