@@ -179,14 +179,16 @@ class Trainer:
 def quantizers_as_a_multiply():
     """Within the block, every FixedQuantizer computes x * 1 (relu(x) for a ReLU's, the
     float affine for a BatchNorm's): one native autograd node each, no pass over weights."""
-    real = FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine
+    real = FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine, FixedQuantizer.quantize_together
     FixedQuantizer.forward = lambda self, x, exact=None: x * 1.0
     FixedQuantizer.relu = lambda self, x: torch.relu(x)
     FixedQuantizer.affine = lambda self, x, scale, shift: torch.addcmul(shift, x, scale)
+    FixedQuantizer.quantize_together = staticmethod(lambda quantizers, tensors: [x * 1.0 for x in tensors])
     try:
         yield
     finally:
-        FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine = real
+        FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine = real[:3]
+        FixedQuantizer.quantize_together = staticmethod(real[3])
 
 
 def time_steps(trainer: Trainer, steps: int) -> float:

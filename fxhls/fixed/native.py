@@ -39,7 +39,7 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contrac
 
 _state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0"}
 # The entry points for PyTorch tensors, in `native_tensors` (loaded with torch on first use).
-_TENSOR_ENTRY_POINTS = ("serves", "quantize_into", "affine_quantize", "learned_point_backward", "affine_backward",
+_TENSOR_ENTRY_POINTS = ("serves", "kernels_for", "quantize_into", "affine_quantize", "affine_backward",
                         "channel_sums")
 
 
@@ -109,6 +109,7 @@ def _library():
         "quantize": (modes + [pointer, pointer, size], None),
         "affine_quantize": (modes + [pointer, pointer, size, size, size, pointer, pointer], None),
         "learned_point_backward": ([pointer] * 4 + [size, real, real], real),
+        "requantized_point_backward": (modes + [pointer] * 3 + [size, real, real], real),
         "affine_backward": ([pointer] * 4 + [size] * 3 + [pointer, pointer, real, real, pointer, pointer], real),
         "channel_sums": ([pointer, size, size, size, pointer, pointer], None),
     }
