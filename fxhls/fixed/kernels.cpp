@@ -6,8 +6,6 @@
 // memory instead of five. affine_quantize: the same on x * scale + shift with a
 // scale and shift per channel (QFX BatchNorm). Their backward passes for QFX's
 // learned binary point (quantizer.py), and per-channel moments, each in one pass.
-// requantized_point_backward computes quantize(x) again rather than read it: a
-// training step is bound by memory more than by arithmetic.
 //
 // Arrays are contiguous, (batch, channels, positions) for the per-channel kernels.
 //
@@ -223,23 +221,21 @@ double affine_backward(const Real* x, const Real* y, const Real* grad, Real* gra
                                   Real(highest), grad_scale, grad_shift);
 }
 
-// The learned binary point's backward pass on y = quantize(x), over elements start..n-1,
-// as far as whole groups of `lanes` go (returning where it stopped): clamped = clamp(x,
-// lowest, highest), inside = (clamped == x); writes grad_x = grad * inside (when wanted)
-// and adds grad * (y - clamped * inside) to `point`. `y_at(i)` gives y[i]: read from the
-// forward pass's output, or computed again from x[i] (one array less to read).
-// affine_backward with scale 1 and shift 0, without the scale's and shift's sums.
-template <int lanes, bool with_grad_x, typename Real, typename Quantized>
-int64_t point_backward_lanes(const Real* __restrict x, Quantized y_at, const Real* __restrict grad,
-                             Real* __restrict grad_x, int64_t start, int64_t n, Real lowest, Real highest,
-                             double& point) {
+// The learned binary point's backward pass on quantize(x), over the longest prefix that
+// is a multiple of `lanes` (returning its length): clamped = clamp(x, lowest, highest),
+// inside = (clamped == x); writes grad_x = grad * inside (when wanted) and adds
+// grad * (y - clamped * inside) to `point`. affine_backward with scale 1 and shift 0,
+// without the scale's and shift's sums, which it has no use for.
+template <int lanes, bool with_grad_x, typename Real>
+int64_t point_backward_lanes(const Real* __restrict x, const Real* __restrict y, const Real* __restrict grad,
+                             Real* __restrict grad_x, int64_t n, Real lowest, Real highest, double& point) {
     double partial[lanes] = {};
-    int64_t i = start;
+    int64_t i = 0;
     for (; i + lanes <= n; i += lanes) {
         for (int k = 0; k < lanes; ++k) {
             Real clamped = clamp(x[i + k], lowest, highest);
             Real inside = clamped == x[i + k] ? Real(1) : Real(0);
-            partial[k] += double(grad[i + k]) * double(y_at(i + k) - clamped * inside);
+            partial[k] += double(grad[i + k]) * double(y[i + k] - clamped * inside);
             if constexpr (with_grad_x) grad_x[i + k] = grad[i + k] * inside;
         }
     }
@@ -247,44 +243,21 @@ int64_t point_backward_lanes(const Real* __restrict x, Quantized y_at, const Rea
     return i;
 }
 
-// The whole pass: 16 lanes of partial sums, then the tail one by one.
-template <bool with_grad_x, typename Real, typename Quantized>
-double point_backward(const Real* x, Quantized y_at, const Real* grad, Real* grad_x, int64_t n, Real lowest,
-                      Real highest) {
+template <bool with_grad_x, typename Real>
+double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
+                              Real lowest, Real highest) {
     double point = 0.0;
-    int64_t done = point_backward_lanes<16, with_grad_x>(x, y_at, grad, grad_x, 0, n, lowest, highest, point);
-    point_backward_lanes<1, with_grad_x>(x, y_at, grad, grad_x, done, n, lowest, highest, point);
+    int64_t done = point_backward_lanes<16, with_grad_x>(x, y, grad, grad_x, n, lowest, highest, point);
+    point_backward_lanes<1, with_grad_x>(x + done, y + done, grad + done, with_grad_x ? grad_x + done : grad_x,
+                                         n - done, lowest, highest, point);
     return point;
 }
 
-template <typename Real, typename Quantized>
-double point_backward(const Real* x, Quantized y_at, const Real* grad, Real* grad_x, int64_t n, double lowest,
-                      double highest) {
-    if (grad_x) return point_backward<true>(x, y_at, grad, grad_x, n, Real(lowest), Real(highest));
-    return point_backward<false>(x, y_at, grad, grad_x, n, Real(lowest), Real(highest));
-}
-
-// point_backward with y given.
 template <typename Real>
 double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
                               double lowest, double highest) {
-    return point_backward(x, [y](int64_t i) { return y[i]; }, grad, grad_x, n, lowest, highest);
-}
-
-// point_backward with y = quantize(x) computed again, as quantize does it.
-template <typename Real>
-double requantized_point_backward(int rounding, int overflow, bool negative_frac_bits, const Real* x,
-                                  const Real* grad, Real* grad_x, int64_t n, double lowest, double highest,
-                                  const Type<Real> t) {
-    double point = 0.0;
-    with_modes(rounding, overflow, negative_frac_bits, [&](auto modes) {
-        using M = decltype(modes);
-        auto y_at = [x, t](int64_t i) {
-            return quantize_value<M::rounding, M::overflow, M::negative_frac_bits>(x[i], t);
-        };
-        point = point_backward(x, y_at, grad, grad_x, n, lowest, highest);
-    });
-    return point;
+    if (grad_x) return learned_point_backward<true>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
+    return learned_point_backward<false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
 }
 
 // Per channel, the sum of x and of x * x, as double reductions in vector lanes.
@@ -349,20 +322,6 @@ double fxhls_learned_point_backward_f32(const float* x, const float* y, const fl
 double fxhls_learned_point_backward_f64(const double* x, const double* y, const double* grad,
                                         double* grad_x, int64_t n, double lowest, double highest) {
     return learned_point_backward(x, y, grad, grad_x, n, lowest, highest);
-}
-
-double fxhls_requantized_point_backward_f32(int rounding, int overflow, int negative_frac_bits, int is_signed,
-                                            const double* constants, const float* x, const float* grad,
-                                            float* grad_x, int64_t n, double lowest, double highest) {
-    return requantized_point_backward(rounding, overflow, negative_frac_bits != 0, x, grad, grad_x, n, lowest,
-                                      highest, make_type<float>(constants, is_signed));
-}
-
-double fxhls_requantized_point_backward_f64(int rounding, int overflow, int negative_frac_bits, int is_signed,
-                                            const double* constants, const double* x, const double* grad,
-                                            double* grad_x, int64_t n, double lowest, double highest) {
-    return requantized_point_backward(rounding, overflow, negative_frac_bits != 0, x, grad, grad_x, n, lowest,
-                                      highest, make_type<double>(constants, is_signed));
 }
 
 double fxhls_affine_backward_f32(const float* x, const float* y, const float* grad, float* grad_x, int64_t batch,

@@ -109,7 +109,6 @@ def _library():
         "quantize": (modes + [pointer, pointer, size], None),
         "affine_quantize": (modes + [pointer, pointer, size, size, size, pointer, pointer], None),
         "learned_point_backward": ([pointer] * 4 + [size, real, real], real),
-        "requantized_point_backward": (modes + [pointer] * 3 + [size, real, real], real),
         "affine_backward": ([pointer] * 4 + [size] * 3 + [pointer, pointer, real, real, pointer, pointer], real),
         "channel_sums": ([pointer, size, size, size, pointer, pointer], None),
     }

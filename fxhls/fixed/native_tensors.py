@@ -39,7 +39,6 @@ class TypeKernels:
         self._modes = modes(t, kernel_constants(t, dtype))
         self._quantize = getattr(library, f"fxhls_quantize_{suffix}")
         self._point_backward = getattr(library, f"fxhls_learned_point_backward_{suffix}")
-        self._requantized_point_backward = getattr(library, f"fxhls_requantized_point_backward_{suffix}")
 
     def quantize(self, x: torch.Tensor) -> torch.Tensor:
         """`quantize_values(x, t)` in one pass (a new tensor)."""
@@ -47,22 +46,17 @@ class TypeKernels:
         self._quantize(*self._modes, x.data_ptr(), y.data_ptr(), x.numel())
         return y
 
-    def learned_point_backward(self, x: torch.Tensor, y: torch.Tensor | None, grad: torch.Tensor, lowest: float,
+    def learned_point_backward(self, x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, lowest: float,
                                highest: float, needs_grad_x: bool) -> tuple[torch.Tensor | None, float] | None:
         """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
-        `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`,
-        y None meaning quantize(x, t) (computed again, not read); None if `grad` is not a
-        CPU tensor of the kernels' dtype."""
+        `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
+        None if `grad` is not a CPU tensor of the kernels' dtype."""
         if grad.dtype != self.dtype or not grad.is_cpu:
             return None
         grad = grad.contiguous()
         grad_x = torch.empty_like(grad) if needs_grad_x else None
-        if y is None:
-            total = self._requantized_point_backward(*self._modes, x.data_ptr(), grad.data_ptr(), _pointer(grad_x),
-                                                     x.numel(), lowest, highest)
-        else:
-            total = self._point_backward(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(),
-                                         lowest, highest)
+        total = self._point_backward(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(),
+                                     lowest, highest)
         return grad_x, total
 
 
@@ -99,7 +93,7 @@ def affine_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t
 
 def affine_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor,
                     shift: torch.Tensor, lowest: float, highest: float, needs_grad_x: bool):
-    """`learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
+    """`TypeKernels.learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
     in one pass: `(grad_x, grad_scale, grad_shift, total)` with grad_z = grad * inside(z),
     grad_x = grad_z * scale (or None), per-channel sums of grad_z * x and of grad_z (float64),
     and the sum for the binary point; None if the kernels cannot serve these tensors."""

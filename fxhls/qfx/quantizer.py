@@ -201,7 +201,7 @@ class _LearnedBinaryPoints(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, specs, *inputs):
-        outputs, kernels, saved_outputs = [], [], []
+        outputs, kernels = [], []
         for (t, values, _), x in zip(specs, inputs[::2]):
             kernel = native.kernels_for(x, t)  # None on CUDA or without the native kernels
             if kernel is None:
@@ -210,9 +210,7 @@ class _LearnedBinaryPoints(torch.autograd.Function):
                 y = kernel.quantize(x) if values is None else values.contiguous()
             outputs.append(y)
             kernels.append(kernel)
-            # The kernels compute quantize(x) again in the backward pass rather than read it.
-            saved_outputs.append(None if kernel is not None and values is None else y)
-        ctx.save_for_backward(*inputs[::2], *saved_outputs)
+        ctx.save_for_backward(*inputs[::2], *outputs)
         ctx.specs, ctx.kernels = specs, kernels
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
@@ -228,16 +226,13 @@ class _LearnedBinaryPoints(torch.autograd.Function):
 
 
 def _point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
-    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t); y may
-    be None where the kernels compute it again."""
+    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t)."""
     scale = _point_gradient_scale(x, t)
     if kernel is not None:
         fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x)
         if fused is not None:
             grad_x, total = fused
             return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32)
-    if y is None:
-        y = quantize_values(x, t)
     # The same in PyTorch operations (CUDA, or no native kernels). Float masks and
     # in-place passes: boolean tensors and fresh allocations cost more than arithmetic.
     clamped = x.clamp(lowest_inside, t.max)
@@ -253,7 +248,7 @@ def _point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
 
 class _AffineLearnedPoint(torch.autograd.Function):
     """quantize(x * scale + shift) with per-channel scale and shift, by the native kernels;
-    the gradients of `_LearnedBinaryPoint` through z = x * scale + shift."""
+    the gradients of `_LearnedBinaryPoints` through z = x * scale + shift."""
 
     @staticmethod
     def forward(ctx, x, scale, shift, int_bits, t):
