@@ -130,7 +130,8 @@ def weight_and_bias_gradients(together: bool, seed: int, dtype=torch.float32):
     """A QLinear's output and the gradients to its input, weight, bias and every binary
     point, its weight and bias quantized in one autograd node or one at a time."""
     torch.manual_seed(seed)
-    layer = QLinear(37, 11, weight="ap_fixed<6,1,AP_RND_CONV,AP_SAT>", bias_type="ap_fixed<9,2,AP_RND,AP_SAT>").to(dtype)
+    layer = QLinear(37, 11, weight="ap_fixed<6,1,AP_RND_CONV,AP_SAT>", bias_type="ap_fixed<9,2,AP_RND,AP_SAT>")
+    layer = layer.to(dtype)
     with torch.no_grad():
         layer.weight.mul_(3)  # some weights saturate
         layer.bias.uniform_(-3, 3)
