@@ -35,7 +35,7 @@ machine drift hits all of them. Threads default to one, for steadier figures on
 a shared machine.
 
 Needs Brevitas (`.venv/bin/pip install brevitas`). Run from the repository root:
-    .venv/bin/python bench/train_step.py [--batch 64] [--reps 15] [--threads 1]
+    .venv/bin/python bench/train_step.py [--batch 64] [--reps 15] [--threads 1] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -178,26 +178,33 @@ class Trainer:
 @contextlib.contextmanager
 def quantizers_as_a_multiply():
     """Within the block, every FixedQuantizer computes x * 1 (relu(x) for a ReLU's, the
-    float affine for a BatchNorm's): one native autograd node each, no pass over weights."""
-    real = FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine
-    FixedQuantizer.forward = lambda self, x, exact=None: x * 1.0
-    FixedQuantizer.relu = lambda self, x: torch.relu(x)
-    FixedQuantizer.affine = lambda self, x, scale, shift: torch.addcmul(shift, x, scale)
+    float affine for a BatchNorm's, each tensor times 1 where a layer quantizes its weight
+    and bias together): one native autograd node each, no pass over weights."""
+    stand_ins = {
+        "forward": lambda self, x, exact=None: x * 1.0,
+        "relu": lambda self, x: torch.relu(x),
+        "affine": lambda self, x, scale, shift: torch.addcmul(shift, x, scale),
+        "quantize_together": staticmethod(lambda quantizers, tensors: [x * 1.0 for x in tensors]),
+    }
+    real = {name: FixedQuantizer.__dict__[name] for name in stand_ins}
+    for name, stand_in in stand_ins.items():
+        setattr(FixedQuantizer, name, stand_in)
     try:
         yield
     finally:
-        FixedQuantizer.forward, FixedQuantizer.relu, FixedQuantizer.affine = real
+        for name, method in real.items():
+            setattr(FixedQuantizer, name, method)
 
 
-def time_steps(trainer: Trainer, steps: int) -> float:
+def time_steps(trainer: Trainer, steps: int, clock=time.perf_counter) -> float:
     """Milliseconds per step, averaged over `steps` consecutive steps."""
-    start = time.perf_counter()
+    start = clock()
     for _ in range(steps):
         trainer.step()
-    return (time.perf_counter() - start) * 1e3 / steps
+    return (clock() - start) * 1e3 / steps
 
 
-def measure(build, batch: int, reps: int, steps: int, warmup: int) -> dict[str, float]:
+def measure(build, batch: int, reps: int, steps: int, warmup: int, clock) -> dict[str, float]:
     """Median ms per step of float, float with the input's gradient, QFX, QFX's floor and
     Brevitas for the architecture `build(kit)`."""
     torch.manual_seed(0)
@@ -212,7 +219,7 @@ def measure(build, batch: int, reps: int, steps: int, warmup: int) -> dict[str, 
     samples = {name: [] for name in names}
     for rep in range(reps):
         for name in names[rep % len(names):] + names[:rep % len(names)]:
-            samples[name].append(time_steps(trainers[name], steps))
+            samples[name].append(time_steps(trainers[name], steps, clock))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -223,16 +230,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3, help="steps per timing")
     parser.add_argument("--warmup", type=int, default=2 * BREVITAS_STATS_STEPS)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the CPU this thread spends (with --threads 1, which other work on a "
+                             "shared machine moves less than wall-clock time) instead of wall-clock time")
     args = parser.parse_args()
+    clock = time.thread_time if args.cpu_time else time.perf_counter
     torch.set_num_threads(args.threads)
 
     print(f"batch {args.batch}, {args.threads} thread(s), median of {args.reps} x {args.steps} steps, "
-          f"torch {torch.__version__}\n")
+          f"{'CPU' if args.cpu_time else 'wall-clock'} time, torch {torch.__version__}\n")
     print("| model | float ms | float + input gradient ms | QFX ms | QFX floor ms | Brevitas ms | QFX/float "
           "| QFX floor/float | QFX/QFX floor | QFX/Brevitas |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, build in (("residual CNN", ResidualCNN), ("MLP", mlp)):
-        ms = measure(build, args.batch, args.reps, args.steps, args.warmup)
+        ms = measure(build, args.batch, args.reps, args.steps, args.warmup, clock)
         print(f"| {name} | {ms['float']:.2f} | {ms['float_dx']:.2f} | {ms['qfx']:.2f} | {ms['qfx_floor']:.2f} "
               f"| {ms['brevitas']:.2f} | {ms['qfx'] / ms['float']:.2f} | {ms['qfx_floor'] / ms['float']:.2f} "
               f"| {ms['qfx'] / ms['qfx_floor']:.2f} | {ms['qfx'] / ms['brevitas']:.2f} |")

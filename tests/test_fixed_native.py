@@ -52,7 +52,7 @@ def same_bits(a: torch.Tensor, b: torch.Tensor) -> int:
 def test_native_quantize_has_the_bits_of_the_pytorch_path(dtype):
     failures = {}
     for t, x in cast_cases(dtype):
-        fused = native.quantize_into(x, t, kernel_constants(t, dtype))
+        fused = native.quantize_into(x, t)
         with native.disabled():
             reference = quantize_values(x, t)
         if same_bits(fused, reference):
@@ -82,19 +82,18 @@ def test_native_learned_point_gradients_match_the_pytorch_path(dtype, relu):
 
 def test_kernels_leave_what_they_cannot_serve_to_pytorch():
     t = FixedType(8, 3)
-    constants = kernel_constants(t, torch.float32)
-    assert native.quantize_into(torch.randn(4, 6).t(), t, constants) is None  # not contiguous
-    assert native.quantize_into(torch.randn(4).requires_grad_(), t, constants) is None  # autograd records it
+    assert native.quantize_into(torch.randn(4, 6).t(), t) is None  # not contiguous
+    assert native.quantize_into(torch.randn(4).requires_grad_(), t) is None  # autograd records it
     with torch.no_grad():
-        assert native.quantize_into(torch.randn(4).requires_grad_(), t, constants) is not None
-    assert native.quantize_into(torch.randn(4, dtype=torch.float16), t, constants) is None
+        assert native.quantize_into(torch.randn(4).requires_grad_(), t) is not None
+    assert native.quantize_into(torch.randn(4, dtype=torch.float16), t) is None
     with native.disabled():
-        assert native.quantize_into(torch.randn(4), t, constants) is None
+        assert native.quantize_into(torch.randn(4), t) is None
 
 
 def test_fxhls_native_0_turns_the_kernels_off():
     program = "import torch; from fxhls.fixed import native, FixedType; " \
-              "print(native.quantize_into(torch.ones(2), FixedType(8, 3), (1.0,) * 6))"
+              "print(native.quantize_into(torch.ones(2), FixedType(8, 3)))"
     environment = os.environ | {"FXHLS_NATIVE": "0"}
     result = subprocess.run([sys.executable, "-c", program], env=environment, capture_output=True, text=True,
                             check=True)
@@ -139,9 +138,10 @@ def test_numpy_quantize_has_the_bits_of_the_native_kernel_and_the_pytorch_path(d
         constants = kernel_constants(t, dtype)
         got = torch.from_numpy(quantize_with_constants(x.numpy(), t.rounding, t.overflow, t.signed, constants))
         assert got.dtype == dtype and got.shape == x.shape
-        native_bits = native.quantize_into(x, t, constants)
+        native_bits = native.quantize_into(x, t)
         with native.disabled():
             reference = quantize_values(x, t)
         if same_bits(got, native_bits) or same_bits(got, reference):
             failures[str(t)] = (same_bits(got, native_bits), same_bits(got, reference))
     assert failures == {}
+

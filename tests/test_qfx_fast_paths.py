@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from unittest import mock
 
 import torch
 
-from fxhls.fixed import FixedType, quantize
-from fxhls.qfx import FixedQuantizer, QBatchNorm2d, QInput, single_channel_conv
+from fxhls.fixed import FixedType, native, quantize
+from fxhls.qfx import FixedQuantizer, QBatchNorm2d, QInput, QLinear, single_channel_conv
 from fxhls.qfx.batchnorm import _BatchMoments
 
 WIDE_INPUT = FixedType.parse("ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
@@ -122,3 +124,36 @@ def test_single_channel_convolution_equals_conv2d_with_its_gradients():
             want_grads = torch.autograd.grad(want, inputs, g)
             for got, expected in zip(got_grads, want_grads):
                 assert torch.allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def weight_and_bias_gradients(together: bool, seed: int, dtype=torch.float32):
+    """A QLinear's output and the gradients to its input, weight, bias and every binary
+    point, its weight and bias quantized in one autograd node or one at a time."""
+    torch.manual_seed(seed)
+    layer = QLinear(37, 11, weight="ap_fixed<6,1,AP_RND_CONV,AP_SAT>", bias_type="ap_fixed<9,2,AP_RND,AP_SAT>")
+    layer = layer.to(dtype)
+    with torch.no_grad():
+        layer.weight.mul_(3)  # some weights saturate
+        layer.bias.uniform_(-3, 3)
+    x = QInput("ap_fixed<8,2,AP_RND_CONV,AP_SAT>", "fixed")(torch.randn(5, 37, dtype=dtype) * 2).requires_grad_()
+    if together:
+        y = layer(x)
+    else:
+        with mock.patch.object(FixedQuantizer, "quantize_together",
+                               staticmethod(lambda quantizers, tensors: [q(t) for q, t in zip(quantizers, tensors)])):
+            y = layer(x)
+    y.backward(torch.randn(y.shape, dtype=dtype, generator=torch.Generator().manual_seed(seed)))
+    points = [m.int_bits.grad for m in layer.modules() if isinstance(m, FixedQuantizer)]
+    return [y.detach(), x.grad, layer.weight.grad, layer.bias.grad, *points]
+
+
+def test_weight_and_bias_in_one_node_give_the_values_and_gradients_of_two():
+    for seed in range(4):
+        for dtype in (torch.float32, torch.float64):
+            for context in (contextlib.nullcontext, native.disabled):
+                with context():
+                    together = weight_and_bias_gradients(True, seed, dtype)
+                    apart = weight_and_bias_gradients(False, seed, dtype)
+                assert len(together) == len(apart) == 7
+                for got, want in zip(together, apart):
+                    assert got.dtype == want.dtype and (got != want).sum().item() == 0

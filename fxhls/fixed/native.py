@@ -39,7 +39,7 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contrac
 
 _state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0"}
 # The entry points for PyTorch tensors, in `native_tensors` (loaded with torch on first use).
-_TENSOR_ENTRY_POINTS = ("serves", "quantize_into", "affine_quantize", "learned_point_backward", "affine_backward",
+_TENSOR_ENTRY_POINTS = ("serves", "kernels_for", "quantize_into", "affine_quantize", "affine_backward",
                         "channel_sums")
 
 

@@ -3,12 +3,20 @@
 They serve contiguous float32 and float64 CPU tensors outside autograd and return None
 for anything else (the caller then takes its PyTorch path). `fxhls.fixed.native`
 reaches them by name, so callers write `native.quantize_into(...)`.
+
+A training step quantizes to the same few types again and again, a small tensor as
+often as a large one: `kernels_for` hands out, per type and dtype, the kernels with
+the type's arguments converted once (`TypeKernels`), so that a call costs little
+more than its pass over memory.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
+from .formats import kernel_constants
 from .native import loaded_library, modes
 from .types import FixedType
 
@@ -20,16 +28,53 @@ def serves(x: torch.Tensor) -> bool:
     return _library_for(x) is not None
 
 
-def quantize_into(x: torch.Tensor, t: FixedType, constants: tuple) -> torch.Tensor | None:
-    """`quantize_values(x, t)` in one pass, or None if the kernels cannot serve `x`.
-    `constants`: `(scale, lsb, min_code, max_code, wrap_bound, modulus)` as floats."""
+class TypeKernels:
+    """The one-pass kernels for one fixed-point type `t` on one dtype, with `t`'s modes and
+    constants (`formats.kernel_constants`) bound. Got from `kernels_for`, which has checked
+    the first tensor; the others must be contiguous CPU tensors of that dtype too."""
+
+    def __init__(self, library, t: FixedType, dtype: torch.dtype):
+        suffix = "f32" if dtype == torch.float32 else "f64"
+        self.dtype = dtype
+        self._modes = modes(t, kernel_constants(t, dtype))
+        self._quantize = getattr(library, f"fxhls_quantize_{suffix}")
+        self._point_backward = getattr(library, f"fxhls_learned_point_backward_{suffix}")
+
+    def quantize(self, x: torch.Tensor) -> torch.Tensor:
+        """`quantize_values(x, t)` in one pass (a new tensor)."""
+        y = torch.empty_like(x, memory_format=torch.contiguous_format)
+        self._quantize(*self._modes, x.data_ptr(), y.data_ptr(), x.numel())
+        return y
+
+    def learned_point_backward(self, x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, lowest: float,
+                               highest: float, needs_grad_x: bool) -> tuple[torch.Tensor | None, float] | None:
+        """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
+        `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
+        None if `grad` is not a CPU tensor of the kernels' dtype."""
+        if grad.dtype != self.dtype or not grad.is_cpu:
+            return None
+        grad = grad.contiguous()
+        grad_x = torch.empty_like(grad) if needs_grad_x else None
+        total = self._point_backward(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(),
+                                     lowest, highest)
+        return grad_x, total
+
+
+def kernels_for(x: torch.Tensor, t: FixedType) -> TypeKernels | None:
+    """The kernels for type `t` on `x`'s dtype, or None if they cannot serve `x`."""
     library = _library_for(x)
-    if library is None:
-        return None
-    y = torch.empty_like(x, memory_format=torch.contiguous_format)
-    kernel = library.fxhls_quantize_f32 if x.dtype == torch.float32 else library.fxhls_quantize_f64
-    kernel(*modes(t, constants), x.data_ptr(), y.data_ptr(), x.numel())
-    return y
+    return None if library is None else _type_kernels(library, t, x.dtype)
+
+
+@lru_cache(maxsize=4096)
+def _type_kernels(library, t: FixedType, dtype: torch.dtype) -> TypeKernels:
+    return TypeKernels(library, t, dtype)
+
+
+def quantize_into(x: torch.Tensor, t: FixedType) -> torch.Tensor | None:
+    """`quantize_values(x, t)` in one pass, or None if the kernels cannot serve `x`."""
+    kernels = kernels_for(x, t)
+    return None if kernels is None else kernels.quantize(x)
 
 
 def affine_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t: FixedType,
@@ -46,25 +91,9 @@ def affine_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t
     return y
 
 
-def learned_point_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, lowest: float, highest: float,
-                           needs_grad_x: bool) -> tuple[torch.Tensor | None, float] | None:
-    """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
-    `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
-    None if the kernels cannot serve these tensors."""
-    library = _library_for(x, y)
-    if library is None or grad.dtype != x.dtype:
-        return None
-    grad = grad.contiguous()
-    grad_x = torch.empty_like(grad) if needs_grad_x else None
-    kernel = (library.fxhls_learned_point_backward_f32 if x.dtype == torch.float32
-              else library.fxhls_learned_point_backward_f64)
-    total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(), lowest, highest)
-    return grad_x, total
-
-
 def affine_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, scale: torch.Tensor,
                     shift: torch.Tensor, lowest: float, highest: float, needs_grad_x: bool):
-    """`learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
+    """`TypeKernels.learned_point_backward` for y = quantize(z), z = x * scale + shift (`affine_quantize`),
     in one pass: `(grad_x, grad_scale, grad_shift, total)` with grad_z = grad * inside(z),
     grad_x = grad_z * scale (or None), per-channel sums of grad_z * x and of grad_z (float64),
     and the sum for the binary point; None if the kernels cannot serve these tensors."""

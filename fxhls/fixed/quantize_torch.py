@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from . import native_tensors
-from .formats import check_exact, code_range, kernel_constants, wrap_bound
+from .formats import check_exact, code_range, wrap_bound
 from .types import FixedType
 
 
@@ -44,7 +44,7 @@ def quantize_values(x: torch.Tensor, t: FixedType) -> torch.Tensor:
     otherwise PyTorch operations in place on at most two fresh tensors: allocating
     a large tensor costs more than an arithmetic pass over it.
     """
-    fused = native_tensors.quantize_into(x, t, kernel_constants(t, x.dtype))
+    fused = native_tensors.quantize_into(x, t)
     if fused is not None:
         return fused
     scaled = x * 2.0**t.frac_bits

@@ -137,7 +137,7 @@ class FixedQuantizer(nn.Module):
             check_exact(t, exact.dtype)
             values = quantize_values(exact.detach(), t).to(x.dtype)
         if self._learning():
-            y = _LearnedBinaryPoint.apply(x, self.int_bits, t, values, t.min)
+            y = _LearnedBinaryPoints.apply(((t, values, t.min),), x, self.int_bits)
         else:
             y = quantize(x, t)
             if values is not None:
@@ -154,7 +154,7 @@ class FixedQuantizer(nn.Module):
         check_exact(t, x.dtype)
         finfo = torch.finfo(x.dtype)
         smallest_positive = finfo.tiny * finfo.eps  # the smallest subnormal
-        y = _LearnedBinaryPoint.apply(x, self.int_bits, t, None, smallest_positive)
+        y = _LearnedBinaryPoints.apply(((t, None, smallest_positive),), x, self.int_bits)
         return self.project(y, t) if self.project is not None else y
 
     def affine(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -169,6 +169,21 @@ class FixedQuantizer(nn.Module):
             return _AffineLearnedPoint.apply(x, scale.reshape(channels), shift.reshape(channels), self.int_bits, t)
         return self(torch.addcmul(shift, x, scale))
 
+    @staticmethod
+    def quantize_together(quantizers: list[FixedQuantizer], tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """`[q(x) for q, x in zip(quantizers, tensors)]`, the same values and gradients, in one
+        autograd node (one node's overhead for a layer's weight and bias) when every
+        quantizer learns its binary point plainly: no projection, no first batch to fit."""
+        if not all(q.project is None and q._learning() for q in quantizers):
+            return [q(x) for q, x in zip(quantizers, tensors)]
+        specs, inputs = [], []
+        for q, x in zip(quantizers, tensors):
+            t = q.type
+            check_exact(t, x.dtype)
+            specs.append((t, None, t.min))
+            inputs += (x, q.int_bits)
+        return list(_LearnedBinaryPoints.apply(tuple(specs), *inputs))
+
     def _learning(self) -> bool:
         return self.int_bits.requires_grad and torch.is_grad_enabled()
 
@@ -176,41 +191,64 @@ class FixedQuantizer(nn.Module):
         return f"{self.type}, {self.binary_point} binary point"
 
 
-class _LearnedBinaryPoint(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, int_bits, t, values, lowest_inside):
-        """`values`: quantize(x) if already known; `lowest_inside`: the smallest x whose
-        gradient passes (t.min, or the smallest positive float after a relu)."""
-        y = quantize_values(x, t) if values is None else values
-        ctx.save_for_backward(x, y)
-        ctx.t, ctx.lowest_inside = t, lowest_inside
-        return y
+class _LearnedBinaryPoints(torch.autograd.Function):
+    """quantize(x) with the gradients of a learned binary point (see the module's docstring)
+    for one tensor or several, each with its own type and point, in one autograd node.
+    `apply(specs, x0, int_bits0, x1, int_bits1, ...)`, a spec per tensor: `(t, values,
+    lowest_inside)`, with `values` quantize(x) if already known (else None) and
+    `lowest_inside` the smallest x whose gradient passes (t.min, or the smallest positive
+    float after a relu). Returns one tensor, or a tuple for several."""
 
     @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved_tensors
-        t = ctx.t
-        scale = _point_gradient_scale(x, t)
-        fused = native.learned_point_backward(x, y, grad, ctx.lowest_inside, t.max, ctx.needs_input_grad[0])
+    def forward(ctx, specs, *inputs):
+        outputs, kernels = [], []
+        for (t, values, _), x in zip(specs, inputs[::2]):
+            kernel = native.kernels_for(x, t)  # None on CUDA or without the native kernels
+            if kernel is None:
+                y = quantize_values(x, t) if values is None else values
+            else:
+                y = kernel.quantize(x) if values is None else values.contiguous()
+            outputs.append(y)
+            kernels.append(kernel)
+        ctx.save_for_backward(*inputs[::2], *outputs)
+        ctx.specs, ctx.kernels = specs, kernels
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        saved = ctx.saved_tensors
+        count = len(grads)
+        result = [None]
+        for i, ((t, _, lowest_inside), kernel, grad) in enumerate(zip(ctx.specs, ctx.kernels, grads)):
+            result += _point_backward(saved[i], saved[count + i], grad, t, lowest_inside, kernel,
+                                      ctx.needs_input_grad[1 + 2 * i])
+        return tuple(result)
+
+
+def _point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
+    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t)."""
+    scale = _point_gradient_scale(x, t)
+    if kernel is not None:
+        fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x)
         if fused is not None:
             grad_x, total = fused
-            return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32), None, None, None
-        # The same in PyTorch operations (CUDA, or no native kernels). Float masks and
-        # in-place passes: boolean tensors and fresh allocations cost more than arithmetic.
-        clamped = x.clamp(ctx.lowest_inside, t.max)
-        inside = torch.eq(clamped, x, out=torch.empty_like(x))  # 1.0 inside, 0.0 outside
-        # Per element, q - x inside and q outside: q - clamped * inside (clamped is finite,
-        # and equals x inside). q - x is small: taking it element-wise avoids the
-        # cancellation of grad.q - grad.x.
-        per_element = torch.sub(y, clamped.mul_(inside), out=clamped)
-        grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
-        grad_x = inside.mul_(grad) if ctx.needs_input_grad[0] else None
-        return grad_x, grad_int_bits, None, None, None
+            return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32)
+    # The same in PyTorch operations (CUDA, or no native kernels). Float masks and
+    # in-place passes: boolean tensors and fresh allocations cost more than arithmetic.
+    clamped = x.clamp(lowest_inside, t.max)
+    inside = torch.eq(clamped, x, out=torch.empty_like(x))  # 1.0 inside, 0.0 outside
+    # Per element, q - x inside and q outside: q - clamped * inside (clamped is finite,
+    # and equals x inside). q - x is small: taking it element-wise avoids the
+    # cancellation of grad.q - grad.x.
+    per_element = torch.sub(y, clamped.mul_(inside), out=clamped)
+    grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
+    grad_x = inside.mul_(grad) if needs_grad_x else None
+    return grad_x, grad_int_bits
 
 
 class _AffineLearnedPoint(torch.autograd.Function):
     """quantize(x * scale + shift) with per-channel scale and shift, by the native kernels;
-    the gradients of `_LearnedBinaryPoint` through z = x * scale + shift."""
+    the gradients of `_LearnedBinaryPoints` through z = x * scale + shift."""
 
     @staticmethod
     def forward(ctx, x, scale, shift, int_bits, t):

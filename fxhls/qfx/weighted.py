@@ -112,13 +112,21 @@ class _QuantizedWeights:
     def quantized_bias(self) -> torch.Tensor | None:
         return self.bias_quantizer(self.bias) if self.bias_quantizer is not None else None
 
+    def _quantized_weight_and_bias(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`quantized_weight()` and `quantized_bias()`, together in one autograd node where
+        they can be (`FixedQuantizer.quantize_together`)."""
+        if self.binary or self.bias_quantizer is None:
+            return self.quantized_weight(), self.quantized_bias()
+        w, b = FixedQuantizer.quantize_together([self.weight_quantizer, self.bias_quantizer], [self.weight, self.bias])
+        return w, b
+
     def _accumulate(self, x: torch.Tensor, apply, stepwise):
         """The accumulator's value: the exact sum of apply(x, w) (the layer's map without
         bias) plus the bias, or stepwise(x, w, b, acc) for a user's accumulator. It comes in
         x's dtype when the exact accumulator type fits it, else in float64. Returns it with
         the quantized weights and bias."""
         self.input_type = type_of(x)
-        w, b = self.quantized_weight(), self.quantized_bias()
+        w, b = self._quantized_weight_and_bias()
         dtype = exact_dtype(self._exact_acc_type(), x.dtype)
         with _exact_cuda_kernels(x.device):
             total = self._exact_sum(x, w, apply).to(dtype)
