@@ -57,11 +57,7 @@ def _add(call: Call):
     return QAdd(call.activation(DEFAULT_SUM, signed)), (a, b)
 
 
-def _maxpool(call: Call):
-    m = call.module
-    if m.return_indices:
-        raise call.unsupported("return_indices=True", "return_indices=False")
-    return QMaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation, ceil_mode=m.ceil_mode), call.only_input()
+_maxpool, _maxpool_call = rules_layers.maxpool_rules(QMaxPool2d)
 
 
 def _avgpool(call: Call):
@@ -81,15 +77,6 @@ def _adaptive_avgpool(call: Call):
         raise call.unsupported(f"output_size={m.output_size}", "output_size=1 (global average pooling)")
     (x,) = call.only_input()
     return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
-
-
-def _maxpool_call(call: Call):
-    if call.argument(6, "return_indices", False):
-        raise call.unsupported("return_indices=True", "return_indices=False")
-    kernel = call.argument(1, "kernel_size")
-    layer = QMaxPool2d(kernel, call.argument(2, "stride") or kernel, call.argument(3, "padding", 0),
-                       call.argument(4, "dilation", 1), ceil_mode=call.argument(5, "ceil_mode", False))
-    return layer, (call.argument(0, "input"),)
 
 
 def _avgpool_call(call: Call):

@@ -39,20 +39,27 @@ def _no_padding(call: Call, padding, ceil_mode) -> None:
         raise call.unsupported(f"padding={padding}, ceil_mode={ceil_mode}", "padding=0, ceil_mode=False")
 
 
-def _maxpool1d(call: Call):
-    m = call.module
-    if m.return_indices:
-        raise call.unsupported("return_indices=True", "return_indices=False")
-    return QMaxPool1d(m.kernel_size, m.stride, m.padding, m.dilation, ceil_mode=m.ceil_mode), call.only_input()
+def maxpool_rules(layer_class):
+    """The rules for a max-pool module and its functional form (F.max_pool1d/2d), giving `layer_class`."""
+
+    def module(call: Call):
+        m = call.module
+        if m.return_indices:
+            raise call.unsupported("return_indices=True", "return_indices=False")
+        return layer_class(m.kernel_size, m.stride, m.padding, m.dilation, ceil_mode=m.ceil_mode), call.only_input()
+
+    def function(call: Call):
+        if call.argument(6, "return_indices", False):
+            raise call.unsupported("return_indices=True", "return_indices=False")
+        kernel = call.argument(1, "kernel_size")
+        layer = layer_class(kernel, call.argument(2, "stride") or kernel, call.argument(3, "padding", 0),
+                            call.argument(4, "dilation", 1), ceil_mode=call.argument(5, "ceil_mode", False))
+        return layer, (call.argument(0, "input"),)
+
+    return module, function
 
 
-def _maxpool1d_call(call: Call):
-    if call.argument(6, "return_indices", False):
-        raise call.unsupported("return_indices=True", "return_indices=False")
-    kernel = call.argument(1, "kernel_size")
-    layer = QMaxPool1d(kernel, call.argument(2, "stride") or kernel, call.argument(3, "padding", 0),
-                       call.argument(4, "dilation", 1), ceil_mode=call.argument(5, "ceil_mode", False))
-    return layer, (call.argument(0, "input"),)
+_maxpool1d, _maxpool1d_call = maxpool_rules(QMaxPool1d)
 
 
 def _avgpool1d(call: Call):
