@@ -39,6 +39,7 @@ from test_qfx_activations import _chain  # noqa: E402
 from test_softmax import _ArgMaxHead, _helper_model, _mlp  # noqa: E402
 
 OPS = ("Softmax", "ArgMax", "PRelu", "Upsample", "Concat", "Table")
+SOFTMAX_TYPES = ["ap_fixed<16,6>", "ap_fixed<10,4>"]  # --softmax-types
 
 
 def _softmax_models(folder: Path):
@@ -46,7 +47,7 @@ def _softmax_models(folder: Path):
 
     for head, module in (("softmax", torch.nn.Softmax(dim=1)), ("argmax", _ArgMaxHead())):
         export_torch(_mlp(module), (8,), folder / f"{head}_mlp.onnx")
-        for spelling in ("ap_fixed<16,6>", "ap_fixed<10,4>"):
+        for spelling in SOFTMAX_TYPES:
             yield f"{head} MLP, 10 classes, {spelling}", folder / f"{head}_mlp.onnx", model_config(default_type=spelling)
     image = _helper_model(folder / "image_softmax.onnx", [helper.make_node("Softmax", ["z"], ["y"], name="head", axis=1)],
                           image=True)
@@ -86,7 +87,10 @@ def measure(name: str, path: Path, types, folder: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", choices=("softmax", "others"), default=("softmax", "others"))
+    parser.add_argument("--softmax-types", nargs="+", default=SOFTMAX_TYPES,
+                        help="the MLPs' default types (ap_fixed<16,6> takes yosys about 10 minutes)")
     args = parser.parse_args()
+    SOFTMAX_TYPES[:] = args.softmax_types
     print("| model | stage op | folding | LUT | FF | DSP48E2 | BRAM36 | LUT levels | levels / fit |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
