@@ -83,12 +83,12 @@ def multithreshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
             "OUT_W": graph.tensor(node.outputs[0]).type.width}
 
 
-def softmax_parameters(graph: Graph, node: Node) -> dict:
-    """fxhls_softmax's parameters for Softmax `node`: its types and both tables' codes."""
-    x = graph.tensor(node.inputs[0])
-    types = softmax_types(node, x.type, x.shape[0])
-    exp, reciprocal = exp_entries(x.type, types.exp), reciprocal_entries(types)
-    return {"X_W": x.type.width, "X_SIGNED": int(x.type.signed),
+def softmax_parameters(node: Node, x_type: FixedType, classes: int) -> dict:
+    """fxhls_softmax's parameters for Softmax `node` over `classes` values of type `x_type`:
+    its types and both tables' codes."""
+    types = softmax_types(node, x_type, classes)
+    exp, reciprocal = exp_entries(x_type, types.exp), reciprocal_entries(types)
+    return {"X_W": x_type.width, "X_SIGNED": int(x_type.signed),
             "EXP_W": types.exp.width, "EXP_FRAC": types.exp.frac_bits, "EXP_N": len(exp),
             "EXP_ENTRIES": packed_literal(exp.tolist(), types.exp.width), "SUMX_W": types.exact_sum.width,
             **type_parameters("SUM", types.sum, True), "SUM_LOWEST": sum_range(types)[0],

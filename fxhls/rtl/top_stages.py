@@ -138,7 +138,8 @@ class StageBuilder(StreamNetwork):
                                                                  "ENTRIES": packed_literal(entries, out_type.width)})
 
     def _stage_Softmax(self, node: Node) -> None:
-        self._per_pixel(node, "fxhls_softmax", softmax_parameters(self.graph, node))
+        x = self.graph.tensor(node.inputs[0])
+        self._per_pixel(node, "fxhls_softmax", softmax_parameters(node, x.type, x.shape[0]))
 
     def _stage_ArgMax(self, node: Node) -> None:
         x_type, out_type = (self.graph.tensor(name).type for name in (node.inputs[0], node.outputs[0]))

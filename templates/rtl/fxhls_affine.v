@@ -3,12 +3,8 @@
 //
 // A beat holds LANES of the C channels (C / LANES beats per pixel or vector, in channel
 // order); lane i of the beat after g beats of a pixel is channel g*LANES + i. Channel
-// c's constants: BIASES[c*BIAS_W +: BIAS_W] (a code with BIAS_FRAC fractional bits) and
-// - KIND "mul": SCALES[c*SCALE_W +: SCALE_W], a code with SCALE_FRAC fractional bits,
-//   multiplied (a DSP or LUT multiplier);
-// - KIND "khot": K terms at TERMS[(c*K+k)*(SHIFT_W+2) +: SHIFT_W+2], each {used, negative,
-//   shift} as in fxhls_dot_khot: the scale is the sum of +-2**(shift - SCALE_FRAC),
-//   multiplied with shifts and additions only.
+// c's constants: BIASES[c*BIAS_W +: BIAS_W] (a code with BIAS_FRAC fractional bits) and its
+// scale, KIND "mul" (SCALES) or "khot" (TERMS), multiplied as fxhls_channel_scale says.
 // The product (X_FRAC + SCALE_FRAC fractional bits) and the bias are added exactly,
 // then cast. The output is registered (fxhls_stage).
 module fxhls_affine #(
@@ -46,7 +42,6 @@ module fxhls_affine #(
 );
     localparam integer GROUPS = C / LANES;
     localparam integer GROUP_W = GROUPS > 1 ? $clog2(GROUPS) : 1;
-    localparam integer TERM_W = SHIFT_W + 2;
     localparam integer MUL_W = X_W + SCALE_W + 3;
     localparam integer KHOT_W = X_W + (1 << SHIFT_W) + 3 + $clog2(K);
     /* verilator lint_off WIDTH */
@@ -64,33 +59,25 @@ module fxhls_affine #(
         .clk(clk), .rst_n(rst_n), .take(s_axis_tvalid && s_axis_tready), .group(group)
     );
 
+    wire [LANES*PROD_W-1:0] products;
+    fxhls_channel_scale #(
+        .C(C), .LANES(LANES), .GROUP_W(GROUP_W), .X_W(X_W), .X_SIGNED(X_SIGNED), .KIND(KIND),
+        .SCALE_W(SCALE_W), .SCALE_SIGNED(SCALE_SIGNED), .SCALES(SCALES), .K(K), .SHIFT_W(SHIFT_W), .TERMS(TERMS),
+        .PROD_W(PROD_W)
+    ) scale (.x(s_axis_tdata), .group(group), .product(products));
+
     wire [LANES*OUT_W-1:0] result;
     genvar i;
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
-            wire [X_W-1:0] x = s_axis_tdata[i*X_W +: X_W];
-            // The lane's constants for each group, chosen by `group` (a multiplexer: an
-            // index computed at run time would multiply, and might take a DSP).
+            // The lane's bias for each group, chosen by `group` (a multiplexer).
             wire [BIAS_W-1:0] biases [0:GROUPS-1];
-            wire [SCALE_W-1:0] scales [0:GROUPS-1];
-            wire [K*TERM_W-1:0] terms [0:GROUPS-1];
             genvar g;
             for (g = 0; g < GROUPS; g = g + 1) begin : g_group
                 assign biases[g] = BIASES[(g*LANES + i)*BIAS_W +: BIAS_W];
-                assign scales[g] = SCALES[(g*LANES + i)*SCALE_W +: SCALE_W];
-                assign terms[g] = TERMS[(g*LANES + i)*K*TERM_W +: K*TERM_W];
             end
             wire [BIAS_W-1:0] bias = biases[group];
-            wire signed [PROD_W-1:0] product;
-            if (USE_KHOT) begin : g_khot
-                fxhls_dot_khot #(
-                    .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(PROD_W)
-                ) scale (.x(x), .w(terms[group]), .dot(product));
-            end else begin : g_mul
-                fxhls_dot_mul #(
-                    .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .W_W(SCALE_W), .W_SIGNED(SCALE_SIGNED), .DOT_W(PROD_W)
-                ) scale (.x(x), .w(scales[group]), .dot(product));
-            end
+            wire signed [PROD_W-1:0] product = products[i*PROD_W +: PROD_W];
             wire signed [BIAS_W:0] bias_value = $signed({BIAS_SIGNED != 0 && bias[BIAS_W-1], bias});
             wire signed [SUM_W-1:0] sum = (product <<< (SUM_FRAC - PROD_FRAC)) + (bias_value <<< (SUM_FRAC - BIAS_FRAC));
             fxhls_cast #(

@@ -1,5 +1,6 @@
 // fxhls_argmax: the index of the largest of the C values of a beat (the first on ties),
-// one beat per clock; the output (OUT_W bits, unsigned) is registered (fxhls_stage).
+// one beat per clock: fxhls_max_tree, whose last register holds the output (OUT_W bits,
+// unsigned), so every path holds at most two compare-and-selects whatever C.
 module fxhls_argmax #(
     parameter integer C = 2,
     parameter integer X_W = 8,
@@ -15,30 +16,20 @@ module fxhls_argmax #(
     output wire m_axis_tvalid,
     input  wire m_axis_tready
 );
-    wire signed [X_W:0] x [0:C-1];
+    wire [C*(X_W+1)-1:0] x;
     genvar i;
     generate
         for (i = 0; i < C; i = i + 1) begin : g_lane
             wire [X_W-1:0] code = s_axis_tdata[i*X_W +: X_W];
-            assign x[i] = X_SIGNED != 0 ? {code[X_W-1], code} : {1'b0, code};
+            assign x[i*(X_W+1) +: X_W+1] = {X_SIGNED != 0 && code[X_W-1], code};
         end
     endgenerate
-    reg signed [X_W:0] largest;
-    reg [OUT_W-1:0] index;
-    integer c;
-    always @* begin
-        largest = x[0];
-        index = {OUT_W{1'b0}};
-        for (c = 1; c < C; c = c + 1)
-            if (x[c] > largest) begin
-                largest = x[c];
-                index = c[OUT_W-1:0];
-            end
-    end
-
-    fxhls_stage #(.W(OUT_W)) stage (
+    wire unused_payload;
+    wire [X_W:0] unused_largest;
+    fxhls_max_tree #(.N(C), .X_W(X_W + 1), .INDEX_W(OUT_W)) tree (
         .clk(clk), .rst_n(rst_n),
-        .s_axis_tdata(index), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
-        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+        .s_axis_tdata({1'b0, x}), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .m_axis_tdata({unused_payload, m_axis_tdata, unused_largest}), .m_axis_tvalid(m_axis_tvalid),
+        .m_axis_tready(m_axis_tready)
     );
 endmodule

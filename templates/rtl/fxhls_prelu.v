@@ -2,10 +2,8 @@
 // PRelu op), exact, then the cast to the output type.
 //
 // Beats and channels as in fxhls_affine (LANES of the C channels per beat, C / LANES beats
-// per pixel or vector). Channel c's slope (its "scale") is multiplied as in fxhls_affine:
-// - KIND "mul": SCALES[c*SCALE_W +: SCALE_W], a code with SCALE_FRAC fractional bits;
-// - KIND "khot": K terms at TERMS[(c*K+k)*(SHIFT_W+2) +: SHIFT_W+2], {used, negative,
-//   shift}, the slope being the sum of +-2**(shift - SCALE_FRAC): shifts and additions only.
+// per pixel or vector). Channel c's slope (its "scale": KIND "mul", SCALES, or "khot",
+// TERMS) is multiplied as in fxhls_affine, by fxhls_channel_scale.
 // Both sides are aligned on the finer grid (X_FRAC or X_FRAC + SCALE_FRAC fractional
 // bits), the sign of x chooses one, and it is cast. The output is registered (fxhls_stage).
 module fxhls_prelu #(
@@ -39,7 +37,6 @@ module fxhls_prelu #(
 );
     localparam integer GROUPS = C / LANES;
     localparam integer GROUP_W = GROUPS > 1 ? $clog2(GROUPS) : 1;
-    localparam integer TERM_W = SHIFT_W + 2;
     localparam integer MUL_W = X_W + SCALE_W + 3;
     localparam integer KHOT_W = X_W + (1 << SHIFT_W) + 3 + $clog2(K);
     /* verilator lint_off WIDTH */
@@ -57,29 +54,19 @@ module fxhls_prelu #(
         .clk(clk), .rst_n(rst_n), .take(s_axis_tvalid && s_axis_tready), .group(group)
     );
 
+    wire [LANES*PROD_W-1:0] products;
+    fxhls_channel_scale #(
+        .C(C), .LANES(LANES), .GROUP_W(GROUP_W), .X_W(X_W), .X_SIGNED(X_SIGNED), .KIND(KIND),
+        .SCALE_W(SCALE_W), .SCALE_SIGNED(SCALE_SIGNED), .SCALES(SCALES), .K(K), .SHIFT_W(SHIFT_W), .TERMS(TERMS),
+        .PROD_W(PROD_W)
+    ) slope (.x(s_axis_tdata), .group(group), .product(products));
+
     wire [LANES*OUT_W-1:0] result;
     genvar i;
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
             wire [X_W-1:0] x = s_axis_tdata[i*X_W +: X_W];
-            // The lane's slope for each group, chosen by `group` (a multiplexer).
-            wire [SCALE_W-1:0] scales [0:GROUPS-1];
-            wire [K*TERM_W-1:0] terms [0:GROUPS-1];
-            genvar g;
-            for (g = 0; g < GROUPS; g = g + 1) begin : g_group
-                assign scales[g] = SCALES[(g*LANES + i)*SCALE_W +: SCALE_W];
-                assign terms[g] = TERMS[(g*LANES + i)*K*TERM_W +: K*TERM_W];
-            end
-            wire signed [PROD_W-1:0] product;
-            if (USE_KHOT) begin : g_khot
-                fxhls_dot_khot #(
-                    .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(PROD_W)
-                ) slope (.x(x), .w(terms[group]), .dot(product));
-            end else begin : g_mul
-                fxhls_dot_mul #(
-                    .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .W_W(SCALE_W), .W_SIGNED(SCALE_SIGNED), .DOT_W(PROD_W)
-                ) slope (.x(x), .w(scales[group]), .dot(product));
-            end
+            wire signed [PROD_W-1:0] product = products[i*PROD_W +: PROD_W];
             wire negative = X_SIGNED != 0 && x[X_W-1];
             wire signed [X_W:0] x_value = $signed({X_SIGNED != 0 && x[X_W-1], x});
             wire signed [VALUE_W-1:0] value = negative ? product <<< (VALUE_FRAC - PROD_FRAC)
