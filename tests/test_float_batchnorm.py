@@ -12,11 +12,12 @@ from fractions import Fraction
 import numpy as np
 import onnx
 import pytest
-from onnx import numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from fxhls.cli import main
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
+from fxhls.ir.passes import lower_for_hardware
 from fxhls.model_config import model_config
 from fxhls.onnx import load_onnx
 from fxhls.sim.csim import run_csim
@@ -115,3 +116,26 @@ def test_rtl_cosim_equals_emulate(tmp_path, capsys):
     assert main(["cosim", build, "--input", str(tmp_path / "x.npy"), "--model", path, "--config",
                  f"{build}/config.yaml", "-q"]) == 0
     assert "0 of 80 output values differ" in capsys.readouterr().out
+
+
+def test_a_scale_of_few_bits_is_khot(tmp_path):
+    """scale / sqrt(var + eps) = 0.75, -0.5, 0.125: sums of at most 2 signed powers of two,
+    multiplied by shifts and adds; C simulation equals the emulator."""
+    n = helper.make_node
+    inits = [numpy_helper.from_array(np.array(values, np.float32), name) for name, values in (
+        ("bn.scale", [0.75, -0.5, 0.125]), ("bn.B", [0.1, 0.2, -0.3]), ("bn.mean", [0.5, -1, 0]),
+        ("bn.var", [1, 1, 1]), ("fc.w", np.random.default_rng(0).normal(size=(4, 3))), ("fc.b", [0.1] * 4))]
+    graph = helper.make_graph([n("BatchNormalization", ["x", "bn.scale", "bn.B", "bn.mean", "bn.var"], ["h"],
+                                 name="bn", epsilon=0.0),
+                               n("Gemm", ["h", "fc.w", "fc.b"], ["y"], name="fc", transB=1)], "bn",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "m.onnx"))
+    hardware = lower_for_hardware(load_onnx(tmp_path / "m.onnx", default_type=DEFAULT))
+    affine = next(node for node in hardware.nodes if node.op == "Affine")
+    scale = hardware.tensors[affine.inputs[1]]
+    assert scale.data.reshape(-1).tolist() == [0.75, -0.5, 0.125] and scale.facts["khot"] == 2
+    x = np.random.default_rng(8).normal(size=(100, 3))
+    build, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build",
+                             types=model_config(default_type=DEFAULT))
+    assert int((run_csim(build, x) != emulate(tmp_path / "m.onnx", x, default_type=DEFAULT)).sum()) == 0

@@ -72,17 +72,25 @@ def derived_affine(parameters: list[np.ndarray], n: OnnxNode) -> tuple[np.ndarra
 
 
 def _parameters(n: OnnxNode, ctx: ImportContext) -> list[np.ndarray]:
+    parameters = _inference_parameters(ctx, n)
+    if parameters is None:
+        raise n.refuse("only inference with constant parameters (scale, B, mean, var) is supported")
+    return parameters
+
+
+def _inference_parameters(ctx: ImportContext, n: OnnxNode) -> list[np.ndarray] | None:
+    """(scale, B, mean, var) of a BatchNormalization in inference with constant parameters, else None."""
     parameters = [ctx.constant(name) for name in n.inputs[1:5]]
     if any(p is None for p in parameters) or n.attrs.get("training_mode", 0) or len(n.outputs) > 1:
-        raise n.refuse("only inference with constant parameters (scale, B, mean, var) is supported")
+        return None
     return parameters
 
 
 def exact_affine(ctx: ImportContext, n: OnnxNode) -> tuple[np.ndarray, np.ndarray] | None:
     """The per-channel scale and shift (one value per channel) of the exact
     Affine the BatchNormalization is, or None where it is none."""
-    parameters = [ctx.constant(name) for name in n.inputs[1:5]]
-    if any(p is None for p in parameters) or n.attrs.get("training_mode", 0) or len(n.outputs) > 1:
+    parameters = _inference_parameters(ctx, n)
+    if parameters is None:
         return None
     x = ctx.tensor(n.inputs[0]) if n.inputs[0] not in ctx.chains else None
     if x is None or x.type is None or x.data is not None or "scale" in x.facts:
