@@ -75,3 +75,28 @@ def onnx_float(path, x: np.ndarray) -> np.ndarray:
 
 def top_class_agreement(y: np.ndarray, reference: np.ndarray) -> float:
     return float((y.argmax(axis=1) == reference.argmax(axis=1)).mean())
+
+
+def torch_batchnorm_models() -> dict:
+    """name -> (torch module, sample shape): float models with BatchNorm that the exporter
+    keeps (a BatchNorm after a ReLU or on the input does not fold into a Conv/Linear):
+    an MLP (BatchNorm1d on the input, after a ReLU and on the output) and a CNN
+    (BatchNorm2d on the input and after a ReLU, BatchNorm1d after a Linear), with running
+    statistics and affine parameters away from the identity."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(4)
+    mlp = nn.Sequential(nn.BatchNorm1d(16), nn.Linear(16, 32), nn.ReLU(), nn.BatchNorm1d(32), nn.Linear(32, 10),
+                        nn.BatchNorm1d(10))
+    cnn = nn.Sequential(nn.BatchNorm2d(2), nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(4),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 16), nn.BatchNorm1d(16), nn.ReLU(),
+                        nn.Linear(16, 10))
+    for module in (mlp, cnn):
+        for layer in module.modules():
+            if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                layer.running_mean.uniform_(-1, 1)
+                layer.running_var.uniform_(0.3, 3)
+                layer.weight.data.uniform_(0.5, 2)
+                layer.bias.data.uniform_(-0.5, 0.5)
+    return {"mlp": (mlp.eval(), (16,)), "cnn": (cnn.eval(), (2, 8, 8))}

@@ -54,6 +54,36 @@ def keras_cnn(path, alpha: float = 0.125, coordinates: str = "asymmetric", slope
     _save(path, nodes, inits, ["n", *CNN_INPUT], ["n", 5])
 
 
+SEGMENTER_INPUT = (6, 6, 3)  # (H, W, C)
+
+
+def keras_residual_segmenter(path, seed: int = 3) -> None:
+    """NHWC 6x6x3 -> Conv 3x3 (4, same) -> ReLU -> Conv 3x3 (4, same) -> Add (the ReLU's
+    output: a residual connection of channels-last tensors) -> Conv 1x1 (2 classes) -> ReLU,
+    the output channels-last (NHWC 6x6x2), as tf2onnx writes it: each Conv between
+    Transposes, the Add and the ReLUs on NHWC tensors."""
+    rng = np.random.default_rng(seed)
+    n = helper.make_node
+    nodes = [
+        n("Transpose", ["x"], ["x_nchw"], name="conv1/transpose_in", perm=NCHW),
+        n("Conv", ["x_nchw", "conv1/kernel", "conv1/bias"], ["conv1_nchw"], name="conv1", pads=[1, 1, 1, 1]),
+        n("Transpose", ["conv1_nchw"], ["conv1_out"], name="conv1/transpose_out", perm=NHWC),
+        n("Relu", ["conv1_out"], ["h"], name="re_lu"),
+        n("Transpose", ["h"], ["h_nchw"], name="conv2/transpose_in", perm=NCHW),
+        n("Conv", ["h_nchw", "conv2/kernel", "conv2/bias"], ["conv2_nchw"], name="conv2", pads=[1, 1, 1, 1]),
+        n("Transpose", ["conv2_nchw"], ["conv2_out"], name="conv2/transpose_out", perm=NHWC),
+        n("Add", ["conv2_out", "h"], ["residual"], name="add"),
+        n("Transpose", ["residual"], ["residual_nchw"], name="classes/transpose_in", perm=NCHW),
+        n("Conv", ["residual_nchw", "classes/kernel", "classes/bias"], ["classes_nchw"], name="classes"),
+        n("Transpose", ["classes_nchw"], ["classes_out"], name="classes/transpose_out", perm=NHWC),
+        n("Relu", ["classes_out"], ["y"], name="re_lu_1"),
+    ]
+    inits = [_normal(rng, "conv1/kernel", (4, 3, 3, 3), 0.4), _normal(rng, "conv1/bias", (4,), 0.1),
+             _normal(rng, "conv2/kernel", (4, 4, 3, 3), 0.3), _normal(rng, "conv2/bias", (4,), 0.1),
+             _normal(rng, "classes/kernel", (2, 4, 1, 1), 0.5), _normal(rng, "classes/bias", (2,), 0.1)]
+    _save(path, nodes, inits, ["n", *SEGMENTER_INPUT], ["n", 6, 6, 2])
+
+
 def keras_dense(path, seed: int = 2) -> None:
     """NHWC 3x4x2 -> Flatten (a Reshape of channels-last data: H, W, C order) -> Dense(8)
     (Gemm) -> LeakyReLU(0.3) -> Dense(3)."""

@@ -72,9 +72,10 @@ def test_table_on_the_graph_reads_the_input_type(tmp_path):
 def test_too_large_a_table_is_refused_with_its_size_and_options(tmp_path):
     export_torch(_model(), (8,), tmp_path / "model.onnx")
     with pytest.raises(ValueError) as refusal:
-        load_onnx(tmp_path / "model.onnx", default_type="ap_fixed<18,6>")
+        load_onnx(tmp_path / "model.onnx", default_type="ap_fixed<33,6>")
     message = str(refusal.value)
-    assert message.startswith("node '/1/Sigmoid' (Sigmoid): a Sigmoid table over ap_fixed<18,6> would hold 262,144 ")
+    assert message.startswith("node '/1/Sigmoid' (Sigmoid): a Sigmoid table over ap_fixed<33,6> (33 bits) is not "
+                              "built: a table's input takes at most 32 bits (truncated to 65,536 entries above 16)")
     assert "\n" not in message and "narrow its input" in message and message.count("/1/Sigmoid") == 1
 
 

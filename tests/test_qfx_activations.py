@@ -81,9 +81,9 @@ def test_an_untyped_or_too_wide_input_is_refused_in_one_line():
     with pytest.raises(ValueError, match=r"^QSigmoid: its input has no fixed-point type; [^\n]*put a QFX layer "
                                          r"\(or QInput\) before it$"):
         QSigmoid()(torch.zeros(3))
-    with pytest.raises(ValueError, match=r"^QTanh: its input ap_fixed<17,6> is 17 bits wide; a table takes at most "
-                                         r"16 bits \(narrow the layer before it\)$"):
-        QTanh()(tag(torch.zeros(3), FixedType.parse("ap_fixed<17,6>")))
+    with pytest.raises(ValueError, match=r"^QTanh: a Tanh table over ap_fixed<33,6> \(33 bits\) is not built: a "
+                                         r"table's input takes at most 32 bits [^\n]*narrow its input[^\n]*$"):
+        QTanh()(tag(torch.zeros(3), FixedType.parse("ap_fixed<33,6>")))
 
 
 class _EverySpelling(nn.Module):

@@ -39,7 +39,7 @@ TABLE_ONLY = {
 TABLE_FUNCTIONS = {**FUNCTIONS, **TABLE_ONLY}
 
 # A lookup table holds one entry per code of its input type: 65,536 entries at 16 bits
-# (a few BRAM36 per lane for 16-bit outputs); a wider input is refused.
+# (a few BRAM36 per lane for 16-bit outputs); a wider input reads a truncated grid (`table_grid`).
 MAX_TABLE_INPUT_BITS = 16
 
 

@@ -128,4 +128,4 @@ def _host_report(folder: Path, design: dict) -> None:
     (folder / "host.md").write_text(render(
         "hls/host_report.md.j2", top=design["top"], input_type=design["input"]["type"],
         output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after)),
-        input_transpose=design["host"].get("input_transpose")))
+        input_transpose=design["host"].get("input_transpose"), output_transpose=design["host"].get("output_transpose")))

@@ -52,9 +52,11 @@ def model_input_shape(design: dict) -> tuple[int, ...]:
 
 
 def host_outputs(design: dict, y: np.ndarray) -> np.ndarray:
-    """The hardware's outputs y through the host's float work after it (design["host"]["tail"])."""
-    tail = design.get("host", {}).get("tail")
-    return y if tail is None else host_tail(y, tail)
+    """The hardware's outputs y through the host's float work after it (design["host"]["tail"]),
+    transposed where the model gives them channels-last (design["host"]["output_transpose"])."""
+    host = design.get("host", {})
+    y = y if host.get("tail") is None else host_tail(y, host["tail"])
+    return y.transpose(host["output_transpose"]) if host.get("output_transpose") else y
 
 
 def to_words(spec: dict, values: np.ndarray) -> np.ndarray:

@@ -253,8 +253,8 @@ CONVERTERS = {
        for op in ("Mul", "Add", "Sub", "Div")},
     "Relu": _dispatch(_elementwise_applies, _relu, standard_ops.relu),
     **{op: _dispatch(_function_applies, _function, table_ops.table) for op in FUNCTIONS},
-    "BatchNormalization": _dispatch(lambda ctx, n: batchnorm.exact_affine(ctx, n) is None, _batch_normalization,
-                                    batchnorm.batch_normalization),
+    "BatchNormalization": _dispatch(lambda ctx, n: not batchnorm.is_typed(n) and batchnorm.exact_affine(ctx, n) is None,
+                                    _batch_normalization, batchnorm.batch_normalization),
     **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},
     **{op: _dispatch(_moving_applies, _moving(convert), convert)
        for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),

@@ -5,9 +5,11 @@ nodes go into a model that has no quantizer: after each data input (its input ty
 the default type), after each float initializer a layer computes with (Gemm, Conv and
 MatMul weights and biases; an Add's constant is a bias, a Mul's a weight, a PRelu's slope
 a weight) and after each layer's output (Gemm, MatMul, Conv, Add, Mul, average pools,
-LeakyRelu, PRelu; Relu, MaxPool, Flatten, Resize and Pad keep their input's type exactly,
+LeakyRelu, PRelu, BatchNormalization; Relu, MaxPool, Flatten, Resize and Pad keep their input's type exactly,
 unless the config gives their node an output type). A LeakyRelu's slope (its `alpha`) is
-quantized to the node's weight type, given as its `slope_type` attribute. An
+quantized to the node's weight type, given as its `slope_type` attribute; a
+BatchNormalization's derived scale and shift (`fxhls.onnx.batchnorm`) to its weight and bias
+types, given as its `scale_type` and `shift_type` attributes. An
 activation computed as a table (`fxhls.onnx.table_ops`: Sigmoid, Tanh, ...) and a Softmax
 get their output type as the node's `table_type` attribute instead of a cast after it (a
 Softmax also the config's `exp`, `sum` and `reciprocal` types, `fxhls.onnx.softmax_ops`). A
@@ -29,13 +31,14 @@ from fxhls.ir.ops.quantize import type_attrs
 from fxhls.model_config import ModelConfig
 
 from . import fxhls_ops
+from .batchnorm import SCALE_ATTRIBUTE, SHIFT_ATTRIBUTE
 from .qonnx_cleanup import QONNX_DOMAINS
 from .slope_ops import SLOPE_ATTRIBUTE
 from .softmax_ops import SOFTMAX_CONFIG_KEYS
 from .table_ops import CONVERTERS as TABLE_OPS, TYPE_ATTRIBUTE
 
 _LAYER_OUTPUTS = {"Gemm", "MatMul", "Conv", "Add", "Mul", "AveragePool", "GlobalAveragePool", "ReduceMean",
-                  "LeakyRelu", "PRelu"}
+                  "LeakyRelu", "PRelu", "BatchNormalization"}
 # the operand positions of a layer's constants, and which type each takes
 _CONSTANTS = {"Gemm": {1: "weight", 2: "bias"}, "Conv": {1: "weight", 2: "bias"}, "MatMul": {1: "weight"},
               "Add": {0: "bias", 1: "bias"}, "Mul": {0: "weight", 1: "weight"}, "PRelu": {1: "weight"}}
@@ -118,6 +121,14 @@ class _Typing:
                 raise ValueError(f"{self.source}: the slope (alpha) of node {node.name!r} has no fixed-point type; "
                                  f"give one with --default-type T or a config weight for the node")
             node.attribute.append(helper.make_attribute(SLOPE_ATTRIBUTE, str(settings["weight"])))
+        if node.op_type == "BatchNormalization":
+            missing = [kind for kind in ("weight", "bias") if kind not in settings]
+            if missing:
+                raise ValueError(f"{self.source}: the BatchNormalization node {node.name!r} has no {missing[0]} type "
+                                 f"(its per-channel {'scale' if missing[0] == 'weight' else 'shift'}); give one with "
+                                 f"--default-type T or a config {missing[0]} for the node")
+            node.attribute.extend([helper.make_attribute(SCALE_ATTRIBUTE, str(settings["weight"])),
+                                   helper.make_attribute(SHIFT_ATTRIBUTE, str(settings["bias"]))])
         self.nodes.append(node)
         if "accumulator" in settings and node.op_type in _NARROWABLE:
             node.attribute.append(helper.make_attribute("acc_type", str(settings["accumulator"])))

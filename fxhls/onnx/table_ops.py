@@ -1,7 +1,8 @@
 """ONNX element-wise non-linear activations -> IR Table (`fxhls.ir.ops.table`).
 
 Sigmoid, Tanh, HardSigmoid, Elu, Selu, Softplus and Exp (`fxhls.fixed.functions`) become
-a lookup table over their input's grid, which must be typed. The table's output type is
+a lookup table over their input's grid (truncated for an input wider than 16 bits,
+`fxhls.fixed.table_grid`), which must be typed. The table's output type is
 - in a float model, the `table_type` attribute `fxhls.onnx.float_types` gives the node
   (its output type from `--default-type` or the config);
 - in a quantized model (fxhls's own ONNX), the type of the fxhls `Quantize` that reads
@@ -17,8 +18,8 @@ from __future__ import annotations
 from fxhls.fixed import FixedType
 from fxhls.fixed.functions import FUNCTIONS
 from fxhls.ir import Node
-from fxhls.ir.ops.quantize import node_type, type_attrs
-from fxhls.ir.ops.table import refusal
+from fxhls.ir.ops.quantize import node_type
+from fxhls.ir.ops.table import refusal, table_attrs
 
 from .context import ImportContext, OnnxNode
 
@@ -33,12 +34,11 @@ def table(ctx: ImportContext, n: OnnxNode) -> None:
     reason = refusal(n.op_type, ctx.tensors[x].type)
     if reason:
         raise n.refuse(reason)
-    node = Node("Table", n.name, [x], n.outputs[:1], {"function": n.op_type, **params})
     if TYPE_ATTRIBUTE in n.attrs:
-        node.attrs.update(type_attrs(FixedType.parse(n.attrs[TYPE_ATTRIBUTE])))
-        ctx.add(node, n)
+        attrs = table_attrs(n.op_type, params, ctx.tensors[x].type, FixedType.parse(n.attrs[TYPE_ATTRIBUTE]))
+        ctx.add(Node("Table", n.name, [x], n.outputs[:1], attrs), n)
     else:
-        ctx.pending_tables[n.outputs[0]] = (node, n)
+        ctx.pending_tables[n.outputs[0]] = (Node("Table", n.name, [x], n.outputs[:1], params), n)
 
 
 def quantized(ctx: ImportContext, n: OnnxNode) -> bool:
@@ -46,9 +46,9 @@ def quantized(ctx: ImportContext, n: OnnxNode) -> bool:
     type, computing the Quantize's output (returns True); else False."""
     if n.inputs[0] not in ctx.pending_tables:
         return False
-    node, _ = ctx.pending_tables[n.inputs[0]]
-    typed = Node("Table", ctx.node_name(node.name), node.inputs, n.outputs[:1],
-                 {**node.attrs, **type_attrs(node_type(n.attrs))})
+    node, pending = ctx.pending_tables[n.inputs[0]]
+    attrs = table_attrs(pending.op_type, node.attrs, ctx.tensors[node.inputs[0]].type, node_type(n.attrs))
+    typed = Node("Table", ctx.node_name(node.name), node.inputs, n.outputs[:1], attrs)
     ctx.add(typed, n)
     return True
 

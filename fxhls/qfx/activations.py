@@ -8,8 +8,10 @@ QFX layer before it), then its output quantizer, whose binary point is learned l
 other. The gradient is that of PyTorch's version of the function (straight through:
 the values are the table's, the slope torch's).
 
-The input must be typed (a QFX layer or `QInput` before it) and at most
-`MAX_TABLE_INPUT_BITS` bits wide. Parameters are float32 numbers, as the exported ONNX
+The input must be typed (a QFX layer or `QInput` before it); over an input wider than 16
+bits (at most 32) the table is truncated (`fxhls.fixed.table_grid`: codes clamped where
+the output is constant, low bits dropped), and the forward reads the same truncated grid:
+the function at the grid point each input reads. Parameters are float32 numbers, as the exported ONNX
 attributes hold them. Two differ from PyTorch's float modules by design: QSELU uses
 ONNX's constants (alpha 1.6732632, gamma 1.0507010, float32), and QSoftplus computes
 log(1 + e^x) everywhere, where torch's Softplus returns x above its threshold 20 (a
@@ -18,10 +20,13 @@ difference below e^-20, 2.1e-9).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fxhls.fixed.functions import MAX_TABLE_INPUT_BITS, evaluate, parameters
+from fxhls.fixed import FixedType
+from fxhls.fixed.functions import evaluate, parameters
+from fxhls.fixed.table_grid import needs_truncation, truncation, truncation_refusal
 from fxhls.qfx.elementwise import DEFAULT_SUM, _Quantized
 from fxhls.qfx.typed import type_of
 
@@ -49,16 +54,26 @@ class _Activation(_Quantized):
         if x_type is None:
             raise ValueError(f"{type(self).__name__}: its input has no fixed-point type; it computes a table over "
                              f"its input's codes: put a QFX layer (or QInput) before it")
-        if x_type.width > MAX_TABLE_INPUT_BITS:
-            raise ValueError(f"{type(self).__name__}: its input {x_type} is {x_type.width} bits wide; a table "
-                             f"takes at most {MAX_TABLE_INPUT_BITS} bits (narrow the layer before it)")
+        reason = truncation_refusal(self.FUNCTION, x_type)
+        if reason:
+            raise ValueError(f"{type(self).__name__}: {reason}")
         wide = x.double()
         with torch.no_grad():
-            exact = torch.from_numpy(evaluate(self.FUNCTION, wide.detach().cpu().numpy(), self.params))
+            exact = torch.from_numpy(evaluate(self.FUNCTION, self._table_inputs(wide.detach().cpu().numpy(), x_type),
+                                              self.params))
         exact = exact.to(x.device)
         slope = self._torch(wide)
         # the values are exact's; the gradient torch's (0 where torch overflows)
         return self._finish(exact + (slope - slope.detach()).nan_to_num(0.0), x.dtype)
+
+    def _table_inputs(self, values: np.ndarray, x_type: FixedType) -> np.ndarray:
+        """The values the table's entries are the function at: the inputs themselves, or
+        over a wide input the truncated grid's points they read (`fxhls.fixed.table_grid`)."""
+        if not needs_truncation(x_type):
+            return values
+        cut = truncation(self.FUNCTION, tuple(sorted(self.params.items())), x_type, self.output_type)
+        codes = np.rint(values / x_type.lsb).astype(np.int64)
+        return cut.grid_codes()[cut.index(codes)] * x_type.lsb
 
     def _torch(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -14,6 +14,7 @@ import math
 
 from fxhls.hls.layers.bnn import fused_threshold
 from fxhls.hls.layers.prelu import channel_slopes
+from fxhls.fixed.table_grid import Truncation
 from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
@@ -133,8 +134,14 @@ class StageBuilder(StreamNetwork):
     def _stage_Table(self, node: Node) -> None:
         x_type, out_type = (self.graph.tensor(name).type for name in (node.inputs[0], node.outputs[0]))
         entries = codes_of(rom_entries(node, x_type), out_type)
+        cut = Truncation.from_attrs(node.attrs)
+        truncated = {} if cut is None else {"TRUNCATED": 1, "LOW": packed_literal([cut.low], x_type.width + 2),
+                                            "HIGH": packed_literal([cut.high], x_type.width + 2),
+                                            "DROP": cut.drop_bits}
         self._elementwise(node, "fxhls_table", lambda lanes, x: {"LANES": lanes, "X_W": x_type.width,
-                                                                 "OUT_W": out_type.width,
+                                                                 "X_SIGNED": int(x_type.signed),
+                                                                 "OUT_W": out_type.width, "N": len(entries),
+                                                                 **truncated,
                                                                  "ENTRIES": packed_literal(entries, out_type.width)})
 
     def _stage_Softmax(self, node: Node) -> None:

@@ -1,6 +1,7 @@
 """Table in the HLS backend (templates/hls/layers/table.h): a ROM of the IR's entries
 (`fxhls.ir.ops.table.table_entries`) as the output type's codes, indexed by the input's
-raw bits. Plain integers, not ap_fixed constants: g++ compiles a 65,536-entry table of
+raw bits, or for a truncated table (a wide input) by the truncation's index
+(`fxhls.fixed.table_grid`: clamp, subtract, round off the dropped bits). Plain integers, not ap_fixed constants: g++ compiles a 65,536-entry table of
 those in seconds, and one of ap_fixed constructors not in ten minutes."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from fxhls.fixed.codes import to_codes
+from fxhls.fixed.table_grid import Truncation
 from fxhls.ir.ops.table import table_entries
 from fxhls.templating import render
 
@@ -19,7 +21,10 @@ HEADERS = ("table.h",)
 
 
 def rom_entries(node, in_type) -> np.ndarray:
-    """The entries in the order of the input's raw bits: codes 0, 1, ..., then (signed) the negative codes."""
+    """The entries in the order the hardware indexes them: a full table by the input's raw
+    bits (codes 0, 1, ..., then, signed, the negative codes), a truncated one by its index."""
+    if Truncation.from_attrs(node.attrs) is not None:
+        return table_entries(node, in_type)
     return np.roll(table_entries(node, in_type), in_type.min_code)
 
 
@@ -29,6 +34,7 @@ def table_layer(context: LayerContext) -> dict:
     out_type = context.output.type
     values = dict(node=node.name, layer=name, function=node.attrs["function"], out_type=out_type,
                   code_type=code_type(out_type), beats=stream.beats, lanes=stream.lanes, in_width=stream.type.width,
+                  in_signed=stream.type.signed, truncation=Truncation.from_attrs(node.attrs),
                   entries=to_codes(rom_entries(node, stream.type), out_type.frac_bits).tolist())
     return {
         "code": render("hls/layers/table_config.h.j2", **values),

@@ -12,7 +12,11 @@ A channels-last image input (Keras: (H, W, C)) whose values reach a Transpose to
 ("input_transpose", the permutation of the model's input batch); a Transpose back after
 the input cast keeps the graph's values, and `fold_transposes` cancels it with the
 model's. The hardware streams the image pixel by pixel with its channels together,
-which is the channels-last order, so no stage moves a value.
+which is the channels-last order, so no stage moves a value. The same at the other end:
+a channels-last image output (a segmentation model's (H, W, C)) that a Transpose from
+(C, H, W) makes, followed by value-by-value ops only, becomes a (C, H, W) output that the
+host transposes ("output_transpose"); a Transpose to (C, H, W) before the output keeps
+the graph's values, and `fold_transposes` cancels it with the model's.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ def split_host_edges(graph: Graph) -> dict:
             graph.remove_node(node)
     if host["head"] is None and _channels_last_input(graph):
         host["input_transpose"] = _channels_first_input(graph)
+    if host["tail"] is None and _channels_last_output(graph):
+        host["output_transpose"] = _channels_first_output(graph)
     infer_types(graph)
     return host
 
@@ -77,6 +83,30 @@ def _channels_first_input(graph: Graph) -> list[int]:
     cast.outputs = [channels_first]
     graph.nodes.insert(graph.nodes.index(cast) + 1, back)
     return [0, 3, 1, 2]
+
+
+def _channels_last_output(graph: Graph) -> bool:
+    """Whether the graph output is an image (H, W, C) that a Transpose from (C, H, W) made,
+    followed by ops that compute value by value only."""
+    tensor = graph.outputs[0]
+    if len(graph.tensor(tensor).shape or ()) != 3 or graph.consumers(tensor):
+        return False
+    while (writer := graph.producer(tensor)) is not None:
+        if writer.op == "Transpose":
+            return writer.attrs["perm"] == [1, 2, 0]
+        tensor = writer.inputs[0]
+        if writer.op not in SINKABLE or len(graph.consumers(tensor)) != 1:
+            return False
+    return False
+
+
+def _channels_first_output(graph: Graph) -> list[int]:
+    """Make the output (C, H, W), a Transpose to it at the end; returns the host's permutation."""
+    channels_first = new_tensor(graph, f"{graph.outputs[0]}_channels_first")
+    graph.nodes.append(Node("Transpose", f"{graph.outputs[0]}_channels_first", [graph.outputs[0]], [channels_first],
+                            {"perm": [2, 0, 1]}))
+    graph.outputs = [channels_first]
+    return [0, 2, 3, 1]
 
 
 def _before_moves(graph: Graph, cast: Node, head: dict) -> None:

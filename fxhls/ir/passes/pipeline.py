@@ -30,10 +30,10 @@ def lower_for_hardware(graph: Graph) -> Graph:
     (channels-last models) and zero Pads before a Conv; BatchNorm Mul+Add, and a lone
     per-channel Mul or Add, as an Affine, folded into the layer before it where that is
     exact and free; drop casts that change nothing and fuse the others into their
-    stages; give K-hot constants, and PRelu slopes of few non-zero bits, their
-    shift-add terms; turn binary layers' BatchNorm and Sign into thresholds; join a
-    Concat's inputs two at a time; infer every type. Returns `graph` (changed in
-    place), in the form `check_hardware_graph` accepts when its ops are hardware ops."""
+    stages; give K-hot constants, and PRelu slopes and Affine scales of few non-zero
+    bits, their shift-add terms; turn binary layers' BatchNorm and Sign into
+    thresholds; join a Concat's inputs two at a time; infer every type. Returns
+    `graph` (changed in place), in the form `check_hardware_graph` accepts when its ops are hardware ops."""
     for step in STEPS:
         graph = step(graph)
     return graph

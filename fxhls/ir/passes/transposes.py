@@ -9,6 +9,9 @@ value, repeating until nothing changes:
 - a Transpose read only by an op that computes value by value (`SINKABLE`) moves after it,
   the op's constant (a PRelu slope) or pads transposed with it, so that it meets the
   Transpose that undoes it;
+- Transposes of one permutation on both operands of an Add (a residual connection of
+  channels-last tensors), each read only by the Add: the Add (element-wise) reads their
+  inputs and one Transpose moves its output;
 - a Transpose read only by a Flatten read only by Gemms with exact sums: the Gemms' weight
   columns are permuted instead (the flattened order is the Gemms' business).
 Every rewrite computes the same values (a Transpose moves values, it never changes one);
@@ -34,7 +37,7 @@ def fold_transposes(graph: Graph) -> Graph:
     while changed:
         changed = False
         for node in [n for n in graph.nodes if n.op == "Transpose"]:
-            if _cancel(graph, node) or _sink(graph, node) or _into_dense(graph, node):
+            if _cancel(graph, node) or _sink(graph, node) or _through_add(graph, node) or _into_dense(graph, node):
                 infer_types(graph)
                 changed = True
                 break
@@ -78,6 +81,29 @@ def _sink(graph: Graph, node: Node) -> bool:
     first, second = graph.nodes.index(node), graph.nodes.index(op)
     graph.nodes[first] = Node(op.op, op.name, inputs, [moved], attrs)
     graph.nodes[second] = Node("Transpose", node.name, [moved], list(op.outputs), {"perm": list(perm)})
+    _drop_unused(graph)
+    return True
+
+
+def _through_add(graph: Graph, node: Node) -> bool:
+    """Add(Transpose(a), Transpose(b)), one permutation, each Transpose read only by the
+    Add, becomes Transpose(Add(a, b))."""
+    readers = graph.consumers(node.outputs[0])
+    if len(readers) != 1 or readers[0].op != "Add" or node.outputs[0] in graph.outputs:
+        return False
+    add = readers[0]
+    transposes = [graph.producer(name) for name in add.inputs]
+    if len(add.inputs) != 2 or add.inputs[0] == add.inputs[1] or any(
+            t is None or t.op != "Transpose" or t.attrs["perm"] != node.attrs["perm"] or
+            len(graph.consumers(t.outputs[0])) != 1 or t.outputs[0] in graph.outputs for t in transposes):
+        return False
+    moved = new_tensor(graph, f"{add.outputs[0]}_before_transpose")
+    add.inputs, outputs = [t.inputs[0] for t in transposes], list(add.outputs)
+    add.outputs = [moved]
+    for transpose in transposes:
+        graph.nodes.remove(transpose)
+    graph.nodes.insert(graph.nodes.index(add) + 1, Node("Transpose", node.name, [moved], outputs,
+                                                        {"perm": list(node.attrs["perm"])}))
     _drop_unused(graph)
     return True
 
