@@ -49,6 +49,7 @@ def test_cosim_of_the_vitis_export_equals_the_emulator(build_dir, capsys):
     summary = json.loads((out / "report" / "cosim.json").read_text())
     assert summary["mismatches"] == 0 and summary["samples"] == 6
     assert summary["ap_done_cycles"] == 1  # one batch, one TLAST, one call done
+    assert summary["control"] == "ap_ctrl_hs" and summary["ap_done_reads"] == 0
     assert "impl/verilog" in summary["measured"]
 
 
