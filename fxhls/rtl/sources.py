@@ -87,4 +87,5 @@ def cosim_sources(design_dir, design: dict, rtl: str | None = None) -> CosimSour
         return CosimSources(export, f"the Vitis HLS export of the C++ ({folder})", True)
     deployed = "the deployed design" if backend == "rtl" else "not the deployed design (backend hls)"
     why = " (Vitis HLS has not exported the HLS design)" if rtl is None and backend == "hls" else ""
-    return CosimSources(rtl_sources(design_dir), f"fxhls's Verilog ({Path(design_dir) / 'rtl'}), {deployed}{why}", False)
+    measured = f"fxhls's Verilog ({Path(design_dir) / 'rtl'}), {deployed}{why}"
+    return CosimSources(rtl_sources(design_dir), measured, False)

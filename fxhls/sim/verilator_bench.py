@@ -102,8 +102,9 @@ def run_stream_bench(executable: Path, words: np.ndarray, out_count: int, pause:
     data = np.array([int(fields[3], 16) for fields in outs], dtype=np.uint64)
     done = [int(line[5:]) for line in lines if line.startswith("done ")]
     control = next(line.split()[1] for line in lines if line.startswith("control "))
+    accesses = (line.split()[1:] for line in lines if line.startswith("reg "))
     registers = [RegisterAccess(int(began), int(ended), kind == "w", int(offset, 16), int(value, 16))
-                 for began, ended, kind, offset, value in (line.split()[1:] for line in lines if line.startswith("reg "))]
+                 for began, ended, kind, offset, value in accesses]
     done_reads = check_control(registers, calls) if control == "s_axilite" else 0
     return BenchRun(data, [int(fields[2]) for fields in outs], ins, [int(fields[1]) for fields in outs], done,
                     control, registers, done_reads)
