@@ -44,8 +44,8 @@ def cocotb_run(design_dir: Path, words: np.ndarray, out_count: int):
 def cpp_run(design_dir: Path, words: np.ndarray):
     build_design(design_dir)  # the build, untimed
     start = time.perf_counter()
-    out, _, _, cycles, _ = stream_words(design_dir, words, PAUSE, SEED)
-    return out, cycles[-1], time.perf_counter() - start
+    run = stream_words(design_dir, words, PAUSE, SEED)
+    return run.words, run.out_cycles[-1], time.perf_counter() - start
 
 
 def main() -> None:

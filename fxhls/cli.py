@@ -155,6 +155,10 @@ def _cosim(args) -> int:
     x = load_npy(args.input) if args.input else None
     y, summary = cosim_design(args.dir, x, model_for_comparison(args), args.pause, args.seed, rtl=args.rtl)
     print(f"co-simulated {summary['measured']}")
+    if summary["control"] == "s_axilite":
+        print(f"AXI-Lite control: {summary['ap_done_reads']} calls, each started by a write of ap_start and ended "
+              f"by a read of ap_done (under back-pressure); for the timing started once with auto-restart, as the "
+              f"driver does")
     if args.output:
         save_npy(args.output, y)
         print(f"{args.output}: {y.shape[0]} outputs of shape {tuple(y.shape[1:])}")

@@ -23,6 +23,7 @@ from fxhls.deploy import write_deploy
 from fxhls.deploy.backend import choose_backend
 from fxhls.onnx import export_onnx
 from fxhls.qfx import QConv2d, QInput, QReLU
+from fxhls.rtl.yosys import run_yosys
 
 MOCK_VIVADO = Path(__file__).with_name("deploy_mock_vivado.tcl")
 BOARDS = ["ultra96v2", "pynq-z2", "zcu104"]
@@ -184,3 +185,21 @@ def test_build_falls_back_to_hls_and_refuses_rtl_in_one_line(models, tmp_path, m
     assert capsys.readouterr().err == "fxhls build: error: --backend rtl: the RTL backend refuses this model: " \
                                       "node 'stand_in': a stand-in refusal\n"
     assert not (tmp_path / "r").exists()
+
+
+def test_package_ip_maps_every_port_of_the_rtl_top(models, tmp_path):
+    """package_ip.tcl declares each port of fxhls's generated top in an interface, and the
+    top has no other port: no ap_start, no AXI-Lite (ap_ctrl_none, as the driver and the
+    co-simulation bench, which write no control register, take it)."""
+    out = tmp_path / "b"
+    assert main(["build", str(models / "covered.onnx"), "--board", "ultra96v2", "--out", str(out)]) == 0
+    top = json.loads((out / "design.json").read_text())["top"]
+    netlist = tmp_path / "top.json"
+    run_yosys("\n".join([*(f"read_verilog {source}" for source in sorted((out / "rtl").glob("*.v"))),
+                         f"hierarchy -top {top}", "proc", f"write_json {netlist}"]))
+    ports = set(json.loads(netlist.read_text())["modules"][top]["ports"])
+    run, calls = run_mock_vivado(out / "deploy", "package_ip.tcl")
+    assert run.returncode == 0, run.stderr
+    declared = {call.split()[2] for call in calls if call.startswith("set_property physical_name ")}
+    assert declared == ports == {"ap_clk", "ap_rst_n"} | {f"{name}_{signal}" for name in ("input_words", "output_words")
+                                                          for signal in AXIS_SIGNALS}

@@ -7,14 +7,12 @@ which design it measured."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
-import jinja2
 import numpy as np
 import pytest
 import torch
 from qfx_models import qfx_zoo
+from vitis_stand_in import copy_renamed_top, render
 
 from fxhls.cli import main
 from fxhls.onnx import export_onnx
@@ -34,17 +32,8 @@ def build_dir(tmp_path_factory):
     assert main(["build", str(folder / "model.onnx"), "--board", "ultra96v2", "--backend", "hls", "--out", str(out)]) == 0
     top = json.loads((out / "design.json").read_text())["top"]
     export = out / f"{top}_prj" / "solution1" / "impl" / "verilog"
-    export.mkdir(parents=True)
-    for source in (out / "rtl").glob("*.v"):
-        shutil.copy(source, export / source.name)
-    inner = f"{top}_fxhls"
-    fxhls_top = export / f"{top}.v"
-    fxhls_top.rename(export / f"{inner}.v")
-    text = (export / f"{inner}.v").read_text()
-    assert text.count(f"module {top} (") == 1
-    (export / f"{inner}.v").write_text(text.replace(f"module {top} (", f"module {inner} ("))
-    wrapper = jinja2.Template((Path(__file__).parent / "rtl" / "vitis_port_wrapper.v.j2").read_text())
-    fxhls_top.write_text(wrapper.render(top=top, inner=inner))
+    top, inner = copy_renamed_top(out, export)
+    (export / f"{top}.v").write_text(render("vitis_port_wrapper.v.j2", top=top, inner=inner))
     return folder
 
 
@@ -60,13 +49,15 @@ def test_cosim_of_the_vitis_export_equals_the_emulator(build_dir, capsys):
     summary = json.loads((out / "report" / "cosim.json").read_text())
     assert summary["mismatches"] == 0 and summary["samples"] == 6
     assert summary["ap_done_cycles"] == 1  # one batch, one TLAST, one call done
+    assert summary["control"] == "ap_ctrl_hs" and summary["ap_done_reads"] == 0
     assert "impl/verilog" in summary["measured"]
 
 
 def test_rtl_fxhls_measures_the_fxhls_verilog(build_dir):
     out = build_dir / "build"
     design = json.loads((out / "design.json").read_text())
-    sources, measured = cosim_sources(out, design, "fxhls")
+    sources, measured, vitis_export = cosim_sources(out, design, "fxhls")
+    assert not vitis_export
     assert sources == sorted((out / "rtl").glob("*.v"))
     assert measured.startswith("fxhls's Verilog") and "not the deployed design (backend hls)" in measured
 

@@ -23,8 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-# AXI-Lite control register of an HLS block (ap_ctrl_hs): ap_start (bit 0) | auto_restart (bit 7).
-AP_START_AUTO_RESTART = 0x81
+# The AXI-Lite control register of a Vitis HLS block (ap_ctrl_hs on s_axilite, UG1399 "S_AXILITE
+# Control Register Map"): at offset AP_CTRL ap_start (set by a write, cleared when the block takes
+# it, kept by auto_restart), ap_done (clear on read), ap_idle, ap_ready, auto_restart.
+AP_CTRL = 0x00
+AP_START, AP_DONE, AP_IDLE, AP_READY, AUTO_RESTART = 0x01, 0x02, 0x04, 0x08, 0x80
+# What the driver writes once: start, and start again after every call (one sample per call).
+AP_START_AUTO_RESTART = AP_START | AUTO_RESTART
 # AXI DMA registers: S2MM_LENGTH holds the bytes a receive actually wrote once it is done.
 DMA_S2MM_LENGTH = 0x58
 # The block design sets the DMA's buffer length register to 26 bits.
@@ -55,7 +60,7 @@ class DmaTransport:
             )
         self.dma = self.overlay.axi_dma_0
         if start:
-            getattr(self.overlay, f"{top}_0").write(0x00, AP_START_AUTO_RESTART)
+            getattr(self.overlay, f"{top}_0").write(AP_CTRL, AP_START_AUTO_RESTART)
 
     def transfer(self, words: np.ndarray, n_out_words: int) -> np.ndarray:
         send = self._allocate(shape=(len(words),), dtype=np.uint64)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 REFUSAL_FILE = "REFUSED.txt"
 
@@ -59,11 +60,20 @@ def hls_export_sources(design_dir, top: str) -> tuple[list[Path], Path | None]:
     return [], None
 
 
-def cosim_sources(design_dir, design: dict, rtl: str | None = None) -> tuple[list[Path], str]:
-    """The Verilog to co-simulate and what it is, in words. `rtl`: "hls" (the Vitis HLS
-    export, a ValueError when there is none), "fxhls" (DIR/rtl), or None: the design the
-    deploy package puts on the board (design.json's backend), falling back to fxhls's
-    Verilog, with the reason, when the HLS backend's export is not there yet."""
+class CosimSources(NamedTuple):
+    """The Verilog files to co-simulate, what they are in words, and whether they are the
+    Vitis HLS export (rather than fxhls's own Verilog)."""
+
+    files: list[Path]
+    measured: str
+    vitis_export: bool
+
+
+def cosim_sources(design_dir, design: dict, rtl: str | None = None) -> CosimSources:
+    """The Verilog to co-simulate. `rtl`: "hls" (the Vitis HLS export, a ValueError when
+    there is none), "fxhls" (DIR/rtl), or None: the design the deploy package puts on the
+    board (design.json's backend), falling back to fxhls's Verilog, with the reason, when
+    the HLS backend's export is not there yet."""
     from fxhls.deploy.backend import design_backend
 
     if rtl is not None and rtl not in RTL_CHOICES:
@@ -74,7 +84,8 @@ def cosim_sources(design_dir, design: dict, rtl: str | None = None) -> tuple[lis
         raise ValueError(f"--rtl hls: no Vitis HLS export in {design_dir} "
                          f"({' or '.join(HLS_EXPORT_FOLDERS).format(top=design['top'])}); run vitis_hls -f build_prj.tcl there")
     if rtl == "hls" or (rtl is None and backend == "hls" and export):
-        return export, f"the Vitis HLS export of the C++ ({folder})"
+        return CosimSources(export, f"the Vitis HLS export of the C++ ({folder})", True)
     deployed = "the deployed design" if backend == "rtl" else "not the deployed design (backend hls)"
     why = " (Vitis HLS has not exported the HLS design)" if rtl is None and backend == "hls" else ""
-    return rtl_sources(design_dir), f"fxhls's Verilog ({Path(design_dir) / 'rtl'}), {deployed}{why}"
+    measured = f"fxhls's Verilog ({Path(design_dir) / 'rtl'}), {deployed}{why}"
+    return CosimSources(rtl_sources(design_dir), measured, False)

@@ -6,8 +6,13 @@ Verilator and its C++ stream bench (`fxhls.sim.verilator_bench`): fxhls's Verilo
 The top's ports are those of the Vitis HLS top (`templates/hls/firmware/top.cpp.j2`):
 clock `ap_clk`, active-low reset `ap_rst_n`, AXI-Stream slave `input_words_*` and master
 `output_words_*` (TDATA 64 bits, TLAST, TKEEP), so the same bench runs on RTL that Vitis
-HLS exports; where the top has the ap_ctrl_hs handshake the bench holds `ap_start` high
-and counts the cycles with `ap_done` high. A batch goes in as one transfer, TLAST on its last word (the stream format: fxhls/deploy/packing.py).
+HLS exports. Where the top has the ap_ctrl_hs handshake as ports the bench holds `ap_start`
+high and counts the cycles with `ap_done` high; where the handshake sits behind Vitis's
+AXI-Lite slave (`s_axi_control_*`, the export of fxhls's C++ top) the bench is the host:
+one call per sample, each started by writing ap_start and ended by reading ap_done, under
+back-pressure; then, for the timing, one write of ap_start with auto-restart, as the deploy
+driver starts the IP on the board (`fxhls.sim.control_register`). A batch goes in as one
+transfer, TLAST on its last word (the stream format: fxhls/deploy/packing.py).
 
 Also the simulator of the deploy driver's file protocol (README: Deploying to the board):
 `python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt`.
@@ -35,20 +40,25 @@ from fxhls.staging import write_file
 class CosimRun:
     """A batch through the RTL: the output words (flat, uint64), the timing measured
     on a second run without back-pressure, that run's cycles with ap_done high (0 on a
-    top without the handshake), and the design simulated, in words."""
+    top without the handshake as ports), the design simulated, in words, its control
+    ("s_axilite", "ap_ctrl_hs" or "none") and, on an AXI-Lite control, the calls whose
+    ap_done the first run read (one per sample)."""
 
     words: np.ndarray
     timing: Timing
     clock_mhz: float
     done_cycles: int
     measured: str
+    control: str
+    done_reads: int
 
     def summary(self, samples: int, mismatches: int | None) -> dict:
         """What DIR/report/cosim.json holds."""
         interval = self.timing.interval
         return {"samples": samples, **self.timing.as_dict(), "clock_mhz": self.clock_mhz,
                 "fps": self.clock_mhz * 1e6 / interval, "mismatches": mismatches,
-                "ap_done_cycles": self.done_cycles, "measured": self.measured}
+                "control": self.control, "ap_done_cycles": self.done_cycles, "ap_done_reads": self.done_reads,
+                "measured": self.measured}
 
 
 def read_design(design_dir: Path) -> dict:
@@ -60,13 +70,16 @@ def build_design(design_dir: Path, rtl: str | None = None) -> Path:
     """The Verilator build of DIR's RTL (`rtl`: `cosim_sources`) with its stream bench
     (cached per design: a rebuild of unchanged RTL is free); returns the bench executable."""
     design = read_design(design_dir)
-    return build_stream_bench(cosim_sources(design_dir, design, rtl)[0], design["top"])
+    chosen = cosim_sources(design_dir, design, rtl)
+    return build_stream_bench(chosen.files, design["top"], lint_errors=not chosen.vitis_export)
 
 
 def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: int = 0,
-                 max_cycles: int | None = None, rtl: str | None = None) -> BenchRun:
+                 max_cycles: int | None = None, rtl: str | None = None, calls: int = 0) -> BenchRun:
     """Stream one batch of input words (flat) through DIR's RTL (`rtl`: `cosim_sources`):
-    as many output words as the batch gives (output.words per sample)."""
+    as many output words as the batch gives (output.words per sample). On an AXI-Lite
+    control: started once with auto-restart (`calls` 0), or `calls` calls
+    (`fxhls.sim.verilator_bench.run_stream_bench`)."""
     design = read_design(design_dir)
     words = np.asarray(words, dtype=np.uint64).reshape(-1)
     per_sample = design["input"]["words"]
@@ -75,25 +88,28 @@ def stream_words(design_dir: Path, words: np.ndarray, pause: float = 0.0, seed: 
     out_count = len(words) // per_sample * design["output"]["words"]
     if max_cycles is None:
         max_cycles = 100 * (len(words) + out_count) + 10_000
-    return run_stream_bench(build_design(design_dir, rtl), words, out_count, pause, seed, max_cycles)
+    return run_stream_bench(build_design(design_dir, rtl), words, out_count, pause, seed, max_cycles, calls)
 
 
 def cosimulate(design_dir: Path, words: np.ndarray, pause: float = 0.3, seed: int = 0,
                max_cycles: int | None = None, rtl: str | None = None) -> CosimRun:
     """The batch `words` through DIR's RTL (`rtl`: `cosim_sources`) twice: under random
-    back-pressure (`pause`) for the output, whose TLAST must sit on its last word only;
-    then without, for the timing."""
+    back-pressure (`pause`) for the output, whose TLAST must sit on its last word only
+    (on an AXI-Lite control one call per sample); then without, for the timing (on an
+    AXI-Lite control started once with auto-restart, as the deploy driver does)."""
     design = read_design(design_dir)
-    measured = cosim_sources(design_dir, design, rtl)[1]
-    out, last, _, _, _ = stream_words(design_dir, words, pause, seed, max_cycles, rtl)
+    measured = cosim_sources(design_dir, design, rtl).measured
+    samples = len(np.asarray(words).reshape(-1)) // design["input"]["words"]
+    first = stream_words(design_dir, words, pause, seed, max_cycles, rtl, calls=samples)
+    last = first.last
     if last != [0] * (len(last) - 1) + [1]:
         raise RuntimeError(f"the RTL's output TLAST is on words {[i for i, flag in enumerate(last) if flag]}, "
                            f"expected only on the last of {len(last)}")
-    samples = len(np.asarray(words).reshape(-1)) // design["input"]["words"]
-    again, _, in_cycles, out_cycles, done = stream_words(design_dir, words, 0.0, seed, max_cycles, rtl)
-    if not np.array_equal(again, out):
+    again = stream_words(design_dir, words, 0.0, seed, max_cycles, rtl)
+    if not np.array_equal(again.words, first.words):
         raise RuntimeError("the RTL gave other outputs without back-pressure than with it")
-    return CosimRun(out, stream_timing(in_cycles, out_cycles, samples), float(design["clock_mhz"]), len(done), measured)
+    return CosimRun(first.words, stream_timing(again.in_cycles, again.out_cycles, samples), float(design["clock_mhz"]),
+                    len(again.done_cycles), measured, first.control, first.done_reads)
 
 
 def cosim_design(design_dir: Path, x: np.ndarray | None = None, model=None, pause: float = 0.3, seed: int = 0,
@@ -146,10 +162,10 @@ def main(argv: list[str]) -> int:
             raise ValueError("usage: python -m fxhls.sim.rtl_cosim DIR in_words.txt out_words.txt")
         design_dir, in_path, out_path = argv
         words = read_words(Path(in_path))
-        out, last, _, _, _ = stream_words(Path(design_dir), words)
-        if not last or last[-1] != 1 or any(last[:-1]):
+        run = stream_words(Path(design_dir), words)
+        if not run.last or run.last[-1] != 1 or any(run.last[:-1]):
             raise RuntimeError("the RTL's output TLAST is missing or not on its last word")
-        write_words(Path(out_path), out)
+        write_words(Path(out_path), run.words)
     except (ValueError, RuntimeError, OSError) as err:
         print(f"fxhls rtl simulator: {' '.join(str(err).split())[:500]}", file=sys.stderr)
         return 1
