@@ -27,17 +27,17 @@ layers:
 
 
 class Sequence1d(nn.Module):
-    """Conv1d, MaxPool1d, a grouped (groups=2) Conv1d, AvgPool1d, a pointwise Conv1d,
-    AdaptiveAvgPool1d(1) (a 1-D global average pool), and a classifier."""
+    """ZeroPad1d before a padded Conv1d, MaxPool1d, a grouped (groups=2) Conv1d, AvgPool1d, a
+    pointwise Conv1d, AdaptiveAvgPool1d(1) (a 1-D global average pool), and a classifier."""
 
     def __init__(self):
         super().__init__()
-        self.conv1, self.pool1 = nn.Conv1d(2, 4, 3, padding=1), nn.MaxPool1d(2)
+        self.pad, self.conv1, self.pool1 = nn.ZeroPad1d(1), nn.Conv1d(2, 4, 3, padding=1), nn.MaxPool1d(2)
         self.conv2, self.pool2 = nn.Conv1d(4, 4, 3, padding=1, groups=2), nn.AvgPool1d(2)
         self.conv3, self.gap, self.fc = nn.Conv1d(4, 6, 1), nn.AdaptiveAvgPool1d(1), nn.Linear(6, 3)
 
     def forward(self, x):
-        y = self.pool2(F.relu(self.conv2(self.pool1(F.relu(self.conv1(x))))))
+        y = self.pool2(F.relu(self.conv2(self.pool1(F.relu(self.conv1(self.pad(x)))))))
         return self.fc(torch.flatten(self.gap(self.conv3(y)), 1))
 
 
@@ -91,18 +91,19 @@ class JoinTypes(nn.Module):
 
 
 class QfxSequence(nn.Module):
-    """For quantize_model: a Conv1d stem, a depthwise (groups=C) then pointwise Conv1d
-    beside a 1x1 one, torch.cat of the two, flattened into a classifier."""
+    """For quantize_model: a Conv1d stem, F.pad then a depthwise (groups=C) and a pointwise
+    Conv1d beside a 1x1 one, torch.cat of the two, flattened into a classifier."""
 
     def __init__(self):
         super().__init__()
         self.stem = nn.Conv1d(2, 4, 3, padding="same")
-        self.depthwise, self.pointwise = nn.Conv1d(4, 4, 3, padding=1, groups=4), nn.Conv1d(4, 3, 1)
+        self.depthwise, self.pointwise = nn.Conv1d(4, 4, 3, groups=4), nn.Conv1d(4, 3, 1)
         self.side, self.fc = nn.Conv1d(4, 2, 1), nn.Linear(5 * 8, 3)
 
     def forward(self, x):
         y = F.relu(self.stem(x))
-        joined = torch.cat([F.relu(self.pointwise(F.relu(self.depthwise(y)))), F.relu(self.side(y))], dim=1)
+        separable = F.relu(self.pointwise(F.relu(self.depthwise(F.pad(y, (1, 1))))))
+        joined = torch.cat([separable, F.relu(self.side(y))], dim=1)
         return self.fc(torch.flatten(joined, 1))
 
 

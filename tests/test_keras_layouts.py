@@ -213,6 +213,34 @@ def test_pad_that_no_conv_reads_is_refused_by_the_hardware_in_one_line(tmp_path)
         _hardware(tmp_path / "m.onnx", model_config(default_type=NARROW))
 
 
+@pytest.mark.parametrize("pads, folds", [([0, 0, 2, 0, 0, 2], True), ([0, 0, 1, 0, 0, 2], False),
+                                         ([0, 1, 1, 0, 1, 1], False)])
+def test_a_sequence_pad_before_a_conv1d_folds_through_its_row_image_or_is_refused(pads, folds, tmp_path):
+    """A float ONNX Pad of a (C, L) sequence before a 1-D Conv: equal zeros on L fold into the
+    Conv's width padding (the hardware graph has no Pad) and the hardware graph computes as the
+    emulator; unequal ones, or a padded channel, are refused naming the Pad and the Conv's Reshape."""
+    w = np.random.default_rng(3).integers(-4, 5, size=(3, 2 + pads[1] + pads[4], 3)) / 8
+    nodes = [helper.make_node("Pad", ["x", "p"], ["padded"], name="pad"),
+             helper.make_node("Conv", ["padded", "w"], ["y"], name="conv", pads=[1, 1])]
+    length = 6 + pads[2] + pads[5]  # the Conv pads 1 on each side of its kernel of 3
+    graph = helper.make_graph(nodes, "m", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 2, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3, length])],
+                              [numpy_helper.from_array(np.array(pads, np.int64), "p"),
+                               numpy_helper.from_array(w.astype(np.float32), "w")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)]), str(tmp_path / "m.onnx"))
+    x = quantize(np.random.default_rng(5).normal(size=(4, 2, 6)), NARROW)
+    if not folds:
+        wanted = r"^node 'pad': a zero Pad is supported where it folds [^\n]*'conv_to_row' \(Reshape\)$"
+        with pytest.raises(ValueError, match=wanted):
+            _hardware(tmp_path / "m.onnx", model_config(default_type=NARROW))
+        return
+    emulated = emulate(tmp_path / "m.onnx", x, default_type=NARROW)
+    graph, _ = _hardware(tmp_path / "m.onnx", model_config(default_type=NARROW))
+    assert [n.op for n in graph.nodes if n.op in ("Pad", "Conv")] == ["Conv"]
+    assert next(n for n in graph.nodes if n.op == "Conv").attrs["pads"] == [0, 3]
+    assert int((execute(graph, x)[0] != emulated).sum()) == 0
+
+
 def test_flatten_into_a_narrowed_accumulator_is_refused_in_one_line(tmp_path):
     """Permuting a rounding accumulator's terms would change its sum: the Transpose stays and is refused."""
     keras_cnn(tmp_path / "m.onnx")

@@ -1,5 +1,6 @@
-"""Conv1D and 1-D pools, depthwise, grouped and separable convolutions, and Concat on the
-channel axis, end to end, with ==.
+"""Conv1D and 1-D pools, a zero pad before a Conv1d (ZeroPad1d, F.pad: folded into its
+padding), depthwise, grouped and separable convolutions, and Concat on the channel axis,
+end to end, with ==.
 
 The models of tests/layer_models.py (float PyTorch models typed at import, one with two
 joined branches of two types; QFX models from quantize_model) are imported, lowered for
@@ -67,6 +68,10 @@ def test_the_hardware_graphs_hold_what_the_models_claim(models):
     assert [str(joins.tensor(n.outputs[0]).type) for n in nodes("join_types", "Concat")] == \
         ["ap_fixed<17,7>", "ap_fixed<16,6>"]  # <16,6> and <14,7> join exactly in <17,7>
     assert [n.attrs.get("groups", 1) for n in nodes("qfx_sequence", "Conv")] == [1, 4, 1, 1]
+    # ZeroPad1d and F.pad before a Conv1d: folded into its padding through the Reshape to a one-row image
+    assert [n.attrs["pads"] for n in nodes("conv1d_pools", "Conv")] == [[0, 2], [0, 1], [0, 0]]
+    assert [n.attrs["pads"] for n in nodes("qfx_sequence", "Conv")] == [[0, 1], [0, 1], [0, 0], [0, 0]]
+    assert [name for name in NAMES if nodes(name, "Pad")] == []
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -2,28 +2,36 @@
 
 A Conv pads its image with zeros itself (`pads`, the same on both sides of an axis), so
 a Pad of zeros on the height and width read only by a Conv is that Conv's padding, when
-the sum is the same on both sides. A Pad the pass leaves (before another op, or one that
-pads unequally) is refused by the hardware check in one line.
+the sum is the same on both sides. A 1-D Conv reads its (C, L) sequence through a Reshape
+to a one-row (C, 1, L) image (`fxhls.onnx.standard_ops`), which moves nothing: a Pad of
+L read only by such Reshapes, each read only by Convs, is a Pad of the image's width and
+folds the same way (the Reshapes then read the unpadded sequence). A Pad the pass leaves
+(before another op, or one that pads unequally) is refused by the hardware check in one line.
 """
 
 from __future__ import annotations
 
-from ..graph import Graph
+from ..graph import Graph, Node
 from .types import infer_types
 
 
 def fold_pads(graph: Graph) -> Graph:
-    """Fold each Pad read only by Conv nodes into their padding where that is possible
-    (see the module docstring). Returns `graph`, types inferred."""
+    """Fold each Pad read only by Conv nodes, directly or through the Reshape of a
+    sequence to a one-row image, into their padding where that is possible (see the
+    module docstring). Returns `graph`, types inferred."""
     for pad in [n for n in graph.nodes if n.op == "Pad"]:
-        readers = graph.consumers(pad.outputs[0])
+        padded, readers = pad.outputs[0], graph.consumers(pad.outputs[0])
         added = conv_padding(pad.attrs["pads"])
-        if added is None or not readers or pad.outputs[0] in graph.outputs or \
-                any(r.op != "Conv" or r.inputs[0] != pad.outputs[0] for r in readers):
+        if added is not None and _read_by_convs(graph, padded):
+            _add_padding(readers, pad.inputs[0], added)
+        elif len(pad.attrs["pads"]) == 4 and (added := conv_padding(row_pads(pad.attrs["pads"]))) is not None \
+                and _read_by_row_images(graph, padded):
+            channels, length = graph.tensor(pad.inputs[0]).shape
+            for image in readers:
+                image.inputs[0], image.attrs["shape"] = pad.inputs[0], [channels, 1, length]
+                _add_padding(graph.consumers(image.outputs[0]), image.outputs[0], added)
+        else:
             continue
-        for conv in readers:
-            conv.inputs[0] = pad.inputs[0]
-            conv.attrs["pads"] = [p + q for p, q in zip(conv.attrs["pads"], added)]
         graph.remove_node(pad)
     return infer_types(graph)
 
@@ -34,3 +42,33 @@ def conv_padding(pads: list[int]) -> list[int] | None:
     if len(pads) != 6 or pads[0] or pads[3] or pads[1:3] != pads[4:6]:
         return None
     return list(pads[1:3])
+
+
+def row_pads(pads: list[int]) -> list[int]:
+    """A (C, L) sequence's `pads` ([C, L begins, C, L ends]) as those of its one-row (C, 1, L) image."""
+    return [pads[0], 0, pads[1], pads[2], 0, pads[3]]
+
+
+def _read_by_convs(graph: Graph, name: str) -> bool:
+    """Whether tensor `name` is read only as the image of Convs (and is no graph output)."""
+    readers = graph.consumers(name)
+    return bool(readers) and name not in graph.outputs and \
+        all(r.op == "Conv" and r.inputs[0] == name for r in readers)
+
+
+def _read_by_row_images(graph: Graph, name: str) -> bool:
+    """Whether the (C, L) tensor `name` is read only by Reshapes to (C, 1, L), each read only by Convs."""
+    readers, shape = graph.consumers(name), graph.tensor(name).shape
+    if not readers or name in graph.outputs or len(shape) != 2:
+        return False
+    channels, length = shape
+    return all(
+        r.op == "Reshape" and list(r.attrs["shape"]) == [channels, 1, length] and _read_by_convs(graph, r.outputs[0])
+        for r in readers)
+
+
+def _add_padding(convs: list[Node], image: str, added: list[int]) -> None:
+    """Make `convs` read `image` with `added` ([ph, pw]) more padding."""
+    for conv in convs:
+        conv.inputs[0] = image
+        conv.attrs["pads"] = [p + q for p, q in zip(conv.attrs["pads"], added)]
