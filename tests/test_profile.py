@@ -89,6 +89,69 @@ def test_numbers_equal_onnxruntime_and_numpy(float_models, name):
     assert result.output["samples"] == len(x)
 
 
+TABLES_AND_BATCHNORM_CONFIG = """\
+default_type: ap_fixed<16,6>
+layers:
+  "*Tanh*": {output: "ap_fixed<8,0>"}
+  "*BatchNormalization*": {weight: "ap_fixed<10,3>", bias: "ap_fixed<8,3>"}
+"""
+
+
+def test_rows_of_tables_and_a_float_batchnorm_equal_onnxruntime_and_numpy(tmp_path):
+    """Sigmoid, a BatchNorm1d and Tanh typed by a config: a table's output row holds the float
+    function's values (onnxruntime's) against its output type, its error the table's (the
+    function of the floored input, floored: numpy) against them; the BatchNorm's scale and
+    shift rows hold gamma / sqrt(var + eps) and beta - mean * scale (numpy, float64) against
+    their types, their errors those of flooring them; its output row onnxruntime's values."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Sigmoid(), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 3)).eval()
+    with torch.no_grad():
+        module[1].running_mean.uniform_(0, 1)
+        module[1].running_var.uniform_(0.5, 2)
+        module[1].weight.uniform_(0.5, 1.5)
+        module[1].bias.uniform_(-1, 1)
+    export_torch(module, (4,), tmp_path / "m.onnx")
+    (tmp_path / "types.yaml").write_text(TABLES_AND_BATCHNORM_CONFIG)
+    x = np.random.default_rng(4).normal(0, 2, (300, 4)).astype(np.float32)
+    result = fxhls.profile(str(tmp_path / "m.onnx"), x, config=str(tmp_path / "types.yaml"))
+    proto, tensors = onnx.load(str(tmp_path / "m.onnx")), onnxruntime_tensors(tmp_path / "m.onnx", x)
+    names = {node.op_type: node.name for node in proto.graph.node}
+    outputs = {node.op_type: node.output[0] for node in proto.graph.node}
+    rows = {(row["layer"], row["kind"]): row for row in result.rows}
+    assert [(row["layer"], row["kind"]) for row in result.rows][:6] == \
+        [("x", "input"), (names["Sigmoid"], "output"), (names["BatchNormalization"], "weight"),
+         (names["BatchNormalization"], "bias"), (names["BatchNormalization"], "output"), (names["Tanh"], "output")]
+
+    bn = next(node for node in proto.graph.node if node.op_type == "BatchNormalization")
+    gamma, beta, mean, var = (tensors[name].astype(np.float64) for name in bn.input[1:5])
+    epsilon = float(np.float32(next(a.f for a in bn.attribute if a.name == "epsilon")))
+    scale = gamma / np.sqrt(var + epsilon)
+    sigmoid_fixed = np.floor(1 / (1 + np.exp(-np.floor(x.astype(np.float64) * 2 ** 10) / 2 ** 10)) * 2 ** 10) / 2 ** 10
+    expected = {  # (layer, kind): (float values, type, the fixed-point values or None)
+        (names["Sigmoid"], "output"): (tensors[outputs["Sigmoid"]], "ap_fixed<16,6>", sigmoid_fixed),
+        (names["BatchNormalization"], "weight"): (scale, "ap_fixed<10,3>", np.floor(scale * 2 ** 7) / 2 ** 7),
+        (names["BatchNormalization"], "bias"): (beta - mean * scale, "ap_fixed<8,3>",
+                                                np.floor((beta - mean * scale) * 2 ** 5) / 2 ** 5),
+        (names["BatchNormalization"], "output"): (tensors[outputs["BatchNormalization"]], "ap_fixed<16,6>", None),
+        (names["Tanh"], "output"): (tensors[outputs["Tanh"]], "ap_fixed<8,0>", None),
+    }
+    for key, (values, type_text, fixed) in expected.items():
+        row, values, t = rows[key], np.asarray(values, dtype=np.float64).ravel(), FixedType.parse(type_text)
+        assert row["type"] == type_text and row["values"] == values.size
+        assert row["min"] == pytest.approx(values.min(), rel=1e-5, abs=1e-6)
+        assert row["max"] == pytest.approx(values.max(), rel=1e-5, abs=1e-6)
+        assert row["percentile_abs"] == pytest.approx(np.percentile(np.abs(values), 99.9), rel=1e-5, abs=1e-6)
+        assert row["saturated"] == ((values < t.min) | (values > t.max)).mean()
+        assert row["underflow"] == pytest.approx(((values > 0) & (values < t.lsb)).mean(), abs=1 / values.size)
+        if fixed is not None:
+            assert row["max_abs_error"] == pytest.approx(np.abs(fixed.ravel() - values).max(), rel=1e-4, abs=1e-7)
+    assert rows[(names["Tanh"], "output")]["saturated"] > 0.05  # past ap_fixed<8,0>: |tanh| > 0.5
+    assert rows[(names["BatchNormalization"], "weight")]["max_abs_error"] > 0
+
+
 def identity_model(path, features: int) -> None:
     """A float Gemm whose weight is the identity and bias zero: its output is its input."""
     graph = helper.make_graph(

@@ -1,9 +1,10 @@
 """`fxhls profile`: how a model's values fit its fixed-point types, layer by layer.
 
-For every cast of the model (the input, each layer's weights, biases and output), the
-float values it receives on a batch of inputs against its type's range: min, max and a
-percentile of |x|, the fractions that saturate and that underflow to zero, the error of
-the emulator against float, and the integer bits the percentile needs; for a float model,
+For every cast of the model (the input, each layer's weights, biases and output, a lookup
+table's output, a typed BatchNormalization's scale and shift), the float values it
+receives on a batch of inputs against its type's range: min, max and a percentile of |x|,
+the fractions that saturate and that underflow to zero, the error of the emulator against
+float, and the integer bits the percentile needs; for a float model,
 also how often the top class of the output is float's. `measure` computes the numbers,
 `report` writes them as a table, Markdown, CSV and an SVG plot.
 """
@@ -36,10 +37,12 @@ def profile_model(model, x, input_type=None, default_type=None, config=None, out
     graph = load_onnx(model, config=types)
     source = f"--input {x}" if isinstance(x, (str, Path)) else "the inputs"
     batch = measure.checked_batch(graph, load_npy(x) if isinstance(x, (str, Path)) else x, source)
-    reference = None
+    reference, float_affines = None, None
     if types is not None and types.gives_types():  # a float model: it runs as it is, in float
-        reference = measure.float_reference(onnx.load(str(model)), batch)
-    found, output = measure.casts(graph, batch, reference)
+        proto = onnx.load(str(model))
+        reference = measure.float_reference(proto, batch)
+        float_affines = measure.float_batchnorms(proto, reference)
+    found, output = measure.casts(graph, batch, reference, float_affines)
     comparison = None
     if reference is not None:
         comparison = measure.output_comparison(output, reference[graph.outputs[0]], graph.outputs[0])

@@ -1,12 +1,16 @@
 """The numbers of a profile: every cast of the model (each fxhls `Quantize` of the IR: the
-input, the weights and biases, the layer outputs), the float values it receives against
-the range of its type, and how far the fixed-point values are from float.
+input, the weights and biases, the layer outputs; each lookup table's output, whose type is
+an attribute of the `Table`; the scale and shift constants of a BatchNormalization typed in
+a float model, quantized at import), the float values it receives against the range of its
+type, and how far the fixed-point values are from float.
 
 A float model (typed with `--default-type`/`--config`) has a float reference: its own ONNX
 file run by onnx's reference evaluator (float32, every intermediate tensor kept), on the
-tensor names the typing keeps; a constant's float values are the model's own. A model typed
-already (QONNX, fxhls) has none: the values a cast receives are then the emulator's, before
-that cast, and there is no error to show.
+tensor names the typing keeps; a constant's float values are the model's own, a
+BatchNormalization's scale and shift those `fxhls.onnx.batchnorm.derived_affine` derives
+before quantizing them. A model typed already (QONNX, fxhls) has none: the values a cast
+receives are then the emulator's, before that cast (for a table, its float function of the
+emulator's input), and there is no error to show.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import onnx
+from onnx import numpy_helper
 
 from fxhls.fixed import FixedType, quantize
+from fxhls.fixed.functions import evaluate, parameters
 from fxhls.fixed.types import MAX_WIDTH
-from fxhls.ir import Graph, execute
+from fxhls.ir import Graph, Node, execute
 from fxhls.ir.execute import as_batch
 from fxhls.ir.ops import OPS
+from fxhls.ir.ops.quantize import node_type
 
 # The operand positions a layer reads its constants from, and what each is.
 _CONSTANT_KINDS = {"Gemm": {1: "weight", 2: "bias"}, "Conv": {1: "weight", 2: "bias"}, "MatMul": {1: "weight"},
@@ -57,29 +64,54 @@ class Profile:
     files: list = field(default_factory=list)
 
 
-def casts(graph: Graph, x: np.ndarray, reference: dict | None) -> tuple[list[Cast], np.ndarray]:
-    """The casts of `graph` (an IR from `load_onnx`, not fused) run on the batch `x`, and
-    the graph's first output. `reference`: the float model's tensors by name (None: the
-    model is typed already)."""
-    quantizers = [node for node in graph.nodes if node.op == "Quantize"]
-    per_sample = [name for node in quantizers if not graph.is_constant(node.inputs[0])
+def casts(graph: Graph, x: np.ndarray, reference: dict | None,
+          float_affines: dict | None = None) -> tuple[list[Cast], np.ndarray]:
+    """The casts of `graph` (an IR from `load_onnx`, not fused) run on the batch `x`, in
+    node order, and the graph's first output. `reference`: the float model's tensors by
+    name (None: the model is typed already); `float_affines`: the float (scale, shift) of
+    each typed BatchNormalization's Affine, by node name (`float_batchnorms`)."""
+    measured = [node for node in graph.nodes if node.op in ("Quantize", "Table")]
+    per_sample = [name for node in measured if not graph.is_constant(node.inputs[0])
                   for name in (*node.inputs, *node.outputs)]
     computed = list(dict.fromkeys([graph.outputs[0], *per_sample]))
     emulated = dict(zip(computed, execute(replace(graph, outputs=computed), x)))
     result = []
-    for node in quantizers:
-        source, target = node.inputs[0], node.outputs[0]
-        layer, kind = _role(graph, source, target)
-        if graph.is_constant(source):  # the model's own float constant (as the import laid it out)
-            received = graph.tensor(source).data
-            fixed = OPS["Quantize"].execute(node, [received])[0]
-        else:
-            fixed, received = emulated[target], emulated[source]
-            if reference is not None:
-                received = reference[target] if target in reference else reference[source]
-        result.append(Cast(layer, kind, graph.tensor(target).type, np.asarray(received, dtype=np.float64),
-                           fixed if reference is not None else None))
+    for node in graph.nodes:
+        if node.op == "Quantize":
+            result.append(_quantize_cast(graph, node, emulated, reference))
+        elif node.op == "Table":
+            result.append(_table_cast(node, emulated, reference))
+        elif node.op == "Affine" and node.name in (float_affines or {}):
+            result.extend(Cast(node.name, kind, graph.tensor(name).type, float_value, graph.tensor(name).data)
+                          for kind, name, float_value in zip(("weight", "bias"), node.inputs[1:],
+                                                             float_affines[node.name]))
     return result, emulated[graph.outputs[0]]
+
+
+def _quantize_cast(graph: Graph, node: Node, emulated: dict, reference: dict | None) -> Cast:
+    source, target = node.inputs[0], node.outputs[0]
+    layer, kind = _role(graph, source, target)
+    if graph.is_constant(source):  # the model's own float constant (as the import laid it out)
+        received = graph.tensor(source).data
+        fixed = OPS["Quantize"].execute(node, [received])[0]
+    else:
+        fixed, received = emulated[target], emulated[source]
+        if reference is not None:
+            received = reference[target] if target in reference else reference[source]
+    return Cast(layer, kind, graph.tensor(target).type, np.asarray(received, dtype=np.float64),
+                fixed if reference is not None else None)
+
+
+def _table_cast(node: Node, emulated: dict, reference: dict | None) -> Cast:
+    """A table's output: the float model's value there, or the float function of the emulator's input."""
+    target = node.outputs[0]
+    if reference is None:
+        function = node.attrs["function"]
+        received = evaluate(function, emulated[node.inputs[0]], parameters(function, node.attrs))
+    else:
+        received = reference[target]
+    return Cast(node.name, "output", node_type(node.attrs), np.asarray(received, dtype=np.float64),
+                emulated[target] if reference is not None else None)
 
 
 def _role(graph: Graph, source: str, target: str) -> tuple[str, str]:
@@ -111,6 +143,21 @@ def float_reference(proto: onnx.ModelProto, x: np.ndarray) -> dict:
     name = next(value.name for value in proto.graph.input if value.name not in initializers)
     feed = x.astype(np.float32)
     return {name: feed, **ReferenceEvaluator(batch_free).run(None, {name: feed}, intermediate=True)}
+
+
+def float_batchnorms(proto: onnx.ModelProto, reference: dict) -> dict:
+    """The float scale and shift (`fxhls.onnx.batchnorm.derived_affine`, float64) of each
+    BatchNormalization of the float model `proto`, by node name; `reference`: its tensors
+    (`float_reference`: a parameter a Constant node computes)."""
+    from fxhls.onnx.batchnorm import derived_affine
+    from fxhls.onnx.context import OnnxNode
+
+    values = {**{init.name: numpy_helper.to_array(init) for init in proto.graph.initializer}, **reference}
+    found = {}
+    for node in (OnnxNode.read(proto_node) for proto_node in proto.graph.node):
+        if node.op_type == "BatchNormalization":
+            found[node.name] = derived_affine([values[name] for name in node.inputs[1:5]], node)
+    return found
 
 
 def row_stats(cast: Cast, percentile: float) -> dict:
