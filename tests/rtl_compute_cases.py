@@ -66,7 +66,8 @@ def make_case(spec: Spec, samples: int, seed: int) -> Case:
     layer_input, output = execute(graph, x)
     x_type = None if spec.x == "binary" else spec.x
     out_type = None if spec.threshold else graph.tensor(graph.outputs[1]).type
-    input_beats = _beats(_stream_codes(layer_input, x_type), spec.simd, 1 if x_type is None else x_type.width)
+    in_lanes = layer.window.simd if layer.window else spec.simd  # a window's beat may hold several taps
+    input_beats = _beats(_stream_codes(layer_input, x_type), in_lanes, 1 if x_type is None else x_type.width)
     expected = _beats(_stream_codes(output, out_type), spec.pe, 1 if out_type is None else out_type.width)
     return Case(spec, graph, x, layer, input_beats, expected)
 

@@ -52,7 +52,7 @@ class MvuConfig:
     x_bits: int
     x_signed: bool
     x_binary: bool
-    x_pad: bool  # beats carry a padding flag (binarized inputs of a padded convolution)
+    x_pad: int  # padding flags per beat, one per window tap (binarized inputs of a padded convolution), or 0
     dot_bits: int
     dot_frac: int
     acc: FixedType
@@ -68,7 +68,7 @@ class MvuConfig:
     @property
     def in_bits(self) -> int:
         """Bits of an input beat."""
-        return int(self.x_pad) + self.simd * self.x_bits
+        return self.x_pad + self.simd * self.x_bits
 
     @property
     def weight_word_bits(self) -> int:
@@ -89,7 +89,7 @@ class MvuConfig:
         return {
             "KIND": self.lanes.kind, "SIMD": self.simd, "PE": self.pe, "SF": self.sf, "NF": self.nf,
             "X_W": self.x_bits, "X_SIGNED": int(self.x_signed), "X_BINARY": int(self.x_binary),
-            "X_PAD": int(self.x_pad), "W_W": self.lanes.bits, "W_SIGNED": int(self.lanes.signed),
+            "X_PAD": self.x_pad, "W_W": self.lanes.bits, "W_SIGNED": int(self.lanes.signed),
             "K": self.lanes.k, "SHIFT_W": self.lanes.shift_bits, "DOT_W": self.dot_bits, "DOT_FRAC": self.dot_frac,
             "ACC_W": self.acc.width, "ACC_FRAC": self.acc.frac_bits, "ACC_SIGNED": int(self.acc.signed),
             "STEPWISE": int(self.stepwise), "ACC_ROUNDING": self.acc.rounding, "ACC_OVERFLOW": self.acc.overflow,
@@ -100,7 +100,7 @@ class MvuConfig:
 
 def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | None, acc: FixedType,
                stepwise: bool, out: FixedType | None, simd: int, pe: int,
-               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: bool = False) -> MvuConfig:
+               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: int = 0) -> MvuConfig:
     """The MVU computing `out(acc_t s = bias[o]; for (k) s += W[o, k] * x[k];)`.
 
     `x_type` is the input's type, or None for binarized inputs (-1/+1 as one bit).
@@ -108,7 +108,8 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
     `stepwise`: every step is cast into `acc` (a narrowed accumulator that may round or
     overflow; then the order matters and SIMD must be 1). `out` is the output type, or
     None with `thresholds` = (values[O], directions[O]): the output is then +1 (bit 1)
-    where s >= value (direction +1) or s <= value (direction -1).
+    where s >= value (direction +1) or s <= value (direction -1). `x_pad`: the padding
+    flags each beat carries above its lanes (one per equal group of lanes), or 0.
     """
     out_features, in_features = lanes.codes.shape
     if simd < 1 or pe < 1 or in_features % simd or out_features % pe:
@@ -117,6 +118,8 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
     if stepwise and simd != 1:
         raise ValueError(f"accumulator {acc} rounds or saturates at each step, so the order matters: "
                          f"it needs SIMD=1, got SIMD={simd}")
+    if x_pad and simd % x_pad:
+        raise ValueError(f"{x_pad} padding flags cannot each mark an equal group of SIMD={simd} lanes")
     if (thresholds is None) == (out is None):
         raise ValueError("an MVU has either an output type or thresholds, not both or neither")
     x_frac = 0 if x_type is None else x_type.frac_bits

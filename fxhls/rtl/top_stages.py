@@ -24,6 +24,7 @@ from .stages import type_parameters
 from .top_parameters import affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, threshold_parameters
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
+from .windows import line_buffer_rows
 from .top_streams import StreamNetwork
 
 OUTPUT_FIFO_DEPTH = 4
@@ -162,7 +163,7 @@ class StageBuilder(StreamNetwork):
                          "OUT_ROUNDING": "AP_TRN", "OUT_OVERFLOW": "AP_WRAP"}
             extra = reciprocal_of(node, kh * kw) if kind == "avg" else {}
             return {"KIND": kind, "C": channels, "SIMD": lanes, "H": height, "W": width, "KH": kh, "KW": kw,
-                    "SH": sh, "SW": sw, "ROWS": 1 << kh.bit_length(), **types, **extra}
+                    "SH": sh, "SW": sw, "ROWS": line_buffer_rows(height, kh, sh, 0), **types, **extra}
 
         out_h, out_w = self.graph.tensor(node.outputs[0]).shape[1:]
         self._pool_stage(node, "fxhls_pool", parameters, out_h * out_w * kh * kw * channels, binary)

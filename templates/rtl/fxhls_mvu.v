@@ -25,7 +25,9 @@
 // (rounding and overflow modes ACC_ROUNDING, ACC_OVERFLOW); that needs SIMD = 1.
 // The output is the accumulator cast to the out type, or with THRESHOLD one bit:
 // 1 (+1) where acc >= threshold (direction 1) or acc <= threshold (direction 0).
-// A beat whose padding flag (X_PAD) is set contributes nothing.
+// With X_PAD > 0 a beat carries X_PAD padding flags above its lanes, flag g for the
+// lanes g*SIMD/X_PAD .. (g+1)*SIMD/X_PAD-1 (one tap of a convolution's window): those
+// lanes contribute nothing where it is set.
 module fxhls_mvu #(
     parameter KIND = "mul",
     parameter integer SIMD = 1,
@@ -146,12 +148,23 @@ module fxhls_mvu #(
         else if (advance) m_axis_tvalid <= valid_c && last_c;
     end
 
-    wire padding_b = X_PAD != 0 && beat_b[BEAT_W-1];
+    // The beat's lanes in GROUPS groups, each with its padding flag (none: never set).
+    localparam integer GROUPS = X_PAD > 0 ? X_PAD : 1;
+    localparam integer GROUP_LANES = SIMD / GROUPS;
+    wire [GROUPS-1:0] padding_b;
+    generate
+        if (X_PAD > 0) begin : g_flags
+            assign padding_b = beat_b[BEAT_W-1 -: X_PAD];
+        end else begin : g_no_flags
+            assign padding_b = 1'b0;
+        end
+    endgenerate
 
-    genvar p;
+    genvar p, g;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_neuron
-            wire signed [DOT_W-1:0] dot_b;
+            wire [GROUPS*DOT_W-1:0] group_dots;
+            wire [DOT_W+$clog2(GROUPS)-1:0] dot_sum;
             reg signed [DOT_W-1:0] dot_c;
             reg [ACC_W-1:0] acc;
             wire [ACC_W-1:0] acc_next;
@@ -160,15 +173,22 @@ module fxhls_mvu #(
             wire [SIMD*W_W-1:0] weights = weight_data[p*SIMD*W_W +: SIMD*W_W];
             reg [OUT_W-1:0] out;
 
-            fxhls_mvu_dot #(
-                .KIND(KIND), .SIMD(SIMD), .X_W(X_W), .X_SIGNED(X_SIGNED), .X_BINARY(X_BINARY),
-                .W_W(W_W), .W_SIGNED(W_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(DOT_W)
-            ) lanes (
-                .x(beat_b[SIMD*X_W-1:0]), .w(weights), .dot(dot_b)
-            );
+            for (g = 0; g < GROUPS; g = g + 1) begin : g_group
+                wire signed [DOT_W-1:0] dot;
+                fxhls_mvu_dot #(
+                    .KIND(KIND), .SIMD(GROUP_LANES), .X_W(X_W), .X_SIGNED(X_SIGNED), .X_BINARY(X_BINARY),
+                    .W_W(W_W), .W_SIGNED(W_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(DOT_W)
+                ) lanes (
+                    .x(beat_b[g*GROUP_LANES*X_W +: GROUP_LANES*X_W]),
+                    .w(weights[g*GROUP_LANES*W_W +: GROUP_LANES*W_W]), .dot(dot)
+                );
+                assign group_dots[g*DOT_W +: DOT_W] = padding_b[g] ? {DOT_W{1'b0}} : dot;
+            end
+            // DOT_W bits hold the beat's whole dot product, so the tree's sum fits in them.
+            fxhls_adder_tree #(.N(GROUPS), .W(DOT_W)) groups (.terms(group_dots), .sum(dot_sum));
 
             always @(posedge clk)
-                if (advance) dot_c <= padding_b ? 0 : dot_b;
+                if (advance) dot_c <= dot_sum[DOT_W-1:0];
 
             fxhls_mvu_accumulate #(
                 .DOT_W(DOT_W), .DOT_FRAC(DOT_FRAC), .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
