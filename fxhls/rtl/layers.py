@@ -37,7 +37,7 @@ from fxhls.templating import render
 
 from .library import library_sources
 from .top_streams import flatten_reorders
-from .verilog import literal
+from .verilog import literal, sized_literal
 from .windows import line_buffer_rows, window_lanes
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
@@ -114,6 +114,8 @@ class ComputeLayer:
         what = "convolution" if self.window else "dense layer"
         return render("rtl/compute/layer.v.j2", layer=self, mvu=self.mvu, window=self.window,
                       mvu_parameters=_literals(self.mvu.parameters()),
+                      weight_literals=_words(self.mvu.weight_words, self.mvu.weight_word_bits),
+                      neuron_literals=_words(self.mvu.neuron_words, self.mvu.neuron_word_bits),
                       description=f"{self.name}: {what}, {self.mvu.lanes.kind} weights, SIMD={self.mvu.simd}, "
                                   f"PE={self.mvu.pe}, {self.cycles_per_sample} clocks per sample")
 
@@ -227,6 +229,11 @@ def _check_window(node: Node, window: WindowConfig) -> None:
                          f"order, one value a beat; SIMD={window.simd * window.taps} takes {window.taps} taps a beat")
     if any(n <= 0 for n in window.out_size):
         raise ValueError(f"node {node.name!r}: the kernel {window.kernel} does not fit the padded image")
+
+
+def _words(words: tuple[int, ...], bits: int) -> list[str]:
+    """ROM words as Verilog literals of `bits` bits (`fxhls.rtl.verilog.sized_literal`)."""
+    return [literal(sized_literal(word, bits)) for word in words]
 
 
 def _literals(parameters: dict[str, int | str]) -> dict[str, str]:

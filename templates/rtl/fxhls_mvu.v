@@ -4,9 +4,12 @@
 // An input vector of SF*SIMD values arrives as SF beats of SIMD lanes; the unit
 // computes PE output neurons at once and emits the vector's NF*PE outputs as NF beats
 // of PE lanes, lane p of beat nf being neuron nf*PE + p. Every clock it consumes one
-// (nf, sf) pair, so a vector takes SF*NF clocks (its initiation interval) and the
-// first output of a vector leaves 3 clocks after its last (nf = NF-1) beat went in.
-// The input vector is kept for the folds nf > 0, during which no input is taken.
+// (nf, sf) pair, so a vector takes SF*NF clocks (its initiation interval). With NF = 1
+// the beats stream straight through and a vector's first output leaves 3 clocks after
+// its last beat went in. With NF > 1 the beats are written into one of two vector
+// buffers and computed from there (a beat one clock after it is written), so the next
+// vector's beats are taken while the folds nf > 0 of this one are computed: the input
+// never waits for the folds, only for a free buffer.
 //
 // Weights and per-neuron constants come from ROMs outside (rendered per layer) with
 // a registered output: `weight_data` is the word at `weight_addr` (nf*SF + sf) and
@@ -89,12 +92,12 @@ module fxhls_mvu #(
     assign weight_en = advance;
     assign neuron_en = advance;
 
-    // Stage A: the (nf, sf) pair to compute; fold nf = 0 takes its beat from the input.
+    // Stage A: the (nf, sf) pair to compute, once its beat is there.
     reg [SF_W-1:0] sf;
     reg [NF_W-1:0] nf;
-    wire take_input = nf == 0;
-    wire fire = advance && (!take_input || s_axis_tvalid);
-    assign s_axis_tready = advance && take_input;
+    wire available;
+    wire fire = advance && available;
+    wire vector_done = fire && sf == SF_LAST && nf == NF_LAST;
 
     always @(posedge clk) begin
         if (!rst_n) begin
@@ -113,13 +116,42 @@ module fxhls_mvu #(
     reg valid_b, first_b, last_b;
     generate
         if (NF > 1) begin : g_keep_vector
-            reg [BEAT_W-1:0] vector [0:SF-1];
-            always @(posedge clk)
-                if (advance) begin
-                    if (take_input) vector[sf] <= s_axis_tdata;
-                    beat_b <= take_input ? s_axis_tdata : vector[sf];
+            // Two vector buffers: the input writes one (in_bank, at in_sf) while the folds
+            // read the other (bank); a buffer is full from its last write to its last read.
+            reg [BEAT_W-1:0] vector [0:2*SF-1];
+            reg [SF_W-1:0] in_sf;
+            reg in_bank, bank;
+            reg [1:0] full;
+            assign s_axis_tready = !full[in_bank];
+            wire write = s_axis_tvalid && s_axis_tready;
+            wire written = write && in_sf == SF_LAST;
+            assign available = full[bank] || (in_bank == bank && in_sf > sf);
+            localparam integer VECTOR_ADDR_W = $clog2(2 * SF);
+            localparam [VECTOR_ADDR_W-1:0] SECOND = SF[VECTOR_ADDR_W-1:0];  // bank 1's first address
+            /* verilator lint_off WIDTHEXPAND */
+            wire [VECTOR_ADDR_W-1:0] write_addr = in_bank ? SECOND + in_sf : in_sf;
+            wire [VECTOR_ADDR_W-1:0] read_addr = bank ? SECOND + sf : sf;
+            /* verilator lint_on WIDTHEXPAND */
+            always @(posedge clk) begin
+                if (write) vector[write_addr] <= s_axis_tdata;
+                if (advance) beat_b <= vector[read_addr];
+            end
+            always @(posedge clk) begin
+                if (!rst_n) begin
+                    in_sf <= 0;
+                    in_bank <= 0;
+                    bank <= 0;
+                    full <= 0;
+                end else begin
+                    if (write) in_sf <= written ? 0 : in_sf + 1;
+                    if (written) in_bank <= !in_bank;
+                    if (vector_done) bank <= !bank;
+                    full <= (full | ({1'b0, written} << in_bank)) & ~({1'b0, vector_done} << bank);
                 end
+            end
         end else begin : g_stream_vector
+            assign available = s_axis_tvalid;
+            assign s_axis_tready = advance;
             always @(posedge clk)
                 if (advance) beat_b <= s_axis_tdata;
         end
