@@ -57,8 +57,8 @@ def test_mnist_interval_equals_the_estimate(clocks, tmp_path):
     assert summary["interval_cycles"] == rtl.cycles_per_sample
 
 
-# (zoo model, folding of its layers): the default rule, and folds one window tap a clock
-ZOO_FOLDS = [("binary", {}), ("binary", {"n1": (2, 4)}), ("avg3", {}), ("mlp", {}), ("khot", {}),
+# (zoo model, (SIMD, PE) of its layers by op): the default rule, and one window tap a clock
+ZOO_FOLDS = [("binary", {}), ("binary", {"Conv": (2, 4)}), ("avg3", {}), ("mlp", {}), ("khot", {}),
              ("narrow_conv", {}), ("cnn", {})]
 
 
@@ -73,8 +73,7 @@ def test_zoo_intervals_equal_their_estimates(name, layers, tmp_path):
     graph = load_onnx(tmp_path / "model.onnx")
     split_host_edges(graph)
     graph = lower_for_hardware(graph)
-    folds = {next(node.name for node in graph.nodes if node.op == "Conv" and node.name.startswith(key)): fold
-             for key, fold in layers.items()}
+    folds = {node.name: layers[node.op] for node in graph.nodes if node.op in layers}
     x = np.random.default_rng(3).normal(size=(6, *shape)) * 2
     rtl, summary = _cosim(graph, tmp_path / "build", RtlParallelism(layers=folds), x)
     assert summary["mismatches"] == 0
