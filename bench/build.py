@@ -83,11 +83,14 @@ def export_model(name: str, directory: Path) -> tuple[Path, np.ndarray]:
     return path, inputs
 
 
-def fxhls_build(model: Path, out: Path) -> None:
+def fxhls_build(model: Path, out: Path, *options: str) -> None:
+    """`fxhls build MODEL --board BOARD --out OUT --force OPTIONS...` (e.g. --default-type T)."""
     from fxhls.cli import main
 
     with contextlib.redirect_stdout(io.StringIO()):
-        main(["build", str(model), "--board", BOARD, "--out", str(out), "--force"])
+        status = main(["build", str(model), "--board", BOARD, "--out", str(out), "--force", *options])
+    if status:
+        raise RuntimeError(f"fxhls build {model} failed ({status})")
 
 
 def fxhls_csim(project: Path, x: np.ndarray) -> np.ndarray:
@@ -105,8 +108,9 @@ def fxhls_csim(project: Path, x: np.ndarray) -> np.ndarray:
                 os.environ["FXHLS_CACHE"] = previous
 
 
-def hls4ml_convert(model: Path, out: Path):
-    """hls4ml's documented QONNX flow; returns the written project (an hls4ml ModelGraph)."""
+def hls4ml_convert(model: Path, out: Path, **options):
+    """hls4ml's documented QONNX flow; returns the written project (an hls4ml ModelGraph).
+    `options` go to config_from_onnx_model (default: granularity "name")."""
     import hls4ml
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
@@ -117,7 +121,8 @@ def hls4ml_convert(model: Path, out: Path):
         warnings.simplefilter("ignore")
         wrapper = cleanup_model(ModelWrapper(str(model)))
         wrapper = cleanup_model(wrapper.transform(ConvertToChannelsLastAndClean()).transform(GemmToMatMul()))
-        config = hls4ml.utils.config.config_from_onnx_model(wrapper, granularity="name", backend="Vitis")
+        config = hls4ml.utils.config.config_from_onnx_model(wrapper, backend="Vitis",
+                                                            **{"granularity": "name", **options})
         project = hls4ml.converters.convert_from_onnx_model(wrapper, output_dir=str(out), io_type="io_stream",
                                                             backend="Vitis", hls_config=config)
         project.write()

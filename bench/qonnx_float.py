@@ -55,7 +55,10 @@ def measure(path: Path, x: np.ndarray) -> dict:
     reference = execute_onnx(wrapper, {wrapper.graph.input[0].name: x}, return_full_exec_context=True)
     values = {**graph.constants(), graph.inputs[0]: x.astype(np.float64)}
     for node in graph.nodes:
-        values.update(zip(node.outputs, OPS[node.op].execute(node, [values[i] for i in node.inputs])))
+        op, inputs = OPS[node.op], [values[i] for i in node.inputs]
+        types = [graph.tensor(i).type for i in node.inputs]
+        values.update(zip(node.outputs, op.execute(node, inputs, types) if getattr(op, "reads_types", False)
+                          else op.execute(node, inputs)))
     codes = differing_codes = 0
     for node in wrapper.graph.node:
         tensor = graph.tensors.get(node.output[0])

@@ -41,6 +41,19 @@ def emulate(model, x, *, input_type=None, default_type=None, config=None):
     return emulate_model(model, x, input_type, default_type, config)
 
 
+def profile(model, x, *, input_type=None, default_type=None, config=None, out=None, percentile: float = 99.9):
+    """`fxhls profile`: how the values of `model` (an .onnx path) on the inputs `x` (batch
+    first: an array or a .npy path) fit its fixed-point types. A `Profile` with one row per
+    cast (the input, each layer's weights, biases and output: layer, kind, type, float
+    min/max/percentile of |x|, type min/max/lsb, the saturated and underflow fractions, the
+    error against float, the integer bits the percentile needs) and, for a float model
+    (typed as `build` takes it), `output`: its top-class agreement and error against float
+    (onnx's reference evaluator). With `out`, writes profile.md, profile.csv and profile.svg there."""
+    from fxhls.profiling import profile_model
+
+    return profile_model(model, x, input_type, default_type, config, out, percentile)
+
+
 def csim(build_dir, x):
     """`fxhls csim`: the outputs of the build's HLS C++ compiled with g++ (C simulation)
     for the inputs `x` (batch first); equal to `emulate(model, x)`."""

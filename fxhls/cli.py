@@ -12,6 +12,7 @@ from fxhls import progress
 from fxhls.cache_command import add_cache_command
 from fxhls.cli_common import add_command, add_type_options, model_for_comparison, print_comparison
 from fxhls.hls.commands import add_build_command, add_csim_command
+from fxhls.profiling.command import add_profile_command
 from fxhls.rtl.sources import HLS_EXPORT_FOLDERS, RTL_CHOICES
 
 
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 FLOW = """\
 the flow, on a trained model:
   fxhls tools                                          # the compilers and simulators fxhls found
+  fxhls profile model.onnx --input x.npy               # per layer, the values against their types
   fxhls build model.onnx --board ultra96v2 --out DIR   # HLS C++, RTL, test vectors, deploy package
   fxhls emulate model.onnx --input x.npy --output y.npy  # the exact reference outputs
   fxhls csim DIR --input x.npy --model model.onnx      # C simulation (g++), compared with the emulator
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--seed", type=int, default=0, help="seed of the random probe values")
     selfcheck.set_defaults(run=_selfcheck)
 
+    add_profile_command(commands)
     add_build_command(commands)
 
     emulate = add_command(

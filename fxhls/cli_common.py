@@ -53,7 +53,8 @@ def add_type_options(parser: argparse.ArgumentParser, whose: str = "") -> None:
                                                              f"the model leaves untyped (accumulators stay exact)")
     parser.add_argument("--config", metavar="FILE", help="types per layer (YAML: input_type, default_type, reuse, "
                                                           "layers: NODE-OR-PATTERN: weight, bias, output, accumulator, "
-                                                          "reuse); a build saves its own as DIR/config.yaml")
+                                                          "reuse; a Softmax's exp, sum, reciprocal); a build saves its "
+                                                          "own as DIR/config.yaml")
 
 
 def model_for_comparison(args):

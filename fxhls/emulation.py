@@ -5,19 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from fxhls.ir import Graph, execute
+from fxhls.ir.ops.argmax import is_index_output
 from fxhls.ir.passes import fuse_quantize
 
 
 def emulate(model, x, input_type=None, default_type=None, config=None) -> np.ndarray:
     """Run `model` (a path to fxhls ONNX, or a `Graph`) on the batch `x` (batch first);
-    returns its first output as float64 values, bit for bit what the hardware computes.
+    returns its first output as float64 values, bit for bit what the hardware computes
+    (int64 class indices where the model ends in an ArgMax).
     A float model's types (`input_type`, `default_type`, `config`) are `load_onnx`'s.
 
     A file's casts are fused into the nodes before them (`fuse_quantize`, as the hardware
     stages do; the values are the same), so a sum wider than float64 holds is cast inside
     its exact computation; a `Graph` runs as given (see `fxhls.ir.execute`)."""
     graph = model if isinstance(model, Graph) else load_model(model, input_type, default_type, config)
-    return execute(graph, x)[0]
+    y = execute(graph, x)[0]
+    return y.astype(np.int64) if is_index_output(graph) else y
 
 
 def load_model(path, input_type=None, default_type=None, config=None) -> Graph:

@@ -14,6 +14,10 @@ layers:                           # by ONNX node name or a glob pattern (fnmatch
     output: ap_fixed<16,6,AP_RND,AP_SAT>   # rounding and overflow modes are part of a type
     accumulator: ap_fixed<24,10>           # narrowed (default: exact)
     reuse: 4
+  softmax:                        # a Softmax's internal types (defaults: fxhls.ir.ops.softmax.default_types)
+    exp: ap_ufixed<12,1,AP_RND,AP_SAT>     # its exp table's entries
+    sum: ap_ufixed<12,4,AP_RND,AP_SAT>     # the sum of the exps, cast before its reciprocal table
+    reciprocal: ap_ufixed<12,1,AP_RND,AP_SAT>
 ```
 
 A type is an `ap_fixed` spelling (`fxhls.fixed.FixedType.parse`). A malformed file or entry
@@ -29,15 +33,15 @@ from pathlib import Path
 
 from fxhls.fixed import FixedType
 
-LAYER_TYPES = ("weight", "bias", "output", "accumulator")
+LAYER_TYPES = ("weight", "bias", "output", "accumulator", "exp", "sum", "reciprocal")
 _LAYER_KEYS = (*LAYER_TYPES, "reuse")
 _TOP_KEYS = ("input_type", "default_type", "reuse", "layers")
 
 
 @dataclass
 class ModelConfig:
-    """`layers` maps a node name or pattern to {"weight"|"bias"|"output"|"accumulator":
-    FixedType, "reuse": int}; `source` names where it came from, for error messages."""
+    """`layers` maps a node name or pattern to {"weight"|"bias"|"output"|"accumulator"|"exp"|
+    "sum"|"reciprocal": FixedType, "reuse": int}; `source` names where it came from, for error messages."""
 
     input_type: FixedType | None = None
     default_type: FixedType | None = None
@@ -148,7 +152,14 @@ def read_config(path) -> ModelConfig:
 def _known_keys(data: dict, known: tuple, where: str) -> None:
     for key in data:
         if key not in known:
-            raise ValueError(f"{where}: unknown key {key!r} (known: {', '.join(known)})")
+            raise ValueError(f"{where}: unknown key {key!r} (known: {', '.join(known)}){_split_type_hint(data)}")
+
+
+def _split_type_hint(data: dict) -> str:
+    """A hint when YAML split a type at its commas: `{weight: ap_fixed<10,2>}` reads as
+    {'weight': 'ap_fixed<10', 2: None}."""
+    split = any(isinstance(value, str) and "<" in value and ">" not in value for value in data.values())
+    return "; a type inside {...} must be quoted: YAML splits it at its commas" if split else ""
 
 
 def _type(value, where: str) -> FixedType:

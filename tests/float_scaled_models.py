@@ -125,13 +125,34 @@ def _brevitas_default_models() -> dict:
     activations, per-tensor or per-channel weights, float biases, float BatchNorm), and
     asymmetric activations (ShiftedUint8ActPerTensorFloat: a zero point)."""
     from brevitas import nn as qnn
-    from brevitas.quant import Int8WeightPerChannelFloat, ShiftedUint8ActPerTensorFloat
+    from brevitas.quant import (Int8ActPerTensorFloat, Int8WeightPerChannelFloat, Int8WeightPerTensorFloat,
+                                ShiftedUint8ActPerTensorFloat, Uint8ActPerTensorFloat)
     from torch import nn
+
+    class Residual(nn.Module):
+        """x (Int8ActPerTensorFloat) + its two-layer branch (ReLU at Uint8ActPerTensorFloat,
+        then Int8ActPerTensorFloat): a residual add of two learned scales, requantized."""
+
+        def __init__(self):
+            super().__init__()
+            self.input = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.fc1 = qnn.QuantLinear(16, 16, weight_quant=Int8WeightPerTensorFloat)
+            self.relu = qnn.QuantReLU(act_quant=Uint8ActPerTensorFloat, return_quant_tensor=True)
+            self.fc2 = qnn.QuantLinear(16, 16, weight_quant=Int8WeightPerChannelFloat)
+            self.branch = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.joined = qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True)
+            self.head = qnn.QuantLinear(16, 10)
+
+        def forward(self, x):
+            x = self.input(x)
+            branch = self.branch(self.fc2(self.relu(self.fc1(x))))
+            return self.head(self.joined(getattr(x, "value", x) + getattr(branch, "value", branch)))
 
     def conv(cin, cout):
         return qnn.QuantConv2d(cin, cout, 3, padding=1, weight_quant=Int8WeightPerChannelFloat)
 
     return {
+        "brevitas_residual": (Residual(), (16,)),
         "brevitas_mlp": (nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True), qnn.QuantLinear(64, 64),
                                        qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(64, 32),
                                        qnn.QuantReLU(return_quant_tensor=True), qnn.QuantLinear(32, 10)), (64,)),
@@ -149,7 +170,7 @@ def _brevitas_default_models() -> dict:
     }
 
 
-BREVITAS_DEFAULT = ("brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_cnn_bn")
+BREVITAS_DEFAULT = ("brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_cnn_bn", "brevitas_residual")
 
 
 def brevitas_default(name: str, path, samples: int = 4) -> np.ndarray:
@@ -175,3 +196,21 @@ def brevitas_default(name: str, path, samples: int = 4) -> np.ndarray:
     x = torch.randn(samples, *shape)
     export_qonnx(network, args=x, export_path=str(path), dynamo=False)
     return x.numpy()
+
+
+def residual_wide():
+    """Quant (3 * 2^-6) -> two quantizers of it (scales 0.0123 and 0.3: their float32 values
+    round) added -> Quant (5 * 2^-7) -> Gemm (weights 3 * 2^-7, a bias) -> Quant to 16 bits (2^-10) -> Mul
+    -> y: a residual add of two scales, and a requantization too wide for thresholds."""
+    rng = np.random.default_rng(6)
+    nodes, inits = [], [("w", rng.normal(size=(6, 8)) * 0.5), ("b", rng.integers(-32, 32, 6) * 2.0**-5),
+                        ("c", 0.7)]
+    for node, more in [quant("x", "q0", 3 * 2.0**-6), quant("q0", "a", 0.0123), quant("q0", "b_q", 0.3, bits=4),
+                       quant("sum", "q1", 5 * 2.0**-7),
+                       quant("w", "wq", 3 * 2.0**-7), quant("acc", "q2", 2.0**-10, bits=16)]:
+        nodes.append(node)
+        inits += more
+    nodes += [helper.make_node("Add", ["a", "b_q"], ["sum"], name="residual"),
+              helper.make_node("Gemm", ["q1", "wq", "b"], ["acc"], transB=1),
+              helper.make_node("Mul", ["q2", "c"], ["y"])]
+    return model(nodes, inits, (8,))

@@ -10,6 +10,7 @@ import jinja2
 import numpy as np
 
 from fxhls.deploy.interface import stream_interface
+from fxhls.emulation import emulate
 from fxhls.hls import vectors
 from fxhls.ir import Graph
 from fxhls.rtl.folding import RtlParallelism
@@ -65,3 +66,16 @@ def stream_bank(build_dir: Path, cases: list[TopCase], pause: float, seed: int =
         results[case.name] = (vectors.from_words(case.design["output"], out), run.output_last[f"{case.rtl.top}_out"],
                               timing)
     return results
+
+
+def bank_mismatches(build_dir: Path, cases: list[TopCase], pause: float, seed: int = 0,
+                    name: str = "top_bank") -> dict[str, int]:
+    """Every case streamed through the bank under back-pressure `pause`: {case name: output
+    values that differ from the emulator}; a TLAST anywhere but on the last word fails."""
+    results = stream_bank(build_dir, cases, pause=pause, seed=seed, name=name)
+    mismatches = {}
+    for case in cases:
+        y, last, _ = results[case.name]
+        mismatches[case.name] = int((y != emulate(case.graph, case.x)).sum())
+        assert last == [0] * (len(last) - 1) + [1], f"{case.name}: TLAST on words {np.flatnonzero(last)}"
+    return mismatches

@@ -78,14 +78,16 @@ def test_too_large_a_table_is_refused_with_its_size_and_options(tmp_path):
     assert "\n" not in message and "narrow its input" in message and message.count("/1/Sigmoid") == 1
 
 
-def test_a_table_without_output_type_is_refused_in_one_line(tmp_path):
-    """A Sigmoid/Tanh in an already quantized model (here the typed float model, their types removed)."""
+def test_a_table_without_a_quantizer_after_it_is_refused_in_one_line(tmp_path):
+    """A Sigmoid/Tanh in an already quantized model (here the typed float model, their types
+    removed) read by a Gemm: no quantizer gives it an output type."""
     export_torch(_model(), (8,), tmp_path / "model.onnx")
     typed = type_float_model(onnx.load(tmp_path / "model.onnx"), model_config(default_type=DEFAULT), "model")
     for node in typed.graph.node:
         if node.op_type in ("Sigmoid", "Tanh"):
             del node.attribute[:]
-    with pytest.raises(ValueError, match=r"^node '/1/Sigmoid' \(Sigmoid\): a Sigmoid is a lookup table [^\n]*$"):
+    with pytest.raises(ValueError, match=r"^node '/1/Sigmoid' \(Sigmoid\): its output is read by '/2/Gemm' \(Gemm\); "
+                                         r"in a quantized model a Sigmoid is a lookup table [^\n]*$"):
         load_onnx(typed)
 
 

@@ -23,7 +23,7 @@ from fxhls.qfx import QInput, QLinear, QReLU
 from fxhls.sim.csim import run_csim
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOW = ["tools", "selfcheck", "build", "emulate", "csim", "cosim", "report", "package", "cache"]
+FLOW = ["tools", "selfcheck", "profile", "build", "emulate", "csim", "cosim", "report", "package", "cache"]
 
 
 def _fxhls(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -83,6 +83,16 @@ def test_stream_order_of_images_is_channels_last():
     assert np.array_equal(packing.from_stream_order(order, (2, 2, 3)), image)
 
 
+def test_stream_order_of_sequences_is_that_of_one_row_images():
+    c, t = np.meshgrid(np.arange(2), np.arange(3), indexing="ij")
+    sequence = (100 * c + t)[None]  # value 100*c + t at [c, t]
+    order = packing.to_stream_order(sequence)
+    assert order.tolist() == [[0, 100, 1, 101, 2, 102]]
+    assert np.array_equal(order, packing.to_stream_order(sequence[:, :, None, :]))
+    assert np.array_equal(packing.from_stream_order(order, (2, 3)), sequence)
+    assert packing.stream_image((2, 3)) == (2, 1, 3) and packing.stream_image((6,)) is None
+
+
 def test_stream_order_of_vectors_is_unchanged():
     x = np.arange(12).reshape(2, 6)
     assert np.array_equal(packing.to_stream_order(x), x)
@@ -110,8 +120,8 @@ def test_codes_scale_by_the_binary_point():
         (lambda: packing.to_codes(np.array([np.nan]), 4), "finite"),
         (lambda: packing.unpack(np.zeros((1, 3), np.uint64), 9, 8, True), "take 2 words"),
         (lambda: packing.unpack(np.array([[1 << 56]], np.uint64), 7, 8, True), "padding lanes"),
-        (lambda: packing.to_stream_order(np.zeros((2, 3, 4))), "vectors .* and images"),
-        (lambda: packing.from_stream_order(np.zeros((2, 6)), (2, 3)), "vectors .* and images"),
+        (lambda: packing.to_stream_order(np.zeros((2, 3, 4, 5, 6))), "vectors .* and images"),
+        (lambda: packing.from_stream_order(np.zeros((2, 6)), (1, 2, 3, 1)), "vectors .* and images"),
         (lambda: packing.from_stream_order(np.zeros((2, 5)), (2, 3)), r"\(batch, 6\)"),
     ],
 )

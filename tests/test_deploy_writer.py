@@ -17,8 +17,8 @@ from fxhls.deploy import write_deploy
 
 MOCK_VIVADO = Path(__file__).with_name("deploy_mock_vivado.tcl")
 PACKAGE_FILES = {"README.md", "block_design.tcl", "build_bitstream.sh", "design.json", "driver.py",
-                 "expected_outputs.npy", "float32.py", "fxhls_demo.ipynb", "packing.py", "quantize_numpy.py",
-                 "test_inputs.npy", "transports.py"}
+                 "expected_outputs.npy", "float32.py", "functions.py", "fxhls_demo.ipynb", "packing.py",
+                 "quantize_numpy.py", "test_inputs.npy", "transports.py"}
 
 
 def write(tmp_path, board="ultra96v2", x=None, **kwargs):

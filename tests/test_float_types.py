@@ -6,6 +6,8 @@ refused in one line."""
 from __future__ import annotations
 
 import csv
+import re
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -136,6 +138,7 @@ def test_float_model_without_types_is_refused(tmp_path, capsys):
     ("default_type: [1, 2\n", "not a YAML file"),
     ("- ap_fixed<8,2>\n", "a config is a mapping"),
     ("precision: ap_fixed<8,2>\n", "unknown key 'precision'"),
+    ("layers:\n  fc1: {weight: ap_fixed<8,2>}\n", "a type inside {...} must be quoted"),
 ])
 def test_bad_config_is_refused_naming_the_entry(text, message, tmp_path, capsys):
     hand_built(tmp_path / "model.onnx")
@@ -186,3 +189,15 @@ def test_python_api_takes_the_types(tmp_path):
     y = fxhls.emulate(tmp_path / "model.onnx", x, config=out / "config.yaml")
     assert (fxhls.csim(out, x) == y).all()
     assert (y != fxhls.emulate(tmp_path / "model.onnx", x, default_type=DEFAULT)).any()
+
+
+def test_the_readme_config_example_reads(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = re.search(r"```yaml\n(input_type:.*?)```", readme, re.S).group(1)
+    (tmp_path / "config.yaml").write_text(example)
+    config = read_config(tmp_path / "config.yaml")
+    assert str(config.layers["fc*"]["weight"]) == "ap_fixed<10,2,AP_RND_CONV>" and config.layers["fc1"]["reuse"] == 4
+    assert str(config.layers["fc1"]["accumulator"]) == "ap_fixed<28,12>"
+    (tmp_path / "config.yaml").write_text("layers:\n  fc1: {weight: ap_fixed<10,2,AP_RND_CONV>, reuse: 3}\n")
+    with pytest.raises(ValueError, match=r"unknown key 2 .*a type inside \{\.\.\.\} must be quoted"):
+        read_config(tmp_path / "config.yaml")

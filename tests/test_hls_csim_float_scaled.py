@@ -14,7 +14,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, trunc_pool
+from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, residual_wide,
+                                 trunc_pool)
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.sim.csim import compile_csim, run_csim
@@ -88,3 +89,19 @@ def test_the_deploy_driver_runs_the_host_float_work_around_the_accelerator(tmp_p
     expected = emulate(tmp_path / "m.onnx", x)
     assert len(np.unique(expected)) > 4
     assert int((accelerator.run_model(x) != expected).sum()) == 0
+
+
+def test_a_residual_add_of_two_scales_and_a_16_bit_mul_shift_csim_and_cosim_equal_emulate(tmp_path):
+    """The operands' float32 values as tables, their exact sum, thresholds, and a 16-bit
+    multiply-and-shift (HLS `mul_shift.h`, RTL `fxhls_mul_shift.v`); the HLS report says
+    which requantization each layer got and its estimated cost."""
+    from fxhls.sim.rtl_cosim import cosim_design
+
+    onnx.save(residual_wide(), tmp_path / "m.onnx")
+    x = (np.random.default_rng(10).normal(size=(BATCH, 8)) * 2).astype(np.float32)
+    _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
+    report = (tmp_path / "build" / "report" / "layers.md").read_text().replace("\\", "")  # markdown escapes
+    assert "multiply-and-shift, a 5-bit multiplier, shift 4" in report and "1 DSP per lane" in report
+    assert "thresholds, 255 per channel: about" in report
+    y, summary = cosim_design(tmp_path / "build", x, model=tmp_path / "m.onnx")
+    assert summary["mismatches"] == 0 and len(np.unique(y)) > 40

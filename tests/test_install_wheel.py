@@ -31,15 +31,17 @@ def light_venv(tmp_path_factory):
         folder)
     wheel = next(folder.glob("fxhls-*.whl"))
     run([sys.executable, "-m", "venv", str(folder / "venv")], folder)
-    run([str(folder / "venv" / "bin" / "pip"), "install", "-q", str(wheel)], folder)
-    return folder, folder / "venv" / "bin"
+    bin_dir = folder / "venv" / "bin"
+    run([str(bin_dir / "pip"), "install", "-q", str(wheel)], folder)
+    # every test reads this build: under pytest-xdist each worker that runs one makes its own
+    run([str(bin_dir / "fxhls"), "build", f"{MODEL}.onnx", "--board", "ultra96v2", "--out", str(folder / "build")],
+        folder)
+    return folder, bin_dir
 
 
 def test_the_wheel_builds_emulates_and_csims_without_torch(light_venv):
     folder, bin_dir = light_venv
     assert run([str(bin_dir / "python"), "-c", "import torch"], folder, check=False).returncode != 0
-    run([str(bin_dir / "fxhls"), "build", f"{MODEL}.onnx", "--board", "ultra96v2", "--out", str(folder / "build")],
-        folder)
     emulated = run([str(bin_dir / "fxhls"), "emulate", f"{MODEL}.onnx", "--input", f"{MODEL}_inputs.npy",
                     "--output", str(folder / "y.npy")], folder)
     assert "outputs of shape (10,)" in emulated.stdout

@@ -68,7 +68,9 @@ def test_the_input_must_feed_only_the_input_cast():
     ((4, 1, 1), "Transpose", {"perm": [0, 2, 1]}, True),
     ((2, 2, 1), "Transpose", {"perm": [1, 0, 2]}, False),
     ((4, 2, 2), "Reshape", {"shape": [16]}, False),  # channel-major flattening of an image
-    ((4, 2, 2), "Reshape", {"shape": [4, 4]}, False),  # no stream order for this shape
+    ((4, 2, 2), "Reshape", {"shape": [4, 4]}, True),  # a 4-channel sequence of its 4 pixels: the same stream
+    ((4, 2, 2), "Reshape", {"shape": [2, 8]}, False),  # a 2-channel sequence: another order
+    ((4, 2, 2), "Reshape", {"shape": [2, 2, 2, 2]}, False),  # no stream order for this shape
 ])
 def test_reshape_and_transpose_only_where_they_move_nothing(shape, op, attrs, accepted):
     graph = _chain(Node("Quantize", "in", ["x"], ["q"], INPUT), Node(op, "move", ["q"], ["y"], attrs), shape=shape)

@@ -121,11 +121,11 @@ def test_config_sets_widths_modes_khot_and_overrides():
     assert not q.get_submodule("2").output_type.signed
 
 
-class Sigmoidal(nn.Module):
+class Gaussian(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, 4)
-        self.act = nn.Sigmoid()
+        self.act = nn.GELU()
 
     def forward(self, x):
         return self.act(self.fc(x))
@@ -133,7 +133,7 @@ class Sigmoidal(nn.Module):
 
 class Functional(nn.Module):
     def forward(self, x):
-        return torch.sigmoid(x)
+        return torch.sin(x)
 
 
 class AddsConstant(nn.Module):
@@ -160,8 +160,8 @@ class SharedLinear(nn.Module):
 
 
 @pytest.mark.parametrize("model, message", [
-    (Sigmoidal(), r"module 'act' \(Sigmoid\) at test_qfx_convert.py:\d+ is not supported; supported: modules .*nn.Linear"),
-    (Functional(), r"node 'sigmoid' \(call_function torch.sigmoid\) at test_qfx_convert.py:\d+ is not supported"),
+    (Gaussian(), r"module 'act' \(GELU\) at test_qfx_convert.py:\d+ is not supported; supported: modules .*nn.Linear"),
+    (Functional(), r"node 'sin' \(call_function torch.sin\) at test_qfx_convert.py:\d+ is not supported"),
     (AddsConstant(), r"node 'add' \(call_function _operator.add\) at test_qfx_convert.py:\d+ has a constant operand; supported: adds of two tensors"),
     (Dilated(), r"module 'conv' \(Conv2d\) at test_qfx_convert.py:\d+ has .*dilation=\(2, 2\).*supported: .*dilation=1"),
     (SharedLinear(), r"module 'fc' \(Linear\) is called 2 times"),

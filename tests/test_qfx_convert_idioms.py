@@ -74,12 +74,12 @@ class _ManyUnsupported(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(2, 4, 3, dilation=2)
-        self.act = nn.Sigmoid()
+        self.act = nn.GELU()
         self.fc = nn.Linear(4, 2)
 
     def forward(self, x):
         y = self.act(self.conv(x))
-        return self.fc(torch.tanh(y.mean((2, 3))))
+        return self.fc(torch.sin(y.mean((2, 3))))
 
 
 def test_every_unsupported_part_is_named_in_one_error():
@@ -88,15 +88,15 @@ def test_every_unsupported_part_is_named_in_one_error():
     lines = str(err.value).splitlines()
     assert len(lines) == 3, lines
     source = open(__file__).read().splitlines()
-    line_of = {text: n for n, line in enumerate(source, 1) for text in ("self.act(self.conv(x))", "torch.tanh(")
+    line_of = {text: n for n, line in enumerate(source, 1) for text in ("self.act(self.conv(x))", "torch.sin(")
                if text in line and "line_of" not in line}
     assert lines[0].startswith("quantize_model: module 'conv' (Conv2d) at "
                                f"test_qfx_convert_idioms.py:{line_of['self.act(self.conv(x))']} has padding=(0, 0), "
                                "padding_mode='zeros', dilation=(2, 2)")
-    assert lines[1].startswith("  module 'act' (Sigmoid) at test_qfx_convert_idioms.py:"
+    assert lines[1].startswith("  module 'act' (GELU) at test_qfx_convert_idioms.py:"
                                f"{line_of['self.act(self.conv(x))']} is not supported")
-    assert lines[2].startswith("  node 'tanh' (call_function torch.tanh) at "
-                               f"test_qfx_convert_idioms.py:{line_of['torch.tanh(']} is not supported")
+    assert lines[2].startswith("  node 'sin' (call_function torch.sin) at "
+                               f"test_qfx_convert_idioms.py:{line_of['torch.sin(']} is not supported")
 
 
 @pytest.mark.parametrize("padding", ["same", "valid", 1])

@@ -17,7 +17,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, cnn, finn_example, mlp, model, quant, trunc_pool
+from float_scaled_models import BATCH, brevitas_default, cnn, finn_example, mlp, model, quant, trunc_pool
+from per_op_reference import nearest_float32, per_op_outputs
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -67,7 +68,7 @@ def test_a_quant_no_ap_fixed_cast_expresses_is_computed_on_the_host_as_qonnx_doe
 
 @pytest.mark.parametrize("build,shape,ops", [
     (mlp, (8,), ["HostQuantize", "Gemm", "MultiThreshold", "Gemm", "HostFloat"]),
-    (cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MultiThreshold",
+    (cnn, (2, 4, 4), ["HostQuantize", "Conv", "MultiThreshold", "MaxPool", "Flatten", "Gemm", "MulShift",
                        "HostFloat"]),
 ])
 def test_a_float_scaled_model_emulates_exactly_as_qonnx_executes_it(build, shape, ops):
@@ -152,7 +153,8 @@ def test_a_float_value_into_a_gemm_is_refused():
 
 
 @pytest.mark.parametrize("change,words", [({"bits": 0}, ["from 1 to 32"]), ({"bits": 33}, ["from 1 to 32"]),
-                                          ({"bits": 12}, ["4095 thresholds"]), ({"scale": -0.3}, ["positive"]),
+                                          ({"bits": 12}, ["4,095 thresholds", "multiply-and-shift"]),
+                                          ({"scale": -0.3}, ["positive"]),
                                           ({"rounding_mode": "NEAREST"}, ["NEAREST", "HALF_UP"])])
 def test_a_quantizer_out_of_range_is_refused(change, words):
     first, inits = quant("x", "q0", 0.1)
@@ -179,37 +181,71 @@ def test_codes_with_a_fractional_zero_point_into_a_gemm_are_refused():
     assert "'fc'" in message and "zero point" in message
 
 
-def test_a_residual_add_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+def _equal_to_qonnx(onnx_model, shape, seeds=4) -> None:
+    graph = load_onnx(onnx_model)
+    for seed in range(seeds):
+        x = _inputs(shape, seed)
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 4
+        assert _mismatches(emulate(graph, x), expected) == 0
+
+
+def test_a_residual_add_of_codes_of_one_scale_is_integer_work():
     first, inits = quant("x", "a", 3 * 2.0**-6)
     second, more = quant("x", "b", 3 * 2.0**-6, bits=4, rounding_mode="FLOOR")
     last, final = quant("sum", "y", 0.0371)
     onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["sum"], name="sum"), last],
                        inits + more + final, (8,))
-    graph = load_onnx(onnx_model)
-    assert [n.op for n in graph.nodes] == ["HostQuantize", "HostQuantize", "Add", "MultiThreshold", "HostFloat"]
-    x = _inputs((8,))
-    assert _mismatches(execute(graph, x)[0], _qonnx(onnx_model, x)) == 0
+    assert [n.op for n in load_onnx(onnx_model).nodes][:3] == ["HostQuantize", "HostQuantize", "Add"]
+    _equal_to_qonnx(onnx_model, (8,))
+
+
+@pytest.mark.parametrize("scales", [(0.0123, 0.3), (0.0123, 0.0123), (0.1, 0.2)])
+def test_a_residual_add_whose_float32_values_round_adds_them_exactly(scales):
+    """Scales whose values s * q round in float32 (two scales, or one): each operand's
+    float32 values from a table of its codes, their exact sum, one rounding."""
+    first, inits = quant("x", "a", scales[0])
+    second, more = quant("x", "b", scales[1], bits=4)
+    last, final = quant("sum", "q", 0.0371)
+    nodes = [first, second, helper.make_node("Add", ["a", "b"], ["sum"], name="sum"), last,
+             helper.make_node("Mul", ["q", "c"], ["y"])]
+    onnx_model = model(nodes, inits + more + final + [("c", 0.7)], (8,))
+    assert [n.op for n in load_onnx(onnx_model).nodes][2:5] == ["Table", "Table", "Add"]
+    _equal_to_qonnx(onnx_model, (8,), seeds=8)
+
+
+def test_an_add_of_codes_too_wide_for_a_table_is_refused_naming_both_scales():
+    first, inits = quant("x", "a", 0.0123, bits=20)
     second, more = quant("x", "b", 0.3)
     onnx_model = model([first, second, helper.make_node("Add", ["a", "b"], ["y"], name="sum")], inits + more, (8,))
     message = _refusal(onnx_model)
-    assert "'sum'" in message and "0.046875" in message and "0.3" in message
+    assert "'sum'" in message and "0.0123" in message and "0.3" in message and "table" in message, message
 
 
-def test_a_concat_of_codes_of_one_scale_is_exact_and_of_two_scales_refused_naming_both():
+def test_a_concat_of_codes_of_per_tensor_scales_along_the_channels_is_exact():
+    """One scale: codes of that scale; two scales (and widths): codes of a per-channel scale,
+    requantized after it and the host's float output."""
     first, inits = quant("x", "a", 3 * 2.0**-6)
-    second, more = quant("x", "b", 3 * 2.0**-6, rounding_mode="FLOOR")
-    joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=1)
-    onnx_model = model([first, second, joined], inits + more, (8,))
-    x = _inputs((8,))
-    assert _mismatches(emulate(load_onnx(onnx_model), x), _qonnx(onnx_model, x)) == 0
+    for second, more in (quant("x", "b", 3 * 2.0**-6, rounding_mode="FLOOR"), quant("x", "b", 0.3, bits=4)):
+        joined = helper.make_node("Concat", ["a", "b"], ["j"], name="join", axis=1)
+        last, final = quant("j", "y", 0.0371, bits=5)
+        _equal_to_qonnx(model([first, second, joined, last], inits + more + final, (8,)), (8,))
+        joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=1)
+        _equal_to_qonnx(model([first, second, joined], inits + more, (8,)), (8,))
+
+
+def test_a_concat_of_two_scales_along_the_image_rows_is_refused_naming_both():
+    first, inits = quant("x", "a", 3 * 2.0**-6)
     second, more = quant("x", "b", 0.3)
-    message = _refusal(model([first, second, joined], inits + more, (8,)))
+    joined = helper.make_node("Concat", ["a", "b"], ["y"], name="join", axis=2)
+    message = _refusal(model([first, second, joined], inits + more, (2, 4, 4)))
     assert "'join'" in message and "0.046875" in message and "0.3" in message
 
 
 # --- FINN's example networks (brevitas_examples.bnn_pynq), untrained, with random BatchNorm ----
 
-@pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_2w2a", "sfc_1w2a", "cnv_2w2a"])
+@pytest.mark.parametrize("name", ["tfc_1w1a", "tfc_1w2a", "tfc_2w2a", "sfc_1w1a", "sfc_1w2a", "sfc_2w2a", "lfc_1w1a",
+                                  "lfc_1w2a", "cnv_1w2a", "cnv_2w2a"])
 def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_path):
     """Their input quantizer's scale is 1/127, so qonnx's first sums round in float32: on
     these seeded weights and inputs no accumulator lies within that rounding of a threshold,
@@ -221,3 +257,30 @@ def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_
     expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
     assert len(np.unique(expected)) > 4
     assert _mismatches(execute(graph, x)[0], expected) == 0
+
+
+# --- Brevitas's default float quantizers: the float output against the per-op reference -----
+
+@pytest.mark.parametrize("name", ["brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_residual"])
+def test_brevitas_default_float_outputs_equal_the_per_op_reference(name, tmp_path):
+    """Their last layer is float work on the host: the exact sum of float32 products,
+    rounded once (tests/per_op_reference.py; qonnx's onnxruntime sums in float32 and
+    differs in the last bits). Every output is compared with ==."""
+    x = brevitas_default(name, tmp_path / "m.onnx", samples=16)
+    expected = per_op_outputs(tmp_path / "m.onnx", x)
+    assert len(np.unique(expected)) > 16
+    assert _mismatches(emulate(load_onnx(tmp_path / "m.onnx"), x), expected) == 0
+
+
+def test_the_per_op_reference_rounds_as_ieee_does():
+    """nearest_float32 of a double is numpy's float32 of it (a correctly rounded conversion),
+    ties and their neighbours included."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(0)
+    singles = rng.normal(size=2000).astype(np.float32)
+    gaps = np.nextafter(singles, np.float32(np.inf)).astype(np.float64) - singles.astype(np.float64)
+    doubles = np.concatenate([singles.astype(np.float64) + gaps * k for k in (0.5, 0.25, 0.75)] +
+                             [rng.normal(size=2000) * 1e3])
+    got = np.array([nearest_float32(Fraction(float(d))) for d in doubles])
+    assert _mismatches(got, doubles.astype(np.float32)) == 0

@@ -1,7 +1,8 @@
 """The RTL backend covers what the HLS backend covers: every model of the test zoos (QFX,
-Brevitas, and the branch models of tests/qfx_branch_models.py) gets Verilog from
-`write_rtl` (no simulation here; tests/test_rtl_top_zoo.py and test_rtl_top_branches.py
-co-simulate them). The Brevitas `reshape_transpose` model is refused by the hardware
+Brevitas, the branch models of tests/qfx_branch_models.py, and the Conv1D, grouped
+convolution and Concat models of tests/layer_models.py) gets Verilog from `write_rtl`
+(no simulation here; tests/test_rtl_top_zoo.py, test_rtl_top_branches.py and
+test_layers_conv1d_groups_concat.py co-simulate them). The Brevitas `reshape_transpose` model is refused by the hardware
 contract itself, for both backends."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 from brevitas_models import NAMES, exported
+from layer_models import exported_layer_models
 from qfx_branch_models import branch_zoo
 from qfx_models import qfx_zoo
 
@@ -25,14 +27,15 @@ def _qfx_models(folder):
         for name, model, shape in zoo:
             path = folder / f"{prefix}_{name}.onnx"
             export_onnx(model.eval(), torch.randn(2, *shape), path)
-            yield f"{prefix}_{name}", path
+            yield f"{prefix}_{name}", path, {}
 
 
 def test_every_zoo_model_gets_verilog(tmp_path):
-    models = [*_qfx_models(tmp_path), *((f"brevitas_{name}", exported(name, tmp_path)[0]) for name in NAMES)]
+    models = [*_qfx_models(tmp_path), *((f"brevitas_{name}", exported(name, tmp_path)[0], {}) for name in NAMES),
+              *((f"layers_{name}", path, options) for name, path, options, _, _ in exported_layer_models(tmp_path))]
     refused = {}
-    for name, path in models:
-        graph = lower_for_hardware(load_onnx(path))
+    for name, path, options in models:
+        graph = lower_for_hardware(load_onnx(path, **options))
         try:
             check_hardware_graph(graph)
         except ValueError:
@@ -43,7 +46,7 @@ def test_every_zoo_model_gets_verilog(tmp_path):
         except ValueError as refusal:
             refused[name] = str(refusal)
     assert refused == {}
-    assert len(models) == 22
+    assert len(models) == 28
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED_BY_BOTH))

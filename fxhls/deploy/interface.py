@@ -29,7 +29,7 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
     `board` is a board name or a `Board` (a board file's fields are kept in "board_fields",
     so every later step uses the same board). The input stream carries the output of the
     graph input's Quantize node (the host's input cast); the output stream the graph's
-    output. Both must be typed, at most 32 bits wide, and vectors (n,) or images (C, H, W).
+    output. Both must be typed, at most 32 bits wide, and vectors (n,), sequences (C, L) or images (C, H, W).
     """
     if not isinstance(clock_mhz, (int, float)) or isinstance(clock_mhz, bool) or not 0 < clock_mhz <= MAX_CLOCK_MHZ:
         raise ValueError(f"the clock must be a positive number of MHz, at most {MAX_CLOCK_MHZ}, got {clock_mhz!r}")
@@ -41,7 +41,7 @@ def stream_interface(graph: Graph, name: str, board, clock_mhz: float) -> dict:
         "clock_mhz": clock_mhz,
         "word_bits": packing.WORD_BITS,
         "input": _input_stream(graph),
-        "output": _stream(graph, graph.outputs[0], "output"),
+        "output": {**_stream(graph, graph.outputs[0], "output"), **_indices(graph)},
     })
 
 
@@ -93,6 +93,13 @@ def _input_cast_output(graph: Graph) -> str:
     return consumers[0].outputs[0]
 
 
+def _indices(graph: Graph) -> dict:
+    """{"indices": True} when the output is an ArgMax's (hosts return int64 indices), else {}."""
+    from fxhls.ir.ops.argmax import is_index_output
+
+    return {"indices": True} if is_index_output(graph) else {}
+
+
 def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
     tensor = graph.tensor(tensor_name)
     if tensor.type is None or tensor.shape is None:
@@ -103,10 +110,10 @@ def _stream(graph: Graph, tensor_name: str, role: str) -> dict:
             f"the {role} stream tensor {tensor_name!r} is {t} ({t.width} bits); "
             "stream values are at most 32 bits wide: cast it to a narrower type"
         )
-    if len(shape) not in (1, 3):
+    if len(shape) not in (1, 2, 3):
         raise ValueError(
             f"the {role} stream tensor {tensor_name!r} has shape {shape}; "
-            "streams carry vectors (n,) or images (C, H, W)"
+            "streams carry vectors (n,), sequences (C, L) or images (C, H, W)"
         )
     if min(shape) < 1:
         raise ValueError(f"the {role} stream tensor {tensor_name!r} has shape {shape}, with no values; "
@@ -164,9 +171,9 @@ def _design_problem(design) -> str | None:
         return f"word_bits is {design['word_bits']}, fxhls streams {packing.WORD_BITS}-bit words"
     for role in ("input", "output"):
         stream, shape = design[role], design[role].get("shape")
-        if not isinstance(shape, list) or len(shape) not in (1, 3) or \
+        if not isinstance(shape, list) or len(shape) not in (1, 2, 3) or \
                 not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
-            return f"the {role} shape {shape!r} is not a list of 1 or 3 positive integers"
+            return f"the {role} shape {shape!r} is not a list of 1, 2 or 3 positive integers"
         t = FixedType.parse(stream.get("type"))
         fields = _stream_fields(tuple(shape), t)
         if {key: stream.get(key) for key in fields} != fields:

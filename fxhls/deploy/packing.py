@@ -5,7 +5,8 @@ the board's driver uses it next to pynq.
 
 - A sample's values go in *stream order*: a (C, H, W) image pixel by pixel in
   row-major (h, w) order, the C channel values of a pixel together (the (H, W, C)
-  flattening); a vector in order.
+  flattening); a (C, L) sequence (a Conv1d's tensor) likewise, as an image of one
+  row: position by position, the C channel values together; a vector in order.
 - Each value travels as its code, `value * 2**frac_bits` (an integer, two's
   complement when signed), in a lane of L bits: the smallest of 8, 16, 32 that
   holds the type's width (sign-extended for signed types, zero-extended otherwise).
@@ -39,33 +40,45 @@ def words_per_sample(n: int, lane: int) -> int:
     return -(-n // lanes_per_word)
 
 
+def stream_image(shape) -> tuple[int, int, int] | None:
+    """The (C, H, W) image a sample of `shape` streams as, pixel by pixel: an image
+    itself, a (C, L) sequence as an image of one row (C, 1, L); None for a vector."""
+    shape = tuple(int(d) for d in shape)
+    if len(shape) == 3:
+        return shape
+    if len(shape) == 2:
+        return (shape[0], 1, shape[1])
+    return None
+
+
 def to_stream_order(x: np.ndarray) -> np.ndarray:
-    """A batch (batch first) of vectors (batch, n) or images (batch, C, H, W) as
-    (batch, values) in stream order: images channels-last, (H, W, C) flattened."""
+    """A batch (batch first) of vectors (batch, n), sequences (batch, C, L) or images
+    (batch, C, H, W) as (batch, values) in stream order: sequences and images
+    channels-last, (L, C) and (H, W, C) flattened."""
     x = np.asarray(x)
     if x.ndim == 2:
         return x
-    if x.ndim == 4:
-        return x.transpose(0, 2, 3, 1).reshape(x.shape[0], int(np.prod(x.shape[1:])))
+    if x.ndim in (3, 4):
+        return np.moveaxis(x, 1, -1).reshape(x.shape[0], int(np.prod(x.shape[1:])))
     raise ValueError(
-        f"stream order is defined for batches of vectors (batch, n) and images "
+        f"stream order is defined for batches of vectors (batch, n), sequences (batch, C, L) and images "
         f"(batch, C, H, W), got an array of shape {x.shape}"
     )
 
 
 def from_stream_order(y: np.ndarray, shape) -> np.ndarray:
     """The inverse of `to_stream_order`: (batch, values) back to (batch, *shape),
-    `shape` being a vector's (n,) or an image's (C, H, W)."""
+    `shape` being a vector's (n,), a sequence's (C, L) or an image's (C, H, W)."""
     y = np.asarray(y)
     shape = tuple(int(d) for d in shape)
     if y.ndim != 2 or y.shape[1] != int(np.prod(shape)):
         raise ValueError(f"expected a (batch, {int(np.prod(shape))}) array for shape {shape}, got {y.shape}")
     if len(shape) == 1:
         return y
-    if len(shape) == 3:
-        channels, height, width = shape
-        return y.reshape(y.shape[0], height, width, channels).transpose(0, 3, 1, 2)
-    raise ValueError(f"stream order is defined for vectors (n,) and images (C, H, W), got shape {shape}")
+    if len(shape) in (2, 3):
+        return np.moveaxis(y.reshape(y.shape[0], *shape[1:], shape[0]), -1, 1)
+    raise ValueError(f"stream order is defined for vectors (n,), sequences (C, L) and images (C, H, W), "
+                     f"got shape {shape}")
 
 
 def to_codes(values: np.ndarray, frac_bits: int) -> np.ndarray:

@@ -20,10 +20,12 @@ from .notebook import notebook_from_percent_script, notebook_json
 
 # Modules the board runs as they are (numpy and the standard library only): the stream
 # format, the transports, and fxhls's own numpy code for the host's work: the input cast
-# (quantize_numpy.py) and a float-scaled model's float work (float32.py).
+# (quantize_numpy.py) and a float-scaled model's float work (float32.py, with the
+# activations it may compute, functions.py).
 BOARD_MODULES = (Path(__file__).with_name("packing.py"), Path(__file__).with_name("transports.py"),
                  Path(__file__).parent.parent / "fixed" / "quantize_numpy.py",
-                 Path(__file__).parent.parent / "fixed" / "float32.py")
+                 Path(__file__).parent.parent / "fixed" / "float32.py",
+                 Path(__file__).parent.parent / "fixed" / "functions.py")
 STREAM_KEYS = ("shape", "type", "width", "frac_bits", "signed", "lane", "values", "words")
 DESIGN_KEYS = ("name", "top", "board", "clock_mhz", "word_bits", "input", "output")
 

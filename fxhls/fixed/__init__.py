@@ -7,7 +7,7 @@ import torch: the PyTorch implementations load when a tensor comes in.
 
 from .exact import exact_type
 from .accumulate import dot, dot_codes, dot_with_bias
-from .arith import accumulator_type, reciprocal, result_type
+from .arith import accumulator_type, common_type, reciprocal, result_type
 from .formats import check_exact
 from .quantize import quantize
 from .types import BINARY_TYPE, OVERFLOW_MODES, ROUNDING_MODES, FixedType
@@ -23,6 +23,7 @@ __all__ = [
     "dot_with_bias",
     "dot_codes",
     "accumulator_type",
+    "common_type",
     "reciprocal",
     "exact_type",
     "BINARY_TYPE",

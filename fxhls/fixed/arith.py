@@ -1,5 +1,6 @@
-"""Arithmetic on fixed-point types: the C++ result types, the exact accumulator, and
-the reciprocal an average multiplies by (accumulation itself: `accumulate`)."""
+"""Arithmetic on fixed-point types: the C++ result types, the exact accumulator, the
+common type of a join, and the reciprocal an average multiplies by (accumulation
+itself: `accumulate`)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,20 @@ def accumulator_type(input: FixedType, weight: FixedType, fan_in: int, bias: Fix
     if bias is not None:
         int_bits, frac_bits = max(int_bits, bias.int_bits) + 1, max(frac_bits, bias.frac_bits)
     return FixedType(int_bits + frac_bits, int_bits)
+
+
+def common_type(types) -> FixedType:
+    """The least type that holds every value of each of `types` (the type a Concat joins
+    them in): the most fractional bits, the most integer bits (one more for an unsigned
+    type beside a signed one), signed if one is. Where one of `types` is that type, the
+    first such is returned as it is (its modes too); else it has the default modes.
+    Converting a value of any of `types` to it is exact: a left shift and an extension."""
+    types = [FixedType.parse(t) for t in types]
+    signed = any(t.signed for t in types)
+    int_bits = max(t.int_bits + (signed and not t.signed) for t in types)
+    frac_bits = max(t.frac_bits for t in types)
+    joined = FixedType(int_bits + frac_bits, int_bits, signed)
+    return next((t for t in types if (t.width, t.int_bits, t.signed) == (joined.width, int_bits, signed)), joined)
 
 
 def reciprocal(count: int, t: FixedType) -> float:

@@ -50,7 +50,7 @@ def cast_codes(codes: np.ndarray, frac_bits: int, t: FixedType) -> np.ndarray:
     if shift < 0:
         codes = codes << -shift
     elif shift > 0:
-        codes = _rounded_shift(codes, shift, t.rounding)
+        codes = rounded_shift(codes, shift, t.rounding)
     return np.asarray(_in_range(codes, t))  # an operation on 0-d object arrays gives a Python int
 
 
@@ -64,7 +64,7 @@ def _widened(codes: np.ndarray, left_shift: int, t: FixedType) -> np.ndarray:
     return integer_array(codes, max(largest.bit_length() + left_shift, t.width))
 
 
-def _rounded_shift(codes: np.ndarray, shift: int, mode: str) -> np.ndarray:
+def rounded_shift(codes: np.ndarray, shift: int, mode: str) -> np.ndarray:
     """`codes / 2**shift` rounded to integers with the C++ quantization `mode`."""
     if codes.dtype != object and shift >= INT64_BITS:
         codes = codes.astype(object)

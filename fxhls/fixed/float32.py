@@ -9,8 +9,13 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
   rounding of the exact value (the dequantized MatMul/Conv with its bias, or a Quant's
   output (q - z) * s); at most two float32 scales, so their product is exact in float64.
 - steps, each {"op": ..., "constant": c}, every one rounded to float32 as ONNX rounds it:
-  "mul" x * c, "add" x + c, "div" x / c, "sub_from" c - x, "relu" max(x, 0). Every step
-  is monotone in x for a fixed c, so a chain is monotone per channel.
+  "mul" x * c, "add" x + c, "div" x / c, "sub_from" c - x, "relu" max(x, 0); and
+  {"op": "function", "function": name, "params": {...}}, an activation of
+  `fxhls.fixed.functions` (Sigmoid, Tanh, ...): the float32 nearest to the float64
+  function of x (the correctly rounded float32 function wherever float64's own error,
+  under an ulp of float64, does not straddle a float32 rounding boundary). Every step
+  is monotone in x for a fixed c (a function step: for monotone parameters, which the
+  importer checks), so a chain is monotone per channel.
 - quant {"scale", "zero", "bits", "signed", "narrow", "rounding"}: qonnx's Quant codes,
   clamp(round(fl32(x / scale) + zero)) in float32 (every rounding mode qonnx has); a
   signed 1-bit Quant is bipolar: +1 where fl32(x / scale) + zero >= 0, else -1; rounding
@@ -24,8 +29,8 @@ Constants are lists of float32 values, one per channel (the first axis of a samp
 one for all; `channel_axis` says where channels are in the arrays a chain runs on.
 
 `host_head` and `host_tail` are the host's float work of a float-scaled model (the IR's
-HostQuantize and HostFloat, design.json's "host"). This module needs numpy only: the
-deploy package runs it on the board as it is.
+HostQuantize and HostFloat, design.json's "host"). This module needs numpy and
+functions.py only: the deploy package runs both on the board as they are.
 """
 
 from __future__ import annotations
@@ -33,6 +38,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+
+try:
+    from .functions import evaluate
+except ImportError:  # on the board, where functions.py sits beside this file
+    from functions import evaluate
 
 _ROUNDING = {
     "ROUND": np.round, "HALF_EVEN": np.round, "CEIL": np.ceil, "FLOOR": np.floor, "DOWN": np.fix,
@@ -88,6 +98,10 @@ def run_steps(x: np.ndarray, steps: list[dict], channel_axis: int) -> np.ndarray
     for step in steps:
         if step["op"] == "relu":
             x = np.maximum(x, np.float32(0))
+            continue
+        if step["op"] == "function":
+            with np.errstate(over="ignore"):
+                x = evaluate(step["function"], x, step["params"]).astype(np.float32)
             continue
         c = per_channel(step["constant"], x.ndim, channel_axis)
         x = {"mul": np.multiply, "add": np.add, "div": np.divide}[step["op"]](x, c) if step["op"] != "sub_from" \

@@ -20,6 +20,7 @@ import math
 import string
 from dataclasses import dataclass, field
 
+from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
 
 from .layers.bnn import fused_threshold
@@ -58,11 +59,13 @@ class Plan:
 
 
 def natural_stream(tensor) -> Stream:
-    """The beats of a tensor of its own: an image's pixels, or a vector as one beat."""
-    shape = tuple(tensor.shape)
-    if len(shape) == 3:
-        return Stream(shape[1] * shape[2], shape[0], tensor.type)
-    return Stream(1, math.prod(shape), tensor.type)
+    """The beats of a tensor of its own: an image's (or a sequence's) pixels, or a vector
+    as one beat."""
+    image = stream_image(tensor.shape)
+    if image is not None:
+        channels, height, width = image
+        return Stream(height * width, channels, tensor.type)
+    return Stream(1, math.prod(tensor.shape), tensor.type)
 
 
 def plan_dataflow(graph: Graph) -> Plan:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from fxhls.ir.ops.mul_shift import node_widths
+from fxhls.ir.ops.softmax import softmax_types
 from fxhls.rtl.folding import target_clocks
 
 from .dataflow import Plan, Stage
@@ -70,7 +72,7 @@ def folding(plan: Plan, stage: Stage, primitive: str) -> Folding:
     incoming = plan.streams[stage.in_tensors[0]]
     node = stage.node
     if node is None or node.op in ("Flatten", "Reshape", "Transpose", "Relu", "Sign", "Quantize", "Add",
-                                   "MaxPool", "Threshold", "MultiThreshold", "Table"):
+                                   "MaxPool", "Threshold", "MultiThreshold", "Table", "Concat", "ArgMax"):
         beats = incoming.values if node is not None and node.op in ("Reshape", "Transpose") else incoming.beats
         return Folding(beats, 0, 0, 0)
     return _compute_folding(plan, stage, incoming, primitive)
@@ -90,10 +92,19 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
         (_, height, width), (pad_h, pad_w) = x.shape, node.attrs["pads"]
         return Folding(0, (height + 2 * pad_h) * (width + 2 * pad_w), products, dsp)
     channels = incoming.lanes
-    if node.op == "Affine":
-        scale = graph_tensor(node.inputs[1])
-        products = 0 if scale.facts.get("khot") else channels
-        return Folding(incoming.beats, 0, products, dsp_per_multiplier(x.type.width, scale.type.width, primitive))
+    if node.op == "MulShift":  # one multiplier per channel
+        multiplier_bits = node_widths(node, x.type, graph_tensor(node.outputs[0]).type)[0]
+        return Folding(incoming.beats, 0, channels, dsp_per_multiplier(x.type.width, multiplier_bits, primitive))
+    if node.op in ("Affine", "PRelu"):  # a multiplier per channel by its scale or slope, none where K-hot
+        factor = graph_tensor(node.inputs[1])
+        products = 0 if factor.facts.get("khot") else channels
+        return Folding(incoming.beats, 0, products, dsp_per_multiplier(x.type.width, factor.type.width, primitive))
+    if node.op == "Upsample":  # a pixel per clock out
+        return Folding(incoming.beats * math.prod(node.attrs["scales"]), 0, 0, 0)
+    if node.op == "Softmax":  # e[c] * r per channel
+        types = softmax_types(node, x.type, channels)
+        return Folding(incoming.beats, 0, channels, dsp_per_multiplier(types.exp.width, types.reciprocal.width,
+                                                                       primitive))
     if node.op in ("AveragePool", "GlobalAveragePool"):  # one sum * 1/N per channel
         count = math.prod(node.attrs["kernel_shape"]) if node.op == "AveragePool" else incoming.beats
         reciprocal_type = pool.reciprocal_constant(node, count)[0]

@@ -8,7 +8,11 @@ import csv
 import io
 from pathlib import Path
 
+from fxhls.ir.requantize_choice import described
 from fxhls.templating import render
+
+from fxhls.ir.ops.softmax import exp_entries, softmax_types, sum_range
+from fxhls.ir.ops.table import table_entries
 
 from .parallelism import folding
 
@@ -37,6 +41,30 @@ def layer_rows(plan, layers, originals: dict[str, str], primitive: str) -> list[
     return rows
 
 
+def lookup_tables(plan, originals: dict[str, str]) -> list[dict]:
+    """One row per lookup table of the design (a Table's; a Softmax's exp and reciprocal
+    tables): its stage, what indexes it, its entries and their type."""
+    rows = []
+    for stage in plan.stages:
+        node = stage.node
+        if node is None or node.op not in ("Table", "Softmax"):
+            continue
+        x = plan.graph.tensor(node.inputs[0])
+        row = {"layer": stage.name, "onnx_node": originals[node.name]}
+        if node.op == "Table":
+            out_type = plan.graph.tensor(node.outputs[0]).type
+            rows.append(row | {"table": node.attrs["function"], "index": f"x in {x.type}", "read_by": "each value",
+                               "entries": len(table_entries(node, x.type)), "entry_type": str(out_type)})
+            continue
+        types = softmax_types(node, x.type, x.shape[0])
+        lo, hi = sum_range(types)
+        rows.append(row | {"table": "Softmax exp", "index": f"max - x in {x.type}", "read_by": "each channel",
+                           "entries": len(exp_entries(x.type, types.exp)), "entry_type": str(types.exp)})
+        rows.append(row | {"table": "Softmax reciprocal", "index": f"sum in {types.sum}, codes {lo} to {hi}",
+                           "read_by": "each pixel", "entries": hi - lo + 1, "entry_type": str(types.reciprocal)})
+    return rows
+
+
 def summary(plan, rows: list[dict], board, design: dict) -> dict:
     """The pipeline's interval (its slowest stage or converter), a latency bound (every
     stage in turn), samples per second at the clock, and the DSP total."""
@@ -54,8 +82,11 @@ def write_report(folder: Path, plan, layers, originals, board, design) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     rows = layer_rows(plan, layers, originals, board.dsp_primitive)
     totals = summary(plan, rows, board, design)
+    requantizations = [{"layer": layer.stage.name, "what": described(plan.graph, layer.stage.node)}
+                       for layer in layers if layer.stage.node is not None and described(plan.graph, layer.stage.node)]
     (folder / "layers.md").write_text(render("hls/report.md.j2", rows=rows, totals=totals, board=board,
-                                             design=design, model=design["name"]))
+                                             design=design, model=design["name"],
+                                             tables=lookup_tables(plan, originals), requantizations=requantizations))
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["layer"], lineterminator="\n")
     writer.writeheader()
@@ -96,4 +127,5 @@ def _host_report(folder: Path, design: dict) -> None:
     after = [tail["chain"]["rescale"]["node"], *(step["node"] for step in tail["chain"]["steps"])] if tail else []
     (folder / "host.md").write_text(render(
         "hls/host_report.md.j2", top=design["top"], input_type=design["input"]["type"],
-        output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after))))
+        output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after)),
+        input_transpose=design["host"].get("input_transpose")))

@@ -30,10 +30,25 @@ def cast_inputs(design: dict, x) -> np.ndarray:
 
 
 def host_inputs(design: dict, x) -> np.ndarray:
-    """Model inputs x as the host sends them: through the float work before the first
-    quantizer (design["host"]["head"], a float-scaled model's), then the input cast."""
-    head = design.get("host", {}).get("head")
+    """Model inputs x as the host sends them: transposed where the model takes them
+    channels-last (design["host"]["input_transpose"]), through the float work before the
+    first quantizer (design["host"]["head"], a float-scaled model's), then the input cast."""
+    host = design.get("host", {})
+    if host.get("input_transpose"):
+        x = as_batch(x, model_input_shape(design)).transpose(host["input_transpose"])
+    head = host.get("head")
     return cast_inputs(design, x if head is None else host_head(as_batch(x, design["input"]["shape"]), head))
+
+
+def model_input_shape(design: dict) -> tuple[int, ...]:
+    """A model input's sample shape: the input stream's, before the host's transpose."""
+    shape, perm = design["input"]["shape"], design.get("host", {}).get("input_transpose")
+    if not perm:
+        return tuple(shape)
+    model = [0] * len(shape)
+    for stream_axis, model_axis in enumerate(perm[1:]):
+        model[model_axis - 1] = shape[stream_axis]
+    return tuple(model)
 
 
 def host_outputs(design: dict, y: np.ndarray) -> np.ndarray:
@@ -49,9 +64,11 @@ def to_words(spec: dict, values: np.ndarray) -> np.ndarray:
 
 
 def from_words(spec: dict, words: np.ndarray) -> np.ndarray:
-    """Stream words (batch, words) back to values (batch, *shape)."""
+    """Stream words (batch, words) back to values (batch, *shape); int64 indices for an
+    index stream (design.json's "indices": an ArgMax's output)."""
     codes = packing.unpack(words, spec["values"], spec["lane"], spec["signed"])
-    return packing.from_stream_order(packing.from_codes(codes, spec["frac_bits"]), spec["shape"])
+    values = codes.astype(np.int64) if spec.get("indices") else packing.from_codes(codes, spec["frac_bits"])
+    return packing.from_stream_order(values, spec["shape"])
 
 
 def expected_outputs(graph: Graph, x: np.ndarray) -> np.ndarray:

@@ -11,33 +11,58 @@ chain itself, so the thresholds equal the float32 reference on every value v can
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from fxhls.fixed import FixedType
 
 from fxhls.fixed.float32 import code_range, quant_codes, run_chain
 
+Codes = Callable[[np.ndarray], np.ndarray]
 
-def thresholds(chain: dict, quant: dict, source: FixedType, channels: int) -> tuple[np.ndarray, list[int], int]:
-    """(thresholds of shape (channels, levels), direction per channel, base code) of
-    quant(chain(v)) for every v of type `source`."""
-    step, lowest, highest = source.lsb, source.min_code, source.max_code
-    base, top = code_range(quant["bits"], quant["signed"], quant["narrow"])
-    targets = np.arange(base + 1, top + 1, dtype=np.float64)[None, :].repeat(channels, axis=0)
+
+def chain_codes(chain: dict, quant: dict, source: FixedType) -> Codes:
+    """codes(index): the quantizer's codes (float64) of the chain on the values index * 2^-F
+    of `source`'s grid, `index` of shape (channels, K)."""
 
     def codes(index: np.ndarray) -> np.ndarray:
-        return quant_codes(run_chain(index * step, chain, channel_axis=0), quant, channel_axis=0).astype(np.float64)
+        return quant_codes(run_chain(index * source.lsb, chain, channel_axis=0), quant,
+                           channel_axis=0).astype(np.float64)
 
-    ends = codes(np.array([[lowest, highest]] * channels, dtype=np.float64))
-    rising = ends[:, 0] <= ends[:, 1]
-    # the first grid index whose code is at least (rising) or below (falling) the target
+    return codes
+
+
+def range_ends(codes: Codes, source: FixedType, channels: int) -> np.ndarray:
+    """The codes at the lowest and the highest index of `source`, shape (channels, 2)."""
+    return codes(np.array([[source.min_code, source.max_code]] * channels, dtype=np.float64))
+
+
+def first_reaching(codes: Codes, targets: np.ndarray, rising: np.ndarray, source: FixedType) -> np.ndarray:
+    """Per channel c and target code t = targets[c, k]: the smallest grid index whose code
+    is at least t where the channel rises (its highest index + 1 where none is), the
+    largest such index where it falls (its lowest index - 1 where none is)."""
+    lowest, highest = source.min_code, source.max_code
+    targets = np.asarray(targets, dtype=np.float64)
     low = np.full(targets.shape, float(lowest))
     high = np.full(targets.shape, float(highest + 1))
+    # the first grid index whose code is at least (rising) or below (falling) the target
     while (low < high).any():
         middle = np.floor((low + high) / 2)
         reached = codes(np.minimum(middle, highest)) >= targets
         passed = np.where(rising[:, None], reached, ~reached) & (middle <= highest)
         high = np.where(passed & (low < high), middle, high)
         low = np.where(~passed & (low < high), middle + 1, low)
-    found = np.where(rising[:, None], low, low - 1)
-    return found * step, [1 if r else -1 for r in rising], base
+    return np.where(rising[:, None], low, low - 1)
+
+
+def thresholds(chain: dict, quant: dict, source: FixedType, channels: int) -> tuple[np.ndarray, list[int], int]:
+    """(thresholds of shape (channels, levels), direction per channel, base code) of
+    quant(chain(v)) for every v of type `source`."""
+    codes = chain_codes(chain, quant, source)
+    base, top = code_range(quant["bits"], quant["signed"], quant["narrow"])
+    targets = np.arange(base + 1, top + 1, dtype=np.float64)[None, :].repeat(channels, axis=0)
+    ends = range_ends(codes, source, channels)
+    rising = ends[:, 0] <= ends[:, 1]
+    found = first_reaching(codes, targets, rising, source)
+    return found * source.lsb, [1 if r else -1 for r in rising], base

@@ -67,18 +67,23 @@ class _Attributes(dict):
 
 class ImportContext:
     """Tensors by name, IR nodes in order, ONNX names that alias IR tensors, which
-    tensors are static, and the float chains ONNX names stand for (`float_scaled`).
+    tensors are static, the float chains ONNX names stand for (`float_scaled`), and the
+    tables that wait for the quantizer giving their output type (`table_ops`).
     `batch` is the batch size the model was exported with (None when symbolic); `opsets`
-    maps each ONNX domain to its opset version."""
+    maps each ONNX domain to its opset version; `used` holds the ONNX names some node
+    reads or the graph outputs (an op with an output it cannot compute refuses only a used
+    one); `qonnx` says whether the model is QONNX (float32 semantics, one rounding per ONNX op)."""
 
-    def __init__(self, batch: int | None, opsets: dict[str, int]):
-        self.batch, self.opsets = batch, opsets
+    def __init__(self, batch: int | None, opsets: dict[str, int], used: frozenset[str] = frozenset(),
+                 qonnx: bool = False):
+        self.batch, self.opsets, self.used, self.qonnx = batch, opsets, used, qonnx
         self.tensors: dict[str, Tensor] = {}
         self.nodes: list[Node] = []
         self._aliases: dict[str, str] = {}
         self._static: set[str] = set()
         self._producers: dict[str, Node] = {}
         self.chains: dict[str, dict] = {}
+        self.pending_tables: dict[str, tuple[Node, OnnxNode]] = {}
 
     def add_input(self, name: str, shape: tuple[int, ...]) -> None:
         self.tensors[name] = Tensor(name, shape)

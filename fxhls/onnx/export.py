@@ -1,12 +1,16 @@
 """Export a QFX model to ONNX that carries every fixed-point fact.
 
 The model is traced with torch.fx (QFX layers kept whole) and run in eval mode on
-the example input, which gives every node's shape. Each QFX layer becomes standard ONNX ops (Gemm, Conv, Relu, Mul, Add, MaxPool, Flatten)
-plus nodes of the custom domain "fxhls": `Quantize` (attributes width, int_bits,
-signed, rounding, overflow) after every quantized value, with `khot` or `binary`
-on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N, with the
-`reciprocal_type` 1/N is rounded to unless N is a power of two); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
-narrowed. Weights are initializers holding their quantized, exact values. The
+the example input, which gives every node's shape. Each QFX layer becomes standard ONNX
+ops (Gemm, Conv, Relu, Mul, Add, PRelu, MaxPool, Flatten, Resize, Pad, ArgMax; Sigmoid,
+Tanh, ... for the table activations, which the importer reads as one Table with the
+Quantize after them) plus nodes of the custom domain "fxhls": `Quantize` (attributes
+width, int_bits, signed, rounding, overflow) after every quantized value, with `khot` or
+`binary` on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N,
+with the `reciprocal_type` 1/N is rounded to unless N is a power of two); `Softmax` (the
+IR's algorithm, its output type as Quantize's attributes, and `exp_type`, `sum_type`,
+`reciprocal_type` where given); and `Gemm`/`Conv` with an `acc_type` when the accumulator is
+narrowed. 1-D layers are their 2-D ops over a one-row image, between Reshapes. Weights are initializers holding their quantized, exact values. The
 graph computes in double, with a symbolic batch dimension.
 
 Names follow the model's module paths, as `model.named_modules()` gives them, so the
@@ -36,7 +40,7 @@ from torch import fx, nn
 from fxhls.onnx.export_qonnx import as_qonnx
 from fxhls.onnx.export_runnable import made_runnable
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
-from fxhls.qfx import QFlatten
+from fxhls.qfx import QArgMax, QFlatten
 from fxhls.qfx.reshape import QReshape
 from fxhls.qfx.tracing import describe, trace
 
@@ -120,11 +124,13 @@ class _Export:
             raise ValueError("export_onnx: " + "\n  ".join(self.problems))
         output = self._output(nodes[-1])
         shape = self.runs[0][output][1:]
+        indices = isinstance(self.modules.get(output.target), QArgMax)
         return helper.make_graph(
             self.writer.nodes, "fxhls",
             [helper.make_tensor_value_info(self.names[inputs[0]], TensorProto.DOUBLE,
                                            ["batch", *example_input.shape[1:]])],
-            [helper.make_tensor_value_info(self.names[output], TensorProto.DOUBLE, ["batch", *shape])],
+            [helper.make_tensor_value_info(self.names[output], TensorProto.INT64 if indices else TensorProto.DOUBLE,
+                                           ["batch", *shape])],
             self.writer.initializers)
 
     def _output(self, node: fx.Node) -> fx.Node:
@@ -158,6 +164,10 @@ class _Export:
             return
         inputs = self._inputs(node, module, node.args)
         if inputs is None:
+            return
+        if isinstance(module, QArgMax) and any(user.op != "output" for user in node.users):
+            self.problems.append(f"{describe(node, module)} is read by another op; an ArgMax (int64 indices) "
+                                 f"ends the model")
             return
         ranks = [len(self.runs[0][t]) - 1 for t in node.args]
         try:

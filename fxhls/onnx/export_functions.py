@@ -14,6 +14,11 @@ made of standard ops, with its constants in the graph's float type:
 - Sign: +1 where x >= 0, else -1.
 - AveragePool and GlobalAveragePool: the exact window sum (a depthwise Conv with a
   kernel of ones, or ReduceSum), times 1/N as `fxhls.fixed.reciprocal` gives it.
+- Softmax: the IR Softmax's algorithm (`fxhls.ir.ops.softmax`) with its own tables as
+  constants: the code differences from the channels' max (clamped to the exp table's last
+  entry) index the exp table, the exact sum is quantized to the sum type (a Quantize body),
+  its code indexes the reciprocal table, and the exact product is quantized to the output
+  type; in float64, where the sum and the product are exact (else no body).
 
 A Gemm or Conv with a narrowed accumulator (`acc_type`) rounds at every step; it has no
 body, so onnxruntime refuses such a model (fxhls emulates it exactly).
@@ -21,29 +26,33 @@ body, so onnxruntime refuses such a model (fxhls emulates it exactly).
 
 from __future__ import annotations
 
+import copy
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
 from fxhls.fixed import FixedType, reciprocal
-from fxhls.fixed.formats import wrap_bound
+from fxhls.fixed.formats import fits_exactly, wrap_bound
 from fxhls.ir import Graph
 from fxhls.ir.ops.quantize import node_type
+from fxhls.ir.ops.softmax import exp_entries, reciprocal_entries, softmax_types, sum_range
 
 DOMAIN = "fxhls"
 OPSET = 17
 
 
-def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict) -> None:
+def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict, cast_from: dict | None = None) -> None:
     """Give every fxhls node of `proto` an overload and `proto` its function, computing in the
-    float type `computes_in[node name]`; `graph` (the imported IR of `proto`) gives input shapes."""
+    float type `computes_in[node name]`; `graph` (the imported IR of `proto`) gives input shapes
+    and types, of the value a Cast read where an input is a Cast's (`cast_from`, if given)."""
     bodies: dict[tuple[str, str], tuple[list, type]] = {}  # (op, overload) -> (body, float type)
     for node in proto.graph.node:
         if node.domain != DOMAIN:
             continue
-        made = _specialize(node, graph)
+        made = _specialize(node, lambda: graph.tensor((cast_from or {}).get(node.input[0], node.input[0])))
         if made is None:
             continue
         specialization, nodes = made
@@ -58,8 +67,9 @@ def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict) -> No
         proto.functions.append(function)
 
 
-def _specialize(node, graph: Graph):
-    """(overload, body nodes) for an fxhls node, or None for one without a body."""
+def _specialize(node, x):
+    """(overload, body nodes) for an fxhls node, `x()` giving the IR tensor it reads, or None
+    for one without a body."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     if node.op_type == "Quantize":
         t = node_type({k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()})
@@ -68,9 +78,11 @@ def _specialize(node, graph: Graph):
         return "sign", [_const("zero", 0.0), _const("plus", 1.0), _const("minus", -1.0),
                          helper.make_node("GreaterOrEqual", ["x", "zero"], ["positive"]),
                          helper.make_node("Where", ["positive", "plus", "minus"], ["y"])]
+    if node.op_type == "Softmax":
+        return _softmax_body(attrs, x())
     if node.op_type not in ("AveragePool", "GlobalAveragePool"):
         return None  # Gemm or Conv with a narrowed accumulator
-    channels, height, width = graph.tensor(node.input[0]).shape
+    channels, height, width = x().shape
     rtype = FixedType.parse(attrs["reciprocal_type"].decode())
     if node.op_type == "GlobalAveragePool":
         return (f"{height}x{width} {rtype}",
@@ -144,6 +156,56 @@ def _quantize_body(t: FixedType) -> list:
     nodes += [helper.make_node("Mul", ["code", "lsb"], ["unsigned_zero"]), _const("plus_zero", 0.0),
               helper.make_node("Add", ["unsigned_zero", "plus_zero"], ["y"])]  # -0 becomes +0, as C++ stores it
     return nodes
+
+
+def _softmax_body(attrs: dict, x):
+    """(overload, body) of a Softmax over the channels of `x` (an IR tensor), or None where
+    its sum or product is not exact in float64."""
+    attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
+    types = softmax_types(SimpleNamespace(attrs=attrs), x.type, x.shape[0])
+    product = FixedType(types.exp.width + types.reciprocal.width, types.exp.int_bits + types.reciprocal.int_bits, False)
+    if not (fits_exactly(types.exact_sum, np.float64) and fits_exactly(product, np.float64)):
+        return None
+    exp, reciprocal = exp_entries(types.x, types.exp), reciprocal_entries(types)
+    lo, _ = sum_range(types)
+    nodes = [
+        helper.make_node("ReduceMax", ["x"], ["max"], axes=[1], keepdims=1),
+        helper.make_node("Sub", ["max", "x"], ["distance"]),
+        _const("x_scale", 2.0**types.x.frac_bits), helper.make_node("Mul", ["distance", "x_scale"], ["k"]),
+        _const("last", float(len(exp) - 1)), helper.make_node("Min", ["k", "last"], ["k_clamped"]),
+        helper.make_node("Cast", ["k_clamped"], ["k_index"], to=onnx.TensorProto.INT64),
+        _const("exp_table", np.ldexp(exp.astype(np.float64), -types.exp.frac_bits)),
+        helper.make_node("Gather", ["exp_table", "k_index"], ["e"]),
+        _const("channel_axis", np.array([1], dtype=np.int64)),
+        helper.make_node("ReduceSum", ["e", "channel_axis"], ["total"], keepdims=1),
+        *_renamed(_quantize_body(types.sum), "sum_cast_", "total", "s"),
+        _const("sum_scale", 2.0**types.sum.frac_bits), helper.make_node("Mul", ["s", "sum_scale"], ["s_code"]),
+        _const("lo", float(lo)), helper.make_node("Sub", ["s_code", "lo"], ["j"]),
+        helper.make_node("Cast", ["j"], ["j_index"], to=onnx.TensorProto.INT64),
+        _const("reciprocal_table", np.ldexp(reciprocal.astype(np.float64), -types.reciprocal.frac_bits)),
+        helper.make_node("Gather", ["reciprocal_table", "j_index"], ["r"]),
+        helper.make_node("Mul", ["e", "r"], ["product"]),
+        *_renamed(_quantize_body(types.out), "out_cast_", "product", "y"),
+    ]
+    spelled = f"{types.x} {types.classes} {types.exp} {types.sum} {types.reciprocal} {types.out}"
+    return spelled, nodes
+
+
+def _renamed(nodes: list, prefix: str, x: str, y: str) -> list:
+    """A body's `nodes` (from "x" to "y") reading `x` and writing `y`, every other name prefixed."""
+    def name(n: str) -> str:
+        return x if n == "x" else y if n == "y" else prefix + n
+
+    renamed = []
+    for node in nodes:
+        if isinstance(node, tuple):
+            renamed.append((node[0], name(node[1]), *node[2:]))
+        else:
+            node = copy.deepcopy(node)
+            node.input[:] = [name(n) for n in node.input]
+            node.output[:] = [name(n) for n in node.output]
+            renamed.append(node)
+    return renamed
 
 
 def _const(name: str, value) -> tuple:

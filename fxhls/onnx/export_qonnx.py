@@ -11,8 +11,10 @@ already on its type's grid casts to itself under any modes, so its modes do not 
 standard AveragePool or GlobalAveragePool. Anything else (AP_WRAP or AP_RND on an
 activation, a narrowed accumulator, an average by another window) is refused in one
 line: fxhls's importer reads a QONNX file through qonnx, which knows no fxhls op, so a
-mixed file would be read by nothing. K-hot and binary facts on weights are not carried:
-the values are the same, and `fxhls build` then treats them as plain weights. qonnx's
+mixed file would be read by nothing. So is an activation table (QSigmoid, QTanh, ...):
+QONNX's reading of Sigmoid -> Quant is a float32 function, then a rounding, which can
+differ from the table's one rounding of the float64 function. K-hot and binary facts on
+weights are not carried: the values are the same, and `fxhls build` then treats them as plain weights. qonnx's
 executor computes in float32 (its Quant writes float32 whatever it reads), so a model
 with a tensor float32 does not hold exactly (a wide BatchNorm product) is refused too.
 """
@@ -24,6 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from fxhls.fixed import FixedType
+from fxhls.fixed.functions import FUNCTIONS
 from fxhls.ir.ops.quantize import node_type
 
 from .export_functions import DOMAIN
@@ -39,11 +42,12 @@ def as_qonnx(proto: onnx.ModelProto) -> onnx.ModelProto:
     doubles = {v.name for v in [*proto.graph.value_info, *proto.graph.input, *proto.graph.output]
                if v.type.tensor_type.elem_type == TensorProto.DOUBLE}
     wide = [name for name in computed if name in doubles]
-    if wide:
-        raise ValueError(f"export_onnx(qonnx=True): tensor {wide[0]!r} has a type wider than float32 holds "
-                         f"exactly, and qonnx's executor computes in float32; export without qonnx=True")
     constants = {init.name: numpy_helper.to_array(init) for init in proto.graph.initializer}
     for node in proto.graph.node:
+        if node.domain == "" and node.op_type in FUNCTIONS:
+            raise _refusal(node, f"is a {node.op_type} table (the float64 function quantized once; qonnx's "
+                                 f"executor rounds the function to float32 first, with onnxruntime's "
+                                 f"approximation, which can change a code)")
         if node.domain != DOMAIN:
             continue
         if node.op_type == "Quantize":
@@ -59,6 +63,9 @@ def as_qonnx(proto: onnx.ModelProto) -> onnx.ModelProto:
             _become(proto, node, node.op_type, "", [], **attrs)
         else:
             raise _refusal(node, "computes what no standard op or QONNX quantizer does")
+    if wide:  # after the ops QONNX lacks (fxhls's Softmax computes in float64), which say more
+        raise ValueError(f"export_onnx(qonnx=True): tensor {wide[0]!r} has a type wider than float32 holds "
+                         f"exactly, and qonnx's executor computes in float32; export without qonnx=True")
     del proto.functions[:]
     proto.opset_import.append(helper.make_opsetid(QONNX_DOMAIN, 1))
     return proto

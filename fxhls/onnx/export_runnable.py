@@ -42,8 +42,9 @@ def made_runnable(proto: onnx.ModelProto) -> onnx.ModelProto:
     for value in proto.graph.input:
         value.type.tensor_type.elem_type = _ELEM[floats.have[value.name]]
     for value in proto.graph.output:
-        value.type.tensor_type.elem_type = _ELEM[floats.have[value.name]]
-    add_functions(proto, graph, floats.computes_in)
+        if floats.have[value.name] is not None:  # else ArgMax's int64 indices
+            value.type.tensor_type.elem_type = _ELEM[floats.have[value.name]]
+    add_functions(proto, graph, floats.computes_in, floats.cast_from)
     proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
     known = {v.name for v in [*proto.graph.value_info, *proto.graph.output]}
     for node in proto.graph.node:
@@ -56,10 +57,12 @@ def made_runnable(proto: onnx.ModelProto) -> onnx.ModelProto:
 
 class _FloatTypes:
     """Chooses each tensor's float type and the node that computes it; `have` maps each value
-    to its float type, `computes_in` each fxhls node to the float type its body runs in."""
+    to its float type, `computes_in` each fxhls node to the float type its body runs in,
+    `cast_from` each Cast added to the value it reads."""
 
     def __init__(self, proto: onnx.ModelProto, graph: Graph):
         self.proto, self.graph, self.have, self.computes_in = proto, graph, {}, {}
+        self.cast_from: dict[str, str] = {}  # each Cast's output -> the value it casts
         self.initializers = {init.name: init for init in proto.graph.initializer}
         readers = {}
         for node in proto.graph.node:
@@ -85,24 +88,28 @@ class _FloatTypes:
         added in float64."""
         if self._bias_needs_float64(node):
             return self._split_bias(node)
+        if node.op_type == "ArgMax" and not node.domain:  # reads its input's floats as they are: int64 out
+            self.have[node.output[0]] = None
+            return [node]
         is_quantize = node.domain == DOMAIN and node.op_type == "Quantize"
+        is_softmax = node.domain == DOMAIN and node.op_type == "Softmax"  # its sum and product: float64
         floating = [name for name in node.input if name and self.have.get(name) is not None]
         if is_quantize or node.output[0] not in self.graph.tensors or self.graph.tensors[node.output[0]].type is None:
             want = self.have[floating[0]]
         else:
-            want = self._natural(node.output[0])
+            want = np.float64 if is_softmax else self._natural(node.output[0])
         before = []
         for i, name in enumerate(node.input):
             if name in floating and self.have[name] != want:
                 cast = f"{name}/Cast_{np.dtype(want).name}"
                 if cast not in self.have:
                     before.append(helper.make_node("Cast", [name], [cast], name=cast, to=_ELEM[want]))
-                    self.have[cast] = want
+                    self.have[cast], self.cast_from[cast] = want, name
                 node.input[i] = cast
         if node.domain == DOMAIN:
             self.computes_in[node.name] = want
         output = node.output[0]
-        natural = self._natural(output) if is_quantize else want
+        natural = self._natural(output) if is_quantize or is_softmax else want
         self.have[output] = natural
         if natural == want:
             return [*before, node]

@@ -12,17 +12,20 @@ from onnx import helper, numpy_helper
 
 from fxhls.fixed.exact import exact_type
 from fxhls.ir.ops.quantize import type_attrs
-from fxhls.qfx import (QAdaptiveAvgPool2d, QAdd, QAvgPool2d, QBatchNorm1d, QBatchNorm2d, QConv2d,
-                       QInput, QLinear, QMaxPool2d, QReLU, QSign)
+from fxhls.qfx import (QAdaptiveAvgPool1d, QAdaptiveAvgPool2d, QAdd, QArgMax, QAvgPool1d, QAvgPool2d, QBatchNorm1d,
+                       QBatchNorm2d, QConv2d, QInput, QLinear, QMaxPool1d, QMaxPool2d, QPad, QPReLU, QReLU, QSign,
+                       QSoftmax, QUpsample)
+from fxhls.qfx.activations import ACTIVATIONS
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
 from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QScale
 from fxhls.qfx.weighted import QConv1d
 
 DOMAIN = "fxhls"
-# The QFX layers that compute (QFlatten and QReshape only move values: shape-only ops).
+# The QFX layers written here (QFlatten and QReshape only move values: shape-only ops).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
-          QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QConcat)
+          QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QPReLU, QConcat, *ACTIVATIONS, QSoftmax, QArgMax,
+          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QUpsample, QPad)
 
 
 class OnnxWriter:
@@ -82,11 +85,18 @@ class OnnxWriter:
             return self.node("Flatten", [x], axis=1)
         return self.node("Reshape", [x, self.shape_constant([0, *after], "shape")])
 
-    def shape_constant(self, shape: list[int], role: str) -> str:
-        """Initializer `scope.role` holding a Reshape's target `shape` (int64)."""
+    def shape_constant(self, shape: list, role: str, dtype=np.int64) -> str:
+        """Initializer `scope.role` holding `shape` (a Reshape's target, a Pad's pads: int64;
+        a Resize's scales: float32), used as it is."""
         name = self.unique(f"{self.scope}.{role}")
-        self.initializers.append(numpy_helper.from_array(np.array(shape, dtype=np.int64), name))
+        self.initializers.append(numpy_helper.from_array(np.array(shape, dtype=dtype), name))
         return name
+
+    def on_row_image(self, x: str, write) -> str:
+        """`write(image)` (a 2-D op) over the one-row image (N, C, 1, L) of the sequence `x`
+        (N, C, L), reshaped back to a sequence: how the IR serves 1-D layers."""
+        image = self.node("Reshape", [x, self.shape_constant([0, 0, 1, -1], "image")], role="image")
+        return self.node("Reshape", [write(image), self.shape_constant([0, 0, -1], "rows")], role="rows")
 
     def _QInput(self, m, x):
         return self.quantize(x[0], m.output_type)
@@ -122,13 +132,11 @@ class OnnxWriter:
                               pads=[ph, pw, ph, pw], **groups)
 
     def _QConv1d(self, m, x):
-        # as a 2-D convolution over an image of one row: (N, C, L) -> (N, C, 1, L) and back
-        image = self.node("Reshape", [x[0], self.shape_constant([0, 0, 1, -1], "image")], role="image")
         (kernel,), (stride,), (padding,) = m.kernel_size, m.stride, m.padding
         groups = {"group": m.groups} if m.groups != 1 else {}
-        y = self._weighted(m, [image], "Conv", weight_view=lambda w: w.unsqueeze(2), kernel_shape=[1, kernel],
-                           strides=[1, stride], pads=[0, padding, 0, padding], **groups)
-        return self.node("Reshape", [y, self.shape_constant([0, 0, -1], "rows")], role="rows")
+        return self.on_row_image(x[0], lambda image: self._weighted(
+            m, [image], "Conv", weight_view=lambda w: w.unsqueeze(2), kernel_shape=[1, kernel], strides=[1, stride],
+            pads=[0, padding, 0, padding], **groups))
 
     def _QReLU(self, m, x):
         return self.quantize(self.node("Relu", x), m.output_type)
@@ -136,13 +144,20 @@ class OnnxWriter:
     def _QSign(self, m, x):
         return self.node("Sign", x, domain=DOMAIN)
 
-    def _QMaxPool2d(self, m, x):
-        if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode:
+    def _max_pool(self, m, x, kernel, stride):
+        if m.padding not in (0, (0,), (0, 0)) or m.dilation not in (1, (1,), (1, 1)) or m.ceil_mode:
             raise ValueError("padding, dilation or ceil_mode, which the IR's MaxPool does not have; supported: "
                              "no padding, dilation 1, ceil_mode=False")
-        kernel = torch.nn.modules.utils._pair(m.kernel_size)
-        stride = torch.nn.modules.utils._pair(m.stride)
         return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
+
+    def _QMaxPool2d(self, m, x):
+        pair = torch.nn.modules.utils._pair
+        return self._max_pool(m, x, pair(m.kernel_size), pair(m.stride))
+
+    def _QMaxPool1d(self, m, x):
+        single = torch.nn.modules.utils._single
+        return self.on_row_image(x[0], lambda image: self._max_pool(
+            m, [image], (1, *single(m.kernel_size)), (1, *single(m.stride))))
 
     def _average(self, m, x, op, **attrs):
         # fxhls.fixed.reciprocal applies the type only where 1/N is not a power of two
@@ -152,9 +167,19 @@ class OnnxWriter:
     def _QAvgPool2d(self, m, x):
         return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
 
+    def _QAvgPool1d(self, m, x):
+        return self.on_row_image(x[0], lambda image: self._average(
+            m, [image], "AveragePool", kernel_shape=[1, m.kernel_size], strides=[1, m.stride]))
+
     def _QAdaptiveAvgPool2d(self, m, x):
         y = self._average(m, x, "GlobalAveragePool")
         return y if m.keepdim else self.node("Flatten", [y], axis=1)
+
+    def _QAdaptiveAvgPool1d(self, m, x):
+        if not m.keepdim:  # (N, C, 1, 1) to (N, C)
+            image = self.node("Reshape", [x[0], self.shape_constant([0, 0, 1, -1], "image")], role="image")
+            return self.node("Flatten", [self._average(m, [image], "GlobalAveragePool")], axis=1)
+        return self.on_row_image(x[0], lambda image: self._average(m, [image], "GlobalAveragePool"))
 
     def _QReLU6(self, m, x):
         # clamp(x, 0, 6) = relu(x) - relu(x - 6), in ops every reader of ONNX knows
@@ -163,13 +188,43 @@ class OnnxWriter:
         clipped = self.node("Add", [below, self.node("Mul", [above, self.number(-1.0, "minus_one")])])
         return self.quantize(clipped, m.output_type)
 
-    def _QLeakyReLU(self, m, x):
-        # relu(x) + (-slope) * relu(-x)
-        positive = self.node("Relu", x)
-        negative = self.node("Relu", [self.node("Mul", [x[0], self.number(-1.0, "minus_one")])])
-        slope = -float(m.quantized_slope().detach())
-        total = self.node("Add", [positive, self.node("Mul", [negative, self.number(slope, "slope")])])
-        return self.quantize(total, m.output_type)
+    def _slope(self, m, x):
+        # ONNX PRelu with the quantized slope (one, or one per channel shaped to broadcast
+        # over a sample): the IR's exact PRelu, then the output's Quantize
+        slope = m.quantized_slope().detach().reshape(-1)
+        if slope.numel() > 1:
+            slope = slope.view(-1, *[1] * (self.ranks[0] - 1))
+        prelu = self.node("PRelu", [x[0], self.constant(slope, m.slope_type, "slope")])
+        return self.quantize(prelu, m.output_type)
+
+    _QLeakyReLU = _QPReLU = _slope
+
+    def _QSoftmax(self, m, x):
+        # fxhls's own Softmax: the IR Softmax with the output type and the internal types the
+        # layer was given (those left out are the IR's defaults for the output type on import too)
+        return self.node("Softmax", x, domain=DOMAIN, axis=1, **m.node_attrs())
+
+    def _QArgMax(self, m, x):
+        return self.node("ArgMax", x, axis=1, keepdims=int(m.keepdim))
+
+    def _QUpsample(self, m, x):
+        def resize(image, scales):
+            factors = self.shape_constant([1.0, 1.0, *scales], "scales", np.float32)
+            return self.node("Resize", [image, "", factors], mode="nearest",
+                             coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+
+        if self.ranks[0] == 2:  # a sequence (C, L): as an image of one row
+            return self.on_row_image(x[0], lambda image: resize(image, (1, *m.scales(1))))
+        return resize(x[0], m.scales(2))
+
+    def _QPad(self, m, x):
+        return self.node("Pad", [x[0], self.shape_constant(m.onnx_pads(self.ranks[0] + 1), "pads")], mode="constant")
+
+    def _activation(self, m, x):
+        # the standard op with its (float32) parameters; the importer makes it a table
+        return self.quantize(self.node(m.FUNCTION, x, **m.params), m.output_type)
+
+    _QSigmoid = _QTanh = _QHardSigmoid = _QELU = _QSELU = _QSoftplus = _QExp = _activation
 
     def _QConcat(self, m, x):
         axis = m.dim if m.dim > 0 else m.dim + self.ranks[0] + 1

@@ -3,9 +3,11 @@
 Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value after
 them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, which
 element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
-no exact Affine) extend without adding IR nodes. An Add of codes of one scale is integer
-work; ops that move codes (Flatten, Reshape, Transpose, MaxPool) or average them over a
-power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
+no exact Affine) and, in a QONNX model, the activations of `fxhls.fixed.functions`
+(Sigmoid, Tanh, ...; on codes too) extend without adding IR nodes. An Add of codes of one
+scale is integer work where their float32 values are exact, else an exact sum of those
+values (one table per operand) and the Add's one rounding; ops that move codes (Flatten,
+Reshape, Transpose, MaxPool) or average them over a power-of-two window keep their scale. A float chain or float-scaled codes that are a graph
 output become a HostFloat.
 """
 
@@ -16,10 +18,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from fxhls.fixed import FixedType
+from fxhls.fixed import FixedType, exact_type
+from fxhls.fixed.functions import FUNCTIONS, evaluate, monotone, parameters
 from fxhls.ir import Node
+from fxhls.ir.ops import table
+from fxhls.ir.ops.quantize import type_attrs
 
-from . import batchnorm, float_values as values, shape_ops, standard_ops
+from . import batchnorm, float_values as values, shape_ops, standard_ops, table_ops
 from .context import ImportContext, OnnxNode
 from .float_types import HOW_TO_TYPE
 
@@ -53,15 +58,57 @@ def _elementwise(op: str):
 
 
 def _add_codes(ctx: ImportContext, n: OnnxNode) -> None:
-    """An Add of two float-scaled values (a residual add): exact integer work on their codes
-    where both are codes of one scale and zero point 0, else a refusal naming both."""
-    scales = [values.activation_facts(ctx, name) if values.has_scale(ctx, name) else None for name in n.inputs]
-    if None in scales or scales[0] != scales[1] or len(scales[0][0]) != 1 or scales[0][1] != [0.0]:
-        described = " and ".join(values.described(ctx, name) for name in n.inputs)
-        raise n.refuse(f"adds {described}; an Add of two values is supported on codes of one scale with zero "
-                       f"point 0 (quantize both branches alike)")
-    standard_ops.CONVERTERS["Add"](ctx, n)
-    ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(scales[0][0][0]), zero_point=np.float32(0))
+    """An Add of two float-scaled values (a residual add). ONNX adds their float32 values
+    fl32(s * q) (each rounded once by its Quant) and rounds the sum once.
+    - Codes of one scale s and zero point 0 where s * v is exact in float32 for every sum v
+      of codes: the values are s * q exactly, and the Add is the integer sum of the codes,
+      of scale s.
+    - Else (other scales, or values that round): each operand's float32 values, a table of
+      its codes (`Dequantize`), exact fixed-point numbers; their exact sum; and its one
+      rounding, the start of a float chain.
+    Refused, naming both, where an operand is no per-tensor float-scaled codes or its codes
+    are too wide for a table."""
+    facts = [values.activation_facts(ctx, name) if values.has_scale(ctx, name) else None for name in n.inputs]
+    if None in facts or any(len(scale) != 1 or len(zero) != 1 for scale, zero in facts):
+        raise n.refuse(f"adds {_both(ctx, n)}; an Add of two values is supported on codes of a per-tensor scale")
+    if facts[0] == facts[1] and facts[0][1] == [0.0] and _exact_sum(ctx, n, facts[0][0][0]):
+        standard_ops.CONVERTERS["Add"](ctx, n)
+        ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(facts[0][0][0]), zero_point=np.float32(0))
+        return
+    operands = []
+    for name, (scale, zero) in zip(n.inputs, facts):
+        codes = ctx.tensor(name).type
+        if codes.width > table.MAX_INPUT_BITS:
+            raise n.refuse(f"adds {_both(ctx, n)}: their float32 values round, so each is read from a table of its "
+                           f"codes, and the codes of {name!r} ({codes}) are wider than the {table.MAX_INPUT_BITS} "
+                           f"bits a table takes")
+        entries = evaluate("Dequantize", _grid(ctx.tensor(name).type), {"scale": scale[0], "zero": zero[0]})
+        operand = ctx.fresh(f"{name}_value")
+        ctx.add(Node("Table", ctx.node_name(f"{n.name}_{name}_value"), [ctx.name(name)], [operand],
+                     {"function": "Dequantize", "scale": scale[0], "zero": zero[0],
+                      **type_attrs(exact_type(entries, signed=True))}), n)
+        operands.append(operand)
+    total = ctx.fresh(f"{n.outputs[0]}_exact")
+    standard_ops.CONVERTERS["Add"](ctx, replace(n, inputs=operands, outputs=[total]))
+    ctx.chains[n.outputs[0]] = {"source": total, "chain": {"rescale": {"zero": [0.0], "scales": [], "node": n.name},
+                                                          "steps": []}}
+
+
+def _both(ctx: ImportContext, n: OnnxNode) -> str:
+    return " and ".join(values.described(ctx, name) for name in n.inputs)
+
+
+def _grid(t: FixedType) -> np.ndarray:
+    return np.arange(t.min_code, t.max_code + 1, dtype=np.float64) * t.lsb
+
+
+def _exact_sum(ctx: ImportContext, n: OnnxNode, scale: float) -> bool:
+    """Whether scale * v is a float32 number for every sum v of the Add's codes."""
+    a, b = (ctx.tensor(name).type for name in n.inputs)
+    largest = max(abs(a.min_code), a.max_code) + max(abs(b.min_code), b.max_code)
+    significand = abs(int(np.float32(scale).view(np.int32)) & 0x7FFFFF | 0x800000)
+    odd = significand >> ((significand & -significand).bit_length() - 1)
+    return odd.bit_length() + largest.bit_length() <= 24
 
 
 def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
@@ -78,6 +125,22 @@ def _batch_normalization(ctx: ImportContext, n: OnnxNode) -> None:
 
 def _relu(ctx: ImportContext, n: OnnxNode) -> None:
     ctx.chains[n.outputs[0]] = values.extended(values.chain_of(ctx, n.inputs[0], n), {"op": "relu"}, n)
+
+
+def _function(ctx: ImportContext, n: OnnxNode) -> None:
+    """Sigmoid, Tanh, ... (`fxhls.fixed.functions`) in a QONNX model: one more step of the
+    chain, the float32 of the float64 function; on codes it starts a chain of their value."""
+    params = parameters(n.op_type, n.attrs)
+    if not monotone(n.op_type, params):
+        raise n.refuse(f"alpha={params['alpha']:g} makes {n.op_type} fall, then rise; on a float value only a "
+                       f"monotone function is supported (alpha >= 0)")
+    step = {"op": "function", "function": n.op_type, "params": params}
+    ctx.chains[n.outputs[0]] = values.extended(values.chain_of(ctx, n.inputs[0], n), step, n)
+
+
+def _function_applies(ctx: ImportContext, n: OnnxNode) -> bool:
+    """A chain step in a QONNX model, or on a float chain or float-scaled codes; else a table."""
+    return ctx.qonnx or n.inputs[0] in ctx.chains or values.has_scale(ctx, n.inputs[0])
 
 
 def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
@@ -189,6 +252,7 @@ CONVERTERS = {
     **{op: _dispatch(_elementwise_applies, _elementwise(op), standard_ops.CONVERTERS.get(op))
        for op in ("Mul", "Add", "Sub", "Div")},
     "Relu": _dispatch(_elementwise_applies, _relu, standard_ops.relu),
+    **{op: _dispatch(_function_applies, _function, table_ops.table) for op in FUNCTIONS},
     "BatchNormalization": _dispatch(lambda ctx, n: batchnorm.exact_affine(ctx, n) is None, _batch_normalization,
                                     batchnorm.batch_normalization),
     **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},

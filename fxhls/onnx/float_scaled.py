@@ -11,9 +11,9 @@ arrays that broadcast against its data (a constant) or a sample (an activation).
   on the accumulator, which element-wise ops with a constant (Mul, Add, Sub, Div, Relu)
   extend without adding IR nodes, as does a BatchNormalization that is not an exact
   Affine (`batchnorm`), folded and computed as onnxruntime does (`float_ops`).
-- A Quant, BipolarQuant or Trunc on a float chain is a MultiThreshold on the chain's
-  exact source, derived by `fxhls.ir.requantize` to equal the float32 chain on every
-  value the source can take; where its zero point is one integer z, the tensor holds
+- A Quant, BipolarQuant or Trunc on a float chain is a MultiThreshold or a MulShift on
+  the chain's exact source, whichever costs less (`fxhls.ir.requantize_choice`), each
+  equal to the float32 chain on every value the source can take; where its zero point is one integer z, the tensor holds
   q - z (its value is then s times it). This module converts the quantizers.
 - The graph input's float work before its first Quant, and that Quant, are one
   HostQuantize; a float chain (or codes) that is a graph output is a HostFloat: both
@@ -25,8 +25,9 @@ where the dequantized operands or their sums are not exact in float32 it can dif
 from this in the last bits; where they are exact (scales with few significant bits) the
 two are equal. Refused in one line: codes with a fractional or per-channel zero point or
 a per-channel activation scale into a MatMul or Conv, values of two scales added, a
-scale that is not positive, a requantization to more than MAX_THRESHOLD_BITS bits, and
-ops other than these on a float value.
+scale that is not positive, a requantization to more bits than thresholds take
+(`requantize_choice.MAX_THRESHOLD_BITS`) where no multiply-and-shift equals it, and ops
+other than these on a float value.
 """
 
 from __future__ import annotations
@@ -39,12 +40,10 @@ from fxhls.fixed import FixedType
 from fxhls.fixed.float32 import ROUNDING_MODES, code_range, quant_codes
 from fxhls.ir import Node
 from fxhls.ir.ops.quantize import type_attrs
-from fxhls.ir.requantize import thresholds
+from fxhls.ir.requantize_choice import choose_requantization
 
 from . import float_values as values, qonnx_ops
 from .context import ImportContext, OnnxNode
-
-MAX_THRESHOLD_BITS = 10
 
 
 def _float_scaled_quant(ctx: ImportContext, n: OnnxNode) -> bool:
@@ -146,13 +145,22 @@ def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
         ctx.add(Node("HostQuantize", n.name, [source.name], [out],
                      {"chain": chain["chain"], "quant": per_sample, "offset": offset, **type_attrs(code_type)}), n)
     else:
-        if quant["bits"] > MAX_THRESHOLD_BITS:
-            raise n.refuse(f"a requantization to {quant['bits']} bits takes {2 ** quant['bits'] - 1} thresholds per "
-                           f"channel; at most {MAX_THRESHOLD_BITS} bits are supported")
-        levels, direction, base = thresholds(chain["chain"], per_sample, source.type, source.shape[0])
-        constant = ctx.add_constant(f"{n.name}_thresholds", levels, _threshold_type(source.type))
-        ctx.add(Node("MultiThreshold", n.name, [source.name, constant], [out],
-                     {"direction": direction, "base": base - offset, **type_attrs(code_type)}), n)
+        try:
+            chosen = choose_requantization(chain["chain"], per_sample, source.type, source.shape[0])
+        except ValueError as err:
+            raise n.refuse(str(err)) from None
+        attrs = {"requantization": chosen.other, **type_attrs(code_type)}
+        if chosen.op == "MulShift":
+            found = chosen.mul_shift
+            ctx.add(Node("MulShift", n.name, [source.name], [out],
+                         {"multiplier": found.multiplier, "bias": found.bias, "shift": found.shift,
+                          "shift_rounding": found.rounding, "low": [v - offset for v in found.low],
+                          "high": [v - offset for v in found.high], "frac_bits": source.type.frac_bits, **attrs}), n)
+        else:
+            levels, direction, base = chosen.thresholds
+            constant = ctx.add_constant(f"{n.name}_thresholds", levels, _threshold_type(source.type))
+            ctx.add(Node("MultiThreshold", n.name, [source.name, constant], [out],
+                         {"direction": direction, "base": base - offset, **attrs}), n)
     view = (-1, *[1] * (len(ctx.tensors[out].shape) - 1))
     zero = np.array(per_sample["zero"], dtype=np.float32) - np.float32(offset)
     ctx.tensors[out].facts.update(scale=np.array(per_sample["scale"], dtype=np.float32).reshape(view),

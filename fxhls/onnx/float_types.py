@@ -3,11 +3,14 @@
 Given a `ModelConfig` (`--input-type`, `--default-type`, `--config`), fxhls `Quantize`
 nodes go into a model that has no quantizer: after each data input (its input type, else
 the default type), after each float initializer a layer computes with (Gemm, Conv and
-MatMul weights and biases; an Add's constant is a bias, a Mul's a weight) and after each
-layer's output (Gemm, MatMul, Conv, Add, Mul, average pools; Relu, MaxPool and Flatten
-keep their input's type exactly, unless the config gives their node an output type). An
-activation computed as a table (`fxhls.onnx.table_ops`: Sigmoid, Tanh, ...) gets its output
-type as the node's `table_type` attribute instead of a cast after it. A
+MatMul weights and biases; an Add's constant is a bias, a Mul's a weight, a PRelu's slope
+a weight) and after each layer's output (Gemm, MatMul, Conv, Add, Mul, average pools,
+LeakyRelu, PRelu; Relu, MaxPool, Flatten, Resize and Pad keep their input's type exactly,
+unless the config gives their node an output type). A LeakyRelu's slope (its `alpha`) is
+quantized to the node's weight type, given as its `slope_type` attribute. An
+activation computed as a table (`fxhls.onnx.table_ops`: Sigmoid, Tanh, ...) and a Softmax
+get their output type as the node's `table_type` attribute instead of a cast after it (a
+Softmax also the config's `exp`, `sum` and `reciprocal` types, `fxhls.onnx.softmax_ops`). A
 config `accumulator` narrows a Gemm, MatMul or Conv (fxhls's `acc_type`); otherwise sums
 are exact. The rest of the import then reads a fixed-point model, so the emulator
 computes exactly what the generated C++ and RTL compute.
@@ -27,12 +30,15 @@ from fxhls.model_config import ModelConfig
 
 from . import fxhls_ops
 from .qonnx_cleanup import QONNX_DOMAINS
+from .slope_ops import SLOPE_ATTRIBUTE
+from .softmax_ops import SOFTMAX_CONFIG_KEYS
 from .table_ops import CONVERTERS as TABLE_OPS, TYPE_ATTRIBUTE
 
-_LAYER_OUTPUTS = {"Gemm", "MatMul", "Conv", "Add", "Mul", "AveragePool", "GlobalAveragePool", "ReduceMean"}
+_LAYER_OUTPUTS = {"Gemm", "MatMul", "Conv", "Add", "Mul", "AveragePool", "GlobalAveragePool", "ReduceMean",
+                  "LeakyRelu", "PRelu"}
 # the operand positions of a layer's constants, and which type each takes
 _CONSTANTS = {"Gemm": {1: "weight", 2: "bias"}, "Conv": {1: "weight", 2: "bias"}, "MatMul": {1: "weight"},
-              "Add": {0: "bias", 1: "bias"}, "Mul": {0: "weight", 1: "weight"}}
+              "Add": {0: "bias", 1: "bias"}, "Mul": {0: "weight", 1: "weight"}, "PRelu": {1: "weight"}}
 _NARROWABLE = {"Gemm", "MatMul", "Conv"}
 _QUANTIZER_OPS = {"Quantize", "Sign", "Quant", "BipolarQuant", "Trunc", "MultiThreshold"}
 
@@ -107,14 +113,21 @@ class _Typing:
                     raise ValueError(f"{self.source}: the {kind} {name!r} of node {node.name!r} has no fixed-point "
                                      f"type; give one with --default-type T or a config entry for the node")
                 node.input[index] = self._cast(name, settings[kind], f"{node.name}/{kind}_quantize")
+        if node.op_type == "LeakyRelu":
+            if "weight" not in settings:
+                raise ValueError(f"{self.source}: the slope (alpha) of node {node.name!r} has no fixed-point type; "
+                                 f"give one with --default-type T or a config weight for the node")
+            node.attribute.append(helper.make_attribute(SLOPE_ATTRIBUTE, str(settings["weight"])))
         self.nodes.append(node)
         if "accumulator" in settings and node.op_type in _NARROWABLE:
             node.attribute.append(helper.make_attribute("acc_type", str(settings["accumulator"])))
-        if node.op_type in TABLE_OPS:
+        if node.op_type in TABLE_OPS or node.op_type == "Softmax":
             if "output" not in settings:
                 raise ValueError(f"{self.source}: the {node.op_type} node {node.name!r} (a lookup table) has no "
                                  f"output type; give one with --default-type T or a config output for the node")
             node.attribute.append(helper.make_attribute(TYPE_ATTRIBUTE, str(settings["output"])))
+            node.attribute.extend(helper.make_attribute(attribute, str(settings[key]))
+                                  for key, attribute in SOFTMAX_CONFIG_KEYS.items() if key in settings)
             return
         explicit = "output" in self.config.layers.get(node.name, {})
         if "output" in settings and (node.op_type in _LAYER_OUTPUTS or explicit):

@@ -90,7 +90,8 @@ def extended(chain: dict, step: dict, n: OnnxNode) -> dict:
 def described(ctx: ImportContext, name: str) -> str:
     if has_scale(ctx, name):
         scale, zero = activation_facts(ctx, name)
-        return f"{name!r} (codes of scale {scale if len(scale) > 1 else scale[0]}, zero point {zero[0]:g})"
+        shown = [str(np.float32(s)) for s in scale]
+        return f"{name!r} (codes of scale {shown[0] if len(shown) == 1 else shown}, zero point {zero[0]:g})"
     if name in ctx.chains:
         return f"{name!r} (float work on {ctx.chains[name]['source']!r}, not quantized)"
     return f"{name!r} ({'not quantized' if ctx.tensor(name).type is None else ctx.tensor(name).type})"

@@ -3,9 +3,9 @@
 A QONNX model (one with nodes in a QONNX domain) first goes through qonnx's cleanup
 (`qonnx_cleanup`); a float model given types gets its casts (`float_types`). Then every
 node is converted by the converter of its op (`standard_ops`, `shape_ops`, `qonnx_ops`,
-`batchnorm`; for float-scaled values and quantizers `float_ops` and `float_scaled`, which
-take precedence where they apply), which infers types as it goes: a value between two
-quantized ones gets its exact type. Float work that is a graph output becomes host work
+`batchnorm`, `table_ops`; for float-scaled values and quantizers `float_ops` and
+`float_scaled`, which take precedence where they apply), which infers types as it goes:
+a value between two quantized ones gets its exact type. Float work that is a graph output becomes host work
 (`float_ops.host_tails`).
 
 Refuses, with a one-line `ValueError`: a file that is not ONNX, a model that is not
@@ -26,7 +26,9 @@ from fxhls.ir import Graph
 
 from fxhls.model_config import model_config
 
-from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, standard_ops, table_ops
+from . import batchnorm, float_ops, float_scaled, fxhls_ops, qonnx_ops, shape_ops, softmax_ops, standard_ops, table_ops
+from . import resize_ops, slope_ops
+from .constant_nodes import constants_as_initializers
 from .context import ImportContext, OnnxNode
 from .float_types import type_float_model
 from .qonnx_cleanup import cleaned, is_qonnx
@@ -36,7 +38,8 @@ from .validate import require_quantizer, validate_model, validate_qonnx_nodes
 _CONVERTERS = {
     (domain, op): convert
     for domain, converters in (("", standard_ops.CONVERTERS), ("", shape_ops.CONVERTERS), ("", batchnorm.CONVERTERS),
-                               ("", table_ops.CONVERTERS),
+                               ("", table_ops.CONVERTERS), ("", resize_ops.CONVERTERS), ("", slope_ops.CONVERTERS),
+                               ("", softmax_ops.CONVERTERS),
                                (fxhls_ops.DOMAIN, fxhls_ops.CONVERTERS), (qonnx_ops.DOMAIN, qonnx_ops.CONVERTERS),
                                ("", float_ops.CONVERTERS), (qonnx_ops.DOMAIN, float_scaled.CONVERTERS))
     for op, convert in converters.items()
@@ -56,6 +59,8 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     if is_qonnx(proto):
         validate_qonnx_nodes(proto, source)
         proto = cleaned(proto, source)
+    else:  # qonnx's cleanup folds a QONNX model's constants
+        proto = constants_as_initializers(proto, source)
     _check_ops_and_shapes(proto)
     proto = type_float_model(proto, model_config(config, input_type, default_type), source)
     graph = _build(proto)
@@ -77,19 +82,23 @@ def _build(proto: onnx.ModelProto) -> Graph:
     constants = {init.name: init for init in proto.graph.initializer}
     inputs = [value for value in proto.graph.input if value.name not in constants]
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
-    ctx = ImportContext(_batch_size(inputs), opsets)
+    used = frozenset(name for node in proto.graph.node for name in node.input) | \
+        frozenset(value.name for value in proto.graph.output)
+    ctx = ImportContext(_batch_size(inputs), opsets, used, qonnx=is_qonnx(proto))
     for name, init in constants.items():
         ctx.add_constant(name, numpy_helper.to_array(init))
     for value in inputs:
         ctx.add_input(value.name, _sample_shape(value))
     for proto_node in proto.graph.node:
         node = OnnxNode.read(proto_node)
+        table_ops.check_reader(ctx, node, is_quantize=(node.domain, node.op_type) == (fxhls_ops.DOMAIN, "Quantize"))
         try:
             _converter(node)(ctx, node)
         except ValueError as err:  # a reason found below the converter: say which node it is about
             if str(err).startswith("node "):
                 raise
             raise node.refuse(str(err)) from None
+    table_ops.check_outputs(ctx, [value.name for value in proto.graph.output])
     float_ops.host_tails(ctx, [value.name for value in proto.graph.output])
     return ctx.graph([value.name for value in inputs], [value.name for value in proto.graph.output])
 

@@ -1,4 +1,4 @@
-"""ONNX Reshape, Transpose and Concat -> IR Reshape / Transpose / Concat of a sample.
+"""ONNX Reshape, Squeeze, Unsqueeze, Transpose and Concat -> IR Reshape / Transpose / Concat of a sample.
 
 The ONNX target shape or permutation covers the batch axis too: it must leave that
 axis in place (Reshape: 0, -1 with the rest fixed, or the exported batch size;
@@ -6,6 +6,8 @@ Transpose: perm[0] == 0), and the IR node gets the per-sample rest. A Reshape wh
 target shape is computed at run time is a dynamic shape: refused. On a static tensor
 (a quantized weight) the reshape or transpose is applied to the constant itself.
 One that changes nothing is no node at all; one that flattens a sample is IR Flatten.
+Squeeze and Unsqueeze (constant axes, not the batch axis) are Reshapes: torch's dynamo
+exporter writes a 1-D pooling as Unsqueeze, 2-D pooling, Squeeze.
 Concat joins activations along a sample axis.
 """
 
@@ -13,7 +15,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from fxhls.fixed import FixedType
 from fxhls.ir import Node
+from fxhls.ir.ops.quantize import type_attrs
 
 from .context import ImportContext, OnnxNode
 
@@ -40,6 +46,51 @@ def reshape(ctx: ImportContext, n: OnnxNode) -> None:
         ctx.add(Node("Flatten", n.name, [ctx.operand(source, n)], n.outputs[:1]), n)
     else:
         _add_or_alias(ctx, n, "Reshape", {"shape": list(sample)}, sample == shape)
+
+
+def squeeze(ctx: ImportContext, n: OnnxNode) -> None:
+    shape = list(ctx.tensor(n.inputs[0]).shape)
+    axes = _axes(ctx, n, len(shape) + 1)
+    if axes is None:
+        axes = [axis + 1 for axis, size in enumerate(shape) if size == 1]
+    if any(shape[axis - 1] != 1 for axis in axes if axis > 0):
+        raise n.refuse(f"axes {axes} of a sample of shape {shape} are not all of size 1")
+    _reshape_sample(ctx, n, axes, [size for axis, size in enumerate(shape) if axis + 1 not in axes])
+
+
+def unsqueeze(ctx: ImportContext, n: OnnxNode) -> None:
+    shape, given = list(ctx.tensor(n.inputs[0]).shape), _axes(ctx, n, None)
+    if given is None:
+        raise n.refuse("it has no axes")
+    rank = len(shape) + 1 + len(given)
+    axes = sorted(axis % rank for axis in given)
+    sizes = iter(shape)
+    full = [1 if axis in axes else next(sizes, None) for axis in range(1, len(shape) + 1 + len(axes))]
+    _reshape_sample(ctx, n, axes, full)
+
+
+def _axes(ctx: ImportContext, n: OnnxNode, rank: int | None) -> list[int] | None:
+    """The node's axes (an attribute, or a constant second input), each taken modulo
+    `rank` (the full rank, batch axis included) when it is given."""
+    axes = n.attrs.get("axes")
+    if axes is None and len(n.inputs) > 1 and n.inputs[1]:
+        axes = ctx.constant(n.inputs[1])
+        if axes is None:
+            raise n.refuse("its axes are computed at run time; only constant axes are supported")
+    if axes is None:
+        return None
+    axes = [int(axis) for axis in np.asarray(axes).reshape(-1).tolist()]
+    return axes if rank is None else sorted(axis % rank for axis in axes)
+
+
+def _reshape_sample(ctx: ImportContext, n: OnnxNode, axes: list[int], sample: list[int]) -> None:
+    """A Squeeze or Unsqueeze of an activation as an IR Reshape to `sample` (static: on the constant)."""
+    source = n.inputs[0]
+    if ctx.is_static(source):
+        raise n.refuse("a Squeeze or Unsqueeze of a constant is not supported; only activations are reshaped")
+    if 0 in axes:
+        raise n.refuse(f"axes {axes} include the batch axis")
+    _add_or_alias(ctx, n, "Reshape", {"shape": sample}, tuple(sample) == tuple(ctx.tensor(source).shape))
 
 
 def transpose(ctx: ImportContext, n: OnnxNode) -> None:
@@ -81,14 +132,37 @@ def concat(ctx: ImportContext, n: OnnxNode) -> None:
     axis = n.attrs["axis"] + (rank if n.attrs["axis"] < 0 else 0)
     if axis == 0:
         raise n.refuse("it joins along the batch axis; only sample axes are supported")
-    facts = _joined_scale(ctx, n)
-    ctx.add(Node("Concat", n.name, [ctx.operand(name, n) for name in n.inputs], n.outputs[:1], {"axis": axis - 1}), n)
+    facts = _joined_scale(ctx, n, axis - 1)
+    operands = [ctx.operand(name, n) for name in n.inputs]
+    if facts and len({ctx.tensors[name].type for name in operands}) > 1:
+        operands = _widened_codes(ctx, n, operands)
+    ctx.add(Node("Concat", n.name, operands, n.outputs[:1], {"axis": axis - 1}), n)
     ctx.tensor(n.outputs[0]).facts.update(facts)
 
 
-def _joined_scale(ctx: ImportContext, n: OnnxNode) -> dict:
+def _widened_codes(ctx: ImportContext, n: OnnxNode, operands: list[str]) -> list[str]:
+    """Codes of float-scaled quantizers of different types, each cast (exactly) to the
+    type that holds them all."""
+    types = [ctx.tensors[name].type for name in operands]
+    signed = any(t.signed for t in types)
+    int_bits = max(t.int_bits + int(signed and not t.signed) for t in types)
+    frac_bits = max(t.frac_bits for t in types)
+    common = FixedType(int_bits + frac_bits, int_bits, signed)
+    widened = []
+    for name, t in zip(operands, types):
+        if t != common:
+            cast = ctx.fresh(f"{name}_widened")
+            ctx.add(Node("Quantize", ctx.node_name(f"{n.name}_{name}_widened"), [name], [cast], type_attrs(common)), n)
+            name = cast
+        widened.append(name)
+    return widened
+
+
+def _joined_scale(ctx: ImportContext, n: OnnxNode, axis: int) -> dict:
     """The scale facts of a Concat's output: codes of one per-tensor scale and zero point
-    join as they are; float work, or codes of different scales, are refused naming them."""
+    join as they are, codes of per-tensor scales joined along the channels (sample axis 0)
+    become codes of a per-channel scale (a Concat moves values, rounding none); float
+    work, or other scales, are refused naming them."""
     from . import float_values
 
     if any(name in ctx.chains for name in n.inputs):
@@ -98,10 +172,17 @@ def _joined_scale(ctx: ImportContext, n: OnnxNode) -> dict:
     if not scaled:
         return {}
     facts = [float_values.activation_facts(ctx, name) if name in scaled else None for name in n.inputs]
-    if any(f != facts[0] or len(f[0]) != 1 for f in facts):
+    if all(f == facts[0] and len(f[0]) == 1 for f in facts):
+        return {key: ctx.tensor(scaled[0]).facts[key] for key in ("scale", "zero_point")}
+    if axis != 0 or any(f is None or len(f[0]) != 1 or len(f[1]) != 1 for f in facts):
         raise n.refuse(f"it joins {' and '.join(float_values.described(ctx, name) for name in n.inputs)}: values of "
-                       f"one per-tensor scale and zero point are joined exactly, other scales are not supported")
-    return {key: ctx.tensor(scaled[0]).facts[key] for key in ("scale", "zero_point")}
+                       f"one per-tensor scale and zero point are joined exactly, and values of per-tensor scales "
+                       f"along the channels; other scales are not supported")
+    channels = [ctx.tensor(name).shape[0] for name in n.inputs]
+    view = (-1, *[1] * (len(ctx.tensor(n.inputs[0]).shape) - 1))
+    return {key: np.concatenate([np.full(c, f[index][0], dtype=np.float32) for c, f in zip(channels, facts)])
+            .reshape(view) for index, key in enumerate(("scale", "zero_point"))}
 
 
-CONVERTERS = {"Reshape": reshape, "Transpose": transpose, "Concat": concat}
+CONVERTERS = {"Reshape": reshape, "Squeeze": squeeze, "Unsqueeze": unsqueeze, "Transpose": transpose,
+              "Concat": concat}

@@ -114,7 +114,7 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-_QUANTIZERS = ("Quantize", "Sign", "HostQuantize", "MultiThreshold")  # the IR ops whose output is codes
+_QUANTIZERS = ("Quantize", "Sign", "HostQuantize", "MultiThreshold", "MulShift")  # the IR ops whose output is codes
 
 
 def require_quantizer(graph, source: str) -> None:

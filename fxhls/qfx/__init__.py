@@ -10,6 +10,7 @@ try:
 except ImportError:
     raise ImportError("fxhls.qfx trains with PyTorch, which is not installed: pip install 'fxhls[train]'") from None
 
+from .activations import QELU, QExp, QHardSigmoid, QSELU, QSigmoid, QSoftplus, QTanh
 from .binary import QSign, binary_sign
 from .calibrate import calibrate
 from .batchnorm import QBatchNorm1d, QBatchNorm2d
@@ -25,8 +26,11 @@ from .elementwise import (
     QReLU,
 )
 from .khot import khot_projection, nearest_khot
-from .relu_variants import QLeakyReLU, QReLU6
+from .pools1d import QAdaptiveAvgPool1d, QAvgPool1d, QMaxPool1d
+from .relu_variants import QLeakyReLU, QPReLU, QReLU6
 from .reshape import QConcat, QReshape, QScale
+from .resize import QPad, QUpsample
+from .softmax import QArgMax, QSoftmax
 from .quantizer import FixedQuantizer
 from .report import bit_cost, describe_types
 from .typed import type_of
@@ -43,6 +47,16 @@ __all__ = [
     "QReLU",
     "QReLU6",
     "QLeakyReLU",
+    "QPReLU",
+    "QSigmoid",
+    "QTanh",
+    "QHardSigmoid",
+    "QELU",
+    "QSELU",
+    "QSoftplus",
+    "QExp",
+    "QSoftmax",
+    "QArgMax",
     "QAdd",
     "QScale",
     "QConcat",
@@ -50,6 +64,11 @@ __all__ = [
     "QMaxPool2d",
     "QAvgPool2d",
     "QAdaptiveAvgPool2d",
+    "QMaxPool1d",
+    "QAvgPool1d",
+    "QAdaptiveAvgPool1d",
+    "QUpsample",
+    "QPad",
     "QFlatten",
     "QSign",
     "binary_sign",

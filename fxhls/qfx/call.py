@@ -7,6 +7,9 @@ from typing import Callable
 
 from torch import fx, nn
 
+from fxhls.fixed import FixedType
+from fxhls.fixed.exact import exact_type
+
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.tracing import describe
 
@@ -42,6 +45,13 @@ class Call:
     def activation(self, default: str, signed: bool | None = None):
         """An output type of `activation_bits`."""
         return self.config.typed(self.config.activation_bits, default, signed)
+
+    def constant_type(self, values) -> FixedType:
+        """A constant's type (a scale, a slope): `weight_bits` bits, the binary point where
+        `values` fit (each is exact if it fits the width)."""
+        fit = exact_type(values, signed=True)
+        return FixedType(max(self.config.weight_bits, 2), fit.int_bits, True, self.config.rounding,
+                         self.config.overflow)
 
     def one_tensor(self) -> tuple[fx.Node]:
         """A module's one input, or a function's first argument."""

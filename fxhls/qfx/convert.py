@@ -31,11 +31,15 @@ from fxhls.qfx.tracing import describe, trace
 def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> fx.GraphModule:
     """A copy of the float `model` whose layers are QFX layers with the types of `config`.
 
-    Supported: nn.Linear, nn.Conv2d (groups=1, zero padding, numeric or symmetric
-    'same', dilation 1), nn.BatchNorm1d/2d, nn.ReLU, F.relu / torch.relu, adds of two
+    Supported: nn.Linear, nn.Conv2d and nn.Conv1d (grouped and depthwise too, zero
+    padding, numeric or symmetric 'same', dilation 1), nn.BatchNorm1d/2d, nn.ReLU,
+    ReLU6, LeakyReLU, F.relu / torch.relu, torch.cat along a sample axis, adds of two
     tensors (`+`, torch.add), multiplication or division by a number (`x * 0.5`),
     max and average pooling as modules or functions, nn.AdaptiveAvgPool2d(1) /
-    F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), nn.Flatten / torch.flatten /
+    F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), their 1-D versions (and x.mean(-1)),
+    the table activations (nn.Sigmoid, torch.tanh, ...), softmax on the class axis and
+    torch.argmax ending the model, nn.PReLU, nearest upsampling by integer factors
+    (nn.Upsample, F.interpolate), zero padding (nn.ZeroPad2d, F.pad), nn.Flatten / torch.flatten /
     view / reshape (sizes from .size() or .shape), nn.Identity and dropout (dropped:
     QFX models compute as at inference); one input tensor. Anything else is one
     ValueError naming every unsupported node and its source line. `model` itself

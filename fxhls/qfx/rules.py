@@ -13,10 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from fxhls.fixed import FixedType
-from fxhls.fixed.exact import exact_type
 from fxhls.qfx.call import Call
-from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import (
     DEFAULT_ACTIVATION,
     DEFAULT_SUM,
@@ -27,8 +24,22 @@ from fxhls.qfx.elementwise import (
     QMaxPool2d,
     QReLU,
 )
+from fxhls.qfx.activations import (
+    DEFAULT_POSITIVE,
+    DEFAULT_SIGNED_UNIT,
+    DEFAULT_UNIT,
+    QELU,
+    QExp,
+    QHardSigmoid,
+    QSELU,
+    QSigmoid,
+    QSoftplus,
+    QTanh,
+)
+from fxhls.qfx.pools1d import QAdaptiveAvgPool1d
 from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QReshape, QScale
+from fxhls.qfx import rules_layers
 from fxhls.qfx.rules_weighted import WEIGHTED_RULES
 
 
@@ -100,14 +111,18 @@ def _adaptive_avgpool_call(call: Call):
 
 
 def _mean(call: Call):
-    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch: global average pooling."""
+    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch, x.mean(-1) or x.mean(2) of
+    a sequence batch (N, C, L): global average pooling."""
     x, dims = call.argument(0, "input"), call.argument(1, "dim")
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
-    if sorted(d % 4 for d in dims if isinstance(d, int)) != [2, 3] or call.argument(3, "dtype") is not None:
-        raise call.unsupported(f"dim={dims}", "the mean over the last two axes of an (N, C, H, W) tensor")
     keepdim = bool(call.argument(2, "keepdim", False))
-    layer = QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x)), keepdim=keepdim)
-    return layer, (x,)
+    output = call.activation(DEFAULT_SUM, call.is_signed(x))
+    if call.argument(3, "dtype") is None and dims in ((2,), (-1,)):
+        return QAdaptiveAvgPool1d(1, output=output, keepdim=keepdim), (x,)
+    if sorted(d % 4 for d in dims if isinstance(d, int)) != [2, 3] or call.argument(3, "dtype") is not None:
+        raise call.unsupported(f"dim={dims}", "the mean over the last two axes of an (N, C, H, W) tensor, or over "
+                                              "the last axis of an (N, C, L) one")
+    return QAdaptiveAvgPool2d(1, output=output, keepdim=keepdim), (x,)
 
 
 def _dropped(call: Call):
@@ -136,7 +151,7 @@ def _scale(call: Call):
             raise call.unsupported("a division by 0 or with a rounding_mode", "x / d with d != 0")
         c = 1.0 / c
     signed = call.is_signed(x) or c < 0
-    return QScale(c, _constant_type(call.config, c), call.activation(DEFAULT_SUM, signed)), (x,)
+    return QScale(c, call.constant_type(c), call.activation(DEFAULT_SUM, signed)), (x,)
 
 
 def _concat(call: Call):
@@ -161,14 +176,37 @@ def _leaky_relu(call: Call):
     if not isinstance(slope, (int, float)) or not 0 <= slope <= 1:
         raise call.unsupported(f"negative_slope={slope!r}", "a number between 0 and 1")
     (x,) = call.one_tensor()
-    layer = QLeakyReLU(slope, _constant_type(call.config, slope), call.activation(DEFAULT_SUM, call.is_signed(x)))
+    layer = QLeakyReLU(slope, call.constant_type(slope), call.activation(DEFAULT_SUM, call.is_signed(x)))
     return layer, (x,)
 
 
-def _constant_type(config: QFXConfig, value: float) -> FixedType:
-    """`weight_bits` bits, the binary point where `value` fits (it is exact if it fits the width)."""
-    fit = exact_type([value], signed=True)
-    return FixedType(max(config.weight_bits, 2), fit.int_bits, True, config.rounding, config.overflow)
+def _activation(layer, default: str):
+    """The rule of an activation whose parameters are the QFX layer's defaults: `layer` (a
+    QFX activation class), its output of `activation_bits` starting from `default`."""
+
+    def rule(call: Call):
+        return layer(output=call.activation(default)), call.one_tensor()
+
+    return rule
+
+
+def _elu(call: Call):
+    alpha = call.module.alpha if call.module is not None else call.argument(1, "alpha", 1.0)
+    if not isinstance(alpha, (int, float)):
+        raise call.unsupported(f"alpha={alpha!r}", "a number")
+    return QELU(alpha, call.activation(DEFAULT_SUM, True)), call.one_tensor()
+
+
+def _softplus(call: Call):
+    """Softplus with beta 1 and torch's threshold 20 (above it torch returns x, QSoftplus
+    log(1 + e^x): less than e^-20 apart)."""
+    if call.module is not None:
+        beta, threshold = call.module.beta, call.module.threshold
+    else:
+        beta, threshold = call.argument(1, "beta", 1.0), call.argument(2, "threshold", 20.0)
+    if beta != 1 or threshold != 20:
+        raise call.unsupported(f"beta={beta!r}, threshold={threshold!r}", "beta=1, threshold=20 (the defaults)")
+    return QSoftplus(call.activation(DEFAULT_POSITIVE)), call.one_tensor()
 
 
 def _flatten_module(call: Call):
@@ -194,6 +232,13 @@ MODULE_RULES = {
     nn.AvgPool2d: _avgpool,
     nn.AdaptiveAvgPool2d: _adaptive_avgpool,
     nn.Flatten: _flatten_module,
+    nn.Sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    nn.Tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    nn.Hardsigmoid: _activation(QHardSigmoid, DEFAULT_UNIT),
+    nn.ELU: _elu,
+    nn.SELU: _activation(QSELU, DEFAULT_SUM),
+    nn.Softplus: _softplus,
+    **rules_layers.MODULE_RULES,
 }
 FUNCTION_RULES = {
     operator.add: _add,
@@ -217,14 +262,29 @@ FUNCTION_RULES = {
     torch.mul: _scale,
     operator.truediv: _scale,
     torch.div: _scale,
+    torch.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    F.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
+    torch.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    F.tanh: _activation(QTanh, DEFAULT_SIGNED_UNIT),
+    F.hardsigmoid: _activation(QHardSigmoid, DEFAULT_UNIT),
+    F.elu: _elu,
+    torch.selu: _activation(QSELU, DEFAULT_SUM),
+    F.selu: _activation(QSELU, DEFAULT_SUM),
+    F.softplus: _softplus,
+    torch.exp: _activation(QExp, DEFAULT_POSITIVE),
+    **rules_layers.FUNCTION_RULES,
 }
 METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
-                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped}
+                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped,
+                "sigmoid": _activation(QSigmoid, DEFAULT_UNIT), "tanh": _activation(QTanh, DEFAULT_SIGNED_UNIT),
+                "exp": _activation(QExp, DEFAULT_POSITIVE), **rules_layers.METHOD_RULES}
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
     + "; functions operator.add/mul/truediv, torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
-    + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout"
+    + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout, "
+    + "torch.sigmoid/tanh/selu/exp, F.sigmoid, F.tanh, F.hardsigmoid, F.elu, F.selu, F.softplus, "
+    + rules_layers.FUNCTIONS
     + "; tensor methods " + ", ".join(f".{name}()" for name in METHOD_RULES)
     + "; sizes from .size(), .dim() and .shape"
 )

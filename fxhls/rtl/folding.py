@@ -44,7 +44,8 @@ def divisors(n: int) -> list[int]:
 def compute_cycles(graph: Graph, node: Node, simd: int, pe: int) -> int:
     """Clocks per sample of Gemm or Conv `node` folded by SIMD and PE (fxhls.rtl.layers)."""
     x, weights = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
-    out_features, fan_in = weights.shape[0], math.prod(weights.shape[1:])
+    # a grouped Conv's MVU reads the whole window (zero weights outside each group: fxhls.rtl.layers)
+    out_features, fan_in = weights.shape[0], math.prod(weights.shape[1:]) * node.attrs.get("groups", 1)
     per_vector = (fan_in // simd) * (out_features // pe)
     if node.op == "Gemm":
         return per_vector

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fxhls.deploy.packing import stream_image
 from fxhls.fixed import FixedType, accumulator_type
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.windows import conv_out_size
@@ -140,7 +141,11 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     weights = graph.tensor(node.inputs[1])
     bias = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
     x_binary = holds_binary_values(graph, node.inputs[0])
-    lanes = _lanes(weights, x_binary)
+    groups = node.attrs.get("groups", 1)
+    if groups != 1 and weights.facts.get("binary"):
+        raise ValueError(f"node {node.name!r}: a grouped Conv (groups={groups}) with binary weights has no RTL "
+                         f"layer (the MVU reads zero weights outside each group; binary weights have no zero)")
+    lanes = _lanes(weights, x_binary, groups=groups)
     acc, stepwise = _accumulator(node, x.type, weights, bias, lanes, x_binary)
     order, window = None, None
     if node.op == "Conv":
@@ -163,7 +168,7 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
                              f"pixel; the accumulator {acc} rounds or saturates, so it needs the IR's order")
         order = _column_order(*image, channel_major=False)
     if order is not None:
-        lanes = _lanes(weights, x_binary, order)
+        lanes = _lanes(weights, x_binary, order, groups)
     out = None if threshold is not None else FixedType.parse(node.attrs.get("out_type", acc))
     thresholds = None
     if threshold is not None:
@@ -173,10 +178,12 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     return ComputeLayer(name, config, window)
 
 
-def _lanes(weights, x_binary: bool, order: np.ndarray | None = None) -> WeightLanes:
-    """The weights as an (O, in_features) matrix, columns in `order`, in their ROM form."""
+def _lanes(weights, x_binary: bool, order: np.ndarray | None = None, groups: int = 1) -> WeightLanes:
+    """The weights as an (O, in_features) matrix, columns in `order`, in their ROM form;
+    a grouped Conv's as a dense one's (`_dense_groups`)."""
     def columns(t: np.ndarray) -> np.ndarray:
-        matrix = t.reshape(t.shape[0], math.prod(weights.shape[1:]), *t.shape[len(weights.shape):])
+        t = _dense_groups(t, groups)
+        matrix = t.reshape(t.shape[0], math.prod(t.shape[1:len(weights.shape)]), *t.shape[len(weights.shape):])
         return matrix if order is None else matrix[:, order]
 
     if weights.facts.get("binary"):
@@ -185,6 +192,19 @@ def _lanes(weights, x_binary: bool, order: np.ndarray | None = None) -> WeightLa
         signs, exponents = weights.facts["terms"]
         return khot_lanes(columns(signs), columns(exponents))
     return multiplier_lanes(columns(weights.data), weights.type)
+
+
+def _dense_groups(t: np.ndarray, groups: int) -> np.ndarray:
+    """A grouped Conv's weights (or K-hot terms) (O, C / groups, KH, KW, ...) as a dense
+    Conv's (O, C, KH, KW, ...): zero outside each output's group, so the MVU, reading
+    the whole window, sums exactly its group's products (the zero products add nothing)."""
+    if groups == 1:
+        return t
+    outs, ins = t.shape[0] // groups, t.shape[1]
+    dense = np.zeros((t.shape[0], ins * groups, *t.shape[2:]), dtype=t.dtype)
+    for g in range(groups):
+        dense[g * outs:(g + 1) * outs, g * ins:(g + 1) * ins] = t[g * outs:(g + 1) * outs]
+    return dense
 
 
 def _accumulator(node, x_type, weights, bias, lanes: WeightLanes, x_binary: bool) -> tuple[FixedType, bool]:
@@ -219,8 +239,8 @@ def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
         node = graph.producer(node.inputs[0])
     if node is None or node.op != "Flatten" or flatten_reorders(graph, node):
         return None
-    shape = tuple(graph.tensor(node.inputs[0]).shape)
-    return shape if len(shape) == 3 and shape[1] * shape[2] > 1 else None
+    image = stream_image(graph.tensor(node.inputs[0]).shape)
+    return image if image is not None and image[1] * image[2] > 1 else None
 
 
 def _check_window(node: Node, window: WindowConfig) -> None:

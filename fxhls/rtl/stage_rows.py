@@ -12,14 +12,15 @@ from fxhls.ir.graph import Graph, Node
 
 STAGES_FILE = "stages.json"
 
-_ARITHMETIC = {"mul": "multipliers", "khot": "K-hot shift-add", "xnor": "XNOR-popcount"}
+_ARITHMETIC = {"mul": "multipliers", "khot": "K-hot shift-add", "xnor": "XNOR-popcount",
+               "MulShift": "requantization: multiply-and-shift", "MultiThreshold": "requantization: thresholds"}
 
 
 def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, layer=None,
               fused: Node | None = None) -> dict:
     """The row of stage `name` (its instance in the top) computing `node`; `layer` is the
     `ComputeLayer` of a Gemm or Conv, `fused` the Threshold it computes too (if any)."""
-    scale = graph.tensor(node.inputs[1]) if node.op == "Affine" else None
+    scale = graph.tensor(node.inputs[1]) if node.op in ("Affine", "PRelu") else None
     if layer is not None:
         kind, khot = layer.mvu.lanes.kind, layer.mvu.lanes.k if layer.mvu.lanes.kind == "khot" else None
         weights, accumulator = str(graph.tensor(node.inputs[1]).type), str(layer.mvu.acc)
@@ -27,7 +28,7 @@ def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, la
         khot = scale.facts["terms"][0].shape[-1] if "terms" in scale.facts else None
         kind, weights, accumulator = "khot" if khot else "mul", str(scale.type), ""
     else:
-        kind, khot, weights, accumulator = "", None, "", ""
+        kind, khot, weights, accumulator = node.op, None, "", ""
     op = node.op + (f" + {fused.op}" if fused is not None else "")
     return {"stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
             "output": str(graph.tensor((fused or node).outputs[0]).type), "weights": weights,

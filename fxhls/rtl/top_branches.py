@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
 
 from .windows import line_buffer_rows
@@ -77,7 +78,8 @@ def _held_values(graph: Graph, tensor: str, nodes: list[Node]) -> int:
     """Values of `tensor` that the stages of `nodes` can hold before their first output."""
     shape = graph.tensor(tensor).shape
     values = math.prod(shape)
-    pixels = shape[1] * shape[2] if len(shape) == 3 else 1
+    image = stream_image(shape)
+    pixels = image[1] * image[2] if image is not None else 1
     values_per_pixel = values // pixels
     held = 0
     for node in nodes:

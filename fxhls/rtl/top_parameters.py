@@ -9,6 +9,8 @@ import numpy as np
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.mul_shift import node_widths
+from fxhls.ir.ops.softmax import exp_entries, reciprocal_entries, softmax_types, sum_range
 
 from .stages import reciprocal_parameters, type_parameters
 from .verilog import packed_codes, packed_literal
@@ -20,17 +22,22 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
     channels = scale.data.size
     parameters = {"C": channels, "LANES": lanes, **type_parameters("BIAS", shift.type),
                   "BIASES": packed_literal(codes_of(shift.data, shift.type), shift.type.width)}
-    if "terms" in scale.facts:
-        signs, exponents = scale.facts["terms"]
+    return parameters | scale_parameters(scale.data, scale.type, scale.facts.get("terms"))
+
+
+def scale_parameters(values, t: FixedType, terms: tuple | None) -> dict:
+    """A per-channel multiplier's constants (`fxhls_affine`, `fxhls_prelu`): its K-hot
+    `terms` (signs, exponents) as KIND "khot", else its codes of type `t` as KIND "mul"."""
+    if terms is not None:
+        signs, exponents = terms
         used = signs != 0
         lowest = int(exponents[used].min()) if used.any() else 0
         shift_w = max(1, int((exponents - lowest)[used].max()).bit_length()) if used.any() else 1
-        terms = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
+        codes = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
                  for s, e in zip(signs.flatten().tolist(), exponents.flatten().tolist())]
-        return parameters | {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
-                             "TERMS": f"{len(terms) * (shift_w + 2)}'h{packed_codes(terms, shift_w + 2):x}"}
-    return parameters | {"KIND": "mul", **type_parameters("SCALE", scale.type),
-                         "SCALES": packed_literal(codes_of(scale.data, scale.type), scale.type.width)}
+        return {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
+                "TERMS": f"{len(codes) * (shift_w + 2)}'h{packed_codes(codes, shift_w + 2):x}"}
+    return {"KIND": "mul", **type_parameters("SCALE", t), "SCALES": packed_literal(codes_of(values, t), t.width)}
 
 
 def threshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
@@ -74,3 +81,30 @@ def multithreshold_parameters(graph: Graph, node: Node, lanes: int) -> dict:
             "THRESHOLDS": packed_literal(codes_of(limits.data, limits.type), limits.type.width),
             "RISING": packed_literal([int(d > 0) for d in node.attrs["direction"]], 1), "BASE": int(node.attrs["base"]),
             "OUT_W": graph.tensor(node.outputs[0]).type.width}
+
+
+def softmax_parameters(graph: Graph, node: Node) -> dict:
+    """fxhls_softmax's parameters for Softmax `node`: its types and both tables' codes."""
+    x = graph.tensor(node.inputs[0])
+    types = softmax_types(node, x.type, x.shape[0])
+    exp, reciprocal = exp_entries(x.type, types.exp), reciprocal_entries(types)
+    return {"X_W": x.type.width, "X_SIGNED": int(x.type.signed),
+            "EXP_W": types.exp.width, "EXP_FRAC": types.exp.frac_bits, "EXP_N": len(exp),
+            "EXP_ENTRIES": packed_literal(exp.tolist(), types.exp.width), "SUMX_W": types.exact_sum.width,
+            **type_parameters("SUM", types.sum, True), "SUM_LOWEST": sum_range(types)[0],
+            "REC_W": types.reciprocal.width, "REC_FRAC": types.reciprocal.frac_bits, "REC_N": len(reciprocal),
+            "RECIPROCAL_ENTRIES": packed_literal(reciprocal.tolist(), types.reciprocal.width),
+            **type_parameters("OUT", types.out, True)}
+def mul_shift_parameters(graph: Graph, node: Node, lanes: int) -> dict:
+    """`fxhls_mul_shift`'s parameters for MulShift `node`."""
+    x_type, out_type = graph.tensor(node.inputs[0]).type, graph.tensor(node.outputs[0]).type
+    if x_type.frac_bits != node.attrs["frac_bits"]:
+        raise ValueError(f"node {node.name!r}: its constants are for codes with {node.attrs['frac_bits']} "
+                         f"fractional bits, its input is {x_type}")
+    multiplier_bits, sum_bits = node_widths(node, x_type, out_type)
+    return {"C": len(node.attrs["multiplier"]), "LANES": lanes, "X_W": x_type.width, "X_SIGNED": int(x_type.signed),
+            "M_W": multiplier_bits, "MULTIPLIERS": packed_literal(node.attrs["multiplier"], multiplier_bits),
+            "SUM_W": sum_bits, "BIASES": packed_literal(node.attrs["bias"], sum_bits), "SHIFT": node.attrs["shift"],
+            "ROUNDING": node.attrs["shift_rounding"], "OUT_W": out_type.width, "OUT_SIGNED": int(out_type.signed),
+            "LOWS": packed_literal(node.attrs["low"], out_type.width),
+            "HIGHS": packed_literal(node.attrs["high"], out_type.width)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from fxhls.hls.layers.bnn import fused_threshold
+from fxhls.hls.layers.prelu import channel_slopes
 from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
@@ -21,7 +22,8 @@ from .folding import RtlParallelism, ordered_foldings, stage_lanes
 from .layers import ComputeLayer, compute_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
-from .top_parameters import affine_parameters, codes_of, multithreshold_parameters, reciprocal_of, threshold_parameters
+from .top_parameters import (affine_parameters, codes_of, mul_shift_parameters, multithreshold_parameters,
+                             reciprocal_of, scale_parameters, softmax_parameters, threshold_parameters)
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
 from .windows import line_buffer_rows
@@ -51,8 +53,9 @@ class StageBuilder(StreamNetwork):
         stage = getattr(self, f"_stage_{node.op}", None)
         if stage is None:
             raise ValueError(f"node {node.name!r}: the RTL backend has no stage for op {node.op}; it builds "
-                             f"Gemm, Conv, Threshold, Affine, MultiThreshold, Relu, Sign, Add, MaxPool, "
-                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table")
+                             f"Gemm, Conv, Threshold, Affine, MultiThreshold, MulShift, Relu, Sign, Add, MaxPool, "
+                             f"AveragePool, GlobalAveragePool, Quantize, Flatten, Reshape, Transpose, Table, Concat, "
+                             f"PRelu, Upsample, Softmax, ArgMax")
         stage(node)
 
     def _identifier(self, node: Node) -> str:
@@ -135,13 +138,58 @@ class StageBuilder(StreamNetwork):
                                                                  "OUT_W": out_type.width,
                                                                  "ENTRIES": packed_literal(entries, out_type.width)})
 
+    def _stage_Softmax(self, node: Node) -> None:
+        self._per_pixel(node, "fxhls_softmax", softmax_parameters(self.graph, node))
+
+    def _stage_ArgMax(self, node: Node) -> None:
+        x_type, out_type = (self.graph.tensor(name).type for name in (node.inputs[0], node.outputs[0]))
+        self._per_pixel(node, "fxhls_argmax", {"X_W": x_type.width, "X_SIGNED": int(x_type.signed),
+                                               "OUT_W": out_type.width})
+
+    def _per_pixel(self, node: Node, module: str, parameters: dict) -> None:
+        """A stage that takes each pixel's C values in one beat (a vector: all of them)."""
+        channels, *pixels = self.graph.tensor(node.inputs[0]).shape
+        out_tensor = self.graph.tensor(node.outputs[0])
+        x = self.read(node.inputs[0], node, channels, codes=True)
+        out = self.new_stream(node.op.lower(), out_tensor.shape[0], out_tensor.type.width)
+        name = self._identifier(node)
+        self._describe(node, name, f"LANES={channels}", math.prod(pixels))
+        self.instances.append(Instance(module, name, {"C": channels, **parameters},
+                                       {"s_axis": x.name, "m_axis": out.name}, f"{node.op} {node.name}"))
+        self.publish(node.outputs[0], out)
+
     def _stage_Affine(self, node: Node) -> None:
         self._elementwise(node, "fxhls_affine", lambda lanes, x: affine_parameters(self.graph, node, lanes)
                           | self._types(node, x))
 
+    def _stage_PRelu(self, node: Node) -> None:
+        slopes, terms = channel_slopes(self.graph, node)
+        slope_type = self.graph.tensor(node.inputs[1]).type
+        self._elementwise(node, "fxhls_prelu", lambda lanes, x: {"C": len(slopes), "LANES": lanes}
+                          | scale_parameters(slopes, slope_type, terms) | self._types(node, x))
+
+    def _stage_Upsample(self, node: Node) -> None:
+        """Upsample (`fxhls_upsample`): its input's values, codes or bits, repeated."""
+        channels, height, width = self.graph.tensor(node.inputs[0]).shape
+        scale_h, scale_w = node.attrs["scales"]
+        values = channels * height * scale_h * width * scale_w
+        incoming = self.incoming(node.inputs[0], node)
+        lanes = stage_lanes(channels, values, self.target, incoming.lanes)
+        x = self.read(node.inputs[0], node, lanes, codes=False)
+        out = self.new_stream("upsample", lanes, x.bits, x.binary)
+        name = self._identifier(node)
+        self._describe(node, name, f"LANES={lanes}", values // lanes)
+        parameters = {"C": channels, "LANES": lanes, "W": width, "SH": scale_h, "SW": scale_w, "X_W": x.bits}
+        self.instances.append(Instance("fxhls_upsample", name, parameters, {"s_axis": x.name, "m_axis": out.name},
+                                       f"Upsample {node.name}"))
+        self.publish(node.outputs[0], out)
+
     def _stage_MultiThreshold(self, node: Node) -> None:
         self._elementwise(node, "fxhls_multithreshold",
                           lambda lanes, x: multithreshold_parameters(self.graph, node, lanes))
+
+    def _stage_MulShift(self, node: Node) -> None:
+        self._elementwise(node, "fxhls_mul_shift", lambda lanes, x: mul_shift_parameters(self.graph, node, lanes))
 
     def _stage_MaxPool(self, node: Node) -> None:
         self._pool(node, "max")
@@ -207,6 +255,31 @@ class StageBuilder(StreamNetwork):
         self.instances.append(Instance("fxhls_add", name, parameters,
                                        {"s0_axis": a.name, "s1_axis": b.name, "m_axis": out.name},
                                        f"Add {node.name}"))
+        self.publish(node.outputs[0], out)
+
+    def _stage_Concat(self, node: Node) -> None:
+        """A Concat of two tensors on the channel axis (`fxhls.ir.passes.split_concat`):
+        each read a pixel per beat (binarized values stay bits when both are)."""
+        shapes = [self.graph.tensor(name).shape for name in node.inputs]
+        if len(node.inputs) != 2 or node.attrs["axis"] != 0:
+            raise ValueError(f"node {node.name!r}: the RTL Concat joins two tensors on the channel axis, got "
+                             f"{len(node.inputs)} on axis {node.attrs['axis']}; run "
+                             f"fxhls.ir.passes.lower_for_hardware first")
+        binary = all(self.binary(name) for name in node.inputs)
+        a, b = (self.read(name, node, shape[0], codes=not binary, port=port)
+                for port, (name, shape) in enumerate(zip(node.inputs, shapes)))
+        a_type, b_type, out_type = (self.graph.tensor(name).type for name in (*node.inputs, node.outputs[0]))
+        types = {**type_parameters("A", a_type), **type_parameters("B", b_type), **type_parameters("OUT", out_type)}
+        if binary:  # one bit per value, 1 meaning +1, on both sides
+            types = {f"{role}_{key}": value for role in ("A", "B", "OUT") for key, value in
+                     (("W", 1), ("FRAC", 0), ("SIGNED", 0))}
+        lanes = a.lanes + b.lanes
+        out = self.new_stream("concat", lanes, 1 if binary else out_type.width, binary)
+        name = self._identifier(node)
+        self._describe(node, name, f"LANES={lanes}", math.prod(shapes[0][1:]))
+        self.instances.append(Instance("fxhls_concat", name, {"A_LANES": a.lanes, "B_LANES": b.lanes, **types},
+                                       {"s0_axis": a.name, "s1_axis": b.name, "m_axis": out.name},
+                                       f"Concat {node.name}"))
         self.publish(node.outputs[0], out)
 
     def _stage_Flatten(self, node: Node) -> None:

@@ -13,6 +13,7 @@ values to ONNX's order (`fxhls_flatten`).
 
 from __future__ import annotations
 
+from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.passes.bnn import holds_binary_values
 
@@ -29,8 +30,8 @@ def flatten_reorders(graph: Graph, node: Node) -> bool:
     reader other than a Gemm, or a Gemm with a narrowed accumulator (a rounding or
     saturating sum depends on the order; a plain Gemm takes its weight columns in the
     stream's order instead)."""
-    shape = graph.tensor(node.inputs[0]).shape
-    if node.op != "Flatten" or len(shape) != 3 or shape[1] * shape[2] == 1:
+    image = stream_image(graph.tensor(node.inputs[0]).shape)
+    if node.op != "Flatten" or image is None or image[1] * image[2] == 1:
         return False
     pending = [node.outputs[0]]
     while pending:

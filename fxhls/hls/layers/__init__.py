@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import bnn_threshold, conv, dense, elementwise, multithreshold, pool, reshape, table
+from . import bnn_threshold, conv, dense, elementwise, mul_shift, multithreshold, pool, prelu, reshape, softmax, table, \
+    upsample
 from .context import LayerContext, Stream
 
 
@@ -33,6 +34,7 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Sign": elementwise.sign_layer,
     "Threshold": bnn_threshold.threshold_layer,
     "MultiThreshold": multithreshold.multithreshold_layer,
+    "MulShift": mul_shift.mul_shift_layer,
     "Quantize": elementwise.cast_layer,
     "Add": elementwise.add_layer,
     "MaxPool": pool.max_pool_layer,
@@ -42,6 +44,11 @@ LAYERS: dict[str, Callable[[LayerContext], dict]] = {
     "Reshape": reshape.reorder_layer,
     "Transpose": reshape.reorder_layer,
     "Table": table.table_layer,
+    "Concat": reshape.concat_layer,
+    "PRelu": prelu.prelu_layer,
+    "Upsample": upsample.upsample_layer,
+    "Softmax": softmax.softmax_layer,
+    "ArgMax": softmax.argmax_layer,
 }
 
 

@@ -70,13 +70,11 @@ def conv_layer(graph: Graph, node: Node, name: str, reuse: int = 1) -> dict:
 
 def _window_context(graph: Graph, node: Node, name: str, reuse: int) -> dict:
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
-    if node.attrs.get("groups", 1) != 1:
-        raise ValueError(f"node {node.name!r}: Conv with groups={node.attrs['groups']} is not supported (groups=1)")
     if isinstance(reuse, bool) or not isinstance(reuse, int) or reuse < 1:
         raise ValueError(f"node {node.name!r}: reuse must be a positive integer, got {reuse!r}")
-    (in_channels, in_height, in_width), (out_channels, _, kernel_h, kernel_w) = x.shape, w.shape
+    (in_channels, in_height, in_width), (out_channels, group_channels, kernel_h, kernel_w) = x.shape, w.shape
     (stride_h, stride_w), (pad_h, pad_w) = node.attrs["strides"], node.attrs["pads"]
-    n_in = in_channels * kernel_h * kernel_w
+    n_in = group_channels * kernel_h * kernel_w  # inputs of one output: its group's channels in the window
     return dict(node=node.name, layer=name, in_type=x.type, in_channels=in_channels, in_height=in_height,
                 in_width=in_width, n_out=out_channels, kernel_h=kernel_h, kernel_w=kernel_w,
                 stride_h=stride_h, stride_w=stride_w, pad_h=pad_h, pad_w=pad_w, n_in=n_in, reuse=reuse,
@@ -85,8 +83,9 @@ def _window_context(graph: Graph, node: Node, name: str, reuse: int) -> dict:
 
 def kernel_context(graph: Graph, node: Node) -> dict:
     """The template values of a Gemm/Conv node's kernel (kernel_config.h.j2 and
-    kernel_constants.h.j2): its kind, accumulator and bias types, and constants
-    (weights, K-hot terms, or weight bits with thresholds or biases)."""
+    kernel_constants.h.j2): its kind, groups (a grouped Conv's; 1 for the rest),
+    accumulator and bias types, and constants (weights, K-hot terms, or weight bits
+    with thresholds or biases), each output's over the inputs of its group."""
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     b = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
     n_in = math.prod(w.shape[1:])
@@ -95,7 +94,7 @@ def kernel_context(graph: Graph, node: Node) -> dict:
     else:  # exact: as many integer bits as the headers need to cast it to the output
         accum = sign_extended_for(accumulator_type(x.type, w.type, n_in, b.type if b is not None else None),
                                   graph.tensor(node.outputs[0]).type)
-    context = dict(kernel=kernel_kind(graph, node), accum_type=accum,
+    context = dict(kernel=kernel_kind(graph, node), groups=node.attrs.get("groups", 1), accum_type=accum,
                    bias_type=b.type if b is not None else _NO_BIAS_TYPE,
                    biases=[cpp_number(v) for v in b.data.tolist()] if b is not None else ["0"] * w.shape[0])
     if context["kernel"] == "khot":

@@ -11,10 +11,11 @@ An op is an object with
 
 from __future__ import annotations
 
-from . import activation, affine, arith, dense, host, multithreshold, pool, quantize, shape, table, threshold
+from . import activation, affine, argmax, arith, dense, host, mul_shift, multithreshold, pool, prelu, quantize, resize, \
+    shape, softmax, table, threshold
 
 OPS = {**quantize.OPS, **affine.OPS, **dense.OPS, **arith.OPS, **activation.OPS, **pool.OPS,
        **shape.OPS, **threshold.OPS, **host.OPS, **multithreshold.OPS,
-       **table.OPS}
+       **table.OPS, **prelu.OPS, **resize.OPS, **softmax.OPS, **argmax.OPS, **mul_shift.OPS}
 
 __all__ = ["OPS"]

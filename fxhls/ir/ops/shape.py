@@ -1,5 +1,6 @@
 """Reshape, Transpose and Concat of samples: they move values, never change them (the type is
-the input's; Concat's inputs have one type).
+the input's; Concat's is the least type that holds every value of its inputs,
+`fxhls.fixed.common_type`: the inputs' type when they have one).
 
 Attributes are per sample, the batch dimension left out: Reshape's `shape` is the
 full target shape (no -1 or 0 placeholders); Transpose's `perm` permutes the sample's
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from fxhls.fixed import common_type
 
 
 class Reshape:
@@ -44,14 +47,13 @@ class Concat:
     @staticmethod
     def infer(node, inputs):
         axis, first = node.attrs["axis"], inputs[0]
-        if len({str(t.type) for t in inputs}) != 1:
-            raise ValueError(f"Concat {node.name!r}: its inputs have the types {[str(t.type) for t in inputs]}; "
-                             f"they must have one type (cast them first)")
         rest = {t.shape[:axis] + t.shape[axis + 1:] for t in inputs}
         if not 0 <= axis < len(first.shape) or len(rest) != 1:
             raise ValueError(f"Concat {node.name!r}: cannot join shapes {[t.shape for t in inputs]} on axis {axis}")
         joined = sum(t.shape[axis] for t in inputs)
-        return [(first.shape[:axis] + (joined,) + first.shape[axis + 1:], first.type)]
+        types = [t.type for t in inputs]
+        joined_type = None if None in types else common_type(types)
+        return [(first.shape[:axis] + (joined,) + first.shape[axis + 1:], joined_type)]
 
     @staticmethod
     def execute(node, values):

@@ -1,11 +1,11 @@
 """Table: an element-wise non-linear function as a lookup table over its input's grid.
 
-Attributes: `function` (a key of `FUNCTIONS`), its parameters (`alpha`, `beta`, `gamma`
-as ONNX names them, defaults ONNX's) and the output type (`type_attrs`). The table holds
-one entry per code of the input type, lowest code first: the float64 function of the
-code's value, quantized to the output type (`fxhls.fixed.quantize`). Execution reads
-entry (code - lowest code), so the emulator, the C++ ROM and any other backend hold
-the same numbers. An input wider than `MAX_INPUT_BITS` is refused in one line.
+Attributes: `function` (a key of `fxhls.fixed.functions.TABLE_FUNCTIONS`, where the functions
+are defined), its parameters (`alpha`, `beta`, `gamma` as ONNX names them, defaults
+ONNX's) and the output type (`type_attrs`). The table holds one entry per code of the
+input type, lowest code first: the float64 function of the code's value, quantized to
+the output type (`fxhls.fixed.quantize`). Execution reads entry (code - lowest code), so
+the emulator, the C++ ROM and any other backend hold the same numbers. An input wider than `MAX_INPUT_BITS` is refused in one line.
 """
 
 from __future__ import annotations
@@ -15,28 +15,10 @@ from functools import lru_cache
 import numpy as np
 
 from fxhls.fixed import FixedType, quantize
+from fxhls.fixed.functions import TABLE_FUNCTIONS, evaluate, parameters
+from fxhls.fixed.functions import MAX_TABLE_INPUT_BITS as MAX_INPUT_BITS
 
 from .quantize import node_type
-
-MAX_INPUT_BITS = 16  # 65,536 entries: a few BRAM36 per lane for 16-bit outputs
-
-# name -> (f(x, params), ONNX's default parameters)
-FUNCTIONS = {
-    "Sigmoid": (lambda x, p: 1.0 / (1.0 + np.exp(-x)), {}),
-    "Tanh": (lambda x, p: np.tanh(x), {}),
-    "HardSigmoid": (lambda x, p: np.clip(p["alpha"] * x + p["beta"], 0.0, 1.0), {"alpha": 0.2, "beta": 0.5}),
-    "Elu": (lambda x, p: np.where(x > 0, x, p["alpha"] * np.expm1(np.minimum(x, 0.0))), {"alpha": 1.0}),
-    "Selu": (lambda x, p: p["gamma"] * np.where(x > 0, x, p["alpha"] * np.expm1(np.minimum(x, 0.0))),
-             {"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875}),
-    "Softplus": (lambda x, p: np.logaddexp(0.0, x), {}),
-    "Exp": (lambda x, p: np.exp(x), {}),
-}
-
-
-def parameters(function: str, attrs: dict) -> dict:
-    """The function's parameters: ONNX's defaults, overridden by `attrs`."""
-    defaults = FUNCTIONS[function][1]
-    return {name: float(attrs.get(name, value)) for name, value in defaults.items()}
 
 
 def table_entries(node, in_type: FixedType) -> np.ndarray:
@@ -48,16 +30,15 @@ def table_entries(node, in_type: FixedType) -> np.ndarray:
 @lru_cache(maxsize=32)
 def _entries(function: str, params: tuple, in_type: FixedType, out_type: FixedType) -> np.ndarray:
     grid = np.arange(in_type.min_code, in_type.max_code + 1, dtype=np.float64) * in_type.lsb
-    with np.errstate(over="ignore"):
-        entries = quantize(FUNCTIONS[function][0](grid, dict(params)), out_type)
+    entries = quantize(evaluate(function, grid, dict(params)), out_type)
     entries.setflags(write=False)
     return entries
 
 
 def refusal(function: str, in_type: FixedType | None) -> str | None:
     """Why a `function` table over `in_type` cannot be built (one line, the node not named), or None."""
-    if function not in FUNCTIONS:
-        return f"no table for function {function!r}; supported: {', '.join(FUNCTIONS)}"
+    if function not in TABLE_FUNCTIONS:
+        return f"no table for function {function!r}; supported: {', '.join(TABLE_FUNCTIONS)}"
     if in_type is None:
         return f"a {function} table needs a fixed-point input type"
     if in_type.width > MAX_INPUT_BITS:

@@ -15,7 +15,8 @@ from ..ops import OPS
 HARDWARE_OPS = {
     "Quantize": (), "Gemm": (1, 2), "Conv": (1, 2), "Affine": (1, 2), "Relu": (), "Add": (), "MaxPool": (),
     "AveragePool": (), "GlobalAveragePool": (), "Flatten": (), "Sign": (), "Threshold": (1,), "MultiThreshold": (1,),
-    "Reshape": (), "Transpose": (), "Table": (),
+    "MulShift": (), "Reshape": (), "Transpose": (), "Table": (), "Concat": (), "PRelu": (1,), "Upsample": (),
+    "Softmax": (), "ArgMax": (),
 }
 _MOVING = ("Reshape", "Transpose")  # supported only where they move no value in stream order
 _ADVICE = "run fxhls.ir.passes.lower_for_hardware first"
@@ -26,7 +27,7 @@ def check_hardware_graph(graph: Graph) -> Graph:
     form hardware backends consume: one float input whose only reader is the input
     cast (a Quantize), one output; only the ops of `HARDWARE_OPS`, with constants
     exactly where those take them; every other tensor typed and shaped; K-hot constants
-    with their terms, binary ones of -1 and +1. Returns `graph`."""
+    with their terms, binary ones of -1 and +1; a Concat along the channel axis. Returns `graph`."""
     _check_ends(graph)
     for node in graph.nodes:
         _check_node(graph, node)
@@ -54,6 +55,11 @@ def _check_ends(graph: Graph) -> None:
 
 
 def _check_node(graph: Graph, node: Node) -> None:
+    if node.op == "Pad":  # what fold_pads leaves
+        readers = ", ".join(f"{r.name!r} ({r.op})" for r in graph.consumers(node.outputs[0])) or "the output"
+        raise ValueError(f"node {node.name!r}: a zero Pad is supported where it folds into the padding of the Conv "
+                         f"that reads it (the same on both sides of an axis, no channel padded); this one pads "
+                         f"{node.attrs['pads']} before {readers}")
     if node.op not in HARDWARE_OPS:
         raise ValueError(f"node {node.name!r}: op {node.op} is not supported by the hardware backends "
                          f"(supported: {', '.join(HARDWARE_OPS)}); {_ADVICE}")
@@ -64,8 +70,10 @@ def _check_node(graph: Graph, node: Node) -> None:
             raise ValueError(f"node {node.name!r} ({node.op}): input {position} ({name!r}) must be {kind}"
                              + ("; a weight quantizer is not folded" if node.op == "Quantize" else "")
                              + f"; {_ADVICE}")
-    if node.op == "Conv" and node.attrs.get("groups", 1) != 1:
-        raise ValueError(f"node {node.name!r}: Conv with groups={node.attrs['groups']}; hardware supports groups=1")
+    if node.op == "Concat" and node.attrs["axis"] != 0:
+        raise ValueError(f"node {node.name!r}: this Concat joins along sample axis {node.attrs['axis']}; hardware "
+                         f"joins along the channel axis (axis 1 of a batch: a vector's values, an image's or a "
+                         f"sequence's channels)")
     if node.op in _MOVING and not _keeps_stream_order(graph, node):
         raise ValueError(f"node {node.name!r}: this {node.op} moves values in stream order (pixel by pixel, channels "
                          f"together); hardware supports {' and '.join(_MOVING)} only where they move none")

@@ -7,13 +7,16 @@ from ..ops.quantize import node_type
 
 # Ops whose result a hardware stage can cast on its way out.
 _CASTABLE = {"Gemm", "Conv", "MatMul", "Affine", "Relu", "Add", "Mul", "MaxPool", "AveragePool",
-             "GlobalAveragePool", "Flatten"}
+             "GlobalAveragePool", "Flatten", "PRelu"}
 
 
 def fuse_quantize(graph: Graph) -> Graph:
     """Fold each Quantize into the node that computes its input, as that node's
-    `out_type`, where nothing else reads the value before the cast. Returns `graph`."""
+    `out_type`, where nothing else reads the value before the cast; a cast after a
+    Reshape or Transpose (a 1-D layer's way back from its one-row image) is first
+    moved before it (a cast is element-wise: they commute). Returns `graph`."""
     for cast in [n for n in graph.nodes if n.op == "Quantize"]:
+        _before_movers(graph, cast)
         source = graph.producer(cast.inputs[0])
         if source is None or source.op not in _CASTABLE or "out_type" in source.attrs:
             continue
@@ -41,6 +44,19 @@ def fuse_affine(graph: Graph) -> Graph:
         graph.nodes[graph.nodes.index(add)] = affine
         graph.remove_node(mul)
     return graph
+
+
+def _before_movers(graph: Graph, cast: Node) -> None:
+    """Swap `cast` with each Reshape or Transpose before it whose output only it reads:
+    mover(x) -> cast becomes cast(x) -> mover."""
+    while (mover := graph.producer(cast.inputs[0])) is not None and mover.op in ("Reshape", "Transpose") and \
+            len(graph.consumers(mover.outputs[0])) == 1 and mover.outputs[0] not in graph.outputs:
+        x, between, y = mover.inputs[0], mover.outputs[0], cast.outputs[0]
+        graph.tensor(between).shape = graph.tensor(x).shape
+        graph.tensor(between).type = graph.tensor(y).type
+        cast.inputs, cast.outputs, mover.inputs, mover.outputs = [x], [between], [between], [y]
+        first, second = sorted((graph.nodes.index(mover), graph.nodes.index(cast)))
+        graph.nodes[first], graph.nodes[second] = cast, mover
 
 
 def _bypass(graph: Graph, source: Node, cast: Node) -> None:

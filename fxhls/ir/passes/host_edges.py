@@ -6,11 +6,20 @@ leaves the codes the host sends as they are); where a Flatten or Reshape of the 
 comes before it and its constants are one value each (it then commutes with them), it
 moves before them, so that the graph input is read by the cast. The HostFloat writing
 the graph output goes, and the hardware's output is its input.
+
+A channels-last image input (Keras: (H, W, C)) whose values reach a Transpose to
+(C, H, W) through value-by-value ops becomes a (C, H, W) input that the host transposes
+("input_transpose", the permutation of the model's input batch); a Transpose back after
+the input cast keeps the graph's values, and `fold_transposes` cancels it with the
+model's. The hardware streams the image pixel by pixel with its channels together,
+which is the channels-last order, so no stage moves a value.
 """
 
 from __future__ import annotations
 
 from ..graph import Graph, Node
+from .tensors import new_tensor
+from .transposes import SINKABLE
 from .types import infer_types
 
 _TYPE_ATTRS = ("width", "int_bits", "signed", "rounding", "overflow")
@@ -18,8 +27,9 @@ _TYPE_ATTRS = ("width", "int_bits", "signed", "rounding", "overflow")
 
 def split_host_edges(graph: Graph) -> dict:
     """Change `graph` (in place) into what the hardware computes; return the host's part,
-    {"head": {"chain", "quant", "offset"} or None, "tail": {"chain"} or None}, plain values."""
-    host = {"head": None, "tail": None}
+    {"head": {"chain", "quant", "offset"} or None, "tail": {"chain"} or None}, plain values,
+    and "input_transpose" (a permutation) for a channels-last input the host transposes."""
+    host: dict = {"head": None, "tail": None}
     for node in list(graph.nodes):
         if node.op == "HostQuantize":
             if host["head"] is not None:
@@ -34,8 +44,39 @@ def split_host_edges(graph: Graph) -> dict:
             host["tail"] = {"chain": node.attrs["chain"]}
             graph.outputs = [node.inputs[0]]
             graph.remove_node(node)
+    if host["head"] is None and _channels_last_input(graph):
+        host["input_transpose"] = _channels_first_input(graph)
     infer_types(graph)
     return host
+
+
+def _channels_last_input(graph: Graph) -> bool:
+    """Whether the graph input is an image (H, W, C) that, after its input cast and ops
+    that compute value by value, a Transpose makes (C, H, W)."""
+    source = graph.inputs[0]
+    readers = graph.consumers(source)
+    if len(graph.tensor(source).shape or ()) != 3 or [reader.op for reader in readers] != ["Quantize"]:
+        return False
+    tensor = readers[0].outputs[0]
+    while len(readers := graph.consumers(tensor)) == 1 and tensor not in graph.outputs:
+        if readers[0].op == "Transpose":
+            return readers[0].attrs["perm"] == [2, 0, 1]
+        if readers[0].op not in SINKABLE:
+            return False
+        tensor = readers[0].outputs[0]
+    return False
+
+
+def _channels_first_input(graph: Graph) -> list[int]:
+    """Make the input (C, H, W), a Transpose back after its cast; returns the host's permutation."""
+    height, width, channels = graph.tensor(graph.inputs[0]).shape
+    graph.tensor(graph.inputs[0]).shape = (channels, height, width)
+    cast = graph.consumers(graph.inputs[0])[0]
+    channels_first = new_tensor(graph, f"{cast.outputs[0]}_channels_first")
+    back = Node("Transpose", f"{cast.name}_channels_last", [channels_first], list(cast.outputs), {"perm": [1, 2, 0]})
+    cast.outputs = [channels_first]
+    graph.nodes.insert(graph.nodes.index(cast) + 1, back)
+    return [0, 3, 1, 2]
 
 
 def _before_moves(graph: Graph, cast: Node, head: dict) -> None:

@@ -74,19 +74,21 @@ SUM_T signed_sum(const IN_T x[N], const bool w[N]) {
 
 // The kernel of a binary layer (dense or convolution window).
 // CONFIG: in_t, sum_t (exact for the sum of products), accum_t (of bias_stage);
-// n_in, n_out; binary_input (inputs are -1/+1).
+// n_in (inputs per output: those of its group, x + (o / group_out) * n_in), n_out,
+// groups, group_out; binary_input (inputs are -1/+1).
 template <class CONFIG>
 struct bnn_kernel {
   template <class STAGE, class OUT_PIXEL>
-  static void compute(const typename CONFIG::in_t x[CONFIG::n_in], const bool weights[CONFIG::n_out][CONFIG::n_in],
+  static void compute(const typename CONFIG::in_t x[CONFIG::groups * CONFIG::n_in], const bool weights[CONFIG::n_out][CONFIG::n_in],
                       const STAGE stages[CONFIG::n_out], OUT_PIXEL& y) {
 #pragma HLS INLINE
     for (int o = 0; o < CONFIG::n_out; o++) {
+      const typename CONFIG::in_t* group_x = x + (o / CONFIG::group_out) * CONFIG::n_in;
       typename CONFIG::sum_t sum;
       if (CONFIG::binary_input) {
-        sum = xnor_popcount_sum<typename CONFIG::sum_t, CONFIG::n_in>(x, weights[o]);
+        sum = xnor_popcount_sum<typename CONFIG::sum_t, CONFIG::n_in>(group_x, weights[o]);
       } else {
-        sum = signed_sum<typename CONFIG::sum_t, CONFIG::n_in>(x, weights[o]);
+        sum = signed_sum<typename CONFIG::sum_t, CONFIG::n_in>(group_x, weights[o]);
       }
       y[o] = stage_output<typename CONFIG::accum_t>(stages[o], sum);
     }

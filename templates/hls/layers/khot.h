@@ -37,14 +37,16 @@ TERM_T khot_product(X x, const khot_term terms[K]) {
 }
 
 // The MAC kernel of a K-hot layer (dense or convolution window): for every output o,
-// acc_t s = biases[o]; for (k) s += x[k] * w[o][k]; each product exact in term_t,
-// then added, in the IR's order (exact for a narrowed accumulator too).
+// acc_t s = biases[o]; for (k) s += x[g * n_in + k] * w[o][k] (g = o / group_out, the
+// output's group); each product exact in term_t, then added, in the IR's order (exact
+// for a narrowed accumulator too).
 //
-// CONFIG: in_t, bias_t, accum_t, term_t; n_in, n_out; khot (K, terms per weight).
+// CONFIG: in_t, bias_t, accum_t, term_t; n_in (inputs per output), n_out, groups,
+// group_out; khot (K, terms per weight).
 template <class CONFIG>
 struct khot_kernel {
   template <class OUT_PIXEL>
-  static void compute(const typename CONFIG::in_t x[CONFIG::n_in],
+  static void compute(const typename CONFIG::in_t x[CONFIG::groups * CONFIG::n_in],
                       const khot_term terms[CONFIG::n_out][CONFIG::n_in][CONFIG::khot],
                       const typename CONFIG::bias_t biases[CONFIG::n_out], OUT_PIXEL& y) {
 #pragma HLS INLINE
@@ -53,7 +55,8 @@ struct khot_kernel {
     for (int o = 0; o < CONFIG::n_out; o++) acc[o] = biases[o];
     for (int k = 0; k < CONFIG::n_in; k++) {
       for (int o = 0; o < CONFIG::n_out; o++) {
-        acc[o] += khot_product<typename CONFIG::term_t, CONFIG::khot>(x[k], terms[o][k]);
+        const int group_first = (o / CONFIG::group_out) * CONFIG::n_in;
+        acc[o] += khot_product<typename CONFIG::term_t, CONFIG::khot>(x[group_first + k], terms[o][k]);
       }
     }
     for (int o = 0; o < CONFIG::n_out; o++) y[o] = acc[o];

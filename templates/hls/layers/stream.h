@@ -121,6 +121,22 @@ void flatten(hls::stream<IN_PIXEL>& in, hls::stream<OUT_PIXEL>& out) {
   out.write(y);
 }
 
+// Two streams joined beat by beat along the channels (a Concat on the channel axis):
+// each output beat holds a beat of in_a, then one of in_b, each value converted to
+// the output's type, which holds every value of both exactly.
+template <int BEATS, class A_PIXEL, class B_PIXEL, class OUT_PIXEL>
+void concat(hls::stream<A_PIXEL>& in_a, hls::stream<B_PIXEL>& in_b, hls::stream<OUT_PIXEL>& out) {
+  for (int p = 0; p < BEATS; p++) {
+#pragma HLS PIPELINE II = 1
+    const A_PIXEL a = in_a.read();
+    const B_PIXEL b = in_b.read();
+    OUT_PIXEL y;
+    for (int c = 0; c < A_PIXEL::lanes; c++) y[c] = a[c];
+    for (int c = 0; c < B_PIXEL::lanes; c++) y[A_PIXEL::lanes + c] = b[c];
+    out.write(y);
+  }
+}
+
 // Two copies of a stream (a tensor read by two stages, e.g. a residual shortcut).
 template <int BEATS, class PIXEL>
 void fork(hls::stream<PIXEL>& in, hls::stream<PIXEL>& out_a, hls::stream<PIXEL>& out_b) {

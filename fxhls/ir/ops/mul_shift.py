@@ -1,0 +1,59 @@
+"""MulShift: the requantization of an exact value to the codes of a float-scaled quantizer
+by one multiply, an add and a shift per channel.
+
+Input x: an exact value (an accumulator, or codes) on the grid of step 2^-F, F the
+attribute `frac_bits` (the grid the constants were derived on), so that its code is
+x * 2^F. Attributes: the output codes' type (`type_attrs`: an integer type);
+`multiplier`, `bias`, `low`, `high` (one integer per channel: the first dimension of a
+sample); `shift` and `shift_rounding` (an `ap_fixed` rounding mode). Channel c outputs
+clamp(round((code * multiplier[c] + bias[c]) / 2^shift), low[c], high[c])
+(`fxhls.fixed.mul_shift`). `fxhls.ir.requantize_mul_shift` derives the constants from a
+float chain and proves them equal to it on every value x can take.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fxhls.fixed.codes import to_codes
+from fxhls.fixed.mul_shift import mul_shift_codes
+
+from .quantize import node_type
+
+_PER_CHANNEL = ("multiplier", "bias", "low", "high")
+
+
+class MulShift:
+    @staticmethod
+    def infer(node, inputs):
+        channels = inputs[0].shape[0]
+        if any(len(node.attrs[key]) != channels for key in _PER_CHANNEL):
+            raise ValueError(f"node {node.name!r}: MulShift needs {channels} values of each of "
+                             f"{', '.join(_PER_CHANNEL)}")
+        return [(inputs[0].shape, node_type(node.attrs))]
+
+    @staticmethod
+    def execute(node, values):
+        x = values[0]
+        view = (1, -1, *[1] * (x.ndim - 2))
+        constants = [np.array(node.attrs[key], dtype=object).reshape(view) for key in _PER_CHANNEL]
+        codes = mul_shift_codes(to_codes(x, node.attrs["frac_bits"]), constants[0], constants[1], node.attrs["shift"],
+                                constants[2], constants[3], node.attrs["shift_rounding"])
+        return [codes.astype(np.float64)]
+
+
+def mul_shift_widths(multiplier, bias, shift: int, x_type, out_width: int) -> tuple[int, int]:
+    """(the multipliers' signed width, a signed width that holds code * multiplier + bias
+    and the output codes shifted left by `shift`): what the backends build."""
+    multiplier_bits = max(abs(int(m)).bit_length() for m in multiplier) + 1
+    bias_bits = max(abs(int(b)).bit_length() for b in bias) + 1
+    product_bits = x_type.width + multiplier_bits + int(not x_type.signed)
+    return multiplier_bits, max(product_bits, bias_bits, out_width + shift) + 1
+
+
+def node_widths(node, x_type, out_type) -> tuple[int, int]:
+    """`mul_shift_widths` of MulShift `node`."""
+    return mul_shift_widths(node.attrs["multiplier"], node.attrs["bias"], node.attrs["shift"], x_type, out_type.width)
+
+
+OPS = {"MulShift": MulShift}
