@@ -71,6 +71,22 @@ module fxhls_window #(
 
     reg [SIMD*X_W-1:0] buffer [0:(1 << ADDR_W)-1];
 
+    // Kernel position `tap` (row-major) as its row and its column.
+    function [CW-1:0] kernel_row(input integer tap);
+        integer row;
+        begin
+            row = tap / KW;
+            kernel_row = row[CW-1:0];
+        end
+    endfunction
+    function [CW-1:0] kernel_col(input integer tap);
+        integer col;
+        begin
+            col = tap % KW;
+            kernel_col = col[CW-1:0];
+        end
+    endfunction
+
     // Read side: the window at top-left input coordinates (oy, ox), beat (tg, cg).
     reg signed [CW-1:0] oy, ox;
     reg [TG_W-1:0] tg;
@@ -158,11 +174,23 @@ module fxhls_window #(
     genvar t;
     generate
         for (t = 0; t < TAPS; t = t + 1) begin : g_tap
-            // tg * TAPS + t and its (kernel row, kernel column), as 32-bit integers
-            wire [31:0] tap = tg * TAPS + t;
-            wire [31:0] ky = tap / KW, kx = tap % KW;
-            wire signed [CW-1:0] iy = oy + ky[CW-1:0];
-            wire signed [CW-1:0] ix = ox + kx[CW-1:0];
+            // The kernel row and column of tap tg * TAPS + t: a constant per tap group,
+            // chosen by tg (no arithmetic on tg; with one group, a constant).
+            reg [CW-1:0] ky, kx;
+            integer g;
+            always @* begin
+                ky = {CW{1'b0}};
+                kx = {CW{1'b0}};
+                for (g = 0; g < TG; g = g + 1)
+                    /* verilator lint_off WIDTHEXPAND */
+                    if (TG == 1 || tg == g) begin
+                    /* verilator lint_on WIDTHEXPAND */
+                        ky = kernel_row(g * TAPS + t);
+                        kx = kernel_col(g * TAPS + t);
+                    end
+            end
+            wire signed [CW-1:0] iy = oy + ky;
+            wire signed [CW-1:0] ix = ox + kx;
             wire padding = iy < 0 || iy >= HEIGHT || ix < 0 || ix >= WIDTH;
             wire [ROW_B-1:0] read_row = base + iy[ROW_B-1:0];
             /* verilator lint_off WIDTHEXPAND */
