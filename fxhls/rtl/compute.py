@@ -60,6 +60,14 @@ class MvuConfig:
     out: FixedType | None  # None: thresholded, one bit per neuron
     weight_words: tuple[int, ...]  # at address nf * SF + sf
     neuron_words: tuple[int, ...]  # at address nf
+    dot_stage: int = 0  # adder levels between the dot product's pipeline registers; 0: none
+
+    @property
+    def dot_registers(self) -> int:
+        """The dot product's pipeline registers (fxhls_mvu's REGS): the products, then every
+        `dot_stage` levels of the adder tree over SIMD lanes; each adds a clock of latency,
+        none to the interval."""
+        return dot_registers(self.simd, self.dot_stage)
 
     @property
     def out_bits(self) -> int:
@@ -95,12 +103,20 @@ class MvuConfig:
             "STEPWISE": int(self.stepwise), "ACC_ROUNDING": self.acc.rounding, "ACC_OVERFLOW": self.acc.overflow,
             "THRESHOLD": int(self.out is None), "OUT_W": out.width, "OUT_FRAC": out.frac_bits,
             "OUT_SIGNED": int(out.signed), "OUT_ROUNDING": out.rounding, "OUT_OVERFLOW": out.overflow,
+            "DOT_STAGE": self.dot_stage,
         }
+
+
+def dot_registers(simd: int, dot_stage: int) -> int:
+    """Pipeline registers of a dot product over `simd` lanes registered every `dot_stage`
+    adder levels (0: none): ceil(ceil(log2(simd)) / dot_stage), as fxhls_adder_tree places them."""
+    return -(-math.ceil(math.log2(simd)) // dot_stage) if dot_stage else 0
 
 
 def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | None, acc: FixedType,
                stepwise: bool, out: FixedType | None, simd: int, pe: int,
-               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: int = 0) -> MvuConfig:
+               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: int = 0,
+               dot_stage: int = 0) -> MvuConfig:
     """The MVU computing `out(acc_t s = bias[o]; for (k) s += W[o, k] * x[k];)`.
 
     `x_type` is the input's type, or None for binarized inputs (-1/+1 as one bit).
@@ -110,6 +126,8 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
     None with `thresholds` = (values[O], directions[O]): the output is then +1 (bit 1)
     where s >= value (direction +1) or s <= value (direction -1). `x_pad`: the padding
     flags each beat carries above its lanes (one per equal group of lanes), or 0.
+    `dot_stage`: the adder levels between the dot product's pipeline registers (0: none;
+    `MvuConfig.dot_registers`).
     """
     out_features, in_features = lanes.codes.shape
     if simd < 1 or pe < 1 or in_features % simd or out_features % pe:
@@ -140,7 +158,7 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
         neurons, neuron_bits = _threshold_words(init, acc, *thresholds), 2 * acc.width + 3
     return MvuConfig(lanes, simd, pe, sf, nf, x_bits, x_type is not None and x_type.signed, x_type is None,
                      x_pad, dot_bits, dot_frac, acc, stepwise, out, _pack(by_address.tolist(), lanes.bits),
-                     _pack([neurons[n * pe:(n + 1) * pe] for n in range(nf)], neuron_bits))
+                     _pack([neurons[n * pe:(n + 1) * pe] for n in range(nf)], neuron_bits), dot_stage)
 
 
 def multiplier_lanes(weights: np.ndarray, weight_type: FixedType) -> WeightLanes:

@@ -22,6 +22,7 @@ A chain of layers runs at the pace of its slowest layer: FPS = clock / max(cycle
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -40,10 +41,10 @@ from .library import library_sources
 from .top_streams import flatten_reorders
 from .verilog import literal, sized_literal
 from .windows import line_buffer_rows, window_lanes
+from .costs import mvu_dot_stage
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
-MODULES = ("fxhls_adder_tree", "fxhls_dot_mul", "fxhls_dot_khot", "fxhls_dot_xnor", "fxhls_mvu_dot",
-           "fxhls_mvu_accumulate", "fxhls_mvu", "fxhls_window", "fxhls_cast")
+MODULES = ("fxhls_mvu", "fxhls_window")
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,13 @@ def compute_sources() -> list[Path]:
 
 
 def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node | None = None,
-                  name: str | None = None) -> ComputeLayer:
+                  name: str | None = None, lut_levels: int | None = None,
+                  dot_stage: int | None = None) -> ComputeLayer:
     """The RTL of Gemm or Conv `node` folded by `simd` and `pe`; with `threshold` (the
-    Threshold node reading its output) the layer outputs that node's bits."""
+    Threshold node reading its output) the layer outputs that node's bits. Its dot
+    product is pipelined to keep within `lut_levels` LUT levels a clock
+    (`fxhls.rtl.costs.dot_stage`; None: not pipelined), or as `dot_stage` says when given
+    (the adder levels between its registers, `mvu_config`)."""
     if node.op not in ("Gemm", "Conv"):
         raise ValueError(f"node {node.name!r}: compute layers are Gemm and Conv, not {node.op}")
     if threshold is not None and (threshold.op != "Threshold" or threshold.inputs[0] != node.outputs[0]):
@@ -174,7 +179,10 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     if threshold is not None:
         thresholds = (graph.tensor(threshold.inputs[1]).data, list(threshold.attrs["direction"]))
     config = mvu_config(None if x_binary else x.type, lanes, None if bias is None else bias.data, acc, stepwise,
-                        out, simd, pe, thresholds, x_pad=window.taps if window is not None and window.pad_flag else 0)
+                        out, simd, pe, thresholds, x_pad=window.taps if window is not None and window.pad_flag else 0,
+                        dot_stage=dot_stage or 0)
+    if dot_stage is None and lut_levels is not None:
+        config = dataclasses.replace(config, dot_stage=mvu_dot_stage(config, lut_levels))
     return ComputeLayer(name, config, window)
 
 

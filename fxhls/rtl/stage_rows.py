@@ -1,5 +1,6 @@
 """DIR/rtl/stages.json: what each stage of the generated top computes (its node, types,
-weights, K-hot terms, accumulator, folding and estimated clocks per sample), written by
+weights, K-hot terms, accumulator, folding, estimated clocks per sample and, for a compute
+layer, its estimated LUTs and DSP slices, `fxhls.rtl.costs`), written by
 `fxhls build` beside the Verilog so that `fxhls report` can put each stage's synthesized
 resources next to it."""
 
@@ -9,6 +10,8 @@ import json
 from pathlib import Path
 
 from fxhls.ir.graph import Graph, Node
+
+from .costs import layer_dsps, layer_luts
 
 STAGES_FILE = "stages.json"
 
@@ -30,7 +33,8 @@ def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, la
     else:
         kind, khot, weights, accumulator = node.op, None, "", ""
     op = node.op + (f" + {fused.op}" if fused is not None else "")
-    return {"stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
+    estimates = {"lut_estimate": layer_luts(layer), "dsp_estimate": layer_dsps(layer)} if layer is not None else {}
+    return {**estimates, "stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
             "output": str(graph.tensor((fused or node).outputs[0]).type), "weights": weights,
             "arithmetic": _ARITHMETIC.get(kind, ""), "khot": khot, "accumulator": accumulator,
             "folding": folding, "clocks": clocks}

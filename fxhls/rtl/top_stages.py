@@ -35,9 +35,10 @@ OUTPUT_FIFO_DEPTH = 4
 class StageBuilder(StreamNetwork):
     """The stages of a top, added node by node (see the module docstring)."""
 
-    def __init__(self, graph: Graph, prefix: str, target: int, options: RtlParallelism):
+    def __init__(self, graph: Graph, prefix: str, target: int, options: RtlParallelism, lut_levels: int | None = None):
         super().__init__(graph)
         self.prefix, self.target, self.options = prefix, target, options
+        self.lut_levels = lut_levels  # a clock's LUT levels, which compute layers pipeline to keep within
         self.layers: list[ComputeLayer] = []
         self.cycles: dict[str, int] = {}  # stage -> clocks per sample (estimate)
         self.rows: list[dict] = []  # stage_row of each stage
@@ -72,7 +73,7 @@ class StageBuilder(StreamNetwork):
         error = None
         for simd, pe in ordered_foldings(self.graph, node, self.target, self.options):
             try:
-                layer = compute_layer(self.graph, node, simd, pe, threshold, name)
+                layer = compute_layer(self.graph, node, simd, pe, threshold, name, self.lut_levels)
                 break
             except ValueError as err:
                 error = err

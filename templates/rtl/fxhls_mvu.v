@@ -5,8 +5,8 @@
 // computes PE output neurons at once and emits the vector's NF*PE outputs as NF beats
 // of PE lanes, lane p of beat nf being neuron nf*PE + p. Every clock it consumes one
 // (nf, sf) pair, so a vector takes SF*NF clocks (its initiation interval). With NF = 1
-// the beats stream straight through and a vector's first output leaves 3 clocks after
-// its last beat went in. With NF > 1 the beats are written into one of two vector
+// the beats stream straight through and a vector's first output leaves 3 + REGS clocks
+// after its last beat went in (REGS: the dot product's pipeline registers, below). With NF > 1 the beats are written into one of two vector
 // buffers and computed from there (a beat one clock after it is written), so the next
 // vector's beats are taken while the folds nf > 0 of this one are computed: the input
 // never waits for the folds, only for a free buffer.
@@ -31,6 +31,12 @@
 // With X_PAD > 0 a beat carries X_PAD padding flags above its lanes, flag g for the
 // lanes g*SIMD/X_PAD .. (g+1)*SIMD/X_PAD-1 (one tap of a convolution's window): those
 // lanes contribute nothing where it is set.
+//
+// DOT_STAGE > 0 pipelines each beat's dot product (fxhls_mvu_dot): its products are
+// registered, then every DOT_STAGE levels of its adder tree, REGS registers in all, so
+// that a wide SIMD keeps each clock's logic within the board's clock; the interval stays
+// SF*NF clocks per vector, the control and the neuron ROM's address follow the REGS
+// stages. DOT_STAGE = 0: the dot product is one combinational stage (REGS = 0).
 module fxhls_mvu #(
     parameter KIND = "mul",
     parameter integer SIMD = 1,
@@ -59,7 +65,9 @@ module fxhls_mvu #(
     parameter integer OUT_SIGNED = 1,
     parameter OUT_ROUNDING = "AP_TRN",
     parameter OUT_OVERFLOW = "AP_WRAP",
-    // derived: the widths of the ports
+    parameter integer DOT_STAGE = 0,
+    // derived: the dot product's pipeline registers, the widths of the ports
+    parameter integer REGS = DOT_STAGE > 0 ? ($clog2(SIMD) + DOT_STAGE - 1) / DOT_STAGE : 0,
     parameter integer BEAT_W = X_PAD + SIMD * X_W,
     parameter integer WEIGHT_ADDR_W = SF * NF > 1 ? $clog2(SF * NF) : 1,
     parameter integer NEURON_ADDR_W = NF > 1 ? $clog2(NF) : 1,
@@ -163,18 +171,41 @@ module fxhls_mvu #(
         if (advance) begin
             first_b <= sf == 0;
             last_b <= sf == SF_LAST;
-            neuron_addr <= nf;
         end
     end
+
+    // The dot product's REGS pipeline stages, B+1 .. B+REGS = P: the beat's control
+    // follows it, and the neuron ROM's address is the fold of the beat in stage P (its
+    // word reaches stage C with that beat).
+    wire valid_p, first_p, last_p;
+    wire [NF_W-1:0] nf_before_p;
+    fxhls_delay #(.W(2), .D(REGS)) control (
+        .clk(clk), .en(advance), .in({first_b, last_b}), .out({first_p, last_p})
+    );
+    fxhls_delay #(.W(NF_W), .D(REGS)) fold (.clk(clk), .en(advance), .in(nf), .out(nf_before_p));
+    always @(posedge clk)
+        if (advance) neuron_addr <= nf_before_p;
+    generate
+        if (REGS > 0) begin : g_valid_pipe
+            reg [REGS-1:0] valid_pipe;
+            wire [REGS:0] shifted = {valid_pipe, valid_b};
+            always @(posedge clk)
+                if (!rst_n) valid_pipe <= 0;
+                else if (advance) valid_pipe <= shifted[REGS-1:0];
+            assign valid_p = valid_pipe[REGS-1];
+        end else begin : g_valid_now
+            assign valid_p = valid_b;
+        end
+    endgenerate
 
     // Stage C: dot products (registered), accumulation, output.
     reg valid_c, first_c, last_c;
     always @(posedge clk) begin
         if (!rst_n) valid_c <= 0;
-        else if (advance) valid_c <= valid_b;
+        else if (advance) valid_c <= valid_p;
         if (advance) begin
-            first_c <= first_b;
-            last_c <= last_b;
+            first_c <= first_p;
+            last_c <= last_p;
         end
         if (!rst_n) m_axis_tvalid <= 0;
         else if (advance) m_axis_tvalid <= valid_c && last_c;
@@ -182,7 +213,6 @@ module fxhls_mvu #(
 
     // The beat's lanes in GROUPS groups, each with its padding flag (none: never set).
     localparam integer GROUPS = X_PAD > 0 ? X_PAD : 1;
-    localparam integer GROUP_LANES = SIMD / GROUPS;
     wire [GROUPS-1:0] padding_b;
     generate
         if (X_PAD > 0) begin : g_flags
@@ -192,35 +222,28 @@ module fxhls_mvu #(
         end
     endgenerate
 
-    genvar p, g;
+    genvar p;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_neuron
-            wire [GROUPS*DOT_W-1:0] group_dots;
-            wire [DOT_W+$clog2(GROUPS)-1:0] dot_sum;
+            wire signed [DOT_W-1:0] dot_p;
             reg signed [DOT_W-1:0] dot_c;
             reg [ACC_W-1:0] acc;
             wire [ACC_W-1:0] acc_next;
             wire [NEURON_W-1:0] constants = neuron_data[p*NEURON_W +: NEURON_W];
             wire [ACC_W-1:0] acc_base = first_c ? constants[ACC_W-1:0] : acc;
-            wire [SIMD*W_W-1:0] weights = weight_data[p*SIMD*W_W +: SIMD*W_W];
             reg [OUT_W-1:0] out;
 
-            for (g = 0; g < GROUPS; g = g + 1) begin : g_group
-                wire signed [DOT_W-1:0] dot;
-                fxhls_mvu_dot #(
-                    .KIND(KIND), .SIMD(GROUP_LANES), .X_W(X_W), .X_SIGNED(X_SIGNED), .X_BINARY(X_BINARY),
-                    .W_W(W_W), .W_SIGNED(W_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(DOT_W)
-                ) lanes (
-                    .x(beat_b[g*GROUP_LANES*X_W +: GROUP_LANES*X_W]),
-                    .w(weights[g*GROUP_LANES*W_W +: GROUP_LANES*W_W]), .dot(dot)
-                );
-                assign group_dots[g*DOT_W +: DOT_W] = padding_b[g] ? {DOT_W{1'b0}} : dot;
-            end
-            // DOT_W bits hold the beat's whole dot product, so the tree's sum fits in them.
-            fxhls_adder_tree #(.N(GROUPS), .W(DOT_W)) groups (.terms(group_dots), .sum(dot_sum));
+            fxhls_mvu_dot #(
+                .KIND(KIND), .SIMD(SIMD), .X_W(X_W), .X_SIGNED(X_SIGNED), .X_BINARY(X_BINARY),
+                .W_W(W_W), .W_SIGNED(W_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(DOT_W),
+                .GROUPS(GROUPS), .STAGE(DOT_STAGE)
+            ) lanes (
+                .clk(clk), .en(advance), .x(beat_b[SIMD*X_W-1:0]), .w(weight_data[p*SIMD*W_W +: SIMD*W_W]),
+                .padding(padding_b), .dot(dot_p)
+            );
 
             always @(posedge clk)
-                if (advance) dot_c <= dot_sum[DOT_W-1:0];
+                if (advance) dot_c <= dot_p;
 
             fxhls_mvu_accumulate #(
                 .DOT_W(DOT_W), .DOT_FRAC(DOT_FRAC), .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),
