@@ -106,11 +106,11 @@ def table(results: dict) -> str:
     lines = [head, "|" + "---|" * 3 + "---:|" * 7]
     for name, result in results.items():
         hls, rtl = result["hls"], result["rtl"]
-        lines.append(f"| {name} | {result['target_fps']:,} | HLS (estimates) | {hls['interval']:,} | "
+        lines.append(f"| {name} | {result['target_fps']:,.0f} | HLS (estimates) | {hls['interval']:,} | "
                      f"{hls['latency']:,} (bound) | n/a | n/a | n/a | {hls['dsp']} | n/a |")
         cells = [f"{rtl.get(key, ''):,}" if isinstance(rtl.get(key), (int, float)) else "" for key in
                  (*RESOURCES, "lut_levels")]
-        lines.append(f"| {name} | {result['target_fps']:,} | RTL (co-simulated; yosys) | {rtl['interval']:,.0f} | "
+        lines.append(f"| {name} | {result['target_fps']:,.0f} | RTL (co-simulated; yosys) | {rtl['interval']:,.0f} | "
                      f"{rtl['latency']:,.0f} | {' | '.join(cells)} |")
         lines.append(f"| {name} | | RTL / HLS | {ratio(rtl['interval'], hls['interval'])} | "
                      f"{ratio(rtl['latency'], hls['latency'])} | | | | {ratio(rtl['dsp'], hls['dsp']) if 'dsp' in rtl else ''} | |")
@@ -120,7 +120,7 @@ def table(results: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default="mnist,fracbnn", help="comma-separated: mnist, fracbnn")
-    parser.add_argument("--target-fps", type=float, action="append", default=[],
+    parser.add_argument("--target-fps", action="append", default=[],
                         help="MODEL=FPS, e.g. mnist=277000 (default: %s)" % TARGET_FPS)
     parser.add_argument("--no-synth", action="store_true", help="skip yosys")
     parser.add_argument("--out", default=None, help="where to write the designs (default: a temporary folder)")

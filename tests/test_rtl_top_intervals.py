@@ -49,14 +49,15 @@ def test_mnist_interval_equals_the_estimate(clocks, tmp_path):
     """The bundled CNN at its fastest within the Ultra96-V2's budget (1,176 clocks,
     `tests/test_rtl_budget.py`), at its fastest (784 clocks: a window a clock, one pixel a
     clock in; its layers fixed, as a target beyond the budget is refused), and at targets
-    of 2 and 9 times that (conv1 with two and nine folds); the dot products pipelined."""
+    of 2 and 9 times that (conv1 with two and nine folds); the wide dot products pipelined."""
     graph = _mnist_graph()
     x = np.load(f"{MNIST}_inputs.npy")[:4]
     fps = None if clocks in (None, 784) else CLOCK_MHZ * 1e6 / (clocks + 0.5)
     layers = {"conv1/Conv": (9, 8), "conv2/Conv": (72, 4), "fc/Gemm": (2, 5)} if clocks == 784 else {}
     rtl, summary = _cosim(graph, tmp_path, RtlParallelism(target_fps=fps, layers=layers), x)
     assert rtl.cycles_per_sample == (clocks or 1176)
-    assert [layer.mvu.dot_registers for layer in rtl.layers if layer.window] == [1, 1]
+    if clocks in (None, 784):  # 9 and 72 or 24 lanes of K-hot products: over 8 LUT levels unpipelined
+        assert [layer.mvu.dot_registers for layer in rtl.layers if layer.window] == [1, 1]
     assert summary["mismatches"] == 0
     assert summary["interval_cycles"] == rtl.cycles_per_sample
 
