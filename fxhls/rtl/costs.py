@@ -1,10 +1,10 @@
 """Estimates of a compute layer's logic before synthesis: its longest path in LUT levels
 (to pipeline its dot product within the board's clock) and its LUTs and DSP slices (to
-fold the model within the board's resources, `fxhls.rtl.folding`).
+fold the model within the board's resources, `fxhls.rtl.budget`).
 
 The figures are fits to yosys `synth_xilinx -family xcup` without flattening, counted as
-`fxhls report` counts them (`fxhls.rtl.netlist`: LUTs are levels, carry chains and wide
-multiplexers none); `bench/mvu_cost.py` measures them and prints the fit next to each
+`fxhls report` counts them (`fxhls.rtl.netlist`: each LUT on a path is a level, carry
+chains and wide multiplexers none); `bench/mvu_cost.py` measures them and prints the fit next to each
 measurement.
 """
 

@@ -60,3 +60,14 @@ def read_stage_rows(design_dir, top: str) -> list[dict]:
     if not isinstance(saved, dict) or saved.get("top") != top or not isinstance(saved.get("stages"), list):
         raise ValueError(f"{path} is not the stage list `fxhls build` writes for {top!r}; build again or delete it")
     return saved["stages"]
+
+
+def rtl_summary(rows: list[dict], clock_mhz: float) -> str:
+    """One line on the RTL from its stage rows: the slowest stage's clocks per sample (the
+    interval the co-simulation measures), and its compute layers' estimated LUTs and DSP
+    slices (the figures its fold keeps within the board's budget, `fxhls.rtl.budget`)."""
+    clocks = max(row["clocks"] for row in rows)
+    lut = sum(row.get("lut_estimate") or 0 for row in rows)
+    dsp = sum(row.get("dsp_estimate") or 0 for row in rows)
+    return (f"RTL: {clocks} clocks per sample ({clock_mhz * 1e6 / clocks:,.0f} samples/s at {clock_mhz:g} MHz), "
+            f"compute layers an estimated {lut:,} LUT and {dsp} DSP slices")
