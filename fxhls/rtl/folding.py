@@ -4,7 +4,8 @@ The stages of the top run as one pipeline, so its clocks per sample are those of
 slowest stage. The rule: a target of T clocks per sample (from `target_fps` at the
 board's clock, else the smallest T the compute layers and the stream converters can
 reach: the largest of the layers' fully parallel clocks per sample and the input's and
-output's words per sample), then every compute layer gets the least
+output's words per sample, or the smallest T above it at which the compute layers fit the
+board's budget, `fxhls.rtl.budget`), then every compute layer gets the least
 parallelism (SIMD * PE; ties to the fewer window taps, then the larger SIMD) that
 takes at most T clocks, and
 every other stage the fewest lanes (a divisor of its channels) that pass a sample in

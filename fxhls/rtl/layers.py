@@ -14,7 +14,7 @@ input takes SIMD_C channels per beat.
 Clocks (steady state, samples back to back, no back-pressure; measured equal in
 tests/test_rtl_compute_*.py): a dense layer takes SF * NF clocks per vector
 (SF = in_features / SIMD, NF = out_features / PE), its output 3 clocks after the
-last fold; a convolution max(OH * OW * SF * NF, H * W * C / SIMD_C) clocks per image
+last fold, plus one per pipeline register of its dot product (`MvuConfig.dot_registers`); a convolution max(OH * OW * SF * NF, H * W * C / SIMD_C) clocks per image
 (SF = KH * KW * C / SIMD): the MVU's clocks per window, or the input's beats when
 the window generator waits longer for them (large strides, or a window per clock).
 A chain of layers runs at the pace of its slowest layer: FPS = clock / max(cycles_per_sample).
