@@ -18,6 +18,7 @@ from fxhls.qfx import QInput, QLinear, QReLU
 from fxhls.rtl.budget import HEADROOM, Budget, FoldEstimate
 from fxhls.rtl.costs import dot_stage, layer_luts
 from fxhls.rtl.folding import RtlParallelism
+from fxhls.rtl.stage_rows import read_stage_rows, rtl_summary
 from fxhls.rtl.writer import write_rtl
 
 MNIST = "examples/models/mnist_khot_cnn"
@@ -46,6 +47,10 @@ def test_mnist_default_is_the_fastest_fold_within_the_lut_budget(tmp_path):
     estimate = FoldEstimate(graph, [n for n in graph.nodes if n.op in ("Conv", "Gemm")], RtlParallelism(), 8)
     assert estimate.at(784)["lut"] > budget.lut >= estimate.at(1176)["lut"]
     assert estimate.at(1176)["lut"] == sum(layer_luts(layer) for layer in rtl.layers)
+    luts = sum(layer_luts(layer) for layer in rtl.layers)
+    assert rtl_summary(read_stage_rows(tmp_path, "top"), 250) == (
+        f"RTL: 1176 clocks per sample (212,585 samples/s at 250 MHz), compute layers an estimated {luts:,} LUT "
+        f"and 0 DSP slices")
 
 
 def test_a_target_beyond_the_budget_names_the_best_within_it_and_the_resource(tmp_path):
