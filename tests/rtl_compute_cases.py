@@ -29,7 +29,7 @@ class Spec:
     """One layer to test. `x`: the input type, or "binary" (-1/+1 from a Sign);
     `weights`: "mul", "binary" or ("khot", K); `conv`: None for a Gemm, else
     (channels, height, width, kernel, strides, pads); `image`: a Gemm's input is this
-    (channels, height, width) image, flattened."""
+    (channels, height, width) image, flattened; `dot_stage`: `compute_layer`'s."""
 
     name: str
     x: FixedType | str
@@ -45,6 +45,7 @@ class Spec:
     threshold: bool = False
     conv: tuple | None = None
     image: tuple | None = None
+    dot_stage: int = 0  # adder levels between the dot product's pipeline registers (0: none)
 
 
 @dataclass
@@ -62,11 +63,12 @@ def make_case(spec: Spec, samples: int, seed: int) -> Case:
     graph, x = _graph(spec, samples, gen)
     node = next(n for n in graph.nodes if n.op in ("Gemm", "Conv"))
     threshold = next((n for n in graph.nodes if n.op == "Threshold"), None)
-    layer = compute_layer(graph, node, spec.simd, spec.pe, threshold, name=spec.name)
+    layer = compute_layer(graph, node, spec.simd, spec.pe, threshold, name=spec.name, dot_stage=spec.dot_stage)
     layer_input, output = execute(graph, x)
     x_type = None if spec.x == "binary" else spec.x
     out_type = None if spec.threshold else graph.tensor(graph.outputs[1]).type
-    input_beats = _beats(_stream_codes(layer_input, x_type), spec.simd, 1 if x_type is None else x_type.width)
+    in_lanes = layer.window.simd if layer.window else spec.simd  # a window's beat may hold several taps
+    input_beats = _beats(_stream_codes(layer_input, x_type), in_lanes, 1 if x_type is None else x_type.width)
     expected = _beats(_stream_codes(output, out_type), spec.pe, 1 if out_type is None else out_type.width)
     return Case(spec, graph, x, layer, input_beats, expected)
 

@@ -76,10 +76,12 @@ def test_branched_tops_equal_the_emulator_under_back_pressure(bank, pause, seed)
 
 
 def test_every_branch_but_the_deepest_gets_a_fifo_for_all_branches_hold(tmp_path):
-    """Depths in beats of one value. Downsample block: conv1 holds 4 rows of 8 pixels of 4
-    channels (128 values), conv2 4 rows of its 4-pixel rows, each 4 forked pixels (256),
-    the shortcut's 1x1 Conv 2 rows (64): 2 * (448 + 8 slack beats * 8) = 1,024; the main
-    branch holds the most and gets no FIFO, the shortcut all of it."""
+    """Depths in beats of one value. Downsample block: conv1 (stride 2) holds 8 rows of 8
+    pixels of 4 channels (256 values: the 3 rows it reads and the 2 the next windows need,
+    `line_buffer_rows`), conv2 4 rows of its 4-pixel rows, each 4 forked pixels (256), the
+    shortcut's 1x1 Conv (stride 2) 4 rows (128): 2 * (640 + 8 slack beats * 8) = 1,408,
+    2,048 as a power of two; the main branch holds the most and gets no FIFO, the shortcut
+    all of it."""
     graphs = {}
     for name, model, shape in branch_zoo():
         export_onnx(model.eval(), torch.randn(2, *shape), tmp_path / f"{name}.onnx")
@@ -90,4 +92,4 @@ def test_every_branch_but_the_deepest_gets_a_fifo_for_all_branches_hold(tmp_path
         tensor = next(t for t in graph.tensors if sum(n.inputs.count(t) for n in graph.nodes) > 1)
         readers = [n for n in graph.nodes for _ in range(n.inputs.count(tensor))]
         found[name] = branch_fifo_depths(graph, tensor, readers, 1)
-    assert found == {"downsample": [0, 1024], "three_readers": [0, 512, 512], "doubled": [0, 16]}
+    assert found == {"downsample": [0, 2048], "three_readers": [0, 512, 512], "doubled": [0, 16]}

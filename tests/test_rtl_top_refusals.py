@@ -34,11 +34,11 @@ def test_folding_that_does_not_divide_the_layer_is_refused(tmp_path):
 
 
 def test_the_default_rule_balances_layers_to_the_slowest(tmp_path):
-    """Without a target, the conv (at best 5x5 windows of 9 clocks) sets the pace and the
-    dense layer folds to the least parallelism that keeps it."""
+    """Without a target, the conv (at best a 3x3 window a clock, bound by its input's 7x7
+    pixels) sets the pace and the dense layer folds to the least parallelism that keeps it."""
     graph = _graph(nn.Sequential(QInput(), QConv2d(1, 2, 3), QReLU(), QFlatten(), QLinear(50, 4)), (1, 7, 7), tmp_path)
     rtl = _write(graph, tmp_path)
     conv, dense = rtl.layers
-    assert conv.cycles_per_sample == 25 * 9 and (conv.mvu.simd, conv.mvu.pe) == (1, 2)
-    assert dense.cycles_per_sample <= 225 and dense.mvu.simd * dense.mvu.pe == 1
-    assert rtl.cycles_per_sample == 225
+    assert conv.cycles_per_sample == 7 * 7 and (conv.mvu.simd, conv.mvu.pe) == (9, 2) and conv.window.taps == 9
+    assert dense.cycles_per_sample == 40 and (dense.mvu.simd, dense.mvu.pe) == (5, 1)  # 5 = ceil(50 * 4 / 49)
+    assert rtl.cycles_per_sample == 49

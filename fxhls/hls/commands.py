@@ -72,6 +72,7 @@ def _build(args) -> int:
     from fxhls.deploy.backend import choose_backend
     from fxhls.npy_files import load_npy
     from fxhls.rtl.sources import rtl_refusal
+    from fxhls.rtl.stage_rows import read_stage_rows, rtl_summary
 
     from fxhls.model_config import model_config
 
@@ -93,6 +94,8 @@ def _build(args) -> int:
     refusal = rtl_refusal(out)
     if refusal is not None:
         print(f"no RTL in {out / 'rtl'}: the RTL backend refused this model ({refusal}); the HLS project is complete")
+    elif rows := read_stage_rows(out, project.design["top"]):
+        print(rtl_summary(rows, project.design["clock_mhz"]))
     backend, why = choose_backend(args.backend, refusal)
     print(f"deploy: backend {backend}: {why}")
     if args.synth:

@@ -52,7 +52,7 @@ class MvuConfig:
     x_bits: int
     x_signed: bool
     x_binary: bool
-    x_pad: bool  # beats carry a padding flag (binarized inputs of a padded convolution)
+    x_pad: int  # padding flags per beat, one per window tap (binarized inputs of a padded convolution), or 0
     dot_bits: int
     dot_frac: int
     acc: FixedType
@@ -60,6 +60,14 @@ class MvuConfig:
     out: FixedType | None  # None: thresholded, one bit per neuron
     weight_words: tuple[int, ...]  # at address nf * SF + sf
     neuron_words: tuple[int, ...]  # at address nf
+    dot_stage: int = 0  # adder levels between the dot product's pipeline registers; 0: none
+
+    @property
+    def dot_registers(self) -> int:
+        """The dot product's pipeline registers (fxhls_mvu's REGS): the products, then every
+        `dot_stage` levels of the adder tree over SIMD lanes; each adds a clock of latency,
+        none to the interval."""
+        return dot_registers(self.simd, self.dot_stage)
 
     @property
     def out_bits(self) -> int:
@@ -68,7 +76,7 @@ class MvuConfig:
     @property
     def in_bits(self) -> int:
         """Bits of an input beat."""
-        return int(self.x_pad) + self.simd * self.x_bits
+        return self.x_pad + self.simd * self.x_bits
 
     @property
     def weight_word_bits(self) -> int:
@@ -89,18 +97,26 @@ class MvuConfig:
         return {
             "KIND": self.lanes.kind, "SIMD": self.simd, "PE": self.pe, "SF": self.sf, "NF": self.nf,
             "X_W": self.x_bits, "X_SIGNED": int(self.x_signed), "X_BINARY": int(self.x_binary),
-            "X_PAD": int(self.x_pad), "W_W": self.lanes.bits, "W_SIGNED": int(self.lanes.signed),
+            "X_PAD": self.x_pad, "W_W": self.lanes.bits, "W_SIGNED": int(self.lanes.signed),
             "K": self.lanes.k, "SHIFT_W": self.lanes.shift_bits, "DOT_W": self.dot_bits, "DOT_FRAC": self.dot_frac,
             "ACC_W": self.acc.width, "ACC_FRAC": self.acc.frac_bits, "ACC_SIGNED": int(self.acc.signed),
             "STEPWISE": int(self.stepwise), "ACC_ROUNDING": self.acc.rounding, "ACC_OVERFLOW": self.acc.overflow,
             "THRESHOLD": int(self.out is None), "OUT_W": out.width, "OUT_FRAC": out.frac_bits,
             "OUT_SIGNED": int(out.signed), "OUT_ROUNDING": out.rounding, "OUT_OVERFLOW": out.overflow,
+            "DOT_STAGE": self.dot_stage,
         }
+
+
+def dot_registers(simd: int, dot_stage: int) -> int:
+    """Pipeline registers of a dot product over `simd` lanes registered every `dot_stage`
+    adder levels (0: none): ceil(ceil(log2(simd)) / dot_stage), as fxhls_adder_tree places them."""
+    return -(-math.ceil(math.log2(simd)) // dot_stage) if dot_stage else 0
 
 
 def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | None, acc: FixedType,
                stepwise: bool, out: FixedType | None, simd: int, pe: int,
-               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: bool = False) -> MvuConfig:
+               thresholds: tuple[np.ndarray, list[int]] | None = None, x_pad: int = 0,
+               dot_stage: int = 0) -> MvuConfig:
     """The MVU computing `out(acc_t s = bias[o]; for (k) s += W[o, k] * x[k];)`.
 
     `x_type` is the input's type, or None for binarized inputs (-1/+1 as one bit).
@@ -108,7 +124,10 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
     `stepwise`: every step is cast into `acc` (a narrowed accumulator that may round or
     overflow; then the order matters and SIMD must be 1). `out` is the output type, or
     None with `thresholds` = (values[O], directions[O]): the output is then +1 (bit 1)
-    where s >= value (direction +1) or s <= value (direction -1).
+    where s >= value (direction +1) or s <= value (direction -1). `x_pad`: the padding
+    flags each beat carries above its lanes (one per equal group of lanes), or 0.
+    `dot_stage`: the adder levels between the dot product's pipeline registers (0: none;
+    `MvuConfig.dot_registers`).
     """
     out_features, in_features = lanes.codes.shape
     if simd < 1 or pe < 1 or in_features % simd or out_features % pe:
@@ -117,6 +136,8 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
     if stepwise and simd != 1:
         raise ValueError(f"accumulator {acc} rounds or saturates at each step, so the order matters: "
                          f"it needs SIMD=1, got SIMD={simd}")
+    if x_pad and simd % x_pad:
+        raise ValueError(f"{x_pad} padding flags cannot each mark an equal group of SIMD={simd} lanes")
     if (thresholds is None) == (out is None):
         raise ValueError("an MVU has either an output type or thresholds, not both or neither")
     x_frac = 0 if x_type is None else x_type.frac_bits
@@ -137,7 +158,7 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
         neurons, neuron_bits = _threshold_words(init, acc, *thresholds), 2 * acc.width + 3
     return MvuConfig(lanes, simd, pe, sf, nf, x_bits, x_type is not None and x_type.signed, x_type is None,
                      x_pad, dot_bits, dot_frac, acc, stepwise, out, _pack(by_address.tolist(), lanes.bits),
-                     _pack([neurons[n * pe:(n + 1) * pe] for n in range(nf)], neuron_bits))
+                     _pack([neurons[n * pe:(n + 1) * pe] for n in range(nf)], neuron_bits), dot_stage)
 
 
 def multiplier_lanes(weights: np.ndarray, weight_type: FixedType) -> WeightLanes:

@@ -4,12 +4,16 @@ The stages of the top run as one pipeline, so its clocks per sample are those of
 slowest stage. The rule: a target of T clocks per sample (from `target_fps` at the
 board's clock, else the smallest T the compute layers and the stream converters can
 reach: the largest of the layers' fully parallel clocks per sample and the input's and
-output's words per sample), then every compute layer gets the least
-parallelism (SIMD * PE, ties to the larger SIMD) that takes at most T clocks, and
+output's words per sample, or the smallest T above it at which the compute layers fit the
+board's budget, `fxhls.rtl.budget`), then every compute layer gets the least
+parallelism (SIMD * PE; ties to the fewer window taps, then the larger SIMD) that
+takes at most T clocks, and
 every other stage the fewest lanes (a divisor of its channels) that pass a sample in
 at most T beats, keeping the lanes of the stream it reads where they suffice. A layer
 that cannot reach T runs fully parallel. The user may fix (SIMD, PE) per layer.
 
+A convolution's SIMD runs up to its whole window (KH * KW * C values, a window per
+clock; `fxhls.rtl.windows.window_lanes`), a dense layer's up to its whole input vector.
 Clocks per sample are the formulas of `fxhls.rtl.layers` (compute) and one beat per
 clock for element-wise stages; pooling takes one window beat per clock.
 """
@@ -21,6 +25,8 @@ from dataclasses import dataclass, field
 
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.windows import conv_out_size
+
+from .windows import window_lanes
 
 
 @dataclass(frozen=True)
@@ -47,15 +53,23 @@ def compute_cycles(graph: Graph, node: Node, simd: int, pe: int) -> int:
     channels, height, width = x.shape
     out_h, out_w = (conv_out_size(n, k, s, p) for n, k, s, p in
                     zip((height, width), weights.shape[2:], node.attrs["strides"], node.attrs["pads"]))
-    return max(out_h * out_w * per_vector, height * width * channels // simd)
+    channel_lanes, _ = window_lanes(simd, channels, math.prod(weights.shape[2:]))
+    return max(out_h * out_w * per_vector, height * width * channels // channel_lanes)
 
 
 def folding_candidates(graph: Graph, node: Node) -> list[tuple[int, int]]:
-    """Every (SIMD, PE) the layer may take, least parallel first (ties: larger SIMD first)."""
+    """Every (SIMD, PE) the layer may take, least parallel first (ties: fewer window taps,
+    then larger SIMD)."""
     x, weights = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
-    simd_of = x.shape[0] if node.op == "Conv" else math.prod(weights.shape[1:])
-    pairs = [(s, p) for s in divisors(simd_of) for p in divisors(weights.shape[0])]
-    return sorted(pairs, key=lambda pair: (pair[0] * pair[1], -pair[0]))
+    if node.op == "Conv":
+        channels, positions = x.shape[0], math.prod(weights.shape[2:])
+        simds = sorted({c * t for c in divisors(channels) for t in divisors(positions)
+                        if window_lanes(c * t, channels, positions) is not None})
+        taps = {s: window_lanes(s, channels, positions)[1] for s in simds}
+    else:
+        simds, taps = divisors(math.prod(weights.shape[1:])), {}
+    pairs = [(s, p) for s in simds for p in divisors(weights.shape[0])]
+    return sorted(pairs, key=lambda pair: (pair[0] * pair[1], taps.get(pair[0], 1), -pair[0]))
 
 
 def target_cycles(graph: Graph, compute_nodes: list[Node], clock_mhz: float, options: RtlParallelism,

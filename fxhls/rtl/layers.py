@@ -6,17 +6,23 @@ Streams between layers: a beat holds lanes of codes, lane i at bits [i*w, (i+1)*
 a binarized tensor (-1/+1, from a Sign or Threshold) has one bit per value, 1 for +1.
 A layer takes SIMD values per input beat and gives PE values per output beat.
 
+A convolution's SIMD is its window's beat: TAPS kernel positions of SIMD_C channels
+each (`fxhls.rtl.windows.window_lanes`: SIMD_C = gcd(SIMD, C), TAPS = SIMD / SIMD_C,
+which must divide KH * KW), so SIMD = KH * KW * C takes a whole window per clock; its
+input takes SIMD_C channels per beat.
+
 Clocks (steady state, samples back to back, no back-pressure; measured equal in
 tests/test_rtl_compute_*.py): a dense layer takes SF * NF clocks per vector
 (SF = in_features / SIMD, NF = out_features / PE), its output 3 clocks after the
-last fold; a convolution max(OH * OW * SF * NF, H * W * C / SIMD) clocks per image
+last fold, plus one per pipeline register of its dot product (`MvuConfig.dot_registers`); a convolution max(OH * OW * SF * NF, H * W * C / SIMD_C) clocks per image
 (SF = KH * KW * C / SIMD): the MVU's clocks per window, or the input's beats when
-the window generator waits longer for them (large strides). A chain of layers runs
-at the pace of its slowest layer: FPS = clock / max(cycles_per_sample).
+the window generator waits longer for them (large strides, or a window per clock).
+A chain of layers runs at the pace of its slowest layer: FPS = clock / max(cycles_per_sample).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -33,16 +39,18 @@ from fxhls.templating import render
 
 from .library import library_sources
 from .top_streams import flatten_reorders
-from .verilog import literal
+from .verilog import literal, sized_literal
+from .windows import line_buffer_rows, window_lanes
+from .costs import mvu_dot_stage
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
-MODULES = ("fxhls_adder_tree", "fxhls_dot_mul", "fxhls_dot_khot", "fxhls_dot_xnor", "fxhls_mvu_dot",
-           "fxhls_mvu_accumulate", "fxhls_mvu", "fxhls_window", "fxhls_cast")
+MODULES = ("fxhls_mvu", "fxhls_window")
 
 
 @dataclass(frozen=True)
 class WindowConfig:
-    """`fxhls_window`'s parameters: a (channels, height, width) image, SIMD channels per beat."""
+    """`fxhls_window`'s parameters: a (channels, height, width) image, SIMD channels per
+    input beat, TAPS kernel positions of SIMD channels per output beat."""
 
     channels: int
     height: int
@@ -54,12 +62,12 @@ class WindowConfig:
     x_bits: int
     pad_flag: bool
     channel_major: bool
+    taps: int = 1
 
     @property
     def rows(self) -> int:
-        """Line buffer rows: a power of two above the kernel's height (a row can arrive
-        while a row of windows is read)."""
-        return 1 << self.kernel[0].bit_length()
+        """Line buffer rows (`fxhls.rtl.windows.line_buffer_rows`)."""
+        return line_buffer_rows(self.height, self.kernel[0], self.strides[0], self.pads[0])
 
     @property
     def out_size(self) -> tuple[int, int]:
@@ -70,7 +78,7 @@ class WindowConfig:
         (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.strides, self.pads
         return {"C": self.channels, "SIMD": self.simd, "X_W": self.x_bits, "H": self.height, "W": self.width,
                 "KH": kh, "KW": kw, "SH": sh, "SW": sw, "PH": ph, "PW": pw, "ROWS": self.rows,
-                "CHANNEL_MAJOR": int(self.channel_major), "PAD_FLAG": int(self.pad_flag)}
+                "TAPS": self.taps, "CHANNEL_MAJOR": int(self.channel_major), "PAD_FLAG": int(self.pad_flag)}
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ class ComputeLayer:
 
     @property
     def in_bits(self) -> int:
-        """Bits of an input beat: SIMD values."""
+        """Bits of an input beat: SIMD values (a convolution's: SIMD_C channels)."""
         return self.mvu.in_bits if self.window is None else self.window.simd * self.window.x_bits
 
     @property
@@ -108,6 +116,8 @@ class ComputeLayer:
         what = "convolution" if self.window else "dense layer"
         return render("rtl/compute/layer.v.j2", layer=self, mvu=self.mvu, window=self.window,
                       mvu_parameters=_literals(self.mvu.parameters()),
+                      weight_literals=_words(self.mvu.weight_words, self.mvu.weight_word_bits),
+                      neuron_literals=_words(self.mvu.neuron_words, self.mvu.neuron_word_bits),
                       description=f"{self.name}: {what}, {self.mvu.lanes.kind} weights, SIMD={self.mvu.simd}, "
                                   f"PE={self.mvu.pe}, {self.cycles_per_sample} clocks per sample")
 
@@ -118,9 +128,13 @@ def compute_sources() -> list[Path]:
 
 
 def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node | None = None,
-                  name: str | None = None) -> ComputeLayer:
+                  name: str | None = None, lut_levels: int | None = None,
+                  dot_stage: int | None = None) -> ComputeLayer:
     """The RTL of Gemm or Conv `node` folded by `simd` and `pe`; with `threshold` (the
-    Threshold node reading its output) the layer outputs that node's bits."""
+    Threshold node reading its output) the layer outputs that node's bits. Its dot
+    product is pipelined to keep within `lut_levels` LUT levels a clock
+    (`fxhls.rtl.costs.dot_stage`; None: not pipelined), or as `dot_stage` says when given
+    (the adder levels between its registers, `mvu_config`)."""
     if node.op not in ("Gemm", "Conv"):
         raise ValueError(f"node {node.name!r}: compute layers are Gemm and Conv, not {node.op}")
     if threshold is not None and (threshold.op != "Threshold" or threshold.inputs[0] != node.outputs[0]):
@@ -141,12 +155,18 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     order, window = None, None
     if node.op == "Conv":
         channels, height, width = x.shape
+        kernel = tuple(weights.shape[2:])
+        split = window_lanes(simd, channels, math.prod(kernel))
+        if split is None:
+            raise ValueError(f"node {node.name!r}: SIMD={simd} is neither a divisor of the {channels} channels nor "
+                             f"those channels times a divisor of the {kernel[0]}x{kernel[1]} kernel's positions")
+        lanes_c, taps = split
         channel_major = stepwise  # a rounding or saturating sum goes in the IR's order
-        window = WindowConfig(channels, height, width, tuple(weights.shape[2:]), tuple(node.attrs["strides"]),
-                              tuple(node.attrs["pads"]), simd, 1 if x_binary else x.type.width,
-                              x_binary and any(node.attrs["pads"]), channel_major)
+        window = WindowConfig(channels, height, width, kernel, tuple(node.attrs["strides"]),
+                              tuple(node.attrs["pads"]), lanes_c, 1 if x_binary else x.type.width,
+                              x_binary and any(node.attrs["pads"]), channel_major, taps)
         _check_window(node, window)
-        order = _column_order(channels, *window.kernel, channel_major)
+        order = _column_order(channels, *window.kernel, channel_major, lanes_c, taps)
     elif (image := _flattened_image(graph, node.inputs[0])) is not None:
         if stepwise:
             raise ValueError(f"node {node.name!r}: its input is a flattened {image} image, which streams pixel by "
@@ -159,7 +179,10 @@ def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node 
     if threshold is not None:
         thresholds = (graph.tensor(threshold.inputs[1]).data, list(threshold.attrs["direction"]))
     config = mvu_config(None if x_binary else x.type, lanes, None if bias is None else bias.data, acc, stepwise,
-                        out, simd, pe, thresholds, x_pad=window is not None and window.pad_flag)
+                        out, simd, pe, thresholds, x_pad=window.taps if window is not None and window.pad_flag else 0,
+                        dot_stage=dot_stage or 0)
+    if dot_stage is None and lut_levels is not None:
+        config = dataclasses.replace(config, dot_stage=mvu_dot_stage(config, lut_levels))
     return ComputeLayer(name, config, window)
 
 
@@ -203,12 +226,16 @@ def _accumulator(node, x_type, weights, bias, lanes: WeightLanes, x_binary: bool
     return accumulator_type(x_type, weights.type, fan_in, None if bias is None else bias.type), False
 
 
-def _column_order(channels: int, rows: int, columns: int, channel_major: bool) -> np.ndarray:
+def _column_order(channels: int, rows: int, columns: int, channel_major: bool, lanes: int | None = None,
+                  taps: int = 1) -> np.ndarray:
     """For each value of a (channels, rows, columns) block in the order it streams, its
-    index in the IR's (channel, row, column) order: pixel by pixel with the channels
-    together, or with `channel_major` in the IR's order."""
-    ir_index = np.arange(channels * rows * columns).reshape(channels, rows, columns)
-    return ir_index.flatten() if channel_major else ir_index.transpose(1, 2, 0).flatten()
+    index in the IR's (channel, row, column) order: with `channel_major` the IR's order;
+    else by groups of `taps` positions (row, column), each group in `lanes`-channel
+    beats, each beat its taps' channels (fxhls_window's order; with one tap, or all
+    channels in a beat, pixel by pixel with the channels together)."""
+    lanes = lanes or channels
+    ir_index = np.arange(channels * rows * columns).reshape(channels // lanes, lanes, rows * columns // taps, taps)
+    return ir_index.flatten() if channel_major else ir_index.transpose(2, 0, 3, 1).flatten()
 
 
 def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
@@ -225,10 +252,16 @@ def _flattened_image(graph: Graph, name: str) -> tuple[int, int, int] | None:
 
 
 def _check_window(node: Node, window: WindowConfig) -> None:
-    if window.channels % window.simd:
-        raise ValueError(f"node {node.name!r}: SIMD={window.simd} must divide the {window.channels} channels")
+    if window.channel_major and window.taps > 1:
+        raise ValueError(f"node {node.name!r}: its accumulator rounds or saturates, so its windows go in the IR's "
+                         f"order, one value a beat; SIMD={window.simd * window.taps} takes {window.taps} taps a beat")
     if any(n <= 0 for n in window.out_size):
         raise ValueError(f"node {node.name!r}: the kernel {window.kernel} does not fit the padded image")
+
+
+def _words(words: tuple[int, ...], bits: int) -> list[str]:
+    """ROM words as Verilog literals of `bits` bits (`fxhls.rtl.verilog.sized_literal`)."""
+    return [literal(sized_literal(word, bits)) for word in words]
 
 
 def _literals(parameters: dict[str, int | str]) -> dict[str, str]:

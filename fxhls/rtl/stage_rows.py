@@ -1,5 +1,6 @@
 """DIR/rtl/stages.json: what each stage of the generated top computes (its node, types,
-weights, K-hot terms, accumulator, folding and estimated clocks per sample), written by
+weights, K-hot terms, accumulator, folding, estimated clocks per sample and, for a compute
+layer, its estimated LUTs and DSP slices, `fxhls.rtl.costs`), written by
 `fxhls build` beside the Verilog so that `fxhls report` can put each stage's synthesized
 resources next to it."""
 
@@ -9,6 +10,8 @@ import json
 from pathlib import Path
 
 from fxhls.ir.graph import Graph, Node
+
+from .costs import layer_dsps, layer_luts
 
 STAGES_FILE = "stages.json"
 
@@ -30,7 +33,8 @@ def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, la
     else:
         kind, khot, weights, accumulator = node.op, None, "", ""
     op = node.op + (f" + {fused.op}" if fused is not None else "")
-    return {"stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
+    estimates = {"lut_estimate": layer_luts(layer), "dsp_estimate": layer_dsps(layer)} if layer is not None else {}
+    return {**estimates, "stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
             "output": str(graph.tensor((fused or node).outputs[0]).type), "weights": weights,
             "arithmetic": _ARITHMETIC.get(kind, ""), "khot": khot, "accumulator": accumulator,
             "folding": folding, "clocks": clocks}
@@ -56,3 +60,14 @@ def read_stage_rows(design_dir, top: str) -> list[dict]:
     if not isinstance(saved, dict) or saved.get("top") != top or not isinstance(saved.get("stages"), list):
         raise ValueError(f"{path} is not the stage list `fxhls build` writes for {top!r}; build again or delete it")
     return saved["stages"]
+
+
+def rtl_summary(rows: list[dict], clock_mhz: float) -> str:
+    """One line on the RTL from its stage rows: the slowest stage's clocks per sample (the
+    interval the co-simulation measures), and its compute layers' estimated LUTs and DSP
+    slices (the figures its fold keeps within the board's budget, `fxhls.rtl.budget`)."""
+    clocks = max(row["clocks"] for row in rows)
+    lut = sum(row.get("lut_estimate") or 0 for row in rows)
+    dsp = sum(row.get("dsp_estimate") or 0 for row in rows)
+    return (f"RTL: {clocks} clocks per sample ({clock_mhz * 1e6 / clocks:,.0f} samples/s at {clock_mhz:g} MHz), "
+            f"compute layers an estimated {lut:,} LUT and {dsp} DSP slices")

@@ -6,8 +6,8 @@ takes a whole vector first) the other branches must take every beat the fork pas
 meanwhile, or the fork stops and the holding branch starves before the branches meet
 again at their join: a deadlock. So every branch but the one that holds the most gets
 a FIFO as deep as everything between the fork and the join can hold, in beats of the
-forked stream: a window stage its line buffer of ROWS image rows (ROWS = the power of
-two above the kernel's height, as in fxhls_window), scaled to the forked image's
+forked stream: a window stage its line buffer of ROWS image rows
+(`fxhls.rtl.windows.line_buffer_rows`, as in fxhls_window), scaled to the forked image's
 pixels; a dense layer or global pool one vector; every stage a few beats of registers
 and FIFOs. The total is doubled (margin for the regrouping buffers) and rounded up to
 a power of two. The join is the first node every reader leads to.
@@ -19,6 +19,8 @@ import math
 
 from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
+
+from .windows import line_buffer_rows
 
 STAGE_SLACK_BEATS = 8
 
@@ -84,7 +86,8 @@ def _held_values(graph: Graph, tensor: str, nodes: list[Node]) -> int:
         x_shape = graph.tensor(node.inputs[0]).shape
         if node.op in ("Conv", "MaxPool", "AveragePool") and len(x_shape) == 3:
             kernel_h = graph.tensor(node.inputs[1]).shape[2] if node.op == "Conv" else node.attrs["kernel_shape"][0]
-            rows = 1 << kernel_h.bit_length()
+            rows = line_buffer_rows(x_shape[1], kernel_h, node.attrs["strides"][0], 
+                                    node.attrs["pads"][0] if node.op == "Conv" else 0)
             scale = pixels / (x_shape[1] * x_shape[2])  # forked pixels per pixel of this stage's image
             held += math.ceil(rows * x_shape[2] * scale) * values_per_pixel
         elif node.op in ("Gemm", "GlobalAveragePool", "Flatten"):

@@ -27,6 +27,7 @@ from .top_parameters import (affine_parameters, codes_of, mul_shift_parameters, 
                              reciprocal_of, scale_parameters, softmax_parameters, threshold_parameters)
 from .top_parts import Instance, Stream
 from .verilog import packed_literal
+from .windows import line_buffer_rows
 from .top_streams import StreamNetwork
 
 OUTPUT_FIFO_DEPTH = 4
@@ -35,9 +36,10 @@ OUTPUT_FIFO_DEPTH = 4
 class StageBuilder(StreamNetwork):
     """The stages of a top, added node by node (see the module docstring)."""
 
-    def __init__(self, graph: Graph, prefix: str, target: int, options: RtlParallelism):
+    def __init__(self, graph: Graph, prefix: str, target: int, options: RtlParallelism, lut_levels: int | None = None):
         super().__init__(graph)
         self.prefix, self.target, self.options = prefix, target, options
+        self.lut_levels = lut_levels  # a clock's LUT levels, which compute layers pipeline to keep within
         self.layers: list[ComputeLayer] = []
         self.cycles: dict[str, int] = {}  # stage -> clocks per sample (estimate)
         self.rows: list[dict] = []  # stage_row of each stage
@@ -72,7 +74,7 @@ class StageBuilder(StreamNetwork):
         error = None
         for simd, pe in ordered_foldings(self.graph, node, self.target, self.options):
             try:
-                layer = compute_layer(self.graph, node, simd, pe, threshold, name)
+                layer = compute_layer(self.graph, node, simd, pe, threshold, name, self.lut_levels)
                 break
             except ValueError as err:
                 error = err
@@ -218,7 +220,7 @@ class StageBuilder(StreamNetwork):
                          "OUT_ROUNDING": "AP_TRN", "OUT_OVERFLOW": "AP_WRAP"}
             extra = reciprocal_of(node, kh * kw) if kind == "avg" else {}
             return {"KIND": kind, "C": channels, "SIMD": lanes, "H": height, "W": width, "KH": kh, "KW": kw,
-                    "SH": sh, "SW": sw, "ROWS": 1 << kh.bit_length(), **types, **extra}
+                    "SH": sh, "SW": sw, "ROWS": line_buffer_rows(height, kh, sh, 0), **types, **extra}
 
         out_h, out_w = self.graph.tensor(node.outputs[0]).shape[1:]
         self._pool_stage(node, "fxhls_pool", parameters, out_h * out_w * kh * kw * channels, binary)

@@ -22,8 +22,12 @@ def packed_literal(codes: Iterable[int], bits: int) -> str:
     """A sized hexadecimal literal of the packed codes, e.g. `24'h0a0b0c` (lane 0 at the
     right); wider than LITERAL_BITS, a concatenation of such literals, the highest first."""
     codes = list(codes)
-    width = max(1, len(codes) * bits)
-    value = packed_codes(codes, bits)
+    return sized_literal(packed_codes(codes, bits), max(1, len(codes) * bits))
+
+
+def sized_literal(value: int, width: int) -> str:
+    """`value` (non-negative, below 2**width) as a sized hexadecimal literal of `width`
+    bits; wider than LITERAL_BITS, a concatenation of such literals, the highest first."""
     pieces = [(low, min(LITERAL_BITS, width - low)) for low in range(0, width, LITERAL_BITS)]
     literals = [f"{size}'h{(value >> low) & ((1 << size) - 1):x}" for low, size in reversed(pieces)]
     return literals[0] if len(literals) == 1 else "{" + ", ".join(literals) + "}"

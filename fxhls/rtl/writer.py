@@ -25,6 +25,7 @@ from fxhls.ir.graph import Graph
 from fxhls.ir.passes import check_hardware_graph
 from fxhls.templating import render
 
+from .budget import HEADROOM, RESOURCES, Budget, FoldEstimate
 from .folding import RtlParallelism, stage_lanes, target_cycles
 from .layers import ComputeLayer, compute_sources
 from .library import library_sources
@@ -66,8 +67,10 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
             raise ValueError(f"no Gemm or Conv {name!r} to fold; the compute layers are "
                              f"{', '.join(node.name for node in compute) or 'none'}")
     converters = max(design["input"]["words"], design["output"]["words"])
+    levels = clock_levels(design)
     target = target_cycles(graph, compute, design["clock_mhz"], options, converters)
-    top_text, layers, stage_cycles, modules, rows = _top(graph, design, top, target, options)
+    target = _within_budget(graph, design, compute, target, options, levels)
+    top_text, layers, stage_cycles, modules, rows = _top(graph, design, top, target, options, levels)
     slowest = max(stage_cycles, key=stage_cycles.get)
     if options.target_fps is not None and stage_cycles[slowest] > target:
         raise ValueError(f"a target of {options.target_fps:,.0f} FPS ({target} clocks per sample) is out of reach for "
@@ -102,10 +105,51 @@ def write_rtl_unless_refused(graph: Graph, design: dict, out_dir,
     return None
 
 
-def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallelism):
+def _within_budget(graph: Graph, design: dict, compute: list, target: int, options: RtlParallelism,
+                   levels: int) -> int:
+    """`target` (clocks per sample) where the compute layers folded for it fit the board's
+    budget (`fxhls.rtl.budget`); else without a target FPS the fastest interval within it
+    (or, where none is, the least parallel fold), and with one a one-line refusal naming
+    the best FPS within it and the resource that runs out. Folds the user fixed for every
+    compute layer are kept as they are."""
+    from fxhls.board import design_board
+
+    if all(node.name in options.layers for node in compute):
+        return target
+    board = design_board(design)
+    budget = Budget.of_board(board.resources)
+    estimate = FoldEstimate(graph, compute, options, levels)
+    used = estimate.at(target)
+    resource = budget.over(used)
+    if resource is None:
+        return target
+    best = estimate.fastest_within(budget, target)
+    if options.target_fps is None:
+        return best if best is not None else estimate.intervals(target)[-1]
+    clock_hz = design["clock_mhz"] * 1e6
+    reach = (f"the best within it is {clock_hz / best:,.0f} FPS ({best} clocks per sample)" if best is not None
+             else "even the least parallel fold exceeds it")
+    raise ValueError(f"a target of {options.target_fps:,.0f} FPS ({target} clocks per sample) needs an estimated "
+                     f"{used[resource]:,} {RESOURCES[resource]} in the RTL's compute layers, over the budget of "
+                     f"{getattr(budget, resource):,} ({1 - HEADROOM:.0%} of the {board.name}'s "
+                     f"{board.resources[resource]:,}): {reach}")
+
+
+def clock_levels(design: dict) -> int:
+    """The LUT levels that fit a clock of the design's board at its clock
+    (`fxhls.rtl.layer_report.levels_that_fit`), which the compute layers' pipelines keep within."""
+    from fxhls.board import design_board
+
+    from .layer_report import levels_that_fit
+    from .report import YOSYS_FAMILIES
+
+    return levels_that_fit(design["clock_mhz"], YOSYS_FAMILIES[design_board(design).family])
+
+
+def _top(graph: Graph, design: dict, top: str, target: int, options: RtlParallelism, lut_levels: int | None = None):
     """The top's Verilog, its compute layers, stage clocks, the library modules it uses and
     the stages' rows (`fxhls.rtl.stage_rows`)."""
-    builder = StageBuilder(graph, top, target, options)
+    builder = StageBuilder(graph, top, target, options, lut_levels)
     spec_in, spec_out = design["input"], design["output"]
     cast = next(node for node in graph.nodes if node.inputs[0] == graph.inputs[0])
     shape = spec_in["shape"]

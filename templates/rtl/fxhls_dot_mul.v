@@ -1,9 +1,7 @@
 // The dot product of one beat: sum over SIMD lanes of x[i] * w[i], exact, with multipliers.
 //
-// Lane i of `x` is bits [i*X_W +: X_W], an ap_fixed code (two's complement when
-// X_SIGNED); with X_BINARY (X_W = 1) a lane is a binarized value, 1 meaning +1 and
-// 0 meaning -1. Lane i of `w` is bits [i*W_W +: W_W], a weight code. `dot` is the
-// sum of the code products: its lsb weighs 2**-(x frac bits + w frac bits).
+// Lanes of `x` and `w` as in fxhls_mul_products. `dot` is the sum of the code products:
+// its lsb weighs 2**-(x frac bits + w frac bits).
 module fxhls_dot_mul #(
     parameter integer SIMD = 1,
     parameter integer X_W = 8,
@@ -20,23 +18,12 @@ module fxhls_dot_mul #(
     localparam integer PRODUCT_W = X_W + W_W + 3;
     localparam integer SUM_W = PRODUCT_W + $clog2(SIMD);
 
-    reg signed [X_W+1:0] x_lane;  // a lane's value, sign-extended (-1 or +1 when binary)
-    reg signed [W_W:0] w_lane;
-    reg [SIMD*PRODUCT_W-1:0] products;
-    integer i;
-
-    always @* begin
-        for (i = 0; i < SIMD; i = i + 1) begin
-            if (X_BINARY != 0)
-                x_lane = {{(X_W + 1){~x[i]}}, 1'b1};
-            else
-                x_lane = {{2{X_SIGNED != 0 && x[i*X_W+X_W-1]}}, x[i*X_W +: X_W]};
-            w_lane = {W_SIGNED != 0 && w[i*W_W+W_W-1], w[i*W_W +: W_W]};
-            products[i*PRODUCT_W +: PRODUCT_W] = x_lane * w_lane;
-        end
-    end
+    wire [SIMD*PRODUCT_W-1:0] products;
+    fxhls_mul_products #(
+        .SIMD(SIMD), .X_W(X_W), .X_SIGNED(X_SIGNED), .X_BINARY(X_BINARY), .W_W(W_W), .W_SIGNED(W_SIGNED)
+    ) lanes (.x(x), .w(w), .products(products));
 
     wire [SUM_W-1:0] sum;
-    fxhls_adder_tree #(.N(SIMD), .W(PRODUCT_W)) lanes (.terms(products), .sum(sum));
+    fxhls_adder_tree #(.N(SIMD), .W(PRODUCT_W)) tree (.clk(1'b0), .en(1'b0), .terms(products), .sum(sum));
     assign dot = {{(DOT_W - SUM_W){sum[SUM_W-1]}}, sum};
 endmodule

@@ -4,9 +4,12 @@
 // An input vector of SF*SIMD values arrives as SF beats of SIMD lanes; the unit
 // computes PE output neurons at once and emits the vector's NF*PE outputs as NF beats
 // of PE lanes, lane p of beat nf being neuron nf*PE + p. Every clock it consumes one
-// (nf, sf) pair, so a vector takes SF*NF clocks (its initiation interval) and the
-// first output of a vector leaves 3 clocks after its last (nf = NF-1) beat went in.
-// The input vector is kept for the folds nf > 0, during which no input is taken.
+// (nf, sf) pair, so a vector takes SF*NF clocks (its initiation interval). With NF = 1
+// the beats stream straight through and a vector's first output leaves 3 + REGS clocks
+// after its last beat went in (REGS: the dot product's pipeline registers, below). With NF > 1 the beats are written into one of two vector
+// buffers and computed from there (a beat one clock after it is written), so the next
+// vector's beats are taken while the folds nf > 0 of this one are computed: the input
+// never waits for the folds, only for a free buffer.
 //
 // Weights and per-neuron constants come from ROMs outside (rendered per layer) with
 // a registered output: `weight_data` is the word at `weight_addr` (nf*SF + sf) and
@@ -25,7 +28,15 @@
 // (rounding and overflow modes ACC_ROUNDING, ACC_OVERFLOW); that needs SIMD = 1.
 // The output is the accumulator cast to the out type, or with THRESHOLD one bit:
 // 1 (+1) where acc >= threshold (direction 1) or acc <= threshold (direction 0).
-// A beat whose padding flag (X_PAD) is set contributes nothing.
+// With X_PAD > 0 a beat carries X_PAD padding flags above its lanes, flag g for the
+// lanes g*SIMD/X_PAD .. (g+1)*SIMD/X_PAD-1 (one tap of a convolution's window): those
+// lanes contribute nothing where it is set.
+//
+// DOT_STAGE > 0 pipelines each beat's dot product (fxhls_mvu_dot): its products are
+// registered, then every DOT_STAGE levels of its adder tree, REGS registers in all, so
+// that a wide SIMD keeps each clock's logic within the board's clock; the interval stays
+// SF*NF clocks per vector, the control and the neuron ROM's address follow the REGS
+// stages. DOT_STAGE = 0: the dot product is one combinational stage (REGS = 0).
 module fxhls_mvu #(
     parameter KIND = "mul",
     parameter integer SIMD = 1,
@@ -54,7 +65,9 @@ module fxhls_mvu #(
     parameter integer OUT_SIGNED = 1,
     parameter OUT_ROUNDING = "AP_TRN",
     parameter OUT_OVERFLOW = "AP_WRAP",
-    // derived: the widths of the ports
+    parameter integer DOT_STAGE = 0,
+    // derived: the dot product's pipeline registers, the widths of the ports
+    parameter integer REGS = DOT_STAGE > 0 ? ($clog2(SIMD) + DOT_STAGE - 1) / DOT_STAGE : 0,
     parameter integer BEAT_W = X_PAD + SIMD * X_W,
     parameter integer WEIGHT_ADDR_W = SF * NF > 1 ? $clog2(SF * NF) : 1,
     parameter integer NEURON_ADDR_W = NF > 1 ? $clog2(NF) : 1,
@@ -87,12 +100,12 @@ module fxhls_mvu #(
     assign weight_en = advance;
     assign neuron_en = advance;
 
-    // Stage A: the (nf, sf) pair to compute; fold nf = 0 takes its beat from the input.
+    // Stage A: the (nf, sf) pair to compute, once its beat is there.
     reg [SF_W-1:0] sf;
     reg [NF_W-1:0] nf;
-    wire take_input = nf == 0;
-    wire fire = advance && (!take_input || s_axis_tvalid);
-    assign s_axis_tready = advance && take_input;
+    wire available;
+    wire fire = advance && available;
+    wire vector_done = fire && sf == SF_LAST && nf == NF_LAST;
 
     always @(posedge clk) begin
         if (!rst_n) begin
@@ -111,13 +124,42 @@ module fxhls_mvu #(
     reg valid_b, first_b, last_b;
     generate
         if (NF > 1) begin : g_keep_vector
-            reg [BEAT_W-1:0] vector [0:SF-1];
-            always @(posedge clk)
-                if (advance) begin
-                    if (take_input) vector[sf] <= s_axis_tdata;
-                    beat_b <= take_input ? s_axis_tdata : vector[sf];
+            // Two vector buffers: the input writes one (in_bank, at in_sf) while the folds
+            // read the other (bank); a buffer is full from its last write to its last read.
+            reg [BEAT_W-1:0] vector [0:2*SF-1];
+            reg [SF_W-1:0] in_sf;
+            reg in_bank, bank;
+            reg [1:0] full;
+            assign s_axis_tready = !full[in_bank];
+            wire write = s_axis_tvalid && s_axis_tready;
+            wire written = write && in_sf == SF_LAST;
+            assign available = full[bank] || (in_bank == bank && in_sf > sf);
+            localparam integer VECTOR_ADDR_W = $clog2(2 * SF);
+            localparam [VECTOR_ADDR_W-1:0] SECOND = SF[VECTOR_ADDR_W-1:0];  // bank 1's first address
+            /* verilator lint_off WIDTHEXPAND */
+            wire [VECTOR_ADDR_W-1:0] write_addr = in_bank ? SECOND + in_sf : in_sf;
+            wire [VECTOR_ADDR_W-1:0] read_addr = bank ? SECOND + sf : sf;
+            /* verilator lint_on WIDTHEXPAND */
+            always @(posedge clk) begin
+                if (write) vector[write_addr] <= s_axis_tdata;
+                if (advance) beat_b <= vector[read_addr];
+            end
+            always @(posedge clk) begin
+                if (!rst_n) begin
+                    in_sf <= 0;
+                    in_bank <= 0;
+                    bank <= 0;
+                    full <= 0;
+                end else begin
+                    if (write) in_sf <= written ? 0 : in_sf + 1;
+                    if (written) in_bank <= !in_bank;
+                    if (vector_done) bank <= !bank;
+                    full <= (full | ({1'b0, written} << in_bank)) & ~({1'b0, vector_done} << bank);
                 end
+            end
         end else begin : g_stream_vector
+            assign available = s_axis_tvalid;
+            assign s_axis_tready = advance;
             always @(posedge clk)
                 if (advance) beat_b <= s_axis_tdata;
         end
@@ -129,46 +171,79 @@ module fxhls_mvu #(
         if (advance) begin
             first_b <= sf == 0;
             last_b <= sf == SF_LAST;
-            neuron_addr <= nf;
         end
     end
+
+    // The dot product's REGS pipeline stages, B+1 .. B+REGS = P: the beat's control
+    // follows it, and the neuron ROM's address is the fold of the beat in stage P (its
+    // word reaches stage C with that beat).
+    wire valid_p, first_p, last_p;
+    wire [NF_W-1:0] nf_before_p;
+    fxhls_delay #(.W(2), .D(REGS)) control (
+        .clk(clk), .en(advance), .in({first_b, last_b}), .out({first_p, last_p})
+    );
+    fxhls_delay #(.W(NF_W), .D(REGS)) fold (.clk(clk), .en(advance), .in(nf), .out(nf_before_p));
+    always @(posedge clk)
+        if (advance) neuron_addr <= nf_before_p;
+    generate
+        if (REGS > 0) begin : g_valid_pipe
+            reg [REGS-1:0] valid_pipe;
+            wire [REGS:0] shifted = {valid_pipe, valid_b};
+            always @(posedge clk)
+                if (!rst_n) valid_pipe <= 0;
+                else if (advance) valid_pipe <= shifted[REGS-1:0];
+            assign valid_p = valid_pipe[REGS-1];
+        end else begin : g_valid_now
+            assign valid_p = valid_b;
+        end
+    endgenerate
 
     // Stage C: dot products (registered), accumulation, output.
     reg valid_c, first_c, last_c;
     always @(posedge clk) begin
         if (!rst_n) valid_c <= 0;
-        else if (advance) valid_c <= valid_b;
+        else if (advance) valid_c <= valid_p;
         if (advance) begin
-            first_c <= first_b;
-            last_c <= last_b;
+            first_c <= first_p;
+            last_c <= last_p;
         end
         if (!rst_n) m_axis_tvalid <= 0;
         else if (advance) m_axis_tvalid <= valid_c && last_c;
     end
 
-    wire padding_b = X_PAD != 0 && beat_b[BEAT_W-1];
+    // The beat's lanes in GROUPS groups, each with its padding flag (none: never set).
+    localparam integer GROUPS = X_PAD > 0 ? X_PAD : 1;
+    wire [GROUPS-1:0] padding_b;
+    generate
+        if (X_PAD > 0) begin : g_flags
+            assign padding_b = beat_b[BEAT_W-1 -: X_PAD];
+        end else begin : g_no_flags
+            assign padding_b = 1'b0;
+        end
+    endgenerate
 
     genvar p;
     generate
         for (p = 0; p < PE; p = p + 1) begin : g_neuron
-            wire signed [DOT_W-1:0] dot_b;
+            wire signed [DOT_W-1:0] dot_p;
             reg signed [DOT_W-1:0] dot_c;
             reg [ACC_W-1:0] acc;
             wire [ACC_W-1:0] acc_next;
             wire [NEURON_W-1:0] constants = neuron_data[p*NEURON_W +: NEURON_W];
             wire [ACC_W-1:0] acc_base = first_c ? constants[ACC_W-1:0] : acc;
-            wire [SIMD*W_W-1:0] weights = weight_data[p*SIMD*W_W +: SIMD*W_W];
             reg [OUT_W-1:0] out;
 
             fxhls_mvu_dot #(
                 .KIND(KIND), .SIMD(SIMD), .X_W(X_W), .X_SIGNED(X_SIGNED), .X_BINARY(X_BINARY),
-                .W_W(W_W), .W_SIGNED(W_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(DOT_W)
+                .W_W(W_W), .W_SIGNED(W_SIGNED), .K(K), .SHIFT_W(SHIFT_W), .DOT_W(DOT_W),
+                .GROUPS(GROUPS), .STAGE(DOT_STAGE)
             ) lanes (
-                .x(beat_b[SIMD*X_W-1:0]), .w(weights), .dot(dot_b)
+                .clk(clk), .en(advance), .x(beat_b[SIMD*X_W-1:0]), .w(weight_data[p*SIMD*W_W +: SIMD*W_W]),
+                .padding(padding_b), .dot(dot_p)
             );
 
             always @(posedge clk)
-                if (advance) dot_c <= padding_b ? 0 : dot_b;
+                if (advance) dot_c <= dot_p;
 
             fxhls_mvu_accumulate #(
                 .DOT_W(DOT_W), .DOT_FRAC(DOT_FRAC), .ACC_W(ACC_W), .ACC_FRAC(ACC_FRAC),

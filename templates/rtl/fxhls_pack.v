@@ -9,7 +9,8 @@
 //
 // The values wait in a buffer of 64/LANE + 2B slots; a beat is taken while at most
 // 64/LANE + B are held, so a beat enters every clock (or a word leaves every clock, when
-// B > 64/LANE); the next sample's beats wait until the last word of this one has left.
+// B > 64/LANE); the next sample's first beat enters no earlier than the clock in which
+// the last word of this one leaves, so a sample takes no clock beyond its beats or words.
 module fxhls_pack #(
     parameter integer VALUES = 8,
     parameter integer LANE = 8,
@@ -50,7 +51,8 @@ module fxhls_pack #(
     wire emit = m_axis_tvalid && m_axis_tready;
     assign last_axis_tready = final_word && count != 0 && m_axis_tready;
 
-    assign s_axis_tready = !complete && count <= ROOM;
+    wire sample_sent = emit && final_word;
+    assign s_axis_tready = (!complete || sample_sent) && count <= ROOM;
     wire take = s_axis_tvalid && s_axis_tready;
 
     genvar i;
@@ -82,8 +84,8 @@ module fxhls_pack #(
             received <= 0;
         end else begin
             count <= kept + (take ? BEAT : {COUNT_W{1'b0}});
-            if (emit && final_word)
-                received <= 0;
+            if (sample_sent)
+                received <= take ? BEAT_VALUES : {RECEIVED_W{1'b0}};
             else if (take)
                 received <= received + BEAT_VALUES;
         end
