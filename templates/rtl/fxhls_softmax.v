@@ -97,7 +97,7 @@ module fxhls_softmax #(
 
     // Step 3: the exact sum.
     wire [SUMX_W-1:0] total2;  // SUMX_W = EXP_W + $clog2(C), the tree's sum
-    fxhls_adder_tree #(.N(C), .W(EXP_W), .SIGNED(0)) sum (.terms(e2), .sum(total2));
+    fxhls_adder_tree #(.N(C), .W(EXP_W), .SIGNED(0)) sum (.clk(1'b0), .en(1'b0), .terms(e2), .sum(total2));
     wire [SUMX_W-1:0] total3;
     wire [C*EXP_W-1:0] e3;
     wire valid3, ready3;
