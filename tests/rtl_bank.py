@@ -101,6 +101,19 @@ def beat_values(beat_list: list[int], t: FixedType, lanes: int) -> np.ndarray:
     return np.array(flat, dtype=np.float64) * t.lsb
 
 
+def output_mismatches(cases: list[dict], run) -> dict[str, int]:
+    """For each output port of each bank case ({"instance", "outputs": {port: (expected, type,
+    lanes)}}), the values of the run's beats that differ from the expected ones."""
+    mismatches = {}
+    for case in cases:
+        for port, (expected, t, lanes) in case["outputs"].items():
+            prefix = case["instance"].prefix(port)
+            got = beat_values(run.outputs[prefix], t, lanes)
+            assert got.shape == expected.flatten().shape, prefix
+            mismatches[prefix] = int((got != expected.flatten()).sum())
+    return mismatches
+
+
 def execute_op(op: str, values: list[np.ndarray], out_type: FixedType | None = None, **attrs) -> np.ndarray:
     """The IR op's exact execution on `values`, then its out_type cast (as fxhls.ir.execute does)."""
     node = Node(op, op.lower(), [f"in{i}" for i in range(len(values))], ["out"], dict(attrs))

@@ -18,7 +18,7 @@ from fxhls.rtl.stages import type_parameters
 from fxhls.rtl.verilog import packed_codes, packed_literal
 from fxhls.sim.cosim import simulate_streams
 from hls_layer_graphs import random_values
-from rtl_bank import Instance, beat_values, beats, build_bank, codes, execute_op
+from rtl_bank import Instance, beats, build_bank, codes, execute_op, output_mismatches
 
 BEATS = 60
 T = FixedType.parse
@@ -106,13 +106,7 @@ def _run(tmp_path, pause: float):
 @pytest.mark.parametrize("pause", [0.3])
 def test_elementwise_modules_equal_the_ir_under_back_pressure(tmp_path, pause):
     cases, run = _run(tmp_path, pause)
-    mismatches = {}
-    for case in cases:
-        for port, (expected, t, lanes) in case["outputs"].items():
-            prefix = case["instance"].prefix(port)
-            got = beat_values(run.outputs[prefix], t, lanes)
-            assert got.shape == expected.flatten().shape, prefix
-            mismatches[prefix] = int((got != expected.flatten()).sum())
+    mismatches = output_mismatches(cases, run)
     assert sum(mismatches.values()) == 0, mismatches
 
 

@@ -17,7 +17,7 @@ from fxhls.rtl.stages import type_parameters
 from fxhls.rtl.top_parameters import scale_parameters
 from fxhls.sim.cosim import simulate_streams
 from hls_layer_graphs import random_values
-from rtl_bank import Instance, beat_values, beats, build_bank, execute_op
+from rtl_bank import Instance, beats, build_bank, execute_op, output_mismatches
 
 T = FixedType.parse
 PIXELS = 24
@@ -77,13 +77,7 @@ def _run(tmp_path, pause: float):
 @pytest.mark.parametrize("pause", [0.3])
 def test_modules_equal_the_ir_under_back_pressure(tmp_path, pause):
     cases, run = _run(tmp_path, pause)
-    mismatches = {}
-    for case in cases:
-        for port, (expected, t, lanes) in case["outputs"].items():
-            prefix = case["instance"].prefix(port)
-            got = beat_values(run.outputs[prefix], t, lanes)
-            assert got.shape == expected.flatten().shape, prefix
-            mismatches[prefix] = int((got != expected.flatten()).sum())
+    mismatches = output_mismatches(cases, run)
     assert sum(mismatches.values()) == 0, mismatches
 
 
