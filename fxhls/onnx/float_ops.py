@@ -19,12 +19,13 @@ from dataclasses import replace
 import numpy as np
 
 from fxhls.fixed import FixedType, exact_type
+from fxhls.fixed.float32 import run_chain
 from fxhls.fixed.functions import FUNCTIONS, evaluate, monotone, parameters
 from fxhls.ir import Node
 from fxhls.ir.ops import table
 from fxhls.ir.ops.quantize import type_attrs
 
-from . import batchnorm, float_values as values, shape_ops, standard_ops, table_ops
+from . import batchnorm, float_scaled, float_values as values, shape_ops, standard_ops, table_ops
 from .context import ImportContext, OnnxNode
 from .float_types import HOW_TO_TYPE
 
@@ -159,8 +160,8 @@ def _dense(op: str):
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
         x, w = n.inputs[:2]
         if x in ctx.chains:
-            raise n.refuse(f"its input {x!r} is a float value; {op} is supported on quantized values (a Quant "
-                           f"before it)")
+            x = _exact_codes(ctx, n, x)
+            n = replace(n, inputs=[x, *n.inputs[1:]])
         if not ctx.is_static(w):
             raise n.refuse(f"its weight {w!r} is computed at run time; only constant or quantized constant "
                            f"weights are supported")
@@ -186,6 +187,41 @@ def _dense(op: str):
         standard(ctx, replace(n, inputs=n.inputs[:2], outputs=[accumulator]))
         ctx.chains[n.outputs[0]] = {"source": accumulator, "chain": {
             "rescale": {"zero": [0.0], "scales": [x_scale, w_scale], "bias": bias, "node": n.name}, "steps": []}}
+
+    return convert
+
+
+def _exact_codes(ctx: ImportContext, n: OnnxNode, x: str) -> str:
+    """The float chain `x` on codes of a few bits (the input's `(x + 1) / 2` in FINN's
+    cybersecurity MLP), read as the codes of the fixed-point type that holds each of its
+    float32 values exactly: a quantizer to that grid (scale its lsb, ROUND), which
+    thresholds or a multiply-and-shift compute exactly, as for any quantizer."""
+    chain = ctx.chains[x]
+    source = ctx.tensors[chain["source"]].type
+    if source is None or source.width > table.MAX_INPUT_BITS:
+        raise n.refuse(f"its input {x!r} is a float value; {n.op_type} is supported on quantized values (a Quant "
+                       f"before it) or on float work on codes of at most {table.MAX_INPUT_BITS} bits")
+    channels = ctx.tensors[chain["source"]].shape[0]
+    grid = np.broadcast_to(_grid(source)[:, None], (2 ** source.width, channels))
+    exact = exact_type(run_chain(grid, chain["chain"], channel_axis=1))
+    quant = {"scale": np.float32(exact.lsb), "zero": np.float32(0), "bits": exact.width, "signed": exact.signed,
+             "narrow": False, "rounding": "ROUND"}
+    codes = ctx.fresh(f"{x}_exact")
+    float_scaled.quantize(ctx, OnnxNode(f"{n.name}_input", n.op_type, n.domain, [x], [codes], {}), quant)
+    return codes
+
+
+def _on_typed_input(standard):
+    """The standard converter of a Gemm, MatMul or Conv, refused on the untyped float
+    input of a quantized model (QKeras's first layer, as qonnx converts it)."""
+
+    def convert(ctx: ImportContext, n: OnnxNode) -> None:
+        x = n.inputs[0]
+        if ctx.tensor(x).type is None and not ctx.is_static(x):
+            raise n.refuse(f"its input {x!r} is the model's float input, not quantized; give it a fixed-point type "
+                           f"with --input-type T (e.g. ap_fixed<16,6>, hls4ml's input precision) or put a Quant "
+                           f"before it")
+        standard(ctx, n)
 
     return convert
 
@@ -255,7 +291,8 @@ CONVERTERS = {
     **{op: _dispatch(_function_applies, _function, table_ops.table) for op in FUNCTIONS},
     "BatchNormalization": _dispatch(lambda ctx, n: not batchnorm.is_typed(n) and batchnorm.exact_affine(ctx, n) is None,
                                     _batch_normalization, batchnorm.batch_normalization),
-    **{op: _dispatch(_dense_applies, _dense(op), standard_ops.CONVERTERS[op]) for op in ("Gemm", "MatMul", "Conv")},
+    **{op: _dispatch(_dense_applies, _dense(op), _on_typed_input(standard_ops.CONVERTERS[op]))
+       for op in ("Gemm", "MatMul", "Conv")},
     **{op: _dispatch(_moving_applies, _moving(convert), convert)
        for op, convert in (("Flatten", standard_ops.flatten), ("MaxPool", standard_ops.max_pool),
                            ("AveragePool", standard_ops.average_pool),

@@ -93,7 +93,7 @@ def _trunc(ctx: ImportContext, n: OnnxNode) -> None:
     shift = np.float32(2) ** np.round(np.log2(output / input_scale))
     quant = {**_quant_attrs(ctx, n, output_scale, zero_point, output_bit_width), "zero": input_zero / shift,
              "input_scale": input_scale, "input_zero": input_zero}
-    _quantize(ctx, n, quant)
+    quantize(ctx, n, quant)
 
 
 def _positive_scale(ctx: ImportContext, n: OnnxNode, name: str) -> np.ndarray:
@@ -113,16 +113,16 @@ def _code_type(quant: dict, offset: int = 0) -> FixedType:
 
 
 def _quant(ctx: ImportContext, n: OnnxNode) -> None:
-    _quantize(ctx, n, _quant_attrs(ctx, n, *n.inputs[1:4]))
+    quantize(ctx, n, _quant_attrs(ctx, n, *n.inputs[1:4]))
 
 
 def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
     scale = qonnx_ops.parameter(ctx, n, n.inputs[1], "scale").astype(np.float32)
-    _quantize(ctx, n, {"scale": scale, "zero": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
+    quantize(ctx, n, {"scale": scale, "zero": np.zeros(1, np.float32), "bits": 1, "signed": True, "narrow": False,
                        "rounding": "SIGN"})
 
 
-def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
+def quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
     """The codes of `quant` on input 0 of `n`: a constant, a HostQuantize or a MultiThreshold."""
     x, out = n.inputs[0], n.outputs[0]
     if ctx.is_static(x) and x not in ctx.chains:

@@ -17,9 +17,14 @@ config `accumulator` narrows a Gemm, MatMul or Conv (fxhls's `acc_type`); otherw
 are exact. The rest of the import then reads a fixed-point model, so the emulator
 computes exactly what the generated C++ and RTL compute.
 
+A quantized model whose first layer reads its float input as it is (a QKeras model as
+qonnx converts it: hls4ml gives the input a precision) takes `--input-type` alone: a
+Quantize after its input, nothing else.
+
 Refused in one line: a float model loaded without types, and an input or constant left
-without a type (naming the tensor and how to give one); types for a model that has
-quantizers (mixed models are not typed yet); a config entry that names no node.
+without a type (naming the tensor and how to give one); other types for a model that has
+quantizers (mixed models are not typed yet), and an input type for an input a quantizer
+reads; a config entry that names no node.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import onnx
 from onnx import helper
 
 from fxhls.ir.ops.quantize import type_attrs
-from fxhls.model_config import ModelConfig
+from fxhls.model_config import LAYER_TYPES, ModelConfig
 
 from . import fxhls_ops
 from .batchnorm import SCALE_ATTRIBUTE, SHIFT_ATTRIBUTE
@@ -62,12 +67,40 @@ def type_float_model(proto: onnx.ModelProto, config: ModelConfig | None, source:
             config.check_layers(node.name for node in proto.graph.node)
         return proto
     if quantizer is not None:
+        if config.default_type is None and not any(key in LAYER_TYPES for entry in config.layers.values()
+                                                   for key in entry):
+            return _typed_float_input(proto, config.input_type, source)
         raise ValueError(f"{source}: the model is quantized already (node {quantizer.name!r} is a "
-                         f"{quantizer.op_type}); --input-type, --default-type and config types are for float models")
+                         f"{quantizer.op_type}); --default-type and config types are for float models "
+                         f"(--input-type alone types a quantized model's float input)")
     config.check_layers(node.name for node in proto.graph.node)
     typed = onnx.ModelProto()
     typed.CopyFrom(proto)
     _Typing(typed.graph, config, source).run()
+    typed.opset_import.append(helper.make_opsetid(fxhls_ops.DOMAIN, fxhls_ops.VERSION))
+    return typed
+
+
+def _typed_float_input(proto: onnx.ModelProto, input_type, source: str) -> onnx.ModelProto:
+    """A quantized model whose float input its first layer reads as it is (QKeras's, as
+    qonnx converts it, hls4ml's input precision left to the user): a Quantize to
+    `input_type` after the data input, as in a float model (a copy). Refused where a
+    quantizer reads the input already."""
+    typed = onnx.ModelProto()
+    typed.CopyFrom(proto)
+    graph, initializers = typed.graph, {init.name for init in typed.graph.initializer}
+    for value in [v for v in graph.input if v.name not in initializers]:
+        readers = _consumers(graph).get(value.name, [])
+        quantizer = next((node for node in readers if _is_quantizer(node)), None)
+        if quantizer is not None:
+            raise ValueError(f"{source}: input {value.name!r} is quantized by node {quantizer.name!r} already; "
+                             f"--input-type is for a quantized model's float input")
+        cast = f"{value.name}_q"
+        while any(cast in (*node.input, *node.output) for node in graph.node) or cast in initializers:
+            cast += "_"
+        for node in readers:
+            node.input[:] = [cast if name == value.name else name for name in node.input]
+        graph.node.insert(0, _quantize(cast, input_type, f"{value.name}/Quantize", inputs=[value.name]))
     typed.opset_import.append(helper.make_opsetid(fxhls_ops.DOMAIN, fxhls_ops.VERSION))
     return typed
 

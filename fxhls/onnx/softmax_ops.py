@@ -64,6 +64,8 @@ def _fixed_point_input(ctx: ImportContext, n: OnnxNode, codes_ok: bool) -> str:
 
 def softmax(ctx: ImportContext, n: OnnxNode) -> None:
     opset = ctx.opsets.get("", 13)
+    if n.inputs[0] in ctx.chains:  # float work (a float-scaled model's last layer): no fixed-point shape to read
+        _fixed_point_input(ctx, n, codes_ok=False)
     _class_axis(ctx, n, n.attrs.get("axis", -1 if opset >= 13 else 1), "Softmax")
     if opset < 13 and len(ctx.tensor(n.inputs[0]).shape) != 1:
         raise n.refuse(f"a Softmax of opset {opset} on an image spans C x H x W values; supported: opset 13 and "
