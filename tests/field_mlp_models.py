@@ -145,6 +145,8 @@ def unsw_nb15_mlp_w2a2(path, samples: int = 4) -> np.ndarray:
     with torch.no_grad(), calibration_mode(network):  # the activation scales, as training would learn them
         network(x)
     network.eval()
+    with torch.no_grad():  # a bias that splits the samples, as a trained detector's does
+        trained[-1].bias -= torch.median(trained((x + 1) / 2))
     export_qonnx(network, args=x[:samples], export_path=str(path), dynamo=False)
     model = ModelWrapper(str(path))
     model.set_tensor_datatype(model.graph.input[0].name, DataType["BIPOLAR"])

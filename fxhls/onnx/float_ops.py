@@ -159,6 +159,7 @@ def _dense(op: str):
 
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
         x, w = n.inputs[:2]
+        _refuse_the_float_input(ctx, n)
         if x in ctx.chains:
             x = _exact_codes(ctx, n, x)
             n = replace(n, inputs=[x, *n.inputs[1:]])
@@ -216,14 +217,18 @@ def _on_typed_input(standard):
     input of a quantized model (QKeras's first layer, as qonnx converts it)."""
 
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
-        x = n.inputs[0]
-        if ctx.tensor(x).type is None and not ctx.is_static(x):
-            raise n.refuse(f"its input {x!r} is the model's float input, not quantized; give it a fixed-point type "
-                           f"with --input-type T (e.g. ap_fixed<16,6>, hls4ml's input precision) or put a Quant "
-                           f"before it")
+        _refuse_the_float_input(ctx, n)
         standard(ctx, n)
 
     return convert
+
+
+def _refuse_the_float_input(ctx: ImportContext, n: OnnxNode) -> None:
+    x = n.inputs[0]
+    if x not in ctx.chains and ctx.tensor(x).type is None and not ctx.is_static(x):
+        raise n.refuse(f"its input {x!r} is the model's float input, not quantized; give it a fixed-point type "
+                       f"with --input-type T (e.g. ap_fixed<16,6>, hls4ml's input precision) or put a Quant "
+                       f"before it")
 
 
 def _moving(standard):
