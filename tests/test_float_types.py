@@ -157,8 +157,12 @@ def test_types_are_for_float_models(tmp_path):
     x = _inputs((2, 4, 4), samples=5)
     assert (emulate(tmp_path / "quantized.onnx", x) == emulate(tmp_path / "float.onnx", x,
                                                                default_type=DEFAULT)).all()
-    with pytest.raises(ValueError, match=r"quantized already \(node 'x/Quantize' is a Quantize\); --input-type"):
+    with pytest.raises(ValueError, match=r"quantized already \(node 'x/Quantize' is a Quantize\); --default-type "
+                                         r"and config types are for float models"):
         load_onnx(tmp_path / "quantized.onnx", default_type=DEFAULT)
+    with pytest.raises(ValueError, match=r"input 'x' is quantized by node 'x/Quantize' already; --input-type is for "
+                                         r"a quantized model's float input"):
+        load_onnx(tmp_path / "quantized.onnx", input_type=DEFAULT)
     (tmp_path / "reuse.yaml").write_text("layers:\n  fc2:\n    reuse: 2\n")
     load_onnx(tmp_path / "quantized.onnx", config=tmp_path / "reuse.yaml")
     (tmp_path / "reuse.yaml").write_text("layers:\n  fc3:\n    reuse: 2\n")

@@ -1,6 +1,8 @@
 """Float-scaled QONNX -> IR: the ops on float-scaled codes and float chains (see `float_scaled`).
 
-Gemm, MatMul (on a vector) and Conv of codes are exact integer work; the float value after
+Gemm, MatMul (on a vector) and Conv of codes are exact integer work (a float chain on codes
+of a few bits before them is read as the codes of the grid that holds its float32 values
+exactly; the untyped float input of a quantized model is refused); the float value after
 them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, which
 element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
 no exact Affine) and, in a QONNX model, the activations of `fxhls.fixed.functions`
@@ -208,7 +210,12 @@ def _exact_codes(ctx: ImportContext, n: OnnxNode, x: str) -> str:
     quant = {"scale": np.float32(exact.lsb), "zero": np.float32(0), "bits": exact.width, "signed": exact.signed,
              "narrow": False, "rounding": "ROUND"}
     codes = ctx.fresh(f"{x}_exact")
-    float_scaled.quantize(ctx, OnnxNode(f"{n.name}_input", n.op_type, n.domain, [x], [codes], {}), quant)
+    try:
+        float_scaled.quantize(ctx, OnnxNode(f"{n.name}_input", n.op_type, n.domain, [x], [codes], {}), quant)
+    except ValueError as err:
+        reason = str(err).split("): ", 1)[-1]
+        raise n.refuse(f"its input {x!r} is a float value whose float32 values are read exactly as {exact}: "
+                       f"{reason}; put a Quant before it") from None
     return codes
 
 
