@@ -120,6 +120,42 @@ def finn_example(name: str, path, samples: int = 4) -> np.ndarray:
     return x.numpy()
 
 
+def resnet18(name: str, path, samples: int = 2) -> np.ndarray:
+    """ResNet-18 on (3, 32, 32) images, untrained (seeded), exported to QONNX at `path` for a
+    batch of `samples`; returns those sample inputs (float32). `name` "bnn_pynq":
+    brevitas_examples.bnn_pynq's resnet18_4w4a; "a2q": brevitas_examples' A2Q quant_resnet18
+    (4-bit weights and activations, accumulator-aware weights for a 16-bit accumulator).
+    Their last layer is a float Gemm of float-scaled codes (no quantizer after it)."""
+    import torch
+    from brevitas.export import export_qonnx
+
+    torch.manual_seed(0)
+    if name == "bnn_pynq":
+        from brevitas_examples.bnn_pynq.models import model_with_cfg
+
+        network, _ = model_with_cfg("resnet18_4w4a", pretrained=False)
+    else:
+        from brevitas_examples.imagenet_classification.a2q.quant import CommonIntAccumulatorAwareWeightQuant
+        from brevitas_examples.imagenet_classification.a2q.resnet import quant_resnet18
+
+        network = quant_resnet18(act_bit_width=4, acc_bit_width=16, weight_bit_width=4,
+                                 weight_quant=CommonIntAccumulatorAwareWeightQuant)
+    for module in network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.3, 0.3)
+    network.train()
+    with torch.no_grad():
+        for _ in range(2):  # the activations' statistics
+            network(torch.randn(8, 3, 32, 32))
+    x = torch.randn(samples, 3, 32, 32)
+    export_qonnx(network.eval(), args=x, export_path=str(path), dynamo=False)
+    return x.numpy()
+
+
 def _brevitas_default_models() -> dict:
     """name -> (model, input shape per sample): Brevitas's default float quantizers (per-tensor
     activations, per-tensor or per-channel weights, float biases, float BatchNorm), and

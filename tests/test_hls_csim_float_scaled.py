@@ -48,9 +48,13 @@ def test_hand_built_float_scaled_models_csim_equals_emulate_and_qonnx(build, sha
 @pytest.mark.parametrize("name", BREVITAS_DEFAULT)
 def test_brevitas_default_quantizers_csim_equals_emulate(name, tmp_path):
     """Float scales learned by calibration, per-channel weights, float biases and BatchNorm,
-    a zero point: the hardware's codes and the host's float work, equal to the emulator."""
+    a zero point: the hardware's codes and the host's float work (the last Gemm, in
+    onnxruntime's order, named in the host report), equal to the emulator."""
     x = brevitas_default(name, tmp_path / "m.onnx", samples=8)
-    _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
+    design = _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
+    host_report = (tmp_path / "build" / "report" / "host.md").read_text()
+    assert design["host"]["tail"]["chain"]["dense"]["node"] in host_report.replace("\\", "")
+    assert "is a float32 MatMul whose sums round" in host_report
 
 
 def test_finn_tfc_csim_equals_emulate(tmp_path):
@@ -76,16 +80,28 @@ def test_float_scaled_mlp_rtl_cosim_equals_emulate(tmp_path):
     assert summary["mismatches"] == 0 and len(np.unique(y)) > 4
 
 
-def test_the_deploy_driver_runs_the_host_float_work_around_the_accelerator(tmp_path, monkeypatch):
-    """The board driver's run_model against the C simulation (FXHLS_TARGET=sim)."""
+def _cnn(path):
+    onnx.save(cnn(), path)
+    return (np.random.default_rng(9).normal(size=(BATCH, 2, 4, 4)) * 2).astype(np.float32)
+
+
+def _brevitas_mlp(path):
+    return brevitas_default("brevitas_mlp", path, samples=8)
+
+
+@pytest.mark.parametrize("build", [_cnn, _brevitas_mlp])
+def test_the_deploy_driver_runs_the_host_float_work_around_the_accelerator(build, tmp_path, monkeypatch):
+    """The board driver's run_model against the C simulation (FXHLS_TARGET=sim): the host's
+    input quantizer and float tail (brevitas_mlp's: its last Gemm in onnxruntime's order)."""
     from deploy_designs import load_driver
 
-    onnx.save(cnn(), tmp_path / "m.onnx")
+    x = build(tmp_path / "m.onnx")
     out, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build")
+    tail = json.loads((out / "design.json").read_text())["host"]["tail"]
+    assert ("dense" in tail["chain"]) == (build is _brevitas_mlp)
     monkeypatch.setenv("FXHLS_TARGET", "sim")
     monkeypatch.setenv("FXHLS_SIM_COMMAND", str(compile_csim(out)))
     accelerator = load_driver(out / "deploy").Accelerator()
-    x = (np.random.default_rng(9).normal(size=(BATCH, 2, 4, 4)) * 2).astype(np.float32)
     expected = emulate(tmp_path / "m.onnx", x)
     assert len(np.unique(expected)) > 4
     assert int((accelerator.run_model(x) != expected).sum()) == 0

@@ -1,11 +1,13 @@
 """Float-scaled QONNX: any float scale, zero points, every qonnx rounding mode, float work
 between quantizers and at the host edges, emulated equal to qonnx's executor with `==`.
 
-qonnx computes a MatMul or Conv by summing float32 products in float32; fxhls takes the
-exact sum, rounded once. The models here give their quantizers that feed a MatMul or
-Conv scales with few significant bits (3 * 2^-6, not a power of two), so qonnx's sums
-are exact and equality is the claim; every other float step (the input's normalisation,
-per-channel Mul and Add, Div, the last quantizer's scale) uses arbitrary float32 values.
+qonnx computes a MatMul or Conv by summing float32 products in float32; between
+quantizers fxhls takes the exact sum, rounded once. The hand-built models give their
+quantizers that feed a MatMul or Conv scales with few significant bits (3 * 2^-6, not a
+power of two), so qonnx's sums are exact and equality is the claim; every other float
+step (the input's normalisation, per-channel Mul and Add, Div, the last quantizer's
+scale) uses arbitrary float32 values. A float last Gemm whose sum rounds runs on the host
+in onnxruntime's order (Brevitas's default quantizers, the ResNet-18s): equal too.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import BATCH, brevitas_default, cnn, finn_example, mlp, model, quant, trunc_pool
-from per_op_reference import nearest_float32, per_op_outputs
+from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, model, quant,
+                                 resnet18, trunc_pool)
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -259,28 +261,42 @@ def test_finn_example_networks_emulate_exactly_as_qonnx_executes_them(name, tmp_
     assert _mismatches(execute(graph, x)[0], expected) == 0
 
 
-# --- Brevitas's default float quantizers: the float output against the per-op reference -----
+# --- a float last layer: the host's float32 Gemm in onnxruntime's order -------------------
 
-@pytest.mark.parametrize("name", ["brevitas_mlp", "brevitas_mlp_zero_point", "brevitas_residual"])
-def test_brevitas_default_float_outputs_equal_the_per_op_reference(name, tmp_path):
-    """Their last layer is float work on the host: the exact sum of float32 products,
-    rounded once (tests/per_op_reference.py; qonnx's onnxruntime sums in float32 and
-    differs in the last bits). Every output is compared with ==."""
-    x = brevitas_default(name, tmp_path / "m.onnx", samples=16)
-    expected = per_op_outputs(tmp_path / "m.onnx", x)
-    assert len(np.unique(expected)) > 16
-    assert _mismatches(emulate(load_onnx(tmp_path / "m.onnx"), x), expected) == 0
+def _host_tail(graph) -> dict:
+    return next(node.attrs["chain"] for node in graph.nodes if node.op == "HostFloat")
 
 
-def test_the_per_op_reference_rounds_as_ieee_does():
-    """nearest_float32 of a double is numpy's float32 of it (a correctly rounded conversion),
-    ties and their neighbours included."""
-    from fractions import Fraction
+@pytest.mark.parametrize("name,samples", [*((name, 16) for name in BREVITAS_DEFAULT), ("brevitas_mlp", 1)])
+def test_brevitas_default_float_outputs_equal_qonnx_executor(name, samples, tmp_path):
+    """Their last layer is a float Gemm of float-scaled codes whose float32 sum depends on
+    the order of its additions: the host computes it as onnxruntime does (a batch of one:
+    MLAS's own kernel), and every float output equals qonnx's executor with ==."""
+    x = brevitas_default(name, tmp_path / "m.onnx", samples=samples)
+    graph = load_onnx(tmp_path / "m.onnx")
+    assert "dense" in _host_tail(graph)
+    wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
+    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
+    assert len(np.unique(expected)) > min(16, expected.size // 2)
+    assert _mismatches(emulate(graph, x), expected) == 0
 
-    rng = np.random.default_rng(0)
-    singles = rng.normal(size=2000).astype(np.float32)
-    gaps = np.nextafter(singles, np.float32(np.inf)).astype(np.float64) - singles.astype(np.float64)
-    doubles = np.concatenate([singles.astype(np.float64) + gaps * k for k in (0.5, 0.25, 0.75)] +
-                             [rng.normal(size=2000) * 1e3])
-    got = np.array([nearest_float32(Fraction(float(d))) for d in doubles])
-    assert _mismatches(got, doubles.astype(np.float32)) == 0
+
+@pytest.mark.parametrize("name,samples", [("bnn_pynq", 2), ("a2q", 1)])
+def test_resnet18_float_outputs_equal_qonnx_executor(name, samples, tmp_path):
+    """brevitas_examples' ResNet-18s (untrained, random BatchNorm): every code inside and
+    every float output of their last Gemm equal qonnx's executor with ==."""
+    x = resnet18(name, tmp_path / "m.onnx", samples=samples)
+    graph = load_onnx(tmp_path / "m.onnx")
+    assert "dense" in _host_tail(graph)
+    wrapper = cleanup_model(ModelWrapper(str(tmp_path / "m.onnx")))
+    expected = next(iter(execute_onnx(wrapper, {wrapper.graph.input[0].name: x}).values()))
+    assert len(np.unique(expected)) == expected.size
+    assert _mismatches(emulate(graph, x), expected) == 0
+
+
+def test_a_last_gemm_exact_in_every_order_stays_integer_work_in_hardware():
+    """mlp's last Gemm: codes of 7 * 2^-7 times weights 3 * 2^-7 * q (6 bits), 16 of them:
+    every sum is a float32, so the hardware's exact sum is qonnx's; the host only scales."""
+    graph = load_onnx(mlp())
+    assert "dense" not in _host_tail(graph) and "Gemm" in [node.op for node in graph.nodes]
+    _equal_to_qonnx(mlp(), (8,))

@@ -24,7 +24,14 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
   divided by t = 2^round(log2(scale / input_scale)), then clamped and rounded as a Quant;
   its value is (y - zero) * scale, zero being input_zero / t.
 
-Steps, rescales and quants may name the ONNX node that computes them ("node"), for reports.
+- dense {"weights", "bias", "transposed", "node"}, between the rescale and the steps of a host tail: the
+  float32 MatMul (or Gemm) of the rescaled values (a batch of vectors) with float32
+  `weights` (inputs x outputs; "transposed" where the ONNX node holds them outputs x
+  inputs) and float32 `bias` (one per output, or None), summed as
+  onnxruntime's CPU kernel sums (`onnxruntime_matmul`): the host's last layer where its
+  float32 sum depends on the order of the additions (`dense_is_exact` says where it does not).
+
+Steps, rescales, denses and quants may name the ONNX node that computes them ("node"), for reports.
 Constants are lists of float32 values, one per channel (the first axis of a sample) or
 one for all; `channel_axis` says where channels are in the arrays a chain runs on.
 
@@ -43,6 +50,8 @@ try:
     from .functions import evaluate
 except ImportError:  # on the board, where functions.py sits beside this file
     from functions import evaluate
+
+_FLOAT32_LOWEST_BIT = -149  # the exponent of the smallest float32 (a subnormal)
 
 _ROUNDING = {
     "ROUND": np.round, "HALF_EVEN": np.round, "CEIL": np.ceil, "FLOOR": np.floor, "DOWN": np.fix,
@@ -160,10 +169,139 @@ def _nearest_float32(value: Fraction) -> np.float32:
 
 
 def run_chain(v: np.ndarray, chain: dict, channel_axis: int) -> np.ndarray:
-    """The float32 values of a chain {"rescale", "steps"} on exact values `v`; a chain
-    without a rescale starts from float32 inputs (a graph input)."""
+    """The float32 values of a chain {"rescale", "dense", "steps"} on exact values `v`; a
+    chain without a rescale starts from float32 inputs (a graph input). A chain with a
+    dense runs on a batch (first axis) of vectors."""
     x = rescale(v, chain["rescale"], channel_axis) if chain.get("rescale") else np.asarray(v, dtype=np.float32)
+    if chain.get("dense"):
+        dense = chain["dense"]
+        bias = None if dense["bias"] is None else np.asarray(dense["bias"], dtype=np.float32)
+        x = onnxruntime_matmul(x.reshape(len(x), -1), np.asarray(dense["weights"], dtype=np.float32), bias,
+                               dense["transposed"])
     return run_steps(x, chain.get("steps", []), channel_axis)
+
+
+def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """fl32(a * b + c) for float32 arrays (broadcast), rounded once (a fused multiply-add).
+
+    a * b is exact in float64 (2 x 24 significant bits); the sum with c is rounded to
+    float64 and made round-to-odd (an inexact sum gets an odd last bit, toward the exact
+    value), which, with 29 more bits than float32, rounds to the same float32 as the exact
+    value: an exact sum (a tie included) converts as it is, an inexact one can be no tie."""
+    product = np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)
+    addend = np.asarray(c, dtype=np.float64)
+    total = product + addend
+    virtual = total - product
+    error = (product - (total - virtual)) + (addend - virtual)  # TwoSum: total + error is exact
+    even = (total.view(np.int64) & 1) == 0
+    toward = np.nextafter(total, np.where(error > 0, np.inf, -np.inf))
+    return np.where((error != 0) & even, toward, total).astype(np.float32)
+
+
+def onnxruntime_k_block(outputs: int) -> int:
+    """How many products onnxruntime's CPU SGEMM (MLAS, without packed weights: how
+    qonnx's executor runs a MatMul or Gemm, its weight an input) sums in one block, for a
+    product with `outputs` columns: 128, doubled for each halving of its column panel
+    (128 wide) that `outputs` still fills, down to 16 columns: 1024 for up to 16 outputs,
+    512 for 17-32, 256 for 33-64, 128 from 65 on (measured on onnxruntime 1.32, x86-64)."""
+    panel, block = 128, 128
+    while panel > 16 and panel // 2 >= outputs:
+        panel, block = panel // 2, block * 2
+    return block
+
+
+def onnxruntime_matmul(x: np.ndarray, weights: np.ndarray, bias: np.ndarray | None,
+                       transposed: bool = False) -> np.ndarray:
+    """x (batch, K) @ weights (K, N) + bias in float32, in the order of onnxruntime's CPU
+    SGEMM (MLAS on x86-64 with AVX and FMA; measured on onnxruntime 1.32), the weights
+    given to it as an input (as qonnx's executor runs a node), `transposed` where the
+    ONNX node holds them (N, K) (a Gemm with transB=1). Without a bias the sums start
+    from 0, else from the bias.
+    - A batch of one: one sum per output over all of K, products and sums each rounded
+      (no fused multiply-add): `_one_row_transposed`, or `_one_row`.
+    - One output (of weights (K, 1)): each sample's sum as `_one_row_transposed` sums.
+    - Else K is cut into blocks (`onnxruntime_k_block`); each block's sum is a chain of
+      fused multiply-adds from 0 in k order, and the result adds each block's sum."""
+    x, weights = np.asarray(x, dtype=np.float32), np.asarray(weights, dtype=np.float32)
+    rows, (depth, outputs) = len(x), weights.shape
+    start = np.zeros((rows, outputs), np.float32) if bias is None else \
+        np.broadcast_to(np.asarray(bias, dtype=np.float32), (rows, outputs)).astype(np.float32)
+    if rows == 1 and transposed:
+        return _one_row_transposed(x[0], weights.T, start[0])[None, :]
+    if rows == 1:
+        return _one_row(x[0], weights, start[0])[None, :]
+    if outputs == 1 and not transposed:
+        return _one_row_transposed(weights[:, 0], x, start[:, 0])[:, None]
+    block = onnxruntime_k_block(outputs)
+    result = start
+    for begin in range(0, depth, block):
+        partial = np.zeros((rows, outputs), np.float32)
+        for k in range(begin, min(depth, begin + block)):
+            partial = fma32(x[:, k:k + 1], weights[k:k + 1, :], partial)
+        result = result + partial
+    return result
+
+
+def _one_row(x: np.ndarray, weights: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """MLAS's kernel for one row of x times weights (K, N): k in groups of 4 (then one of
+    2, then 1), each group's products summed in k order, the group's sum added to the result."""
+    result, k, depth = start.copy(), 0, len(x)
+    for size in (4, 2, 1):
+        while depth - k >= size and (size == 4 or (depth - k) & size):
+            group = x[k] * weights[k]
+            for j in range(k + 1, k + size):
+                group = group + x[j] * weights[j]
+            result, k = group + result, k + size
+    return result
+
+
+def _one_row_transposed(x: np.ndarray, rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """MLAS's kernel for the dot products of x (K) with each of `rows` (R, K): 8 lane sums
+    (lane l the products of k = l mod 8, in k order), reduced as the output's place in
+    groups of 4 rows (then one of 2, then 1) has it, then added to start."""
+    lanes = np.zeros((8, len(rows)), np.float32)
+    for k in range(len(x)):
+        lanes[k % 8] = lanes[k % 8] + x[k] * rows[:, k]
+    v = lanes
+    by_four = ((v[0] + v[1]) + v[2] + v[3]) + (((v[4] + v[5]) + v[6]) + v[7])
+    by_two = ((v[0] + v[2]) + (v[4] + v[6])) + ((v[1] + v[3]) + (v[5] + v[7]))
+    alone = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
+    place = np.arange(len(rows))
+    fours = len(rows) // 4 * 4
+    reduced = np.where(place < fours, by_four, np.where(place < fours + (len(rows) - fours) // 2 * 2, by_two, alone))
+    return reduced + start
+
+
+def dense_is_exact(unit: float, largest_code: int, weights: np.ndarray, bias: np.ndarray | None) -> bool:
+    """Whether a float32 MatMul of values fl32(unit * q), integers |q| <= `largest_code`,
+    with float32 `weights` (K, N) and `bias` (N or None) is exact in every order of its
+    additions: each value unit * q is a float32, and in every column all products and all
+    partial sums are multiples of one power of two 2^g (g >= -149) no larger than
+    2^(g + 24) in magnitude (float32 integers times 2^g), so every order gives the exact
+    sum. The bound on the sums, computed in float64, is enlarged by its own error bound."""
+    odd, low = _odd_significand(np.float64(unit))
+    if abs(int(odd)) * largest_code > 1 << 24 or low < _FLOAT32_LOWEST_BIT:
+        return False
+    weights = np.abs(np.asarray(weights, dtype=np.float64))
+    bias = np.zeros(weights.shape[1]) if bias is None else np.abs(np.asarray(bias, dtype=np.float64))
+    _, weight_low = _odd_significand(weights)
+    _, bias_low = _odd_significand(bias)
+    grid = np.minimum(low + weight_low.min(axis=0), bias_low)
+    bound = (abs(unit) * largest_code * weights.sum(axis=0) + bias) * (1 + (len(weights) + 2) * 2.0**-52)
+    return bool(((grid >= _FLOAT32_LOWEST_BIT) & (bound <= np.ldexp(1.0, np.minimum(grid, 2000) + 24))).all())
+
+
+def _odd_significand(values) -> tuple[np.ndarray, np.ndarray]:
+    """values = odd * 2^low (float64 values; odd an odd integer); a 0 gets low = 2^30 (no bit)."""
+    values = np.asarray(values, dtype=np.float64)
+    mantissa, exponent = np.frexp(values)
+    significand = np.ldexp(mantissa, 53).astype(np.int64)
+    trailing = np.zeros(values.shape, np.int64)
+    nonzero = significand != 0
+    lowest = significand[nonzero] & -significand[nonzero]
+    trailing[nonzero] = np.log2(lowest.astype(np.float64)).astype(np.int64)
+    low = np.where(nonzero, exponent - 53 + trailing, 1 << 30)
+    return significand >> trailing, low
 
 
 def host_head(x: np.ndarray, head: dict) -> np.ndarray:

@@ -125,7 +125,9 @@ def _host_report(folder: Path, design: dict) -> None:
     head, tail = design["host"]["head"], design["host"]["tail"]
     before = [*(step["node"] for step in head["chain"]["steps"]), head["quant"]["node"]] if head else []
     after = [tail["chain"]["rescale"]["node"], *(step["node"] for step in tail["chain"]["steps"])] if tail else []
+    dense = tail["chain"].get("dense") if tail else None
     (folder / "host.md").write_text(render(
         "hls/host_report.md.j2", top=design["top"], input_type=design["input"]["type"],
         output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after)),
+        dense=dense["node"] if dense else None,
         input_transpose=design["host"].get("input_transpose"), output_transpose=design["host"].get("output_transpose")))

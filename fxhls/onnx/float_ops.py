@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from fxhls.fixed import FixedType, exact_type
-from fxhls.fixed.float32 import run_chain
+from fxhls.fixed.float32 import dense_is_exact, per_channel, run_chain
 from fxhls.fixed.functions import FUNCTIONS, evaluate, monotone, parameters
 from fxhls.ir import Node
 from fxhls.ir.ops import table
@@ -187,9 +187,12 @@ def _dense(op: str):
         if len(n.inputs) > 2 and n.inputs[2]:
             bias = values.channel_vector(values.float32_of_static(ctx, n.inputs[2], n), (outputs,), 0, "bias", n)
         accumulator = ctx.fresh(f"{n.outputs[0]}_acc")
+        codes = ctx.name(x)
         standard(ctx, replace(n, inputs=n.inputs[:2], outputs=[accumulator]))
         ctx.chains[n.outputs[0]] = {"source": accumulator, "chain": {
             "rescale": {"zero": [0.0], "scales": [x_scale, w_scale], "bias": bias, "node": n.name}, "steps": []}}
+        if op != "Conv":
+            ctx.chains[n.outputs[0]]["host"] = _host_dense(ctx, n, codes, x_scale[0], out_axis, bias)
 
     return convert
 
@@ -236,6 +239,40 @@ def _refuse_the_float_input(ctx: ImportContext, n: OnnxNode) -> None:
         raise n.refuse(f"its input {x!r} is the model's float input, not quantized; give it a fixed-point type "
                        f"with --input-type T (e.g. ap_fixed<16,6>, hls4ml's input precision) or put a Quant "
                        f"before it")
+
+
+def _host_dense(ctx: ImportContext, n: OnnxNode, codes: str, x_scale: float, out_axis: int,
+                bias: list[float] | None) -> dict:
+    """The Gemm or MatMul `n` as float work on the host, for where it is the last integer
+    work: "source", its input codes; "chain", their values fl32(s_x * q), then the float32
+    product with the weights' float32 values (qonnx's Quant output) as onnxruntime sums it;
+    "exact", whether that product is exact in every order (the weights' float32 values
+    being s_w * q_w, the hardware's exact sum, rounded once, is then the same)."""
+    weights = values.float32_of_static(ctx, n.inputs[1], n)
+    exact_weights = _exact_static(ctx, n.inputs[1])
+    if out_axis == 0:
+        weights, exact_weights = weights.T, None if exact_weights is None else exact_weights.T
+    bias32 = None if bias is None else np.broadcast_to(np.asarray(bias, dtype=np.float32), weights.shape[1:])
+    codes_type = ctx.tensors[codes].type
+    largest = max(abs(codes_type.min_code), abs(codes_type.max_code))
+    exact = exact_weights is not None and bool((weights == exact_weights).all()) and \
+        dense_is_exact(float(np.float32(x_scale)) * codes_type.lsb, largest, weights, bias32)
+    return {"source": codes, "exact": exact, "chain": {
+        "rescale": {"zero": [0.0], "scales": [[x_scale]], "node": n.name},
+        "dense": {"weights": weights.tolist(), "bias": None if bias32 is None else bias32.tolist(),
+                  "transposed": out_axis == 0, "node": n.name},
+        "steps": []}}
+
+
+def _exact_static(ctx: ImportContext, name: str) -> np.ndarray:
+    """The exact values of a constant weight: s * (q - z) of its codes where it is quantized;
+    None where its values are computed (by an op on constants)."""
+    tensor = ctx.tensor(name)
+    if tensor.data is None or "scale" not in tensor.facts:
+        return tensor.data
+    scale, zero = (per_channel(tensor.facts[key], tensor.data.ndim, 0).astype(np.float64)
+                   for key in ("scale", "zero_point"))
+    return (tensor.data - zero) * scale
 
 
 def _moving(standard):
@@ -285,6 +322,9 @@ def host_tails(ctx: ImportContext, outputs: list[str]) -> None:
             continue
         output = OnnxNode(name, "graph output", "", [name], [name], {})
         chain = values.chain_of(ctx, name, output)
+        if "host" in chain and not chain["host"]["exact"]:
+            host = chain["host"]
+            chain = {"source": host["source"], "chain": {**host["chain"], "steps": chain["chain"]["steps"]}}
         if ctx.tensors[chain["source"]].type is None:
             raise output.refuse(f"a float model (no quantizer between its input and its output): {HOW_TO_TYPE}, "
                                 f"or quantize it with fxhls.qfx or Brevitas (QONNX)")

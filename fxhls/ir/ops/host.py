@@ -5,8 +5,9 @@
   integer). Attributes `chain` ({"steps"}), `quant` (see `fxhls.fixed.float32`), `offset`,
   and the integer type of the result (`type_attrs`).
 - HostFloat: an exact value (an accumulator or codes) through a float chain
-  ({"rescale", "steps"}) to float32 results: the float work after the last integer
-  result. Its output has no fixed-point type.
+  ({"rescale", "dense", "steps"}) to float32 results: the float work after the last
+  integer result. Its output has no fixed-point type; with a dense (the last layer's
+  float32 MatMul) it has one value per output of the dense.
 
 Channels are the first dimension of a sample.
 """
@@ -30,7 +31,8 @@ class HostQuantize:
 class HostFloat:
     @staticmethod
     def infer(node, inputs):
-        return [(inputs[0].shape, None)]
+        dense = node.attrs["chain"].get("dense")
+        return [((len(dense["bias"] or dense["weights"][0]),) if dense else inputs[0].shape, None)]
 
     @staticmethod
     def execute(node, values):
