@@ -8,7 +8,7 @@ pixel, a Gemm its input beats plus r clocks per sample. A K-hot or binary layer 
 FINN's MVU, on the RTL's folds (`fxhls.rtl.folding`): its reuse r is its clocks per input
 vector (SF x NF at its SIMD and PE), so a Conv takes max(padded pixels, windows x r)
 clocks, a Gemm max(input beats, r); for a pipeline interval it takes the fold the RTL
-takes for that target (`fold_for`), so both backends' layers take the same clocks
+takes for that target (`fxhls.rtl.layers.folded_layer`), so both backends' layers take the same clocks
 wherever the folds, not the input walk, set the pace.
 
 The automatic choice (`choose_reuse`) balances the dataflow pipeline within the
@@ -29,7 +29,8 @@ from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.windows import conv_out_size
-from fxhls.rtl.folding import fold_for, target_clocks, vector_steps
+from fxhls.rtl.folding import target_clocks, vector_steps
+from fxhls.rtl.layers import folded_layer
 
 from .dataflow import Plan, Stage
 from .layers import pool
@@ -98,8 +99,10 @@ class LaneFolding:
         return LayerCost(max(self.walk, self.vectors * reuse), 0, 0)
 
     def reuse_within(self, interval: int) -> int:
-        """The clocks per vector of the fold the RTL takes for `interval` (`fold_for`)."""
-        return 1 if self.grouped else vector_steps(self.graph, self.node, *fold_for(self.graph, self.node, interval))
+        """The clocks per vector of the fold the RTL takes for `interval` (`folded_layer`)."""
+        if self.grouped:
+            return 1
+        return vector_steps(self.graph, self.node, *folded_layer(self.graph, self.node, interval)[0])
 
     def achievable(self, reuse: int) -> int:
         """The clocks per vector of the least parallel fold within `reuse`."""

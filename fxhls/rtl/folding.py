@@ -63,12 +63,6 @@ def vector_steps(graph: Graph, node: Node, simd: int, pe: int) -> int:
     return (fan_in // simd) * (out_features // pe)
 
 
-def fold_for(graph: Graph, node: Node, target: int) -> tuple[int, int]:
-    """The (SIMD, PE) of `node` for a target of `target` clocks per sample: the least
-    parallel meeting it (else the fastest). Both backends fold a K-hot or binary layer so."""
-    return ordered_foldings(graph, node, target, RtlParallelism())[0]
-
-
 def fold_of_steps(graph: Graph, node: Node, steps: int) -> tuple[int, int]:
     """The least parallel (SIMD, PE) of `node` taking at most `steps` clocks per vector
     (in `folding_candidates`' order): the fold of a reuse factor of the HLS backend."""
