@@ -3,14 +3,23 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from fxhls.board import load_board
+from fxhls.deploy.interface import stream_interface
 from fxhls.hls.dataflow import plan_dataflow
 from fxhls.hls.naming import safe_graph
 from fxhls.hls.parallelism import ParallelismOptions, choose_reuse, dsp_per_multiplier, folding, resolve_reuse
+from fxhls.hls.writer import write_hls_project
+from fxhls.ir.passes import lower_for_hardware, split_host_edges
+from fxhls.onnx import load_onnx
+from fxhls.rtl.folding import RtlParallelism
+from fxhls.rtl.writer import write_rtl
 from hls_build_helpers import GraphBuilder
 
 BOARD = load_board("ultra96v2")
@@ -140,3 +149,28 @@ def test_a_target_fps_out_of_reach_says_the_best_and_why():
         resolve_reuse(plan, BOARD, originals, ParallelismOptions(dsp_budget=2, target_fps=3e6), 250)
     with pytest.raises(ValueError, match="target FPS must be a positive number"):
         resolve_reuse(plan, BOARD, originals, ParallelismOptions(target_fps=float("inf")), 250)
+
+
+MNIST = Path(__file__).resolve().parents[1] / "examples" / "models" / "mnist_khot_cnn.onnx"
+
+
+@pytest.mark.parametrize("fps", [35_000, 100_000, 150_000])
+def test_khot_layers_take_the_rtls_fold_and_clocks_at_a_target_fps(fps, tmp_path):
+    """The bundled MNIST CNN (K-hot Conv, Conv, Gemm) at one target FPS: each compute
+    layer of the HLS backend takes the RTL's SIMD x PE, and its estimated clocks per sample
+    equal the RTL's estimate (the interval its co-simulation measures,
+    tests/test_rtl_top_intervals.py); so do the two designs' intervals."""
+    graph = load_onnx(str(MNIST))
+    split_host_edges(graph)
+    graph = lower_for_hardware(graph)
+    design = stream_interface(graph, "mnist", "ultra96v2", 250)
+    hls = write_hls_project(graph, design, tmp_path / "hls", ParallelismOptions(target_fps=fps))
+    (tmp_path / "rtl").mkdir()
+    rtl = write_rtl(graph, design, tmp_path / "rtl", RtlParallelism(target_fps=fps))
+    rows = {row["onnx_node"]: row for row in csv.DictReader((tmp_path / "hls" / "report" / "layers.csv").open())}
+    stages = {row["node"]: row for row in json.loads((tmp_path / "rtl" / "rtl" / "stages.json").read_text())["stages"]}
+    for node in ("conv1/Conv", "conv2/Conv", "fc/Gemm"):
+        simd, pe = (int(v) for v in rows[node]["simd_pe"].split(" x "))
+        assert stages[node]["folding"] == f"SIMD={simd}, PE={pe}"
+        assert int(rows[node]["cycles"]) == stages[node]["clocks"]
+    assert hls.summary["interval"] == rtl.cycles_per_sample <= 250e6 // fps

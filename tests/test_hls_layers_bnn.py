@@ -11,9 +11,10 @@ from fxhls.fixed import BINARY_TYPE, FixedType
 from fxhls.hls.dataflow import natural_stream
 from fxhls.hls.layers import LayerContext
 from fxhls.hls.layers.bnn_threshold import threshold_layer
-from fxhls.hls.layers.conv import conv_layer, kernel_kind
+from fxhls.hls.layers.conv import conv_layer, kernel_kind, lane_fold
 from fxhls.hls.layers.dense import dense_layer
 from fxhls.ir.execute import execute
+from fxhls.rtl.folding import vector_steps
 from hls_layer_graphs import (binary_input_graph, conv_graph, gemm_graph, random_values, threshold_graph,
                               with_threshold)
 from hls_layer_harness import LayerCase, LayerProgram
@@ -149,3 +150,48 @@ def test_binary_dense_equals_ir(program, index):
     if threshold:
         assert set(np.unique(expected).tolist()) == {-1.0, 1.0}
     assert int((program.run(position, x) != expected).sum()) == 0
+
+
+# Folds of the MVU (mvu.h): reuse factors, each the clocks per window or vector of the least
+# parallel fold within it (None: the most, SIMD = PE = 1).
+FOLDS = (2, 6, None)
+
+
+def _binary_inputs(x_type, shape, generator):
+    if x_type == BINARY_TYPE:
+        return np.where(generator.random(shape) < 0.5, -1.0, 1.0)
+    x = random_values(x_type, shape, generator)
+    x[0], x[1] = x_type.max, x_type.min
+    return x
+
+
+@pytest.fixture(scope="module")
+def folded():
+    """(graph, input type, reuse, fold) and the program of every case at every fold of FOLDS."""
+    graphs = [(_graph(i, case), case[5]) for i, case in enumerate(CASES)]
+    graphs += [(_dense_graph(i, case), case[2]) for i, case in enumerate(DENSE_CASES)]
+    rows, cases = [], []
+    for graph, x_type in graphs:
+        node = _layer(graph)
+        x, y = graph.tensor(node.inputs[0]), graph.tensor(graph.outputs[0])
+        for reuse in (fold or graph.tensor(node.inputs[1]).data.size for fold in FOLDS):
+            name = f"folded{len(cases)}"
+            context = LayerContext(graph, node, name, reuse, (natural_stream(x),), natural_stream(y))
+            layer = conv_layer(graph, node, name, reuse) if node.op == "Conv" else dense_layer(context)
+            rows.append((x_type, reuse, lane_fold(graph, node, reuse)))
+            cases.append(LayerCase(graph, layer))
+    return rows, LayerProgram(cases)
+
+
+def test_binary_layers_fold_as_an_mvu_and_equal_the_ir_at_every_fold(folded):
+    rows, program = folded
+    for position, (x_type, reuse, (simd, pe)) in enumerate(rows):
+        graph = program.cases[position].graph
+        node = _layer(graph)
+        assert vector_steps(graph, node, simd, pe) <= reuse
+        assert f"static const int simd = {simd}, pe = {pe};" in program.cases[position].layer["code"]
+        if reuse == graph.tensor(node.inputs[1]).data.size:
+            assert (simd, pe) == (1, 1)
+        x = _binary_inputs(x_type, (SAMPLES, *graph.tensor(graph.inputs[0]).shape), np.random.default_rng(600 + position))
+        assert int((program.run(position, x) != execute(graph, x)[0]).sum()) == 0
+    assert len({fold for *_, fold in rows}) > 4

@@ -33,11 +33,12 @@ def _relu_case(name: str, lanes: int, x_type: FixedType, out_type: FixedType, ge
 
 
 def _affine_case(name: str, channels: int, lanes: int, x_type: FixedType, kind, bias_type: FixedType,
-                 out_type: FixedType, gen: np.random.Generator) -> dict:
+                 out_type: FixedType, gen: np.random.Generator, pipeline: int = 0) -> dict:
     x = random_values(x_type, (BEATS * lanes // channels, channels), gen)
     bias = random_values(bias_type, (channels,), gen)
     parameters = {"C": channels, "LANES": lanes, **type_parameters("X", x_type), **type_parameters("BIAS", bias_type),
-                  "BIASES": packed_literal(codes(bias, bias_type), bias_type.width), **type_parameters("OUT", out_type, True)}
+                  "BIASES": packed_literal(codes(bias, bias_type), bias_type.width), **type_parameters("OUT", out_type, True),
+                  "PIPELINE": pipeline}
     if kind == "mul":
         scale_type = T("ap_fixed<6,2>")
         scale = random_values(scale_type, (channels,), gen)
@@ -88,6 +89,8 @@ def _cases() -> list[dict]:
         _affine_case("affine_mul", 6, 3, T("ap_fixed<8,4>"), "mul", T("ap_fixed<10,4>"), T("ap_fixed<8,5,AP_RND,AP_SAT>"), gen),
         _affine_case("affine_khot", 4, 2, T("ap_ufixed<6,3>"), ("khot", 2), T("ap_fixed<8,6>"),
                      T("ap_fixed<7,5,AP_RND_ZERO,AP_SAT_SYM>"), gen),
+        _affine_case("affine_khot_pipelined", 6, 3, T("ap_fixed<7,2>"), ("khot", 2), T("ap_fixed<8,3>"),
+                     T("ap_fixed<8,4,AP_RND_CONV,AP_SAT>"), gen, pipeline=1),
         _add_case("add", 4, T("ap_fixed<8,4>"), T("ap_ufixed<6,5>"), T("ap_fixed<8,5,AP_RND_INF,AP_SAT>"), gen),
         *_fork_cases(gen),
     ]

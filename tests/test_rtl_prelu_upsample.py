@@ -23,7 +23,7 @@ T = FixedType.parse
 PIXELS = 24
 
 
-def _prelu_case(name, channels, lanes, x_type, slope_type, khot, out_type, gen) -> dict:
+def _prelu_case(name, channels, lanes, x_type, slope_type, khot, out_type, gen, **overrides) -> dict:
     x = random_values(x_type, (PIXELS, channels), gen)
     if khot:  # sums of two signed powers of two on slope_type's grid
         signs = gen.integers(-1, 1, size=(channels, 2), endpoint=True)
@@ -33,7 +33,7 @@ def _prelu_case(name, channels, lanes, x_type, slope_type, khot, out_type, gen) 
     else:
         slope, terms = random_values(slope_type, (channels,), gen), None
     parameters = {"C": channels, "LANES": lanes, **type_parameters("X", x_type),
-                  **type_parameters("OUT", out_type, True), **scale_parameters(slope, slope_type, terms)}
+                  **type_parameters("OUT", out_type, True), **scale_parameters(slope, slope_type, terms), **overrides}
     instance = Instance(name, "fxhls_prelu", parameters,
                         {"s_axis": lanes * x_type.width, "m_axis": lanes * out_type.width})
     expected = execute_op("PRelu", [x, slope], out_type)
@@ -59,6 +59,8 @@ def _cases() -> list[dict]:
                     T("ap_fixed<9,4,AP_RND,AP_SAT>"), gen),
         _prelu_case("prelu_khot", 4, 2, T("ap_fixed<10,4>"), T("ap_fixed<6,1>"), True,
                     T("ap_fixed<8,4,AP_RND_CONV,AP_SAT_SYM>"), gen),
+        _prelu_case("prelu_khot_unpipelined", 4, 4, T("ap_fixed<10,4>"), T("ap_fixed<6,1>"), True,
+                    T("ap_fixed<8,4,AP_RND_CONV,AP_SAT_SYM>"), gen, PIPELINE=0),
         _prelu_case("prelu_wide", 2, 2, T("ap_fixed<12,6>"), T("ap_ufixed<10,0>"), False, T("ap_fixed<16,6>"), gen),
         _upsample_case("up_2x2", 6, 2, 3, 4, (2, 2), T("ap_fixed<7,3>"), gen),
         _upsample_case("up_3x1", 2, 2, 4, 3, (3, 1), T("ap_ufixed<5,5>"), gen),

@@ -2,9 +2,14 @@
 
 A stage handles one sample per call. Element-wise stages, pools and the converters
 take one beat (pixel) per clock with all its channels in parallel. Conv and Gemm
-layers fold: with reuse r their compute starts every r clocks and shares each
-multiplier r ways (hls4ml's reuse factor). A Conv takes r clocks per (padded) input
-pixel, a Gemm its input beats plus r clocks per sample.
+layers fold. A MAC layer with reuse r starts its compute every r clocks and shares each
+multiplier r ways (hls4ml's reuse factor): a Conv takes r clocks per (padded) input
+pixel, a Gemm its input beats plus r clocks per sample. A K-hot or binary layer folds as
+FINN's MVU, on the RTL's folds (`fxhls.rtl.folding`): its reuse r is its clocks per input
+vector (SF x NF at its SIMD and PE), so a Conv takes max(padded pixels, windows x r)
+clocks, a Gemm max(input beats, r); for a pipeline interval it takes the fold the RTL
+takes for that target (`fxhls.rtl.layers.folded_layer`), so both backends' layers take the same clocks
+wherever the folds, not the input walk, set the pace.
 
 The automatic choice (`choose_reuse`) balances the dataflow pipeline within the
 board's DSP slices: the pipeline's interval is its slowest stage's, so it finds the
@@ -22,11 +27,14 @@ from dataclasses import dataclass, field
 
 from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
-from fxhls.rtl.folding import target_clocks
+from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.windows import conv_out_size
+from fxhls.rtl.folding import target_clocks, vector_steps
+from fxhls.rtl.layers import folded_layer
 
 from .dataflow import Plan, Stage
 from .layers import pool
-from .layers.conv import kernel_kind
+from .layers.conv import LANE_KERNELS, kernel_kind, lane_fold
 
 # The multiplier of one DSP slice: (wide operand, narrow operand) bits.
 DSP_MULTIPLIER = {"DSP48E1": (25, 18), "DSP48E2": (27, 18)}
@@ -59,6 +67,47 @@ class Folding:
         multipliers = math.ceil(self.products / reuse)
         return LayerCost(self.base + self.steps * reuse, multipliers, multipliers * self.dsp_per_multiplier)
 
+    def reuse_within(self, interval: int) -> int:
+        """The largest reuse that still finishes within `interval` clocks (at least 1)."""
+        return min(max((interval - self.base) // self.steps, 1), self.max_reuse)
+
+    def achievable(self, reuse: int) -> int:
+        """`reuse`, at most the largest that shares anything."""
+        return min(reuse, self.max_reuse)
+
+
+@dataclass(frozen=True, eq=False)
+class LaneFolding:
+    """A K-hot or binary Gemm/Conv folded as an MVU (templates/hls/layers/mvu.h): reuse r
+    is its clocks per input vector, at the RTL's (SIMD, PE) for r (`lane_fold`); its
+    input walk (`walk` clocks: padded pixels, or input beats) overlaps the `vectors` folds."""
+
+    graph: Graph
+    node: Node
+    walk: int
+    vectors: int
+
+    @property
+    def grouped(self) -> bool:  # a grouped Conv's MVU stays whole (`lane_fold`)
+        return self.node.attrs.get("groups", 1) > 1
+
+    @property
+    def max_reuse(self) -> int:
+        return 1 if self.grouped else vector_steps(self.graph, self.node, 1, 1)
+
+    def cost(self, reuse: int) -> LayerCost:
+        return LayerCost(max(self.walk, self.vectors * reuse), 0, 0)
+
+    def reuse_within(self, interval: int) -> int:
+        """The clocks per vector of the fold the RTL takes for `interval` (`folded_layer`)."""
+        if self.grouped:
+            return 1
+        return vector_steps(self.graph, self.node, *folded_layer(self.graph, self.node, interval)[0])
+
+    def achievable(self, reuse: int) -> int:
+        """The clocks per vector of the least parallel fold within `reuse`."""
+        return 1 if self.grouped else vector_steps(self.graph, self.node, *lane_fold(self.graph, self.node, reuse))
+
 
 def dsp_per_multiplier(a_bits: int, b_bits: int, primitive: str) -> int:
     """DSP slices of an a x b multiplier (an estimate: tiles of the slice's multiplier)."""
@@ -84,13 +133,13 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
     x = graph_tensor(node.inputs[0])
     if node.op in FOLDING_OPS:
         w = graph_tensor(node.inputs[1])
-        per_step = math.prod(w.shape)
-        products = per_step if kernel_kind(plan.graph, node) == "mac" else 0
         dsp = dsp_per_multiplier(x.type.width, w.type.width, primitive)
+        padded, windows = _conv_walk(plan.graph, node) if node.op == "Conv" else (incoming.beats, 1)
+        if kernel_kind(plan.graph, node) in LANE_KERNELS:
+            return LaneFolding(plan.graph, node, padded, windows)
         if node.op == "Gemm":
-            return Folding(incoming.beats, 1, products, dsp)
-        (_, height, width), (pad_h, pad_w) = x.shape, node.attrs["pads"]
-        return Folding(0, (height + 2 * pad_h) * (width + 2 * pad_w), products, dsp)
+            return Folding(incoming.beats, 1, math.prod(w.shape), dsp)
+        return Folding(0, padded, math.prod(w.shape), dsp)
     channels = incoming.lanes
     if node.op == "MulShift":  # one multiplier per channel
         multiplier_bits = node_widths(node, x.type, graph_tensor(node.outputs[0]).type)[0]
@@ -111,6 +160,14 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
         sums = pool.sum_type(x.type, count)
         return Folding(incoming.beats, 0, channels, dsp_per_multiplier(sums.width, reciprocal_type.width, primitive))
     raise ValueError(f"node {node.name!r}: op {node.op} has no cost model in the HLS backend")
+
+
+def _conv_walk(graph: Graph, node: Node) -> tuple[int, int]:
+    """A Conv's padded input pixels (its window generator's clocks) and its windows."""
+    (_, height, width), (kernel_h, kernel_w) = graph.tensor(node.inputs[0]).shape, graph.tensor(node.inputs[1]).shape[2:]
+    (stride_h, stride_w), (pad_h, pad_w) = node.attrs["strides"], node.attrs["pads"]
+    windows = conv_out_size(height, kernel_h, stride_h, pad_h) * conv_out_size(width, kernel_w, stride_w, pad_w)
+    return (height + 2 * pad_h) * (width + 2 * pad_w), windows
 
 
 def choose_reuse(plan: Plan, primitive: str, dsp_budget: int, fixed: dict[str, int],
@@ -139,11 +196,7 @@ class _ReuseSearch:
 
     def within(self, interval: int) -> dict[str, int]:
         """Every free layer at the largest reuse that still finishes within `interval`."""
-        choice = dict(self.reuse)
-        for name in self.free:
-            model = self.models[name]
-            choice[name] = min(max((interval - model.base) // model.steps, 1), model.max_reuse)
-        return choice
+        return dict(self.reuse) | {name: self.models[name].reuse_within(interval) for name in self.free}
 
     def dsp(self, choice: dict[str, int]) -> int:
         return sum(self.models[name].cost(r).dsp for name, r in choice.items())
@@ -200,14 +253,16 @@ class ParallelismOptions:
 
 def _check_reuse_range(plan: Plan, primitive: str, fixed: dict[str, int], every: int | None, originals: dict) -> None:
     """A layer's reuse is at most its multiplications per step (more shares nothing): a
-    larger factor for all layers (`every`) is lowered to that, a larger one for a named layer refused."""
+    larger factor for all layers (`every`) is lowered to that, a larger one for a named layer refused.
+    A K-hot or binary layer's is lowered to the clocks per vector of a fold it can take."""
     stages = {stage.name: stage for stage in plan.stages}
     for name, value in fixed.items():
-        most = folding(plan, stages[name], primitive).max_reuse
+        model = folding(plan, stages[name], primitive)
+        most = model.max_reuse
         if value > most and value != every:
             raise ValueError(f"the reuse factor {value} of layer {originals.get(name, name)!r} is more than its {most} "
                              f"multiplications per step: give at most {most}")
-        fixed[name] = min(value, most)
+        fixed[name] = model.achievable(min(value, most))
 
 
 def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: ParallelismOptions,

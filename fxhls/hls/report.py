@@ -14,7 +14,8 @@ from fxhls.templating import render
 from fxhls.ir.ops.softmax import exp_entries, softmax_types, sum_range
 from fxhls.ir.ops.table import table_entries
 
-from .parallelism import folding
+from .layers.conv import LANE_KERNELS, kernel_kind, lane_fold
+from .parallelism import FOLDING_OPS, folding
 
 
 def layer_rows(plan, layers, originals: dict[str, str], primitive: str) -> list[dict]:
@@ -34,11 +35,19 @@ def layer_rows(plan, layers, originals: dict[str, str], primitive: str) -> list[
             "weight_type": str(weights) if weights is not None else "",
             "accumulator": node.attrs.get("acc_type", "") if node is not None else "",
             "reuse": layer.reuse,
+            "simd_pe": _simd_pe(plan.graph, node, layer.reuse),
             "cycles": cost.cycles,
             "multipliers": cost.multipliers,
             "dsp": cost.dsp,
         })
     return rows
+
+
+def _simd_pe(graph, node, reuse: int) -> str:
+    """"SIMD x PE" of a layer folded as an MVU (K-hot and binary), else empty."""
+    if node is None or node.op not in FOLDING_OPS or kernel_kind(graph, node) not in LANE_KERNELS:
+        return ""
+    return "{} x {}".format(*lane_fold(graph, node, reuse))
 
 
 def lookup_tables(plan, originals: dict[str, str]) -> list[dict]:

@@ -44,17 +44,29 @@ def divisors(n: int) -> list[int]:
 
 def compute_cycles(graph: Graph, node: Node, simd: int, pe: int) -> int:
     """Clocks per sample of Gemm or Conv `node` folded by SIMD and PE (fxhls.rtl.layers)."""
-    x, weights = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
-    # a grouped Conv's MVU reads the whole window (zero weights outside each group: fxhls.rtl.layers)
-    out_features, fan_in = weights.shape[0], math.prod(weights.shape[1:]) * node.attrs.get("groups", 1)
-    per_vector = (fan_in // simd) * (out_features // pe)
+    per_vector = vector_steps(graph, node, simd, pe)
     if node.op == "Gemm":
         return per_vector
+    x, weights = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     channels, height, width = x.shape
     out_h, out_w = (conv_out_size(n, k, s, p) for n, k, s, p in
                     zip((height, width), weights.shape[2:], node.attrs["strides"], node.attrs["pads"]))
     channel_lanes, _ = window_lanes(simd, channels, math.prod(weights.shape[2:]))
     return max(out_h * out_w * per_vector, height * width * channels // channel_lanes)
+
+
+def vector_steps(graph: Graph, node: Node, simd: int, pe: int) -> int:
+    """Clocks the MVU of Gemm or Conv `node` takes per input vector (a window): SF x NF."""
+    weights = graph.tensor(node.inputs[1])
+    # a grouped Conv's MVU reads the whole window (zero weights outside each group: fxhls.rtl.layers)
+    out_features, fan_in = weights.shape[0], math.prod(weights.shape[1:]) * node.attrs.get("groups", 1)
+    return (fan_in // simd) * (out_features // pe)
+
+
+def fold_of_steps(graph: Graph, node: Node, steps: int) -> tuple[int, int]:
+    """The least parallel (SIMD, PE) of `node` taking at most `steps` clocks per vector
+    (in `folding_candidates`' order): the fold of a reuse factor of the HLS backend."""
+    return next(pair for pair in folding_candidates(graph, node) if vector_steps(graph, node, *pair) <= steps)
 
 
 def folding_candidates(graph: Graph, node: Node) -> list[tuple[int, int]]:

@@ -42,6 +42,7 @@ from .top_streams import flatten_reorders
 from .verilog import literal, sized_literal
 from .windows import line_buffer_rows, window_lanes
 from .costs import mvu_dot_stage
+from .folding import RtlParallelism, ordered_foldings
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
 MODULES = ("fxhls_mvu", "fxhls_window")
@@ -125,6 +126,22 @@ class ComputeLayer:
 def compute_sources() -> list[Path]:
     """The library modules (templates/rtl/*.v) that compute layers instantiate."""
     return library_sources(*MODULES)
+
+
+def folded_layer(graph: Graph, node: Node, target: int, options: RtlParallelism | None = None,
+                 threshold: Node | None = None, name: str | None = None,
+                 lut_levels: int | None = None) -> tuple[tuple[int, int], ComputeLayer]:
+    """((SIMD, PE), layer): `compute_layer` at the first fold of `ordered_foldings` that it
+    builds (a narrowed accumulator takes SIMD 1, padding flags an equal share of lanes): the
+    fold of `node` for `target` clocks per sample, in the RTL and for K-hot and binary
+    layers in the HLS backend alike. The last refusal where it builds none."""
+    error = None
+    for simd, pe in ordered_foldings(graph, node, target, options or RtlParallelism()):
+        try:
+            return (simd, pe), compute_layer(graph, node, simd, pe, threshold, name, lut_levels)
+        except ValueError as err:
+            error = err
+    raise ValueError(str(error) if node.name in str(error) else f"node {node.name!r}: {error}")
 
 
 def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node | None = None,

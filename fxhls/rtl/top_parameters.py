@@ -27,7 +27,9 @@ def affine_parameters(graph: Graph, node: Node, lanes: int) -> dict:
 
 def scale_parameters(values, t: FixedType, terms: tuple | None) -> dict:
     """A per-channel multiplier's constants (`fxhls_affine`, `fxhls_prelu`): its K-hot
-    `terms` (signs, exponents) as KIND "khot", else its codes of type `t` as KIND "mul"."""
+    `terms` (signs, exponents) as KIND "khot", its products registered before the sum and
+    cast (PIPELINE: the shift-add and the cast would pass the LUT levels of a 250 MHz clock
+    together, `bench/backends.py`), else its codes of type `t` as KIND "mul" (a DSP slice)."""
     if terms is not None:
         signs, exponents = terms
         used = signs != 0
@@ -35,7 +37,7 @@ def scale_parameters(values, t: FixedType, terms: tuple | None) -> dict:
         shift_w = max(1, int((exponents - lowest)[used].max()).bit_length()) if used.any() else 1
         codes = [(1 << (shift_w + 1)) | (int(s < 0) << shift_w) | (int(e) - lowest) if s else 0
                  for s, e in zip(signs.flatten().tolist(), exponents.flatten().tolist())]
-        return {"KIND": "khot", "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
+        return {"KIND": "khot", "PIPELINE": 1, "SCALE_FRAC": -lowest, "K": signs.shape[-1], "SHIFT_W": shift_w,
                 "TERMS": f"{len(codes) * (shift_w + 2)}'h{packed_codes(codes, shift_w + 2):x}"}
     return {"KIND": "mul", **type_parameters("SCALE", t), "SCALES": packed_literal(codes_of(values, t), t.width)}
 

@@ -19,8 +19,8 @@ from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
 
-from .folding import RtlParallelism, ordered_foldings, stage_lanes
-from .layers import ComputeLayer, compute_layer
+from .folding import RtlParallelism, stage_lanes
+from .layers import ComputeLayer, folded_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
 from .top_parameters import (affine_parameters, codes_of, mul_shift_parameters, multithreshold_parameters,
@@ -71,15 +71,7 @@ class StageBuilder(StreamNetwork):
             self._fused.add(threshold.name)
         out_tensor = (threshold or node).outputs[0]
         name = self._identifier(node)
-        error = None
-        for simd, pe in ordered_foldings(self.graph, node, self.target, self.options):
-            try:
-                layer = compute_layer(self.graph, node, simd, pe, threshold, name, self.lut_levels)
-                break
-            except ValueError as err:
-                error = err
-        else:
-            raise ValueError(str(error) if node.name in str(error) else f"node {node.name!r}: {error}") from None
+        _, layer = folded_layer(self.graph, node, self.target, self.options, threshold, name, self.lut_levels)
         simd = layer.window.simd if layer.window else layer.mvu.simd
         x = self.read(node.inputs[0], node, simd, codes=not layer.mvu.x_binary)
         raw = self.new_stream(name, layer.mvu.pe, layer.mvu.out_bits, threshold is not None)

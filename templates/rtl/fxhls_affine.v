@@ -6,7 +6,9 @@
 // c's constants: BIASES[c*BIAS_W +: BIAS_W] (a code with BIAS_FRAC fractional bits) and its
 // scale, KIND "mul" (SCALES) or "khot" (TERMS), multiplied as fxhls_channel_scale says.
 // The product (X_FRAC + SCALE_FRAC fractional bits) and the bias are added exactly,
-// then cast. The output is registered (fxhls_stage).
+// then cast. The output is registered (fxhls_stage); with PIPELINE 1 the products and
+// their biases are too (a clock more latency, none of interval), so the K-hot shift-add
+// and the sum with its cast each get a clock of LUT levels.
 module fxhls_affine #(
     parameter integer C = 1,
     parameter integer LANES = 1,
@@ -29,7 +31,8 @@ module fxhls_affine #(
     parameter integer OUT_FRAC = 0,
     parameter integer OUT_SIGNED = 1,
     parameter OUT_ROUNDING = "AP_TRN",
-    parameter OUT_OVERFLOW = "AP_WRAP"
+    parameter OUT_OVERFLOW = "AP_WRAP",
+    parameter integer PIPELINE = 0
 ) (
     input  wire clk,
     input  wire rst_n,
@@ -66,18 +69,34 @@ module fxhls_affine #(
         .PROD_W(PROD_W)
     ) scale (.x(s_axis_tdata), .group(group), .product(products));
 
-    wire [LANES*OUT_W-1:0] result;
+    // Each lane's bias, chosen by `group` (a multiplexer), beside its product.
+    wire [LANES*(PROD_W+BIAS_W)-1:0] scaled;
     genvar i;
     generate
-        for (i = 0; i < LANES; i = i + 1) begin : g_lane
-            // The lane's bias for each group, chosen by `group` (a multiplexer).
+        for (i = 0; i < LANES; i = i + 1) begin : g_bias
             wire [BIAS_W-1:0] biases [0:GROUPS-1];
             genvar g;
             for (g = 0; g < GROUPS; g = g + 1) begin : g_group
                 assign biases[g] = BIASES[(g*LANES + i)*BIAS_W +: BIAS_W];
             end
-            wire [BIAS_W-1:0] bias = biases[group];
-            wire signed [PROD_W-1:0] product = products[i*PROD_W +: PROD_W];
+            assign scaled[i*(PROD_W+BIAS_W) +: PROD_W+BIAS_W] = {biases[group], products[i*PROD_W +: PROD_W]};
+        end
+    endgenerate
+
+    // The products and biases, registered where PIPELINE is 1.
+    wire [LANES*(PROD_W+BIAS_W)-1:0] held;
+    wire held_valid, held_ready;
+    fxhls_pipeline_stage #(.W(LANES*(PROD_W+BIAS_W)), .REGISTER(PIPELINE)) products_stage (
+        .clk(clk), .rst_n(rst_n),
+        .s_axis_tdata(scaled), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .m_axis_tdata(held), .m_axis_tvalid(held_valid), .m_axis_tready(held_ready)
+    );
+
+    wire [LANES*OUT_W-1:0] result;
+    generate
+        for (i = 0; i < LANES; i = i + 1) begin : g_lane
+            wire signed [PROD_W-1:0] product = held[i*(PROD_W+BIAS_W) +: PROD_W];
+            wire [BIAS_W-1:0] bias = held[i*(PROD_W+BIAS_W) + PROD_W +: BIAS_W];
             wire signed [BIAS_W:0] bias_value = $signed({BIAS_SIGNED != 0 && bias[BIAS_W-1], bias});
             wire signed [SUM_W-1:0] sum = (product <<< (SUM_FRAC - PROD_FRAC)) + (bias_value <<< (SUM_FRAC - BIAS_FRAC));
             fxhls_cast #(
@@ -90,7 +109,7 @@ module fxhls_affine #(
 
     fxhls_stage #(.W(LANES*OUT_W)) stage (
         .clk(clk), .rst_n(rst_n),
-        .s_axis_tdata(result), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .s_axis_tdata(result), .s_axis_tvalid(held_valid), .s_axis_tready(held_ready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 endmodule

@@ -5,7 +5,9 @@
 // per pixel or vector). Channel c's slope (its "scale": KIND "mul", SCALES, or "khot",
 // TERMS) is multiplied as in fxhls_affine, by fxhls_channel_scale.
 // Both sides are aligned on the finer grid (X_FRAC or X_FRAC + SCALE_FRAC fractional
-// bits), the sign of x chooses one, and it is cast. The output is registered (fxhls_stage).
+// bits), the sign of x chooses one, and it is cast. The output is registered (fxhls_stage);
+// with PIPELINE 1 the products and x are too (a clock more latency, none of interval), so
+// the K-hot shift-add and the choice with its cast each get a clock of LUT levels.
 module fxhls_prelu #(
     parameter integer C = 1,
     parameter integer LANES = 1,
@@ -24,7 +26,8 @@ module fxhls_prelu #(
     parameter integer OUT_FRAC = 0,
     parameter integer OUT_SIGNED = 1,
     parameter OUT_ROUNDING = "AP_TRN",
-    parameter OUT_OVERFLOW = "AP_WRAP"
+    parameter OUT_OVERFLOW = "AP_WRAP",
+    parameter integer PIPELINE = 0
 ) (
     input  wire clk,
     input  wire rst_n,
@@ -61,12 +64,21 @@ module fxhls_prelu #(
         .PROD_W(PROD_W)
     ) slope (.x(s_axis_tdata), .group(group), .product(products));
 
+    // The products and the inputs, registered where PIPELINE is 1.
+    wire [LANES*(PROD_W+X_W)-1:0] held;
+    wire held_valid, held_ready;
+    fxhls_pipeline_stage #(.W(LANES*(PROD_W+X_W)), .REGISTER(PIPELINE)) products_stage (
+        .clk(clk), .rst_n(rst_n),
+        .s_axis_tdata({s_axis_tdata, products}), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .m_axis_tdata(held), .m_axis_tvalid(held_valid), .m_axis_tready(held_ready)
+    );
+
     wire [LANES*OUT_W-1:0] result;
     genvar i;
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
-            wire [X_W-1:0] x = s_axis_tdata[i*X_W +: X_W];
-            wire signed [PROD_W-1:0] product = products[i*PROD_W +: PROD_W];
+            wire [X_W-1:0] x = held[LANES*PROD_W + i*X_W +: X_W];
+            wire signed [PROD_W-1:0] product = held[i*PROD_W +: PROD_W];
             wire negative = X_SIGNED != 0 && x[X_W-1];
             wire signed [X_W:0] x_value = $signed({X_SIGNED != 0 && x[X_W-1], x});
             wire signed [VALUE_W-1:0] value = negative ? product <<< (VALUE_FRAC - PROD_FRAC)
@@ -81,7 +93,7 @@ module fxhls_prelu #(
 
     fxhls_stage #(.W(LANES*OUT_W)) stage (
         .clk(clk), .rst_n(rst_n),
-        .s_axis_tdata(result), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .s_axis_tdata(result), .s_axis_tvalid(held_valid), .s_axis_tready(held_ready),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
     );
 endmodule

@@ -72,26 +72,37 @@ SUM_T signed_sum(const IN_T x[N], const bool w[N]) {
   return sum;
 }
 
-// The kernel of a binary layer (dense or convolution window).
+// The kernel of a binary layer (dense or convolution window) for the folded MVU
+// (mvu.h): the exact sum of products of output o over the inputs of its group,
+// x + (o / group_out) * n_in, SIMD inputs a step, then its output stage.
 // CONFIG: in_t, sum_t (exact for the sum of products), accum_t (of bias_stage);
-// n_in (inputs per output: those of its group, x + (o / group_out) * n_in), n_out,
-// groups, group_out; binary_input (inputs are -1/+1).
+// n_in, n_out, groups, group_out; binary_input (inputs are -1/+1).
 template <class CONFIG>
 struct bnn_kernel {
-  template <class STAGE, class OUT_PIXEL>
-  static void compute(const typename CONFIG::in_t x[CONFIG::groups * CONFIG::n_in], const bool weights[CONFIG::n_out][CONFIG::n_in],
-                      const STAGE stages[CONFIG::n_out], OUT_PIXEL& y) {
+  typedef typename CONFIG::sum_t partial_t;
+  typedef bool weights_t[CONFIG::n_out][CONFIG::n_in];
+
+  template <class STAGE>
+  static partial_t start(const STAGE[CONFIG::n_out], int) {
 #pragma HLS INLINE
-    for (int o = 0; o < CONFIG::n_out; o++) {
-      const typename CONFIG::in_t* group_x = x + (o / CONFIG::group_out) * CONFIG::n_in;
-      typename CONFIG::sum_t sum;
-      if (CONFIG::binary_input) {
-        sum = xnor_popcount_sum<typename CONFIG::sum_t, CONFIG::n_in>(group_x, weights[o]);
-      } else {
-        sum = signed_sum<typename CONFIG::sum_t, CONFIG::n_in>(group_x, weights[o]);
-      }
-      y[o] = stage_output<typename CONFIG::accum_t>(stages[o], sum);
-    }
+    return 0;
+  }
+
+  // acc plus the sum of products of inputs first .. first + SIMD - 1 of output o.
+  template <int SIMD>
+  static partial_t accumulate(partial_t acc, const typename CONFIG::in_t x[CONFIG::groups * CONFIG::n_in],
+                              const weights_t& weights, int o, int first) {
+#pragma HLS INLINE
+    const typename CONFIG::in_t* inputs = x + (o / CONFIG::group_out) * CONFIG::n_in + first;
+    const bool* signs = weights[o] + first;
+    if (CONFIG::binary_input) return acc + xnor_popcount_sum<partial_t, SIMD>(inputs, signs);
+    return acc + signed_sum<partial_t, SIMD>(inputs, signs);
+  }
+
+  template <class STAGE, class OUT_PIXEL>
+  static void finish(const STAGE stages[CONFIG::n_out], int o, partial_t acc, OUT_PIXEL& y) {
+#pragma HLS INLINE
+    y[o] = stage_output<typename CONFIG::accum_t>(stages[o], acc);
   }
 };
 

@@ -4,8 +4,9 @@
 // order, and leaves one output pixel per beat (its out_channels values). The layer
 // walks the zero-padded image: a line buffer keeps the last kernel_h - 1 padded
 // rows, a window of kernel_h x kernel_w pixels slides one column per step, and at
-// every strided window position a kernel (a plain MAC, K-hot shift-add or binary
-// XNOR-popcount: see conv2d_mac.h, khot.h, bnn.h) turns the window into a pixel.
+// every strided window position a kernel (a MAC, conv_mac.h, or a pool's, pool.h)
+// turns the window into a pixel. K-hot and binary layers fold as an MVU fed by the
+// same window (mvu.h).
 //
 // CONFIG (a struct of constants and types, written per layer):
 //   in_t                              the input values' type

@@ -1,7 +1,7 @@
 // fxhls layer library: a dense (Gemm) layer over a stream.
 //
-// It reads its input vector, computes every output with a kernel (conv_mac.h,
-// khot.h, bnn.h: the same kernels as a convolution window's) and writes them as one
+// It reads its input vector, computes every output with a MAC kernel (conv_mac.h, as
+// a convolution window's; K-hot and binary layers fold as mvu.h's MVU) and writes them as one
 // beat. The input comes as BEATS beats of LANES values: one beat holding the vector,
 // or the pixels of an image the ONNX graph flattens. Value c of beat p is then input
 // c * BEATS + p, the (C, H, W) order of ONNX Flatten, so the kernel sees the inputs

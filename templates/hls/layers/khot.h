@@ -36,30 +36,40 @@ TERM_T khot_product(X x, const khot_term terms[K]) {
   return product;
 }
 
-// The MAC kernel of a K-hot layer (dense or convolution window): for every output o,
-// acc_t s = biases[o]; for (k) s += x[g * n_in + k] * w[o][k] (g = o / group_out, the
-// output's group); each product exact in term_t, then added, in the IR's order (exact
-// for a narrowed accumulator too).
+// The kernel of a K-hot layer (dense or convolution window) for the folded MVU
+// (mvu.h): for every output o, acc_t s = biases[o]; s += x[g * n_in + k] * w[o][k] for
+// each k in turn (g = o / group_out, the output's group), each product exact in term_t,
+// in the IR's order (exact for a narrowed accumulator too); y[o] = s cast to its type.
 //
 // CONFIG: in_t, bias_t, accum_t, term_t; n_in (inputs per output), n_out, groups,
 // group_out; khot (K, terms per weight).
 template <class CONFIG>
 struct khot_kernel {
-  template <class OUT_PIXEL>
-  static void compute(const typename CONFIG::in_t x[CONFIG::groups * CONFIG::n_in],
-                      const khot_term terms[CONFIG::n_out][CONFIG::n_in][CONFIG::khot],
-                      const typename CONFIG::bias_t biases[CONFIG::n_out], OUT_PIXEL& y) {
+  typedef typename CONFIG::accum_t partial_t;
+  typedef khot_term terms_t[CONFIG::n_out][CONFIG::n_in][CONFIG::khot];
+
+  static partial_t start(const typename CONFIG::bias_t biases[CONFIG::n_out], int o) {
 #pragma HLS INLINE
-    typename CONFIG::accum_t acc[CONFIG::n_out];
-#pragma HLS ARRAY_PARTITION variable = acc complete
-    for (int o = 0; o < CONFIG::n_out; o++) acc[o] = biases[o];
-    for (int k = 0; k < CONFIG::n_in; k++) {
-      for (int o = 0; o < CONFIG::n_out; o++) {
-        const int group_first = (o / CONFIG::group_out) * CONFIG::n_in;
-        acc[o] += khot_product<typename CONFIG::term_t, CONFIG::khot>(x[group_first + k], terms[o][k]);
-      }
+    return biases[o];
+  }
+
+  // acc plus the products of inputs first .. first + SIMD - 1 of output o, in order.
+  template <int SIMD>
+  static partial_t accumulate(partial_t acc, const typename CONFIG::in_t x[CONFIG::groups * CONFIG::n_in],
+                              const terms_t& terms, int o, int first) {
+#pragma HLS INLINE
+    const int group_first = (o / CONFIG::group_out) * CONFIG::n_in;
+    for (int i = 0; i < SIMD; i++) {
+      const int k = first + i;
+      acc += khot_product<typename CONFIG::term_t, CONFIG::khot>(x[group_first + k], terms[o][k]);
     }
-    for (int o = 0; o < CONFIG::n_out; o++) y[o] = acc[o];
+    return acc;
+  }
+
+  template <class OUT_PIXEL>
+  static void finish(const typename CONFIG::bias_t[CONFIG::n_out], int o, partial_t acc, OUT_PIXEL& y) {
+#pragma HLS INLINE
+    y[o] = acc;
   }
 };
 
