@@ -136,12 +136,13 @@ def weight_and_bias_gradients(together: bool, seed: int, dtype=torch.float32):
         layer.weight.mul_(3)  # some weights saturate
         layer.bias.uniform_(-3, 3)
     x = QInput("ap_fixed<8,2,AP_RND_CONV,AP_SAT>", "fixed")(torch.randn(5, 37, dtype=dtype) * 2).requires_grad_()
-    if together:
-        y = layer(x)
-    else:
-        with mock.patch.object(FixedQuantizer, "quantize_together",
-                               staticmethod(lambda quantizers, tensors: [q(t) for q, t in zip(quantizers, tensors)])):
+    with mock.patch.object(QLinear, "_in_one_node", lambda self, x: None):  # the layer's unfused path
+        if together:
             y = layer(x)
+        else:
+            with mock.patch.object(FixedQuantizer, "quantize_together",
+                                   staticmethod(lambda quantizers, tensors: [q(t) for q, t in zip(quantizers, tensors)])):
+                y = layer(x)
     y.backward(torch.randn(y.shape, dtype=dtype, generator=torch.Generator().manual_seed(seed)))
     points = [m.int_bits.grad for m in layer.modules() if isinstance(m, FixedQuantizer)]
     return [y.detach(), x.grad, layer.weight.grad, layer.bias.grad, *points]

@@ -203,11 +203,7 @@ class _LearnedBinaryPoints(torch.autograd.Function):
     def forward(ctx, specs, *inputs):
         outputs, kernels = [], []
         for (t, values, _), x in zip(specs, inputs[::2]):
-            kernel = native.kernels_for(x, t)  # None on CUDA or without the native kernels
-            if kernel is None:
-                y = quantize_values(x, t) if values is None else values
-            else:
-                y = kernel.quantize(x) if values is None else values.contiguous()
+            y, kernel = learned_point_forward(x, t, values)
             outputs.append(y)
             kernels.append(kernel)
         ctx.save_for_backward(*inputs[::2], *outputs)
@@ -220,13 +216,24 @@ class _LearnedBinaryPoints(torch.autograd.Function):
         count = len(grads)
         result = [None]
         for i, ((t, _, lowest_inside), kernel, grad) in enumerate(zip(ctx.specs, ctx.kernels, grads)):
-            result += _point_backward(saved[i], saved[count + i], grad, t, lowest_inside, kernel,
-                                      ctx.needs_input_grad[1 + 2 * i])
+            result += learned_point_backward(saved[i], saved[count + i], grad, t, lowest_inside, kernel,
+                                             ctx.needs_input_grad[1 + 2 * i])
         return tuple(result)
 
 
-def _point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
-    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t)."""
+def learned_point_forward(x: torch.Tensor, t: FixedType, values: torch.Tensor | None = None):
+    """(quantize(x, t), the native kernels that computed it or None) outside autograd, for
+    `learned_point_backward`; `values`, if given, is quantize(x, t) already computed."""
+    kernel = native.kernels_for(x, t)  # None on CUDA or without the native kernels
+    if kernel is None:
+        return (quantize_values(x, t) if values is None else values), None
+    return (kernel.quantize(x) if values is None else values.contiguous()), kernel
+
+
+def learned_point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
+    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t) with a
+    learned binary point (see the module's docstring), from `learned_point_forward`'s
+    `kernel`; `lowest_inside`: the smallest x whose gradient passes."""
     scale = _point_gradient_scale(x, t)
     if kernel is not None:
         fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x)
