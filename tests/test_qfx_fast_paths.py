@@ -158,3 +158,15 @@ def test_weight_and_bias_in_one_node_give_the_values_and_gradients_of_two():
                 assert len(together) == len(apart) == 7
                 for got, want in zip(together, apart):
                     assert got.dtype == want.dtype and (got != want).sum().item() == 0
+
+
+def test_a_frozen_quantizer_on_an_input_without_gradient_records_no_node():
+    x = torch.cat([torch.randn(999) * 9, torch.tensor([math.inf, -math.inf, -0.0])])
+    for binary_point in ("fixed", "calibrated"):
+        quantizer = FixedQuantizer("ap_fixed<8,3,AP_RND_CONV,AP_SAT>", binary_point)
+        for context in (contextlib.nullcontext, native.disabled):
+            with context():
+                y = quantizer(x)
+            assert y.grad_fn is None and (y != quantize(x, quantizer.type)).sum().item() == 0
+        x_grad = x.clone().requires_grad_()
+        assert quantizer(x_grad).grad_fn is not None  # a gradient to carry: quantize's node

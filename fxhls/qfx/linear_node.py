@@ -101,7 +101,7 @@ class _LinearNode(torch.autograd.Function):
         grad_x = grad_x_sum.to(ctx.x_dtype) if needs_grad_x else None
         grad_w = grad_w_sum_t.t().to(w.dtype)
         grad_weight, grad_weight_point = learned_point_backward(weight, w, grad_w, weight_type, weight_type.min,
-                                                                w_kernel, needs_grad_weight)
+                                                                w_kernel, needs_grad_weight, grad_is_ours=True)
         grad_bias, grad_bias_point = learned_point_backward(bias, b, grad_b, bias_type, bias_type.min, b_kernel,
                                                             needs_grad_bias)
         return (None, None, None, grad_x, grad_weight, grad_bias, grad_weight_point, grad_bias_point,

@@ -138,6 +138,8 @@ class FixedQuantizer(nn.Module):
             values = quantize_values(exact.detach(), t).to(x.dtype)
         if self._learning():
             y = _LearnedBinaryPoints.apply(((t, values, t.min),), x, self.int_bits)
+        elif values is None and not (x.requires_grad and torch.is_grad_enabled()):
+            y = quantize_values(x, t)  # no gradient to carry (a frozen network input): no autograd node
         else:
             y = quantize(x, t)
             if values is not None:
@@ -230,13 +232,14 @@ def learned_point_forward(x: torch.Tensor, t: FixedType, values: torch.Tensor | 
     return (kernel.quantize(x) if values is None else values.contiguous()), kernel
 
 
-def learned_point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
+def learned_point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x, grad_is_ours=False):
     """(gradient to x or None, gradient to the binary point) of y = quantize(x, t) with a
     learned binary point (see the module's docstring), from `learned_point_forward`'s
-    `kernel`; `lowest_inside`: the smallest x whose gradient passes."""
+    `kernel`; `lowest_inside`: the smallest x whose gradient passes. `grad_is_ours`: no one
+    else holds `grad`, so the gradient to x may be written over it."""
     scale = _point_gradient_scale(x, t)
     if kernel is not None:
-        fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x)
+        fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x, grad_is_ours)
         if fused is not None:
             grad_x, total = fused
             return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32)
