@@ -81,12 +81,12 @@ class _LinearNode(torch.autograd.Function):
         weight_type, bias_type, output_type = types
         w, w_kernel = learned_point_forward(weight, weight_type)
         b, b_kernel = learned_point_forward(bias, bias_type)
-        x_sum, w_sum = x.to(sum_dtype), w.to(sum_dtype)
-        total = F.linear(x_sum, w_sum).to(acc_dtype) + b.to(acc_dtype)
+        x_sum, w_sum = _to(x, sum_dtype), _to(w, sum_dtype)
+        total = _to(F.linear(x_sum, w_sum), acc_dtype) + _to(b, acc_dtype)
         y, y_kernel = learned_point_forward(total, output_type)
         ctx.save_for_backward(x_sum, w_sum, weight, w, bias, b, total, y)
         ctx.types, ctx.kernels, ctx.x_dtype = types, (w_kernel, b_kernel, y_kernel), x.dtype
-        return y.to(x.dtype)
+        return _to(y, x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -94,18 +94,24 @@ class _LinearNode(torch.autograd.Function):
         weight_type, bias_type, output_type = ctx.types
         w_kernel, b_kernel, y_kernel = ctx.kernels
         needs_grad_x, needs_grad_weight, needs_grad_bias = ctx.needs_input_grad[3:6]
-        grad_total, grad_output_point = learned_point_backward(total, y, grad.to(total.dtype), output_type,
+        grad_total, grad_output_point = learned_point_backward(total, y, _to(grad, total.dtype), output_type,
                                                                output_type.min, y_kernel, True)
-        grad_b = grad_total.sum_to_size(b.shape).to(b.dtype)
-        grad_x_sum, grad_w_sum_t = _mm_backward(grad_total.to(x_sum.dtype), x_sum, w_sum.t(), needs_grad_x)
-        grad_x = grad_x_sum.to(ctx.x_dtype) if needs_grad_x else None
-        grad_w = grad_w_sum_t.t().to(w.dtype)
+        grad_b = _to(grad_total.sum_to_size(b.shape), b.dtype)
+        grad_x_sum, grad_w_sum_t = _mm_backward(_to(grad_total, x_sum.dtype), x_sum, w_sum.t(), needs_grad_x)
+        grad_x = _to(grad_x_sum, ctx.x_dtype) if needs_grad_x else None
+        grad_w = _to(grad_w_sum_t.t(), w.dtype)
         grad_weight, grad_weight_point = learned_point_backward(weight, w, grad_w, weight_type, weight_type.min,
                                                                 w_kernel, needs_grad_weight, grad_is_ours=True)
         grad_bias, grad_bias_point = learned_point_backward(bias, b, grad_b, bias_type, bias_type.min, b_kernel,
                                                             needs_grad_bias)
         return (None, None, None, grad_x, grad_weight, grad_bias, grad_weight_point, grad_bias_point,
                 grad_output_point)
+
+
+def _to(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """tensor.to(dtype) (the same tensor when it has that dtype), without the call's cost
+    when there is nothing to convert: a step makes ten such calls per layer."""
+    return tensor if tensor.dtype == dtype else tensor.to(dtype)
 
 
 def _mm_backward(grad: torch.Tensor, a: torch.Tensor, b: torch.Tensor, needs_grad_a: bool):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from functools import lru_cache
 
 import torch
 import torch.distributed as dist
@@ -154,9 +155,7 @@ class FixedQuantizer(nn.Module):
         if t.signed or t.overflow not in ("AP_SAT", "AP_SAT_SYM") or not self._learning():
             return self(F.relu(x))
         check_exact(t, x.dtype)
-        finfo = torch.finfo(x.dtype)
-        smallest_positive = finfo.tiny * finfo.eps  # the smallest subnormal
-        y = _LearnedBinaryPoints.apply(((t, None, smallest_positive),), x, self.int_bits)
+        y = _LearnedBinaryPoints.apply(((t, None, _smallest_positive(x.dtype)),), x, self.int_bits)
         return self.project(y, t) if self.project is not None else y
 
     def affine(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -277,6 +276,13 @@ class _AffineLearnedPoint(torch.autograd.Function):
         grad_point = torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
         scale_dtype, shift_dtype = ctx.dtypes
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
+
+
+@lru_cache(maxsize=None)
+def _smallest_positive(dtype: torch.dtype) -> float:
+    """The smallest positive (subnormal) value of `dtype`."""
+    finfo = torch.finfo(dtype)
+    return finfo.tiny * finfo.eps
 
 
 def _point_gradient_scale(x: torch.Tensor, t: FixedType) -> float:
