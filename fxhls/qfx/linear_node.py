@@ -45,7 +45,8 @@ def linear_in_one_node(layer, x: torch.Tensor) -> torch.Tensor | None:
 def _dtypes(layer, x: torch.Tensor, types) -> tuple[torch.dtype, torch.dtype] | None:
     """(the dtype of the exact sum, the accumulator's dtype) for this input, as the unfused
     path picks them, or None where it would sum float32 slices or the accumulator is wider
-    than float64 holds. Derived once per input type, types and dtype (`_plans`)."""
+    than float64 holds. Derived once per input type, types and dtype (kept in the layer's
+    `_one_node_plans`)."""
     plans = layer.__dict__.setdefault("_one_node_plans", {})
     key = (layer.input_type, types, x.dtype, layer.weight.shape)
     if key not in plans:
