@@ -179,21 +179,23 @@ class Trainer:
 def quantizers_as_a_multiply():
     """Within the block, every FixedQuantizer computes x * 1 (relu(x) for a ReLU's, the
     float affine for a BatchNorm's, each tensor times 1 where a layer quantizes its weight
-    and bias together): one native autograd node each, no pass over weights."""
+    and bias together): one native autograd node each, no pass over weights. A QLinear
+    takes its unfused path, its quantizers being these multiplies."""
     stand_ins = {
-        "forward": lambda self, x, exact=None: x * 1.0,
-        "relu": lambda self, x: torch.relu(x),
-        "affine": lambda self, x, scale, shift: torch.addcmul(shift, x, scale),
-        "quantize_together": staticmethod(lambda quantizers, tensors: [x * 1.0 for x in tensors]),
+        (FixedQuantizer, "forward"): lambda self, x, exact=None: x * 1.0,
+        (FixedQuantizer, "relu"): lambda self, x: torch.relu(x),
+        (FixedQuantizer, "affine"): lambda self, x, scale, shift: torch.addcmul(shift, x, scale),
+        (FixedQuantizer, "quantize_together"): staticmethod(lambda quantizers, tensors: [x * 1.0 for x in tensors]),
+        (qfx.QLinear, "_in_one_node"): lambda self, x: None,
     }
-    real = {name: FixedQuantizer.__dict__[name] for name in stand_ins}
-    for name, stand_in in stand_ins.items():
-        setattr(FixedQuantizer, name, stand_in)
+    real = {(cls, name): cls.__dict__[name] for cls, name in stand_ins}
+    for (cls, name), stand_in in stand_ins.items():
+        setattr(cls, name, stand_in)
     try:
         yield
     finally:
-        for name, method in real.items():
-            setattr(FixedQuantizer, name, method)
+        for (cls, name), method in real.items():
+            setattr(cls, name, method)
 
 
 def time_steps(trainer: Trainer, steps: int, clock=time.perf_counter) -> float:

@@ -80,6 +80,25 @@ def test_native_learned_point_gradients_match_the_pytorch_path(dtype, relu):
     assert grad_point.item() == pytest.approx(grad_point_ref.item(), rel=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_learned_point_backward_in_place_has_the_bits_of_a_fresh_gradient(dtype):
+    """Written over the incoming gradient (in the vector loop and its tail), or over a
+    contiguous copy of a strided one: the gradient and the point's sum are unchanged."""
+    t = FixedType(8, 2, True, "AP_RND_CONV", "AP_SAT")
+    x = long_tensor(t, dtype, 0)
+    x = x[~x.isnan()]  # a NaN makes the point's sum NaN, which compares unequal to itself
+    kernels = native.kernels_for(x, t)
+    y = kernels.quantize(x)
+    grad = torch.randn(len(x), dtype=dtype, generator=torch.Generator().manual_seed(2))
+    fresh, fresh_total = kernels.learned_point_backward(x, y, grad, t.min, t.max, True)
+    ours = grad.clone()
+    in_place, in_place_total = kernels.learned_point_backward(x, y, ours, t.min, t.max, True, in_place=True)
+    strided = torch.stack([grad, grad]).t()[:, 0]
+    copied, copied_total = kernels.learned_point_backward(x, y, strided, t.min, t.max, True)
+    assert in_place.data_ptr() == ours.data_ptr() and same_bits(in_place, fresh) == 0 and same_bits(copied, fresh) == 0
+    assert in_place_total == fresh_total == copied_total and torch.equal(strided, grad)
+
+
 def test_kernels_leave_what_they_cannot_serve_to_pytorch():
     t = FixedType(8, 3)
     assert native.quantize_into(torch.randn(4, 6).t(), t) is None  # not contiguous

@@ -136,12 +136,13 @@ def weight_and_bias_gradients(together: bool, seed: int, dtype=torch.float32):
         layer.weight.mul_(3)  # some weights saturate
         layer.bias.uniform_(-3, 3)
     x = QInput("ap_fixed<8,2,AP_RND_CONV,AP_SAT>", "fixed")(torch.randn(5, 37, dtype=dtype) * 2).requires_grad_()
-    if together:
-        y = layer(x)
-    else:
-        with mock.patch.object(FixedQuantizer, "quantize_together",
-                               staticmethod(lambda quantizers, tensors: [q(t) for q, t in zip(quantizers, tensors)])):
+    with mock.patch.object(QLinear, "_in_one_node", lambda self, x: None):  # the layer's unfused path
+        if together:
             y = layer(x)
+        else:
+            with mock.patch.object(FixedQuantizer, "quantize_together",
+                                   staticmethod(lambda quantizers, tensors: [q(t) for q, t in zip(quantizers, tensors)])):
+                y = layer(x)
     y.backward(torch.randn(y.shape, dtype=dtype, generator=torch.Generator().manual_seed(seed)))
     points = [m.int_bits.grad for m in layer.modules() if isinstance(m, FixedQuantizer)]
     return [y.detach(), x.grad, layer.weight.grad, layer.bias.grad, *points]
@@ -157,3 +158,16 @@ def test_weight_and_bias_in_one_node_give_the_values_and_gradients_of_two():
                 assert len(together) == len(apart) == 7
                 for got, want in zip(together, apart):
                     assert got.dtype == want.dtype and (got != want).sum().item() == 0
+
+
+def test_a_frozen_quantizer_on_an_input_without_gradient_records_no_node():
+    x = torch.cat([torch.randn(999) * 9, torch.tensor([math.inf, -math.inf, -0.0])])
+    for binary_point in ("fixed", "calibrated"):
+        quantizer = FixedQuantizer("ap_fixed<8,3,AP_RND_CONV,AP_SAT>", binary_point)
+        quantizer(x[:999])  # a calibrated one fits its point to this first batch
+        for context in (contextlib.nullcontext, native.disabled):
+            with context():
+                y = quantizer(x)
+            assert y.grad_fn is None and (y != quantize(x, quantizer.type)).sum().item() == 0
+        x_grad = x.clone().requires_grad_()
+        assert quantizer(x_grad).grad_fn is not None  # a gradient to carry: quantize's node

@@ -225,39 +225,46 @@ double affine_backward(const Real* x, const Real* y, const Real* grad, Real* gra
 // is a multiple of `lanes` (returning its length): clamped = clamp(x, lowest, highest),
 // inside = (clamped == x); writes grad_x = grad * inside (when wanted) and adds
 // grad * (y - clamped * inside) to `point`. affine_backward with scale 1 and shift 0,
-// without the scale's and shift's sums, which it has no use for.
-template <int lanes, bool with_grad_x, typename Real>
-int64_t point_backward_lanes(const Real* __restrict x, const Real* __restrict y, const Real* __restrict grad,
+// without the scale's and shift's sums, which it has no use for. In place (grad_x the
+// caller's grad, overwritten; grad_in unused), grad is read through grad_x: a buffer
+// read and written in one pass costs less than a fresh one written.
+template <int lanes, bool with_grad_x, bool in_place, typename Real>
+int64_t point_backward_lanes(const Real* __restrict x, const Real* __restrict y, const Real* __restrict grad_in,
                              Real* __restrict grad_x, int64_t n, Real lowest, Real highest, double& point) {
+    const Real* grad = in_place ? grad_x : grad_in;
     double partial[lanes] = {};
     int64_t i = 0;
     for (; i + lanes <= n; i += lanes) {
         for (int k = 0; k < lanes; ++k) {
             Real clamped = clamp(x[i + k], lowest, highest);
             Real inside = clamped == x[i + k] ? Real(1) : Real(0);
-            partial[k] += double(grad[i + k]) * double(y[i + k] - clamped * inside);
-            if constexpr (with_grad_x) grad_x[i + k] = grad[i + k] * inside;
+            Real g = grad[i + k];
+            partial[k] += double(g) * double(y[i + k] - clamped * inside);
+            if constexpr (with_grad_x) grad_x[i + k] = g * inside;
         }
     }
     for (int k = 0; k < lanes; ++k) point += partial[k];
     return i;
 }
 
-template <bool with_grad_x, typename Real>
+template <bool with_grad_x, bool in_place, typename Real>
 double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
                               Real lowest, Real highest) {
     double point = 0.0;
-    int64_t done = point_backward_lanes<16, with_grad_x>(x, y, grad, grad_x, n, lowest, highest, point);
-    point_backward_lanes<1, with_grad_x>(x + done, y + done, grad + done, with_grad_x ? grad_x + done : grad_x,
-                                         n - done, lowest, highest, point);
+    int64_t done = point_backward_lanes<16, with_grad_x, in_place>(x, y, grad, grad_x, n, lowest, highest, point);
+    point_backward_lanes<1, with_grad_x, in_place>(x + done, y + done, in_place ? nullptr : grad + done,
+                                                   with_grad_x ? grad_x + done : grad_x, n - done, lowest,
+                                                   highest, point);
     return point;
 }
 
 template <typename Real>
 double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
                               double lowest, double highest) {
-    if (grad_x) return learned_point_backward<true>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
-    return learned_point_backward<false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
+    if (grad_x == grad)
+        return learned_point_backward<true, true, Real>(x, y, nullptr, grad_x, n, Real(lowest), Real(highest));
+    if (grad_x) return learned_point_backward<true, false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
+    return learned_point_backward<false, false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
 }
 
 // Per channel, the sum of x and of x * x, as double reductions in vector lanes.

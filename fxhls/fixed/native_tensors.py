@@ -47,14 +47,17 @@ class TypeKernels:
         return y
 
     def learned_point_backward(self, x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, lowest: float,
-                               highest: float, needs_grad_x: bool) -> tuple[torch.Tensor | None, float] | None:
+                               highest: float, needs_grad_x: bool,
+                               in_place: bool = False) -> tuple[torch.Tensor | None, float] | None:
         """In one pass, with `inside = (lowest <= x <= highest)`: `grad * inside` (if
-        `needs_grad_x`) and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`;
-        None if `grad` is not a CPU tensor of the kernels' dtype."""
+        `needs_grad_x`; written over `grad` with `in_place`, for a caller whose buffer it is)
+        and the sum of `grad * (y - clamp(x, lowest, highest) * inside)`; None if `grad` is
+        not a CPU tensor of the kernels' dtype."""
         if grad.dtype != self.dtype or not grad.is_cpu:
             return None
-        grad = grad.contiguous()
-        grad_x = torch.empty_like(grad) if needs_grad_x else None
+        if not grad.is_contiguous():
+            grad, in_place = grad.contiguous(), True  # a copy of our own
+        grad_x = (grad if in_place else torch.empty_like(grad)) if needs_grad_x else None
         total = self._point_backward(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), x.numel(),
                                      lowest, highest)
         return grad_x, total

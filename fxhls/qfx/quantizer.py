@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
+from functools import lru_cache
 
 import torch
 import torch.distributed as dist
@@ -138,6 +139,8 @@ class FixedQuantizer(nn.Module):
             values = quantize_values(exact.detach(), t).to(x.dtype)
         if self._learning():
             y = _LearnedBinaryPoints.apply(((t, values, t.min),), x, self.int_bits)
+        elif values is None and not (x.requires_grad and torch.is_grad_enabled()):
+            y = quantize_values(x, t)  # no gradient to carry (a frozen network input): no autograd node
         else:
             y = quantize(x, t)
             if values is not None:
@@ -152,9 +155,7 @@ class FixedQuantizer(nn.Module):
         if t.signed or t.overflow not in ("AP_SAT", "AP_SAT_SYM") or not self._learning():
             return self(F.relu(x))
         check_exact(t, x.dtype)
-        finfo = torch.finfo(x.dtype)
-        smallest_positive = finfo.tiny * finfo.eps  # the smallest subnormal
-        y = _LearnedBinaryPoints.apply(((t, None, smallest_positive),), x, self.int_bits)
+        y = _LearnedBinaryPoints.apply(((t, None, _smallest_positive(x.dtype)),), x, self.int_bits)
         return self.project(y, t) if self.project is not None else y
 
     def affine(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -203,11 +204,7 @@ class _LearnedBinaryPoints(torch.autograd.Function):
     def forward(ctx, specs, *inputs):
         outputs, kernels = [], []
         for (t, values, _), x in zip(specs, inputs[::2]):
-            kernel = native.kernels_for(x, t)  # None on CUDA or without the native kernels
-            if kernel is None:
-                y = quantize_values(x, t) if values is None else values
-            else:
-                y = kernel.quantize(x) if values is None else values.contiguous()
+            y, kernel = learned_point_forward(x, t, values)
             outputs.append(y)
             kernels.append(kernel)
         ctx.save_for_backward(*inputs[::2], *outputs)
@@ -220,16 +217,28 @@ class _LearnedBinaryPoints(torch.autograd.Function):
         count = len(grads)
         result = [None]
         for i, ((t, _, lowest_inside), kernel, grad) in enumerate(zip(ctx.specs, ctx.kernels, grads)):
-            result += _point_backward(saved[i], saved[count + i], grad, t, lowest_inside, kernel,
-                                      ctx.needs_input_grad[1 + 2 * i])
+            result += learned_point_backward(saved[i], saved[count + i], grad, t, lowest_inside, kernel,
+                                             ctx.needs_input_grad[1 + 2 * i])
         return tuple(result)
 
 
-def _point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x):
-    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t)."""
+def learned_point_forward(x: torch.Tensor, t: FixedType, values: torch.Tensor | None = None):
+    """(quantize(x, t), the native kernels that computed it or None) outside autograd, for
+    `learned_point_backward`; `values`, if given, is quantize(x, t) already computed."""
+    kernel = native.kernels_for(x, t)  # None on CUDA or without the native kernels
+    if kernel is None:
+        return (quantize_values(x, t) if values is None else values), None
+    return (kernel.quantize(x) if values is None else values.contiguous()), kernel
+
+
+def learned_point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x, grad_is_ours=False):
+    """(gradient to x or None, gradient to the binary point) of y = quantize(x, t) with a
+    learned binary point (see the module's docstring), from `learned_point_forward`'s
+    `kernel`; `lowest_inside`: the smallest x whose gradient passes. `grad_is_ours`: no one
+    else holds `grad`, so the gradient to x may be written over it."""
     scale = _point_gradient_scale(x, t)
     if kernel is not None:
-        fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x)
+        fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x, grad_is_ours)
         if fused is not None:
             grad_x, total = fused
             return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32)
@@ -267,6 +276,13 @@ class _AffineLearnedPoint(torch.autograd.Function):
         grad_point = torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
         scale_dtype, shift_dtype = ctx.dtypes
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
+
+
+@lru_cache(maxsize=None)
+def _smallest_positive(dtype: torch.dtype) -> float:
+    """The smallest positive (subnormal) value of `dtype`."""
+    finfo = torch.finfo(dtype)
+    return finfo.tiny * finfo.eps
 
 
 def _point_gradient_scale(x: torch.Tensor, t: FixedType) -> float:

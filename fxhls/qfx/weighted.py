@@ -26,6 +26,7 @@ from fxhls.fixed.formats import fits_exactly
 from fxhls.qfx import single_channel_conv
 from fxhls.qfx.binary import binary_sign
 from fxhls.qfx.khot import khot_projection
+from fxhls.qfx.linear_node import linear_in_one_node
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
 
@@ -147,16 +148,32 @@ class _QuantizedWeights:
         that no partial sum exceeds 2**24 units (each product is at most the product of
         the largest codes), or in float64 when the types are too wide or unknown. Each
         slice's result is exact, and so is their sum in float64."""
-        per_channel = w[0, 0].numel()  # kernel positions per input channel; 1 for a linear layer
-        if x.dtype == torch.float32 and self.input_type is not None:
-            largest_product = _largest_code(self.input_type) * _largest_code(self.weight_type)
-            channels = 2**FLOAT32_SIGNIFICAND // (largest_product * per_channel)
-            if channels >= w.shape[1]:
-                return apply(x, w)
-            if channels * MAX_SLICES >= w.shape[1] and getattr(self, "groups", 1) == 1:  # slices cut no group
-                slices = range(0, w.shape[1], channels)
-                return sum(apply(x[:, i : i + channels], w[:, i : i + channels]).double() for i in slices)
-        return apply(x.double(), w.double())
+        dtype = self._sum_dtype(x)
+        if dtype is not None:
+            return apply(x.to(dtype), w.to(dtype))
+        channels = self._float32_channels(x)
+        slices = range(0, w.shape[1], channels)
+        return sum(apply(x[:, i : i + channels], w[:, i : i + channels]).double() for i in slices)
+
+    def _sum_dtype(self, x: torch.Tensor) -> torch.dtype | None:
+        """The dtype in which `_exact_sum` computes apply(x, w) in one pass (x's, or float64),
+        or None where it sums float32 slices of the input channels."""
+        in_channels = self.weight.shape[1]
+        channels = self._float32_channels(x)
+        if channels >= in_channels:
+            return x.dtype
+        if channels * MAX_SLICES >= in_channels and getattr(self, "groups", 1) == 1:  # slices cut no group
+            return None
+        return torch.float64
+
+    def _float32_channels(self, x: torch.Tensor) -> int:
+        """How many input channels one exact float32 pass of the sum may take: no partial sum
+        past 2**24 units. 0 unless x is float32 and its type known."""
+        if x.dtype != torch.float32 or self.input_type is None:
+            return 0
+        per_channel = math.prod(self.weight.shape[2:])  # kernel positions per input channel; 1 for a linear layer
+        largest_product = _largest_code(self.input_type) * _largest_code(self.weight_type)
+        return 2**FLOAT32_SIGNIFICAND // (largest_product * per_channel)
 
     def _finish(self, total: torch.Tensor, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         """The output: `total` quantized to the output type. With a wide accumulator, whose
@@ -179,6 +196,14 @@ class QLinear(_QuantizedWeights, nn.Linear):
                  binary_scale=False):
         super().__init__(in_features, out_features, bias=bias)
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self._in_one_node(x)
+        return super().forward(x) if y is None else y
+
+    def _in_one_node(self, x: torch.Tensor) -> torch.Tensor | None:
+        """forward(x) in one autograd node where it serves (`linear_node`), else None."""
+        return linear_in_one_node(self, x)
 
     def _map(self, x, w):
         return F.linear(x, w)
