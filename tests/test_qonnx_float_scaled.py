@@ -17,6 +17,7 @@ import pytest
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
 from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, model, quant,
@@ -300,3 +301,58 @@ def test_a_last_gemm_exact_in_every_order_stays_integer_work_in_hardware():
     graph = load_onnx(mlp())
     assert "dense" not in _host_tail(graph) and "Gemm" in [node.op for node in graph.nodes]
     _equal_to_qonnx(mlp(), (8,))
+
+
+# --- the host head: a first layer on the float input ----------------------------------------
+
+def first_conv_on_the_float_input(preprocess: bool = True):
+    """(x - mean) per channel -> Conv 3->8, 3x3, pad 1, per-channel learned weight scales and a
+    bias (no Quant before it: a Brevitas QuantConv2d without an input quantizer) ->
+    BatchNormalization -> Relu -> Quant (0.0731, 4 bits, unsigned) -> Conv 8->4 of its codes
+    -> Quant (0.173, 6 bits) -> y."""
+    rng = np.random.default_rng(21)
+    first_input = "centred" if preprocess else "x"
+    nodes = [helper.make_node("Conv", [first_input, "w1q", "b1"], ["c1"], name="first_conv", pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "mean1", "var1"], ["bn"], name="bn"),
+             helper.make_node("Relu", ["bn"], ["r"], name="relu"),
+             helper.make_node("Conv", ["a1", "w2q"], ["c2"], name="second_conv", pads=[1, 1, 1, 1])]
+    inits = [("w1", rng.normal(size=(8, 3, 3, 3)) * 0.4), ("b1", rng.normal(size=8) * 0.1),
+             ("gamma", rng.uniform(0.5, 1.5, 8)), ("beta", rng.normal(size=8) * 0.2),
+             ("mean1", rng.normal(size=8) * 0.1), ("var1", rng.uniform(0.5, 2, 8)),
+             ("w2", rng.normal(size=(4, 8, 3, 3)) * 0.3)]
+    if preprocess:
+        nodes.append(helper.make_node("Sub", ["x", "mean"], ["centred"], name="centre"))
+        inits.append(("mean", rng.normal(size=(3, 1, 1)) * 0.2))
+    for node, more in [quant("w1", "w1q", rng.uniform(0.01, 0.03, (8, 1, 1, 1)), narrow=1),
+                       quant("r", "a1", 0.0731, bits=4, signed=0), quant("w2", "w2q", 0.0213, bits=4, narrow=1),
+                       quant("c2", "y", 0.173, bits=6)]:
+        nodes.append(node)
+        inits += more
+    return model(nodes, inits, (3, 10, 10))
+
+
+def _qonnx_tensor(onnx_model, x, name: str) -> np.ndarray:
+    wrapper = ModelWrapper(onnx_model.SerializeToString()).transform(InferShapes())
+    return execute_onnx(wrapper, {"x": x}, return_full_exec_context=True)[name]
+
+
+@pytest.mark.parametrize("preprocess", [True, False])
+def test_a_first_conv_on_the_float_input_runs_on_the_host_as_qonnx_computes_it(preprocess):
+    """The Conv, its BatchNorm and ReLU and the first Quant are the host head (float32 in
+    onnxruntime's order): the first codes and the output equal qonnx's executor with ==."""
+    onnx_model = first_conv_on_the_float_input(preprocess)
+    graph = load_onnx(onnx_model)
+    head = next(node for node in graph.nodes if node.op == "HostQuantize")
+    assert "conv" in head.attrs["chain"] and graph.tensor(head.outputs[0]).shape == (8, 10, 10)
+    for seed in range(3):
+        x = _inputs((3, 10, 10), seed)
+        graph_codes = load_onnx(onnx_model)
+        graph_codes.outputs = [head.outputs[0]]
+        facts = graph_codes.tensor(head.outputs[0]).facts
+        values = (execute(graph_codes, x)[0] - facts["zero_point"][None]) * facts["scale"][None]
+        expected_codes = _qonnx_tensor(onnx_model, x, "a1")
+        assert len(np.unique(expected_codes)) == 16
+        assert _mismatches(values.astype(np.float32), expected_codes) == 0
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 16
+        assert _mismatches(emulate(graph, x), expected) == 0
