@@ -20,8 +20,8 @@ from qonnx.core.onnx_exec import execute_onnx
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, model, quant,
-                                 resnet18, trunc_pool)
+from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example,
+                                 first_conv_on_the_float_input, mlp, model, quant, resnet18, trunc_pool)
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -305,32 +305,6 @@ def test_a_last_gemm_exact_in_every_order_stays_integer_work_in_hardware():
 
 # --- the host head: a first layer on the float input ----------------------------------------
 
-def first_conv_on_the_float_input(preprocess: bool = True):
-    """(x - mean) per channel -> Conv 3->8, 3x3, pad 1, per-channel learned weight scales and a
-    bias (no Quant before it: a Brevitas QuantConv2d without an input quantizer) ->
-    BatchNormalization -> Relu -> Quant (0.0731, 4 bits, unsigned) -> Conv 8->4 of its codes
-    -> Quant (0.173, 6 bits) -> y."""
-    rng = np.random.default_rng(21)
-    first_input = "centred" if preprocess else "x"
-    nodes = [helper.make_node("Conv", [first_input, "w1q", "b1"], ["c1"], name="first_conv", pads=[1, 1, 1, 1]),
-             helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "mean1", "var1"], ["bn"], name="bn"),
-             helper.make_node("Relu", ["bn"], ["r"], name="relu"),
-             helper.make_node("Conv", ["a1", "w2q"], ["c2"], name="second_conv", pads=[1, 1, 1, 1])]
-    inits = [("w1", rng.normal(size=(8, 3, 3, 3)) * 0.4), ("b1", rng.normal(size=8) * 0.1),
-             ("gamma", rng.uniform(0.5, 1.5, 8)), ("beta", rng.normal(size=8) * 0.2),
-             ("mean1", rng.normal(size=8) * 0.1), ("var1", rng.uniform(0.5, 2, 8)),
-             ("w2", rng.normal(size=(4, 8, 3, 3)) * 0.3)]
-    if preprocess:
-        nodes.append(helper.make_node("Sub", ["x", "mean"], ["centred"], name="centre"))
-        inits.append(("mean", rng.normal(size=(3, 1, 1)) * 0.2))
-    for node, more in [quant("w1", "w1q", rng.uniform(0.01, 0.03, (8, 1, 1, 1)), narrow=1),
-                       quant("r", "a1", 0.0731, bits=4, signed=0), quant("w2", "w2q", 0.0213, bits=4, narrow=1),
-                       quant("c2", "y", 0.173, bits=6)]:
-        nodes.append(node)
-        inits += more
-    return model(nodes, inits, (3, 10, 10))
-
-
 def _qonnx_tensor(onnx_model, x, name: str) -> np.ndarray:
     wrapper = ModelWrapper(onnx_model.SerializeToString()).transform(InferShapes())
     return execute_onnx(wrapper, {"x": x}, return_full_exec_context=True)[name]
@@ -356,3 +330,23 @@ def test_a_first_conv_on_the_float_input_runs_on_the_host_as_qonnx_computes_it(p
         expected = _qonnx(onnx_model, x)
         assert len(np.unique(expected)) > 16
         assert _mismatches(emulate(graph, x), expected) == 0
+
+
+def test_a_first_layer_reading_the_float_input_through_a_flatten_is_refused_for_the_hardware():
+    """The host computes the first layer on the float input itself: the emulator runs the
+    model; splitting it for the hardware is refused in one line naming the layer."""
+    from fxhls.ir.passes.host_edges import split_host_edges
+
+    rng = np.random.default_rng(4)
+    nodes = [helper.make_node("Flatten", ["x"], ["flat"], name="flatten"),
+             helper.make_node("MatMul", ["flat", "wq"], ["m"], name="first_matmul")]
+    inits = [("w", rng.normal(size=(8, 5)))]
+    for node, more in [quant("w", "wq", 0.0213, bits=4, narrow=1), quant("m", "y", 0.173, bits=6)]:
+        nodes.append(node)
+        inits += more
+    graph = load_onnx(model(nodes, inits, (2, 4)))
+    x = _inputs((2, 4))
+    assert _mismatches(emulate(graph, x), _qonnx(model(nodes, inits, (2, 4)), x)) == 0
+    with pytest.raises(ValueError, match=r"^node 'first_matmul': the host computes the first layer on the model's "
+                                         r"float input itself, and this one reads 'flat' \(computed by node 'flatten'"):
+        split_host_edges(graph)

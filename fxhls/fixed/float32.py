@@ -202,8 +202,8 @@ def chain_shape(chain: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
         return (len(dense["bias"] or dense["weights"][0]),)
     if chain.get("conv"):
         conv = chain["conv"]
-        weights = np.shape(conv["weights"])
-        return (weights[0], *(_output_size(shape[1 + axis], weights[2 + axis], conv["pads"][axis] + conv["pads"][axis + 2],
+        weights, pads = np.shape(conv["weights"]), conv["pads"]
+        return (weights[0], *(_output_size(shape[1 + axis], weights[2 + axis], pads[axis] + pads[axis + 2],
                                            conv["strides"][axis]) for axis in (0, 1)))
     return tuple(shape)
 
