@@ -250,3 +250,29 @@ def residual_wide():
               helper.make_node("Gemm", ["q1", "wq", "b"], ["acc"], transB=1),
               helper.make_node("Mul", ["q2", "c"], ["y"])]
     return model(nodes, inits, (8,))
+
+
+def first_conv_on_the_float_input(preprocess: bool = True):
+    """(x - mean) per channel -> Conv 3->8, 3x3, pad 1, per-channel learned weight scales and a
+    bias (no Quant before it: a Brevitas QuantConv2d without an input quantizer) ->
+    BatchNormalization -> Relu -> Quant (0.0731, 4 bits, unsigned) -> Conv 8->4 of its codes
+    -> Quant (0.173, 6 bits) -> y."""
+    rng = np.random.default_rng(21)
+    first_input = "centred" if preprocess else "x"
+    nodes = [helper.make_node("Conv", [first_input, "w1q", "b1"], ["c1"], name="first_conv", pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c1", "gamma", "beta", "mean1", "var1"], ["bn"], name="bn"),
+             helper.make_node("Relu", ["bn"], ["r"], name="relu"),
+             helper.make_node("Conv", ["a1", "w2q"], ["c2"], name="second_conv", pads=[1, 1, 1, 1])]
+    inits = [("w1", rng.normal(size=(8, 3, 3, 3)) * 0.4), ("b1", rng.normal(size=8) * 0.1),
+             ("gamma", rng.uniform(0.5, 1.5, 8)), ("beta", rng.normal(size=8) * 0.2),
+             ("mean1", rng.normal(size=8) * 0.1), ("var1", rng.uniform(0.5, 2, 8)),
+             ("w2", rng.normal(size=(4, 8, 3, 3)) * 0.3)]
+    if preprocess:
+        nodes.append(helper.make_node("Sub", ["x", "mean"], ["centred"], name="centre"))
+        inits.append(("mean", rng.normal(size=(3, 1, 1)) * 0.2))
+    for node, more in [quant("w1", "w1q", rng.uniform(0.01, 0.03, (8, 1, 1, 1)), narrow=1),
+                       quant("r", "a1", 0.0731, bits=4, signed=0), quant("w2", "w2q", 0.0213, bits=4, narrow=1),
+                       quant("c2", "y", 0.173, bits=6)]:
+        nodes.append(node)
+        inits += more
+    return model(nodes, inits, (3, 10, 10))

@@ -10,9 +10,10 @@ emulator on float inputs as a user has them.
   on it before the first layer, Brevitas's default float scales at 2 bits, a BipolarQuant
   output.
 - hls4ml's QKeras jet tagger as qonnx's `from_keras` writes it: power-of-two quantizers,
-  a float input the first MatMul reads (`--input-type ap_fixed<16,6>`, hls4ml's input
-  precision), a Softmax at the end (fxhls's fixed-point Softmax in hardware); qonnx's
-  values are compared on inputs of that grid, on which its float32 sums are exact.
+  a float input the first MatMul reads (the host head computes that layer in float32 as
+  onnxruntime does, up to its quantized_relu), a Softmax at the end (fxhls's fixed-point
+  Softmax in hardware); with `--input-type ap_fixed<16,6>` (hls4ml's input precision) the
+  first layer is hardware on inputs of that grid instead.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _jet_tagger(path, samples: int) -> np.ndarray:
 
 
 MODELS = {"kws_mlp_w3a3": (kws_mlp_w3a3, {}), "unsw_nb15_mlp_w2a2": (unsw_nb15_mlp_w2a2, {}),
-          "qkeras_jet_tagger": (_jet_tagger, {"input_type": JET_INPUT_TYPE})}
+          "qkeras_jet_tagger": (_jet_tagger, {})}
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,6 @@ def _quantized_values(path, x: np.ndarray, options: dict) -> tuple[dict, dict]:
 @pytest.mark.parametrize("name", MODELS)
 def test_every_quantized_tensor_equals_qonnx(name, exported):
     path, x, options = exported[name]
-    if name == "qkeras_jet_tagger":  # on hls4ml's input grid, where qonnx's float32 sums are exact
-        x = np.round(x * 2**10).astype(np.float32) / 2**10
     ours, theirs = _quantized_values(path, x, options)
     layers = {"kws_mlp_w3a3": 4, "unsw_nb15_mlp_w2a2": 4, "qkeras_jet_tagger": 3}[name]
     assert len(ours) >= layers
@@ -108,11 +107,22 @@ def test_unsw_bipolar_output_and_qkeras_logits_equal_qonnx(exported):
     assert set(np.unique(output)) == {-1.0, 1.0}
     assert int((emulate(path, x) != output).sum()) == 0
     path, x, _ = exported["qkeras_jet_tagger"]
-    x = np.round(x * 2**10).astype(np.float32) / 2**10
     logits = _qonnx_context(path, x)["Add_3_out0"]
-    graph = load_onnx(path, input_type=JET_INPUT_TYPE)
+    graph = load_onnx(path)
+    assert "dense" in next(node for node in graph.nodes if node.op == "HostQuantize").attrs["chain"]
     graph.outputs = ["Add_3_out0"]
     assert int((execute(graph, x)[0] != logits).sum()) == 0
+
+
+def test_the_qkeras_first_layer_in_hardware_with_input_type(exported):
+    """--input-type puts the first layer in hardware, hls4ml-style: the input is quantized
+    to that type first (another model than the QONNX file), equal to qonnx on inputs of its grid."""
+    path, x, _ = exported["qkeras_jet_tagger"]
+    x = np.round(x * 2**10).astype(np.float32) / 2**10
+    graph = load_onnx(path, input_type=JET_INPUT_TYPE)
+    assert "HostQuantize" not in [node.op for node in graph.nodes]
+    graph.outputs = ["Add_3_out0"]
+    assert int((execute(graph, x)[0] != _qonnx_context(path, x)["Add_3_out0"]).sum()) == 0
 
 
 # --- the hardware: C simulation, RTL co-simulation and the driver equal the emulator --------
@@ -202,17 +212,12 @@ def test_an_input_of_a_qonnx_datatype_is_codes_of_it(datatype, tmp_path):
 
 
 def test_refusals_of_a_float_input(tmp_path):
-    onnx.save(qkeras_jet_tagger(), tmp_path / "jet.onnx")
-    with pytest.raises(ValueError, match=r"^node 'MatMul_0' \(MatMul\): its input 'global_in' is the model's float "
-                                         r"input, not quantized; give it a fixed-point type with --input-type"):
-        load_onnx(tmp_path / "jet.onnx")
-    onnx.save(_typed_input_model("INT4"), tmp_path / "typed.onnx")
-    proto = _typed_input_model("INT4")
-    del proto.graph.quantization_annotation[:]
-    proto.graph.node[0].input[0], proto.graph.node[3].input[0] = "x", "x"  # MatMul on the input
-    onnx.save(proto, tmp_path / "untyped.onnx")
-    with pytest.raises(ValueError, match="its input 'x' is the model's float input"):
-        load_onnx(tmp_path / "untyped.onnx")
+    proto = qkeras_jet_tagger()
+    next(node for node in proto.graph.node if node.name == "MatMul_1").input[0] = "Add_0_out0"  # no Quant between
+    onnx.save(proto, tmp_path / "two_layers.onnx")
+    with pytest.raises(ValueError, match=r"^node 'MatMul_1' \(MatMul\): its input 'Add_0_out0' is float work of "
+                                         r"another layer on the model's float input; the host computes one layer"):
+        load_onnx(tmp_path / "two_layers.onnx")
     onnx.save(_jet_tagger_quantizing_its_input(), tmp_path / "quantized_input.onnx")
     with pytest.raises(ValueError, match=r"input 'global_in' is quantized by node 'input_quant' already; "
                                          r"--input-type is for a quantized model's float input"):

@@ -14,8 +14,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, residual_wide,
-                                 trunc_pool)
+from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example,
+                                 first_conv_on_the_float_input, mlp, residual_wide, trunc_pool)
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.sim.csim import compile_csim, run_csim
@@ -105,6 +105,24 @@ def test_the_deploy_driver_runs_the_host_float_work_around_the_accelerator(build
     expected = emulate(tmp_path / "m.onnx", x)
     assert len(np.unique(expected)) > 4
     assert int((accelerator.run_model(x) != expected).sum()) == 0
+
+
+def test_a_first_conv_on_the_float_input_is_the_host_head_in_csim_and_the_driver(tmp_path, monkeypatch):
+    """The host head computes the first Conv (and its BatchNorm, ReLU, Quant) from the
+    model's float input; the hardware takes its codes (8, 10, 10). C simulation and the
+    driver (simulation target) equal the emulator, and the host report names the Conv."""
+    from deploy_designs import load_driver
+
+    onnx.save(first_conv_on_the_float_input(), tmp_path / "m.onnx")
+    x = (np.random.default_rng(8).normal(size=(4, 3, 10, 10)) * 2).astype(np.float32)
+    design = _csim_equals_emulate(tmp_path / "m.onnx", x, tmp_path / "build")
+    assert design["host"]["head"]["input_shape"] == [3, 10, 10] and design["input"]["shape"] == [8, 10, 10]
+    host_report = (tmp_path / "build" / "report" / "host.md").read_text().replace("\\", "")
+    assert "`centre`, `first_conv`, `bn`, `relu`, `a1`" in host_report and "onnxruntime_conv" in host_report
+    monkeypatch.setenv("FXHLS_TARGET", "sim")
+    monkeypatch.setenv("FXHLS_SIM_COMMAND", str(compile_csim(tmp_path / "build")))
+    accelerator = load_driver(tmp_path / "build" / "deploy").Accelerator()
+    assert int((accelerator.run_model(x) != emulate(tmp_path / "m.onnx", x)).sum()) == 0
 
 
 def test_a_residual_add_of_two_scales_and_a_16_bit_mul_shift_csim_and_cosim_equal_emulate(tmp_path):

@@ -17,10 +17,11 @@ import pytest
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
+from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
-from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example, mlp, model, quant,
-                                 resnet18, trunc_pool)
+from float_scaled_models import (BATCH, BREVITAS_DEFAULT, brevitas_default, cnn, finn_example,
+                                 first_conv_on_the_float_input, mlp, model, quant, resnet18, trunc_pool)
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.ir import OPS, Node, execute
@@ -300,3 +301,52 @@ def test_a_last_gemm_exact_in_every_order_stays_integer_work_in_hardware():
     graph = load_onnx(mlp())
     assert "dense" not in _host_tail(graph) and "Gemm" in [node.op for node in graph.nodes]
     _equal_to_qonnx(mlp(), (8,))
+
+
+# --- the host head: a first layer on the float input ----------------------------------------
+
+def _qonnx_tensor(onnx_model, x, name: str) -> np.ndarray:
+    wrapper = ModelWrapper(onnx_model.SerializeToString()).transform(InferShapes())
+    return execute_onnx(wrapper, {"x": x}, return_full_exec_context=True)[name]
+
+
+@pytest.mark.parametrize("preprocess", [True, False])
+def test_a_first_conv_on_the_float_input_runs_on_the_host_as_qonnx_computes_it(preprocess):
+    """The Conv, its BatchNorm and ReLU and the first Quant are the host head (float32 in
+    onnxruntime's order): the first codes and the output equal qonnx's executor with ==."""
+    onnx_model = first_conv_on_the_float_input(preprocess)
+    graph = load_onnx(onnx_model)
+    head = next(node for node in graph.nodes if node.op == "HostQuantize")
+    assert "conv" in head.attrs["chain"] and graph.tensor(head.outputs[0]).shape == (8, 10, 10)
+    for seed in range(3):
+        x = _inputs((3, 10, 10), seed)
+        graph_codes = load_onnx(onnx_model)
+        graph_codes.outputs = [head.outputs[0]]
+        facts = graph_codes.tensor(head.outputs[0]).facts
+        values = (execute(graph_codes, x)[0] - facts["zero_point"][None]) * facts["scale"][None]
+        expected_codes = _qonnx_tensor(onnx_model, x, "a1")
+        assert len(np.unique(expected_codes)) == 16
+        assert _mismatches(values.astype(np.float32), expected_codes) == 0
+        expected = _qonnx(onnx_model, x)
+        assert len(np.unique(expected)) > 16
+        assert _mismatches(emulate(graph, x), expected) == 0
+
+
+def test_a_first_layer_reading_the_float_input_through_a_flatten_is_refused_for_the_hardware():
+    """The host computes the first layer on the float input itself: the emulator runs the
+    model; splitting it for the hardware is refused in one line naming the layer."""
+    from fxhls.ir.passes.host_edges import split_host_edges
+
+    rng = np.random.default_rng(4)
+    nodes = [helper.make_node("Flatten", ["x"], ["flat"], name="flatten"),
+             helper.make_node("MatMul", ["flat", "wq"], ["m"], name="first_matmul")]
+    inits = [("w", rng.normal(size=(8, 5)))]
+    for node, more in [quant("w", "wq", 0.0213, bits=4, narrow=1), quant("m", "y", 0.173, bits=6)]:
+        nodes.append(node)
+        inits += more
+    graph = load_onnx(model(nodes, inits, (2, 4)))
+    x = _inputs((2, 4))
+    assert _mismatches(emulate(graph, x), _qonnx(model(nodes, inits, (2, 4)), x)) == 0
+    with pytest.raises(ValueError, match=r"^node 'first_matmul': the host computes the first layer on the model's "
+                                         r"float input itself, and this one reads 'flat' \(computed by node 'flatten'"):
+        split_host_edges(graph)

@@ -24,14 +24,22 @@ accumulator, or codes) and the next quantizer: a `rescale`, then element-wise `s
   divided by t = 2^round(log2(scale / input_scale)), then clamped and rounded as a Quant;
   its value is (y - zero) * scale, zero being input_zero / t.
 
-- dense {"weights", "bias", "transposed", "node"}, between the rescale and the steps of a host tail: the
-  float32 MatMul (or Gemm) of the rescaled values (a batch of vectors) with float32
+- dense {"weights", "bias", "transposed", "node"}, between the rescale and the steps of a
+  host tail (or a host head's first layer): the float32 MatMul (or Gemm) of the rescaled
+  values (a batch of vectors) with float32
   `weights` (inputs x outputs; "transposed" where the ONNX node holds them outputs x
   inputs) and float32 `bias` (one per output, or None), summed as
   onnxruntime's CPU kernel sums (`onnxruntime_matmul`): the host's last layer where its
   float32 sum depends on the order of the additions (`dense_is_exact` says where it does not).
+- conv {"weights", "bias", "pads", "strides", "node"}: the float32 2-D Conv of a batch of
+  images with float32 `weights` (M, C, kh, kw), `bias` (M, or None), ONNX `pads`
+  [top, left, bottom, right] and `strides`, summed as onnxruntime's CPU kernel sums
+  (`onnxruntime_conv`).
+- input_steps: element-wise steps before a dense or a conv (on the float input of a host head).
 
-Steps, rescales, denses and quants may name the ONNX node that computes them ("node"), for reports.
+A host head's chain is the model's first layer on its float input where no quantizer
+comes before it: {"input_steps", "dense" or "conv", "steps"}, no rescale.
+Steps, rescales, denses, convs and quants may name the ONNX node that computes them ("node"), for reports.
 Constants are lists of float32 values, one per channel (the first axis of a sample) or
 one for all; `channel_axis` says where channels are in the arrays a chain runs on.
 
@@ -169,16 +177,39 @@ def _nearest_float32(value: Fraction) -> np.float32:
 
 
 def run_chain(v: np.ndarray, chain: dict, channel_axis: int) -> np.ndarray:
-    """The float32 values of a chain {"rescale", "dense", "steps"} on exact values `v`; a
-    chain without a rescale starts from float32 inputs (a graph input). A chain with a
-    dense runs on a batch (first axis) of vectors."""
+    """The float32 values of a chain {"rescale", "input_steps", "dense" or "conv", "steps"}
+    on exact values `v`; a chain without a rescale starts from float32 inputs (a graph
+    input). A chain with a dense or a conv runs on a batch (first axis) of vectors or
+    images (channels on axis 1)."""
     x = rescale(v, chain["rescale"], channel_axis) if chain.get("rescale") else np.asarray(v, dtype=np.float32)
     if chain.get("dense"):
         dense = chain["dense"]
-        bias = None if dense["bias"] is None else np.asarray(dense["bias"], dtype=np.float32)
-        x = onnxruntime_matmul(x.reshape(len(x), -1), np.asarray(dense["weights"], dtype=np.float32), bias,
+        x = run_steps(x.reshape(len(x), -1), chain.get("input_steps", []), channel_axis)
+        x = onnxruntime_matmul(x, np.asarray(dense["weights"], dtype=np.float32), _float32_or_none(dense["bias"]),
                                dense["transposed"])
+    elif chain.get("conv"):
+        conv = chain["conv"]
+        x = onnxruntime_conv(run_steps(x, chain.get("input_steps", []), channel_axis), conv["weights"],
+                             _float32_or_none(conv["bias"]), conv["pads"], conv["strides"])
     return run_steps(x, chain.get("steps", []), channel_axis)
+
+
+def chain_shape(chain: dict, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The sample shape of a chain's values on values of sample `shape`: a dense's outputs,
+    a conv's output image, else `shape`."""
+    if chain.get("dense"):
+        dense = chain["dense"]
+        return (len(dense["bias"] or dense["weights"][0]),)
+    if chain.get("conv"):
+        conv = chain["conv"]
+        weights, pads = np.shape(conv["weights"]), conv["pads"]
+        return (weights[0], *(_output_size(shape[1 + axis], weights[2 + axis], pads[axis] + pads[axis + 2],
+                                           conv["strides"][axis]) for axis in (0, 1)))
+    return tuple(shape)
+
+
+def _float32_or_none(values) -> np.ndarray | None:
+    return None if values is None else np.asarray(values, dtype=np.float32)
 
 
 def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -240,6 +271,46 @@ def onnxruntime_matmul(x: np.ndarray, weights: np.ndarray, bias: np.ndarray | No
             partial = fma32(x[:, k:k + 1], weights[k:k + 1, :], partial)
         result = result + partial
     return result
+
+
+def onnxruntime_conv(x: np.ndarray, weights: np.ndarray, bias: np.ndarray | None, pads: list[int],
+                     strides: list[int]) -> np.ndarray:
+    """The 2-D Conv of the batch x (batch, C, H, W) with weights (M, C, kh, kw), `pads`
+    [top, left, bottom, right], `strides` [sh, sw] and float32 `bias` (M, or None) in float32,
+    in the order of onnxruntime's CPU Conv (MLAS's im2col and SGEMM; measured on
+    onnxruntime 1.32, x86-64): the patches of each image are a matrix (K = C * kh * kw in
+    (c, ky, kx) order, N = OH * OW); K is cut into blocks (`onnxruntime_k_block` of N), and
+    each block's product of the filters (M, K) with it is summed as `onnxruntime_matmul`
+    sums, from the result so far (from 0 at first); then the bias is added."""
+    x, weights = np.asarray(x, dtype=np.float32), np.asarray(weights, dtype=np.float32)
+    patches = _patches(x, weights.shape[2:], pads, strides)
+    filters = weights.reshape(len(weights), -1)
+    (depth, size), block = patches.shape[1:], onnxruntime_k_block(patches.shape[2])
+    result = np.zeros((len(x), len(filters), size), np.float32)
+    for image in range(len(x)):
+        for begin in range(0, depth, block):
+            result[image] = onnxruntime_matmul(filters[:, begin:begin + block], patches[image, begin:begin + block],
+                                               result[image])
+    if bias is not None:
+        result = result + np.asarray(bias, dtype=np.float32)[:, None]
+    return result.reshape(len(x), *chain_shape({"conv": {"weights": weights, "pads": pads, "strides": strides}},
+                                                x.shape[1:]))
+
+
+def _output_size(size: int, kernel: int, padding: int, stride: int) -> int:
+    return (size + padding - kernel) // stride + 1
+
+
+def _patches(x: np.ndarray, kernel: tuple[int, int], pads: list[int], strides: list[int]) -> np.ndarray:
+    """im2col: the batch x (batch, C, H, W) zero-padded, as (batch, C * kh * kw, OH * OW)."""
+    (kh, kw), (top, left, bottom, right) = kernel, pads
+    padded = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    rows = np.arange(_output_size(x.shape[2], kh, top + bottom, strides[0]))[None, :] * strides[0] + \
+        np.arange(kh)[:, None]
+    columns = np.arange(_output_size(x.shape[3], kw, left + right, strides[1]))[None, :] * strides[1] + \
+        np.arange(kw)[:, None]
+    patches = padded[:, :, rows[:, None, :, None], columns[None, :, None, :]]  # (batch, C, kh, kw, OH, OW)
+    return patches.reshape(len(x), x.shape[1] * kh * kw, -1)
 
 
 def _one_row(x: np.ndarray, weights: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -305,10 +376,12 @@ def _odd_significand(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 def host_head(x: np.ndarray, head: dict) -> np.ndarray:
-    """The codes less `offset` (float64) the float work before the first quantizer and that
-    quantizer, head {"chain", "quant", "offset"}, give the batch `x` (batch first)."""
+    """The codes less `offset` (float64) the float work before the first quantizer (a first
+    layer included) and that quantizer, head {"chain", "quant", "offset"}, give the batch
+    `x` (batch first); times "unit" where the head has one (a power-of-two scale: the
+    quantizer's values, fixed-point numbers)."""
     codes = quant_codes(run_chain(x, head["chain"], channel_axis=1), head["quant"], channel_axis=1)
-    return codes.astype(np.float64) - head["offset"]
+    return (codes.astype(np.float64) - head["offset"]) * head.get("unit", 1.0)
 
 
 def host_tail(y: np.ndarray, tail: dict) -> np.ndarray:

@@ -132,11 +132,14 @@ def _plot(folder: Path, rows: list[dict], title: str) -> None:
 def _host_report(folder: Path, design: dict) -> None:
     """report/host.md: the ONNX nodes whose float work runs on the host, before and after the hardware."""
     head, tail = design["host"]["head"], design["host"]["tail"]
-    before = [*(step["node"] for step in head["chain"]["steps"]), head["quant"]["node"]] if head else []
+    layer = (head["chain"].get("dense") or head["chain"].get("conv")) if head else None
+    before = [*(step["node"] for step in head["chain"].get("input_steps", [])), *([layer["node"]] if layer else []),
+              *(step["node"] for step in head["chain"]["steps"]), head["quant"]["node"]] if head else []
     after = [tail["chain"]["rescale"]["node"], *(step["node"] for step in tail["chain"]["steps"])] if tail else []
     dense = tail["chain"].get("dense") if tail else None
     (folder / "host.md").write_text(render(
         "hls/host_report.md.j2", top=design["top"], input_type=design["input"]["type"],
         output_type=design["output"]["type"], head=list(dict.fromkeys(before)), tail=list(dict.fromkeys(after)),
-        dense=dense["node"] if dense else None,
+        dense=dense["node"] if dense else None, first_layer=layer["node"] if layer else None,
+        first_layer_kernel="onnxruntime_conv" if head and "conv" in head["chain"] else "onnxruntime_matmul",
         input_transpose=design["host"].get("input_transpose"), output_transpose=design["host"].get("output_transpose")))

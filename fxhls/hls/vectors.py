@@ -37,12 +37,16 @@ def host_inputs(design: dict, x) -> np.ndarray:
     if host.get("input_transpose"):
         x = as_batch(x, model_input_shape(design)).transpose(host["input_transpose"])
     head = host.get("head")
-    return cast_inputs(design, x if head is None else host_head(as_batch(x, design["input"]["shape"]), head))
+    return cast_inputs(design, x if head is None else host_head(as_batch(x, model_input_shape(design)), head))
 
 
 def model_input_shape(design: dict) -> tuple[int, ...]:
-    """A model input's sample shape: the input stream's, before the host's transpose."""
-    shape, perm = design["input"]["shape"], design.get("host", {}).get("input_transpose")
+    """A model input's sample shape: the input stream's, before the host's transpose; the
+    model's own where the host head computes its first layer (design["host"]["head"]["input_shape"])."""
+    host = design.get("host", {})
+    if (host.get("head") or {}).get("input_shape"):
+        return tuple(host["head"]["input_shape"])
+    shape, perm = design["input"]["shape"], host.get("input_transpose")
     if not perm:
         return tuple(shape)
     model = [0] * len(shape)

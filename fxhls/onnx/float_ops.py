@@ -2,7 +2,8 @@
 
 Gemm, MatMul (on a vector) and Conv of codes are exact integer work (a float chain on codes
 of a few bits before them is read as the codes of the grid that holds its float32 values
-exactly; the untyped float input of a quantized model is refused); the float value after
+exactly; on the untyped float input of a quantized model they are the host head's first
+layer, float32 as onnxruntime computes it, up to the first quantizer); the float value after
 them, fl32(s_x * s_w * acc + bias), starts a float chain on the accumulator, which
 element-wise ops with a constant (Mul, Add, Sub, Div, Relu, a BatchNormalization that is
 no exact Affine) and, in a QONNX model, the activations of `fxhls.fixed.functions`
@@ -45,7 +46,7 @@ def _elementwise(op: str):
                            f"only a float value and a constant are supported")
         value, constant = (b, a) if ctx.is_static(a) else (a, b)
         chain = values.chain_of(ctx, value, n)
-        shape = ctx.tensors[chain["source"]].shape
+        shape = values.shape_of(ctx, chain)
         c = np.asarray(values.channel_vector(values.float32_of_static(ctx, constant, n), shape, 0, "constant", n),
                        dtype=np.float32)
         if op == "Div" and value == b:
@@ -161,7 +162,9 @@ def _dense(op: str):
 
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
         x, w = n.inputs[:2]
-        _refuse_the_float_input(ctx, n)
+        if _on_the_float_input(ctx, x):
+            _host_layer(ctx, n)
+            return
         if x in ctx.chains:
             x = _exact_codes(ctx, n, x)
             n = replace(n, inputs=[x, *n.inputs[1:]])
@@ -223,22 +226,78 @@ def _exact_codes(ctx: ImportContext, n: OnnxNode, x: str) -> str:
 
 
 def _on_typed_input(standard):
-    """The standard converter of a Gemm, MatMul or Conv, refused on the untyped float
-    input of a quantized model (QKeras's first layer, as qonnx converts it)."""
+    """The standard converter of a Gemm, MatMul or Conv; on the untyped float input of a
+    quantized model (QKeras's first layer, as qonnx converts it; a Brevitas first layer
+    without an input quantizer) the host's first layer (`_host_layer`)."""
 
     def convert(ctx: ImportContext, n: OnnxNode) -> None:
-        _refuse_the_float_input(ctx, n)
-        standard(ctx, n)
+        if _on_the_float_input(ctx, n.inputs[0]):
+            _host_layer(ctx, n)
+        else:
+            standard(ctx, n)
 
     return convert
 
 
-def _refuse_the_float_input(ctx: ImportContext, n: OnnxNode) -> None:
-    x = n.inputs[0]
-    if x not in ctx.chains and ctx.tensor(x).type is None and not ctx.is_static(x):
-        raise n.refuse(f"its input {x!r} is the model's float input, not quantized; give it a fixed-point type "
-                       f"with --input-type T (e.g. ap_fixed<16,6>, hls4ml's input precision) or put a Quant "
-                       f"before it")
+def _on_the_float_input(ctx: ImportContext, x: str) -> bool:
+    """Whether `x` is the model's untyped float input, or float work on it."""
+    if x in ctx.chains:
+        return ctx.tensors[ctx.chains[x]["source"]].type is None
+    return ctx.tensor(x).type is None and not ctx.is_static(x)
+
+
+def _host_layer(ctx: ImportContext, n: OnnxNode) -> None:
+    """A Gemm, MatMul or Conv with constant weights on the model's float input (or on
+    element-wise float work on it): the first layer of the host head, computed in float32
+    as onnxruntime computes it (`fxhls.fixed.float32`: `onnxruntime_matmul`,
+    `onnxruntime_conv`); the float work after it extends the chain up to the first
+    quantizer, whose HostQuantize sends the hardware its codes."""
+    x, w = n.inputs[:2]
+    chain = values.chain_of(ctx, x, n)
+    if "dense" in chain["chain"] or "conv" in chain["chain"]:
+        raise n.refuse(f"its input {x!r} is float work of another layer on the model's float input; the host "
+                       f"computes one layer before the first quantizer (put a Quant between them)")
+    if not ctx.is_static(w):
+        raise n.refuse(f"its weight {w!r} is computed at run time; only constant or quantized constant weights "
+                       f"are supported")
+    shape, weights = values.shape_of(ctx, chain), values.float32_of_static(ctx, w, n)
+    layer = _host_conv(ctx, n, shape, weights) if n.op_type == "Conv" else _host_gemm(ctx, n, shape, weights)
+    ctx.chains[n.outputs[0]] = {"source": chain["source"], "chain": {
+        "input_steps": chain["chain"]["steps"], "conv" if n.op_type == "Conv" else "dense": layer, "steps": []}}
+
+
+def _host_gemm(ctx: ImportContext, n: OnnxNode, shape: tuple[int, ...], weights: np.ndarray) -> dict:
+    """The dense of a host head's Gemm or MatMul on a vector per sample."""
+    a = n.attrs
+    if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0 or a.get("transA", 0):
+        raise n.refuse("only alpha=1, beta=1 and transA=0 are supported")
+    if len(shape) != 1 or weights.ndim != 2:
+        raise n.refuse(f"on the model's float input (a sample of shape {list(shape)}) the host computes a "
+                       f"{n.op_type} of a vector with a weight matrix only")
+    transposed = bool(a.get("transB", 0))
+    outputs = weights.shape[0 if transposed else 1]
+    return {"weights": (weights.T if transposed else weights).tolist(), "bias": _host_bias(ctx, n, outputs),
+            "transposed": transposed, "node": n.name}
+
+
+def _host_conv(ctx: ImportContext, n: OnnxNode, shape: tuple[int, ...], weights: np.ndarray) -> dict:
+    """The conv of a host head's Conv: 2-D, group 1, dilation 1, explicit (or VALID) pads."""
+    a = n.attrs
+    if len(shape) != 3 or weights.ndim != 4 or a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [])):
+        raise n.refuse(f"on the model's float input (a sample of shape {list(shape)}) the host computes a 2-D Conv "
+                       f"of group 1 and dilation 1 only")
+    if a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+        raise n.refuse(f"auto_pad={a['auto_pad']} on the model's float input; explicit pads are supported")
+    return {"weights": weights.tolist(), "bias": _host_bias(ctx, n, weights.shape[0]),
+            "pads": [int(p) for p in a.get("pads", [0] * 4)] if a.get("auto_pad", "NOTSET") == "NOTSET" else [0] * 4,
+            "strides": [int(s) for s in a.get("strides", [1, 1])], "node": n.name}
+
+
+def _host_bias(ctx: ImportContext, n: OnnxNode, outputs: int) -> list[float] | None:
+    if len(n.inputs) < 3 or not n.inputs[2]:
+        return None
+    bias = values.channel_vector(values.float32_of_static(ctx, n.inputs[2], n), (outputs,), 0, "bias", n)
+    return np.broadcast_to(np.asarray(bias, dtype=np.float32), (outputs,)).tolist()
 
 
 def _host_dense(ctx: ImportContext, n: OnnxNode, codes: str, x_scale: float, out_axis: int,

@@ -134,7 +134,8 @@ def quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
         return
     chain = values.chain_of(ctx, x, n)
     source = ctx.tensors[chain["source"]]
-    per_sample = {**quant, **{key: values.channel_vector(quant[key], source.shape, 0, key.replace("_", " "), n)
+    shape = values.shape_of(ctx, chain)
+    per_sample = {**quant, **{key: values.channel_vector(quant[key], shape, 0, key.replace("_", " "), n)
                               for key in ("scale", "zero", "input_scale", "input_zero") if key in quant},
                   "node": n.name}
     # One integer zero point z: the tensor holds q - z, so that the value is s * (its code).
@@ -142,8 +143,12 @@ def quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
         else 0
     code_type = _code_type(quant, offset)
     if source.type is None:
+        attrs = {"chain": chain["chain"], "quant": per_sample, "offset": offset}
+        fixed = _fixed_point_codes(per_sample) if "dense" in chain["chain"] or "conv" in chain["chain"] else None
         ctx.add(Node("HostQuantize", n.name, [source.name], [out],
-                     {"chain": chain["chain"], "quant": per_sample, "offset": offset, **type_attrs(code_type)}), n)
+                     {**attrs, **({"unit": fixed.lsb} if fixed else {}), **type_attrs(fixed or code_type)}), n)
+        if fixed:
+            return
     else:
         try:
             chosen = choose_requantization(chain["chain"], per_sample, source.type, source.shape[0])
@@ -165,6 +170,19 @@ def quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
     zero = np.array(per_sample["zero"], dtype=np.float32) - np.float32(offset)
     ctx.tensors[out].facts.update(scale=np.array(per_sample["scale"], dtype=np.float32).reshape(view),
                                   zero_point=zero.reshape(view))
+
+
+def _fixed_point_codes(quant: dict) -> FixedType | None:
+    """The fixed-point type whose values are the quantizer's values s * q, for one
+    power-of-two scale s, zero point 0 and codes of at least 2 values a bit (not bipolar);
+    else None. A host head with a first layer sends these (a QKeras model's first
+    quantized_relu), so that the layers after it are fixed-point work as with --input-type."""
+    scales, zeros = np.unique(quant["scale"]), np.unique(quant["zero"])
+    if scales.size != 1 or zeros.tolist() != [0.0] or math.frexp(scales.item())[0] != 0.5 or \
+            (quant["bits"] == 1 and quant["signed"]):
+        return None
+    exponent = math.frexp(scales.item())[1] - 1
+    return FixedType(quant["bits"], quant["bits"] + exponent, quant["signed"])
 
 
 def _threshold_type(source: FixedType) -> FixedType:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fxhls.fixed.float32 import rescale
+from fxhls.fixed.float32 import chain_shape, rescale
 from fxhls.ir import OPS
 
 from .context import ImportContext, OnnxNode
@@ -79,6 +79,11 @@ def chain_of(ctx: ImportContext, name: str, n: OnnxNode) -> dict:
         scales, zero = [], [0.0]
     rescale_ = {"zero": zero, "scales": scales, "node": n.name}
     return {"source": tensor.name, "chain": {"rescale": rescale_, "steps": []}}
+
+
+def shape_of(ctx: ImportContext, chain: dict) -> tuple[int, ...]:
+    """The sample shape of a float chain's values (a host head's first layer changes it)."""
+    return chain_shape(chain["chain"], ctx.tensors[chain["source"]].shape)
 
 
 def extended(chain: dict, step: dict, n: OnnxNode) -> dict:

@@ -2,7 +2,9 @@
 and after the hardware (`fxhls.ir.ops.host`).
 
 The HostQuantize becomes the input cast to its codes' integer type (a Quantize, which
-leaves the codes the host sends as they are); where a Flatten or Reshape of the input
+leaves the codes the host sends as they are). Where its chain holds the model's first
+layer (a Gemm, MatMul or Conv on the float input, see `fxhls.fixed.float32`), the
+hardware's input becomes those codes, of the layer's output shape. Where a Flatten or Reshape of the input
 comes before it and its constants are one value each (it then commutes with them), it
 moves before them, so that the graph input is read by the cast. The HostFloat writing
 the graph output goes, and the hardware's output is its input.
@@ -32,16 +34,21 @@ _TYPE_ATTRS = ("width", "int_bits", "signed", "rounding", "overflow")
 def split_host_edges(graph: Graph) -> dict:
     """Change `graph` (in place) into what the hardware computes; return the host's part,
     {"head": {"chain", "quant", "offset"} or None, "tail": {"chain"} or None}, plain values,
-    and "input_transpose" (a permutation) for a channels-last input the host transposes."""
+    and "input_transpose" (a permutation) for a channels-last input the host transposes.
+    A head whose chain holds the model's first layer (a dense or a conv) also gives
+    "input_shape", the model's input sample, and the hardware's input becomes its codes."""
     host: dict = {"head": None, "tail": None}
     for node in list(graph.nodes):
         if node.op == "HostQuantize":
             if host["head"] is not None:
                 raise ValueError(f"node {node.name!r}: a second quantizer of the float input; the hardware takes "
                                  f"one (quantize the input once and branch after it)")
-            host["head"] = {key: node.attrs[key] for key in ("chain", "quant", "offset")}
+            host["head"] = {key: node.attrs[key] for key in ("chain", "quant", "offset", "unit") if key in node.attrs}
             node.op, node.attrs = "Quantize", {key: node.attrs[key] for key in _TYPE_ATTRS}
-            _before_moves(graph, node, host["head"])
+            if "dense" in host["head"]["chain"] or "conv" in host["head"]["chain"]:
+                host["head"]["input_shape"] = _codes_input(graph, node, host["head"])
+            else:
+                _before_moves(graph, node, host["head"])
         elif node.op == "HostFloat":
             if node.outputs != graph.outputs or len(graph.consumers(node.outputs[0])) > 0:
                 raise ValueError(f"node {node.name!r}: host float work is supported as the graph's one output only")
@@ -107,6 +114,27 @@ def _channels_first_output(graph: Graph) -> list[int]:
                             {"perm": [2, 0, 1]}))
     graph.outputs = [channels_first]
     return [0, 2, 3, 1]
+
+
+def _codes_input(graph: Graph, cast: Node, head: dict) -> list[int]:
+    """A head whose chain holds the model's first layer: the hardware's input becomes the
+    codes the host sends (the cast's shape), the cast reading them; returns the model's
+    input shape (a sample), which the host's head reads."""
+    layer = head["chain"].get("dense") or head["chain"]["conv"]
+    source, readers = cast.inputs[0], graph.consumers(cast.inputs[0])
+    if source != graph.inputs[0]:
+        raise ValueError(f"node {layer['node']!r}: the host computes the first layer on the model's float input "
+                         f"itself, and this one reads {source!r} (computed by node {graph.producer(source).name!r})")
+    if readers != [cast]:
+        raise ValueError(f"node {layer['node']!r}: the model's float input {source!r} feeds it and node "
+                         f"{next(r for r in readers if r is not cast).name!r} too; the host computes one first layer "
+                         f"on it (quantize the input once and branch after it)")
+    codes = new_tensor(graph, f"{cast.outputs[0]}_codes")
+    graph.tensor(codes).shape = graph.tensor(cast.outputs[0]).shape
+    graph.inputs, cast.inputs = [codes], [codes]
+    model_shape = list(graph.tensor(source).shape)
+    del graph.tensors[source]
+    return model_shape
 
 
 def _before_moves(graph: Graph, cast: Node, head: dict) -> None:
