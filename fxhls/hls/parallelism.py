@@ -37,7 +37,7 @@ from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.windows import conv_out_size
-from fxhls.rtl.folding import LayerKnob, RtlParallelism, fold_set_by, target_clocks, vector_steps
+from fxhls.rtl.folding import LayerKnob, RtlParallelism, target_clocks, vector_steps
 from fxhls.rtl.layers import folded_layer, knob_fold
 
 from .dataflow import Plan, Stage
@@ -272,7 +272,7 @@ def layer_knobs(graph: Graph, options: ParallelismOptions, originals: dict[str, 
             if key == "*" and kind == "reuse":
                 continue
             if key not in by_name:
-                raise ValueError(f"no layer {key!r} to set the {_KNOBS[kind]} of; the Conv and Gemm layers are "
+                raise ValueError(f"no layer {key!r} to set the {'reuse' if kind == 'reuse' else 'SIMD x PE'} of; the Conv and Gemm layers are "
                                  f"{', '.join(originals.get(n, n) for n in layers) or 'none'}")
             name = by_name[key]
             if name not in layers:
@@ -303,9 +303,6 @@ def layer_knobs(graph: Graph, options: ParallelismOptions, originals: dict[str, 
     return knobs
 
 
-_KNOBS = {"reuse": "reuse factor", "simd_pe": "SIMD x PE"}
-
-
 def _from(set_by: str) -> str:
     return f" ({set_by})" if set_by else ""
 
@@ -323,13 +320,15 @@ def _stays_whole(graph: Graph, node: Node) -> bool:
 
 
 def rtl_parallelism(graph: Graph, options: ParallelismOptions) -> RtlParallelism:
-    """The RTL's parallelism for the user's: the target FPS and the fold of each knobbed
-    layer of hardware graph `graph` (`layer_knobs`, under the names the HLS backend also
-    takes: a one-line ValueError for a bad knob)."""
+    """The RTL's parallelism for the user's: the target FPS and the knob of each layer of
+    hardware graph `graph` that has one (`layer_knobs`, under the names the HLS backend also
+    takes: a one-line ValueError for a bad knob), which the RTL folds as `knob_fold` does."""
     safe, originals = safe_graph(graph)
-    knobs = layer_knobs(safe, options, originals)
-    return RtlParallelism(options.target_fps, layers={originals[name]: knob.fold for name, knob in knobs.items()},
-                          set_by={originals[name]: fold_set_by(knob, None) for name, knob in knobs.items()})
+    knobs = {originals[name]: knob for name, knob in layer_knobs(safe, options, originals).items()}
+    return RtlParallelism(options.target_fps,
+                          layers={name: knob.fold for name, knob in knobs.items() if knob.reuse is None},
+                          reuse={name: knob.reuse for name, knob in knobs.items() if knob.reuse is not None},
+                          set_by={name: knob.set_by for name, knob in knobs.items() if knob.set_by})
 
 
 def knob_reuse(graph: Graph, node: Node, knob: LayerKnob) -> int:

@@ -42,7 +42,8 @@ from .top_streams import flatten_reorders
 from .verilog import literal, sized_literal
 from .windows import line_buffer_rows, window_lanes
 from .costs import mvu_dot_stage
-from .folding import LayerKnob, RtlParallelism, allowed_foldings, check_knob, ordered_foldings
+from .folding import (LayerKnob, RtlParallelism, allowed_foldings, check_knob, fold_set_by, layer_knob,
+                      ordered_foldings)
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
 MODULES = ("fxhls_mvu", "fxhls_window")
@@ -135,13 +136,19 @@ def folded_layer(graph: Graph, node: Node, target: int, options: RtlParallelism 
     builds (a narrowed accumulator takes SIMD 1, padding flags an equal share of lanes): the
     fold of `node` for `target` clocks per sample, in the RTL and for K-hot and binary
     layers in the HLS backend alike. The last refusal where it builds none."""
-    error = None
-    for simd, pe in ordered_foldings(graph, node, target, options or RtlParallelism()):
+    error, options = None, options or RtlParallelism()
+    for simd, pe in ordered_foldings(graph, node, target, options):
         try:
             return (simd, pe), compute_layer(graph, node, simd, pe, threshold, name, lut_levels)
         except ValueError as err:
             error = err
-    raise ValueError(str(error) if node.name in str(error) else f"node {node.name!r}: {error}")
+    reason = str(error) if node.name in str(error) else f"node {node.name!r}: {error}"
+    knob = layer_knob(options, node.name)
+    if knob is not None:
+        asked = f"SIMD x PE {knob.fold[0]} x {knob.fold[1]}" if knob.fold else f"reuse factor {knob.reuse}"
+        raise ValueError(f"layer {node.name!r}: the RTL builds no fold for its {asked} "
+                         f"({fold_set_by(knob, None)}): {reason}")
+    raise ValueError(reason)
 
 
 def knob_fold(graph: Graph, node: Node, knob: LayerKnob, label: str | None = None) -> tuple[int, int]:
