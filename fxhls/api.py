@@ -8,14 +8,17 @@ from pathlib import Path
 
 
 def build(model, board: str, out=None, *, clock_mhz: float | None = None, reuse: int | dict | None = None,
-          dsp_budget: int | None = None, target_fps: float | None = None, test_inputs=None, test_labels=None,
-          force: bool = False, backend: str | None = None, input_type=None, default_type=None, config=None) -> Path:
+          simd_pe: dict | None = None, dsp_budget: int | None = None, target_fps: float | None = None,
+          test_inputs=None, test_labels=None, force: bool = False, backend: str | None = None, input_type=None,
+          default_type=None, config=None) -> Path:
     """`fxhls build`: write the HLS project, RTL, test vectors, report and deploy package
     of `model` (an .onnx file: fxhls or QONNX) for `board` (a name such as "ultra96v2", or
     a board .yaml) into `out` (default hls_projects/<model name>/); returns that folder.
-    `reuse` is one reuse factor for every Conv/Gemm layer, or {layer name: factor};
-    by default fxhls chooses them to fit `dsp_budget` (default: the board's DSP slices), or
-    the least parallel design that reaches `target_fps` samples per second (both backends).
+    `reuse` is one reuse factor for every Conv/Gemm layer, or {layer name: factor} (at most
+    that many clocks per input vector), `simd_pe` {layer name: (SIMD, PE)}, a layer's fold;
+    both backends take them. By default fxhls chooses the folds to fit `dsp_budget`
+    (default: the board's DSP slices), or the least parallel design that reaches
+    `target_fps` samples per second (both backends).
     `test_inputs` (batch first) become the test vectors (default: 8 random samples), and
     `test_labels` (their class indices) let the deploy notebook show accuracy. `backend`
     ("hls", "rtl", default: rtl where it covers the model) is the IP the deploy package
@@ -27,8 +30,11 @@ def build(model, board: str, out=None, *, clock_mhz: float | None = None, reuse:
     from fxhls.model_config import model_config
 
     factors = {"*": reuse} if isinstance(reuse, int) else dict(reuse or {})
-    folder, _ = build_project(model, board, out, clock_mhz, ParallelismOptions(factors, dsp_budget, target_fps), force,
-                              test_inputs, test_labels, backend, model_config(config, input_type, default_type))
+    folds = dict(simd_pe or {})
+    set_by = {key: "build(reuse=)" for key in factors} | {key: "build(simd_pe=)" for key in folds}
+    options = ParallelismOptions(factors, dsp_budget, target_fps, folds, set_by)
+    folder, _ = build_project(model, board, out, clock_mhz, options, force, test_inputs, test_labels, backend,
+                              model_config(config, input_type, default_type))
     return folder
 
 

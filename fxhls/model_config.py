@@ -13,7 +13,10 @@ layers:                           # by ONNX node name or a glob pattern (fnmatch
     bias: ap_fixed<12,4>
     output: ap_fixed<16,6,AP_RND,AP_SAT>   # rounding and overflow modes are part of a type
     accumulator: ap_fixed<24,10>           # narrowed (default: exact)
-    reuse: 4
+    reuse: 4                      # at most 4 clocks per input vector, in both backends
+  conv2:
+    simd: 9                       # or the fold itself: SIMD inputs x PE outputs a clock
+    pe: 4                         #   (both, and no reuse beside them)
   softmax:                        # a Softmax's internal types (defaults: fxhls.ir.ops.softmax.default_types)
     exp: ap_ufixed<12,1,AP_RND,AP_SAT>     # its exp table's entries
     sum: ap_ufixed<12,4,AP_RND,AP_SAT>     # the sum of the exps, cast before its reciprocal table
@@ -34,14 +37,16 @@ from pathlib import Path
 from fxhls.fixed import FixedType
 
 LAYER_TYPES = ("weight", "bias", "output", "accumulator", "exp", "sum", "reciprocal")
-_LAYER_KEYS = (*LAYER_TYPES, "reuse")
+_KNOB_KEYS = ("reuse", "simd", "pe")
+_LAYER_KEYS = (*LAYER_TYPES, *_KNOB_KEYS)
 _TOP_KEYS = ("input_type", "default_type", "reuse", "layers")
 
 
 @dataclass
 class ModelConfig:
     """`layers` maps a node name or pattern to {"weight"|"bias"|"output"|"accumulator"|"exp"|
-    "sum"|"reciprocal": FixedType, "reuse": int}; `source` names where it came from, for error messages."""
+    "sum"|"reciprocal": FixedType, "reuse" | "simd" and "pe": int}; `source` names where it
+    came from, for error messages."""
 
     input_type: FixedType | None = None
     default_type: FixedType | None = None
@@ -73,18 +78,27 @@ class ModelConfig:
                 raise ValueError(f"{self.source}: layers entry {pattern!r} names no node of the model "
                                  f"(its nodes: {shown})")
 
-    def reuse_factors(self, layer_names) -> dict:
-        """ParallelismOptions.reuse from this config: "*", the layers of `layer_names` (those
-        that fold) a pattern's `reuse` matches, and every exact name's (the build refuses
-        one that does not fold)."""
-        factors = {"*": self.reuse} if self.reuse else {}
-        for name in layer_names:
-            settings = self.layer(name)
-            if "reuse" in settings:
-                factors[name] = settings["reuse"]
-        factors.update({name: entry["reuse"] for name, entry in self.layers.items()
-                        if "reuse" in entry and not any(char in name for char in "*?[")})
-        return factors
+    def knobs(self, layer_names) -> tuple[dict, dict, dict]:
+        """ParallelismOptions' (reuse, simd_pe, set_by) from this config: "*" (the top-level
+        reuse); for each layer of `layer_names` (those that fold), the knob of the last entry
+        matching it that sets one (its patterns in order, then its exact name); every exact
+        name's (the build refuses one that does not fold); set_by names the file and entry."""
+        reuse, simd_pe, set_by = {}, {}, {}
+        if self.reuse:
+            reuse["*"], set_by["*"] = self.reuse, f"{self.source}: reuse"
+        exact = [name for name in self.layers if not any(char in name for char in "*?[")]
+        for name in [*layer_names, *(name for name in exact if name not in layer_names)]:
+            entries = [pattern for pattern in self.layers if pattern != name and fnmatch.fnmatchcase(name, pattern)]
+            knobbed = [entry for entry in [*entries, *([name] if name in self.layers else [])]
+                       if any(key in self.layers[entry] for key in _KNOB_KEYS)]
+            if knobbed:
+                entry = self.layers[knobbed[-1]]
+                if "reuse" in entry:
+                    reuse[name] = entry["reuse"]
+                else:
+                    simd_pe[name] = (entry["simd"], entry["pe"])
+                set_by[name] = f"{self.source}: layers entry {knobbed[-1]!r}"
+        return reuse, simd_pe, set_by
 
     def to_yaml(self) -> str:
         """The YAML text `read_config` reads back into this configuration."""
@@ -95,7 +109,7 @@ class ModelConfig:
         if self.reuse:
             data["reuse"] = self.reuse
         if self.layers:
-            data["layers"] = {name: {key: value if key == "reuse" else str(value) for key, value in entry.items()}
+            data["layers"] = {name: {key: value if key in _KNOB_KEYS else str(value) for key, value in entry.items()}
                               for name, entry in self.layers.items()}
         return "# the types and parallelism of this build: repeat it with --config this file\n" + \
             yaml.safe_dump(data, sort_keys=False)
@@ -144,9 +158,18 @@ def read_config(path) -> ModelConfig:
         if not isinstance(name, str) or not isinstance(entry, dict) or not entry:
             raise ValueError(f"{where}: a node name or pattern mapped to some of {', '.join(_LAYER_KEYS)}")
         _known_keys(entry, _LAYER_KEYS, where)
-        config.layers[name] = {key: _reuse(value, f"{where}: reuse") if key == "reuse" else
+        _one_knob(entry, where)
+        config.layers[name] = {key: _reuse(value, f"{where}: {key}", key) if key in _KNOB_KEYS else
                                _type(value, f"{where}: {key}") for key, value in entry.items()}
     return config
+
+
+def _one_knob(entry: dict, where: str) -> None:
+    """A layer entry sets a reuse factor, or its SIMD and PE together, or neither."""
+    if ("simd" in entry) != ("pe" in entry):
+        raise ValueError(f"{where}: give simd and pe together (the fold: SIMD inputs x PE outputs a clock)")
+    if "reuse" in entry and "simd" in entry:
+        raise ValueError(f"{where}: give a reuse factor or a simd and pe, not both")
 
 
 def _known_keys(data: dict, known: tuple, where: str) -> None:
@@ -169,7 +192,10 @@ def _type(value, where: str) -> FixedType:
         raise ValueError(f"{where}: {err}") from None
 
 
-def _reuse(value, where: str) -> int:
+_KNOB_NOUNS = {"reuse": "a reuse factor", "simd": "a SIMD", "pe": "a PE"}
+
+
+def _reuse(value, where: str, key: str = "reuse") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: a reuse factor is a positive integer, got {value!r}")
+        raise ValueError(f"{where}: {_KNOB_NOUNS[key]} is a positive integer, got {value!r}")
     return value

@@ -34,7 +34,7 @@ layers:
   fc1:
     output: ap_fixed<16,6,AP_RND,AP_SAT>
     accumulator: ap_fixed<28,12>
-    reuse: 4
+    reuse: 48                     # its 48 inputs one a clock: the RTL sums a narrowed accumulator in order
   conv1:
     weight: ap_fixed<8,2,AP_RND>
 """
@@ -85,9 +85,9 @@ def test_hand_built_model_with_config(tmp_path):
     _close_to_float(expected, onnx_float(tmp_path / "model.onnx", x), "hand-built")
     with open(out / "report" / "layers.csv") as report:
         reuse = {row["onnx_node"]: int(row["reuse"]) for row in csv.DictReader(report)}
-    assert (reuse["conv1"], reuse["fc1"], reuse["fc2"]) == (2, 4, 3)
+    assert (reuse["conv1"], reuse["fc1"], reuse["fc2"]) == (2, 48, 3)
     saved = read_config(out / "config.yaml")
-    assert saved.reuse == 2 and saved.layers["fc1"]["reuse"] == 4
+    assert saved.reuse == 2 and saved.layers["fc1"]["reuse"] == 48
     again, _ = build_project(tmp_path / "model.onnx", "ultra96v2", tmp_path / "again", types=saved)
     for path in sorted((out / "firmware").rglob("*")):
         if path.is_file():

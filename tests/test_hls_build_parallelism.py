@@ -115,7 +115,8 @@ def test_user_reuse_is_kept_and_checked():
     most = {stage.name: folding(plan, stage, "DSP48E2").max_reuse for stage in plan.stages if stage.node is not None}
     huge = resolve_reuse(plan, BOARD, originals, ParallelismOptions({"*": 10**24}))
     assert {name: huge[name] for name in ("dense0", "dense1")} == {"dense0": most["dense0"], "dense1": most["dense1"]}
-    with pytest.raises(ValueError, match=f"reuse factor {10**24} of layer 'dense0' is more than its {most['dense0']} "):
+    with pytest.raises(ValueError, match=f"^layer 'dense0': a reuse factor is a whole number from 1 to its "
+                                         f"{most['dense0']} multiplications per input vector, got {10**24}$"):
         resolve_reuse(plan, BOARD, originals, ParallelismOptions({"dense0": 10**24}))
 
 

@@ -27,7 +27,8 @@ def _write(graph, folder, parallelism=None):
 def test_folding_that_does_not_divide_the_layer_is_refused(tmp_path):
     graph = _graph(nn.Sequential(QInput(), QLinear(6, 4), QReLU()), (6,), tmp_path)
     gemm = next(node for node in graph.nodes if node.op == "Gemm")
-    with pytest.raises(ValueError, match=f"node '{gemm.name}'.*SIMD=4"):
+    with pytest.raises(ValueError, match=f"^layer '{gemm.name}': SIMD x PE 4 x 1 is no fold of it: SIMD is a divisor "
+                                         r"of its inputs \(1, 2, 3, 6\), PE a divisor of its 4 outputs \(1, 2, 4\)$"):
         _write(graph, tmp_path, RtlParallelism(layers={gemm.name: (4, 1)}))
     with pytest.raises(ValueError, match="no Gemm or Conv 'dense9'.*" + gemm.name):
         _write(graph, tmp_path, RtlParallelism(layers={"dense9": (1, 1)}))

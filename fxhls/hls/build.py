@@ -20,12 +20,11 @@ from fxhls.deploy.backend import choose_backend
 from fxhls.ir import lower_for_hardware
 from fxhls.ir.passes import split_host_edges
 from fxhls.model_config import ModelConfig
-from fxhls.rtl.folding import RtlParallelism
 from fxhls.rtl.writer import write_rtl_unless_refused
 from fxhls.staging import replace_dir, staging_dir
 
 from . import vectors
-from .parallelism import ParallelismOptions
+from .parallelism import ParallelismOptions, rtl_parallelism
 from .writer import HlsProject, write_hls_project
 
 MARKER = ".fxhls-build"
@@ -43,7 +42,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     package; `test_labels`, their class indices, let the deploy notebook show accuracy.
     `backend` ("hls", "rtl", None: `fxhls.deploy.backend.choose_backend` chooses) is the
     IP the deploy package puts on the board; design.json records it. `types` (a float
-    model's types, and reuse factors per layer under `parallelism`'s) is saved as
+    model's types, and reuse factors or SIMD x PE per layer under `parallelism`'s) is saved as
     config.yaml, which `--config` reads to repeat the build. Returns the build directory
     and what `write_hls_project` wrote there."""
     from fxhls.onnx import load_onnx
@@ -57,7 +56,7 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     graph = load_onnx(model, config=types)
     if types is not None:
         layers = [node.name for node in graph.nodes if node.op in ("Conv", "Gemm", "MatMul")]
-        types, parallelism = _with_reuse(types, parallelism, layers)
+        types, parallelism = _with_knobs(types, parallelism, layers)
     host = split_host_edges(graph)
     graph = lower_for_hardware(graph)
     clock = board.default_clock_mhz if clock_mhz is None else clock_mhz
@@ -67,10 +66,10 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     x = vectors.cast_inputs(design, vectors.random_inputs(design)) if test_inputs is None else \
         vectors.host_inputs(design, test_inputs)
     choose_backend(backend, None)  # an unknown name, before any work
+    rtl_options = rtl_parallelism(graph, parallelism or ParallelismOptions())  # bad knobs refused here
     staging = staging_dir(target)
     try:
-        refusal = write_rtl_unless_refused(graph, design, staging,
-                                           RtlParallelism(target_fps=parallelism.target_fps) if parallelism else None)
+        refusal = write_rtl_unless_refused(graph, design, staging, rtl_options)
         design = {**design, "backend": choose_backend(backend, refusal)[0]}
         project = write_hls_project(graph, design, staging, parallelism, x)
         write_deploy(project.design, board, staging, project.test_inputs, project.expected_outputs, labels=test_labels)
@@ -85,18 +84,25 @@ def build_project(model, board: Board | str, out=None, clock_mhz: float | None =
     return target, project
 
 
-def _with_reuse(types: ModelConfig, parallelism: ParallelismOptions | None,
+def _with_knobs(types: ModelConfig, parallelism: ParallelismOptions | None,
                 layers: list[str]) -> tuple[ModelConfig, ParallelismOptions]:
-    """The config's reuse factors under the options' (which win), and the config that
-    records them both."""
+    """The config's knobs under the options' (an option's knob for a layer replaces the
+    config's), and the config that records them all."""
     parallelism = parallelism or ParallelismOptions()
+    reuse, simd_pe, set_by = types.knobs(layers)
+    for name in (*parallelism.reuse, *parallelism.simd_pe):
+        reuse.pop(name, None)
+        simd_pe.pop(name, None)
     given = dict(parallelism.reuse)
     recorded = ModelConfig(types.input_type, types.default_type, given.pop("*", types.reuse),
                            {name: dict(entry) for name, entry in types.layers.items()}, types.source)
-    for name, factor in given.items():
-        recorded.layers.setdefault(name, {})["reuse"] = factor
-    reuse = {**types.reuse_factors(layers), **parallelism.reuse}
-    return recorded, ParallelismOptions(reuse, parallelism.dsp_budget, parallelism.target_fps)
+    for name, knob in [*given.items(), *parallelism.simd_pe.items()]:
+        entry = recorded.layers.setdefault(name, {})
+        for key in ("reuse", "simd", "pe"):
+            entry.pop(key, None)
+        entry.update({"reuse": knob} if name in given else dict(zip(("simd", "pe"), knob)))
+    return recorded, ParallelismOptions({**reuse, **parallelism.reuse}, parallelism.dsp_budget, parallelism.target_fps,
+                                        {**simd_pe, **parallelism.simd_pe}, {**set_by, **parallelism.set_by})
 
 
 def check_target(target: Path, force: bool) -> None:

@@ -22,8 +22,12 @@ def add_build_command(commands) -> None:
     build.add_argument("--out", help="the build directory (default hls_projects/<model name>/)")
     build.add_argument("--clock-mhz", type=float, help="the clock in MHz (default: the board's)")
     build.add_argument("--reuse", action="append", default=[], metavar="[LAYER=]N",
-                       help="reuse factor of a Conv/Gemm layer (ONNX node name), or of all with N alone; "
-                            "repeatable; default: chosen to fit the board's DSP slices")
+                       help="reuse factor of a Conv/Gemm layer (ONNX node name), or of all with N alone: at most N "
+                            "clocks per input vector, in both backends; repeatable; default: chosen to fit the "
+                            "board's DSP slices")
+    build.add_argument("--simd-pe", action="append", default=[], metavar="LAYER=SIMDxPE",
+                       help="the fold of a Conv/Gemm layer in both backends: SIMD inputs x PE outputs a clock "
+                            "(e.g. conv1=9x8); repeatable")
     build.add_argument("--dsp-budget", type=int, help="DSP slices the automatic reuse may use (default: the board's)")
     build.add_argument("--target-fps", type=float, help="samples per second to reach at the clock: both backends fold "
                                                         "to the least parallel design that does (default: the fastest "
@@ -56,16 +60,25 @@ def add_csim_command(commands) -> None:
     csim.set_defaults(run=_csim)
 
 
-def parse_reuse(items: list[str]) -> dict:
-    """`--reuse` values ("N" or "LAYER=N") as ParallelismOptions.reuse."""
-    reuse = {}
-    for item in items:
+def parse_knobs(reuse: list[str], simd_pe: list[str]) -> dict:
+    """`--reuse` ("N" or "LAYER=N") and `--simd-pe` ("LAYER=SIMDxPE") values as
+    ParallelismOptions' reuse, simd_pe and set_by (the option as given)."""
+    knobs = {"reuse": {}, "simd_pe": {}, "set_by": {}}
+    for item in reuse:
         layer, _, value = item.rpartition("=")
         try:
-            reuse[layer or "*"] = int(value)
+            knobs["reuse"][layer or "*"] = int(value)
         except ValueError:
             raise ValueError(f"--reuse takes N or LAYER=N with N a positive integer, got {item!r}") from None
-    return reuse
+        knobs["set_by"][layer or "*"] = f"--reuse {item}"
+    for item in simd_pe:
+        layer, _, value = item.rpartition("=")
+        simd, _, pe = value.lower().partition("x")
+        if not layer or not simd.isdigit() or not pe.isdigit() or min(int(simd), int(pe)) < 1:
+            raise ValueError(f"--simd-pe takes LAYER=SIMDxPE with SIMD and PE positive integers, got {item!r}")
+        knobs["simd_pe"][layer] = (int(simd), int(pe))
+        knobs["set_by"][layer] = f"--simd-pe {item}"
+    return knobs
 
 
 def _build(args) -> int:
@@ -85,19 +98,22 @@ def _build(args) -> int:
     if args.test_labels and not args.test_inputs:
         raise ValueError("--test-labels needs --test-inputs: the labels are those of the test inputs")
     test_labels = load_npy(args.test_labels, "--test-labels") if args.test_labels else None
-    options = ParallelismOptions(parse_reuse(args.reuse), args.dsp_budget, args.target_fps)
+    options = ParallelismOptions(dsp_budget=args.dsp_budget, target_fps=args.target_fps,
+                                 **parse_knobs(args.reuse, args.simd_pe))
     types = model_config(args.config, args.input_type, args.default_type)
     out, project = build_project(args.model, args.board, args.out, args.clock_mhz, options, args.force, test_inputs,
                                  test_labels, args.backend, types)
     print(f"{out}: HLS project, test vectors, report and deploy package")
     print(summary_text(project.summary, project.design["clock_mhz"]))
-    refusal = rtl_refusal(out)
+    refusal, rows = rtl_refusal(out), []
     if refusal is not None:
         print(f"no RTL in {out / 'rtl'}: the RTL backend refused this model ({refusal}); the HLS project is complete")
     elif rows := read_stage_rows(out, project.design["top"]):
         print(rtl_summary(rows, project.design["clock_mhz"]))
     backend, why = choose_backend(args.backend, refusal)
     print(f"deploy: backend {backend}: {why}")
+    for line in fold_lines(backend, project.summary["folds"], rows):
+        print(f"  {line}")
     if args.synth:
         report = synthesize(out, project.design["top"])
         print(f"Vitis HLS: estimated clock {report['clock_ns']} ns, latency {'-'.join(report['latency_cycles'])} "
@@ -106,6 +122,17 @@ def _build(args) -> int:
             if isinstance(value, tuple):
                 print(f"  {name}: {value[0]} of {value[1]}")
     return 0
+
+
+def fold_lines(backend: str, hls_folds: list[dict], rtl_rows: list[dict]) -> list[str]:
+    """A line per Conv and Gemm of the deployed backend: its fold (the RTL's SIMD and PE
+    from its stage rows, the HLS reuse and SIMD x PE from its report), clocks per sample,
+    and what set it (the user's knob, the target FPS, the automatic choice)."""
+    if backend == "rtl":
+        return [f"{row['node']}: {row['folding']}, {row['clocks']} clocks per sample (set by {row['set_by']})"
+                for row in rtl_rows if "set_by" in row]
+    return [f"{fold['onnx_node']}: reuse {fold['reuse']}" + (f", SIMD x PE {fold['simd_pe']}" if fold["simd_pe"] else "")
+            + f", {fold['cycles']} clocks per sample (set by {fold['set_by']})" for fold in hls_folds]
 
 
 def _csim(args) -> int:

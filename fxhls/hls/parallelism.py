@@ -15,9 +15,17 @@ The automatic choice (`choose_reuse`) balances the dataflow pipeline within the
 board's DSP slices: the pipeline's interval is its slowest stage's, so it finds the
 smallest interval T for which every folding layer, given the largest reuse that
 still finishes within T, fits the DSP budget (the board's DSP count unless given);
-layers faster than T fold for free. Reuse factors set by the user are kept. With a
-target FPS, T is the clock divided by it, and a target the board cannot meet is refused
-with the best it can reach and what runs out (DSP slices, or a stage's speed).
+layers faster than T fold for free. With a target FPS, T is the clock divided by it, and
+a target the board cannot meet is refused with the best it can reach and what runs out
+(DSP slices, or a stage's speed).
+
+The user's knobs per layer (`ParallelismOptions.reuse`, `.simd_pe`: from `--reuse`,
+`--simd-pe`, the config file, the API) are read into one `LayerKnob` per layer by
+`layer_knobs`, checked once (`fxhls.rtl.folding.check_knob`) and given one fold
+(`fxhls.rtl.layers.knob_fold`: the SIMD x PE given, or the least parallel fold within the
+reuse given that the RTL builds), which both backends take: the RTL that SIMD x PE, a
+K-hot or binary layer here the same, a MAC layer here the reuse given (or, for a SIMD x PE,
+its clocks per vector: the same multipliers). The automatic choice folds the rest.
 """
 
 from __future__ import annotations
@@ -29,12 +37,13 @@ from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
 from fxhls.ir.graph import Graph, Node
 from fxhls.ir.ops.windows import conv_out_size
-from fxhls.rtl.folding import target_clocks, vector_steps
-from fxhls.rtl.layers import folded_layer
+from fxhls.rtl.folding import LayerKnob, RtlParallelism, target_clocks, vector_steps
+from fxhls.rtl.layers import folded_layer, knob_fold
 
 from .dataflow import Plan, Stage
 from .layers import pool
-from .layers.conv import LANE_KERNELS, kernel_kind, lane_fold
+from .layers.conv import LANE_KERNELS, kernel_kind
+from .naming import safe_graph
 
 # The multiplier of one DSP slice: (wide operand, narrow operand) bits.
 DSP_MULTIPLIER = {"DSP48E1": (25, 18), "DSP48E2": (27, 18)}
@@ -71,10 +80,6 @@ class Folding:
         """The largest reuse that still finishes within `interval` clocks (at least 1)."""
         return min(max((interval - self.base) // self.steps, 1), self.max_reuse)
 
-    def achievable(self, reuse: int) -> int:
-        """`reuse`, at most the largest that shares anything."""
-        return min(reuse, self.max_reuse)
-
 
 @dataclass(frozen=True, eq=False)
 class LaneFolding:
@@ -103,10 +108,6 @@ class LaneFolding:
         if self.grouped:
             return 1
         return vector_steps(self.graph, self.node, *folded_layer(self.graph, self.node, interval)[0])
-
-    def achievable(self, reuse: int) -> int:
-        """The clocks per vector of the least parallel fold within `reuse`."""
-        return 1 if self.grouped else vector_steps(self.graph, self.node, *lane_fold(self.graph, self.node, reuse))
 
 
 def dsp_per_multiplier(a_bits: int, b_bits: int, primitive: str) -> int:
@@ -242,49 +243,110 @@ def _meeting(search: _ReuseSearch, target: tuple[int, float], dsp_budget: int) -
 @dataclass(frozen=True)
 class ParallelismOptions:
     """The user's parallelism: `reuse` maps a layer (its ONNX node name or its C++
-    name) or "*" (every Conv and Gemm) to a reuse factor; `dsp_budget` bounds the
-    automatic choice (default: the board's DSP slices); `target_fps` asks for the least
-    parallel design that reaches that many samples per second at the design's clock."""
+    name) or "*" (every Conv and Gemm) to a reuse factor, `simd_pe` a layer to its
+    (SIMD, PE), `set_by` a key of either to where it came from (for messages and the
+    report); `dsp_budget` bounds the automatic choice (default: the board's DSP slices);
+    `target_fps` asks for the least parallel design that reaches that many samples per
+    second at the design's clock."""
 
     reuse: dict = field(default_factory=dict)
     dsp_budget: int | None = None
     target_fps: float | None = None
+    simd_pe: dict = field(default_factory=dict)
+    set_by: dict = field(default_factory=dict)
 
 
-def _check_reuse_range(plan: Plan, primitive: str, fixed: dict[str, int], every: int | None, originals: dict) -> None:
-    """A layer's reuse is at most its multiplications per step (more shares nothing): a
-    larger factor for all layers (`every`) is lowered to that, a larger one for a named layer refused.
-    A K-hot or binary layer's is lowered to the clocks per vector of a fold it can take."""
-    stages = {stage.name: stage for stage in plan.stages}
-    for name, value in fixed.items():
-        model = folding(plan, stages[name], primitive)
-        most = model.max_reuse
-        if value > most and value != every:
-            raise ValueError(f"the reuse factor {value} of layer {originals.get(name, name)!r} is more than its {most} "
-                             f"multiplications per step: give at most {most}")
-        fixed[name] = model.achievable(min(value, most))
+def layer_knobs(graph: Graph, options: ParallelismOptions, originals: dict[str, str] | None = None) -> dict[str, LayerKnob]:
+    """Node name -> the user's knob of each Gemm or Conv of `graph` that has one, its
+    `fold` the one both backends take (`knob_fold`). `originals` maps node names to the
+    ONNX names the user may give too (the HLS backend's C++ names to the model's); a "*"
+    reuse factor goes to every layer without its own, lowered to the layer's
+    multiplications. One-line ValueErrors for a name that is no Gemm or Conv, a layer
+    given both knobs, and a knob the layer cannot take (`check_knob`)."""
+    originals = originals or {}
+    layers = {node.name: node for node in graph.nodes if node.op in FOLDING_OPS}
+    by_name = {node.name: node.name for node in graph.nodes} | {original: name for name, original in originals.items()}
+    named = {}
+    for kind, given in (("reuse", options.reuse), ("simd_pe", options.simd_pe)):
+        for key, value in given.items():
+            if key == "*" and kind == "reuse":
+                continue
+            if key not in by_name:
+                raise ValueError(f"no layer {key!r} to set the {'reuse' if kind == 'reuse' else 'SIMD x PE'} of; the Conv and Gemm layers are "
+                                 f"{', '.join(originals.get(n, n) for n in layers) or 'none'}")
+            name = by_name[key]
+            if name not in layers:
+                raise ValueError(f"layer {key!r} does not fold (only Conv and Gemm layers take a reuse factor or a "
+                                 f"SIMD x PE)")
+            if name in named and named[name][0] != kind:
+                raise ValueError(f"layer {key!r} is given both a reuse factor and a SIMD x PE: give one")
+            named[name] = (kind, value, options.set_by.get(key, ""))
+    every = options.reuse.get("*")
+    knobs = {}
+    for name, node in layers.items():
+        label = originals.get(name, name)
+        if name in named:
+            kind, value, set_by = named[name]
+            knob = LayerKnob(reuse=value, set_by=set_by) if kind == "reuse" else \
+                LayerKnob(fold=_pair(value, label, set_by), set_by=set_by)
+        elif every is not None and not _stays_whole(graph, node):
+            if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+                raise ValueError(f"the reuse factor of every layer must be a positive integer, got {every!r}")
+            knob = LayerKnob(reuse=min(every, math.prod(graph.tensor(node.inputs[1]).shape)),
+                             set_by=options.set_by.get("*", ""))
+        else:
+            continue
+        if _stays_whole(graph, node):
+            raise ValueError(f"layer {label!r}{_from(knob.set_by)}: a grouped K-hot or binary Conv stays whole in the HLS "
+                             f"backend; it takes no reuse factor or SIMD x PE")
+        knobs[name] = LayerKnob(knob.reuse, knob_fold(graph, node, knob, label), knob.set_by)
+    return knobs
+
+
+def _from(set_by: str) -> str:
+    return f" ({set_by})" if set_by else ""
+
+
+def _pair(value, label: str, set_by: str) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return tuple(value)
+    raise ValueError(f"layer {label!r}{_from(set_by)}: a SIMD x PE is two positive integers, got {value!r}")
+
+
+def _stays_whole(graph: Graph, node: Node) -> bool:
+    """A grouped K-hot or binary Conv: its MVU here stays whole (`lane_fold`)."""
+    return node.attrs.get("groups", 1) > 1 and kernel_kind(graph, node) in LANE_KERNELS
+
+
+def rtl_parallelism(graph: Graph, options: ParallelismOptions) -> RtlParallelism:
+    """The RTL's parallelism for the user's: the target FPS and the knob of each layer of
+    hardware graph `graph` that has one (`layer_knobs`, under the names the HLS backend also
+    takes: a one-line ValueError for a bad knob), which the RTL folds as `knob_fold` does."""
+    safe, originals = safe_graph(graph)
+    knobs = {originals[name]: knob for name, knob in layer_knobs(safe, options, originals).items()}
+    return RtlParallelism(options.target_fps,
+                          layers={name: knob.fold for name, knob in knobs.items() if knob.reuse is None},
+                          reuse={name: knob.reuse for name, knob in knobs.items() if knob.reuse is not None},
+                          set_by={name: knob.set_by for name, knob in knobs.items() if knob.set_by})
+
+
+def knob_reuse(graph: Graph, node: Node, knob: LayerKnob) -> int:
+    """The reuse of a knobbed layer here: a MAC layer's reuse factor as given, else the
+    clocks per input vector of the knob's fold."""
+    if knob.reuse is not None and kernel_kind(graph, node) not in LANE_KERNELS:
+        return knob.reuse
+    return vector_steps(graph, node, *knob.fold)
 
 
 def resolve_reuse(plan: Plan, board, originals: dict[str, str], options: ParallelismOptions,
-                  clock_mhz: float | None = None) -> dict[str, int]:
-    """Every layer stage's reuse: the user's where set, the automatic choice elsewhere
-    (aimed at `options.target_fps` at `clock_mhz` when set)."""
-    folding_layers = [s.name for s in plan.stages if s.node is not None and s.node.op in FOLDING_OPS]
-    by_name = {name: name for name in originals} | {original: name for name, original in originals.items()}
-    fixed = {}
-    for key, value in options.reuse.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"the reuse factor of {key!r} must be a positive integer, got {value!r}")
-        if key == "*":
-            fixed |= {name: value for name in folding_layers if name not in fixed}
-            continue
-        if key not in by_name:
-            raise ValueError(f"no layer {key!r} to set the reuse of; the Conv and Gemm layers are "
-                             f"{', '.join(originals[n] for n in folding_layers) or 'none'}")
-        if by_name[key] not in folding_layers:
-            raise ValueError(f"layer {key!r} does not fold (only Conv and Gemm layers take a reuse factor)")
-        fixed[by_name[key]] = value
-    _check_reuse_range(plan, board.dsp_primitive, fixed, options.reuse.get("*"), originals)
+                  clock_mhz: float | None = None, knobs: dict[str, LayerKnob] | None = None) -> dict[str, int]:
+    """Every layer stage's reuse: that of the user's knob (`knobs`, default
+    `layer_knobs` of the options) where set, the automatic choice elsewhere (aimed at
+    `options.target_fps` at `clock_mhz` when set)."""
+    knobs = layer_knobs(plan.graph, options, originals) if knobs is None else knobs
+    stages = {stage.name: stage for stage in plan.stages}
+    fixed = {name: knob_reuse(plan.graph, stages[name].node, knob) for name, knob in knobs.items()}
     budget = board.resources["dsp"] if options.dsp_budget is None else options.dsp_budget
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
         raise ValueError(f"the DSP budget must be a non-negative integer, got {budget!r}")

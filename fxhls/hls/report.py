@@ -35,7 +35,8 @@ def layer_rows(plan, layers, originals: dict[str, str], primitive: str) -> list[
             "weight_type": str(weights) if weights is not None else "",
             "accumulator": node.attrs.get("acc_type", "") if node is not None else "",
             "reuse": layer.reuse,
-            "simd_pe": _simd_pe(plan.graph, node, layer.reuse),
+            "simd_pe": _simd_pe(plan.graph, node, layer.reuse, layer.fold),
+            "set_by": layer.set_by,
             "cycles": cost.cycles,
             "multipliers": cost.multipliers,
             "dsp": cost.dsp,
@@ -43,11 +44,11 @@ def layer_rows(plan, layers, originals: dict[str, str], primitive: str) -> list[
     return rows
 
 
-def _simd_pe(graph, node, reuse: int) -> str:
+def _simd_pe(graph, node, reuse: int, fold: tuple[int, int] | None) -> str:
     """"SIMD x PE" of a layer folded as an MVU (K-hot and binary), else empty."""
     if node is None or node.op not in FOLDING_OPS or kernel_kind(graph, node) not in LANE_KERNELS:
         return ""
-    return "{} x {}".format(*lane_fold(graph, node, reuse))
+    return "{} x {}".format(*(fold or lane_fold(graph, node, reuse)))
 
 
 def lookup_tables(plan, originals: dict[str, str]) -> list[dict]:
@@ -76,13 +77,16 @@ def lookup_tables(plan, originals: dict[str, str]) -> list[dict]:
 
 def summary(plan, rows: list[dict], board, design: dict) -> dict:
     """The pipeline's interval (its slowest stage or converter), a latency bound (every
-    stage in turn), samples per second at the clock, and the DSP total."""
+    stage in turn), samples per second at the clock, the DSP total, and "folds": each Conv
+    and Gemm's ONNX node, reuse, SIMD x PE, clocks per sample and what set its fold."""
     converters = max(plan.streams[plan.input].values, plan.streams[plan.output].values)
     interval = max([converters] + [row["cycles"] for row in rows])
     latency = plan.streams[plan.input].values + plan.streams[plan.output].values + sum(r["cycles"] for r in rows)
     return {"interval": interval, "latency_bound": latency,
             "samples_per_second": round(design["clock_mhz"] * 1e6 / interval),
-            "dsp": sum(row["dsp"] for row in rows), "board_dsp": board.resources["dsp"]}
+            "dsp": sum(row["dsp"] for row in rows), "board_dsp": board.resources["dsp"],
+            "folds": [{key: row[key] for key in ("onnx_node", "reuse", "simd_pe", "cycles", "set_by")}
+                      for row in rows if row["set_by"]]}
 
 
 def write_report(folder: Path, plan, layers, originals, board, design) -> dict:

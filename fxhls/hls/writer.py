@@ -17,6 +17,7 @@ from fxhls.deploy.transports import write_words
 from fxhls.fixed import FixedType
 from fxhls.ir import Graph
 from fxhls.ir.passes import check_hardware_graph
+from fxhls.rtl.folding import LayerKnob, fold_set_by
 from fxhls.sim.csim import FLAGS
 from fxhls.sim.toolchain import ToolNotFoundError, ap_types_include_dir
 from fxhls.escaping import Code, make_path
@@ -26,19 +27,24 @@ from . import vectors
 from .casts import check_casts
 from .dataflow import Plan, Stage, plan_dataflow
 from .layers import LayerContext, layer_function
+from .layers.conv import LANE_KERNELS, kernel_kind
 from .layers.calls import stage_call
 from .naming import check_top_name, safe_graph
-from .parallelism import ParallelismOptions, resolve_reuse
+from .parallelism import FOLDING_OPS, ParallelismOptions, layer_knobs, resolve_reuse
 from .report import write_report
 
 
 @dataclass
 class Layer:
-    """One stage of the project: its plan entry, reuse and the C++ its layer function gave."""
+    """One stage of the project: its plan entry, reuse and the C++ its layer function gave;
+    a compute layer's SIMD x PE (K-hot and binary; None: `lane_fold` of its reuse) and
+    what set its fold (`fxhls.rtl.folding.fold_set_by`)."""
 
     stage: Stage
     reuse: int
     code: dict
+    fold: tuple[int, int] | None = None
+    set_by: str = ""
 
 
 @dataclass
@@ -73,8 +79,11 @@ def write_hls_project(graph: Graph, design: dict, out_dir, parallelism: Parallel
     board = design_board(design)
     safe, originals = safe_graph(graph)
     plan = plan_dataflow(safe)
-    reuse = resolve_reuse(plan, board, originals, parallelism or ParallelismOptions(), design["clock_mhz"])
-    layers = [_layer(plan, stage, reuse.get(stage.name, 1)) for stage in plan.stages]
+    options = parallelism or ParallelismOptions()
+    knobs = layer_knobs(plan.graph, options, originals)
+    reuse = resolve_reuse(plan, board, originals, options, design["clock_mhz"], knobs)
+    layers = [_layer(plan, stage, reuse.get(stage.name, 1), knobs.get(stage.name), options.target_fps)
+              for stage in plan.stages]
     out = Path(out_dir)
     context = dict(top=top, model=design["name"], board=board, clock_mhz=design["clock_mhz"],
                    input=_converter(plan, design["input"], plan.input, plan.input_variable),
@@ -109,13 +118,15 @@ def _source_hash(out: Path) -> str:
     return digest.hexdigest()
 
 
-def _layer(plan: Plan, stage: Stage, reuse: int) -> Layer:
+def _layer(plan: Plan, stage: Stage, reuse: int, knob: LayerKnob | None, target_fps: float | None) -> Layer:
     if stage.node is None:
         beats = plan.streams[stage.tensor].beats
         return Layer(stage, 1, {"code": "", "call": stage_call("fxhls::fork", [beats]), "headers": ("stream.h",)})
+    fold = knob.fold if knob is not None and kernel_kind(plan.graph, stage.node) in LANE_KERNELS else None
     context = LayerContext(plan.graph, stage.node, stage.name, reuse,
-                           tuple(plan.streams[t] for t in stage.in_tensors), plan.streams[stage.tensor])
-    return Layer(stage, reuse, layer_function(stage.node.op)(context))
+                           tuple(plan.streams[t] for t in stage.in_tensors), plan.streams[stage.tensor], fold)
+    set_by = fold_set_by(knob, target_fps) if stage.node.op in FOLDING_OPS else ""
+    return Layer(stage, reuse, layer_function(stage.node.op)(context), fold, set_by)
 
 
 def _converter(plan: Plan, spec: dict, tensor: str, variable: str) -> dict:

@@ -42,7 +42,8 @@ from .top_streams import flatten_reorders
 from .verilog import literal, sized_literal
 from .windows import line_buffer_rows, window_lanes
 from .costs import mvu_dot_stage
-from .folding import RtlParallelism, ordered_foldings
+from .folding import (LayerKnob, RtlParallelism, allowed_foldings, check_knob, fold_set_by, layer_knob,
+                      ordered_foldings)
 from .compute import MvuConfig, WeightLanes, binary_lanes, khot_lanes, multiplier_lanes, mvu_config
 
 MODULES = ("fxhls_mvu", "fxhls_window")
@@ -135,13 +136,33 @@ def folded_layer(graph: Graph, node: Node, target: int, options: RtlParallelism 
     builds (a narrowed accumulator takes SIMD 1, padding flags an equal share of lanes): the
     fold of `node` for `target` clocks per sample, in the RTL and for K-hot and binary
     layers in the HLS backend alike. The last refusal where it builds none."""
-    error = None
-    for simd, pe in ordered_foldings(graph, node, target, options or RtlParallelism()):
+    error, options = None, options or RtlParallelism()
+    for simd, pe in ordered_foldings(graph, node, target, options):
         try:
             return (simd, pe), compute_layer(graph, node, simd, pe, threshold, name, lut_levels)
         except ValueError as err:
             error = err
-    raise ValueError(str(error) if node.name in str(error) else f"node {node.name!r}: {error}")
+    reason = str(error) if node.name in str(error) else f"node {node.name!r}: {error}"
+    knob = layer_knob(options, node.name)
+    if knob is not None:
+        asked = f"SIMD x PE {knob.fold[0]} x {knob.fold[1]}" if knob.fold else f"reuse factor {knob.reuse}"
+        raise ValueError(f"layer {node.name!r}: the RTL builds no fold for its {asked} "
+                         f"({fold_set_by(knob, None)}): {reason}")
+    raise ValueError(reason)
+
+
+def knob_fold(graph: Graph, node: Node, knob: LayerKnob, label: str | None = None) -> tuple[int, int]:
+    """The (SIMD, PE) a user's knob gives Gemm or Conv `node` in both backends: the fold
+    given, or the least parallel within the reuse factor given that the RTL builds
+    (`folded_layer`; where it builds none, the least parallel: the RTL refuses the layer,
+    and says why, when it writes the top). A one-line ValueError naming layer `label`
+    where the knob is no fold of it (`check_knob`)."""
+    check_knob(graph, node, knob, label)
+    options = RtlParallelism(layers={node.name: knob.fold}) if knob.fold else RtlParallelism(reuse={node.name: knob.reuse})
+    try:
+        return folded_layer(graph, node, 0, options)[0]
+    except ValueError:
+        return allowed_foldings(graph, node, options)[0]
 
 
 def compute_layer(graph: Graph, node: Node, simd: int, pe: int, threshold: Node | None = None,

@@ -20,9 +20,10 @@ _ARITHMETIC = {"mul": "multipliers", "khot": "K-hot shift-add", "xnor": "XNOR-po
 
 
 def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, layer=None,
-              fused: Node | None = None) -> dict:
+              fused: Node | None = None, set_by: str = "") -> dict:
     """The row of stage `name` (its instance in the top) computing `node`; `layer` is the
-    `ComputeLayer` of a Gemm or Conv, `fused` the Threshold it computes too (if any)."""
+    `ComputeLayer` of a Gemm or Conv, `fused` the Threshold it computes too (if any),
+    `set_by` what chose a compute layer's fold (the user's knob, the target FPS, the budget)."""
     scale = graph.tensor(node.inputs[1]) if node.op in ("Affine", "PRelu") else None
     if layer is not None:
         kind, khot = layer.mvu.lanes.kind, layer.mvu.lanes.k if layer.mvu.lanes.kind == "khot" else None
@@ -37,7 +38,7 @@ def stage_row(graph: Graph, node: Node, name: str, folding: str, clocks: int, la
     return {**estimates, "stage": name, "op": op, "node": node.name, "input": str(graph.tensor(node.inputs[0]).type),
             "output": str(graph.tensor((fused or node).outputs[0]).type), "weights": weights,
             "arithmetic": _ARITHMETIC.get(kind, ""), "khot": khot, "accumulator": accumulator,
-            "folding": folding, "clocks": clocks}
+            "folding": folding, "clocks": clocks, **({"set_by": set_by} if set_by else {})}
 
 
 def write_stage_rows(rtl: Path, top: str, rows: list[dict]) -> Path:

@@ -19,7 +19,7 @@ from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
 
-from .folding import RtlParallelism, stage_lanes
+from .folding import RtlParallelism, fold_set_by, layer_knob, stage_lanes
 from .layers import ComputeLayer, folded_layer
 from .stage_rows import stage_row
 from .stages import type_parameters
@@ -81,7 +81,8 @@ class StageBuilder(StreamNetwork):
             raise ValueError(f"node {node.name!r}: the RTL layer gives {layer.mvu.out}, the graph says {out_type}")
         self.layers.append(layer)
         fold = f"SIMD={layer.mvu.simd}, PE={layer.mvu.pe}"
-        self._describe(node, name, fold, layer.cycles_per_sample, layer=layer, fused=threshold)
+        self._describe(node, name, fold, layer.cycles_per_sample, layer=layer, fused=threshold,
+                       set_by=fold_set_by(layer_knob(self.options, node.name), self.options.target_fps))
         self.instances.append(Instance(name, name, {}, {"s_axis": x.name, "m_axis": raw.name},
                                        f"{node.op} {node.name}" + (f" + {threshold.name}" if threshold else "") + f", {fold}"))
         self.instances.append(Instance("fxhls_fifo", f"{name}_out", {"W": raw.width, "DEPTH": OUTPUT_FIFO_DEPTH},

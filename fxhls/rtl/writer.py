@@ -26,7 +26,7 @@ from fxhls.ir.passes import check_hardware_graph
 from fxhls.templating import render
 
 from .budget import HEADROOM, RESOURCES, Budget, FoldEstimate
-from .folding import RtlParallelism, stage_lanes, target_cycles
+from .folding import RtlParallelism, check_knob, layer_knob, stage_lanes, target_cycles
 from .layers import ComputeLayer, compute_sources
 from .library import library_sources
 from .sources import write_refusal
@@ -62,10 +62,12 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
         raise ValueError(f"the top {top!r} is no Verilog module name (letters, digits, _)")
     options = parallelism or RtlParallelism()
     compute = [node for node in graph.nodes if node.op in ("Gemm", "Conv")]
-    for name in options.layers:
-        if name not in {node.name for node in compute}:
+    by_name = {node.name: node for node in compute}
+    for name in {**options.layers, **options.reuse}:
+        if name not in by_name:
             raise ValueError(f"no Gemm or Conv {name!r} to fold; the compute layers are "
-                             f"{', '.join(node.name for node in compute) or 'none'}")
+                             f"{', '.join(by_name) or 'none'}")
+        check_knob(graph, by_name[name], layer_knob(options, name))
     converters = max(design["input"]["words"], design["output"]["words"])
     levels = clock_levels(design)
     target = target_cycles(graph, compute, design["clock_mhz"], options, converters)
@@ -110,11 +112,11 @@ def _within_budget(graph: Graph, design: dict, compute: list, target: int, optio
     """`target` (clocks per sample) where the compute layers folded for it fit the board's
     budget (`fxhls.rtl.budget`); else without a target FPS the fastest interval within it
     (or, where none is, the least parallel fold), and with one a one-line refusal naming
-    the best FPS within it and the resource that runs out. Folds the user fixed for every
-    compute layer are kept as they are."""
+    the best FPS within it and the resource that runs out. Where the user set every compute
+    layer's fold or reuse factor, they are kept as they are."""
     from fxhls.board import design_board
 
-    if all(node.name in options.layers for node in compute):
+    if all(node.name in options.layers or node.name in options.reuse for node in compute):
         return target
     board = design_board(design)
     budget = Budget.of_board(board.resources)

@@ -23,7 +23,7 @@ from .context import LayerContext, Stream
 
 
 def _conv(context: LayerContext) -> dict:
-    return conv.conv_layer(context.graph, context.node, context.name, context.reuse)
+    return conv.conv_layer(context.graph, context.node, context.name, context.reuse, context.fold)
 
 
 LAYERS: dict[str, Callable[[LayerContext], dict]] = {

@@ -27,7 +27,8 @@ class Stream:
 class LayerContext:
     """The node, in a graph whose names are C++ identifiers (`fxhls.hls.naming`);
     `name` the layer's identifier; `reuse` its folding (the initiation interval of its
-    compute per step, >= 1); its input streams and its output stream."""
+    compute per step, >= 1); its input streams and its output stream; `fold`, a K-hot or
+    binary layer's (SIMD, PE) where the user set it (None: `conv.lane_fold` of the reuse)."""
 
     graph: Graph
     node: Node
@@ -35,3 +36,4 @@ class LayerContext:
     reuse: int
     inputs: tuple[Stream, ...]
     output: Stream
+    fold: tuple[int, int] | None = None

@@ -58,12 +58,12 @@ def kernel_kind(graph: Graph, node: Node) -> str:
     return "bnn" if bnn.is_binary_layer(graph, node) else "mac"
 
 
-def conv_layer(graph: Graph, node: Node, name: str, reuse: int = 1) -> dict:
+def conv_layer(graph: Graph, node: Node, name: str, reuse: int = 1, fold: tuple[int, int] | None = None) -> dict:
     """The C++ of one Conv layer (see `fxhls.hls.layers`): "code" (its config struct),
     "weights" (its constants), "call" (`(input, output) -> statement`), "headers";
     `name` is a safe C++ identifier, `reuse` the folding (MAC: the initiation interval per
-    padded input pixel; K-hot and binary: the clocks per window, `lane_fold`)."""
-    context = _window_context(graph, node, name, reuse) | kernel_context(graph, node, reuse)
+    padded input pixel; K-hot and binary: the clocks per window, `lane_fold`, or `fold`)."""
+    context = _window_context(graph, node, name, reuse) | kernel_context(graph, node, reuse, fold)
     kernel = context["kernel"]
     function = "fxhls::conv2d_mvu" if kernel in LANE_KERNELS else "fxhls::conv2d_stream"
     return {
@@ -101,12 +101,13 @@ def _window_context(graph: Graph, node: Node, name: str, reuse: int) -> dict:
                 multipliers=math.ceil(n_in * out_channels / reuse))
 
 
-def kernel_context(graph: Graph, node: Node, reuse: int) -> dict:
+def kernel_context(graph: Graph, node: Node, reuse: int, fold: tuple[int, int] | None = None) -> dict:
     """The template values of a Gemm/Conv node's kernel (kernel_config.h.j2 and
     kernel_constants.h.j2): its kind, groups (a grouped Conv's; 1 for the rest),
     accumulator and bias types, constants (weights, K-hot terms, or weight bits
     with thresholds or biases), each output's over the inputs of its group, and a
-    K-hot or binary kernel's SIMD and PE at `reuse` (`lane_fold`)."""
+    K-hot or binary kernel's SIMD and PE: `fold` where given (the user's), else at
+    `reuse` (`lane_fold`)."""
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
     b = graph.tensor(node.inputs[2]) if len(node.inputs) > 2 else None
     n_in = math.prod(w.shape[1:])
@@ -119,7 +120,7 @@ def kernel_context(graph: Graph, node: Node, reuse: int) -> dict:
                    bias_type=b.type if b is not None else _NO_BIAS_TYPE,
                    biases=[cpp_number(v) for v in b.data.tolist()] if b is not None else ["0"] * w.shape[0])
     if context["kernel"] in LANE_KERNELS:
-        context["simd"], context["pe"] = lane_fold(graph, node, reuse)
+        context["simd"], context["pe"] = fold or lane_fold(graph, node, reuse)
     if context["kernel"] == "khot":
         signs, exponents = khot.khot_terms(w, node.inputs[1])
         return context | dict(khot=signs.shape[-1], term_type=khot.term_type(x.type, exponents),

@@ -23,7 +23,8 @@ def dense_layer(context: LayerContext) -> dict:
     n_out, n_in = w.shape
     values = dict(node=node.name, layer=name, in_type=x.type, n_in=n_in, n_out=n_out,
                   beats=context.inputs[0].beats, reuse=context.reuse,
-                  multipliers=math.ceil(n_in * n_out / context.reuse)) | conv.kernel_context(graph, node, context.reuse)
+                  multipliers=math.ceil(n_in * n_out / context.reuse)) | conv.kernel_context(graph, node, context.reuse,
+                                                                                         context.fold)
     kernel = values["kernel"]
     function = "fxhls::dense_mvu" if kernel in conv.LANE_KERNELS else "fxhls::dense"
     return {
