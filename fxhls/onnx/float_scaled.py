@@ -42,7 +42,7 @@ from fxhls.ir import Node
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.requantize_choice import choose_requantization
 
-from . import float_values as values, qonnx_ops
+from . import float_average, float_values as values, qonnx_ops
 from .context import ImportContext, OnnxNode
 
 
@@ -93,7 +93,13 @@ def _trunc(ctx: ImportContext, n: OnnxNode) -> None:
     shift = np.float32(2) ** np.round(np.log2(output / input_scale))
     quant = {**_quant_attrs(ctx, n, output_scale, zero_point, output_bit_width), "zero": input_zero / shift,
              "input_scale": input_scale, "input_zero": input_zero}
-    _quantize(ctx, n, quant)
+    chain = ctx.chains.get(n.inputs[0])
+    if chain is not None and "average" in chain:  # Brevitas's TruncAvgPool over N values, N no power of two
+        if input_scale.size != 1 or input_zero.size != 1:
+            raise n.refuse("truncates an average with a per-channel input scale or zero point; one value each is "
+                           "supported")
+        chain = float_average.trunc_chain(n, chain, float(input_scale.item()), float(input_zero.item()))
+    _quantize(ctx, n, quant, chain)
 
 
 def _positive_scale(ctx: ImportContext, n: OnnxNode, name: str) -> np.ndarray:
@@ -122,17 +128,18 @@ def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
                        "rounding": "SIGN"})
 
 
-def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
-    """The codes of `quant` on input 0 of `n`: a constant, a HostQuantize or a MultiThreshold."""
+def _quantize(ctx: ImportContext, n: OnnxNode, quant: dict, chain: dict | None = None) -> None:
+    """The codes of `quant` on input 0 of `n` (or on `chain`, what it stands for): a
+    constant, a HostQuantize or a MultiThreshold."""
     x, out = n.inputs[0], n.outputs[0]
-    if ctx.is_static(x) and x not in ctx.chains:
+    if chain is None and ctx.is_static(x) and x not in ctx.chains:
         data = values.float32_of_static(ctx, x, n)
         codes = quant_codes(data, quant, channel_axis=0)
         name = ctx.add_constant(out, codes.astype(np.float64), _code_type(quant))
         ctx.tensors[name].facts.update(scale=quant["scale"], zero_point=quant["zero"])
         ctx.alias(out, name)
         return
-    chain = values.chain_of(ctx, x, n)
+    chain = chain or values.chain_of(ctx, x, n)
     source = ctx.tensors[chain["source"]]
     per_sample = {**quant, **{key: values.channel_vector(quant[key], source.shape, 0, key.replace("_", " "), n)
                               for key in ("scale", "zero", "input_scale", "input_zero") if key in quant},
