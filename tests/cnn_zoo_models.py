@@ -96,6 +96,23 @@ def _proxylessnas_mobile14_4b(full: bool):
     return network, (3, 96, 96), True
 
 
+def _proxylessnas_tiny(full: bool):
+    """The smallest ProxylessNAS of the same blocks, for RTL co-simulation: a stride-2 stem,
+    two inverted residual blocks (per-channel expansion scales into a depthwise 3x3; the
+    second adds its input, through a shared signed quantizer), a 3x3 TruncAvgPool (9
+    values) on a 12x12 image."""
+    from brevitas.nn import TruncAvgPool2d
+    from brevitas_examples.imagenet_classification.models.proxylessnas import ProxylessNAS
+
+    network = ProxylessNAS(channels=[[8], [8, 8]], init_block_channels=8, final_block_channels=16,
+                           residuals=[[1], [1, 1]], shortcuts=[[0], [0, 1]], kernel_sizes=[[3], [3, 3]],
+                           expansions=[[1], [2, 2]],
+                           bit_width=4, depthwise_bit_width=4, first_layer_weight_bit_width=8,
+                           hadamard_classifier=False, round_average_pool=False, num_classes=4)
+    network.final_pool = TruncAvgPool2d(kernel_size=3, stride=1, bit_width=4, float_to_int_impl_type="floor")
+    return network, (3, 12, 12), True
+
+
 def _resnet8_float3(full: bool):
     """ResNet-8 (MLPerf Tiny's: 16, 32, 64 channels, a 1x1 shortcut where the size halves)
     for CIFAR-100 with 3-bit float-scaled Brevitas quantizers: per-channel weights, ReLUs,
@@ -169,17 +186,23 @@ def _cloudsatnet(full: bool):
 
 
 BREVITAS = {"bnn_resnet18": _bnn_resnet18, "a2q_resnet18": _a2q_resnet18, "mobilenet_v1_4b": _mobilenet_v1_4b,
-            "proxylessnas_mobile14_4b": _proxylessnas_mobile14_4b, "resnet8_float3": _resnet8_float3,
+            "proxylessnas_mobile14_4b": _proxylessnas_mobile14_4b, "proxylessnas_tiny": _proxylessnas_tiny,
+            "resnet8_float3": _resnet8_float3,
             "cloudsatnet": _cloudsatnet}
 
 
-def _export_brevitas(name: str, path, samples: int, full: bool) -> np.ndarray:
+def _export_brevitas(name: str, path, samples: int, full: bool, quantized_input: bool) -> np.ndarray:
     import torch
+    from brevitas import nn as qnn
     from brevitas.export import export_qonnx
     from brevitas.graph.calibrate import calibration_mode
+    from brevitas.quant import Int8ActPerTensorFloat
 
     torch.manual_seed(0)
     network, shape, calibrate = BREVITAS[name](full)
+    if quantized_input:
+        network = torch.nn.Sequential(qnn.QuantIdentity(act_quant=Int8ActPerTensorFloat, return_quant_tensor=True),
+                                      network)
     _randomize_batchnorm(network)
     network.train()
     # Brevitas's bnn_pynq ResNets initialise their activation scales from statistics in
@@ -261,17 +284,21 @@ def _resnet8_power_of_two(side: int):
 
 
 HAND_BUILT = {"resnet8_power_of_two": _resnet8_power_of_two}
+UNQUANTIZED_INPUT = ("bnn_resnet18", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b",
+                     "proxylessnas_tiny")
 SMALL = ("bnn_resnet18", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b", "resnet8_power_of_two",
          "resnet8_float3", "cloudsatnet")
 
 
-def export(name: str, path, samples: int = SAMPLES, full: bool = False) -> np.ndarray:
+def export(name: str, path, samples: int = SAMPLES, full: bool = False, quantized_input: bool = False) -> np.ndarray:
     """Model `name` written to `path` as QONNX; returns `samples` seeded sample inputs
-    (float32, batch first; the hand-built model's batch is float_scaled_models.BATCH)."""
+    (float32, batch first; the hand-built model's batch is float_scaled_models.BATCH).
+    `quantized_input` puts an 8-bit QuantIdentity before a Brevitas model's first layer
+    (brevitas_examples' ResNets and MobileNets have none; the hardware takes codes)."""
     if name in HAND_BUILT:
         from float_scaled_models import BATCH
 
         side = 32 if full else 16
         onnx.save(HAND_BUILT[name](side), str(path))
         return (np.random.default_rng(1).normal(size=(BATCH, 3, side, side)) * 1.5).astype(np.float32)
-    return _export_brevitas(name, path, samples, full)
+    return _export_brevitas(name, path, samples, full, quantized_input)

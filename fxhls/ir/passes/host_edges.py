@@ -48,12 +48,23 @@ def split_host_edges(graph: Graph) -> dict:
             host["tail"] = {"chain": node.attrs["chain"]}
             graph.outputs = [node.inputs[0]]
             graph.remove_node(node)
+    _refuse_float_layer(graph)
     if host["head"] is None and _channels_last_input(graph):
         host["input_transpose"] = _channels_first_input(graph)
     if host["tail"] is None and _channels_last_output(graph):
         host["output_transpose"] = _channels_first_output(graph)
     infer_types(graph)
     return host
+
+
+def _refuse_float_layer(graph: Graph) -> None:
+    """One line naming the layer, where a MatMul, Gemm or Conv reads the float input itself
+    (no quantizer before it: Brevitas's ImageNet and bnn_pynq ResNets leave their input so)."""
+    for node in graph.nodes:
+        if node.op in ("Conv", "Gemm", "MatMul") and any(graph.tensor(name).type is None for name in node.inputs):
+            raise ValueError(f"node {node.name!r} ({node.op}): reads the float graph input {graph.inputs[0]!r} with "
+                             f"no quantizer before it; `fxhls emulate` computes it, but the hardware takes codes: "
+                             f"quantize the input first (a Brevitas QuantIdentity before the first layer)")
 
 
 def _channels_last_input(graph: Graph) -> bool:

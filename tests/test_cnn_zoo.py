@@ -1,0 +1,88 @@
+"""The CNNs users train with Brevitas (`tests/cnn_zoo_models.py`: the QONNX model zoo's
+ResNet-18s, MobileNet-v1, ProxylessNAS, ResNet-8s and a CloudSatNet-like CNN, small but
+of the same layers and quantizers), through fxhls exactly:
+- every quantized tensor's codes from the emulator == qonnx's executor's, 0 mismatches;
+- `fxhls build` of a model whose first layer reads the float input refuses in one line
+  naming that layer; with an input quantizer it builds, and C simulation == the emulator;
+- the RTL co-simulation of a depthwise, residual network == the emulator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_zoo_models import SMALL, UNQUANTIZED_INPUT, export
+from quantized_tensors import compare_quantized
+from fxhls.emulation import emulate
+from fxhls.hls.build import build_project
+from fxhls.onnx import load_onnx
+
+
+@pytest.mark.parametrize("name", [*SMALL, "proxylessnas_tiny"])
+def test_every_quantized_tensor_of_a_field_cnn_equals_qonnx(name, tmp_path):
+    x = export(name, tmp_path / "m.onnx")
+    compared = compare_quantized(tmp_path / "m.onnx", x)
+    assert compared.tensors >= 8 and compared.values > 5000
+    assert compared.mismatches == {}
+
+
+def test_a_depthwise_conv_reads_a_per_channel_input_scale_as_its_output_channels_scale(tmp_path):
+    """MobileNet's activations are quantized per channel before each depthwise Conv."""
+    export("mobilenet_v1_4b", tmp_path / "m.onnx")
+    graph = load_onnx(tmp_path / "m.onnx")
+    depthwise = [node for node in graph.nodes if node.op == "Conv" and node.attrs.get("groups", 1) > 1]
+    per_channel = [node for node in depthwise if np.size(graph.tensor(node.inputs[0]).facts.get("scale", 1)) > 1]
+    assert len(per_channel) >= 5
+
+
+def test_a_grouped_conv_whose_input_scale_varies_within_a_group_is_refused_naming_it():
+    from onnx import helper
+
+    from float_scaled_models import model, quant
+
+    nodes, inits = [], []
+    for node, more in (quant("x", "q", np.array([0.1, 0.2, 0.3, 0.4]).reshape(1, 4, 1, 1)),
+                       quant("w", "wq", 0.25)):
+        nodes.append(node)
+        inits += more
+    nodes.append(helper.make_node("Conv", ["q", "wq"], ["y"], name="grouped", group=2, kernel_shape=[1, 1]))
+    inits.append(("w", np.ones((2, 2, 1, 1))))
+    with pytest.raises(ValueError) as info:
+        load_onnx(model(nodes, inits, (4, 2, 2)))
+    message = str(info.value)
+    assert "\n" not in message and "'grouped'" in message and "0.1, 0.2, 0.3, 0.4" in message and "groups=2" in message
+
+
+@pytest.mark.parametrize("name", UNQUANTIZED_INPUT[:1])
+def test_a_first_layer_on_the_float_input_refuses_build_in_one_line(name, tmp_path):
+    export(name, tmp_path / "m.onnx")
+    with pytest.raises(ValueError) as info:
+        build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build")
+    message = str(info.value)
+    assert "\n" not in message and "'/conv1/Conv' (Conv)" in message and "no quantizer" in message
+
+
+def _csim_equals_emulate(name, tmp_path):
+    from fxhls.sim.csim import run_csim
+
+    x = export(name, tmp_path / "m.onnx", quantized_input=True)
+    out, _ = build_project(tmp_path / "m.onnx", "ultra96v2", tmp_path / "build")
+    expected = emulate(tmp_path / "m.onnx", x)
+    assert len(np.unique(expected)) > 2
+    assert int((run_csim(out, x) != expected).sum()) == 0
+    return out, x
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1_4b", "resnet8_power_of_two", "resnet8_float3", "cloudsatnet"])
+def test_a_field_cnn_csim_equals_emulate(name, tmp_path):
+    _csim_equals_emulate(name, tmp_path)
+
+
+def test_a_depthwise_residual_network_rtl_cosim_equals_emulate(tmp_path):
+    from fxhls.sim.rtl_cosim import cosim_design
+
+    out, x = _csim_equals_emulate("proxylessnas_tiny", tmp_path)
+    assert not (out / "rtl" / "REFUSED.txt").exists()
+    y, summary = cosim_design(out, x, model=tmp_path / "m.onnx")
+    assert summary["mismatches"] == 0 and len(np.unique(y)) > 2
