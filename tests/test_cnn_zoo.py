@@ -36,6 +36,15 @@ def test_a_depthwise_conv_reads_a_per_channel_input_scale_as_its_output_channels
     assert len(per_channel) >= 5
 
 
+def test_a_batchnorm_of_32_bit_quantized_mul_and_add_is_float_work_as_qonnx_computes_it(tmp_path):
+    """The power-of-two ResNet-8's Conv sums are exact fixed point, but their product with
+    a 32-bit gamma is wider than float32: qonnx rounds it, so it is a float chain requantized
+    by thresholds (the codes equal qonnx's: the first test), not an exact Mul."""
+    export("resnet8_power_of_two", tmp_path / "m.onnx")
+    ops = [node.op for node in load_onnx(tmp_path / "m.onnx").nodes]
+    assert "Mul" not in ops and ops.count("MultiThreshold") >= 10
+
+
 def test_a_grouped_conv_whose_input_scale_varies_within_a_group_is_refused_naming_it():
     from onnx import helper
 

@@ -23,8 +23,10 @@ The float value of a MatMul or Conv is its exact value rounded once to float32 (
 ONNX op's one rounding). qonnx's executor sums float32 products in float32 instead, so
 where the dequantized operands or their sums are not exact in float32 it can differ
 from this in the last bits; where they are exact (scales with few significant bits) the
-two are equal. Refused in one line: codes with a fractional or per-channel zero point or
-a per-channel activation scale into a MatMul or Conv, values of two scales added, a
+two are equal. Refused in one line: codes with a fractional or per-channel zero point
+into a MatMul or Conv, or a per-channel activation scale that varies within the input
+channels one output reads (a depthwise or grouped Conv takes a scale per group), values
+of two scales added, a
 scale that is not positive, a requantization to more bits than thresholds take
 (`requantize_choice.MAX_THRESHOLD_BITS`) where no multiply-and-shift equals it, and ops
 other than these on a float value.
