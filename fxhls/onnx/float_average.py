@@ -55,11 +55,15 @@ def trunc_chain(n: OnnxNode, chain: dict, input_scale: float, input_zero: float)
     count, scale, largest = average["count"], Fraction(average["scale"]), average["largest"]
     t = Fraction(float(input_scale))
     ratio = scale / (count * t)  # the exact avg / t is S * ratio
-    # Each value fl32(s * q) and the float32 sum of N of them: gamma_N of the sum of |values|;
-    # then the division by N (at most two roundings) and by t (one).
-    gamma = count * UNIT_ROUNDOFF / (1 - count * UNIT_ROUNDOFF)
+    # In units of t, with W = sum |q| <= N * largest and u = 2^-24: each value fl32(s * q)
+    # moves by u of it, their float32 sum in any order by gamma_N of the sum of |values|, and
+    # the division by N (at most two roundings) and by t (one) by (1 + u)^3 - 1 of the result:
+    # ratio * W * (u (1 + u)^3 + gamma (1 + u)^4 + 3u + 3u^2 + u^3) < ratio * W * (5u + gamma (1 + 5u)).
+    # Then S * ratio is off S by |S| |ratio - 1| <= W |ratio - 1|.
+    u = UNIT_ROUNDOFF
+    gamma = count * u / (1 - count * u)
     worst_sum = count * largest
-    error = ratio * worst_sum * (gamma * (1 + 4 * UNIT_ROUNDOFF) + 4 * UNIT_ROUNDOFF) + worst_sum * abs(ratio - 1)
+    error = ratio * worst_sum * (5 * u + gamma * (1 + 5 * u)) + worst_sum * abs(ratio - 1)
     if input_zero != 0.0 or error >= Fraction(1, 4):
         raise n.refuse(f"truncates the average of {count} values of scale {float(scale):.6g} ({average['node']!r}) "
                        f"with input scale {float(t):.6g} and zero point {input_zero:g}: qonnx's float32 average "
