@@ -88,6 +88,21 @@ def test_a_field_cnn_csim_equals_emulate(name, tmp_path):
     _csim_equals_emulate(name, tmp_path)
 
 
+def test_a_weight_rom_beyond_the_boards_block_ram_is_refused_in_one_line_naming_the_layer(tmp_path):
+    """The RTL reads a depthwise Conv's window densely (zeros outside each group): the full
+    MobileNet's 512-channel one takes 9.4 Mbit, more than the Ultra96-V2's 8 Mbit of BRAM."""
+    from fxhls.rtl.budget import BRAM36_BITS, check_weight_memory
+
+    export("mobilenet_v1_4b", tmp_path / "m.onnx")
+    graph = load_onnx(tmp_path / "m.onnx")
+    compute = [node for node in graph.nodes if node.op == "Conv" and graph.tensor(node.inputs[0]).type is not None]
+    check_weight_memory(graph, compute, "board", {"bram36": 216})
+    with pytest.raises(ValueError) as info:
+        check_weight_memory(graph, compute, "board", {"bram36": 2})
+    message = str(info.value)
+    assert "\n" not in message and "/stage" in message and "(Conv)" in message and f"{2 * BRAM36_BITS:,} bits" in message
+
+
 def test_a_depthwise_residual_network_rtl_cosim_equals_emulate(tmp_path):
     from fxhls.sim.rtl_cosim import cosim_design
 
