@@ -37,14 +37,19 @@ def _randomize_batchnorm(network) -> None:
                 module.bias.uniform_(-0.3, 0.3)
 
 
-def _bnn_resnet18(full: bool):
+def _bnn_resnet18(full: bool, bits: int = 4):
     """brevitas_examples.bnn_pynq's resnet18_4w4a (CIFAR-10, 8-bit first and last weights,
     per-channel float weight scales, residuals through shared 4-bit ReLU quantizers,
     TruncAvgPool 4x4); small: one block per stage."""
     from brevitas_examples.bnn_pynq.models.resnet import QuantBasicBlock, QuantResNet
 
     blocks = [2, 2, 2, 2] if full else [1, 1, 1, 1]
-    return QuantResNet(QuantBasicBlock, blocks, act_bit_width=4, weight_bit_width=4), (3, 32, 32), False
+    return QuantResNet(QuantBasicBlock, blocks, act_bit_width=bits, weight_bit_width=bits), (3, 32, 32), False
+
+
+def _bnn_resnet18_8w8a(full: bool):
+    """The same at 8-bit weights and activations (the zoo's trained CIFAR-10 ResNet-18)."""
+    return _bnn_resnet18(full, bits=8)
 
 
 def _a2q_resnet18(full: bool):
@@ -185,7 +190,7 @@ def _cloudsatnet(full: bool):
     return nn.Sequential(*layers), (3, side, side), True
 
 
-BREVITAS = {"bnn_resnet18": _bnn_resnet18, "a2q_resnet18": _a2q_resnet18, "mobilenet_v1_4b": _mobilenet_v1_4b,
+BREVITAS = {"bnn_resnet18": _bnn_resnet18, "bnn_resnet18_8w8a": _bnn_resnet18_8w8a, "a2q_resnet18": _a2q_resnet18, "mobilenet_v1_4b": _mobilenet_v1_4b,
             "proxylessnas_mobile14_4b": _proxylessnas_mobile14_4b, "proxylessnas_tiny": _proxylessnas_tiny,
             "resnet8_float3": _resnet8_float3,
             "cloudsatnet": _cloudsatnet}
@@ -284,7 +289,7 @@ def _resnet8_power_of_two(side: int):
 
 
 HAND_BUILT = {"resnet8_power_of_two": _resnet8_power_of_two}
-UNQUANTIZED_INPUT = ("bnn_resnet18", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b",
+UNQUANTIZED_INPUT = ("bnn_resnet18", "bnn_resnet18_8w8a", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b",
                      "proxylessnas_tiny")
 SMALL = ("bnn_resnet18", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b", "resnet8_power_of_two",
          "resnet8_float3", "cloudsatnet")
