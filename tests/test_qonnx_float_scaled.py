@@ -118,6 +118,39 @@ def test_a_float_scaled_average_pool_then_trunc_emulates_as_qonnx_executes_it(ro
     assert _mismatches(execute(graph, x)[0], expected) == 0
 
 
+def _average_of_nine(trunc_scale_divisor=9, follower="Trunc"):
+    """Quant (4 bits, scale 0.0371) -> AveragePool 3x3 (9 values) -> Brevitas's Trunc (input
+    scale s / 9, 8 bits in, 16 times that scale and 4 bits out, FLOOR) -> Mul -> y; or a Quant
+    in its place."""
+    first, inits = quant("x", "q0", 0.0371, bits=4, signed=0)
+    pool = helper.make_node("AveragePool", ["q0"], ["pooled"], name="pool", kernel_shape=[3, 3], strides=[1, 1])
+    if follower == "Trunc":
+        t = np.float32(0.0371) / np.float32(trunc_scale_divisor)
+        last = helper.make_node("Trunc", ["pooled", "ts", "tz", "tb", "tos", "tob"], ["t"], name="trunc",
+                                domain="qonnx.custom_op.general", rounding_mode="FLOOR", signed=0, narrow=0)
+        more = [("ts", t), ("tz", 0.0), ("tb", 8.0), ("tos", t * 16), ("tob", 4.0)]
+    else:
+        last, more = quant("pooled", "t", 0.05, bits=4, signed=0)
+    return model([first, pool, last, helper.make_node("Mul", ["t", "c"], ["y"])], inits + more + [("c", 0.77)],
+                 (2, 6, 6))
+
+
+def test_an_average_of_nine_codes_then_trunc_is_the_exact_window_sum_equal_to_qonnx():
+    """Brevitas's TruncAvgPool over a window that is no power of two (MobileNet's 7x7):
+    qonnx's float32 average, divided by the Trunc's scale and rounded, is the window sum."""
+    onnx_model = _average_of_nine()
+    graph = load_onnx(onnx_model)
+    assert [n.op for n in graph.nodes] == ["HostQuantize", "Conv", "MultiThreshold", "HostFloat"]
+    _equal_to_qonnx(onnx_model, (2, 6, 6), seeds=8)
+
+
+def test_an_average_of_nine_codes_read_otherwise_or_truncated_off_its_sum_is_refused():
+    message = _refusal(_average_of_nine(follower="Quant"))
+    assert "'t'" in message and "'pool'" in message and "Trunc" in message, message
+    message = _refusal(_average_of_nine(trunc_scale_divisor=8))
+    assert "'trunc'" in message and "'pool'" in message and "window's sum" in message, message
+
+
 # --- refusals: one line, naming the node ----------------------------------------------------
 
 def test_an_integer_zero_point_makes_codes_less_it_exact_in_a_gemm():

@@ -21,16 +21,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from fxhls.fixed import FixedType, exact_type
+from fxhls.fixed import FixedType, exact_type, result_type
 from fxhls.fixed.float32 import dense_is_exact, per_channel, run_chain
 from fxhls.fixed.functions import FUNCTIONS, evaluate, monotone, parameters
 from fxhls.ir import Node
 from fxhls.ir.ops import table
 from fxhls.ir.ops.quantize import type_attrs
 
-from . import batchnorm, float_scaled, float_values as values, shape_ops, standard_ops, table_ops
+from . import batchnorm, float_average, float_scaled, float_values as values, shape_ops, standard_ops, table_ops
 from .context import ImportContext, OnnxNode
 from .float_types import HOW_TO_TYPE
+
+FLOAT32_BITS = 24  # float32 holds every value of a fixed-point type at most this wide
 
 
 def _elementwise(op: str):
@@ -148,7 +150,24 @@ def _function_applies(ctx: ImportContext, n: OnnxNode) -> bool:
 
 
 def _elementwise_applies(ctx: ImportContext, n: OnnxNode) -> bool:
-    return any(values.is_float_value(ctx, i) or values.has_scale(ctx, i) for i in n.inputs if not ctx.is_static(i))
+    return any(values.is_float_value(ctx, i) or values.has_scale(ctx, i) for i in n.inputs if not ctx.is_static(i)) \
+        or _rounds_in_float32(ctx, n)
+
+
+def _rounds_in_float32(ctx: ImportContext, n: OnnxNode) -> bool:
+    """A Mul, Add or Sub of a fixed-point value and a fixed-point constant in a QONNX model
+    whose exact result is wider than float32's 24 bits (a BatchNorm written as Mul and Add
+    with 32-bit quantized parameters): qonnx computes it in float32, which rounds, so it is
+    float work on the value (a chain), not exact fixed-point arithmetic."""
+    if not ctx.qonnx or n.op_type == "Div" or len(n.inputs) != 2:
+        return False
+    static = [ctx.is_static(i) for i in n.inputs]
+    if static.count(True) != 1:
+        return False
+    value, constant = ctx.tensor(n.inputs[static.index(False)]), ctx.tensor(n.inputs[static.index(True)])
+    if value.type is None or constant.type is None:
+        return False
+    return result_type("mul" if n.op_type == "Mul" else "add", value.type, constant.type).width > FLOAT32_BITS
 
 
 def _dense_applies(ctx: ImportContext, n: OnnxNode) -> bool:
@@ -171,14 +190,11 @@ def _dense(op: str):
         if not ctx.is_static(w):
             raise n.refuse(f"its weight {w!r} is computed at run time; only constant or quantized constant "
                            f"weights are supported")
-        x_scale, x_zero = values.activation_facts(ctx, x) if values.has_scale(ctx, x) else ([1.0], [0.0])
-        if len(x_scale) != 1 or x_zero != [0.0]:
-            raise n.refuse(f"its input {x!r} has a per-channel scale or a non-zero zero point; {op} is supported "
-                           f"on codes with one scale and zero point 0")
         if op == "MatMul" and len(ctx.tensor(x).shape) != 1:
             raise n.refuse("a float-scaled MatMul on more than a vector per sample is not supported")
         weights = ctx.tensor(w)
         out_axis = 0 if op == "Conv" or (op == "Gemm" and n.attrs.get("transB", 0)) else 1
+        x_scale = _input_scale(ctx, n, op, weights.shape[out_axis])
         if "scale" in weights.facts:
             if bool((weights.facts["zero_point"] != 0).any()):
                 raise n.refuse(f"its weight {w!r} has a non-zero zero point; only 0 is supported")
@@ -334,6 +350,38 @@ def _exact_static(ctx: ImportContext, name: str) -> np.ndarray:
     return (tensor.data - zero) * scale
 
 
+def _input_scale(ctx: ImportContext, n: OnnxNode, op: str, outputs: int) -> list[float]:
+    """The scale of the codes input 0 of `n` as one value, or one per output channel of a
+    grouped Conv: output channel o reads only the input channels of its group, so a scale
+    constant within each group (a depthwise Conv: one channel per group) is exactly that
+    output channel's. Refused, naming the node and the scales, where the zero point is not 0
+    or the scale varies across the channels one output reads."""
+    x = n.inputs[0]
+    if not values.has_scale(ctx, x):
+        return [1.0]
+    scale, zero = values.activation_facts(ctx, x)
+    groups = n.attrs.get("group", 1) if op == "Conv" else 1
+    if any(z != 0.0 for z in zero):
+        raise n.refuse(f"its input {x!r} has zero point {_listed(zero)}; {op} is supported on codes with zero "
+                       f"point 0")
+    if len(scale) == 1:
+        return scale
+    codes = ctx.tensor(x)
+    per_group = np.asarray(values.channel_vector(codes.facts["scale"], codes.shape, 0, "input scale", n))
+    per_group = np.broadcast_to(per_group, (codes.shape[0],)).reshape(groups, -1)
+    if (per_group != per_group[:, :1]).any():
+        where = "the channels of each of its groups" if groups > 1 else "its input channels"
+        raise n.refuse(f"its input {x!r} has a per-channel scale ({_listed(scale)}) that varies across {where}; "
+                       f"{op} is supported on codes with one scale per group of input channels (groups={groups})")
+    return np.repeat(per_group[:, 0], outputs // groups).tolist()
+
+
+def _listed(numbers: list[float], shown: int = 4) -> str:
+    """`numbers` for a message: the first `shown` of them, and how many there are."""
+    head = ", ".join(f"{v:.6g}" for v in numbers[:shown])
+    return head if len(numbers) <= shown else f"{head}, ... ({len(numbers)} values)"
+
+
 def _moving(standard):
     """An op that moves codes (Flatten, Reshape, Transpose, MaxPool) or averages them over a
     power-of-two window (exactly; the average's value is one rounding of s * the average):
@@ -347,12 +395,26 @@ def _moving(standard):
         if len(scale) != 1 or len(zero) != 1:
             raise n.refuse(f"its input {x!r} has a per-channel scale; {n.op_type} is supported on codes with one "
                            f"scale")
+        window = _average_window(ctx, n)
+        if window is not None and math.prod(window[0]) & (math.prod(window[0]) - 1):
+            float_average.window_sum(ctx, n, scale[0], zero[0], *window)
+            return
         standard(ctx, n)
         if n.op_type in ("AveragePool", "GlobalAveragePool"):
             _exact_average_type(ctx, n)
         ctx.tensor(n.outputs[0]).facts.update(scale=np.float32(scale[0]), zero_point=np.float32(zero[0]))
 
     return convert
+
+
+def _average_window(ctx: ImportContext, n: OnnxNode) -> tuple[list[int], list[int]] | None:
+    """kernel_shape and strides of an AveragePool or GlobalAveragePool on an image; None for other ops."""
+    if n.op_type == "GlobalAveragePool" and len(ctx.tensor(n.inputs[0]).shape) == 3:
+        return list(ctx.tensor(n.inputs[0]).shape[1:]), [1, 1]
+    if n.op_type == "AveragePool" and len(n.attrs.get("kernel_shape", [])) == 2:
+        window = standard_ops.pool_window(ctx, n)
+        return window["kernel_shape"], window["strides"]
+    return None
 
 
 def _exact_average_type(ctx: ImportContext, n: OnnxNode) -> None:

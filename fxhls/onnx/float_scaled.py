@@ -23,8 +23,10 @@ The float value of a MatMul or Conv is its exact value rounded once to float32 (
 ONNX op's one rounding). qonnx's executor sums float32 products in float32 instead, so
 where the dequantized operands or their sums are not exact in float32 it can differ
 from this in the last bits; where they are exact (scales with few significant bits) the
-two are equal. Refused in one line: codes with a fractional or per-channel zero point or
-a per-channel activation scale into a MatMul or Conv, values of two scales added, a
+two are equal. Refused in one line: codes with a fractional or per-channel zero point
+into a MatMul or Conv, or a per-channel activation scale that varies within the input
+channels one output reads (a depthwise or grouped Conv takes a scale per group), values
+of two scales added, a
 scale that is not positive, a requantization to more bits than thresholds take
 (`requantize_choice.MAX_THRESHOLD_BITS`) where no multiply-and-shift equals it, and ops
 other than these on a float value.
@@ -42,7 +44,7 @@ from fxhls.ir import Node
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.ir.requantize_choice import choose_requantization
 
-from . import float_values as values, qonnx_ops
+from . import float_average, float_values as values, qonnx_ops
 from .context import ImportContext, OnnxNode
 
 
@@ -93,7 +95,13 @@ def _trunc(ctx: ImportContext, n: OnnxNode) -> None:
     shift = np.float32(2) ** np.round(np.log2(output / input_scale))
     quant = {**_quant_attrs(ctx, n, output_scale, zero_point, output_bit_width), "zero": input_zero / shift,
              "input_scale": input_scale, "input_zero": input_zero}
-    quantize(ctx, n, quant)
+    chain = ctx.chains.get(n.inputs[0])
+    if chain is not None and "average" in chain:  # Brevitas's TruncAvgPool over N values, N no power of two
+        if input_scale.size != 1 or input_zero.size != 1:
+            raise n.refuse("truncates an average with a per-channel input scale or zero point; one value each is "
+                           "supported")
+        chain = float_average.trunc_chain(n, chain, float(input_scale.item()), float(input_zero.item()))
+    quantize(ctx, n, quant, chain)
 
 
 def _positive_scale(ctx: ImportContext, n: OnnxNode, name: str) -> np.ndarray:
@@ -122,17 +130,18 @@ def _bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
                        "rounding": "SIGN"})
 
 
-def quantize(ctx: ImportContext, n: OnnxNode, quant: dict) -> None:
-    """The codes of `quant` on input 0 of `n`: a constant, a HostQuantize or a MultiThreshold."""
+def quantize(ctx: ImportContext, n: OnnxNode, quant: dict, chain: dict | None = None) -> None:
+    """The codes of `quant` on input 0 of `n` (or on `chain`, what it stands for): a
+    constant, a HostQuantize or a MultiThreshold."""
     x, out = n.inputs[0], n.outputs[0]
-    if ctx.is_static(x) and x not in ctx.chains:
+    if chain is None and ctx.is_static(x) and x not in ctx.chains:
         data = values.float32_of_static(ctx, x, n)
         codes = quant_codes(data, quant, channel_axis=0)
         name = ctx.add_constant(out, codes.astype(np.float64), _code_type(quant))
         ctx.tensors[name].facts.update(scale=quant["scale"], zero_point=quant["zero"])
         ctx.alias(out, name)
         return
-    chain = values.chain_of(ctx, x, n)
+    chain = chain or values.chain_of(ctx, x, n)
     source = ctx.tensors[chain["source"]]
     shape = values.shape_of(ctx, chain)
     per_sample = {**quant, **{key: values.channel_vector(quant[key], shape, 0, key.replace("_", " "), n)

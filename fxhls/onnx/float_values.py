@@ -68,7 +68,13 @@ def chain_of(ctx: ImportContext, name: str, n: OnnxNode) -> dict:
     """The float chain an activation stands for: its own, or one that starts from it
     (the float input as it is, or codes as the value s * (q - z) they stand for)."""
     if name in ctx.chains:
-        return ctx.chains[name]
+        chain = ctx.chains[name]
+        if "average" in chain:
+            average = chain["average"]
+            raise n.refuse(f"reads {name!r}, the average of {average['count']} values ({average['node']!r}): qonnx "
+                           f"divides by {average['count']} in float32, which rounds (not fixed point); such an "
+                           f"average is supported when a Trunc follows it (Brevitas's TruncAvgPool)")
+        return chain
     tensor = ctx.tensor(name)
     if tensor.type is None:
         return {"source": tensor.name, "chain": {"steps": []}}

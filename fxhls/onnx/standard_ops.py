@@ -180,7 +180,7 @@ def flatten(ctx: ImportContext, n: OnnxNode) -> None:
         ctx.add(Node("Flatten", n.name, [ctx.operand(source, n)], n.outputs[:1]), n)
 
 
-def _window(ctx: ImportContext, n: OnnxNode) -> dict:
+def pool_window(ctx: ImportContext, n: OnnxNode) -> dict:
     """kernel_shape and strides of a 2-D pooling without padding or dilation (of a 1-D
     one: those of the 2-D pooling of its one-row image)."""
     a = n.attrs
@@ -212,7 +212,7 @@ def _pool(ctx: ImportContext, n: OnnxNode, op: str, attrs: dict) -> None:
 
 
 def max_pool(ctx: ImportContext, n: OnnxNode) -> None:
-    _pool(ctx, n, "MaxPool", _window(ctx, n))
+    _pool(ctx, n, "MaxPool", pool_window(ctx, n))
 
 
 def _power_of_two_count(n: OnnxNode, count: int) -> None:
@@ -222,7 +222,7 @@ def _power_of_two_count(n: OnnxNode, count: int) -> None:
 
 
 def average_pool(ctx: ImportContext, n: OnnxNode) -> None:
-    attrs = _window(ctx, n)
+    attrs = pool_window(ctx, n)
     if "reciprocal_type" in n.attrs:  # fxhls's own: 1/N as the hardware rounds it
         attrs["reciprocal_type"] = n.attrs["reciprocal_type"]
     else:

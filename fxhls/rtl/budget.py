@@ -12,6 +12,7 @@ shell (DMA, interconnect, the processor's glue) and to the stages the estimate l
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from fxhls.ir.graph import Graph, Node
@@ -40,6 +41,27 @@ class Budget:
     def over(self, used: dict) -> str | None:
         """The first resource `used` exceeds, or None."""
         return next((key for key in RESOURCES if used[key] > getattr(self, key)), None)
+
+
+BRAM36_BITS = 36 * 1024
+
+
+def check_weight_memory(graph: Graph, nodes: list[Node], board_name: str, resources: dict) -> None:
+    """Refuse, in one line naming the layer, a compute layer whose weight ROM (a grouped
+    Conv's read densely, zeros outside each group) holds more bits than all the board's
+    block RAM: no fold builds it, and packing it would take minutes and gigabytes."""
+    memory = resources["bram36"] * BRAM36_BITS
+    for node in nodes:
+        weights = graph.tensor(node.inputs[1])
+        rows = weights.shape[0]
+        columns = math.prod(weights.shape[1:]) * node.attrs.get("groups", 1)
+        bits = 1 if weights.facts.get("binary") else weights.type.width
+        if rows * columns * bits > memory:
+            dense = ", a grouped Conv read densely" if node.attrs.get("groups", 1) > 1 else ""
+            raise ValueError(f"node {node.name!r} ({node.op}): its weight ROM takes {rows * columns * bits:,} bits "
+                             f"({rows:,} x {columns:,} weights of {bits} bits{dense}), more than the {board_name}'s "
+                             f"{resources['bram36']} BRAM36 hold ({memory:,} bits); the RTL backend has no such "
+                             f"layer, the HLS backend builds it")
 
 
 class FoldEstimate:

@@ -157,7 +157,7 @@ def mvu_config(x_type: FixedType | None, lanes: WeightLanes, bias: np.ndarray | 
     else:
         neurons, neuron_bits = _threshold_words(init, acc, *thresholds), 2 * acc.width + 3
     return MvuConfig(lanes, simd, pe, sf, nf, x_bits, x_type is not None and x_type.signed, x_type is None,
-                     x_pad, dot_bits, dot_frac, acc, stepwise, out, _pack(by_address.tolist(), lanes.bits),
+                     x_pad, dot_bits, dot_frac, acc, stepwise, out, _pack(by_address, lanes.bits),
                      _pack([neurons[n * pe:(n + 1) * pe] for n in range(nf)], neuron_bits), dot_stage)
 
 
@@ -203,7 +203,16 @@ def _threshold_words(init: list[int], acc: FixedType, values: np.ndarray, direct
             for i, t, d in zip(init, thresholds, directions)]
 
 
-def _pack(rows: list[list[int]], bits: int) -> tuple[int, ...]:
-    """Each row of codes as one integer: element i at bits [i*bits, (i+1)*bits)."""
+def _pack(rows, bits: int) -> tuple[int, ...]:
+    """Each row of codes as one integer: element i at bits [i*bits, (i+1)*bits) (two's
+    complement, wrapped to `bits`). Codes of at most 62 bits go through numpy: each row's
+    bits laid out little-endian and read as one integer."""
     mask = (1 << bits) - 1
-    return tuple(sum((code & mask) << (i * bits) for i, code in enumerate(row)) for row in rows)
+    if len(rows) == 0:
+        return ()
+    if bits > 62:
+        return tuple(sum((int(code) & mask) << (i * bits) for i, code in enumerate(row)) for row in rows)
+    codes = np.asarray(rows, dtype=np.int64).reshape(len(rows), -1) & mask
+    planes = (codes[..., None] >> np.arange(bits, dtype=np.int64)) & 1
+    packed = np.packbits(planes.astype(np.uint8).reshape(len(rows), -1), axis=1, bitorder="little")
+    return tuple(int.from_bytes(row.tobytes(), "little") for row in packed)

@@ -39,7 +39,7 @@ from fxhls.templating import render
 
 from .library import library_sources
 from .top_streams import flatten_reorders
-from .verilog import literal, sized_literal
+from .verilog import literal, sized_literals
 from .windows import line_buffer_rows, window_lanes
 from .costs import mvu_dot_stage
 from .folding import (LayerKnob, RtlParallelism, allowed_foldings, check_knob, fold_set_by, layer_knob,
@@ -298,8 +298,8 @@ def _check_window(node: Node, window: WindowConfig) -> None:
 
 
 def _words(words: tuple[int, ...], bits: int) -> list[str]:
-    """ROM words as Verilog literals of `bits` bits (`fxhls.rtl.verilog.sized_literal`)."""
-    return [literal(sized_literal(word, bits)) for word in words]
+    """ROM words as Verilog literals of `bits` bits (`fxhls.rtl.verilog.sized_literals`)."""
+    return sized_literals(words, bits)
 
 
 def _literals(parameters: dict[str, int | str]) -> dict[str, str]:

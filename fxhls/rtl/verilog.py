@@ -33,6 +33,14 @@ def sized_literal(value: int, width: int) -> str:
     return literals[0] if len(literals) == 1 else "{" + ", ".join(literals) + "}"
 
 
+def sized_literals(values: Iterable[int], width: int) -> list[str]:
+    """`sized_literal` of each value (non-negative, below 2**width), ready for a template:
+    ROM words, formatted here from integers, so no parameter check is needed per word."""
+    if width > LITERAL_BITS:
+        return [Code(sized_literal(value, width)) for value in values]
+    return [Code(f"{width}'h{value:x}") for value in values]
+
+
 def literal(value: int | str) -> str:
     """A parameter value in Verilog: integers as they are, names (rounding and overflow
     modes) quoted, sized literals (`24'h...`) and concatenations of them unchanged."""

@@ -25,7 +25,7 @@ from fxhls.ir.graph import Graph
 from fxhls.ir.passes import check_hardware_graph
 from fxhls.templating import render
 
-from .budget import HEADROOM, RESOURCES, Budget, FoldEstimate
+from .budget import HEADROOM, RESOURCES, Budget, FoldEstimate, check_weight_memory
 from .folding import RtlParallelism, check_knob, layer_knob, stage_lanes, target_cycles
 from .layers import ComputeLayer, compute_sources
 from .library import library_sources
@@ -68,6 +68,10 @@ def write_rtl(graph: Graph, design: dict, out_dir, parallelism: RtlParallelism |
             raise ValueError(f"no Gemm or Conv {name!r} to fold; the compute layers are "
                              f"{', '.join(by_name) or 'none'}")
         check_knob(graph, by_name[name], layer_knob(options, name))
+    from fxhls.board import design_board
+
+    board = design_board(design)
+    check_weight_memory(graph, compute, board.name, board.resources)
     converters = max(design["input"]["words"], design["output"]["words"])
     levels = clock_levels(design)
     target = target_cycles(graph, compute, design["clock_mhz"], options, converters)
