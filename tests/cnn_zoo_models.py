@@ -289,8 +289,6 @@ def _resnet8_power_of_two(side: int):
 
 
 HAND_BUILT = {"resnet8_power_of_two": _resnet8_power_of_two}
-UNQUANTIZED_INPUT = ("bnn_resnet18", "bnn_resnet18_8w8a", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b",
-                     "proxylessnas_tiny")
 SMALL = ("bnn_resnet18", "a2q_resnet18", "mobilenet_v1_4b", "proxylessnas_mobile14_4b", "resnet8_power_of_two",
          "resnet8_float3", "cloudsatnet")
 
