@@ -72,11 +72,13 @@ class ImportContext:
     `batch` is the batch size the model was exported with (None when symbolic); `opsets`
     maps each ONNX domain to its opset version; `used` holds the ONNX names some node
     reads or the graph outputs (an op with an output it cannot compute refuses only a used
-    one); `qonnx` says whether the model is QONNX (float32 semantics, one rounding per ONNX op)."""
+    one); `qonnx` says whether the model is QONNX (float32 semantics, one rounding per ONNX op);
+    `typed_input` whether the user gave its float input a fixed-point type (`--input-type`)."""
 
     def __init__(self, batch: int | None, opsets: dict[str, int], used: frozenset[str] = frozenset(),
-                 qonnx: bool = False):
+                 qonnx: bool = False, typed_input: bool = False):
         self.batch, self.opsets, self.used, self.qonnx = batch, opsets, used, qonnx
+        self.typed_input = typed_input
         self.tensors: dict[str, Tensor] = {}
         self.nodes: list[Node] = []
         self._aliases: dict[str, str] = {}

@@ -158,8 +158,10 @@ def _rounds_in_float32(ctx: ImportContext, n: OnnxNode) -> bool:
     """A Mul, Add or Sub of a fixed-point value and a fixed-point constant in a QONNX model
     whose exact result is wider than float32's 24 bits (a BatchNorm written as Mul and Add
     with 32-bit quantized parameters): qonnx computes it in float32, which rounds, so it is
-    float work on the value (a chain), not exact fixed-point arithmetic."""
-    if not ctx.qonnx or n.op_type == "Div" or len(n.inputs) != 2:
+    float work on the value (a chain), not exact fixed-point arithmetic. Not where the user
+    typed the model's float input (`--input-type`): its fixed-point values are then computed
+    exactly, as hls4ml computes them."""
+    if not ctx.qonnx or ctx.typed_input or n.op_type == "Div" or len(n.inputs) != 2:
         return False
     static = [ctx.is_static(i) for i in n.inputs]
     if static.count(True) != 1:

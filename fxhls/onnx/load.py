@@ -62,8 +62,9 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     else:  # qonnx's cleanup folds a QONNX model's constants
         proto = constants_as_initializers(proto, source)
     _check_ops_and_shapes(proto)
-    proto = type_float_model(proto, model_config(config, input_type, default_type), source)
-    graph = _build(proto)
+    types = model_config(config, input_type, default_type)
+    proto = type_float_model(proto, types, source)
+    graph = _build(proto, typed_input=types.input_type is not None)
     require_quantizer(graph, source)
     return graph
 
@@ -78,13 +79,13 @@ def _read(path) -> onnx.ModelProto:
         raise ValueError(f"{path}: not an ONNX model ({type(err).__name__}{': ' if reason else ''}{reason})") from None
 
 
-def _build(proto: onnx.ModelProto) -> Graph:
+def _build(proto: onnx.ModelProto, typed_input: bool = False) -> Graph:
     constants = {init.name: init for init in proto.graph.initializer}
     inputs = [value for value in proto.graph.input if value.name not in constants]
     opsets = {("" if o.domain == "ai.onnx" else o.domain): o.version for o in proto.opset_import}
     used = frozenset(name for node in proto.graph.node for name in node.input) | \
         frozenset(value.name for value in proto.graph.output)
-    ctx = ImportContext(_batch_size(inputs), opsets, used, qonnx=is_qonnx(proto))
+    ctx = ImportContext(_batch_size(inputs), opsets, used, qonnx=is_qonnx(proto), typed_input=typed_input)
     for name, init in constants.items():
         ctx.add_constant(name, numpy_helper.to_array(init))
     for value in inputs:
