@@ -64,7 +64,7 @@ def load_onnx(path_or_proto, input_type=None, default_type=None, config=None) ->
     _check_ops_and_shapes(proto)
     types = model_config(config, input_type, default_type)
     proto = type_float_model(proto, types, source)
-    graph = _build(proto, typed_input=types.input_type is not None)
+    graph = _build(proto, typed_input=types is not None and types.input_type is not None)
     require_quantizer(graph, source)
     return graph
 
