@@ -11,12 +11,12 @@ from fxhls.fixed import BINARY_TYPE, FixedType
 from fxhls.hls.dataflow import natural_stream
 from fxhls.hls.layers import LayerContext
 from fxhls.hls.layers.bnn_threshold import threshold_layer
-from fxhls.hls.layers.conv import conv_layer, kernel_kind, lane_fold
+from fxhls.hls.layers.conv import conv_layer, kernel_kind
 from fxhls.hls.layers.dense import dense_layer
 from fxhls.ir.execute import execute
-from fxhls.rtl.folding import vector_steps
 from hls_layer_graphs import (binary_input_graph, conv_graph, gemm_graph, random_values, threshold_graph,
                               with_threshold)
+from hls_folded_layers import FOLDS, check_fold, compute_layer as _layer, folded_program
 from hls_layer_harness import LayerCase, LayerProgram
 
 # (in shape, out channels, kernel, strides, pads, x type (BINARY: -1/+1 inputs), bias, threshold, out type)
@@ -76,10 +76,6 @@ def _dense_case(index, case) -> LayerCase:
     x, y = graph.tensor(layer.inputs[0]), graph.tensor(graph.outputs[0])
     context = LayerContext(graph, layer, f"bdense{index}", 1, (natural_stream(x),), natural_stream(y))
     return LayerCase(graph, dense_layer(context))
-
-
-def _layer(graph):
-    return next(node for node in graph.nodes if node.op in ("Conv", "Gemm"))
 
 
 def _threshold_case(index, in_shape, x_type) -> LayerCase:
@@ -152,11 +148,6 @@ def test_binary_dense_equals_ir(program, index):
     assert int((program.run(position, x) != expected).sum()) == 0
 
 
-# Folds of the MVU (mvu.h): reuse factors, each the clocks per window or vector of the least
-# parallel fold within it (None: the most, SIMD = PE = 1).
-FOLDS = (2, 6, None)
-
-
 def _binary_inputs(x_type, shape, generator):
     if x_type == BINARY_TYPE:
         return np.where(generator.random(shape) < 0.5, -1.0, 1.0)
@@ -167,31 +158,19 @@ def _binary_inputs(x_type, shape, generator):
 
 @pytest.fixture(scope="module")
 def folded():
-    """(graph, input type, reuse, fold) and the program of every case at every fold of FOLDS."""
+    """The input type of every case, and folded_program's rows and program."""
     graphs = [(_graph(i, case), case[5]) for i, case in enumerate(CASES)]
     graphs += [(_dense_graph(i, case), case[2]) for i, case in enumerate(DENSE_CASES)]
-    rows, cases = [], []
-    for graph, x_type in graphs:
-        node = _layer(graph)
-        x, y = graph.tensor(node.inputs[0]), graph.tensor(graph.outputs[0])
-        for reuse in (fold or graph.tensor(node.inputs[1]).data.size for fold in FOLDS):
-            name = f"folded{len(cases)}"
-            context = LayerContext(graph, node, name, reuse, (natural_stream(x),), natural_stream(y))
-            layer = conv_layer(graph, node, name, reuse) if node.op == "Conv" else dense_layer(context)
-            rows.append((x_type, reuse, lane_fold(graph, node, reuse)))
-            cases.append(LayerCase(graph, layer))
-    return rows, LayerProgram(cases)
+    rows, program = folded_program([graph for graph, _ in graphs])
+    x_types = [x_type for _, x_type in graphs for _ in FOLDS]
+    return x_types, rows, program
 
 
 def test_binary_layers_fold_as_an_mvu_and_equal_the_ir_at_every_fold(folded):
-    rows, program = folded
-    for position, (x_type, reuse, (simd, pe)) in enumerate(rows):
+    x_types, rows, program = folded
+    for position, (x_type, (reuse, fold)) in enumerate(zip(x_types, rows)):
         graph = program.cases[position].graph
-        node = _layer(graph)
-        assert vector_steps(graph, node, simd, pe) <= reuse
-        assert f"static const int simd = {simd}, pe = {pe};" in program.cases[position].layer["code"]
-        if reuse == graph.tensor(node.inputs[1]).data.size:
-            assert (simd, pe) == (1, 1)
+        check_fold(program.cases[position], reuse, fold)
         x = _binary_inputs(x_type, (SAMPLES, *graph.tensor(graph.inputs[0]).shape), np.random.default_rng(600 + position))
         assert int((program.run(position, x) != execute(graph, x)[0]).sum()) == 0
     assert len({fold for *_, fold in rows}) > 4

@@ -10,11 +10,11 @@ import pytest
 from fxhls.fixed import FixedType
 from fxhls.hls.dataflow import natural_stream
 from fxhls.hls.layers import LayerContext
-from fxhls.hls.layers.conv import conv_layer, kernel_kind, lane_fold
+from fxhls.hls.layers.conv import conv_layer, kernel_kind
 from fxhls.hls.layers.dense import dense_layer
 from fxhls.ir.execute import execute
-from fxhls.rtl.folding import vector_steps
 from hls_layer_graphs import conv_graph, gemm_graph, random_khot, random_values
+from hls_folded_layers import check_fold, folded_program
 from hls_layer_harness import LayerCase, LayerProgram
 
 # (in shape, out channels, kernel, strides, pads, x type, weight type, K, acc type, out type)
@@ -99,37 +99,17 @@ def test_missing_terms_is_a_clear_error():
         conv_layer(graph, graph.nodes[0], "khot")
 
 
-# Folds of the MVU (mvu.h): reuse factors, each the clocks per window or vector of the least
-# parallel fold within it (None: the most, SIMD = PE = 1).
-FOLDS = (2, 6, None)
-
-
 @pytest.fixture(scope="module")
 def folded():
-    """(case index, reuse, fold) and the program of every case at every fold of FOLDS."""
     graphs = [_graph(i, case) for i, case in enumerate(CASES)]
-    graphs += [_dense_case(i, case).graph for i, case in enumerate(DENSE_CASES)]
-    rows, cases = [], []
-    for index, graph in enumerate(graphs):
-        node, (x, y) = graph.nodes[0], (graph.tensor("x"), graph.tensor("y"))
-        for reuse in (fold or graph.tensor("w").data.size for fold in FOLDS):
-            name = f"folded{len(cases)}"
-            context = LayerContext(graph, node, name, reuse, (natural_stream(x),), natural_stream(y))
-            layer = conv_layer(graph, node, name, reuse) if node.op == "Conv" else dense_layer(context)
-            rows.append((index, reuse, lane_fold(graph, node, reuse)))
-            cases.append(LayerCase(graph, layer))
-    return rows, LayerProgram(cases)
+    return folded_program(graphs + [_dense_case(i, case).graph for i, case in enumerate(DENSE_CASES)])
 
 
 def test_khot_layers_fold_as_an_mvu_and_equal_the_ir_at_every_fold(folded):
     rows, program = folded
-    for position, (index, reuse, (simd, pe)) in enumerate(rows):
+    for position, (reuse, fold) in enumerate(rows):
         graph = program.cases[position].graph
-        node = graph.nodes[0]
-        assert vector_steps(graph, node, simd, pe) <= reuse
-        assert f"static const int simd = {simd}, pe = {pe};" in program.cases[position].layer["code"]
-        if reuse == graph.tensor("w").data.size:
-            assert (simd, pe) == (1, 1)
+        check_fold(program.cases[position], reuse, fold)
         x_type = graph.tensor("x").type
         x = random_values(x_type, (SAMPLES, *graph.tensor("x").shape), np.random.default_rng(500 + position))
         x[0], x[1] = x_type.max, x_type.min
