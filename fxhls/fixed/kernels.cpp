@@ -302,20 +302,19 @@ void learned_point_backward_range(const Real* x, const Real* y, const Real* grad
     for (; i < end; ++i) one(i, &tail);
 }
 
-// A BatchNorm's output quantizer followed by a ReLU's (QFX's fused pair), per channel run:
-// y1 = quantize(x * scale + shift, t1), y2 = quantize(y1, t2), y2's pass reading y1's run
-// back from the cache.
+// A BatchNorm's output quantizer followed by a ReLU's (QFX's fused pair), one sample at a
+// time: y1 = quantize(x * scale + shift, t1), y2 = quantize(y1, t2), y2's pass reading the
+// sample's y1 back from the cache.
 template <typename Real>
 void affine_relu_quantize(const int* modes1, const int* modes2, const Real* x, Real* y1, Real* y2, int64_t batch,
                           int64_t channels, int64_t positions, const Real* scale, const Real* shift,
                           const Type<Real> t1, const Type<Real> t2) {
+    const int64_t sample = channels * positions;
     for (int64_t b = 0; b < batch; ++b) {
-        for (int64_t c = 0; c < channels; ++c) {
-            const int64_t start = (b * channels + c) * positions;
-            affine_quantize(modes1[0], modes1[1], modes1[2] != 0, x + start, y1 + start, 1, 1, positions, scale + c,
-                            shift + c, t1);
-            quantize(modes2[0], modes2[1], modes2[2] != 0, y1 + start, y2 + start, positions, t2);
-        }
+        const int64_t start = b * sample;
+        affine_quantize(modes1[0], modes1[1], modes1[2] != 0, x + start, y1 + start, 1, channels, positions, scale,
+                        shift, t1);
+        quantize(modes2[0], modes2[1], modes2[2] != 0, y1 + start, y2 + start, sample, t2);
     }
 }
 
