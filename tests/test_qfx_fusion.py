@@ -144,3 +144,41 @@ def test_a_fused_output_passes_its_qrelu_and_no_other():
     y = layers[1](layers[0](batch(torch.float32)))  # the BatchNorm computed layers[2]'s output
     assert layers[2](y) is y
     assert layers[5](y) is not y  # another QReLU quantizes it as usual
+
+
+class FloatNet(nn.Module):
+    """A float model with the pairs `quantize_model` makes (Linear and BatchNorm then ReLU,
+    function and module) and a BatchNorm whose output has two users."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.bn1, self.fc2 = nn.Linear(12, 10), nn.BatchNorm1d(10), nn.Linear(10, 10)
+        self.bn2, self.fc3, self.relu = nn.BatchNorm1d(10), nn.Linear(10, 4), nn.ReLU()
+
+    def forward(self, x):
+        x = nn.functional.relu(self.fc1(x))
+        x = self.relu(self.bn1(x))
+        y = self.bn2(self.fc2(x))
+        return self.fc3(self.relu(y) + y)
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_quantize_model_fuses_the_pairs_of_its_graph(kernels):
+    torch.manual_seed(4)
+    converted = qfx.quantize_model(FloatNet())
+    fused = {name for name, module in converted.named_modules() if "_fxhls_fused_relu" in module.__dict__}
+    assert fused == {"fc1", "bn1"}  # each call of the ReLU module is its own QReLU; bn2's output has two users
+    unfused = copy.deepcopy(converted)
+    for module in unfused.modules():
+        module.__dict__.pop("_fxhls_fused_relu", None)
+    x = torch.randn(8, 12) * 2
+    with KERNELS[kernels]():
+        got, nodes = outputs_and_gradients(converted, x.clone())
+        want, _ = outputs_and_gradients(unfused, x.clone())
+    assert_equal(got, want)
+
+
+def test_a_layer_in_two_places_is_not_fused():
+    shared = QLinear(4, 4)
+    layers = qfx.fuse(nn.Sequential(QInput(), shared, QReLU(), nn.Sequential(shared, QLinear(4, 2))))
+    assert "_fxhls_fused_relu" not in shared.__dict__
