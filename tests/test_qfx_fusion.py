@@ -173,12 +173,12 @@ def test_quantize_model_fuses_the_pairs_of_its_graph(kernels):
         module.__dict__.pop("_fxhls_fused_relu", None)
     x = torch.randn(8, 12) * 2
     with KERNELS[kernels]():
-        got, nodes = outputs_and_gradients(converted, x.clone())
+        got, _ = outputs_and_gradients(converted, x.clone())
         want, _ = outputs_and_gradients(unfused, x.clone())
     assert_equal(got, want)
 
 
 def test_a_layer_in_two_places_is_not_fused():
     shared = QLinear(4, 4)
-    layers = qfx.fuse(nn.Sequential(QInput(), shared, QReLU(), nn.Sequential(shared, QLinear(4, 2))))
+    qfx.fuse(nn.Sequential(QInput(), shared, QReLU(), nn.Sequential(shared, QLinear(4, 2))))
     assert "_fxhls_fused_relu" not in shared.__dict__
