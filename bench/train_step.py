@@ -8,7 +8,7 @@ MNIST-sized data (1x28x28, ten classes). Each architecture is written once
 * QFX: `fxhls.qfx` layers with their defaults: 8-bit input, weights and ReLU
   outputs, 16-bit bias, conv/BatchNorm/add/pool outputs and BatchNorm affine,
   every binary point learned but the input's, calibrated (on the first warm-up
-  batch) and frozen;
+  batch) and frozen; `qfx.fuse` pairs each QLinear or QBatchNorm with the QReLU after it;
 * float with the input's gradient, for information: the float model, its input
   requiring a gradient. Brevitas (and QFX with `input_binary_point="learned"`) learn the
   input quantizer's scale or binary point from the loss, which needs the gradient at the
@@ -180,13 +180,15 @@ def quantizers_as_a_multiply():
     """Within the block, every FixedQuantizer computes x * 1 (relu(x) for a ReLU's, the
     float affine for a BatchNorm's, each tensor times 1 where a layer quantizes its weight
     and bias together): one native autograd node each, no pass over weights. A QLinear
-    takes its unfused path, its quantizers being these multiplies."""
+    takes its unfused path, its quantizers being these multiplies, and so does a pair fused
+    by `qfx.fuse` (each layer then runs its stand-ins)."""
     stand_ins = {
         (FixedQuantizer, "forward"): lambda self, x, exact=None: x * 1.0,
         (FixedQuantizer, "relu"): lambda self, x: torch.relu(x),
         (FixedQuantizer, "affine"): lambda self, x, scale, shift: torch.addcmul(shift, x, scale),
         (FixedQuantizer, "quantize_together"): staticmethod(lambda quantizers, tensors: [x * 1.0 for x in tensors]),
-        (qfx.QLinear, "_in_one_node"): lambda self, x: None,
+        (FixedQuantizer, "affine_relu"): lambda self, x, scale, shift, relu: None,
+        (qfx.QLinear, "_in_one_node"): lambda self, x, relu=None: None,
     }
     real = {(cls, name): cls.__dict__[name] for cls, name in stand_ins}
     for (cls, name), stand_in in stand_ins.items():
@@ -211,8 +213,8 @@ def measure(build, batch: int, reps: int, steps: int, warmup: int, clock) -> dic
     Brevitas for the architecture `build(kit)`."""
     torch.manual_seed(0)
     trainers = {"float": Trainer(build(FLOAT), batch), "float_dx": Trainer(build(FLOAT), batch, True),
-                "qfx": Trainer(build(QFX), batch),
-                "qfx_floor": Trainer(build(QFX), batch, context=quantizers_as_a_multiply),
+                "qfx": Trainer(qfx.fuse(build(QFX)), batch),
+                "qfx_floor": Trainer(qfx.fuse(build(QFX)), batch, context=quantizers_as_a_multiply),
                 "brevitas": Trainer(build(BREVITAS), batch)}
     for trainer in trainers.values():
         for _ in range(warmup):

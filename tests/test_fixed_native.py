@@ -164,3 +164,41 @@ def test_numpy_quantize_has_the_bits_of_the_native_kernel_and_the_pytorch_path(d
             failures[str(t)] = (same_bits(got, native_bits), same_bits(got, reference))
     assert failures == {}
 
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("shape", [(5, 3, 7, 9), (4, 2, 16, 16), (3, 5, 1, 1), (2, 3, 5), (1, 1, 40)], ids=str)
+def test_affine_relu_kernels_have_the_bits_of_the_two_passes_they_fuse(dtype, shape):
+    """affine_relu_quantize and affine_relu_backward (a QBatchNorm and the QReLU after it)
+    against affine_quantize, quantize and their two backward passes: the same outputs and
+    gradients and the same binary-point sums, to the bit, for channel runs that start
+    anywhere in the vector lanes and arrays with and without a tail."""
+    t = FixedType(10, 3, True, "AP_RND", "AP_SAT")
+    relu_t = FixedType(6, 2, False, "AP_RND_CONV", "AP_SAT")
+    generator = torch.Generator().manual_seed(sum(shape))
+    x = (torch.randn(shape, generator=generator, dtype=torch.float64) * 3).to(dtype)
+    x.view(-1)[:3] = torch.tensor([math.inf, -math.inf, -0.0], dtype=dtype)[: x.numel()]
+    channels = shape[1]
+    scale = torch.linspace(-1.5, 2.25, channels, dtype=dtype)
+    shift = torch.linspace(0.5, -0.75, channels, dtype=dtype)
+    grad = torch.randn(shape, generator=generator, dtype=dtype)
+    lowest = torch.finfo(dtype).tiny * torch.finfo(dtype).eps
+
+    y1, y2 = native.affine_relu_quantize(x, scale, shift, t, relu_t)
+    y1_ref = native.affine_quantize(x, scale, shift, t, kernel_constants(t, dtype))
+    relu_kernels = native.kernels_for(y1_ref, relu_t)
+    y2_ref = relu_kernels.quantize(y1_ref)
+    assert same_bits(y1, y1_ref) == 0 and same_bits(y2, y2_ref) == 0
+
+    for needs_grad_x in (True, False):
+        bounds = (t.min, t.max, lowest, relu_t.max)
+        grad_x, grad_scale, grad_shift, total, relu_total = native.affine_relu_backward(
+            x, y1, y2, grad, scale, shift, bounds, needs_grad_x)
+        grad_y1, relu_total_ref = relu_kernels.learned_point_backward(y1_ref, y2_ref, grad, lowest, relu_t.max, True)
+        grad_x_ref, grad_scale_ref, grad_shift_ref, total_ref = native.affine_backward(
+            x, y1_ref, grad_y1, scale, shift, t.min, t.max, needs_grad_x)
+        assert total == total_ref and relu_total == relu_total_ref
+        assert same_bits(grad_scale, grad_scale_ref) == 0 and same_bits(grad_shift, grad_shift_ref) == 0
+        assert (grad_x is None) == (grad_x_ref is None) == (not needs_grad_x)
+        if needs_grad_x:
+            assert same_bits(grad_x, grad_x_ref) == 0

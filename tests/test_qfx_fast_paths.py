@@ -136,7 +136,7 @@ def weight_and_bias_gradients(together: bool, seed: int, dtype=torch.float32):
         layer.weight.mul_(3)  # some weights saturate
         layer.bias.uniform_(-3, 3)
     x = QInput("ap_fixed<8,2,AP_RND_CONV,AP_SAT>", "fixed")(torch.randn(5, 37, dtype=dtype) * 2).requires_grad_()
-    with mock.patch.object(QLinear, "_in_one_node", lambda self, x: None):  # the layer's unfused path
+    with mock.patch.object(QLinear, "_in_one_node", lambda self, x, relu=None: None):  # the layer's unfused path
         if together:
             y = layer(x)
         else:

@@ -19,7 +19,7 @@ ONE_NODE = "_LinearNodeBackward"
 
 
 def unfused():
-    return mock.patch.object(QLinear, "_in_one_node", lambda self, x: None)
+    return mock.patch.object(QLinear, "_in_one_node", lambda self, x, relu=None: None)
 
 
 def linear_case(seed, dtype, in_features=37, input_type="ap_fixed<8,2,AP_RND_CONV,AP_SAT>", x_grad=True,

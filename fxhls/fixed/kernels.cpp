@@ -13,8 +13,10 @@
 // IEEE one, as in PyTorch. The mode numbers are the positions of the modes in
 // ROUNDING_MODES and OVERFLOW_MODES of fxhls/fixed/types.py.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace {
 
@@ -186,6 +188,20 @@ int64_t affine_backward_lanes(const Real* __restrict x, const Real* __restrict y
     return i;
 }
 
+// One channel's run of n elements of affine_backward: adds its scale's and shift's sums
+// to grad_scale and grad_shift, returns its binary point's sum.
+template <bool with_grad_x, typename Real>
+double affine_backward_run(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n, Real scale,
+                           Real shift, Real lowest, Real highest, double& grad_scale, double& grad_shift) {
+    Sums sums;
+    int64_t done = affine_backward_lanes<16, with_grad_x>(x, y, grad, grad_x, n, scale, shift, lowest, highest, sums);
+    affine_backward_lanes<1, with_grad_x>(x + done, y + done, grad + done, with_grad_x ? grad_x + done : grad_x,
+                                          n - done, scale, shift, lowest, highest, sums);
+    grad_scale += sums.scale;
+    grad_shift += sums.shift;
+    return sums.point;
+}
+
 template <bool with_grad_x, typename Real>
 double affine_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t batch,
                        int64_t channels, int64_t positions, const Real* scale, const Real* shift, Real lowest,
@@ -194,17 +210,9 @@ double affine_backward(const Real* x, const Real* y, const Real* grad, Real* gra
     for (int64_t b = 0; b < batch; ++b) {
         for (int64_t c = 0; c < channels; ++c) {
             const int64_t start = (b * channels + c) * positions;
-            Real* out = with_grad_x ? grad_x + start : grad_x;
-            Sums sums;
-            int64_t done = affine_backward_lanes<16, with_grad_x>(x + start, y + start, grad + start, out,
-                                                                  positions, scale[c], shift[c], lowest,
-                                                                  highest, sums);
-            affine_backward_lanes<1, with_grad_x>(x + start + done, y + start + done, grad + start + done,
-                                                  with_grad_x ? out + done : out, positions - done, scale[c],
-                                                  shift[c], lowest, highest, sums);
-            point += sums.point;
-            grad_scale[c] += sums.scale;
-            grad_shift[c] += sums.shift;
+            point += affine_backward_run<with_grad_x>(x + start, y + start, grad + start,
+                                                      with_grad_x ? grad_x + start : grad_x, positions, scale[c],
+                                                      shift[c], lowest, highest, grad_scale[c], grad_shift[c]);
         }
     }
     return point;
@@ -224,15 +232,16 @@ double affine_backward(const Real* x, const Real* y, const Real* grad, Real* gra
 // The learned binary point's backward pass on quantize(x), over the longest prefix that
 // is a multiple of `lanes` (returning its length): clamped = clamp(x, lowest, highest),
 // inside = (clamped == x); writes grad_x = grad * inside (when wanted) and adds
-// grad * (y - clamped * inside) to `point`. affine_backward with scale 1 and shift 0,
-// without the scale's and shift's sums, which it has no use for. In place (grad_x the
-// caller's grad, overwritten; grad_in unused), grad is read through grad_x: a buffer
-// read and written in one pass costs less than a fresh one written.
+// grad * (y - clamped * inside) of element i to lane_sums[i % lanes]. affine_backward with
+// scale 1 and shift 0, without the scale's and shift's sums, which it has no use for. In
+// place (grad_x the caller's grad, overwritten; grad_in unused), grad is read through
+// grad_x: a buffer read and written in one pass costs less than a fresh one written.
 template <int lanes, bool with_grad_x, bool in_place, typename Real>
 int64_t point_backward_lanes(const Real* __restrict x, const Real* __restrict y, const Real* __restrict grad_in,
-                             Real* __restrict grad_x, int64_t n, Real lowest, Real highest, double& point) {
+                             Real* __restrict grad_x, int64_t n, Real lowest, Real highest, double* lane_sums) {
     const Real* grad = in_place ? grad_x : grad_in;
-    double partial[lanes] = {};
+    double partial[lanes];
+    for (int k = 0; k < lanes; ++k) partial[k] = lane_sums[k];
     int64_t i = 0;
     for (; i + lanes <= n; i += lanes) {
         for (int k = 0; k < lanes; ++k) {
@@ -243,19 +252,27 @@ int64_t point_backward_lanes(const Real* __restrict x, const Real* __restrict y,
             if constexpr (with_grad_x) grad_x[i + k] = g * inside;
         }
     }
-    for (int k = 0; k < lanes; ++k) point += partial[k];
+    for (int k = 0; k < lanes; ++k) lane_sums[k] = partial[k];
     return i;
 }
+
+// The sum's order, which every pass over one whole array keeps (so that a pass split into
+// pieces adds the same numbers in the same order): element i adds into lane i % 16 below
+// n - n % 16, into a tail sum after; the lanes are added in order, then the tail.
+constexpr int kPointLanes = 16;
 
 template <bool with_grad_x, bool in_place, typename Real>
 double learned_point_backward(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t n,
                               Real lowest, Real highest) {
-    double point = 0.0;
-    int64_t done = point_backward_lanes<16, with_grad_x, in_place>(x, y, grad, grad_x, n, lowest, highest, point);
+    double lanes[kPointLanes] = {}, tail = 0.0;
+    int64_t done =
+        point_backward_lanes<kPointLanes, with_grad_x, in_place>(x, y, grad, grad_x, n, lowest, highest, lanes);
     point_backward_lanes<1, with_grad_x, in_place>(x + done, y + done, in_place ? nullptr : grad + done,
                                                    with_grad_x ? grad_x + done : grad_x, n - done, lowest,
-                                                   highest, point);
-    return point;
+                                                   highest, &tail);
+    double point = 0.0;
+    for (int k = 0; k < kPointLanes; ++k) point += lanes[k];
+    return point + tail;
 }
 
 template <typename Real>
@@ -265,6 +282,79 @@ double learned_point_backward(const Real* x, const Real* y, const Real* grad, Re
         return learned_point_backward<true, true, Real>(x, y, nullptr, grad_x, n, Real(lowest), Real(highest));
     if (grad_x) return learned_point_backward<true, false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
     return learned_point_backward<false, false>(x, y, grad, grad_x, n, Real(lowest), Real(highest));
+}
+
+// learned_point_backward over elements [begin, end) of an array of n, its sum's order kept
+// in `lanes` and `tail` across calls (see kPointLanes); grad_x points at element `begin`'s.
+template <typename Real>
+void learned_point_backward_range(const Real* x, const Real* y, const Real* grad, Real* grad_x, int64_t begin,
+                                  int64_t end, int64_t n, Real lowest, Real highest, double* lanes, double& tail) {
+    const int64_t lane_end = std::min(end, n - n % kPointLanes);
+    auto one = [&](int64_t i, double* sum) {
+        point_backward_lanes<1, true, false>(x + i, y + i, grad + i, grad_x + (i - begin), 1, lowest, highest, sum);
+    };
+    int64_t i = begin;
+    for (; i < lane_end && i % kPointLanes != 0; ++i) one(i, lanes + i % kPointLanes);
+    if (i < lane_end)
+        i += point_backward_lanes<kPointLanes, true, false>(x + i, y + i, grad + i, grad_x + (i - begin),
+                                                            lane_end - i, lowest, highest, lanes);
+    for (; i < lane_end; ++i) one(i, lanes + i % kPointLanes);
+    for (; i < end; ++i) one(i, &tail);
+}
+
+// A BatchNorm's output quantizer followed by a ReLU's (QFX's fused pair), one sample at a
+// time: y1 = quantize(x * scale + shift, t1), y2 = quantize(y1, t2), y2's pass reading the
+// sample's y1 back from the cache.
+template <typename Real>
+void affine_relu_quantize(const int* modes1, const int* modes2, const Real* x, Real* y1, Real* y2, int64_t batch,
+                          int64_t channels, int64_t positions, const Real* scale, const Real* shift,
+                          const Type<Real> t1, const Type<Real> t2) {
+    const int64_t sample = channels * positions;
+    for (int64_t b = 0; b < batch; ++b) {
+        const int64_t start = b * sample;
+        affine_quantize(modes1[0], modes1[1], modes1[2] != 0, x + start, y1 + start, 1, channels, positions, scale,
+                        shift, t1);
+        quantize(modes2[0], modes2[1], modes2[2] != 0, y1 + start, y2 + start, sample, t2);
+    }
+}
+
+// Its backward pass, per channel run: the ReLU quantizer's (learned_point_backward of y2 on
+// y1, into a run-sized buffer), then the affine's (affine_backward) from it. The sums are
+// those of the two passes over the whole arrays: points[0] the affine's, points[1] the ReLU's.
+template <bool with_grad_x, typename Real>
+void affine_relu_backward(const Real* x, const Real* y1, const Real* y2, const Real* grad, Real* grad_x,
+                          int64_t batch, int64_t channels, int64_t positions, const Real* scale, const Real* shift,
+                          Real lowest1, Real highest1, Real lowest2, Real highest2, double* grad_scale,
+                          double* grad_shift, double* points) {
+    std::vector<Real> grad_y1(positions);
+    const int64_t n = batch * channels * positions;
+    double lanes[kPointLanes] = {}, tail = 0.0, point1 = 0.0;
+    for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t c = 0; c < channels; ++c) {
+            const int64_t start = (b * channels + c) * positions;
+            learned_point_backward_range(y1, y2, grad, grad_y1.data(), start, start + positions, n, lowest2,
+                                         highest2, lanes, tail);
+            point1 += affine_backward_run<with_grad_x>(x + start, y1 + start, grad_y1.data(),
+                                                       with_grad_x ? grad_x + start : grad_x, positions, scale[c],
+                                                       shift[c], lowest1, highest1, grad_scale[c], grad_shift[c]);
+        }
+    }
+    double point2 = 0.0;
+    for (int k = 0; k < kPointLanes; ++k) point2 += lanes[k];
+    points[0] = point1;
+    points[1] = point2 + tail;
+}
+
+template <typename Real>
+void affine_relu_backward(const Real* x, const Real* y1, const Real* y2, const Real* grad, Real* grad_x,
+                          int64_t batch, int64_t channels, int64_t positions, const Real* scale, const Real* shift,
+                          const double* bounds, double* grad_scale, double* grad_shift, double* points) {
+    const Real low1(bounds[0]), high1(bounds[1]), low2(bounds[2]), high2(bounds[3]);
+    if (grad_x)
+        return affine_relu_backward<true>(x, y1, y2, grad, grad_x, batch, channels, positions, scale, shift, low1,
+                                          high1, low2, high2, grad_scale, grad_shift, points);
+    affine_relu_backward<false>(x, y1, y2, grad, grad_x, batch, channels, positions, scale, shift, low1, high1,
+                                low2, high2, grad_scale, grad_shift, points);
 }
 
 // Per channel, the sum of x and of x * x, as double reductions in vector lanes.
@@ -354,5 +444,36 @@ void fxhls_channel_sums_f32(const float* x, int64_t batch, int64_t channels, int
 void fxhls_channel_sums_f64(const double* x, int64_t batch, int64_t channels, int64_t positions, double* sum,
                             double* sum_of_squares) {
     channel_sums(x, batch, channels, positions, sum, sum_of_squares);
+}
+
+void fxhls_affine_relu_quantize_f32(const int* modes1, const double* constants1, const int* modes2,
+                                    const double* constants2, const float* x, float* y1, float* y2, int64_t batch,
+                                    int64_t channels, int64_t positions, const float* scale, const float* shift) {
+    affine_relu_quantize(modes1, modes2, x, y1, y2, batch, channels, positions, scale, shift,
+                         make_type<float>(constants1, modes1[3]), make_type<float>(constants2, modes2[3]));
+}
+
+void fxhls_affine_relu_quantize_f64(const int* modes1, const double* constants1, const int* modes2,
+                                    const double* constants2, const double* x, double* y1, double* y2,
+                                    int64_t batch, int64_t channels, int64_t positions, const double* scale,
+                                    const double* shift) {
+    affine_relu_quantize(modes1, modes2, x, y1, y2, batch, channels, positions, scale, shift,
+                         make_type<double>(constants1, modes1[3]), make_type<double>(constants2, modes2[3]));
+}
+
+void fxhls_affine_relu_backward_f32(const float* x, const float* y1, const float* y2, const float* grad,
+                                    float* grad_x, int64_t batch, int64_t channels, int64_t positions,
+                                    const float* scale, const float* shift, const double* bounds,
+                                    double* grad_scale, double* grad_shift, double* points) {
+    affine_relu_backward(x, y1, y2, grad, grad_x, batch, channels, positions, scale, shift, bounds, grad_scale,
+                         grad_shift, points);
+}
+
+void fxhls_affine_relu_backward_f64(const double* x, const double* y1, const double* y2, const double* grad,
+                                    double* grad_x, int64_t batch, int64_t channels, int64_t positions,
+                                    const double* scale, const double* shift, const double* bounds,
+                                    double* grad_scale, double* grad_shift, double* points) {
+    affine_relu_backward(x, y1, y2, grad, grad_x, batch, channels, positions, scale, shift, bounds, grad_scale,
+                         grad_shift, points);
 }
 }

@@ -40,7 +40,7 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contrac
 _state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0"}
 # The entry points for PyTorch tensors, in `native_tensors` (loaded with torch on first use).
 _TENSOR_ENTRY_POINTS = ("serves", "kernels_for", "quantize_into", "affine_quantize", "affine_backward",
-                        "channel_sums")
+                        "affine_relu_quantize", "affine_relu_backward", "channel_sums")
 
 
 def __getattr__(name: str):
@@ -89,6 +89,17 @@ def modes(t: FixedType, constants: tuple) -> tuple:
             _constant_array(constants))
 
 
+def mode_arrays(t: FixedType, constants: tuple) -> tuple:
+    """`modes` as two arrays, for kernels that take two types: four ints (rounding,
+    overflow, negative fraction bits, signed) and the constants."""
+    return _int_array(modes(t, constants)[:4]), _constant_array(constants)
+
+
+@lru_cache(maxsize=4096)
+def _int_array(values: tuple):
+    return (ctypes.c_int * len(values))(*values)
+
+
 @lru_cache(maxsize=4096)
 def _constant_array(constants: tuple):
     return (ctypes.c_double * len(constants))(*constants)
@@ -110,6 +121,8 @@ def _library():
         "affine_quantize": (modes + [pointer, pointer, size, size, size, pointer, pointer], None),
         "learned_point_backward": ([pointer] * 4 + [size, real, real], real),
         "affine_backward": ([pointer] * 4 + [size] * 3 + [pointer, pointer, real, real, pointer, pointer], real),
+        "affine_relu_quantize": ([pointer] * 7 + [size] * 3 + [pointer, pointer], None),
+        "affine_relu_backward": ([pointer] * 5 + [size] * 3 + [pointer] * 6, None),
         "channel_sums": ([pointer, size, size, size, pointer, pointer], None),
     }
     for name, (arguments, result) in signatures.items():

@@ -12,12 +12,13 @@ more than its pass over memory.
 
 from __future__ import annotations
 
+import ctypes
 from functools import lru_cache
 
 import torch
 
 from .formats import kernel_constants
-from .native import loaded_library, modes
+from .native import loaded_library, mode_arrays, modes
 from .types import FixedType
 
 _DTYPES = (torch.float32, torch.float64)
@@ -110,6 +111,60 @@ def affine_backward(x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor, scale:
     total = kernel(x.data_ptr(), y.data_ptr(), grad.data_ptr(), _pointer(grad_x), *_layout(x), scale.data_ptr(),
                    shift.data_ptr(), lowest, highest, grad_scale.data_ptr(), grad_shift.data_ptr())
     return grad_x, grad_scale, grad_shift, total
+
+
+def affine_relu_quantize(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, t1: FixedType,
+                         t2: FixedType) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(y1, y2): y1 = `affine_quantize(x, scale, shift, t1)` and y2 = `quantize_values(y1, t2)`,
+    y2's pass reading y1 back from the cache, one channel at a time; None if the kernels
+    cannot serve these tensors."""
+    library = _library_for(x, scale, shift)
+    if library is None:
+        return None
+    y1, y2 = (torch.empty_like(x, memory_format=torch.contiguous_format) for _ in range(2))
+    if x.dtype == torch.float32:
+        kernel = library.fxhls_affine_relu_quantize_f32
+    else:
+        kernel = library.fxhls_affine_relu_quantize_f64
+    kernel(*_type_arguments(t1, x.dtype), *_type_arguments(t2, x.dtype), x.data_ptr(), y1.data_ptr(),
+           y2.data_ptr(), *_layout(x), scale.data_ptr(), shift.data_ptr())
+    return y1, y2
+
+
+def affine_relu_backward(x: torch.Tensor, y1: torch.Tensor, y2: torch.Tensor, grad: torch.Tensor,
+                         scale: torch.Tensor, shift: torch.Tensor, bounds: tuple[float, float, float, float],
+                         needs_grad_x: bool):
+    """The backward pass of `affine_relu_quantize`: y2's learned-point backward (`inside`
+    between bounds[2] and bounds[3]) into y1's gradient, then `affine_backward` (bounds[0]
+    and bounds[1]) from it, a channel at a time, the sums in the order of the two separate
+    passes. Returns `(grad_x or None, grad_scale, grad_shift, total1, total2)`, the totals
+    the binary points' sums of the affine's and y2's quantizer; None if the kernels cannot
+    serve these tensors."""
+    library = _library_for(x, y1, y2, scale, shift)
+    if library is None or grad.dtype != x.dtype:
+        return None
+    grad = grad.contiguous()
+    grad_x = torch.empty_like(grad) if needs_grad_x else None
+    grad_scale, grad_shift = (torch.zeros(x.shape[1], dtype=torch.float64) for _ in range(2))
+    totals = (ctypes.c_double * 2)()
+    if x.dtype == torch.float32:
+        kernel = library.fxhls_affine_relu_backward_f32
+    else:
+        kernel = library.fxhls_affine_relu_backward_f64
+    kernel(x.data_ptr(), y1.data_ptr(), y2.data_ptr(), grad.data_ptr(), _pointer(grad_x), *_layout(x),
+           scale.data_ptr(), shift.data_ptr(), _bound_array(bounds), grad_scale.data_ptr(), grad_shift.data_ptr(),
+           totals)
+    return grad_x, grad_scale, grad_shift, totals[0], totals[1]
+
+
+@lru_cache(maxsize=4096)
+def _type_arguments(t: FixedType, dtype: torch.dtype) -> tuple:
+    return mode_arrays(t, kernel_constants(t, dtype))
+
+
+@lru_cache(maxsize=4096)
+def _bound_array(bounds: tuple[float, float, float, float]):
+    return (ctypes.c_double * 4)(*bounds)
 
 
 def channel_sums(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:

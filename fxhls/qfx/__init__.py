@@ -25,6 +25,7 @@ from .elementwise import (
     QMaxPool2d,
     QReLU,
 )
+from .fusion import fuse
 from .khot import khot_projection, nearest_khot
 from .pools1d import QAdaptiveAvgPool1d, QAvgPool1d, QMaxPool1d
 from .relu_variants import QLeakyReLU, QPReLU, QReLU6
@@ -78,6 +79,7 @@ __all__ = [
     "QFXConfig",
     "quantize_model",
     "calibrate",
+    "fuse",
     "describe_types",
     "bit_cost",
 ]

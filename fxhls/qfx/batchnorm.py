@@ -9,6 +9,7 @@ from torch import nn
 
 from fxhls.fixed import FixedType, native, result_type
 from fxhls.qfx.elementwise import DEFAULT_BN_SCALE, DEFAULT_BN_SHIFT, DEFAULT_SUM, _Quantized
+from fxhls.qfx.fusion import fused_relu, mark_computed
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
@@ -69,6 +70,10 @@ class _QBatchNorm(_Quantized):
         exact_type = self._exact_result_type(type_of(x))
         dtype = exact_dtype(exact_type, x.dtype)
         if dtype == x.dtype or self._saturates_alike(exact_type, x.dtype):
+            relu = fused_relu(self)
+            y = None if relu is None else self.output_quantizer.affine_relu(x, scale, shift, relu.output_quantizer)
+            if y is not None:
+                return mark_computed(tag(y, relu.output_type), relu)
             return tag(self.output_quantizer.affine(x, scale, shift), self.output_type)
         if exact_dtype(self.output_type, x.dtype) != x.dtype:
             return self._finish(torch.addcmul(shift.to(dtype), x.to(dtype), scale.to(dtype)), x.dtype)

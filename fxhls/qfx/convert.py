@@ -23,6 +23,7 @@ from torch import fx, nn
 from fxhls.qfx.call import Call
 from fxhls.qfx.config import QFXConfig
 from fxhls.qfx.elementwise import DEFAULT_INPUT, QInput
+from fxhls.qfx.fusion import fuse
 from fxhls.qfx.rules import FUNCTION_RULES, METHOD_RULES, MODULE_RULES, SUPPORTED
 from fxhls.qfx.rules_weighted import WEIGHTED
 from fxhls.qfx.tracing import describe, trace
@@ -43,7 +44,8 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
     view / reshape (sizes from .size() or .shape), nn.Identity and dropout (dropped:
     QFX models compute as at inference); one input tensor. Anything else is one
     ValueError naming every unsupported node and its source line. `model` itself
-    is left unchanged.
+    is left unchanged. A QReLU right after a QLinear or QBatchNorm trains inside that
+    layer's node (`fuse`).
     """
     config = QFXConfig.of(config)
     graph_module = trace(model, "quantize_model")
@@ -68,7 +70,7 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
     graph.lint()
     # Rebuilt so that the layers are registered (and listed) in execution order.
     layers = {node.target: graph_module.get_submodule(node.target) for node in graph.nodes if node.op == "call_module"}
-    return fx.GraphModule(layers, graph, class_name=type(model).__name__).train(model.training)
+    return fuse(fx.GraphModule(layers, graph, class_name=type(model).__name__).train(model.training))
 
 
 class _Rewriter:

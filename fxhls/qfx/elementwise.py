@@ -13,6 +13,7 @@ from torch import nn
 
 from fxhls.fixed import FixedType, accumulator_type, dot, exact_type, reciprocal, result_type
 from fxhls.fixed.formats import fits_exactly
+from fxhls.qfx.fusion import computed_by
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
 
@@ -81,6 +82,8 @@ class QReLU(_Quantized):
         self._setup_output(output)
 
     def forward(self, x):
+        if computed_by(x, self):
+            return x  # the layer before, fused with this one (`fuse`), computed the output
         return tag(self.output_quantizer.relu(x), self.output_type)
 
 

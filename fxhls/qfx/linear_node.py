@@ -23,23 +23,28 @@ import torch
 import torch.nn.functional as F
 
 from fxhls.fixed.quantize import check_exact
-from fxhls.qfx.quantizer import learned_point_backward, learned_point_forward
+from fxhls.qfx.fusion import mark_computed
+from fxhls.qfx.quantizer import learned_point_backward, learned_point_forward, smallest_positive
 from fxhls.qfx.typed import exact_dtype, tag, type_of
 
 
-def linear_in_one_node(layer, x: torch.Tensor) -> torch.Tensor | None:
+def linear_in_one_node(layer, x: torch.Tensor, relu=None) -> torch.Tensor | None:
     """`layer(x)` for a `QLinear` in one autograd node, or None where the node does not
-    serve (see the module's docstring)."""
+    serve (see the module's docstring). With `relu` (a QReLU fused after the layer, see
+    `fusion`), `relu(layer(x))` in that node, marked as the QReLU's output."""
     if not _serves(layer, x):
         return None
     quantizers = (layer.weight_quantizer, layer.bias_quantizer, layer.output_quantizer)
-    types = tuple(q.type for q in quantizers)
+    relu_point = None if relu is None else relu.output_quantizer.int_bits
+    types = (*(q.type for q in quantizers), None if relu is None else relu.output_type)
     layer.input_type = type_of(x)
     dtypes = _dtypes(layer, x, types)
     if dtypes is None:
         return None
-    y = _LinearNode.apply(types, *dtypes, x, layer.weight, layer.bias, *(q.int_bits for q in quantizers))
-    return tag(y, types[2])
+    y = _LinearNode.apply(types, *dtypes, x, layer.weight, layer.bias, *(q.int_bits for q in quantizers), relu_point)
+    if relu is None:
+        return tag(y, types[2])
+    return mark_computed(tag(y, types[3]), relu)
 
 
 def _dtypes(layer, x: torch.Tensor, types) -> tuple[torch.dtype, torch.dtype] | None:
@@ -55,6 +60,8 @@ def _dtypes(layer, x: torch.Tensor, types) -> tuple[torch.dtype, torch.dtype] | 
         sum_dtype = layer._sum_dtype(x)
         acc_dtype = exact_dtype(layer._exact_acc_type(), x.dtype)
         check_exact(types[2], acc_dtype)
+        if types[3] is not None:
+            check_exact(types[3], x.dtype)
         plans[key] = None if sum_dtype is None or layer._wide_acc() else (sum_dtype, acc_dtype)
     return plans[key]
 
@@ -73,28 +80,38 @@ def _serves(layer, x: torch.Tensor) -> bool:
 
 class _LinearNode(torch.autograd.Function):
     """`apply(types, sum_dtype, acc_dtype, x, weight, bias, weight_point, bias_point,
-    output_point)`: quantize(x @ quantize(weight).T + quantize(bias)) with `types` the
-    weight's, bias's and output's, the product taken in `sum_dtype` (exact there), the
-    bias added and the output quantized in `acc_dtype`; the result in x's dtype."""
+    output_point, relu_point)`: quantize(x @ quantize(weight).T + quantize(bias)) with
+    `types` the weight's, bias's, output's and a fused ReLU's (or None), the product taken
+    in `sum_dtype` (exact there), the bias added and the output quantized in `acc_dtype`;
+    the result in x's dtype, then, with a ReLU, quantized to its type as
+    `FixedQuantizer.relu` does."""
 
     @staticmethod
-    def forward(ctx, types, sum_dtype, acc_dtype, x, weight, bias, weight_point, bias_point, output_point):
-        weight_type, bias_type, output_type = types
+    def forward(ctx, types, sum_dtype, acc_dtype, x, weight, bias, weight_point, bias_point, output_point,
+                relu_point):
+        weight_type, bias_type, output_type, relu_type = types
         w, w_kernel = learned_point_forward(weight, weight_type)
         b, b_kernel = learned_point_forward(bias, bias_type)
         x_sum, w_sum = _to(x, sum_dtype), _to(w, sum_dtype)
         total = _to(F.linear(x_sum, w_sum), acc_dtype) + _to(b, acc_dtype)
         y, y_kernel = learned_point_forward(total, output_type)
-        ctx.save_for_backward(x_sum, w_sum, weight, w, bias, b, total, y)
-        ctx.types, ctx.kernels, ctx.x_dtype = types, (w_kernel, b_kernel, y_kernel), x.dtype
-        return _to(y, x.dtype)
+        out, relu_out, relu_kernel = _to(y, x.dtype), None, None
+        if relu_type is not None:
+            relu_out, relu_kernel = learned_point_forward(out, relu_type)
+        ctx.save_for_backward(x_sum, w_sum, weight, w, bias, b, total, y, out, relu_out)
+        ctx.types, ctx.kernels, ctx.x_dtype = types, (w_kernel, b_kernel, y_kernel, relu_kernel), x.dtype
+        return out if relu_out is None else relu_out
 
     @staticmethod
     def backward(ctx, grad):
-        x_sum, w_sum, weight, w, bias, b, total, y = ctx.saved_tensors
-        weight_type, bias_type, output_type = ctx.types
-        w_kernel, b_kernel, y_kernel = ctx.kernels
+        x_sum, w_sum, weight, w, bias, b, total, y, out, relu_out = ctx.saved_tensors
+        weight_type, bias_type, output_type, relu_type = ctx.types
+        w_kernel, b_kernel, y_kernel, relu_kernel = ctx.kernels
         needs_grad_x, needs_grad_weight, needs_grad_bias = ctx.needs_input_grad[3:6]
+        grad_relu_point = None
+        if relu_type is not None:
+            grad, grad_relu_point = learned_point_backward(out, relu_out, grad, relu_type,
+                                                           smallest_positive(out.dtype), relu_kernel, True)
         grad_total, grad_output_point = learned_point_backward(total, y, _to(grad, total.dtype), output_type,
                                                                output_type.min, y_kernel, True)
         grad_b = _to(grad_total.sum_to_size(b.shape), b.dtype)
@@ -106,7 +123,7 @@ class _LinearNode(torch.autograd.Function):
         grad_bias, grad_bias_point = learned_point_backward(bias, b, grad_b, bias_type, bias_type.min, b_kernel,
                                                             needs_grad_bias)
         return (None, None, None, grad_x, grad_weight, grad_bias, grad_weight_point, grad_bias_point,
-                grad_output_point)
+                grad_output_point, grad_relu_point)
 
 
 def _to(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -152,10 +152,10 @@ class FixedQuantizer(nn.Module):
         unsigned and saturating and its binary point is being learned. Negative values
         then saturate to 0 as relu makes them, and the gradient to x stops at x <= 0."""
         t = self.type
-        if t.signed or t.overflow not in ("AP_SAT", "AP_SAT_SYM") or not self._learning():
+        if not relu_makes_zeros(t) or not self._learning():
             return self(F.relu(x))
         check_exact(t, x.dtype)
-        y = _LearnedBinaryPoints.apply(((t, None, _smallest_positive(x.dtype)),), x, self.int_bits)
+        y = _LearnedBinaryPoints.apply(((t, None, smallest_positive(x.dtype)),), x, self.int_bits)
         return self.project(y, t) if self.project is not None else y
 
     def affine(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -169,6 +169,23 @@ class FixedQuantizer(nn.Module):
             check_exact(t, x.dtype)
             return _AffineLearnedPoint.apply(x, scale.reshape(channels), shift.reshape(channels), self.int_bits, t)
         return self(torch.addcmul(shift, x, scale))
+
+    def affine_relu(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
+                    relu: FixedQuantizer) -> torch.Tensor | None:
+        """`relu.relu(self.affine(x, scale, shift))` (a BatchNorm's output, then a ReLU's), the
+        same values and gradients in one autograd node and one native pass each way; None
+        where that does not serve: both binary points learned, no projection, `relu`'s
+        type unsigned and saturating, the native kernels serving x."""
+        t, relu_t = self.type, relu.type
+        if not (self._learning() and relu._learning() and self.project is None and relu.project is None):
+            return None
+        if not (relu_makes_zeros(relu_t) and native.serves(x.detach())):
+            return None
+        check_exact(t, x.dtype)
+        check_exact(relu_t, x.dtype)
+        channels = (x.shape[1],)
+        return _AffineReluLearnedPoints.apply(x, scale.reshape(channels), shift.reshape(channels), self.int_bits,
+                                              relu.int_bits, t, relu_t)
 
     @staticmethod
     def quantize_together(quantizers: list[FixedQuantizer], tensors: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -278,8 +295,40 @@ class _AffineLearnedPoint(torch.autograd.Function):
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
 
 
+class _AffineReluLearnedPoints(torch.autograd.Function):
+    """relu_q(q(x * scale + shift)): `_AffineLearnedPoint` followed by a ReLU's
+    `_LearnedBinaryPoints` (`FixedQuantizer.relu`), in one node and one native pass each way
+    (`native.affine_relu_quantize`, `native.affine_relu_backward`), with their values and
+    gradients: the kernels compute what the two nodes' kernels compute, sums in their order."""
+
+    @staticmethod
+    def forward(ctx, x, scale, shift, int_bits, relu_int_bits, t, relu_t):
+        ctx.types, ctx.dtypes = (t, relu_t), (scale.dtype, shift.dtype)
+        scale, shift = scale.to(x.dtype).contiguous(), shift.to(x.dtype).contiguous()
+        y1, y2 = native.affine_relu_quantize(x, scale, shift, t, relu_t)
+        ctx.save_for_backward(x, y1, y2, scale, shift)
+        return y2
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y1, y2, scale, shift = ctx.saved_tensors
+        t, relu_t = ctx.types
+        bounds = (t.min, t.max, smallest_positive(x.dtype), relu_t.max)
+        grad_x, grad_scale, grad_shift, total, relu_total = native.affine_relu_backward(
+            x, y1, y2, grad, scale, shift, bounds, ctx.needs_input_grad[0])
+        grad_point = torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
+        relu_point = torch.scalar_tensor(relu_total * _point_gradient_scale(y1, relu_t), dtype=torch.float32)
+        scale_dtype, shift_dtype = ctx.dtypes
+        return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, relu_point, None, None
+
+
+def relu_makes_zeros(t: FixedType) -> bool:
+    """Whether quantizing to `t` makes relu's zeros itself: an unsigned saturating type."""
+    return not t.signed and t.overflow in ("AP_SAT", "AP_SAT_SYM")
+
+
 @lru_cache(maxsize=None)
-def _smallest_positive(dtype: torch.dtype) -> float:
+def smallest_positive(dtype: torch.dtype) -> float:
     """The smallest positive (subnormal) value of `dtype`."""
     finfo = torch.finfo(dtype)
     return finfo.tiny * finfo.eps

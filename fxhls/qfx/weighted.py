@@ -25,6 +25,7 @@ from fxhls.fixed import BINARY_TYPE, FixedType, accumulator_type, dot_with_bias
 from fxhls.fixed.formats import fits_exactly
 from fxhls.qfx import single_channel_conv
 from fxhls.qfx.binary import binary_sign
+from fxhls.qfx.fusion import fused_relu
 from fxhls.qfx.khot import khot_projection
 from fxhls.qfx.linear_node import linear_in_one_node
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
@@ -198,12 +199,13 @@ class QLinear(_QuantizedWeights, nn.Linear):
         self._setup_quantizers(weight, bias_type, output, acc, khot, binary, binary_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self._in_one_node(x)
+        y = self._in_one_node(x, fused_relu(self))
         return super().forward(x) if y is None else y
 
-    def _in_one_node(self, x: torch.Tensor) -> torch.Tensor | None:
-        """forward(x) in one autograd node where it serves (`linear_node`), else None."""
-        return linear_in_one_node(self, x)
+    def _in_one_node(self, x: torch.Tensor, relu=None) -> torch.Tensor | None:
+        """forward(x) in one autograd node where it serves (`linear_node`), else None; with
+        `relu` (a QReLU fused after this layer, `fusion`), that QReLU's output."""
+        return linear_in_one_node(self, x, relu)
 
     def _map(self, x, w):
         return F.linear(x, w)
