@@ -169,7 +169,9 @@ def quantize(ctx: ImportContext, n: OnnxNode, quant: dict, chain: dict | None = 
             ctx.add(Node("MulShift", n.name, [source.name], [out],
                          {"multiplier": found.multiplier, "bias": found.bias, "shift": found.shift,
                           "shift_rounding": found.rounding, "low": [v - offset for v in found.low],
-                          "high": [v - offset for v in found.high], "frac_bits": source.type.frac_bits, **attrs}), n)
+                          "high": [v - offset for v in found.high], "frac_bits": source.type.frac_bits,
+                          **({"exceptions": [[list(r) for r in e] for e in found.exceptions]}
+                             if found.exception_count else {}), **attrs}), n)
         else:
             levels, direction, base = chosen.thresholds
             constant = ctx.add_constant(f"{n.name}_thresholds", levels, _threshold_type(source.type))
