@@ -255,12 +255,12 @@ def residual_wide():
 WIDE_INPUT_SCALE = 0.0173
 
 
-def wide_requantization(bits: int, batch: int = BATCH):
+def wide_requantization(bits: int, batch: int = BATCH, zero: float = 0.0):
     """x -> Quant (0.0173, 16 bits) -> Mul (a float per channel, 4 channels) -> Quant
-    (0.0123, `bits`) -> y: the input's codes are the accumulator a float32 chain requantizes
+    (0.0123, `bits`, zero point `zero`) -> y: the input's codes are the accumulator a float32 chain requantizes
     to more bits than thresholds take, so that a test can feed it every value."""
     nodes, inits = [helper.make_node("Mul", ["q0", "c"], ["m"])], [("c", [0.7371, -1.3113, 0.2419, 2.9871])]
-    for node, more in [quant("x", "q0", WIDE_INPUT_SCALE, bits=16), quant("m", "y", 0.0123, bits=bits)]:
+    for node, more in [quant("x", "q0", WIDE_INPUT_SCALE, bits=16), quant("m", "y", 0.0123, bits=bits, zero=zero)]:
         nodes.append(node)
         inits += more
     return model(nodes, inits, (4,), batch)

@@ -114,6 +114,17 @@ def test_a_wide_requantization_of_every_input_code_emulates_as_qonnx_and_csim_co
     assert summary["mismatches"] == 0
 
 
+def test_a_wide_requantization_with_a_zero_point_emulates_as_qonnx_on_every_input_code():
+    """An integer zero point (5): the tensor holds the codes less it, the multiply-and-shift's
+    bias less 5 * 2^shift (the floor shifts exactly); == qonnx on all 65,536 input codes."""
+    every = np.arange(-2**15, 2**15, dtype=np.float64)
+    x = np.repeat((every.astype(np.float32) * np.float32(WIDE_INPUT_SCALE))[:, None], 4, axis=1)
+    onnx_model = wide_requantization(12, batch=len(x), zero=5.0)
+    graph = load_onnx(onnx_model)
+    assert any(_mul_shift(graph).attrs["exceptions"])
+    assert int((emulate(graph, x) != _qonnx(onnx_model, x)).sum()) == 0
+
+
 @pytest.mark.parametrize("bits", [12, 16])
 def test_a_brevitas_wide_activation_is_a_mul_shift_with_exceptions_csim_and_cosim_equal_emulate(bits, tmp_path):
     """Int8ActPerTensorFloat at 12 or 16 bits after a QuantLinear (refused before: no

@@ -102,6 +102,7 @@ def test_a_wide_requantization_without_a_mul_shift_is_refused_in_one_line():
     with pytest.raises(ValueError) as info:
         choose_requantization(chain, quant, source, 1)
     assert "65,535 thresholds" in str(info.value) and "multiply-and-shift" in str(info.value)
+    assert "exception ranges in a channel (at most 64)" in str(info.value)
 
 
 def test_a_residual_add_of_two_scales_then_a_16_bit_requantization_emulates_as_qonnx_executes_it():

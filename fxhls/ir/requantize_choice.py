@@ -11,9 +11,12 @@ the LUTs it is as scarce as):
 - multiply-and-shift: the multiplier's DSP slices (tiles of the 27 x 18 DSP48E2), and
   MUL_SHIFT_LUTS_PER_BIT LUTs per bit of the sum for the add, the rounding and the clamp
   (fitted to yosys on `fxhls_mul_shift`); with exceptions, two comparisons of the input
-  with constants per range (THRESHOLD_LUTS_PER_BIT LUTs per input bit, as a threshold's)
-  and the +-1 add of the output's bits.
-Thresholds are kept while they cost no more; at most MAX_THRESHOLD_BITS output bits.
+  with constants per range (EXCEPTION_LUTS_PER_BIT LUTs per input bit each, fitted to
+  yosys on the 16-bit Brevitas activation's `fxhls_mul_shift`: 4 lanes of 4 channels,
+  51 ranges, 4,807 LUT) and the +-1 add of the output's bits.
+Thresholds are kept while they cost no more; at most MAX_THRESHOLD_BITS output bits. A
+multiply-and-shift with exceptions is sought only beyond that (where thresholds are not
+an option): below it, exact thresholds always exist.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .requantize_mul_shift import MulShiftConstants, mul_shift
 LUTS_PER_DSP = 196
 MAX_THRESHOLD_BITS = 10
 THRESHOLD_LUTS_PER_BIT = 0.3
+EXCEPTION_LUTS_PER_BIT = 0.55
 MUL_SHIFT_LUTS_PER_BIT = 0.8
 _DSP_OPERANDS = (27, 18)
 
@@ -60,7 +64,7 @@ def mul_shift_cost(x_width: int, multiplier_bits: int, sum_bits: int, exceptions
     the comparisons of `exceptions` ranges per lane and the +-1 add of out_bits."""
     wide, narrow = max(x_width + 1, multiplier_bits), min(x_width + 1, multiplier_bits)
     dsp = math.ceil(wide / _DSP_OPERANDS[0]) * math.ceil(narrow / _DSP_OPERANDS[1])
-    corrections = exceptions * 2 * (x_width + 1) * THRESHOLD_LUTS_PER_BIT + (out_bits if exceptions else 0)
+    corrections = exceptions * 2 * (x_width + 1) * EXCEPTION_LUTS_PER_BIT + (out_bits if exceptions else 0)
     return Cost(math.ceil(sum_bits * MUL_SHIFT_LUTS_PER_BIT + corrections), dsp)
 
 
@@ -85,7 +89,7 @@ def choose_requantization(chain: dict, quant: dict, source: FixedType, channels:
     if by_thresholds is not None and by_thresholds.total <= cheapest_mul_shift.total:
         return Requantization("MultiThreshold", by_thresholds, thresholds(chain, quant, source, channels),
                               other=f"a multiply-and-shift would cost at least {cheapest_mul_shift}")
-    found = mul_shift(chain, quant, source, channels)
+    found = mul_shift(chain, quant, source, channels, exceptions=by_thresholds is None)
     if isinstance(found, MulShiftConstants):
         sum_bits = mul_shift_widths(found.multiplier, found.bias, found.shift, source, out_bits)[1]
         by_mul_shift = mul_shift_cost(source.width, found.multiplier_bits, sum_bits, found.exception_count, out_bits)

@@ -72,9 +72,10 @@ class MulShiftConstants:
         return max(abs(m).bit_length() for m in self.multiplier) + 1
 
 
-def mul_shift(chain: dict, quant: dict, source: FixedType, channels: int) -> MulShiftConstants | str:
-    """The proven multiply-and-shift of quant(chain(v)) for every v of type `source`, or why
-    there is none (a phrase)."""
+def mul_shift(chain: dict, quant: dict, source: FixedType, channels: int,
+              exceptions: bool = True) -> MulShiftConstants | str:
+    """The proven multiply-and-shift of quant(chain(v)) for every v of type `source` (with
+    exceptions where no exact one exists and `exceptions`), or why there is none (a phrase)."""
     codes = chain_codes(chain, quant, source)
     ends = range_ends(codes, source, channels).astype(np.int64)
     frame = _Frame(codes, ends[:, 0] <= ends[:, 1], source)
@@ -94,6 +95,8 @@ def mul_shift(chain: dict, quant: dict, source: FixedType, channels: int) -> Mul
         if isinstance(result, MulShiftConstants):
             return result
         why = result if rounding == "AP_TRN" else why
+    if not exceptions:
+        return why
     corrected = with_exceptions(frame, low, high, source)
     if isinstance(corrected, str):
         return f"{why}; with exceptions: {corrected}"

@@ -88,13 +88,13 @@ module fxhls_mul_shift #(
             wire signed [Q_W-1:0] low = $signed({{(Q_W - OUT_W){OUT_SIGNED != 0 && low_code[OUT_W-1]}}, low_code});
             wire signed [Q_W-1:0] high = $signed({{(Q_W - OUT_W){OUT_SIGNED != 0 && high_code[OUT_W-1]}}, high_code});
             wire signed [Q_W-1:0] clamped = quotient < low ? low : (quotient > high ? high : quotient);
-            // The exceptions: adjust[k] sums the corrections of the first k ranges x lies in.
+            // The exceptions: raise[k] / lower[k] where x lies in range k and its correction is +1 / -1
+            // (the ranges never overlap: at most one is set).
             wire [X_W-1:0] x_code = s_axis_tdata[i*X_W +: X_W];
             wire signed [X_W:0] x = $signed({X_SIGNED != 0 && x_code[X_W-1], x_code});
-            wire signed [1:0] adjust [0:EXC_N];
-            assign adjust[0] = 2'sd0;
+            wire [EXC_SLOTS-1:0] raise, lower;
             genvar k;
-            for (k = 0; k < EXC_N; k = k + 1) begin : g_exception
+            for (k = 0; k < EXC_SLOTS; k = k + 1) begin : g_exception
                 wire [X_W-1:0] first_code [0:GROUPS-1];
                 wire [X_W-1:0] last_code [0:GROUPS-1];
                 wire [1:0] correction [0:GROUPS-1];
@@ -107,9 +107,13 @@ module fxhls_mul_shift #(
                 wire [X_W-1:0] last = last_code[group];
                 wire signed [X_W:0] first_value = $signed({X_SIGNED != 0 && first[X_W-1], first});
                 wire signed [X_W:0] last_value = $signed({X_SIGNED != 0 && last[X_W-1], last});
-                assign adjust[k + 1] = adjust[k] + (x >= first_value && x <= last_value ? $signed(correction[group]) : 2'sd0);
+                wire hit = EXC_N > 0 && x >= first_value && x <= last_value;
+                assign raise[k] = hit && correction[group] == 2'b01;
+                assign lower[k] = hit && correction[group] == 2'b11;
             end
-            wire signed [Q_W-1:0] corrected = clamped + {{(Q_W - 2){adjust[EXC_N][1]}}, adjust[EXC_N]};
+            wire signed [Q_W-1:0] up = {{(Q_W - 1){1'b0}}, |raise};
+            wire signed [Q_W-1:0] down = {{(Q_W - 1){1'b0}}, |lower};
+            wire signed [Q_W-1:0] corrected = clamped + up - down;
             assign result[i*OUT_W +: OUT_W] = corrected[OUT_W-1:0];
         end
     endgenerate
