@@ -39,7 +39,7 @@ def _every_value(constants: MulShiftConstants, chain: dict, quant: dict, source:
     node = Node("MulShift", "m", ["x"], ["y"], {"multiplier": constants.multiplier, "bias": constants.bias,
                                                 "shift": constants.shift, "shift_rounding": constants.rounding,
                                                 "low": constants.low, "high": constants.high,
-                                                "frac_bits": source.frac_bits})
+                                                "frac_bits": source.frac_bits, "exceptions": constants.exceptions})
     assert len(np.unique(expected)) > 16
     return int((OPS["MulShift"].execute(node, [values])[0] != expected).sum())
 
@@ -80,7 +80,7 @@ def test_a_found_mul_shift_equals_the_chain_on_every_value(significands, exponen
         node = Node("MulShift", "m", ["x"], ["y"], {"multiplier": found.multiplier, "bias": found.bias,
                                                     "shift": found.shift, "shift_rounding": found.rounding,
                                                     "low": found.low, "high": found.high,
-                                                    "frac_bits": source.frac_bits})
+                                                    "frac_bits": source.frac_bits, "exceptions": found.exceptions})
         assert int((OPS["MulShift"].execute(node, [values])[0] != expected).sum()) == 0
 
 

@@ -61,6 +61,9 @@ def with_exceptions(frame, low: np.ndarray, high: np.ndarray, source: FixedType)
         if shift < 0:
             why = f"one step of its input moves its code by more than a {width}-bit multiplier"
             continue
+        if shift + int(max(np.abs(low).max(), np.abs(high).max()) + 1).bit_length() + 2 > 61:
+            why = f"its codes shifted by {shift} bits are too wide for 64-bit integers"
+            continue
         fits = [_channel_fit(u[c][valid[c]], found[c][valid[c]], slopes[c], shift, frame, c)
                 for c in range(len(low))]
         if any(f is None for f in fits):
