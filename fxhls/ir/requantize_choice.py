@@ -13,7 +13,7 @@ the LUTs it is as scarce as):
   (fitted to yosys on `fxhls_mul_shift`); with exceptions, two comparisons of the input
   with constants per range (EXCEPTION_LUTS_PER_BIT LUTs per input bit each, fitted to
   yosys on the 16-bit Brevitas activation's `fxhls_mul_shift`: 4 lanes of 4 channels,
-  51 ranges, 4,807 LUT) and the +-1 add of the output's bits.
+  51 ranges, 4,540 LUT) and the +-1 add of the output's bits.
 Thresholds are kept while they cost no more; at most MAX_THRESHOLD_BITS output bits. A
 multiply-and-shift with exceptions is sought only beyond that (where thresholds are not
 an option): below it, exact thresholds always exist.
@@ -34,7 +34,7 @@ from .requantize_mul_shift import MulShiftConstants, mul_shift
 LUTS_PER_DSP = 196
 MAX_THRESHOLD_BITS = 10
 THRESHOLD_LUTS_PER_BIT = 0.3
-EXCEPTION_LUTS_PER_BIT = 0.55
+EXCEPTION_LUTS_PER_BIT = 0.5
 MUL_SHIFT_LUTS_PER_BIT = 0.8
 _DSP_OPERANDS = (27, 18)
 
