@@ -14,11 +14,11 @@ QONNX = "qonnx.custom_op.general"
 BATCH = 16
 
 
-def model(nodes, initializers, shape):
-    """The QONNX model of `nodes` from input x (BATCH, *shape) to output y, its output's
+def model(nodes, initializers, shape, batch: int = BATCH):
+    """The QONNX model of `nodes` from input x (batch, *shape) to output y, its output's
     shape inferred by qonnx (onnx.checker wants every graph output shaped)."""
     graph = helper.make_graph(_in_order(nodes, {"x", *(name for name, _ in initializers)}), "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [BATCH, *shape])],
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, *shape])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
                               [numpy_helper.from_array(np.asarray(v, dtype=np.float32), k) for k, v in initializers])
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(QONNX, 2)])
@@ -250,6 +250,45 @@ def residual_wide():
               helper.make_node("Gemm", ["q1", "wq", "b"], ["acc"], transB=1),
               helper.make_node("Mul", ["q2", "c"], ["y"])]
     return model(nodes, inits, (8,))
+
+
+WIDE_INPUT_SCALE = 0.0173
+
+
+def wide_requantization(bits: int, batch: int = BATCH, zero: float = 0.0):
+    """x -> Quant (0.0173, 16 bits) -> Mul (a float per channel, 4 channels) -> Quant
+    (0.0123, `bits`, zero point `zero`) -> y: the input's codes are the accumulator a float32 chain requantizes
+    to more bits than thresholds take, so that a test can feed it every value."""
+    nodes, inits = [helper.make_node("Mul", ["q0", "c"], ["m"])], [("c", [0.7371, -1.3113, 0.2419, 2.9871])]
+    for node, more in [quant("x", "q0", WIDE_INPUT_SCALE, bits=16), quant("m", "y", 0.0123, bits=bits, zero=zero)]:
+        nodes.append(node)
+        inits += more
+    return model(nodes, inits, (4,), batch)
+
+
+def brevitas_wide(bits: int, path, samples: int = 16) -> np.ndarray:
+    """QuantIdentity -> QuantLinear 16->16 (Int8WeightPerTensorFloat) -> QuantIdentity
+    (Int8ActPerTensorFloat at `bits` bits) -> QuantLinear 16->4, calibrated on seeded random
+    data and exported to QONNX at `path`; returns `samples` sample inputs (float32)."""
+    import torch
+    from brevitas import nn as qnn
+    from brevitas.export import export_qonnx
+    from brevitas.graph.calibrate import calibration_mode
+    from brevitas.quant import Int8ActPerTensorFloat, Int8WeightPerTensorFloat
+
+    wide = type(f"Int{bits}ActPerTensorFloat", (Int8ActPerTensorFloat,), {"bit_width": bits})
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(qnn.QuantIdentity(return_quant_tensor=True),
+                                  qnn.QuantLinear(16, 16, weight_quant=Int8WeightPerTensorFloat),
+                                  qnn.QuantIdentity(act_quant=wide, return_quant_tensor=True), qnn.QuantLinear(16, 4))
+    network.train()
+    with torch.no_grad(), calibration_mode(network):
+        for _ in range(3):
+            network(torch.randn(32, 16))
+    network.eval()
+    x = torch.randn(samples, 16)
+    export_qonnx(network, args=x, export_path=str(path), dynamo=False)
+    return x.numpy()
 
 
 def first_conv_on_the_float_input(preprocess: bool = True):

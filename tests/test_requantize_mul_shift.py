@@ -39,7 +39,7 @@ def _every_value(constants: MulShiftConstants, chain: dict, quant: dict, source:
     node = Node("MulShift", "m", ["x"], ["y"], {"multiplier": constants.multiplier, "bias": constants.bias,
                                                 "shift": constants.shift, "shift_rounding": constants.rounding,
                                                 "low": constants.low, "high": constants.high,
-                                                "frac_bits": source.frac_bits})
+                                                "frac_bits": source.frac_bits, "exceptions": constants.exceptions})
     assert len(np.unique(expected)) > 16
     return int((OPS["MulShift"].execute(node, [values])[0] != expected).sum())
 
@@ -80,7 +80,7 @@ def test_a_found_mul_shift_equals_the_chain_on_every_value(significands, exponen
         node = Node("MulShift", "m", ["x"], ["y"], {"multiplier": found.multiplier, "bias": found.bias,
                                                     "shift": found.shift, "shift_rounding": found.rounding,
                                                     "low": found.low, "high": found.high,
-                                                    "frac_bits": source.frac_bits})
+                                                    "frac_bits": source.frac_bits, "exceptions": found.exceptions})
         assert int((OPS["MulShift"].execute(node, [values])[0] != expected).sum()) == 0
 
 
@@ -102,6 +102,7 @@ def test_a_wide_requantization_without_a_mul_shift_is_refused_in_one_line():
     with pytest.raises(ValueError) as info:
         choose_requantization(chain, quant, source, 1)
     assert "65,535 thresholds" in str(info.value) and "multiply-and-shift" in str(info.value)
+    assert "exception ranges in a channel (at most 64)" in str(info.value)
 
 
 def test_a_residual_add_of_two_scales_then_a_16_bit_requantization_emulates_as_qonnx_executes_it():

@@ -10,8 +10,13 @@ the LUTs it is as scarce as):
   threshold and input bit (fitted to yosys on `fxhls_multithreshold`);
 - multiply-and-shift: the multiplier's DSP slices (tiles of the 27 x 18 DSP48E2), and
   MUL_SHIFT_LUTS_PER_BIT LUTs per bit of the sum for the add, the rounding and the clamp
-  (fitted to yosys on `fxhls_mul_shift`).
-Thresholds are kept while they cost no more; at most MAX_THRESHOLD_BITS output bits.
+  (fitted to yosys on `fxhls_mul_shift`); with exceptions, two comparisons of the input
+  with constants per range (EXCEPTION_LUTS_PER_BIT LUTs per input bit each, fitted to
+  yosys on the 16-bit Brevitas activation's `fxhls_mul_shift`: 4 lanes of 4 channels,
+  51 ranges, 4,540 LUT) and the +-1 add of the output's bits.
+Thresholds are kept while they cost no more; at most MAX_THRESHOLD_BITS output bits. A
+multiply-and-shift with exceptions is sought only beyond that (where thresholds are not
+an option): below it, exact thresholds always exist.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from dataclasses import dataclass
 from fxhls.fixed import FixedType
 from fxhls.fixed.float32 import code_range
 
-from .ops.mul_shift import mul_shift_widths, node_widths
+from .ops.mul_shift import exception_count, mul_shift_widths, node_widths
 from .requantize import thresholds
 from .requantize_mul_shift import MulShiftConstants, mul_shift
 
 LUTS_PER_DSP = 196
 MAX_THRESHOLD_BITS = 10
 THRESHOLD_LUTS_PER_BIT = 0.3
+EXCEPTION_LUTS_PER_BIT = 0.5
 MUL_SHIFT_LUTS_PER_BIT = 0.8
 _DSP_OPERANDS = (27, 18)
 
@@ -53,11 +59,13 @@ def threshold_cost(levels: int, x_width: int) -> Cost:
     return Cost(math.ceil(levels * (x_width + 1) * THRESHOLD_LUTS_PER_BIT), 0)
 
 
-def mul_shift_cost(x_width: int, multiplier_bits: int, sum_bits: int) -> Cost:
-    """One x_width x multiplier_bits multiply, and the add, rounding and clamp of the sum."""
+def mul_shift_cost(x_width: int, multiplier_bits: int, sum_bits: int, exceptions: int = 0, out_bits: int = 0) -> Cost:
+    """One x_width x multiplier_bits multiply, and the add, rounding and clamp of the sum;
+    the comparisons of `exceptions` ranges per lane and the +-1 add of out_bits."""
     wide, narrow = max(x_width + 1, multiplier_bits), min(x_width + 1, multiplier_bits)
     dsp = math.ceil(wide / _DSP_OPERANDS[0]) * math.ceil(narrow / _DSP_OPERANDS[1])
-    return Cost(math.ceil(sum_bits * MUL_SHIFT_LUTS_PER_BIT), dsp)
+    corrections = exceptions * 2 * (x_width + 1) * EXCEPTION_LUTS_PER_BIT + (out_bits if exceptions else 0)
+    return Cost(math.ceil(sum_bits * MUL_SHIFT_LUTS_PER_BIT + corrections), dsp)
 
 
 @dataclass(frozen=True)
@@ -81,10 +89,10 @@ def choose_requantization(chain: dict, quant: dict, source: FixedType, channels:
     if by_thresholds is not None and by_thresholds.total <= cheapest_mul_shift.total:
         return Requantization("MultiThreshold", by_thresholds, thresholds(chain, quant, source, channels),
                               other=f"a multiply-and-shift would cost at least {cheapest_mul_shift}")
-    found = mul_shift(chain, quant, source, channels)
+    found = mul_shift(chain, quant, source, channels, exceptions=by_thresholds is None)
     if isinstance(found, MulShiftConstants):
         sum_bits = mul_shift_widths(found.multiplier, found.bias, found.shift, source, out_bits)[1]
-        by_mul_shift = mul_shift_cost(source.width, found.multiplier_bits, sum_bits)
+        by_mul_shift = mul_shift_cost(source.width, found.multiplier_bits, sum_bits, found.exception_count, out_bits)
         if by_thresholds is None or by_mul_shift.total < by_thresholds.total:
             other = (f"{levels:,} thresholds per channel would cost {by_thresholds}" if by_thresholds else
                      f"{levels:,} thresholds per channel: more than {MAX_THRESHOLD_BITS} bits")
@@ -105,8 +113,9 @@ def node_cost(graph, node) -> Cost | None:
     if node.op == "MultiThreshold":
         return threshold_cost(graph.tensor(node.inputs[1]).shape[1], x_type.width)
     if node.op == "MulShift":
-        multiplier_bits, sum_bits = node_widths(node, x_type, graph.tensor(node.outputs[0]).type)
-        return mul_shift_cost(x_type.width, multiplier_bits, sum_bits)
+        out_type = graph.tensor(node.outputs[0]).type
+        multiplier_bits, sum_bits = node_widths(node, x_type, out_type)
+        return mul_shift_cost(x_type.width, multiplier_bits, sum_bits, exception_count(node), out_type.width)
     return None
 
 
@@ -119,8 +128,11 @@ def described(graph, node) -> str | None:
         what = f"thresholds, {graph.tensor(node.inputs[1]).shape[1]:,} per channel"
     else:
         multiplier = max(abs(int(m)) for m in node.attrs["multiplier"]).bit_length() + 1
+        ranges = [len(e) for e in node.attrs.get("exceptions") or []]
+        exceptions = (f", exceptions: at most {max(ranges)} ranges per channel, {sum(ranges)} in all" if any(ranges)
+                      else "")
         what = (f"multiply-and-shift, a {multiplier}-bit multiplier, shift {node.attrs['shift']}, "
-                f"{node.attrs['shift_rounding']}")
+                f"{node.attrs['shift_rounding']}{exceptions}")
     return f"{what}: {cost}"
 
 

@@ -23,12 +23,13 @@ M(T - 1) < c(u) - B <= M*T for each, which holds for some B exactly when the spr
 d(u) = c(u) - M*T(u) over the codes is below M (a convex function of M, minimised by a
 ternary search). Codes where the proof fails add their true thresholds and the fit is
 repeated, at most ROUNDS times. Float32 rounding near a code boundary can move a
-threshold off every such progression: then there is no multiply-and-shift.
+threshold off every such progression: then a multiply-and-shift with exceptions
+(`fxhls.ir.requantize_exceptions`) corrects the few accumulator ranges where it differs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from fxhls.fixed import FixedType
 from fxhls.fixed.mul_shift import MUL_SHIFT_ROUNDING, mul_shift_codes
 
 from .requantize import Codes, chain_codes, first_reaching, range_ends
+from .requantize_exceptions import with_exceptions
 
 MULTIPLIER_BITS = 18  # signed: the B port of a DSP48E2 (27 x 18)
 MAX_PROVEN_CODES = 1 << 20  # codes per channel whose thresholds the proof evaluates
@@ -48,13 +50,21 @@ _CHUNK = 1 << 20  # values evaluated at once in the proof
 
 @dataclass(frozen=True)
 class MulShiftConstants:
-    """clamp(round((i * multiplier[c] + bias[c]) / 2^shift), low[c], high[c]) per channel c."""
+    """clamp(round((i * multiplier[c] + bias[c]) / 2^shift), low[c], high[c]) per channel c,
+    plus the correction of the exception range (first, last, correction) of
+    exceptions[c] that i lies in (none where exceptions is empty)."""
     multiplier: list[int]
     bias: list[int]
     shift: int
     rounding: str
     low: list[int]
     high: list[int]
+    exceptions: list[list[tuple[int, int, int]]] = field(default_factory=list)
+
+    @property
+    def exception_count(self) -> int:
+        """The most exception ranges of a channel."""
+        return max((len(e) for e in self.exceptions), default=0)
 
     @property
     def multiplier_bits(self) -> int:
@@ -62,9 +72,10 @@ class MulShiftConstants:
         return max(abs(m).bit_length() for m in self.multiplier) + 1
 
 
-def mul_shift(chain: dict, quant: dict, source: FixedType, channels: int) -> MulShiftConstants | str:
-    """The proven multiply-and-shift of quant(chain(v)) for every v of type `source`, or why
-    there is none (a phrase)."""
+def mul_shift(chain: dict, quant: dict, source: FixedType, channels: int,
+              exceptions: bool = True) -> MulShiftConstants | str:
+    """The proven multiply-and-shift of quant(chain(v)) for every v of type `source` (with
+    exceptions where no exact one exists and `exceptions`), or why there is none (a phrase)."""
     codes = chain_codes(chain, quant, source)
     ends = range_ends(codes, source, channels).astype(np.int64)
     frame = _Frame(codes, ends[:, 0] <= ends[:, 1], source)
@@ -84,7 +95,14 @@ def mul_shift(chain: dict, quant: dict, source: FixedType, channels: int) -> Mul
         if isinstance(result, MulShiftConstants):
             return result
         why = result if rounding == "AP_TRN" else why
-    return why
+    if not exceptions:
+        return why
+    corrected = with_exceptions(frame, low, high, source)
+    if isinstance(corrected, str):
+        return f"{why}; with exceptions: {corrected}"
+    multiplier, bias, shift, exceptions = corrected
+    return frame.unframed(MulShiftConstants(multiplier, bias, shift, "AP_TRN", low.tolist(), high.tolist(),
+                                            exceptions))
 
 
 def _fit_and_prove(frame, rounding, samples, found, low, high, varying) -> MulShiftConstants | str:
@@ -179,9 +197,12 @@ class _Frame:
         return np.stack([bad[np.linspace(0, len(bad) - 1, _ADDED).astype(int)] for bad in picks]).astype(np.int64)
 
     def unframed(self, fit: MulShiftConstants) -> MulShiftConstants:
-        """The constants on i = sign * j: M negated where the codes fall."""
+        """The constants on i = sign * j: M negated, and the exception ranges mirrored, where
+        the codes fall."""
+        exceptions = [[(a, b, k) if s > 0 else (-b, -a, k) for a, b, k in sorted(ranges, reverse=s < 0)]
+                      for s, ranges in zip(self.sign.tolist(), fit.exceptions)]
         return MulShiftConstants([int(s) * m for s, m in zip(self.sign.tolist(), fit.multiplier)], fit.bias, fit.shift,
-                                 fit.rounding, fit.low, fit.high)
+                                 fit.rounding, fit.low, fit.high, exceptions)
 
 
 def _fit(targets: _Targets, samples: np.ndarray, found: np.ndarray, varying: np.ndarray):

@@ -166,10 +166,16 @@ def quantize(ctx: ImportContext, n: OnnxNode, quant: dict, chain: dict | None = 
         attrs = {"requantization": chosen.other, **type_attrs(code_type)}
         if chosen.op == "MulShift":
             found = chosen.mul_shift
+            if offset and found.rounding != "AP_TRN":  # a tie's direction depends on the code's sign or parity
+                raise n.refuse(f"a multiply-and-shift rounding with {found.rounding} cannot output codes less the "
+                               f"zero point {offset}; supported: a zero point of 0, or the floor (AP_TRN)")
             ctx.add(Node("MulShift", n.name, [source.name], [out],
-                         {"multiplier": found.multiplier, "bias": found.bias, "shift": found.shift,
+                         {"multiplier": found.multiplier, "shift": found.shift,
+                          "bias": [b - (offset << found.shift) for b in found.bias],
                           "shift_rounding": found.rounding, "low": [v - offset for v in found.low],
-                          "high": [v - offset for v in found.high], "frac_bits": source.type.frac_bits, **attrs}), n)
+                          "high": [v - offset for v in found.high], "frac_bits": source.type.frac_bits,
+                          **({"exceptions": [[list(r) for r in e] for e in found.exceptions]}
+                             if found.exception_count else {}), **attrs}), n)
         else:
             levels, direction, base = chosen.thresholds
             constant = ctx.add_constant(f"{n.name}_thresholds", levels, _threshold_type(source.type))

@@ -9,7 +9,7 @@ import numpy as np
 from fxhls.deploy.packing import to_codes
 from fxhls.fixed import FixedType, reciprocal
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.mul_shift import node_widths
+from fxhls.ir.ops.mul_shift import exception_columns, exception_count, node_widths
 from fxhls.ir.ops.softmax import exp_entries, reciprocal_entries, softmax_types, sum_range
 
 from .stages import reciprocal_parameters, type_parameters
@@ -109,4 +109,13 @@ def mul_shift_parameters(graph: Graph, node: Node, lanes: int) -> dict:
             "SUM_W": sum_bits, "BIASES": packed_literal(node.attrs["bias"], sum_bits), "SHIFT": node.attrs["shift"],
             "ROUNDING": node.attrs["shift_rounding"], "OUT_W": out_type.width, "OUT_SIGNED": int(out_type.signed),
             "LOWS": packed_literal(node.attrs["low"], out_type.width),
-            "HIGHS": packed_literal(node.attrs["high"], out_type.width)}
+            "HIGHS": packed_literal(node.attrs["high"], out_type.width), **_exception_parameters(node, x_type.width)}
+
+
+def _exception_parameters(node: Node, x_width: int) -> dict:
+    """`fxhls_mul_shift`'s EXC_ parameters: each channel's exception ranges, padded."""
+    if not exception_count(node):
+        return {}
+    firsts, lasts, corrections = ([v for row in column for v in row] for column in exception_columns(node))
+    return {"EXC_N": exception_count(node), "EXC_FIRSTS": packed_literal(firsts, x_width),
+            "EXC_LASTS": packed_literal(lasts, x_width), "EXC_CORRECTIONS": packed_literal(corrections, 2)}

@@ -6,8 +6,12 @@
 // has a multiplier MULTIPLIERS[c*M_W +: M_W] and a bias BIASES[c*SUM_W +: SUM_W] (two's
 // complement integers) and bounds LOWS/HIGHS[c*OUT_W +: OUT_W] (output codes). Its output
 // code is clamp(round((x * multiplier + bias) / 2^SHIFT), low, high), x the input's code:
-// the exact sum, an fxhls_cast to an integer with ROUNDING, then the clamp. The output
-// is registered (fxhls_stage).
+// the exact sum, an fxhls_cast to an integer with ROUNDING, then the clamp. Then, where
+// x lies in one of the channel's EXC_N exception ranges [first, last] (EXC_FIRSTS/
+// EXC_LASTS[(c*EXC_SLOTS + k)*X_W +: X_W], codes of x; the ranges of a channel never
+// overlap), the code takes the range's correction (EXC_CORRECTIONS[(c*EXC_SLOTS + k)*2
+// +: 2], +1 or -1): two comparators a range and one add. The output is registered
+// (fxhls_stage).
 module fxhls_mul_shift #(
     parameter integer C = 1,
     parameter integer LANES = 1,
@@ -22,7 +26,11 @@ module fxhls_mul_shift #(
     parameter integer OUT_W = 8,
     parameter integer OUT_SIGNED = 1,
     parameter [C*OUT_W-1:0] LOWS = 0,
-    parameter [C*OUT_W-1:0] HIGHS = 0
+    parameter [C*OUT_W-1:0] HIGHS = 0,
+    parameter integer EXC_N = 0,  // exception ranges per channel
+    parameter [C*(EXC_N > 0 ? EXC_N : 1)*X_W-1:0] EXC_FIRSTS = 0,
+    parameter [C*(EXC_N > 0 ? EXC_N : 1)*X_W-1:0] EXC_LASTS = 0,
+    parameter [C*(EXC_N > 0 ? EXC_N : 1)*2-1:0] EXC_CORRECTIONS = 0
 ) (
     input  wire clk,
     input  wire rst_n,
@@ -38,6 +46,7 @@ module fxhls_mul_shift #(
     localparam integer PROD_W = X_W + M_W + 3;
     localparam integer WIDE_W = PROD_W > SUM_W ? PROD_W : SUM_W;  // the sum before it is cut to SUM_W (exactly)
     localparam integer Q_W = SUM_W - SHIFT + 2;  // the rounded quotient, signed, with room for the increment
+    localparam integer EXC_SLOTS = EXC_N > 0 ? EXC_N : 1;
 
     // The channel group of the beat at the input.
     wire [GROUP_W-1:0] group;
@@ -79,7 +88,33 @@ module fxhls_mul_shift #(
             wire signed [Q_W-1:0] low = $signed({{(Q_W - OUT_W){OUT_SIGNED != 0 && low_code[OUT_W-1]}}, low_code});
             wire signed [Q_W-1:0] high = $signed({{(Q_W - OUT_W){OUT_SIGNED != 0 && high_code[OUT_W-1]}}, high_code});
             wire signed [Q_W-1:0] clamped = quotient < low ? low : (quotient > high ? high : quotient);
-            assign result[i*OUT_W +: OUT_W] = clamped[OUT_W-1:0];
+            // The exceptions: raise[k] / lower[k] where x lies in range k and its correction is +1 / -1
+            // (the ranges never overlap: at most one is set).
+            wire [X_W-1:0] x_code = s_axis_tdata[i*X_W +: X_W];
+            wire signed [X_W:0] x = $signed({X_SIGNED != 0 && x_code[X_W-1], x_code});
+            wire [EXC_SLOTS-1:0] raise, lower;
+            genvar k;
+            for (k = 0; k < EXC_SLOTS; k = k + 1) begin : g_exception
+                wire [X_W-1:0] first_code [0:GROUPS-1];
+                wire [X_W-1:0] last_code [0:GROUPS-1];
+                wire [1:0] correction [0:GROUPS-1];
+                for (g = 0; g < GROUPS; g = g + 1) begin : g_group
+                    assign first_code[g] = EXC_FIRSTS[((g*LANES + i)*EXC_SLOTS + k)*X_W +: X_W];
+                    assign last_code[g] = EXC_LASTS[((g*LANES + i)*EXC_SLOTS + k)*X_W +: X_W];
+                    assign correction[g] = EXC_CORRECTIONS[((g*LANES + i)*EXC_SLOTS + k)*2 +: 2];
+                end
+                wire [X_W-1:0] first = first_code[group];
+                wire [X_W-1:0] last = last_code[group];
+                wire signed [X_W:0] first_value = $signed({X_SIGNED != 0 && first[X_W-1], first});
+                wire signed [X_W:0] last_value = $signed({X_SIGNED != 0 && last[X_W-1], last});
+                wire hit = EXC_N > 0 && x >= first_value && x <= last_value;
+                assign raise[k] = hit && correction[group] == 2'b01;
+                assign lower[k] = hit && correction[group] == 2'b11;
+            end
+            wire signed [Q_W-1:0] up = {{(Q_W - 1){1'b0}}, |raise};
+            wire signed [Q_W-1:0] down = {{(Q_W - 1){1'b0}}, |lower};
+            wire signed [Q_W-1:0] corrected = clamped + up - down;
+            assign result[i*OUT_W +: OUT_W] = corrected[OUT_W-1:0];
         end
     endgenerate
 
