@@ -6,7 +6,7 @@
 // has a multiplier MULTIPLIERS[c*M_W +: M_W] and a bias BIASES[c*SUM_W +: SUM_W] (two's
 // complement integers) and bounds LOWS/HIGHS[c*OUT_W +: OUT_W] (output codes). Its output
 // code is clamp(round((x * multiplier + bias) / 2^SHIFT), low, high), x the input's code:
-// the exact sum, an fxhls_cast to an integer with ROUNDING, then the clamp. Then, where
+// the exact product (fxhls_channel_scale), the exact sum, an fxhls_cast to an integer with ROUNDING, then the clamp. Then, where
 // x lies in one of the channel's EXC_N exception ranges [first, last] (EXC_FIRSTS/
 // EXC_LASTS[(c*EXC_SLOTS + k)*X_W +: X_W], codes of x; the ranges of a channel never
 // overlap), the code takes the range's correction (EXC_CORRECTIONS[(c*EXC_SLOTS + k)*2
@@ -54,26 +54,28 @@ module fxhls_mul_shift #(
         .clk(clk), .rst_n(rst_n), .take(s_axis_tvalid && s_axis_tready), .group(group)
     );
 
+    // x times its channel's multiplier, on every lane.
+    wire [LANES*PROD_W-1:0] products;
+    fxhls_channel_scale #(
+        .C(C), .LANES(LANES), .GROUP_W(GROUP_W), .X_W(X_W), .X_SIGNED(X_SIGNED), .KIND("mul"),
+        .SCALE_W(M_W), .SCALE_SIGNED(1), .SCALES(MULTIPLIERS), .PROD_W(PROD_W)
+    ) multiply (.x(s_axis_tdata), .group(group), .product(products));
+
     wire [LANES*OUT_W-1:0] result;
     genvar i;
     generate
         for (i = 0; i < LANES; i = i + 1) begin : g_lane
             // The lane's constants for each group, chosen by `group`.
-            wire [M_W-1:0] multipliers [0:GROUPS-1];
             wire [SUM_W-1:0] biases [0:GROUPS-1];
             wire [OUT_W-1:0] lows [0:GROUPS-1];
             wire [OUT_W-1:0] highs [0:GROUPS-1];
             genvar g;
             for (g = 0; g < GROUPS; g = g + 1) begin : g_group
-                assign multipliers[g] = MULTIPLIERS[(g*LANES + i)*M_W +: M_W];
                 assign biases[g] = BIASES[(g*LANES + i)*SUM_W +: SUM_W];
                 assign lows[g] = LOWS[(g*LANES + i)*OUT_W +: OUT_W];
                 assign highs[g] = HIGHS[(g*LANES + i)*OUT_W +: OUT_W];
             end
-            wire signed [PROD_W-1:0] product;
-            fxhls_dot_mul #(
-                .SIMD(1), .X_W(X_W), .X_SIGNED(X_SIGNED), .W_W(M_W), .W_SIGNED(1), .DOT_W(PROD_W)
-            ) multiply (.x(s_axis_tdata[i*X_W +: X_W]), .w(multipliers[group]), .dot(product));
+            wire signed [PROD_W-1:0] product = products[i*PROD_W +: PROD_W];
             wire signed [SUM_W-1:0] bias = biases[group];
             wire signed [WIDE_W-1:0] wide = $signed({{(WIDE_W - PROD_W){product[PROD_W-1]}}, product})
                                           + $signed({{(WIDE_W - SUM_W){bias[SUM_W-1]}}, bias});
