@@ -10,7 +10,7 @@ import onnx
 import pytest
 import torch
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType, quantize
 from fxhls.hls.build import build_project
@@ -95,10 +95,6 @@ def test_a_table_without_a_quantizer_after_it_is_refused_in_one_line(tmp_path):
 def test_rtl_cosim_equals_emulate(tmp_path, capsys):
     """The RTL stage (templates/rtl/fxhls_table.v) holds the same entries: Verilator equals the emulator."""
     export_torch(_model(), (8,), tmp_path / "model.onnx")
-    np.save(tmp_path / "x.npy", np.random.default_rng(2).normal(size=(12, 8)))
-    model, build = str(tmp_path / "model.onnx"), str(tmp_path / "build")
-    assert main(["build", model, "--board", "ultra96v2", "--out", build, "--default-type", DEFAULT,
-                 "--backend", "rtl", "-q"]) == 0
-    assert main(["cosim", build, "--input", str(tmp_path / "x.npy"), "--model", model,
-                 "--config", f"{build}/config.yaml", "-q"]) == 0
-    assert "0 of 48 output values differ" in capsys.readouterr().out
+    x = np.random.default_rng(2).normal(size=(12, 8))
+    printed = build_and_cosim(tmp_path / "model.onnx", x, tmp_path / "build", capsys, "--default-type", DEFAULT)
+    assert "0 of 48 output values differ" in printed

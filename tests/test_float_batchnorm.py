@@ -14,7 +14,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.ir.passes import lower_for_hardware
@@ -108,14 +108,9 @@ def test_csim_equals_emulate_and_stays_close_to_float(name, tmp_path, capsys):
 def test_rtl_cosim_equals_emulate(tmp_path, capsys):
     module, shape = torch_batchnorm_models()["cnn"]
     export_torch(module, shape, tmp_path / "m.onnx")
-    np.save(tmp_path / "x.npy", np.random.default_rng(6).normal(size=(8, *shape)))
-    path, build = str(tmp_path / "m.onnx"), str(tmp_path / "build")
-    assert main(["build", path, "--board", "ultra96v2", "--out", build, "--default-type", DEFAULT, "--backend", "rtl",
-                 "-q"]) == 0
-    capsys.readouterr()
-    assert main(["cosim", build, "--input", str(tmp_path / "x.npy"), "--model", path, "--config",
-                 f"{build}/config.yaml", "-q"]) == 0
-    assert "0 of 80 output values differ" in capsys.readouterr().out
+    x = np.random.default_rng(6).normal(size=(8, *shape))
+    printed = build_and_cosim(tmp_path / "m.onnx", x, tmp_path / "build", capsys, "--default-type", DEFAULT)
+    assert "0 of 80 output values differ" in printed
 
 
 def test_a_scale_of_few_bits_is_khot(tmp_path):

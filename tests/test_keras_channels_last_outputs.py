@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.fixed import quantize
 from fxhls.hls.build import build_project
@@ -57,11 +57,5 @@ def test_csim_cosim_and_the_driver_equal_emulate(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("FXHLS_SIM_COMMAND", str(compile_csim(build)))
     driven = load_driver(build / "deploy").Accelerator().run_model(x[:6])
     assert int((driven != expected[:6]).sum()) == 0
-    np.save(tmp_path / "x.npy", x[:8])
-    path, rtl = str(tmp_path / "m.onnx"), str(tmp_path / "rtl")
-    assert main(["build", path, "--board", "ultra96v2", "--out", rtl, "--default-type", DEFAULT, "--backend", "rtl",
-                 "-q"]) == 0
-    capsys.readouterr()
-    assert main(["cosim", rtl, "--input", str(tmp_path / "x.npy"), "--model", path, "--config",
-                 f"{rtl}/config.yaml", "-q"]) == 0
-    assert f"0 of {8 * 72} output values differ" in capsys.readouterr().out
+    printed = build_and_cosim(tmp_path / "m.onnx", x[:8], tmp_path / "rtl", capsys, "--default-type", DEFAULT)
+    assert f"0 of {8 * 72} output values differ" in printed

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.hls.build import build_project
 from fxhls.model_config import model_config
@@ -80,16 +80,10 @@ def test_rtl_cosim_equals_emulate(tmp_path, capsys, model):
         module, shape = torch_cnn()
         export_torch(module, shape, tmp_path / "m.onnx")
         x = np.random.default_rng(3).normal(size=(8, *shape))
-    np.save(tmp_path / "x.npy", x)
-    path, build = str(tmp_path / "m.onnx"), str(tmp_path / "build")
-    assert main(["build", path, "--board", "ultra96v2", "--out", build, "--default-type", DEFAULT, "--backend", "rtl",
-                 "-q"]) == 0
+    printed = build_and_cosim(tmp_path / "m.onnx", x, tmp_path / "build", capsys, "--default-type", DEFAULT)
     if model == "keras":  # LeakyReLU(0.125) by shifts, the PReLU's slopes by multipliers
         top = json.loads((tmp_path / "build" / "design.json").read_text())["top"]
         verilog = (tmp_path / "build" / "rtl" / f"{top}.v").read_text()
         assert "fxhls_prelu" in verilog and '.KIND("khot")' in verilog and '.KIND("mul")' in verilog
-    capsys.readouterr()
-    assert main(["cosim", build, "--input", str(tmp_path / "x.npy"), "--model", path, "--config",
-                 f"{build}/config.yaml", "-q"]) == 0
     outputs = 8 * (5 if model == "keras" else 10)
-    assert f"0 of {outputs} output values differ" in capsys.readouterr().out
+    assert f"0 of {outputs} output values differ" in printed

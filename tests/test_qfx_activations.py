@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType
 from fxhls.hls.build import build_project
@@ -170,13 +170,9 @@ def test_pytorch_equals_rtl_cosim(tmp_path, capsys):
     model, x = _chain()
     x = x[:12]
     export_onnx(model, x[:2], tmp_path / "m.onnx")
-    np.save(tmp_path / "x.npy", x.double().numpy())
-    build = str(tmp_path / "build")
-    assert main(["build", str(tmp_path / "m.onnx"), "--board", "ultra96v2", "--out", build, "--backend", "rtl",
-                 "-q"]) == 0
-    assert main(["cosim", build, "--input", str(tmp_path / "x.npy"), "--model", str(tmp_path / "m.onnx"),
-                 "--output", str(tmp_path / "y.npy"), "-q"]) == 0
-    assert "0 of 72 output values differ" in capsys.readouterr().out
+    printed = build_and_cosim(tmp_path / "m.onnx", x.double().numpy(), tmp_path / "build", capsys,
+                              output=tmp_path / "y.npy")
+    assert "0 of 72 output values differ" in printed
     assert int((np.load(tmp_path / "y.npy") != _forward(model, x)).sum()) == 0
 
 

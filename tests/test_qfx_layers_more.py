@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from torch import nn
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType
 from fxhls.hls.build import build_project
@@ -238,12 +238,8 @@ def test_the_combined_model_emulates_as_pytorch_and_c_simulation_as_the_emulator
 
 def test_the_combined_model_s_rtl_cosimulation_equals_the_emulator(combined, capsys):
     folder, path, x, expected = combined
-    np.save(folder / "x.npy", x[:12])
-    build = str(folder / "rtl")
-    assert main(["build", str(path), "--board", "ultra96v2", "--out", build, "--backend", "rtl", "-q"]) == 0
-    assert main(["cosim", build, "--input", str(folder / "x.npy"), "--model", str(path),
-                 "--output", str(folder / "y.npy"), "-q"]) == 0
-    assert "0 of 60 output values differ" in capsys.readouterr().out
+    printed = build_and_cosim(path, x[:12], folder / "rtl", capsys, output=folder / "y.npy")
+    assert "0 of 60 output values differ" in printed
     assert int((np.load(folder / "y.npy") != expected[:12]).sum()) == 0
 
 

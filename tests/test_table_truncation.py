@@ -15,7 +15,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from fxhls.cli import main
+from rtl_cli import build_and_cosim
 from fxhls.emulation import emulate
 from fxhls.fixed import FixedType, quantize
 from fxhls.fixed.functions import evaluate, parameters
@@ -135,11 +135,5 @@ def test_csim_and_cosim_equal_emulate(default, tmp_path, capsys):
     error = float(np.abs(expected - torch_float(_model(), x)).max())
     with capsys.disabled():
         print(f"\nLinear-Sigmoid-Linear-Tanh at {default}: tables {truncations}; largest error vs float {error:.2e}")
-    np.save(tmp_path / "x.npy", x[:12])
-    path, rtl = str(tmp_path / "m.onnx"), str(tmp_path / "rtl")
-    assert main(["build", path, "--board", "ultra96v2", "--out", rtl, "--default-type", default, "--backend", "rtl",
-                 "-q"]) == 0
-    capsys.readouterr()
-    assert main(["cosim", rtl, "--input", str(tmp_path / "x.npy"), "--model", path, "--config",
-                 f"{rtl}/config.yaml", "-q"]) == 0
-    assert "0 of 48 output values differ" in capsys.readouterr().out
+    printed = build_and_cosim(tmp_path / "m.onnx", x[:12], tmp_path / "rtl", capsys, "--default-type", default)
+    assert "0 of 48 output values differ" in printed
