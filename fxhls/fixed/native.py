@@ -40,7 +40,8 @@ FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-ffp-contrac
 _state = {"enabled": os.environ.get("FXHLS_NATIVE", "1") != "0"}
 # The entry points for PyTorch tensors, in `native_tensors` (loaded with torch on first use).
 _TENSOR_ENTRY_POINTS = ("serves", "kernels_for", "quantize_into", "affine_quantize", "affine_backward",
-                        "affine_relu_quantize", "affine_relu_backward", "channel_sums")
+                        "affine_relu_quantize", "affine_relu_backward", "channel_sums",
+                        "max_pool_tiles", "max_pool_tiles_backward")
 
 
 def __getattr__(name: str):
@@ -124,6 +125,8 @@ def _library():
         "affine_relu_quantize": ([pointer] * 7 + [size] * 3 + [pointer, pointer], None),
         "affine_relu_backward": ([pointer] * 5 + [size] * 3 + [pointer] * 6, None),
         "channel_sums": ([pointer, size, size, size, pointer, pointer], None),
+        "max_pool_tiles": ([pointer] * 3 + [size] * 5, None),
+        "max_pool_tiles_backward": ([pointer] * 3 + [size] * 5, None),
     }
     for name, (arguments, result) in signatures.items():
         for suffix in ("f32", "f64"):

@@ -179,6 +179,42 @@ def channel_sums(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
     return sums, squares
 
 
+def max_pool_tiles(x: torch.Tensor, kernel_size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """`F.max_pool2d(x, kernel_size)` of a (..., H, W) tensor, windows tiling it, in one
+    pass: the maxima and, per window, the position of the one torch picks (uint8, row-major
+    in the window); None if the kernels cannot serve x or a window has over 256 positions.
+    Outside autograd: x's caller records the operation (`fxhls.qfx.max_pool`)."""
+    library = _library_for(x)
+    (height, width), (kernel_height, kernel_width) = x.shape[-2:], kernel_size
+    if library is None or kernel_height * kernel_width > 256:
+        return None
+    shape = (*x.shape[:-2], height // kernel_height, width // kernel_width)
+    y, picked = torch.empty(shape, dtype=x.dtype), torch.empty(shape, dtype=torch.uint8)
+    kernel = library.fxhls_max_pool_tiles_f32 if x.dtype == torch.float32 else library.fxhls_max_pool_tiles_f64
+    kernel(x.data_ptr(), y.data_ptr(), picked.data_ptr(), x.numel() // max(height * width, 1), height, width,
+           kernel_height, kernel_width)
+    return y, picked
+
+
+def max_pool_tiles_backward(grad: torch.Tensor, picked: torch.Tensor, input_shape: torch.Size,
+                            kernel_size: tuple[int, int]) -> torch.Tensor | None:
+    """The gradient of `max_pool_tiles`'s input: each window's `grad` to its picked
+    position (a new tensor); None if the kernels cannot serve `grad`."""
+    grad = grad.contiguous()
+    library = _library_for(grad)
+    if library is None:
+        return None
+    grad_x = torch.empty(input_shape, dtype=grad.dtype)
+    height, width = input_shape[-2:]
+    if grad.dtype == torch.float32:
+        kernel = library.fxhls_max_pool_tiles_backward_f32
+    else:
+        kernel = library.fxhls_max_pool_tiles_backward_f64
+    kernel(grad.data_ptr(), picked.data_ptr(), grad_x.data_ptr(), grad_x.numel() // max(height * width, 1), height,
+           width, *kernel_size)
+    return grad_x
+
+
 def _library_for(x: torch.Tensor, *others: torch.Tensor):
     if x.dtype not in _DTYPES or x.device.type != "cpu":
         return None

@@ -14,6 +14,7 @@ from torch import nn
 from fxhls.fixed import FixedType, accumulator_type, dot, exact_type, reciprocal, result_type
 from fxhls.fixed.formats import fits_exactly
 from fxhls.qfx.fusion import computed_by
+from fxhls.qfx.max_pool import max_pool2d
 from fxhls.qfx.quantizer import FixedQuantizer, errors_name
 from fxhls.qfx.typed import exact_dtype, tag, type_of
 
@@ -102,10 +103,17 @@ class QAdd(_Quantized):
 
 
 class QMaxPool2d(nn.MaxPool2d):
-    """Max pooling: selects values, so the type is the input's."""
+    """Max pooling: selects values, so the type is the input's. Windows that tile the
+    input run in fxhls's native kernels (`max_pool`), with torch's values and gradient."""
 
     def forward(self, x):
-        return _keep_type(super().forward(x), x)
+        if self.return_indices:
+            return _keep_type(super().forward(x), x)
+        pair = nn.modules.utils._pair
+        pooled = max_pool2d(x, pair(self.kernel_size), pair(self.stride if self.stride is not None else
+                                                            self.kernel_size),
+                            pair(self.padding), pair(self.dilation), self.ceil_mode)
+        return _keep_type(pooled, x)
 
 
 class QFlatten(nn.Flatten):
