@@ -85,13 +85,15 @@ def test_fused_pairs_give_the_values_and_gradients_of_the_unfused_model(kernels,
     assert "_AffineReluLearnedPointsBackward" not in nodes
 
 
-def train(layers, dtype, steps=4):
-    """A few SGD steps on fixed batches; returns every parameter (binary points included)."""
+def train(layers, dtype, steps=4, x=None):
+    """A few SGD steps on fixed batches (or on `x` each step); returns every parameter
+    (binary points included) and buffer."""
     optimizer = torch.optim.SGD(layers.parameters(), lr=0.05, momentum=0.9)
     for step in range(steps):
-        x, y = batch(dtype, step), torch.randint(0, 5, (6,), generator=torch.Generator().manual_seed(step))
+        inputs = batch(dtype, step) if x is None else x
+        y = torch.randint(0, 5, (inputs.shape[0],), generator=torch.Generator().manual_seed(step))
         optimizer.zero_grad()
-        nn.functional.cross_entropy(layers(x), y).backward()
+        nn.functional.cross_entropy(layers(inputs), y).backward()
         optimizer.step()
     return [p.detach().clone() for p in layers.parameters()] + [b.clone() for b in layers.buffers()]
 
@@ -104,6 +106,24 @@ def test_training_fused_follows_the_unfused_model_exactly(kernels, dtype):
     with KERNELS[kernels]():
         assert_equal(train(fused, dtype), train(unfused, dtype))
     assert fused.state_dict().keys() == unfused.state_dict().keys()
+
+
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_a_wide_qlinear_pair_on_float32_gives_the_unfused_values_and_gradients(kernels):
+    """The bench MLP's first layer: 784 8-bit inputs, whose exact sum float32 holds in one
+    pass while the accumulator type (26 bits) needs float64: the output quantizer runs in
+    float64, the fused ReLU's in float32."""
+    torch.manual_seed(5)
+    unfused = nn.Sequential(QInput(binary_point="calibrated"), QLinear(784, 32), QReLU(), QLinear(32, 5))
+    fused = qfx.fuse(copy.deepcopy(unfused))
+    x = torch.rand(16, 784) * 4 - 2
+    with KERNELS[kernels]():
+        got, _ = outputs_and_gradients(fused, x.clone())
+        want, _ = outputs_and_gradients(unfused, x.clone())
+        assert_equal(train(fused, torch.float32, x=x), train(unfused, torch.float32, x=x))
+    assert_equal(got, want)
+    plans = list(fused[1].__dict__["_one_node_plans"].values())
+    assert plans == [(torch.float32, torch.float64)]  # summed in float32, accumulated in float64
 
 
 def test_fuse_marks_only_a_qlinear_or_qbatchnorm_directly_followed_by_a_qrelu():

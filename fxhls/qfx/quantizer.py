@@ -253,12 +253,11 @@ def learned_point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x, g
     learned binary point (see the module's docstring), from `learned_point_forward`'s
     `kernel`; `lowest_inside`: the smallest x whose gradient passes. `grad_is_ours`: no one
     else holds `grad`, so the gradient to x may be written over it."""
-    scale = _point_gradient_scale(x, t)
     if kernel is not None:
         fused = kernel.learned_point_backward(x, y, grad, lowest_inside, t.max, needs_grad_x, grad_is_ours)
         if fused is not None:
             grad_x, total = fused
-            return grad_x, torch.scalar_tensor(total * scale, dtype=torch.float32)
+            return grad_x, point_gradient(total, x, t)
     # The same in PyTorch operations (CUDA, or no native kernels). Float masks and
     # in-place passes: boolean tensors and fresh allocations cost more than arithmetic.
     clamped = x.clamp(lowest_inside, t.max)
@@ -267,7 +266,8 @@ def learned_point_backward(x, y, grad, t, lowest_inside, kernel, needs_grad_x, g
     # and equals x inside). q - x is small: taking it element-wise avoids the
     # cancellation of grad.q - grad.x.
     per_element = torch.sub(y, clamped.mul_(inside), out=clamped)
-    grad_int_bits = (torch.dot(grad.flatten(), per_element.flatten()) * scale).to(torch.float32)
+    total = torch.dot(grad.flatten(), per_element.flatten())
+    grad_int_bits = (total * _point_gradient_scale(x, t)).to(torch.float32)
     grad_x = inside.mul_(grad) if needs_grad_x else None
     return grad_x, grad_int_bits
 
@@ -290,7 +290,7 @@ class _AffineLearnedPoint(torch.autograd.Function):
         t = ctx.t
         grad_x, grad_scale, grad_shift, total = native.affine_backward(
             x.contiguous(), y, grad, scale, shift, t.min, t.max, ctx.needs_input_grad[0])
-        grad_point = torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
+        grad_point = point_gradient(total, x, t)
         scale_dtype, shift_dtype = ctx.dtypes
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, None
 
@@ -316,8 +316,8 @@ class _AffineReluLearnedPoints(torch.autograd.Function):
         bounds = (t.min, t.max, smallest_positive(x.dtype), relu_t.max)
         grad_x, grad_scale, grad_shift, total, relu_total = native.affine_relu_backward(
             x, y1, y2, grad, scale, shift, bounds, ctx.needs_input_grad[0])
-        grad_point = torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
-        relu_point = torch.scalar_tensor(relu_total * _point_gradient_scale(y1, relu_t), dtype=torch.float32)
+        grad_point = point_gradient(total, x, t)
+        relu_point = point_gradient(relu_total, y1, relu_t)
         scale_dtype, shift_dtype = ctx.dtypes
         return grad_x, grad_scale.to(scale_dtype), grad_shift.to(shift_dtype), grad_point, relu_point, None, None
 
@@ -332,6 +332,12 @@ def smallest_positive(dtype: torch.dtype) -> float:
     """The smallest positive (subnormal) value of `dtype`."""
     finfo = torch.finfo(dtype)
     return finfo.tiny * finfo.eps
+
+
+def point_gradient(total: float, x: torch.Tensor, t: FixedType) -> torch.Tensor:
+    """The gradient to a binary point (float32) from a native pass's sum `total` over x's
+    elements quantized to t: LSQ-scaled (`_point_gradient_scale`)."""
+    return torch.scalar_tensor(total * _point_gradient_scale(x, t), dtype=torch.float32)
 
 
 def _point_gradient_scale(x: torch.Tensor, t: FixedType) -> float:
