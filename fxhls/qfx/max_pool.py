@@ -26,7 +26,7 @@ def max_pool2d(x: torch.Tensor, kernel_size, stride, padding, dilation, ceil_mod
 
 
 def _native_serves(x: torch.Tensor, kernel_size: tuple[int, int]) -> bool:
-    return (x.dtype in (torch.float32, torch.float64) and x.is_cpu and x.is_contiguous() and x.dim() >= 2
+    return (x.dtype in (torch.float32, torch.float64) and x.is_cpu and x.is_contiguous() and x.dim() in (3, 4)
             and kernel_size[0] * kernel_size[1] <= 256 and native.loaded_library() is not None)
 
 
