@@ -1,4 +1,4 @@
-"""dot beyond float64's 53 bits: accumulators and products up to 100 bits against the real ap_fixed.h.
+"""dot beyond float64's 53 bits: accumulators up to 128 bits and products up to 80 against the real ap_fixed.h.
 
 The oracle answers with the exact code of `out_t r = s;` (`ApFixedOracle.dot_code`), so a
 wide accumulator is compared bit for bit: through `dot_codes` (the accumulator's own
@@ -49,6 +49,13 @@ def _triples() -> list[tuple[FixedType, FixedType, FixedType]]:
         acc = FixedType(width, a.int_bits + b.int_bits + _rng.randint(-8, 8), signed or a.signed or b.signed,
                         _rng.choice(ROUNDING_MODES), _rng.choice(OVERFLOW_MODES))
         triples.append((a, b, acc))
+    modes = list(itertools.product(ROUNDING_MODES, OVERFLOW_MODES))
+    for width in (40, 53, 54, 63, 64, 65, 96, 128):  # 32 x 32-bit products into each width the issue names
+        rounding, overflow = _rng.choice(modes)
+        a, b = FixedType(32, 16), FixedType(32, 8, False)
+        frac_bits = a.frac_bits + b.frac_bits - _rng.randint(0, 10)
+        int_bits = width - frac_bits if _rng.random() < 0.5 else _rng.randint(10, 30)  # no overflow, or much
+        triples.append((a, b, FixedType(width, int_bits, _rng.random() < 0.6, rounding, overflow)))
     wide = FixedType(40, 20)
     triples += [
         (wide, wide, FixedType(80, 40)),  # the exact accumulator of 40-bit products

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper
 import fxhls
 from fxhls.fixed import OVERFLOW_MODES, ROUNDING_MODES, FixedType, quantize
 from fxhls.ir.ops.quantize import type_attrs
-from fxhls.onnx import export_onnx
+from fxhls.onnx import export_onnx, load_onnx
 from fxhls.onnx.export_runnable import made_runnable
 from onnx_runners import run_onnxruntime, run_qonnx
 from qfx_models import qfx_zoo
@@ -101,16 +101,59 @@ def qonnx_models():
                                   QLinear(256, 3, bias=False, binary=True)), (1, 10, 10)
 
 
+QONNX = "qonnx.custom_op.general"
+
+
 @pytest.mark.parametrize("name,model,shape", list(qonnx_models()), ids=[z[0] for z in qonnx_models()])
-def test_qonnx_export_runs_in_qonnx_with_the_emulators_values(name, model, shape, tmp_path):
-    x = (torch.randn(16, *shape) * 3).numpy()
-    proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "q.onnx", qonnx=True)
-    assert {n.domain for n in proto.graph.node} <= {"", "qonnx.custom_op.general"}
-    assert not proto.functions
+def test_the_default_export_is_qonnx_with_the_emulators_values(name, model, shape, tmp_path):
+    """Every type QONNX expresses: only standard ops and QONNX quantizers (whose function
+    bodies let onnxruntime run them too); qonnx's executor and onnxruntime give emulate's
+    values at batch sizes 1 and 7, and the file reads as the fxhls-only export does."""
+    x = (torch.randn(7, *shape) * 3).numpy()
+    proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "q.onnx")
+    assert {n.domain for n in proto.graph.node} == {"", QONNX}
+    assert {f.domain for f in proto.functions} <= {QONNX}
     expected = fxhls.emulate(tmp_path / "q.onnx", x)
-    export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "f.onnx")
+    export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "f.onnx", qonnx=False)
     assert np.array_equal(expected, fxhls.emulate(tmp_path / "f.onnx", x))  # the same model either way
-    assert np.array_equal(run_qonnx(tmp_path / "q.onnx", x), expected)
+    for batch in (1, 7):
+        assert np.array_equal(run_qonnx(tmp_path / "q.onnx", x[:batch]), expected[:batch])
+        assert np.array_equal(run_onnxruntime(proto, x[:batch]), expected[:batch])
+
+
+def test_qonnx_transformations_run_on_the_export(tmp_path):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.general import GiveUniqueNodeNames
+    from qonnx.transformation.infer_datatypes import InferDataTypes
+    from qonnx.util.cleanup import cleanup_model
+
+    name, model, shape = list(qonnx_models())[1]
+    x = (torch.randn(7, *shape) * 3).numpy()
+    export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "q.onnx")
+    wrapper = ModelWrapper(str(tmp_path / "q.onnx"))
+    for value in [*wrapper.graph.input, *wrapper.graph.output]:
+        value.type.tensor_type.shape.dim[0].dim_value = 7
+    wrapper = cleanup_model(wrapper).transform(GiveUniqueNodeNames()).transform(InferDataTypes())
+    wrapper.save(str(tmp_path / "cleaned.onnx"))
+    assert np.array_equal(run_qonnx(tmp_path / "cleaned.onnx", x), fxhls.emulate(tmp_path / "q.onnx", x))
+
+
+def test_what_qonnx_cannot_express_stays_fxhls_and_runs_in_onnxruntime(tmp_path):
+    model = nn.Sequential(QInput("ap_fixed<6,2,AP_RND,AP_WRAP>"),
+                          QLinear(6, 5, output="ap_fixed<7,3,AP_RND_INF,AP_SAT_ZERO>", khot=2), QReLU(),
+                          QLinear(5, 3, output="ap_fixed<30,10,AP_TRN_ZERO,AP_SAT_SYM>")).double()
+    x = (torch.randn(7, 6, dtype=torch.float64) * 3).numpy()
+    proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "m.onnx")
+    kinds = {(n.name, n.domain) for n in proto.graph.node if n.op_type in ("Quant", "Quantize")}
+    assert {("0/Quantize", "fxhls"), ("1/Quantize", "fxhls"), ("2/Quantize", QONNX), ("3/Quantize", "fxhls"),
+            ("1/weight/Quantize", QONNX)} <= kinds  # AP_WRAP, AP_SAT_ZERO, 30 bits (past float32) stay fxhls
+    weight = next(n for n in proto.graph.node if n.name == "1/weight/Quantize")
+    assert {a.name: helper.get_attribute_value(a) for a in weight.attribute}["khot"] == 2
+    assert next(n for n in load_onnx(tmp_path / "m.onnx").nodes if n.name == "1/weight/Quantize").attrs["khot"] == 2
+    expected = fxhls.emulate(tmp_path / "m.onnx", x)
+    assert np.array_equal(expected, model.eval()(torch.from_numpy(x)).detach().numpy())
+    for batch in (1, 7):
+        assert np.array_equal(run_onnxruntime(proto, x[:batch]), expected[:batch])
 
 
 def test_what_qonnx_cannot_express_is_refused_by_name(tmp_path):
@@ -122,11 +165,54 @@ def test_what_qonnx_cannot_express_is_refused_by_name(tmp_path):
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_a_tensor_float32_cannot_hold_is_refused_for_qonnx(tmp_path):
-    name, model, shape = next(z for z in qfx_zoo() if z[0] == "khot")  # its BatchNorm product has 28 bits
-    with pytest.raises(ValueError, match=r"^export_onnx\(qonnx=True\): tensor '2/Mul:0' has a type wider than "
-                                         r"float32 holds exactly"):
-        export_onnx(model, torch.randn(2, *shape), tmp_path / "m.onnx", qonnx=True)
+def test_a_float64_tensor_qonnx_computes_exactly_is_exported(tmp_path):
+    """The K-hot zoo model's BatchNorm product has 28 bits: float64 in the file, which qonnx's
+    executor (onnxruntime's float64 Mul) computes exactly."""
+    name, model, shape = next(z for z in qfx_zoo() if z[0] == "khot")
+    x = (torch.randn(7, *shape) * 3).numpy()
+    proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "m.onnx", qonnx=True)
+    assert {n.domain for n in proto.graph.node} == {"", QONNX}
+    assert np.array_equal(run_qonnx(tmp_path / "m.onnx", x), fxhls.emulate(tmp_path / "m.onnx", x))
+
+
+def test_a_conv_float32_cannot_hold_is_refused_for_qonnx(tmp_path):
+    model = nn.Sequential(QInput("ap_fixed<16,4,AP_RND_CONV,AP_SAT>"),
+                          QConv2d(1, 2, 3, weight="ap_fixed<16,2,AP_RND_CONV,AP_SAT>", bias=False))
+    with pytest.raises(ValueError, match=r"^export_onnx\(qonnx=True\): node '1/Conv' computes a tensor wider than "
+                                         r"float32 holds exactly, and onnxruntime .* has no float64 Conv"):
+        export_onnx(model, torch.randn(2, 1, 5, 5), tmp_path / "m.onnx", qonnx=True)
+
+
+_MODES = st.tuples(st.sampled_from(sorted(ROUNDING_MODES)), st.sampled_from(sorted(OVERFLOW_MODES)))
+
+
+@st.composite
+def layer_types(draw):
+    def fixed(low, high):
+        width = draw(st.integers(low, high))
+        signed = draw(st.booleans()) if width > 1 else False
+        return str(FixedType(width, draw(st.integers(-3, width + 3)), signed, *draw(_MODES)))
+    return fixed(2, 12), fixed(2, 10), fixed(1, 20), fixed(1, 12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(types=layer_types(), seed=st.integers(0, 2**16))
+def test_any_types_export_run_in_onnxruntime_and_qonnx_with_the_emulators_values(types, seed, tmp_path_factory):
+    x_type, w_type, out_type, relu_type = types
+    torch.manual_seed(seed)
+    model = nn.Sequential(QInput(x_type), QLinear(5, 4, weight=w_type, output=out_type), QReLU(relu_type),
+                          QLinear(4, 3, weight=w_type))
+    path = tmp_path_factory.mktemp("any") / "m.onnx"
+    x = (torch.randn(7, 5) * 4).numpy()
+    x[0] = np.ldexp(np.arange(5) + 0.5, -FixedType.parse(x_type).frac_bits)  # ties of the input's grid
+    proto = export_onnx(model, torch.from_numpy(x[:2]), path)
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+    expected = fxhls.emulate(path, x)
+    assert np.array_equal(expected, model.eval()(torch.from_numpy(x)).detach().numpy())
+    assert np.array_equal(run_onnxruntime(proto, x), expected)
+    if {n.domain for n in proto.graph.node} <= {"", QONNX}:
+        assert np.array_equal(run_qonnx(path, x), expected)
 
 
 def test_hls4ml_converts_the_qonnx_export(tmp_path):
@@ -139,7 +225,7 @@ def test_hls4ml_converts_the_qonnx_export(tmp_path):
     from qonnx.util.cleanup import cleanup_model
 
     name, model, shape = next(iter(qonnx_models()))
-    export_onnx(model, torch.randn(2, *shape), tmp_path / "q.onnx", qonnx=True)
+    export_onnx(model, torch.randn(2, *shape), tmp_path / "q.onnx")
     wrapper = ModelWrapper(str(tmp_path / "q.onnx"))
     for value in [*wrapper.graph.input, *wrapper.graph.output]:
         value.type.tensor_type.shape.dim[0].dim_value = 1
@@ -155,7 +241,7 @@ def test_each_type_has_its_own_function_body(tmp_path):
     share an overload: onnxruntime would cast to the wrong one."""
     model = nn.Sequential(QInput("ap_fixed<6,-1,AP_RND_CONV,AP_SAT>"),
                           QLinear(4, 2, weight="ap_fixed<6,1,AP_RND_CONV,AP_SAT>", bias=False))
-    proto = export_onnx(model, torch.randn(2, 4), tmp_path / "m.onnx")
+    proto = export_onnx(model, torch.randn(2, 4), tmp_path / "m.onnx", qonnx=False)
     types_of = {}
     for node in proto.graph.node:
         if node.op_type == "Quantize":

@@ -72,6 +72,10 @@ def test_names_follow_the_module_paths(tmp_path):
         "fc2/weight/Quantize", "fc2/bias/Quantize", "fc2/Gemm", "fc2/Quantize",
         "act_2/Relu", "act_2/Quantize",
     ]
-    assert [init.name for init in proto.graph.initializer] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    quant_parameters = (".scale", ".zeropt", ".bitwidth")  # each QONNX Quant's, named after it
+    assert [init.name for init in proto.graph.initializer if not init.name.endswith(quant_parameters)] == \
+        ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert {init.name.rsplit(".", 1)[0] for init in proto.graph.initializer if init.name.endswith(quant_parameters)} \
+        == {node.name for node in proto.graph.node if node.op_type == "Quant"}
     assert all(node.output[0] == f"{node.name}:0" for node in proto.graph.node)
     assert [value.name for value in proto.graph.output] == ["act_2/Quantize:0"]

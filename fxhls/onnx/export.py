@@ -4,8 +4,9 @@ The model is traced with torch.fx (QFX layers kept whole) and run in eval mode o
 the example input, which gives every node's shape. Each QFX layer becomes standard ONNX
 ops (Gemm, Conv, Relu, Mul, Add, PRelu, MaxPool, Flatten, Resize, Pad, ArgMax; Sigmoid,
 Tanh, ... for the table activations, which the importer reads as one Table with the
-Quantize after them) plus nodes of the custom domain "fxhls": `Quantize` (attributes
-width, int_bits, signed, rounding, overflow) after every quantized value, with `khot` or
+Quantize after them) plus a quantizer after every quantized value: QONNX's `Quant` where
+QONNX expresses the type (`export_qonnx`), else a node of the custom domain "fxhls":
+`Quantize` (attributes width, int_bits, signed, rounding, overflow), with `khot` or
 `binary` on weights; `Sign`; `AveragePool` and `GlobalAveragePool` (window sum times 1/N,
 with the `reciprocal_type` 1/N is rounded to unless N is a power of two); `Softmax` (the
 IR's algorithm, its output type as Quantize's attributes, and `exp_type`, `sum_type`,
@@ -56,23 +57,26 @@ SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, nn.Unflatten, nn.Identity, nn.Drop
              + ", ".join(f".{name}()" for name in sorted(_SHAPE_METHODS)))
 
 
-def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path, qonnx: bool = False) -> onnx.ModelProto:
+def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path, qonnx: bool | None = None
+                ) -> onnx.ModelProto:
     """Write `model` (QFX layers, and shape-only ops between them) as ONNX to `path`, tracing
     it on `example_input` (batch first); returns the checked model. An op between layers that
     changes values is a ValueError naming it, and nothing is written.
 
-    By default the casts are fxhls `Quantize` nodes, which carry every fact (K-hot, binary)
-    and run in onnxruntime through their function bodies; `qonnx=True` writes QONNX `Quant`
-    nodes wherever QONNX expresses the type (see `export_qonnx`), for qonnx, FINN and hls4ml."""
+    By default every cast QONNX expresses is a QONNX `Quant` at a power-of-two scale (see
+    `export_qonnx`), for qonnx, FINN and hls4ml, and the rest stays in fxhls's domain; every
+    node runs in onnxruntime (QONNX and fxhls nodes through ONNX function bodies).
+    `qonnx=True` refuses, naming it, a node QONNX cannot express or a tensor qonnx's executor
+    cannot compute exactly; `qonnx=False` writes fxhls's `Quantize` everywhere."""
     graph_module = trace(model, "export_onnx", leaves=LAYERS + _SHAPE_MODULES)
     runs = _record_shapes(graph_module, model, example_input)
     graph = _Export(graph_module, runs).graph(example_input)
     proto = helper.make_model(graph, producer_name="fxhls",
                               opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(DOMAIN, 1)])
     proto = made_runnable(proto)
-    if qonnx:
-        proto = as_qonnx(proto)
-    onnx.checker.check_model(proto)
+    if qonnx is not False:
+        proto = as_qonnx(proto, strict=bool(qonnx))
+    onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(path))
     return proto
 

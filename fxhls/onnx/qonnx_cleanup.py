@@ -28,7 +28,11 @@ _QUANTIZERS = ("Quant", "BipolarQuant", "Trunc")
 
 
 def is_qonnx(proto: onnx.ModelProto) -> bool:
-    return any(node.domain in QONNX_DOMAINS for node in proto.graph.node)
+    """Whether `proto` is a QONNX model of another tool, to be cleaned by qonnx and read as
+    qonnx computes it. `fxhls.qfx.export_onnx` writes QONNX quantizers too, but its files have
+    static shapes and initializers, and their float64 tensors (declared so) make qonnx's
+    executor compute exactly, as fxhls reads them; so they are read without qonnx."""
+    return proto.producer_name != "fxhls" and any(node.domain in QONNX_DOMAINS for node in proto.graph.node)
 
 
 def cleaned(proto: onnx.ModelProto, source) -> onnx.ModelProto:

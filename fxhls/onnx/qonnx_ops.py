@@ -61,7 +61,8 @@ def quant(ctx: ImportContext, n: OnnxNode) -> None:
         _bipolar(ctx, n, exponent)
         return
     t = _cast_type(n, bits, exponent, signed)
-    ctx.add(Node("Quantize", n.name, [ctx.name(x)], n.outputs[:1], type_attrs(t)), n)
+    facts = {k: n.attrs[k] for k in ("khot", "binary") if k in n.attrs}  # fxhls's export keeps them on weights
+    ctx.add(Node("Quantize", n.name, [ctx.name(x)], n.outputs[:1], {**type_attrs(t), **facts}), n)
 
 
 def bipolar_quant(ctx: ImportContext, n: OnnxNode) -> None:
