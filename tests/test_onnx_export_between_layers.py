@@ -139,12 +139,3 @@ def test_a_model_torch_fx_cannot_trace_is_refused_in_one_line():
 
     message = _refusal(Branchy(), (2, 4))
     assert message.startswith("export_onnx: torch.fx cannot trace Branchy: ") and "\n" not in message
-
-
-def test_a_padded_max_pool_is_refused_in_one_line():
-    from fxhls.qfx import QMaxPool2d
-
-    model = nn.Sequential(QInput(), QConv2d(1, 2, 3), QMaxPool2d(3, 2, padding=1))
-    assert _refusal(model, (2, 1, 6, 6)) == (
-        "export_onnx: module '2' (QMaxPool2d): padding, dilation or ceil_mode, which the IR's MaxPool does not "
-        "have; supported: no padding, dilation 1, ceil_mode=False")

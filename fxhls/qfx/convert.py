@@ -170,7 +170,8 @@ def _device_of(model: nn.Module) -> torch.device:
     return tensor.device if tensor is not None else torch.device("cpu")
 
 
-_SIZE_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.getitem}
+_SIZE_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.getitem, operator.iadd,
+                    operator.isub, operator.imul, operator.ifloordiv}
 
 
 def _is_size(node: fx.Node) -> bool:

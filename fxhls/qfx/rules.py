@@ -133,7 +133,7 @@ def _scale(call: Call):
     x, c = (a, b) if isinstance(a, fx.Node) else (b, a)
     if isinstance(c, fx.Node) or not isinstance(x, fx.Node) or not isinstance(c, (int, float)):
         raise call.unsupported("two tensor operands", "multiplication or division by a number")
-    if call.node.target in (operator.truediv, torch.div, "div"):
+    if call.node.target in (operator.truediv, operator.itruediv, torch.div, "div", "div_"):
         if c == 0 or call.argument(2, "rounding_mode") is not None:
             raise call.unsupported("a division by 0 or with a rounding_mode", "x / d with d != 0")
         c = 1.0 / c
@@ -229,6 +229,7 @@ MODULE_RULES = {
 }
 FUNCTION_RULES = {
     operator.add: _add,
+    operator.iadd: _add,  # y += z: its later readers read the sum (`tracing`)
     torch.add: _add,
     F.relu: _relu,
     torch.relu: _relu,
@@ -246,8 +247,10 @@ FUNCTION_RULES = {
     F.dropout1d: _dropped,
     F.dropout2d: _dropped,
     operator.mul: _scale,
+    operator.imul: _scale,
     torch.mul: _scale,
     operator.truediv: _scale,
+    operator.itruediv: _scale,
     torch.div: _scale,
     torch.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
     F.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
@@ -261,14 +264,15 @@ FUNCTION_RULES = {
     torch.exp: _activation(QExp, DEFAULT_POSITIVE),
     **rules_layers.FUNCTION_RULES,
 }
-METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
-                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped,
+METHOD_RULES = {"add": _add, "add_": _add, "relu": _relu, "relu_": _relu, "flatten": _flatten_call, "view": _reshape,
+                "reshape": _reshape, "mean": _mean, "mul": _scale, "mul_": _scale, "div": _scale, "div_": _scale,
+                "contiguous": _dropped,
                 "sigmoid": _activation(QSigmoid, DEFAULT_UNIT), "tanh": _activation(QTanh, DEFAULT_SIGNED_UNIT),
                 "exp": _activation(QExp, DEFAULT_POSITIVE), **rules_layers.METHOD_RULES}
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
-    + "; functions operator.add/mul/truediv, torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
+    + "; functions operator.add/mul/truediv (and +=, *=, /=), torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
     + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout, "
     + "torch.sigmoid/tanh/selu/exp, F.sigmoid, F.tanh, F.hardsigmoid, F.elu, F.selu, F.softplus, "
     + rules_layers.FUNCTIONS
