@@ -41,18 +41,19 @@ from fxhls.onnx.export_qonnx import as_qonnx
 from fxhls.onnx.export_runnable import made_runnable
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
 from fxhls.qfx import QArgMax, QFlatten
-from fxhls.qfx.reshape import QReshape
+from fxhls.qfx.reshape import QReshape, QSqueeze, QUnsqueeze
 from fxhls.qfx.tracing import describe, trace
 from fxhls.qfx.typed import type_of
 
 OPSET = 17
 
-_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten, QReshape)
+_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten, QReshape, QSqueeze,
+                  QUnsqueeze)
 _SHAPE_FUNCTIONS = {torch.flatten, torch.reshape, torch.squeeze, torch.unsqueeze}
 _DROPOUT_FUNCTIONS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
 _SHAPE_METHODS = {"view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "view_as",
                   "reshape_as"}
-SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
+SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, QSqueeze, QUnsqueeze, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
              "torch.flatten/reshape/squeeze/unsqueeze, and the tensor methods "
              + ", ".join(f".{name}()" for name in sorted(_SHAPE_METHODS)))
 

@@ -18,6 +18,7 @@ from fxhls.qfx import (QAdaptiveAvgPool1d, QAdaptiveAvgPool2d, QAdd, QArgMax, QA
                        QSoftmax, QUpsample)
 from fxhls.qfx.activations import ACTIVATIONS
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+from fxhls.qfx.pools1d import QMean
 from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QScale
 from fxhls.qfx.weighted import QConv1d
@@ -26,7 +27,7 @@ DOMAIN = "fxhls"
 # The QFX layers written here (QFlatten and QReshape only move values: shape-only ops).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
           QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QPReLU, QConcat, *ACTIVATIONS, QSoftmax, QArgMax,
-          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QUpsample, QPad)
+          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QMean, QUpsample, QPad)
 
 
 class OnnxWriter:
@@ -196,6 +197,21 @@ class OnnxWriter:
             image = self.node("Reshape", [x[0], self.shape_constant([0, 0, 1, -1], "image")], role="image")
             return self.node("Flatten", [self._average(m, [image], "GlobalAveragePool")], axis=1)
         return self.on_row_image(x[0], lambda image: self._average(m, [image], "GlobalAveragePool"))
+
+    def _QMean(self, m, x):
+        # an AveragePool whose window is the whole averaged axis of the image (a sequence: one
+        # row), reshaped to the sample torch's mean gives
+        channels, *spatial = self.samples[0]
+        k = m.axis(len(spatial) + 2) - 2  # the averaged axis among the spatial ones
+        image, (x,) = spatial, x
+        if len(spatial) == 1:
+            image, k = [1, *spatial], 1
+            x = self.node("Reshape", [x, self.shape_constant([0, 0, 1, -1], "image")], role="image")
+        window = [n if a == k else 1 for a, n in enumerate(image)]
+        mean = self._average(m, [x], "AveragePool", kernel_shape=window, strides=window)
+        kept = [1 if a == k else n for a, n in enumerate(image) if a != k or m.keepdim]
+        kept = kept[1:] if len(spatial) == 1 and kept else kept
+        return self.node("Reshape", [mean, self.shape_constant([0, 0, *kept], "shape")], role="shape")
 
     def _QReLU6(self, m, x):
         # clamp(x, 0, 6) = relu(x) - relu(x - 6), in ops every reader of ONNX knows

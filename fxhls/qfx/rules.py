@@ -36,9 +36,9 @@ from fxhls.qfx.activations import (
     QSoftplus,
     QTanh,
 )
-from fxhls.qfx.pools1d import QAdaptiveAvgPool1d
+from fxhls.qfx.pools1d import QMean
 from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
-from fxhls.qfx.reshape import QConcat, QReshape, QScale
+from fxhls.qfx.reshape import QConcat, QReshape, QScale, QSqueeze, QUnsqueeze
 from fxhls.qfx import rules_layers
 from fxhls.qfx.rules_weighted import WEIGHTED_RULES
 
@@ -98,17 +98,20 @@ def _adaptive_avgpool_call(call: Call):
 
 
 def _mean(call: Call):
-    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch, x.mean(-1) or x.mean(2) of
-    a sequence batch (N, C, L): global average pooling."""
+    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch (global average pooling);
+    x.mean(-1), x.mean(2), x.mean(3) over one axis after the channels (`QMean`)."""
     x, dims = call.argument(0, "input"), call.argument(1, "dim")
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     keepdim = bool(call.argument(2, "keepdim", False))
     output = call.activation(DEFAULT_SUM, call.is_signed(x))
-    if call.argument(3, "dtype") is None and dims in ((2,), (-1,)):
-        return QAdaptiveAvgPool1d(1, output=output, keepdim=keepdim), (x,)
-    if sorted(d % 4 for d in dims if isinstance(d, int)) != [2, 3] or call.argument(3, "dtype") is not None:
-        raise call.unsupported(f"dim={dims}", "the mean over the last two axes of an (N, C, H, W) tensor, or over "
-                                              "the last axis of an (N, C, L) one")
+    supported = ("the mean over the last two axes of an (N, C, H, W) tensor, or over one axis after the "
+                 "channels of an (N, C, L) or (N, C, H, W) one")
+    if call.argument(3, "dtype") is not None or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        raise call.unsupported(f"dim={dims}, dtype={call.argument(3, 'dtype')}", supported)
+    if len(dims) == 1 and dims[0] not in (0, 1, -4, -3):  # the axes of a sample's values; its rank is seen at run time
+        return QMean(dims[0], output, keepdim), (x,)
+    if sorted(d % 4 for d in dims) != [2, 3]:
+        raise call.unsupported(f"dim={dims}", supported)
     return QAdaptiveAvgPool2d(1, output=output, keepdim=keepdim), (x,)
 
 
@@ -125,6 +128,22 @@ def _reshape(call: Call):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = list(shape[0])
     return QReshape(), (x, *shape)
+
+
+def _squeeze(call: Call):
+    """x.squeeze(), x.squeeze(dim), torch.squeeze(x, dim)."""
+    dim = call.argument(1, "dim")
+    if not (dim is None or isinstance(dim, int) or isinstance(dim, (tuple, list)) and
+            all(isinstance(d, int) for d in dim)):
+        raise call.unsupported(f"dim={dim!r}", "squeeze of every axis of size 1, of an axis or of a tuple of axes")
+    return QSqueeze(tuple(dim) if isinstance(dim, list) else dim), (call.argument(0, "input"),)
+
+
+def _unsqueeze(call: Call):
+    dim = call.argument(1, "dim")
+    if not isinstance(dim, int):
+        raise call.unsupported(f"dim={dim!r}", "unsqueeze at an axis given as a number")
+    return QUnsqueeze(dim), (call.argument(0, "input"),)
 
 
 def _scale(call: Call):
@@ -235,6 +254,8 @@ FUNCTION_RULES = {
     torch.relu: _relu,
     torch.flatten: _flatten_call,
     torch.reshape: _reshape,
+    torch.squeeze: _squeeze,
+    torch.unsqueeze: _unsqueeze,
     F.max_pool2d: _maxpool_call,
     F.avg_pool2d: _avgpool_call,
     F.adaptive_avg_pool2d: _adaptive_avgpool_call,
@@ -266,13 +287,13 @@ FUNCTION_RULES = {
 }
 METHOD_RULES = {"add": _add, "add_": _add, "relu": _relu, "relu_": _relu, "flatten": _flatten_call, "view": _reshape,
                 "reshape": _reshape, "mean": _mean, "mul": _scale, "mul_": _scale, "div": _scale, "div_": _scale,
-                "contiguous": _dropped,
+                "squeeze": _squeeze, "unsqueeze": _unsqueeze, "contiguous": _dropped,
                 "sigmoid": _activation(QSigmoid, DEFAULT_UNIT), "tanh": _activation(QTanh, DEFAULT_SIGNED_UNIT),
                 "exp": _activation(QExp, DEFAULT_POSITIVE), **rules_layers.METHOD_RULES}
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
-    + "; functions operator.add/mul/truediv (and +=, *=, /=), torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
+    + "; functions operator.add/mul/truediv (and +=, *=, /=), torch.add/mul/div/relu/flatten/reshape/squeeze/unsqueeze/mean, F.relu, "
     + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout, "
     + "torch.sigmoid/tanh/selu/exp, F.sigmoid, F.tanh, F.hardsigmoid, F.elu, F.selu, F.softplus, "
     + rules_layers.FUNCTIONS
