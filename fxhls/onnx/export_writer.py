@@ -17,6 +17,7 @@ from fxhls.qfx import (QAdaptiveAvgPool1d, QAdaptiveAvgPool2d, QAdd, QArgMax, QA
                        QBatchNorm2d, QConv2d, QInput, QLinear, QMaxPool1d, QMaxPool2d, QPad, QPReLU, QReLU, QSign,
                        QSoftmax, QUpsample)
 from fxhls.qfx.activations import ACTIVATIONS
+from fxhls.qfx.adaptive_pool import QAdaptiveAvgPool2dTiled
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
 from fxhls.qfx.pools1d import QMean
 from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
@@ -27,7 +28,7 @@ DOMAIN = "fxhls"
 # The QFX layers written here (QFlatten and QReshape only move values: shape-only ops).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
           QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QPReLU, QConcat, *ACTIVATIONS, QSoftmax, QArgMax,
-          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QMean, QUpsample, QPad)
+          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QMean, QAdaptiveAvgPool2dTiled, QUpsample, QPad)
 
 
 class OnnxWriter:
@@ -183,6 +184,10 @@ class OnnxWriter:
 
     def _QAvgPool2d(self, m, x):
         return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
+
+    def _QAdaptiveAvgPool2dTiled(self, m, x):
+        window = list(m.window(tuple(self.samples[0][1:])))
+        return self._average(m, x, "AveragePool", kernel_shape=window, strides=window)
 
     def _QAvgPool1d(self, m, x):
         return self.on_row_image(x[0], lambda image: self._average(

@@ -10,6 +10,7 @@ try:
 except ImportError:
     raise ImportError("fxhls.qfx trains with PyTorch, which is not installed: pip install 'fxhls[train]'") from None
 
+from .adaptive_pool import QAdaptiveAvgPool2dTiled
 from .activations import QELU, QExp, QHardSigmoid, QSELU, QSigmoid, QSoftplus, QTanh
 from .binary import QSign, binary_sign
 from .calibrate import calibrate
@@ -67,6 +68,7 @@ __all__ = [
     "QMaxPool2d",
     "QAvgPool2d",
     "QAdaptiveAvgPool2d",
+    "QAdaptiveAvgPool2dTiled",
     "QMaxPool1d",
     "QAvgPool1d",
     "QAdaptiveAvgPool1d",

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from fxhls.qfx.adaptive_pool import QAdaptiveAvgPool2dTiled
 from fxhls.qfx.call import Call
 from fxhls.qfx.elementwise import (
     DEFAULT_ACTIVATION,
@@ -72,11 +73,20 @@ def _avgpool(call: Call):
 
 
 def _adaptive_avgpool(call: Call):
-    m = call.module
-    if m.output_size not in (1, (1, 1)):
-        raise call.unsupported(f"output_size={m.output_size}", "output_size=1 (global average pooling)")
     (x,) = call.only_input()
-    return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+    return _adaptive_layer(call, call.module.output_size, x), (x,)
+
+
+def _adaptive_layer(call: Call, size, x: fx.Node):
+    """Global average pooling for output size 1, else pooling over windows that tile the input."""
+    output = call.activation(DEFAULT_SUM, call.is_signed(x))
+    if size in (1, (1, 1), [1, 1]):
+        return QAdaptiveAvgPool2d(1, output=output)
+    sizes = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+    if len(sizes) != 2 or any(not (k is None or isinstance(k, int) and not isinstance(k, bool) and k >= 1)
+                              for k in sizes):
+        raise call.unsupported(f"output_size={size!r}", "an output size of positive integers (or None)")
+    return QAdaptiveAvgPool2dTiled(sizes, output=output)
 
 
 def _avgpool_call(call: Call):
@@ -90,11 +100,8 @@ def _avgpool_call(call: Call):
 
 
 def _adaptive_avgpool_call(call: Call):
-    size = call.argument(1, "output_size")
-    if size not in (1, (1, 1)):
-        raise call.unsupported(f"output_size={size}", "output_size=1 (global average pooling)")
     x = call.argument(0, "input")
-    return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+    return _adaptive_layer(call, call.argument(1, "output_size"), x), (x,)
 
 
 def _mean(call: Call):
