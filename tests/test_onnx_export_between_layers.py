@@ -139,3 +139,23 @@ def test_a_model_torch_fx_cannot_trace_is_refused_in_one_line():
 
     message = _refusal(Branchy(), (2, 4))
     assert message.startswith("export_onnx: torch.fx cannot trace Branchy: ") and "\n" not in message
+
+
+class _AddedInPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp, self.fc1, self.fc2 = QInput(), QLinear(4, 4), QLinear(4, 2)
+
+    def forward(self, x):
+        y = self.fc1(self.inp(x))
+        z = y
+        y += 1
+        return self.fc2(z)  # eager PyTorch: z holds y + 1
+
+
+def test_an_in_place_add_between_layers_is_refused_by_name_not_lost():
+    message = _refusal(_AddedInPlace(), (2, 4))
+    line = next(n for n, text in enumerate(open(__file__), 1) if "y += 1" in text)
+    assert message.startswith("export_onnx: node 'iadd' (call_function _operator.iadd) at "
+                              f"test_onnx_export_between_layers.py:{line} changes values outside a QFX layer")
+    assert "\n" not in message

@@ -32,12 +32,12 @@ _TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 IN_PLACE_OPERATORS = {operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv}
 
 
-class _Proxy(fx.Proxy):
+class Proxy(fx.Proxy):
     """fx's Proxy, recording `y += z` (-=, *=, /=, //=) as the in-place operator eager PyTorch runs."""
 
 
 for _op in IN_PLACE_OPERATORS:
-    setattr(_Proxy, f"__{_op.__name__}__",
+    setattr(Proxy, f"__{_op.__name__}__",
             lambda self, other, op=_op: self.tracer.create_proxy("call_function", op, (self, other), {}))
 
 
@@ -51,7 +51,7 @@ class _Tracer(fx.Tracer):
         return isinstance(m, self.leaves) or super().is_leaf_module(m, qualified_name)
 
     def proxy(self, node: fx.Node) -> fx.Proxy:
-        return _Proxy(node, self)
+        return Proxy(node, self)
 
 
 def trace(model: nn.Module, caller: str, leaves: tuple[type, ...] = ()) -> fx.GraphModule:
