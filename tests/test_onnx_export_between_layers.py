@@ -141,10 +141,21 @@ def test_a_model_torch_fx_cannot_trace_is_refused_in_one_line():
     assert message.startswith("export_onnx: torch.fx cannot trace Branchy: ") and "\n" not in message
 
 
-def test_a_padded_max_pool_is_refused_in_one_line():
-    from fxhls.qfx import QMaxPool2d
+class _AddedInPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp, self.fc1, self.fc2 = QInput(), QLinear(4, 4), QLinear(4, 2)
 
-    model = nn.Sequential(QInput(), QConv2d(1, 2, 3), QMaxPool2d(3, 2, padding=1))
-    assert _refusal(model, (2, 1, 6, 6)) == (
-        "export_onnx: module '2' (QMaxPool2d): padding, dilation or ceil_mode, which the IR's MaxPool does not "
-        "have; supported: no padding, dilation 1, ceil_mode=False")
+    def forward(self, x):
+        y = self.fc1(self.inp(x))
+        z = y
+        y += 1
+        return self.fc2(z)  # eager PyTorch: z holds y + 1
+
+
+def test_an_in_place_add_between_layers_is_refused_by_name_not_lost():
+    message = _refusal(_AddedInPlace(), (2, 4))
+    line = next(n for n, text in enumerate(open(__file__), 1) if "y += 1" in text)
+    assert message.startswith("export_onnx: node 'iadd' (call_function _operator.iadd) at "
+                              f"test_onnx_export_between_layers.py:{line} changes values outside a QFX layer")
+    assert "\n" not in message

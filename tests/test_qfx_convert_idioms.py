@@ -86,7 +86,7 @@ def test_every_unsupported_part_is_named_in_one_error():
     with pytest.raises(ValueError) as err:
         quantize_model(_ManyUnsupported())
     lines = str(err.value).splitlines()
-    assert len(lines) == 3, lines
+    assert len(lines) == 4, lines  # each part, then what is supported, once
     source = open(__file__).read().splitlines()
     line_of = {text: n for n, line in enumerate(source, 1) for text in ("self.act(self.conv(x))", "torch.sin(")
                if text in line and "line_of" not in line}
@@ -95,8 +95,10 @@ def test_every_unsupported_part_is_named_in_one_error():
                                "padding_mode='zeros', dilation=(2, 2)")
     assert lines[1].startswith("  module 'act' (GELU) at test_qfx_convert_idioms.py:"
                                f"{line_of['self.act(self.conv(x))']} is not supported")
-    assert lines[2].startswith("  node 'sin' (call_function torch.sin) at "
-                               f"test_qfx_convert_idioms.py:{line_of['torch.sin(']} is not supported")
+    assert lines[1].endswith("is not supported")
+    assert lines[2] == f"  node 'sin' (call_function torch.sin) at test_qfx_convert_idioms.py:{line_of['torch.sin(']} " \
+                      "is not supported"
+    assert lines[3].startswith("  supported: modules nn.Identity, nn.Dropout")
 
 
 @pytest.mark.parametrize("padding", ["same", "valid", 1])
@@ -197,3 +199,133 @@ def test_relu6_leaky_relu_and_concatenation_emulate_exactly(tmp_path):
     proto = export_onnx(q, x[:2], tmp_path / "m.onnx")
     assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), expected)
     assert np.array_equal(run_onnxruntime(proto, x.numpy()), expected)
+
+
+class _InPlaceAliases(nn.Module):
+    """Eager PyTorch changes a tensor in place for every name that holds it: `identity`
+    holds the ReLU's result, `skip` the sum after `+=`, `y` the product after `.mul_`."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv0, self.conv1, self.conv2 = (nn.Conv2d(c, 4, 3, padding=1) for c in (2, 4, 4))
+        self.relu = nn.ReLU(inplace=True)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        x = self.conv0(x)
+        identity = x
+        self.relu(x)
+        x = self.conv1(x)
+        skip = x
+        x += identity
+        y = self.conv2(skip)
+        y.mul_(0.5)
+        F.relu(y, inplace=True)
+        y.relu_()
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+class _OutOfPlace(_InPlaceAliases):
+    """The same computation written out of place."""
+
+    def forward(self, x):
+        x = F.relu(self.conv0(x))
+        x = self.conv1(x) + x
+        y = F.relu(F.relu(self.conv2(x) * 0.5))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+def test_in_place_changes_reach_every_reader_of_the_tensor(tmp_path):
+    torch.manual_seed(0)
+    in_place, out_of_place = _InPlaceAliases().eval(), _OutOfPlace().eval()
+    out_of_place.load_state_dict(in_place.state_dict())
+    x = torch.randn(32, 2, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(in_place(x.clone()), out_of_place(x))  # what eager PyTorch computes
+    config = QFXConfig(weight_bits=6, activation_bits=8)
+    q, expected_q = quantize_model(in_place, config), quantize_model(out_of_place, config)
+    for model in (q, expected_q):
+        calibrate(model, x)
+    with torch.no_grad():
+        got, expected = q.eval()(x), expected_q.eval()(x)
+    assert int((got != expected).sum()) == 0
+    export_onnx(q, x[:1], tmp_path / "m.onnx")
+    assert np.array_equal(fxhls.emulate(tmp_path / "m.onnx", x.numpy()), got.double().numpy())
+
+
+class _ViewChangedInPlace(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(2, 4, 3, padding=1), nn.Linear(4 * 36, 3)
+
+    def forward(self, x):
+        y = self.conv(x)
+        rows = y.view(y.size(0), -1)
+        F.relu(y, inplace=True)
+        return self.fc(rows)
+
+
+def test_an_in_place_change_seen_through_a_view_is_refused_in_one_line():
+    with pytest.raises(ValueError) as err:
+        quantize_model(_ViewChangedInPlace())
+    source = open(__file__).read().splitlines()
+    view_line = next(n for n, text in enumerate(source, 1) if "rows = y.view(" in text)
+    relu_line = view_line + 1
+    assert str(err.value).startswith(
+        f"quantize_model: node 'relu' (call_function torch.nn.functional.relu) at test_qfx_convert_idioms.py:"
+        f"{relu_line} changes in place a tensor that 'view' (at test_qfx_convert_idioms.py:{view_line}) also holds "
+        "and that is read after it")
+    assert "\n" not in str(err.value)
+
+
+class _Means(nn.Module):
+    """`reduce(features)` of a conv's (N, 4, H, W) or Conv1d's (N, 4, L) output, then a classifier."""
+
+    def __init__(self, reduce, one_dimensional: bool, features: int):
+        super().__init__()
+        self.reduce = reduce
+        self.conv = nn.Conv1d(2, 4, 3, padding=1) if one_dimensional else nn.Conv2d(2, 4, 3, padding=1)
+        self.fc = nn.Linear(features, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.reduce(F.relu(self.conv(x))), 1))
+
+
+MEANS = {  # the reduction, whether over a sequence, the features it leaves
+    "x.mean(-1).mean(-1)": (lambda y: y.mean(-1).mean(-1), False, 4),
+    "x.mean(3).mean(2)": (lambda y: y.mean(3).mean(2), False, 4),
+    "x.mean(2) rows": (lambda y: y.mean(2), False, 4 * 6),
+    "x.mean(-1, keepdim=True)": (lambda y: y.mean(dim=-1, keepdim=True), False, 4 * 5),
+    "torch.mean(x, 2, keepdim=True)": (lambda y: torch.mean(y, 2, keepdim=True), False, 4 * 6),
+    "pool, squeeze(-1).squeeze(-1)": (lambda y: F.adaptive_avg_pool2d(y, 1).squeeze(-1).squeeze(-1), False, 4),
+    "pool, torch.squeeze(x, (2, 3))": (lambda y: torch.squeeze(F.adaptive_avg_pool2d(y, 1), (2, 3)), False, 4),
+    "sequence x.mean(-1)": (lambda y: y.mean(-1), True, 4),
+    "sequence x.mean(2, keepdim=True)": (lambda y: y.mean(2, keepdim=True), True, 4),
+    "sequence unsqueeze(2).flatten(2)": (lambda y: y.unsqueeze(2).flatten(2).mean(-1), True, 4),
+}
+
+
+@pytest.mark.parametrize("idiom", list(MEANS))
+def test_means_over_one_axis_and_squeezes_convert_and_emulate_exactly(idiom, tmp_path):
+    torch.manual_seed(0)
+    reduce, one_dimensional, features = MEANS[idiom]
+    model = _Means(reduce, one_dimensional, features).eval()
+    x = torch.randn(16, 2, 7) if one_dimensional else torch.randn(16, 2, 5, 6)
+    q = quantize_model(model, QFXConfig(weight_bits=12, activation_bits=16))
+    calibrate(q, x)
+    with torch.no_grad():
+        expected = q.eval()(x)
+        assert (expected - model(x)).abs().max() < 0.02  # the float model's function: the right axes
+    export_onnx(q, x[:1], tmp_path / "m.onnx")
+    got = fxhls.emulate(tmp_path / "m.onnx", x.numpy())
+    assert int((got != expected.double().numpy()).sum()) == 0
+
+
+def test_a_mean_over_the_channels_is_refused_when_the_rank_shows_it():
+    from fxhls.qfx import QMean
+
+    q = quantize_model(_Means(lambda y: y.mean(-2), True, 7))  # (N, C, L).mean(-2): over the channels
+    assert any(isinstance(m, QMean) for m in q.modules())
+    with pytest.raises(ValueError, match=r"^QMean: dim=-2 of a tensor of 3 axes; it averages an axis after the "
+                                         r"channels of \(N, C, L\) or \(N, C, H, W\)$"):
+        q(torch.randn(2, 2, 7))

@@ -31,8 +31,8 @@ from fxhls.ir.ops.quantize import node_type
 from fxhls.ir.ops.softmax import check, softmax_types
 from fxhls.ir.passes import check_hardware_graph, lower_for_hardware
 from fxhls.onnx import export_onnx, load_onnx
-from fxhls.qfx import (QAdaptiveAvgPool1d, QArgMax, QAvgPool1d, QInput, QLinear, QMaxPool1d, QPad, QPReLU, QSoftmax,
-                       QUpsample, calibrate, quantize_model)
+from fxhls.qfx import (QAdaptiveAvgPool1d, QArgMax, QAvgPool1d, QInput, QLinear, QMaxPool1d, QMean, QPad, QPReLU,
+                       QSoftmax, QUpsample, calibrate, quantize_model)
 from fxhls.qfx.relu_variants import QLeakyReLU
 from fxhls.qfx.typed import tag
 from fxhls.sim.csim import run_csim
@@ -167,7 +167,7 @@ class _Image(nn.Module):
 
 
 @pytest.mark.parametrize("float_model, shape, kinds", [
-    (_Sequence, (2, 24), {QMaxPool1d: 2, QAvgPool1d: 2, QAdaptiveAvgPool1d: 3, QUpsample: 1, QPReLU: 1}),
+    (_Sequence, (2, 24), {QMaxPool1d: 2, QAvgPool1d: 2, QAdaptiveAvgPool1d: 2, QMean: 1, QUpsample: 1, QPReLU: 1}),
     (_Image, (2, 6, 6), {QPad: 3, QPReLU: 2, QLeakyReLU: 1, QUpsample: 3, QSoftmax: 1}),
 ])
 def test_each_idiom_exports_and_emulates_exactly(float_model, shape, kinds, tmp_path):

@@ -42,17 +42,19 @@ from fxhls.onnx.export_qonnx import as_qonnx
 from fxhls.onnx.export_runnable import made_runnable
 from fxhls.onnx.export_writer import DOMAIN, LAYERS, OnnxWriter
 from fxhls.qfx import QArgMax, QFlatten
-from fxhls.qfx.reshape import QReshape
+from fxhls.qfx.reshape import QReshape, QSqueeze, QUnsqueeze
 from fxhls.qfx.tracing import describe, trace
+from fxhls.qfx.typed import type_of
 
 OPSET = 17
 
-_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten, QReshape)
+_SHAPE_MODULES = (nn.Identity, nn.Flatten, nn.Unflatten, nn.modules.dropout._DropoutNd, QFlatten, QReshape, QSqueeze,
+                  QUnsqueeze)
 _SHAPE_FUNCTIONS = {torch.flatten, torch.reshape, torch.squeeze, torch.unsqueeze}
 _DROPOUT_FUNCTIONS = {F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout}
 _SHAPE_METHODS = {"view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "contiguous", "view_as",
                   "reshape_as"}
-SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
+SHAPE_OPS = ("nn.Flatten, QFlatten, QReshape, QSqueeze, QUnsqueeze, nn.Unflatten, nn.Identity, nn.Dropout and F.dropout in eval mode, "
              "torch.flatten/reshape/squeeze/unsqueeze, and the tensor methods "
              + ", ".join(f".{name}()" for name in sorted(_SHAPE_METHODS)))
 
@@ -81,27 +83,39 @@ def export_onnx(model: torch.nn.Module, example_input: torch.Tensor, path, qonnx
     return proto
 
 
-def _record_shapes(graph_module: fx.GraphModule, model: nn.Module, x: torch.Tensor) -> list[dict]:
-    """Each node's output shape (None when it is no tensor), in eval mode, on `x` and on `x`
-    with one sample more: a shape-only op must keep the batch axis whatever the batch."""
+def _record_shapes(graph_module: fx.GraphModule, model: nn.Module, x: torch.Tensor) -> list[_Run]:
+    """Each node's output shape (None when it is no tensor) and fixed-point type, in eval mode,
+    on `x` and on `x` with one sample more: a shape-only op must keep the batch axis whatever
+    the batch."""
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            return [_ShapeRecorder(graph_module).shapes_on(batch) for batch in (x, torch.cat([x, x[:1]]))]
+            return [_ShapeRecorder(graph_module).run_on(batch) for batch in (x, torch.cat([x, x[:1]]))]
     finally:
         model.train(was_training)
 
 
+class _Run(dict):
+    """Each node's output shape (None when it is no tensor); `types`: each node's FixedType
+    (None where no QFX layer tagged it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.types: dict = {}
+
+
 class _ShapeRecorder(fx.Interpreter):
-    def shapes_on(self, x: torch.Tensor) -> dict:
-        self.shapes = {}
+    def run_on(self, x: torch.Tensor) -> _Run:
+        self.shapes = _Run()
         self.run(x)
         return self.shapes
 
     def run_node(self, node):
         result = super().run_node(node)
-        self.shapes[node] = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+        tensor = isinstance(result, torch.Tensor)
+        self.shapes[node] = tuple(result.shape) if tensor else None
+        self.shapes.types[node] = type_of(result) if tensor else None
         return result
 
 
@@ -173,9 +187,10 @@ class _Export:
             self.problems.append(f"{describe(node, module)} is read by another op; an ArgMax (int64 indices) "
                                  f"ends the model")
             return
-        ranks = [len(self.runs[0][t]) - 1 for t in node.args]
+        samples = [self.runs[0][t][1:] for t in node.args]
+        types = [self.runs[0].types[t] for t in node.args]
         try:
-            self.names[node] = self.writer.layer(node.target, module, inputs, ranks)
+            self.names[node] = self.writer.layer(node.target, module, inputs, samples, types)
         except ValueError as err:
             self.problems.append(f"{describe(node, module)}: {err}")
 

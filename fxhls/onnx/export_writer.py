@@ -10,13 +10,16 @@ import numpy as np
 import torch
 from onnx import helper, numpy_helper
 
+from fxhls.fixed import FixedType
 from fxhls.fixed.exact import exact_type
 from fxhls.ir.ops.quantize import type_attrs
 from fxhls.qfx import (QAdaptiveAvgPool1d, QAdaptiveAvgPool2d, QAdd, QArgMax, QAvgPool1d, QAvgPool2d, QBatchNorm1d,
                        QBatchNorm2d, QConv2d, QInput, QLinear, QMaxPool1d, QMaxPool2d, QPad, QPReLU, QReLU, QSign,
                        QSoftmax, QUpsample)
 from fxhls.qfx.activations import ACTIVATIONS
+from fxhls.qfx.adaptive_pool import QAdaptiveAvgPool2dTiled
 from fxhls.qfx.elementwise import RECIPROCAL_TYPE
+from fxhls.qfx.pools1d import QMean
 from fxhls.qfx.relu_variants import RELU6_CEILING, QLeakyReLU, QReLU6
 from fxhls.qfx.reshape import QConcat, QScale
 from fxhls.qfx.weighted import QConv1d
@@ -25,7 +28,7 @@ DOMAIN = "fxhls"
 # The QFX layers written here (QFlatten and QReshape only move values: shape-only ops).
 LAYERS = (QInput, QLinear, QConv2d, QConv1d, QReLU, QSign, QBatchNorm1d, QBatchNorm2d, QMaxPool2d, QAdd, QAvgPool2d,
           QAdaptiveAvgPool2d, QScale, QReLU6, QLeakyReLU, QPReLU, QConcat, *ACTIVATIONS, QSoftmax, QArgMax,
-          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QUpsample, QPad)
+          QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d, QMean, QAdaptiveAvgPool2dTiled, QUpsample, QPad)
 
 
 class OnnxWriter:
@@ -68,11 +71,14 @@ class OnnxWriter:
         type that holds it exactly."""
         return self.constant(torch.tensor(value), exact_type([value]), role)
 
-    def layer(self, path: str, module, inputs: list[str], ranks: list[int]) -> str:
+    def layer(self, path: str, module, inputs: list[str], samples: list[tuple[int, ...]],
+              types: list[FixedType | None]) -> str:
         """Write QFX layer `module` (module path `path`) reading the values `inputs`, whose
-        samples have `ranks` dimensions; returns the name of its output. A layer ONNX cannot
-        express as computed is a ValueError saying why."""
-        self.scope, self.ranks = self.unique(path, self._scopes), ranks
+        samples have the shapes `samples` and whose values the `types` (None: untagged);
+        returns the name of its output. A layer ONNX cannot express as computed is a
+        ValueError saying why."""
+        self.scope, self.samples, self.types = self.unique(path, self._scopes), samples, types
+        self.ranks = [len(sample) for sample in samples]
         return getattr(self, "_" + type(module).__name__)(module, inputs)
 
     def reshape(self, path: str, x: str, before: tuple[int, ...], after: tuple[int, ...]) -> str:
@@ -144,20 +150,32 @@ class OnnxWriter:
     def _QSign(self, m, x):
         return self.node("Sign", x, domain=DOMAIN)
 
-    def _max_pool(self, m, x, kernel, stride):
-        if m.padding not in (0, (0,), (0, 0)) or m.dilation not in (1, (1,), (1, 1)) or m.ceil_mode:
-            raise ValueError("padding, dilation or ceil_mode, which the IR's MaxPool does not have; supported: "
-                             "no padding, dilation 1, ceil_mode=False")
+    def _max_pool(self, m, x, kernel, stride, padding, sizes):
+        """MaxPool over the image `x` (spatial `sizes`); torch's padding and ceil_mode (which
+        pad with -inf) as a zero Pad before it, where the input is never negative."""
+        if m.dilation not in (1, (1,), (1, 1)):
+            raise ValueError(f"dilation={m.dilation}, which the IR's MaxPool does not have; supported: dilation 1")
+        ends = [p + _ceil_mode_extra(n, k, s, p) if m.ceil_mode else p
+                for n, k, s, p in zip(sizes, kernel, stride, padding)]
+        if any(padding) or any(ends):
+            t = self.types[0]
+            if t is None or t.signed:
+                raise ValueError(f"padding={m.padding}, ceil_mode={m.ceil_mode} over {t or 'untyped values'}: "
+                                 "torch pads with -inf, which zeros equal only where the input is never negative; "
+                                 "supported: an unsigned input (after a ReLU), or no padding and ceil_mode=False")
+            x = [self.node("Pad", [x[0], self.shape_constant([0, 0, *padding, 0, 0, *ends], "pads")],
+                           mode="constant")]
         return self.node("MaxPool", x, kernel_shape=list(kernel), strides=list(stride))
 
     def _QMaxPool2d(self, m, x):
         pair = torch.nn.modules.utils._pair
-        return self._max_pool(m, x, pair(m.kernel_size), pair(m.stride))
+        return self._max_pool(m, x, pair(m.kernel_size), pair(m.stride), pair(m.padding), self.samples[0][1:])
 
     def _QMaxPool1d(self, m, x):
         single = torch.nn.modules.utils._single
         return self.on_row_image(x[0], lambda image: self._max_pool(
-            m, [image], (1, *single(m.kernel_size)), (1, *single(m.stride))))
+            m, [image], (1, *single(m.kernel_size)), (1, *single(m.stride)), (0, *single(m.padding)),
+            (1, *self.samples[0][1:])))
 
     def _average(self, m, x, op, **attrs):
         # fxhls.fixed.reciprocal applies the type only where 1/N is not a power of two
@@ -166,6 +184,10 @@ class OnnxWriter:
 
     def _QAvgPool2d(self, m, x):
         return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
+
+    def _QAdaptiveAvgPool2dTiled(self, m, x):
+        window = list(m.window(tuple(self.samples[0][1:])))
+        return self._average(m, x, "AveragePool", kernel_shape=window, strides=window)
 
     def _QAvgPool1d(self, m, x):
         return self.on_row_image(x[0], lambda image: self._average(
@@ -180,6 +202,21 @@ class OnnxWriter:
             image = self.node("Reshape", [x[0], self.shape_constant([0, 0, 1, -1], "image")], role="image")
             return self.node("Flatten", [self._average(m, [image], "GlobalAveragePool")], axis=1)
         return self.on_row_image(x[0], lambda image: self._average(m, [image], "GlobalAveragePool"))
+
+    def _QMean(self, m, x):
+        # an AveragePool whose window is the whole averaged axis of the image (a sequence: one
+        # row), reshaped to the sample torch's mean gives
+        channels, *spatial = self.samples[0]
+        k = m.axis(len(spatial) + 2) - 2  # the averaged axis among the spatial ones
+        image, (x,) = spatial, x
+        if len(spatial) == 1:
+            image, k = [1, *spatial], 1
+            x = self.node("Reshape", [x, self.shape_constant([0, 0, 1, -1], "image")], role="image")
+        window = [n if a == k else 1 for a, n in enumerate(image)]
+        mean = self._average(m, [x], "AveragePool", kernel_shape=window, strides=window)
+        kept = [1 if a == k else n for a, n in enumerate(image) if a != k or m.keepdim]
+        kept = kept[1:] if len(spatial) == 1 and kept else kept
+        return self.node("Reshape", [mean, self.shape_constant([0, 0, *kept], "shape")], role="shape")
 
     def _QReLU6(self, m, x):
         # clamp(x, 0, 6) = relu(x) - relu(x - 6), in ops every reader of ONNX knows
@@ -239,13 +276,22 @@ class OnnxWriter:
 
     def _QBatchNorm(self, m, x):
         scale, shift = m.quantized_affine()
-        shape = [-1, 1, 1] if isinstance(m, QBatchNorm2d) else [-1]
+        shape = [-1] + [1] * (self.ranks[0] - 1)  # one per channel: (C,), (C, 1) or (C, 1, 1)
         facts = {"khot": m.khot} if m.khot is not None else {}
         product = self.node("Mul", [x[0], self.constant(scale.view(shape), m.scale_type, "scale", **facts)])
         total = self.node("Add", [product, self.constant(shift.view(shape), m.shift_type, "shift")])
         return self.quantize(total, m.output_type)
 
     _QBatchNorm1d = _QBatchNorm2d = _QBatchNorm
+
+
+def _ceil_mode_extra(size: int, kernel: int, stride: int, padding: int) -> int:
+    """The padding at the end that makes floor-mode pooling give ceil_mode's windows: torch
+    rounds the window count up, dropping a last window that would start in the end padding."""
+    count = -(-(size + 2 * padding - kernel) // stride) + 1
+    if (count - 1) * stride >= size + padding:
+        count -= 1
+    return max(0, (count - 1) * stride + kernel - size - 2 * padding)
 
 
 def _weight_facts(m) -> dict:

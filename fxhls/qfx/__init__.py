@@ -10,6 +10,7 @@ try:
 except ImportError:
     raise ImportError("fxhls.qfx trains with PyTorch, which is not installed: pip install 'fxhls[train]'") from None
 
+from .adaptive_pool import QAdaptiveAvgPool2dTiled
 from .activations import QELU, QExp, QHardSigmoid, QSELU, QSigmoid, QSoftplus, QTanh
 from .binary import QSign, binary_sign
 from .calibrate import calibrate
@@ -27,9 +28,9 @@ from .elementwise import (
 )
 from .fusion import fuse
 from .khot import khot_projection, nearest_khot
-from .pools1d import QAdaptiveAvgPool1d, QAvgPool1d, QMaxPool1d
+from .pools1d import QAdaptiveAvgPool1d, QAvgPool1d, QMaxPool1d, QMean
 from .relu_variants import QLeakyReLU, QPReLU, QReLU6
-from .reshape import QConcat, QReshape, QScale
+from .reshape import QConcat, QReshape, QScale, QSqueeze, QUnsqueeze
 from .resize import QPad, QUpsample
 from .softmax import QArgMax, QSoftmax
 from .quantizer import FixedQuantizer
@@ -62,12 +63,16 @@ __all__ = [
     "QScale",
     "QConcat",
     "QReshape",
+    "QSqueeze",
+    "QUnsqueeze",
     "QMaxPool2d",
     "QAvgPool2d",
     "QAdaptiveAvgPool2d",
+    "QAdaptiveAvgPool2dTiled",
     "QMaxPool1d",
     "QAvgPool1d",
     "QAdaptiveAvgPool1d",
+    "QMean",
     "QUpsample",
     "QPad",
     "QFlatten",

@@ -54,12 +54,17 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
         raise ValueError(f"quantize_model: models with one input tensor are supported; "
                          f"{type(model).__name__}.forward takes {len(inputs)}")
     rewriter = _Rewriter(graph_module, config, _device_of(model))
-    problems = []
+    problems, unsupported = [], 0
     for node in list(graph_module.graph.nodes):
         try:
             rewriter.rewrite(node)
         except ValueError as err:
             problems.append(str(err).removeprefix("quantize_model: "))
+            unsupported += isinstance(err, _Unsupported)
+    if len(problems) == 1 and unsupported:
+        problems[0] += f"; supported: {SUPPORTED}"
+    elif unsupported:  # what is supported, said once
+        problems.append(f"supported: {SUPPORTED}")
     if problems:
         raise ValueError("quantize_model: " + "\n  ".join(problems))
     unmatched = set(config.layers) - set(rewriter.names)
@@ -71,6 +76,10 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
     # Rebuilt so that the layers are registered (and listed) in execution order.
     layers = {node.target: graph_module.get_submodule(node.target) for node in graph.nodes if node.op == "call_module"}
     return fuse(fx.GraphModule(layers, graph, class_name=type(model).__name__).train(model.training))
+
+
+class _Unsupported(ValueError):
+    """A node no rule rewrites (the error says what is supported once, after every such node)."""
 
 
 class _Rewriter:
@@ -109,7 +118,7 @@ class _Rewriter:
             module = self.float_modules[node.target]
             rule = MODULE_RULES.get(type(module))
             if rule is None:
-                raise ValueError(f"quantize_model: {describe(node, module)} is not supported; supported: {SUPPORTED}")
+                raise _Unsupported(f"quantize_model: {describe(node, module)} is not supported")
             if self.calls[node.target] > 1 and isinstance(module, WEIGHTED):
                 raise ValueError(f"quantize_model: module '{node.target}' ({type(module).__name__}) is called "
                                  f"{self.calls[node.target]} times; a layer with weights must be called once")
@@ -119,7 +128,7 @@ class _Rewriter:
         rules = FUNCTION_RULES if node.op == "call_function" else METHOD_RULES if node.op == "call_method" else {}
         rule = rules.get(node.target)
         if rule is None:
-            raise ValueError(f"quantize_model: {describe(node)} is not supported; supported: {SUPPORTED}")
+            raise _Unsupported(f"quantize_model: {describe(node)} is not supported")
         return rule, None, self._free_name(node.name)
 
     def _quantize_input(self, node: fx.Node) -> None:
@@ -170,7 +179,8 @@ def _device_of(model: nn.Module) -> torch.device:
     return tensor.device if tensor is not None else torch.device("cpu")
 
 
-_SIZE_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.getitem}
+_SIZE_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.getitem, operator.iadd,
+                    operator.isub, operator.imul, operator.ifloordiv}
 
 
 def _is_size(node: fx.Node) -> bool:

@@ -1,4 +1,5 @@
-"""Pooling over a sequence (N, C, L): QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d.
+"""Pooling over a sequence (N, C, L): QMaxPool1d, QAvgPool1d, QAdaptiveAvgPool1d; and QMean,
+the average over one sample axis of a sequence or an image (`x.mean(-1)`).
 
 They compute as their 2-D versions (`elementwise`) over an image of one row, which is how
 they export and how the IR builds them: a max selects values (the type is the input's); an
@@ -59,6 +60,36 @@ class QAdaptiveAvgPool1d(_Quantized):
         _sequence(self, x)
         sums = x.double().sum(dim=2, keepdim=self.keepdim)
         return self._average(sums, x, x.shape[2], lambda x: x[:, :, None, :])
+
+
+class QMean(_Quantized):
+    """`x.mean(dim)` over one sample axis of a sequence (N, C, L) or an image (N, C, H, W): the
+    exact sum over that axis times 1/n, quantized to `output` (the axis kept as 1 with `keepdim`)."""
+
+    def __init__(self, dim: int, output=DEFAULT_SUM, keepdim: bool = False):
+        super().__init__()
+        self.dim, self.keepdim = dim, keepdim
+        self._setup_output(output)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, keepdim={self.keepdim}"
+
+    def axis(self, rank: int) -> int:
+        """The axis averaged in a tensor of `rank` axes (batch included); a ValueError unless it is a sample axis."""
+        if rank not in (3, 4) or not -rank <= self.dim < rank or self.dim % rank < 2:
+            raise ValueError(f"QMean: dim={self.dim} of a tensor of {rank} axes; it averages an axis after the "
+                             f"channels of (N, C, L) or (N, C, H, W)")
+        return self.dim % rank
+
+    def forward(self, x):
+        axis = self.axis(x.dim())
+        count = x.shape[axis]
+        sums = x.double().sum(dim=axis, keepdim=self.keepdim)
+
+        def windows(t):  # (N, C, positions, the values averaged)
+            return t.movedim(axis, -1).reshape(t.shape[0], t.shape[1], -1, count)
+
+        return self._average(sums, x, count, windows)
 
 
 def _single(value) -> int:

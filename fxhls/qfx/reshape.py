@@ -3,7 +3,8 @@
 
 `QConcat` is `torch.cat` along a sample axis, each input first quantized to the output
 type (the joined tensor has one type). `QReshape` is `x.view(...)`/`x.reshape(...)` with the sizes the model computes (from
-`x.size(0)` or `x.shape[0]`); it moves values and keeps their type. `QScale` is `x * c`
+`x.size(0)` or `x.shape[0]`), `QSqueeze` and `QUnsqueeze` are `x.squeeze(dim)` and `x.unsqueeze(dim)`: they
+move values and keep their type. `QScale` is `x * c`
 (or `x / d`, c = 1/d) with the constant quantized like a weight: the product is exact and
 then quantized to the output type.
 """
@@ -24,6 +25,34 @@ class QReshape(nn.Module):
 
     def forward(self, x: torch.Tensor, *shape) -> torch.Tensor:
         return _keep_type(x.reshape(*shape), x)
+
+
+class QSqueeze(nn.Module):
+    """`x.squeeze(dim)` (every axis of size 1 when `dim` is None); the type is the input's."""
+
+    def __init__(self, dim: int | tuple[int, ...] | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _keep_type(x.squeeze() if self.dim is None else x.squeeze(self.dim), x)
+
+
+class QUnsqueeze(nn.Module):
+    """`x.unsqueeze(dim)`; the type is the input's."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _keep_type(x.unsqueeze(self.dim), x)
 
 
 class QScale(_Quantized):

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from fxhls.qfx.adaptive_pool import QAdaptiveAvgPool2dTiled
 from fxhls.qfx.call import Call
 from fxhls.qfx.elementwise import (
     DEFAULT_ACTIVATION,
@@ -36,9 +37,9 @@ from fxhls.qfx.activations import (
     QSoftplus,
     QTanh,
 )
-from fxhls.qfx.pools1d import QAdaptiveAvgPool1d
+from fxhls.qfx.pools1d import QMean
 from fxhls.qfx.relu_variants import QLeakyReLU, QReLU6
-from fxhls.qfx.reshape import QConcat, QReshape, QScale
+from fxhls.qfx.reshape import QConcat, QReshape, QScale, QSqueeze, QUnsqueeze
 from fxhls.qfx import rules_layers
 from fxhls.qfx.rules_weighted import WEIGHTED_RULES
 
@@ -72,11 +73,20 @@ def _avgpool(call: Call):
 
 
 def _adaptive_avgpool(call: Call):
-    m = call.module
-    if m.output_size not in (1, (1, 1)):
-        raise call.unsupported(f"output_size={m.output_size}", "output_size=1 (global average pooling)")
     (x,) = call.only_input()
-    return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+    return _adaptive_layer(call, call.module.output_size, x), (x,)
+
+
+def _adaptive_layer(call: Call, size, x: fx.Node):
+    """Global average pooling for output size 1, else pooling over windows that tile the input."""
+    output = call.activation(DEFAULT_SUM, call.is_signed(x))
+    if size in (1, (1, 1), [1, 1]):
+        return QAdaptiveAvgPool2d(1, output=output)
+    sizes = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+    if len(sizes) != 2 or any(not (k is None or isinstance(k, int) and not isinstance(k, bool) and k >= 1)
+                              for k in sizes):
+        raise call.unsupported(f"output_size={size!r}", "an output size of positive integers (or None)")
+    return QAdaptiveAvgPool2dTiled(sizes, output=output)
 
 
 def _avgpool_call(call: Call):
@@ -90,25 +100,25 @@ def _avgpool_call(call: Call):
 
 
 def _adaptive_avgpool_call(call: Call):
-    size = call.argument(1, "output_size")
-    if size not in (1, (1, 1)):
-        raise call.unsupported(f"output_size={size}", "output_size=1 (global average pooling)")
     x = call.argument(0, "input")
-    return QAdaptiveAvgPool2d(1, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+    return _adaptive_layer(call, call.argument(1, "output_size"), x), (x,)
 
 
 def _mean(call: Call):
-    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch, x.mean(-1) or x.mean(2) of
-    a sequence batch (N, C, L): global average pooling."""
+    """x.mean((2, 3)) or torch.mean(x, (-2, -1)) of an image batch (global average pooling);
+    x.mean(-1), x.mean(2), x.mean(3) over one axis after the channels (`QMean`)."""
     x, dims = call.argument(0, "input"), call.argument(1, "dim")
     dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
     keepdim = bool(call.argument(2, "keepdim", False))
     output = call.activation(DEFAULT_SUM, call.is_signed(x))
-    if call.argument(3, "dtype") is None and dims in ((2,), (-1,)):
-        return QAdaptiveAvgPool1d(1, output=output, keepdim=keepdim), (x,)
-    if sorted(d % 4 for d in dims if isinstance(d, int)) != [2, 3] or call.argument(3, "dtype") is not None:
-        raise call.unsupported(f"dim={dims}", "the mean over the last two axes of an (N, C, H, W) tensor, or over "
-                                              "the last axis of an (N, C, L) one")
+    supported = ("the mean over the last two axes of an (N, C, H, W) tensor, or over one axis after the "
+                 "channels of an (N, C, L) or (N, C, H, W) one")
+    if call.argument(3, "dtype") is not None or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        raise call.unsupported(f"dim={dims}, dtype={call.argument(3, 'dtype')}", supported)
+    if len(dims) == 1 and dims[0] not in (0, 1, -4, -3):  # the axes of a sample's values; its rank is seen at run time
+        return QMean(dims[0], output, keepdim), (x,)
+    if sorted(d % 4 for d in dims) != [2, 3]:
+        raise call.unsupported(f"dim={dims}", supported)
     return QAdaptiveAvgPool2d(1, output=output, keepdim=keepdim), (x,)
 
 
@@ -127,13 +137,29 @@ def _reshape(call: Call):
     return QReshape(), (x, *shape)
 
 
+def _squeeze(call: Call):
+    """x.squeeze(), x.squeeze(dim), torch.squeeze(x, dim)."""
+    dim = call.argument(1, "dim")
+    if not (dim is None or isinstance(dim, int) or isinstance(dim, (tuple, list)) and
+            all(isinstance(d, int) for d in dim)):
+        raise call.unsupported(f"dim={dim!r}", "squeeze of every axis of size 1, of an axis or of a tuple of axes")
+    return QSqueeze(tuple(dim) if isinstance(dim, list) else dim), (call.argument(0, "input"),)
+
+
+def _unsqueeze(call: Call):
+    dim = call.argument(1, "dim")
+    if not isinstance(dim, int):
+        raise call.unsupported(f"dim={dim!r}", "unsqueeze at an axis given as a number")
+    return QUnsqueeze(dim), (call.argument(0, "input"),)
+
+
 def _scale(call: Call):
     """x * c, c * x or x / d with a constant c (d): x times the constant quantized like a weight."""
     a, b = call.argument(0, "input"), call.argument(1, "other")
     x, c = (a, b) if isinstance(a, fx.Node) else (b, a)
     if isinstance(c, fx.Node) or not isinstance(x, fx.Node) or not isinstance(c, (int, float)):
         raise call.unsupported("two tensor operands", "multiplication or division by a number")
-    if call.node.target in (operator.truediv, torch.div, "div"):
+    if call.node.target in (operator.truediv, operator.itruediv, torch.div, "div", "div_"):
         if c == 0 or call.argument(2, "rounding_mode") is not None:
             raise call.unsupported("a division by 0 or with a rounding_mode", "x / d with d != 0")
         c = 1.0 / c
@@ -229,11 +255,14 @@ MODULE_RULES = {
 }
 FUNCTION_RULES = {
     operator.add: _add,
+    operator.iadd: _add,  # y += z: its later readers read the sum (`tracing`)
     torch.add: _add,
     F.relu: _relu,
     torch.relu: _relu,
     torch.flatten: _flatten_call,
     torch.reshape: _reshape,
+    torch.squeeze: _squeeze,
+    torch.unsqueeze: _unsqueeze,
     F.max_pool2d: _maxpool_call,
     F.avg_pool2d: _avgpool_call,
     F.adaptive_avg_pool2d: _adaptive_avgpool_call,
@@ -246,8 +275,10 @@ FUNCTION_RULES = {
     F.dropout1d: _dropped,
     F.dropout2d: _dropped,
     operator.mul: _scale,
+    operator.imul: _scale,
     torch.mul: _scale,
     operator.truediv: _scale,
+    operator.itruediv: _scale,
     torch.div: _scale,
     torch.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
     F.sigmoid: _activation(QSigmoid, DEFAULT_UNIT),
@@ -261,14 +292,15 @@ FUNCTION_RULES = {
     torch.exp: _activation(QExp, DEFAULT_POSITIVE),
     **rules_layers.FUNCTION_RULES,
 }
-METHOD_RULES = {"add": _add, "relu": _relu, "flatten": _flatten_call, "view": _reshape, "reshape": _reshape,
-                "mean": _mean, "mul": _scale, "div": _scale, "contiguous": _dropped,
+METHOD_RULES = {"add": _add, "add_": _add, "relu": _relu, "relu_": _relu, "flatten": _flatten_call, "view": _reshape,
+                "reshape": _reshape, "mean": _mean, "mul": _scale, "mul_": _scale, "div": _scale, "div_": _scale,
+                "squeeze": _squeeze, "unsqueeze": _unsqueeze, "contiguous": _dropped,
                 "sigmoid": _activation(QSigmoid, DEFAULT_UNIT), "tanh": _activation(QTanh, DEFAULT_SIGNED_UNIT),
                 "exp": _activation(QExp, DEFAULT_POSITIVE), **rules_layers.METHOD_RULES}
 
 SUPPORTED = (
     "modules " + ", ".join(f"nn.{kind.__name__}" for kind in MODULE_RULES)
-    + "; functions operator.add/mul/truediv, torch.add/mul/div/relu/flatten/reshape/mean, F.relu, "
+    + "; functions operator.add/mul/truediv (and +=, *=, /=), torch.add/mul/div/relu/flatten/reshape/squeeze/unsqueeze/mean, F.relu, "
     + "F.relu6, F.leaky_relu, torch.cat, F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d, F.dropout, "
     + "torch.sigmoid/tanh/selu/exp, F.sigmoid, F.tanh, F.hardsigmoid, F.elu, F.selu, F.softplus, "
     + rules_layers.FUNCTIONS
