@@ -40,37 +40,47 @@ from fxhls.ir import Graph
 from fxhls.ir.ops.quantize import node_type
 from fxhls.ir.ops.softmax import exp_entries, reciprocal_entries, softmax_types, sum_range
 
+from .export_acc_body import accumulator_body
+
 DOMAIN = "fxhls"
 OPSET = 17
+_INPUTS = ("x", "w", "b")  # a function's inputs: x, or a Gemm's or Conv's x, w[, b]
 
 
 def add_functions(proto: onnx.ModelProto, graph: Graph, computes_in: dict, cast_from: dict | None = None) -> None:
     """Give every fxhls node of `proto` an overload and `proto` its function, computing in the
     float type `computes_in[node name]`; `graph` (the imported IR of `proto`) gives input shapes
     and types, of the value a Cast read where an input is a Cast's (`cast_from`, if given)."""
-    bodies: dict[tuple[str, str], tuple[list, type]] = {}  # (op, overload) -> (body, float type)
+    bodies: dict[tuple[str, str], tuple[list, type, tuple]] = {}  # (op, overload) -> (body, float type, inputs)
     for node in proto.graph.node:
         if node.domain != DOMAIN:
             continue
-        made = _specialize(node, lambda: graph.tensor((cast_from or {}).get(node.input[0], node.input[0])))
+        dtype = computes_in[node.name]
+        made = _specialize(node, lambda i=0: graph.tensor((cast_from or {}).get(node.input[i], node.input[i])), dtype)
         if made is None:
             continue
         specialization, nodes = made
-        dtype = computes_in[node.name]
         spelled = f"{specialization} {np.dtype(dtype).name}".replace("-", " minus ")  # <6,-1> is not <6,1>
         node.overload = re.sub(r"[^A-Za-z0-9]+", "_", spelled).strip("_")
-        bodies.setdefault((node.op_type, node.overload), (nodes, dtype))
-    for (op, overload), (nodes, dtype) in bodies.items():
-        function = helper.make_function(DOMAIN, op, ["x"], ["y"], [_typed(n, dtype) for n in nodes],
+        bodies.setdefault((node.op_type, node.overload), (nodes, dtype, _INPUTS[:len(node.input)]))
+    for (op, overload), (nodes, dtype, inputs) in bodies.items():
+        function = helper.make_function(DOMAIN, op, list(inputs), ["y"], [_typed(n, dtype) for n in nodes],
                                         [helper.make_opsetid("", OPSET)])
         function.overload = overload
         proto.functions.append(function)
 
 
-def _specialize(node, x):
-    """(overload, body nodes) for an fxhls node, `x()` giving the IR tensor it reads, or None
-    for one without a body."""
+def _specialize(node, x, dtype):
+    """(overload, body nodes) for an fxhls node computing in float `dtype`, `x(i)` giving the IR
+    tensor its input i holds (default 0), or None for one without a body."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if "acc_type" in attrs:  # a Gemm or Conv with a narrowed accumulator
+        acc = FixedType.parse(attrs["acc_type"].decode())
+
+        def cast(prefix: str, value: str, result: str) -> list:
+            return [_typed(n, np.float64) for n in _renamed(_quantize_body(acc), prefix, value, result)]
+
+        return accumulator_body(node, attrs, x, dtype, acc, cast)
     if node.op_type == "Quantize":
         t = node_type({k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()})
         return str(t), _quantize_body(t)
@@ -81,7 +91,7 @@ def _specialize(node, x):
     if node.op_type == "Softmax":
         return _softmax_body(attrs, x())
     if node.op_type not in ("AveragePool", "GlobalAveragePool"):
-        return None  # Gemm or Conv with a narrowed accumulator
+        return None
     channels, height, width = x().shape
     rtype = FixedType.parse(attrs["reciprocal_type"].decode())
     if node.op_type == "GlobalAveragePool":
