@@ -74,7 +74,7 @@ def _compare(model, shape, seed, tmp_path, op):
     assert int((qfx != emulated).sum()) == 0, (qfx, emulated)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(accumulators(), operand_types(), st.integers(1, 12), st.integers(1, 5), st.booleans(), st.integers(0, 99))
 def test_linear(tmp_path_factory, acc, types, inputs, outputs, bias, seed):
     x_type, w_type = types
@@ -87,12 +87,13 @@ def test_linear(tmp_path_factory, acc, types, inputs, outputs, bias, seed):
 def convolutions(draw):
     """(kernel, stride, padding, height, width) of a 2-D convolution that fits its image."""
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride, padding = (draw(st.integers(1, 2)), draw(st.integers(1, 2))), (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
     size = [draw(st.integers(max(1, k - 2 * p), 6)) for k, p in zip(kernel, padding)]
     return kernel, stride, padding, *size
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(accumulators(), operand_types(), convolutions(), st.integers(1, 3), st.integers(1, 3), st.booleans(),
        st.integers(0, 99))
 def test_conv2d(tmp_path_factory, acc, types, conv, channels, outputs, bias, seed):
@@ -102,7 +103,7 @@ def test_conv2d(tmp_path_factory, acc, types, conv, channels, outputs, bias, see
     _compare(model, (channels, height, width), seed, tmp_path_factory.mktemp("conv2d"), "Conv")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(accumulators(), operand_types(), st.integers(1, 3), st.integers(1, 2), st.integers(0, 1), st.integers(1, 3),
        st.integers(1, 3), st.booleans(), st.integers(0, 99))
 def test_conv1d(tmp_path_factory, acc, types, kernel, stride, padding, channels, outputs, bias, seed):
@@ -134,7 +135,7 @@ def _grouped_conv(acc: FixedType, groups: int, stride: int, pad: int, seed: int)
                                                                  helper.make_opsetid("fxhls", 1)]))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(accumulators(), st.integers(2, 3), st.integers(1, 2), st.integers(0, 1), st.integers(0, 99))
 def test_grouped_conv(tmp_path_factory, acc, groups, stride, pad, seed):
     proto = _grouped_conv(acc, groups, stride, pad, seed)
@@ -152,7 +153,8 @@ def test_grouped_conv(tmp_path_factory, acc, groups, stride, pad, seed):
     ("ap_fixed<30,10>", "ap_fixed<8,1>", "a 30-bit input read in float32 (the accumulator's float type)"),
 ])
 def test_no_body_where_float64_is_not_exact(x_type, w_type, why, tmp_path):
-    model = torch.nn.Sequential(QInput(x_type), QLinear(4, 2, weight=w_type, acc="ap_fixed<10,3,AP_RND,AP_SAT>")).double()
+    layer = QLinear(4, 2, weight=w_type, acc="ap_fixed<10,3,AP_RND,AP_SAT>")
+    model = torch.nn.Sequential(QInput(x_type), layer).double()
     x = np.random.default_rng(0).normal(size=(5, 4)) * 4
     proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "m.onnx")
     (gemm,) = [n for n in proto.graph.node if n.op_type == "Gemm"]

@@ -39,10 +39,12 @@ def accumulator_body(node, attrs: dict, tensor, dtype, acc: FixedType, cast):
     spelled, out_shape, prepare, term = layout
     has_bias = len(inputs) > 2
 
+    no_bias = helper.make_tensor("bias_acc", TensorProto.DOUBLE, [], [0.0])
     start = cast("bias_cast_", "b64", "bias_acc") if has_bias else [
-        helper.make_node("Constant", [], ["bias_acc"], value=helper.make_tensor("bias_acc", TensorProto.DOUBLE, [], [0.0]))]
+        helper.make_node("Constant", [], ["bias_acc"], value=no_bias)]
     step = [*term, helper.make_node("Gather", ["w_terms", "k"], ["w_k"], axis=0),
-            helper.make_node("Mul", ["x_k", "w_k"], ["product"]), helper.make_node("Add", ["s_in", "product"], ["total"]),
+            helper.make_node("Mul", ["x_k", "w_k"], ["product"]),
+            helper.make_node("Add", ["s_in", "product"], ["total"]),
             *cast("acc_", "total", "s_out"),
             helper.make_node("Identity", ["going"], ["going_on"])]
     loop = helper.make_graph(
@@ -83,8 +85,8 @@ def _exact(acc: FixedType, types: list, dtype) -> bool:
 def _gemm(attrs: dict, inputs: list):
     """(spelling, output sample shape, nodes before the Loop, nodes of term k's "x_k") of a Gemm
     y = x w^T + b; None for another Gemm."""
-    if (attrs.get("transA", 0), attrs.get("transB", 0), attrs.get("alpha", 1.0), attrs.get("beta", 1.0)) != (0, 1, 1.0,
-                                                                                                           1.0):
+    if (attrs.get("transA", 0), attrs.get("transB", 0)) != (0, 1) or attrs.get("alpha", 1.0) != 1.0 \
+            or attrs.get("beta", 1.0) != 1.0:
         return None
     outs, terms = inputs[1].shape
     prepare = [helper.make_node("Transpose", ["x64"], ["x_terms"]),  # (K, N)
@@ -112,14 +114,17 @@ def _conv(attrs: dict, inputs: list):
     terms = group_channels * kh * kw
     prepare = [_ints("pads", [0, 0, top, left, 0, 0, bottom, right]),
                helper.make_node("Pad", ["x64", "pads"], ["padded"], mode="constant"),
-               _ints("w_matrix_shape", [outs, terms]), helper.make_node("Reshape", ["w64", "w_matrix_shape"], ["w_matrix"]),
+               _ints("w_matrix_shape", [outs, terms]),
+               helper.make_node("Reshape", ["w64", "w_matrix_shape"], ["w_matrix"]),
                helper.make_node("Transpose", ["w_matrix"], ["w_rows"]), _ints("w_terms_shape", [terms, outs, 1, 1]),
                helper.make_node("Reshape", ["w_rows", "w_terms_shape"], ["w_terms"]),  # (K, O, 1, 1)
-               _ints("tap_starts", np.stack([i, j], axis=1)), _ints("tap_reach", [sh * (oh - 1) + 1, sw * (ow - 1) + 1]),
+               _ints("tap_starts", np.stack([i, j], axis=1)),
+               _ints("tap_reach", [sh * (oh - 1) + 1, sw * (ow - 1) + 1]),
                _ints("spatial_axes", [2, 3]), _ints("tap_steps", [sh, sw]), _ints("tap_channels", source)]
     term = [helper.make_node("Gather", ["tap_starts", "k"], ["start"], axis=0),
             helper.make_node("Add", ["start", "tap_reach"], ["end"]),
-            helper.make_node("Slice", ["padded", "start", "end", "spatial_axes", "tap_steps"], ["window"]),  # (N, C, OH, OW)
+            helper.make_node("Slice", ["padded", "start", "end", "spatial_axes", "tap_steps"],
+                             ["window"]),  # (N, C, OH, OW)
             helper.make_node("Gather", ["tap_channels", "k"], ["channel"], axis=0),
             helper.make_node("Gather", ["window", "channel"], ["x_k"], axis=1)]  # (N, O, OH, OW)
     spelled = (f"conv {channels}x{height}x{width} to {outs}x{oh}x{ow} kernel {kh}x{kw} stride {sh}x{sw} "

@@ -20,8 +20,11 @@ made of standard ops, with its constants in the graph's float type:
   its code indexes the reciprocal table, and the exact product is quantized to the output
   type; in float64, where the sum and the product are exact (else no body).
 
-A Gemm or Conv with a narrowed accumulator (`acc_type`) rounds at every step; it has no
-body, so onnxruntime refuses such a model (fxhls emulates it exactly).
+- Gemm and Conv with a narrowed accumulator (`acc_type`, rounded and overflowed at every
+  step): a Loop over the terms in the IR's order, bias first, each step Mul, Add and the
+  accumulator's Quantize body, in float64 (`export_acc_body`); no body where float64 does
+  not hold every product and partial sum exactly, or the inputs arrive rounded into the
+  function's float type (onnxruntime then refuses the model; fxhls emulates it exactly).
 """
 
 from __future__ import annotations
