@@ -54,17 +54,20 @@ def _widened(layer, seed: int):
     return layer
 
 
-def _compare(model, shape, seed, tmp_path, op):
-    """Export `model` (input sample `shape`), check it, and count the mismatches of onnxruntime
-    against emulate and emulate against the QFX model."""
+def _compare(model, shape, seed, tmp_path, op, declared=TensorProto.FLOAT):
+    """Export `model` (input sample `shape`, of the float type `declared`; its layer's output
+    type is the accumulator's, so the accumulator's values are compared), check it, and count
+    the mismatches of onnxruntime (at batch sizes BATCH and 1) against emulate and emulate
+    against the QFX model."""
     model.eval()
-    x = (np.random.default_rng(seed).normal(size=(BATCH, *shape)) * 4).astype(np.float32)
+    dtype = np.float32 if declared == TensorProto.FLOAT else np.float64
+    x = (np.random.default_rng(seed).normal(size=(BATCH, *shape)) * 4).astype(dtype)
     proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "m.onnx")
     onnx.checker.check_model(proto, full_check=True)
     onnx.shape_inference.infer_shapes(proto, strict_mode=True)
     (node,) = [n for n in proto.graph.node if n.domain == "fxhls" and n.op_type == op]
     assert node.overload and any(f.name == op and f.overload == node.overload for f in proto.functions)
-    assert proto.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT
+    assert proto.graph.input[0].type.tensor_type.elem_type == declared
     emulated = fxhls.emulate(tmp_path / "m.onnx", x)
     with torch.no_grad():
         qfx = model(torch.from_numpy(x)).double().numpy()
@@ -72,14 +75,15 @@ def _compare(model, shape, seed, tmp_path, op):
     assert got.shape == emulated.shape == qfx.shape
     assert int((got != emulated).sum()) == 0, (got, emulated)
     assert int((qfx != emulated).sum()) == 0, (qfx, emulated)
+    assert int((run_onnxruntime(proto, x[:1]) != emulated[:1]).sum()) == 0
 
 
 @settings(max_examples=60, deadline=None)
 @given(accumulators(), operand_types(), st.integers(1, 12), st.integers(1, 5), st.booleans(), st.integers(0, 99))
 def test_linear(tmp_path_factory, acc, types, inputs, outputs, bias, seed):
     x_type, w_type = types
-    model = torch.nn.Sequential(QInput(x_type), _widened(QLinear(inputs, outputs, bias=bias, weight=w_type,
-                                                                 acc=str(acc)), seed))
+    layer = QLinear(inputs, outputs, bias=bias, weight=w_type, acc=str(acc), output=str(acc))
+    model = torch.nn.Sequential(QInput(x_type), _widened(layer, seed))
     _compare(model, (inputs,), seed, tmp_path_factory.mktemp("linear"), "Gemm")
 
 
@@ -98,7 +102,8 @@ def convolutions(draw):
        st.integers(0, 99))
 def test_conv2d(tmp_path_factory, acc, types, conv, channels, outputs, bias, seed):
     (kernel, stride, padding, height, width), (x_type, w_type) = conv, types
-    layer = QConv2d(channels, outputs, kernel, stride=stride, padding=padding, bias=bias, weight=w_type, acc=str(acc))
+    layer = QConv2d(channels, outputs, kernel, stride=stride, padding=padding, bias=bias, weight=w_type, acc=str(acc),
+                    output=str(acc))
     model = torch.nn.Sequential(QInput(x_type), _widened(layer, seed))
     _compare(model, (channels, height, width), seed, tmp_path_factory.mktemp("conv2d"), "Conv")
 
@@ -108,7 +113,8 @@ def test_conv2d(tmp_path_factory, acc, types, conv, channels, outputs, bias, see
        st.integers(1, 3), st.booleans(), st.integers(0, 99))
 def test_conv1d(tmp_path_factory, acc, types, kernel, stride, padding, channels, outputs, bias, seed):
     x_type, w_type = types
-    layer = QConv1d(channels, outputs, kernel, stride=stride, padding=padding, bias=bias, weight=w_type, acc=str(acc))
+    layer = QConv1d(channels, outputs, kernel, stride=stride, padding=padding, bias=bias, weight=w_type, acc=str(acc),
+                    output=str(acc))
     model = torch.nn.Sequential(QInput(x_type), _widened(layer, seed))
     _compare(model, (channels, kernel + 3), seed, tmp_path_factory.mktemp("conv1d"), "Conv")
 
@@ -146,6 +152,18 @@ def test_grouped_conv(tmp_path_factory, acc, groups, stride, pad, seed):
     x = (np.random.default_rng(seed).normal(size=(BATCH, 2 * groups, 7, 7)) * 4).astype(np.float32)
     got, emulated = run_onnxruntime(proto, x), fxhls.emulate(path, x)
     assert int((got != emulated).sum()) == 0, (got, emulated)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(sorted(ROUNDING_MODES)), st.sampled_from(sorted(OVERFLOW_MODES)), st.integers(0, 99))
+def test_operands_near_float64s_limit(tmp_path_factory, rounding, overflow, seed):
+    """24-bit inputs and weights (48-bit products) into a 38-bit accumulator: every partial sum
+    plus a product spans 49 bits, within float64's 53; the input is float64, the body's Casts
+    keep it."""
+    acc = FixedType(38, 6, True, rounding, overflow)
+    layer = QLinear(4, 3, weight="ap_fixed<24,2>", bias_type="ap_fixed<32,8>", acc=str(acc), output=str(acc))
+    model = torch.nn.Sequential(QInput("ap_fixed<24,4>"), _widened(layer, seed)).double()
+    _compare(model, (4,), seed, tmp_path_factory.mktemp("wide"), "Gemm", declared=TensorProto.DOUBLE)
 
 
 @pytest.mark.parametrize("x_type,w_type,why", [
