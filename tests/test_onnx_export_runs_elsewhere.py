@@ -24,11 +24,7 @@ from torch import nn
 from fxhls.qfx import (QAdaptiveAvgPool2d, QAvgPool2d, QConv2d, QFlatten, QInput, QLinear, QMaxPool2d, QReLU,
                        QSign)
 
-NARROWED = {"narrow_acc", "narrow_conv"}  # a narrowed accumulator has no ONNX body
-
-
-@pytest.mark.parametrize("name,model,shape", [z for z in qfx_zoo() if z[0] not in NARROWED],
-                         ids=[z[0] for z in qfx_zoo() if z[0] not in NARROWED])
+@pytest.mark.parametrize("name,model,shape", list(qfx_zoo()), ids=[z[0] for z in qfx_zoo()])
 def test_onnxruntime_gives_the_emulators_values(name, model, shape, tmp_path):
     x = (torch.randn(32, *shape) * 3).numpy()
     proto = export_onnx(model, torch.from_numpy(x[:2]), tmp_path / "m.onnx")
