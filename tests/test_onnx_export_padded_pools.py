@@ -1,7 +1,9 @@
 """export_onnx of max pooling with torch's padding and ceil_mode (the ResNet stem's 3x3 stride-2
 pool with padding 1, SqueezeNet's ceil_mode pools): torch pads with -inf, the export with a
 zero Pad, equal where the input is never negative; the emulator equals PyTorch with ==.
-Over signed values the export is refused in one line naming the layer."""
+Over signed values the export is refused in one line naming the layer. Average pooling with
+padding (torch's count_include_pad=True) is a zero Pad then the average over the whole window,
+over signed values too: QFX equals the exact padded window sums times 1/N, the emulator QFX."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from torch import nn
 
 import fxhls
 from fxhls.onnx import export_onnx
-from fxhls.qfx import QConv1d, QConv2d, QInput, QMaxPool1d, QMaxPool2d, QReLU
+from fxhls.fixed import quantize, reciprocal
+from fxhls.qfx import QAvgPool2d, QConv1d, QConv2d, QInput, QMaxPool1d, QMaxPool2d, QReLU
+from fxhls.qfx.elementwise import RECIPROCAL_TYPE
 
 
 @st.composite
@@ -42,6 +46,28 @@ def test_padded_and_ceil_mode_max_pools_emulate_exactly(tmp_path_factory, pool):
     got = fxhls.emulate(path, x.numpy())
     assert got.shape == expected.shape
     assert int((got != expected).sum()) == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)), stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       data=st.data())
+def test_padded_average_pools_count_the_zeros_and_emulate_exactly(tmp_path_factory, kernel, stride, data):
+    padding = tuple(data.draw(st.integers(0, k // 2)) for k in kernel)
+    torch.manual_seed(0)
+    pool = QAvgPool2d(kernel, stride, padding=padding)
+    model = nn.Sequential(QInput(), QConv2d(2, 3, 3, padding=1), pool).eval()  # signed values
+    x = torch.randn(8, 2, 7, 8) * 2
+    with torch.no_grad():
+        got = model(x).double()
+        before = model[1](model[0](x)).double()
+    (ph, pw), count = padding, kernel[0] * kernel[1]
+    windows = torch.nn.functional.pad(before, (pw, pw, ph, ph)).unfold(2, kernel[0], stride[0]).unfold(3, kernel[1],
+                                                                                                      stride[1])
+    expected = quantize(windows.sum((-1, -2)) * reciprocal(count, RECIPROCAL_TYPE), pool.output_type)
+    assert int((got != expected).sum()) == 0
+    path = tmp_path_factory.mktemp("avg") / "m.onnx"
+    export_onnx(model, x[:1], path)
+    assert int((fxhls.emulate(path, x.numpy()) != got.numpy()).sum()) == 0
 
 
 @pytest.mark.parametrize("pool", [QMaxPool2d(3, 2, padding=1), QMaxPool2d(3, 2, ceil_mode=True)])

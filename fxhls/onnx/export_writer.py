@@ -183,11 +183,16 @@ class OnnxWriter:
         return self.quantize(node, m.output_type)
 
     def _QAvgPool2d(self, m, x):
+        if any(m.padding):  # zeros that count in the divisor: a zero Pad, then the average over whole windows
+            (top, left) = m.padding
+            x = [self.node("Pad", [x[0], self.shape_constant([0, 0, top, left, 0, 0, top, left], "pads")],
+                           mode="constant")]
         return self._average(m, x, "AveragePool", kernel_shape=list(m.kernel_size), strides=list(m.stride))
 
     def _QAdaptiveAvgPool2dTiled(self, m, x):
-        window = list(m.window(tuple(self.samples[0][1:])))
-        return self._average(m, x, "AveragePool", kernel_shape=window, strides=window)
+        window, repeats = m.grid(tuple(self.samples[0][1:]))
+        y = self._average(m, x, "AveragePool", kernel_shape=list(window), strides=list(window))
+        return self._resize(y, repeats) if repeats != (1, 1) else y
 
     def _QAvgPool1d(self, m, x):
         return self.on_row_image(x[0], lambda image: self._average(
@@ -244,15 +249,16 @@ class OnnxWriter:
     def _QArgMax(self, m, x):
         return self.node("ArgMax", x, axis=1, keepdims=int(m.keepdim))
 
-    def _QUpsample(self, m, x):
-        def resize(image, scales):
-            factors = self.shape_constant([1.0, 1.0, *scales], "scales", np.float32)
-            return self.node("Resize", [image, "", factors], mode="nearest",
-                             coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    def _resize(self, image: str, scales) -> str:
+        """Nearest upsampling of `image` by the integer `scales` of its spatial axes."""
+        factors = self.shape_constant([1.0, 1.0, *scales], "scales", np.float32)
+        return self.node("Resize", [image, "", factors], mode="nearest",
+                         coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
+    def _QUpsample(self, m, x):
         if self.ranks[0] == 2:  # a sequence (C, L): as an image of one row
-            return self.on_row_image(x[0], lambda image: resize(image, (1, *m.scales(1))))
-        return resize(x[0], m.scales(2))
+            return self.on_row_image(x[0], lambda image: self._resize(image, (1, *m.scales(1))))
+        return self._resize(x[0], m.scales(2))
 
     def _QPad(self, m, x):
         return self.node("Pad", [x[0], self.shape_constant(m.onnx_pads(self.ranks[0] + 1), "pads")], mode="constant")

@@ -36,8 +36,10 @@ def quantize_model(model: nn.Module, config: QFXConfig | dict | None = None) -> 
     padding, numeric or symmetric 'same', dilation 1), nn.BatchNorm1d/2d, nn.ReLU,
     ReLU6, LeakyReLU, F.relu / torch.relu, torch.cat along a sample axis, adds of two
     tensors (`+`, torch.add), multiplication or division by a number (`x * 0.5`),
-    max and average pooling as modules or functions, nn.AdaptiveAvgPool2d(1) /
-    F.adaptive_avg_pool2d(x, 1) / x.mean((2, 3)), their 1-D versions (and x.mean(-1)),
+    max and average pooling as modules or functions (average pooling's zero padding counted
+    in the divisor, torch's default), nn.AdaptiveAvgPool2d(1) / F.adaptive_avg_pool2d(x, 1) /
+    x.mean((2, 3)), nn.AdaptiveAvgPool2d((h, w)) where the sizes divide one another, their
+    1-D versions (and x.mean(-1)),
     the table activations (nn.Sigmoid, torch.tanh, ...), softmax on the class axis and
     torch.argmax ending the model, nn.PReLU, nearest upsampling by integer factors
     (nn.Upsample, F.interpolate), zero padding (nn.ZeroPad2d, F.pad), nn.Flatten / torch.flatten /

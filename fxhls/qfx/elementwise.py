@@ -125,22 +125,27 @@ class QFlatten(nn.Flatten):
 
 class QAvgPool2d(_Quantized):
     """Average pooling: the exact window sum times 1/N (exact for N a power of two,
-    else 1/N quantized to `RECIPROCAL_TYPE`), quantized to `output`; exact at any input width."""
+    else 1/N quantized to `RECIPROCAL_TYPE`), quantized to `output`; exact at any input width.
+    `padding` adds zeros around the image first, which count in N (torch's count_include_pad=True)."""
 
-    def __init__(self, kernel_size, stride=None, output=DEFAULT_SUM):
+    def __init__(self, kernel_size, stride=None, output=DEFAULT_SUM, padding=0):
         super().__init__()
         self.kernel_size = nn.modules.utils._pair(kernel_size)
         self.stride = nn.modules.utils._pair(stride if stride is not None else kernel_size)
+        self.padding = nn.modules.utils._pair(padding)
         self._setup_output(output)
 
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
     def forward(self, x):
-        sums = F.avg_pool2d(x.double(), self.kernel_size, self.stride, divisor_override=1)
+        sums = F.avg_pool2d(x.double(), self.kernel_size, self.stride, self.padding, divisor_override=1)
         return self._average(sums, x, self.kernel_size[0] * self.kernel_size[1], self._windows)
 
     def _windows(self, x: torch.Tensor) -> torch.Tensor:
-        """The windows of x (N, C, H, W) as (N, C, positions, values of a window)."""
+        """The windows of x (N, C, H, W), zero-padded, as (N, C, positions, values of a window)."""
         count = self.kernel_size[0] * self.kernel_size[1]
-        columns = F.unfold(x, self.kernel_size, stride=self.stride)  # (N, C * count, positions)
+        columns = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)  # (N, C * count, positions)
         return columns.view(x.shape[0], x.shape[1], count, -1).transpose(2, 3)
 
 

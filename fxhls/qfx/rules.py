@@ -61,15 +61,26 @@ def _add(call: Call):
 _maxpool, _maxpool_call = rules_layers.maxpool_rules(QMaxPool2d)
 
 
+def _avgpool_layer(call: Call, x: fx.Node, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """QAvgPool2d for nn.AvgPool2d / F.avg_pool2d: zero padding counted in the divisor
+    (count_include_pad=True, torch's default) is a zero Pad and then an average over the whole
+    window; without it each window near the border has its own divisor, which is refused."""
+    padded = nn.modules.utils._pair(padding) != (0, 0)
+    if ceil_mode or divisor_override is not None or padded and not count_include_pad:
+        raise call.unsupported(
+            f"padding={padding}, ceil_mode={ceil_mode}, count_include_pad={count_include_pad}, "
+            f"divisor_override={divisor_override}",
+            "ceil_mode=False, divisor_override=None, and count_include_pad=True where padding is not 0 "
+            "(one divisor: the window's size)")
+    output = call.activation(DEFAULT_SUM, call.is_signed(x))
+    return QAvgPool2d(kernel, stride, output=output, padding=padding), (x,)
+
+
 def _avgpool(call: Call):
     m = call.module
-    if m.padding not in (0, (0, 0)) or m.ceil_mode or m.divisor_override is not None:
-        raise call.unsupported(
-            f"padding={m.padding}, ceil_mode={m.ceil_mode}, divisor_override={m.divisor_override}",
-            "padding=0, ceil_mode=False, divisor_override=None",
-        )
     (x,) = call.only_input()
-    return QAvgPool2d(m.kernel_size, m.stride, output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+    return _avgpool_layer(call, x, m.kernel_size, m.stride, m.padding, m.ceil_mode, m.count_include_pad,
+                          m.divisor_override)
 
 
 def _adaptive_avgpool(call: Call):
@@ -90,13 +101,9 @@ def _adaptive_layer(call: Call, size, x: fx.Node):
 
 
 def _avgpool_call(call: Call):
-    kernel = call.argument(1, "kernel_size")
-    settings = (call.argument(3, "padding", 0), call.argument(4, "ceil_mode", False),
-                call.argument(6, "divisor_override"))
-    if settings[0] not in (0, (0, 0)) or settings[1] or settings[2] is not None:
-        raise call.unsupported("padding, ceil_mode or divisor_override", "padding=0, ceil_mode=False")
-    x = call.argument(0, "input")
-    return QAvgPool2d(kernel, call.argument(2, "stride"), output=call.activation(DEFAULT_SUM, call.is_signed(x))), (x,)
+    return _avgpool_layer(call, call.argument(0, "input"), call.argument(1, "kernel_size"), call.argument(2, "stride"),
+                          call.argument(3, "padding", 0), call.argument(4, "ceil_mode", False),
+                          call.argument(5, "count_include_pad", True), call.argument(6, "divisor_override"))
 
 
 def _adaptive_avgpool_call(call: Call):
