@@ -208,7 +208,7 @@ def test_pad_that_no_conv_reads_is_refused_by_the_hardware_in_one_line(tmp_path)
     x = quantize(np.random.default_rng(5).normal(size=(2, 2, 3, 4)), NARROW)
     padded = np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1)])
     assert (emulate(tmp_path / "m.onnx", x, default_type=NARROW) == np.maximum(padded, 0)).all()
-    wanted = r"^node 'pad': a zero Pad is supported where it folds into the padding of the Conv [^\n]*'relu' \(Relu\)$"
+    wanted = r"^node 'pad': a zero Pad is supported where it folds into the padding of the Conv, MaxPool or AveragePool [^\n]*'relu' \(Relu\)$"
     with pytest.raises(ValueError, match=wanted):
         _hardware(tmp_path / "m.onnx", model_config(default_type=NARROW))
 

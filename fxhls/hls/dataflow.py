@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.windows import window_pads
 
 from .layers.bnn import fused_threshold
 from .layers.context import Stream
@@ -155,7 +156,7 @@ def stage_lag(graph: Graph, node: Node, incoming: Stream) -> int:
         _, _, width = graph.tensor(node.inputs[0]).shape
         kernel_h, kernel_w = (graph.tensor(node.inputs[1]).shape[2:] if node.op == "Conv"
                               else node.attrs["kernel_shape"])
-        pad_h, pad_w = node.attrs.get("pads", (0, 0)) if node.op == "Conv" else (0, 0)
+        pad_h, pad_w = window_pads(node)
         lag = max(kernel_h - 1 - pad_h, 0) * width + max(kernel_w - 1 - pad_w, 0) + 1
         return min(lag, incoming.beats)
     if node.op in ("Gemm", "GlobalAveragePool", "Flatten"):

@@ -1,7 +1,8 @@
 """Parallelism: each layer's reuse factor, and the cost estimates the report shows.
 
 A stage handles one sample per call. Element-wise stages, pools and the converters
-take one beat (pixel) per clock with all its channels in parallel. Conv and Gemm
+take one beat (pixel) per clock with all its channels in parallel (a max or average
+pool one pixel of its zero-padded image, as a Conv's window walk). Conv and Gemm
 layers fold. A MAC layer with reuse r starts its compute every r clocks and shares each
 multiplier r ways (hls4ml's reuse factor): a Conv takes r clocks per (padded) input
 pixel, a Gemm its input beats plus r clocks per sample. A K-hot or binary layer folds as
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.windows import conv_out_size
+from fxhls.ir.ops.windows import conv_out_size, window_pads
 from fxhls.rtl.folding import LayerKnob, RtlParallelism, target_clocks, vector_steps
 from fxhls.rtl.layers import folded_layer, knob_fold
 
@@ -122,7 +123,7 @@ def folding(plan: Plan, stage: Stage, primitive: str) -> Folding:
     incoming = plan.streams[stage.in_tensors[0]]
     node = stage.node
     if node is None or node.op in ("Flatten", "Reshape", "Transpose", "Relu", "Sign", "Quantize", "Add",
-                                   "MaxPool", "Threshold", "MultiThreshold", "Table", "Concat", "ArgMax"):
+                                   "Threshold", "MultiThreshold", "Table", "Concat", "ArgMax"):
         beats = incoming.values if node is not None and node.op in ("Reshape", "Transpose") else incoming.beats
         return Folding(beats, 0, 0, 0)
     return _compute_folding(plan, stage, incoming, primitive)
@@ -135,13 +136,15 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
     if node.op in FOLDING_OPS:
         w = graph_tensor(node.inputs[1])
         dsp = dsp_per_multiplier(x.type.width, w.type.width, primitive)
-        padded, windows = _conv_walk(plan.graph, node) if node.op == "Conv" else (incoming.beats, 1)
+        padded, windows = _window_walk(plan.graph, node) if node.op == "Conv" else (incoming.beats, 1)
         if kernel_kind(plan.graph, node) in LANE_KERNELS:
             return LaneFolding(plan.graph, node, padded, windows)
         if node.op == "Gemm":
             return Folding(incoming.beats, 1, math.prod(w.shape), dsp)
         return Folding(0, padded, math.prod(w.shape), dsp)
     channels = incoming.lanes
+    if node.op == "MaxPool":  # a padded pixel per clock
+        return Folding(_window_walk(plan.graph, node)[0], 0, 0, 0)
     if node.op == "MulShift":  # one multiplier per channel
         multiplier_bits = node_widths(node, x.type, graph_tensor(node.outputs[0]).type)[0]
         return Folding(incoming.beats, 0, channels, dsp_per_multiplier(x.type.width, multiplier_bits, primitive))
@@ -155,18 +158,21 @@ def _compute_folding(plan, stage, incoming, primitive) -> Folding:
         types = softmax_types(node, x.type, channels)
         return Folding(incoming.beats, 0, channels, dsp_per_multiplier(types.exp.width, types.reciprocal.width,
                                                                        primitive))
-    if node.op in ("AveragePool", "GlobalAveragePool"):  # one sum * 1/N per channel
+    if node.op in ("AveragePool", "GlobalAveragePool"):  # one sum * 1/N per channel; a padded pixel per clock
         count = math.prod(node.attrs["kernel_shape"]) if node.op == "AveragePool" else incoming.beats
         reciprocal_type = pool.reciprocal_constant(node, count)[0]
         sums = pool.sum_type(x.type, count)
-        return Folding(incoming.beats, 0, channels, dsp_per_multiplier(sums.width, reciprocal_type.width, primitive))
+        walk = _window_walk(plan.graph, node)[0] if node.op == "AveragePool" else incoming.beats
+        return Folding(walk, 0, channels, dsp_per_multiplier(sums.width, reciprocal_type.width, primitive))
     raise ValueError(f"node {node.name!r}: op {node.op} has no cost model in the HLS backend")
 
 
-def _conv_walk(graph: Graph, node: Node) -> tuple[int, int]:
-    """A Conv's padded input pixels (its window generator's clocks) and its windows."""
-    (_, height, width), (kernel_h, kernel_w) = graph.tensor(node.inputs[0]).shape, graph.tensor(node.inputs[1]).shape[2:]
-    (stride_h, stride_w), (pad_h, pad_w) = node.attrs["strides"], node.attrs["pads"]
+def _window_walk(graph: Graph, node: Node) -> tuple[int, int]:
+    """A Conv's, MaxPool's or AveragePool's padded input pixels (its window generator's
+    clocks, `conv2d_stream`) and its windows."""
+    _, height, width = graph.tensor(node.inputs[0]).shape
+    kernel_h, kernel_w = graph.tensor(node.inputs[1]).shape[2:] if node.op == "Conv" else node.attrs["kernel_shape"]
+    (stride_h, stride_w), (pad_h, pad_w) = node.attrs["strides"], window_pads(node)
     windows = conv_out_size(height, kernel_h, stride_h, pad_h) * conv_out_size(width, kernel_w, stride_w, pad_w)
     return (height + 2 * pad_h) * (width + 2 * pad_w), windows
 

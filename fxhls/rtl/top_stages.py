@@ -18,6 +18,7 @@ from fxhls.fixed.table_grid import Truncation
 from fxhls.hls.layers.table import rom_entries
 from fxhls.identifiers import identifier
 from fxhls.ir.graph import Graph, Node
+from fxhls.ir.ops.windows import window_pads
 
 from .folding import RtlParallelism, fold_set_by, layer_knob, stage_lanes
 from .layers import ComputeLayer, folded_layer
@@ -200,11 +201,9 @@ class StageBuilder(StreamNetwork):
         self._pool(node, "avg")
 
     def _pool(self, node: Node, kind: str) -> None:
-        if any(node.attrs.get("pads", ())):
-            raise ValueError(f"node {node.name!r}: the RTL pooling unit has no padding, got pads {node.attrs['pads']}")
         channels, height, width = self.graph.tensor(node.inputs[0]).shape
-        (kh, kw), (sh, sw) = node.attrs["kernel_shape"], node.attrs["strides"]
-        binary = kind == "max" and self.binary(node.inputs[0])
+        (kh, kw), (sh, sw), (ph, pw) = node.attrs["kernel_shape"], node.attrs["strides"], window_pads(node)
+        binary = kind == "max" and self.binary(node.inputs[0]) and not (ph or pw)  # one bit has no zero to pad with
 
         def parameters(lanes, x):
             types = self._types(node, x)
@@ -213,7 +212,8 @@ class StageBuilder(StreamNetwork):
                          "OUT_ROUNDING": "AP_TRN", "OUT_OVERFLOW": "AP_WRAP"}
             extra = reciprocal_of(node, kh * kw) if kind == "avg" else {}
             return {"KIND": kind, "C": channels, "SIMD": lanes, "H": height, "W": width, "KH": kh, "KW": kw,
-                    "SH": sh, "SW": sw, "ROWS": line_buffer_rows(height, kh, sh, 0), **types, **extra}
+                    "SH": sh, "SW": sw, "PH": ph, "PW": pw, "ROWS": line_buffer_rows(height, kh, sh, ph), **types,
+                    **extra}
 
         out_h, out_w = self.graph.tensor(node.outputs[0]).shape[1:]
         self._pool_stage(node, "fxhls_pool", parameters, out_h * out_w * kh * kw * channels, binary)

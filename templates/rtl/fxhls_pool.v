@@ -1,4 +1,5 @@
-// fxhls_pool: max or average pooling (no padding) of a (C, H, W) image stream.
+// fxhls_pool: max or average pooling of a (C, H, W) image stream zero padded by PH rows
+// above and below and PW columns left and right (the zeros count in the maximum and in N).
 //
 // In and out: pixels in row-major order, each pixel's C channels as C/SIMD beats of SIMD
 // lanes. fxhls_window (CHANNEL_MAJOR) keeps ROWS image rows (a power of two, at least KH)
@@ -18,6 +19,8 @@ module fxhls_pool #(
     parameter integer KW = 2,
     parameter integer SH = 2,
     parameter integer SW = 2,
+    parameter integer PH = 0,
+    parameter integer PW = 0,
     parameter integer ROWS = 4,
     parameter integer RECIP_W = 1,
     parameter [RECIP_W-1:0] RECIP = 1,
@@ -42,7 +45,7 @@ module fxhls_pool #(
 
     fxhls_window #(
         .C(C), .SIMD(SIMD), .X_W(X_W), .H(H), .W(W), .KH(KH), .KW(KW), .SH(SH), .SW(SW),
-        .PH(0), .PW(0), .ROWS(ROWS), .CHANNEL_MAJOR(1), .PAD_FLAG(0)
+        .PH(PH), .PW(PW), .ROWS(ROWS), .CHANNEL_MAJOR(1), .PAD_FLAG(0)
     ) window (
         .clk(clk), .rst_n(rst_n),
         .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),

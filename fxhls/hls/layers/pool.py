@@ -1,11 +1,13 @@
 """Pooling layers in the HLS backend (templates/hls/layers/pool.h): max and average
-pooling on the convolution's line buffer, global average pooling as running sums."""
+pooling on the convolution's line buffer (zero padded as a Conv's where the node has
+`pads`), global average pooling as running sums."""
 
 from __future__ import annotations
 
 import math
 
 from fxhls.fixed import FixedType, reciprocal
+from fxhls.ir.ops.windows import window_pads
 from fxhls.templating import render
 
 from .calls import stage_call
@@ -73,11 +75,10 @@ def _window(context: LayerContext, kind: str) -> dict:
     node, x = context.node, context.graph.tensor(context.node.inputs[0])
     channels, height, width = x.shape
     (kernel_h, kernel_w), (stride_h, stride_w) = node.attrs["kernel_shape"], node.attrs["strides"]
-    if any(node.attrs.get("pads", [0])):
-        raise ValueError(f"node {node.name!r}: {node.op} with padding {node.attrs['pads']} is not supported (no padding)")
+    pad_h, pad_w = window_pads(node)
     return dict(node=node.name, layer=context.name, kind=kind, in_type=x.type, in_channels=channels,
                 in_height=height, in_width=width, kernel_h=kernel_h, kernel_w=kernel_w, stride_h=stride_h,
-                stride_w=stride_w, sum_type=None)
+                stride_w=stride_w, pad_h=pad_h, pad_w=pad_w, sum_type=None)
 
 
 def _average(context: LayerContext, count: int) -> dict:

@@ -1,4 +1,9 @@
-"""MaxPool, AveragePool and GlobalAveragePool (2-D, no padding).
+"""MaxPool, AveragePool and GlobalAveragePool (2-D).
+
+MaxPool and AveragePool may have `pads` ([rows, columns] of zeros on each side, what
+`fxhls.ir.passes.fold_pads` folds in from a zero Pad): their windows walk the zero-padded
+image, so they equal the pool without padding over the Pad's output (the zeros count in
+the maximum and in the average's N, ONNX's count_include_pad).
 
 An average is the exact window sum times 1/N: exact when the node has no
 `reciprocal_type` attribute, else 1/N quantized to that type (how the hardware
@@ -14,13 +19,18 @@ import numpy as np
 from fxhls.fixed import FixedType, accumulator_type, dot, exact_type, reciprocal
 
 from .accumulators import fits_float64, wide_result_cast
-from .windows import conv_out_size, windows
+from .windows import conv_out_size, window_pads, windows
 
 
 def _pooled_shape(node, shape):
     channels, height, width = shape
-    (kh, kw), (sh, sw) = node.attrs["kernel_shape"], node.attrs["strides"]
-    return (channels, conv_out_size(height, kh, sh, 0), conv_out_size(width, kw, sw, 0))
+    (kh, kw), (sh, sw), (ph, pw) = node.attrs["kernel_shape"], node.attrs["strides"], window_pads(node)
+    return (channels, conv_out_size(height, kh, sh, ph), conv_out_size(width, kw, sw, pw))
+
+
+def _windows(node, x: np.ndarray) -> np.ndarray:
+    """The pool's windows over the zero-padded batch x (N, C, H, W): (N, C, OH, OW, KH, KW)."""
+    return windows(x, node.attrs["kernel_shape"], node.attrs["strides"], window_pads(node))
 
 
 def _reciprocal(node, count: int) -> float:
@@ -50,7 +60,7 @@ class MaxPool:
 
     @staticmethod
     def execute(node, values):
-        return [windows(values[0], node.attrs["kernel_shape"], node.attrs["strides"]).max(axis=(4, 5))]
+        return [_windows(node, values[0]).max(axis=(4, 5))]
 
 
 class AveragePool:
@@ -64,7 +74,7 @@ class AveragePool:
 
     @staticmethod
     def execute(node, values, types=None):
-        return [_average(node, windows(values[0], node.attrs["kernel_shape"], node.attrs["strides"]), types)]
+        return [_average(node, _windows(node, values[0]), types)]
 
 
 class GlobalAveragePool:

@@ -16,6 +16,13 @@ def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
     return (size + 2 * pad - kernel) // stride + 1
 
 
+def window_pads(node) -> tuple[int, int]:
+    """The zero padding (rows, columns on each side) a Conv's, MaxPool's or AveragePool's
+    window walks over: the node's `pads`; a pool without that attribute has none."""
+    pads = node.attrs.get("pads", (0, 0))
+    return int(pads[0]), int(pads[1])
+
+
 def windows(x: np.ndarray, kernel, strides, pads=(0, 0)) -> np.ndarray:
     """The windows of x (N, C, H, W), zero padded by `pads` (rows, columns) on each side:
     shape (N, C, OH, OW, KH, KW), window (oh, ow) starting at row oh * strides[0] and

@@ -19,7 +19,7 @@ from fxhls.fixed import BINARY_TYPE, FixedType, exact_type
 from ..execute import execute
 from ..graph import Graph, Node, Tensor
 from ..ops.quantize import type_attrs
-from ..ops.windows import windows
+from ..ops.windows import window_pads, windows
 from .tensors import new_tensor
 from .types import infer_types
 
@@ -69,11 +69,12 @@ def _binary_stage(graph: Graph, sign: Node) -> tuple[Node, list[Node]] | None:
 
 def holds_binary_values(graph: Graph, name: str) -> bool:
     """Whether tensor `name` holds only -1 and +1: a Sign's or Threshold's output, maybe
-    flattened or max-pooled (what a backend may carry as one bit per value)."""
+    flattened or max-pooled without padding (what a backend may carry as one bit per value;
+    a padded max pool's zeros are neither)."""
     node = graph.producer(name)
     if node is None or graph.tensor(name).type != BINARY_TYPE:
         return False
-    if node.op in _VALUE_KEEPING:
+    if node.op in _VALUE_KEEPING and not (node.op == "MaxPool" and any(window_pads(node))):
         return holds_binary_values(graph, node.inputs[0])
     return node.op in ("Sign", "Threshold")
 

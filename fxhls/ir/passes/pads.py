@@ -1,28 +1,35 @@
-"""Zero Pads before a convolution: folded into its padding.
+"""Zero Pads before a convolution or a pool: folded into its padding.
 
-A Conv pads its image with zeros itself (`pads`, the same on both sides of an axis), so
-a Pad of zeros on the height and width read only by a Conv is that Conv's padding, when
-the sum is the same on both sides. A 1-D Conv reads its (C, L) sequence through a Reshape
-to a one-row (C, 1, L) image (`fxhls.onnx.standard_ops`), which moves nothing: a Pad of
-L read only by such Reshapes, each read only by Convs, is a Pad of the image's width and
-folds the same way (the Reshapes then read the unpadded sequence). A Pad the pass leaves
-(before another op, or one that pads unequally) is refused by the hardware check in one line.
+A Conv, MaxPool or AveragePool (a "window op") walks its image padded with zeros itself
+(`pads`, the same on both sides of an axis), so a Pad of zeros on the height and width read
+only by window ops is their padding, when the sum is the same on both sides. A pool's
+padding is zeros like the Pad's: they count in its maximum (over signed values too, as
+the Pad then MaxPool means) and in its average's N (ONNX's count_include_pad, torch's
+default). A 1-D Conv or pool reads its (C, L) sequence through a Reshape to a one-row
+(C, 1, L) image (`fxhls.onnx.standard_ops`), which moves nothing: a Pad of L read only by
+such Reshapes, each read only by window ops, is a Pad of the image's width and folds the
+same way (the Reshapes then read the unpadded sequence). A Pad the pass leaves (before
+another op, or one that pads unequally, such as torch's ceil_mode) is refused by the
+hardware check in one line.
 """
 
 from __future__ import annotations
 
 from ..graph import Graph, Node
+from ..ops.windows import window_pads
 from .types import infer_types
+
+WINDOW_OPS = ("Conv", "MaxPool", "AveragePool")  # ops that walk their image (input 0) with zero padding
 
 
 def fold_pads(graph: Graph) -> Graph:
-    """Fold each Pad read only by Conv nodes, directly or through the Reshape of a
+    """Fold each Pad read only by window ops (`WINDOW_OPS`), directly or through the Reshape of a
     sequence to a one-row image, into their padding where that is possible (see the
     module docstring). Returns `graph`, types inferred."""
     for pad in [n for n in graph.nodes if n.op == "Pad"]:
         padded, readers = pad.outputs[0], graph.consumers(pad.outputs[0])
         added = conv_padding(pad.attrs["pads"])
-        if added is not None and _read_by_convs(graph, padded):
+        if added is not None and _read_by_window_ops(graph, padded):
             _add_padding(readers, pad.inputs[0], added)
         elif len(pad.attrs["pads"]) == 4 and (added := conv_padding(row_pads(pad.attrs["pads"]))) is not None \
                 and _read_by_row_images(graph, padded):
@@ -49,26 +56,26 @@ def row_pads(pads: list[int]) -> list[int]:
     return [pads[0], 0, pads[1], pads[2], 0, pads[3]]
 
 
-def _read_by_convs(graph: Graph, name: str) -> bool:
-    """Whether tensor `name` is read only as the image of Convs (and is no graph output)."""
+def _read_by_window_ops(graph: Graph, name: str) -> bool:
+    """Whether tensor `name` is read only as the image of window ops (and is no graph output)."""
     readers = graph.consumers(name)
     return bool(readers) and name not in graph.outputs and \
-        all(r.op == "Conv" and r.inputs[0] == name for r in readers)
+        all(r.op in WINDOW_OPS and r.inputs[0] == name for r in readers)
 
 
 def _read_by_row_images(graph: Graph, name: str) -> bool:
-    """Whether the (C, L) tensor `name` is read only by Reshapes to (C, 1, L), each read only by Convs."""
+    """Whether the (C, L) tensor `name` is read only by Reshapes to (C, 1, L), each read only by window ops."""
     readers, shape = graph.consumers(name), graph.tensor(name).shape
     if not readers or name in graph.outputs or len(shape) != 2:
         return False
     channels, length = shape
     return all(
-        r.op == "Reshape" and list(r.attrs["shape"]) == [channels, 1, length] and _read_by_convs(graph, r.outputs[0])
+        r.op == "Reshape" and list(r.attrs["shape"]) == [channels, 1, length] and _read_by_window_ops(graph, r.outputs[0])
         for r in readers)
 
 
-def _add_padding(convs: list[Node], image: str, added: list[int]) -> None:
-    """Make `convs` read `image` with `added` ([ph, pw]) more padding."""
-    for conv in convs:
-        conv.inputs[0] = image
-        conv.attrs["pads"] = [p + q for p, q in zip(conv.attrs["pads"], added)]
+def _add_padding(readers: list[Node], image: str, added: list[int]) -> None:
+    """Make window ops `readers` read `image` with `added` ([ph, pw]) more padding."""
+    for reader in readers:
+        reader.inputs[0] = image
+        reader.attrs["pads"] = [p + q for p, q in zip(window_pads(reader), added)]

@@ -1,13 +1,13 @@
 // fxhls layer library: pooling over a pixel stream.
 //
 // Max and average pooling walk the image with the line buffer of a convolution
-// (conv2d_stream in conv2d.h, no padding), with a kernel that reduces each
+// (conv2d_stream in conv2d.h, zero padded as a convolution), with a kernel that reduces each
 // channel's window: the largest value, or the exact sum times the reciprocal of the
 // window size (a constant of the generator's reciprocal type; a power of two is
-// exact). Global average pooling sums each channel over the whole image.
+// exact; the zeros of the padding count, in the maximum and in N). Global average pooling sums each channel over the whole image.
 //
 // CONFIG (max, average): conv_window's fields (in_t, in_height, in_width,
-// in_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h = pad_w = 0, reuse = 1);
+// in_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, reuse = 1);
 // average pooling also sum_t, a type that holds any window sum exactly.
 #ifndef FXHLS_POOL_H_
 #define FXHLS_POOL_H_
