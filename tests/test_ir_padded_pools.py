@@ -9,7 +9,8 @@ MaxPool2d(3, 2, padding=1), Inception's F.avg_pool2d(x, 3, 1, padding=1)), all w
   pools equal the emulator, the co-simulated interval equals the RTL estimate and the HLS
   estimate counts the padded pixels each window walk takes;
 - a torchvision-style ResNet stem and BasicBlock, converted with quantize_model, goes through
-  `fxhls build` (HLS and RTL) and its C simulation equals `fxhls emulate`.
+  `fxhls build` (HLS and RTL): its C simulation and its RTL co-simulation equal `fxhls
+  emulate` (and PyTorch), at the RTL's estimated interval.
 An unequal Pad (torch's ceil_mode) still does not fold and is refused in one line.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -31,6 +31,7 @@ from fxhls.hls.naming import safe_graph
 from fxhls.hls.parallelism import folding
 from fxhls.ir import execute
 from fxhls.ir.passes import check_hardware_graph, lower_for_hardware, split_host_edges
+from fxhls.ir.passes.bnn import holds_binary_values
 from fxhls.onnx import export_onnx, load_onnx
 from fxhls.qfx import QAvgPool2d, QConv2d, QFXConfig, QInput, QMaxPool2d, QReLU, calibrate, quantize_model
 from fxhls.rtl.folding import RtlParallelism
@@ -94,6 +95,19 @@ def test_a_padded_one_dimensional_pool_folds_through_its_row_image():
     assert folded.nodes[2].attrs["pads"] == [0, 1]
     x = sample_inputs((2, 9), 16, seed=3)
     assert _mismatches(execute(folded, x)[0], execute(unfolded, x)[0]) == 0
+
+
+def test_a_padded_max_pool_of_binary_values_is_not_binary():
+    """Its zeros are neither -1 nor +1: the backends carry it as codes, not one bit a value."""
+    def graph(pad):
+        b = GraphBuilder((2, 6, 6), "ap_fixed<8,3>")
+        _padded_pool(b, b.add("Sign", [b.last]), "MaxPool", 3, 2, pad)
+        return lower_for_hardware(b.graph())
+
+    x = sample_inputs((2, 6, 6), 16, seed=4)
+    assert holds_binary_values(graph(0), graph(0).outputs[0])
+    assert not holds_binary_values(graph(1), graph(1).outputs[0])
+    assert 0 in execute(graph(1), x)[0]
 
 
 def test_an_unequal_pad_before_a_pool_is_still_refused_in_one_line():
@@ -182,7 +196,7 @@ class _ResNetStem(nn.Module):
         return self.fc(torch.flatten(self.avgpool(self.layer1(x)), 1))
 
 
-def test_a_converted_resnet_stem_builds_and_its_c_simulation_equals_emulate(tmp_path, capsys):
+def test_a_converted_resnet_stem_builds_and_simulates_as_it_emulates(tmp_path, capsys):
     torch.manual_seed(0)
     x = torch.randn(16, 3, 16, 16)
     q = quantize_model(_ResNetStem(), QFXConfig(weight_bits=6, activation_bits=8))
@@ -196,3 +210,7 @@ def test_a_converted_resnet_stem_builds_and_its_c_simulation_equals_emulate(tmp_
     assert _mismatches(got, expected) == 0
     with torch.no_grad():
         assert _mismatches(expected, q(x).double().numpy()) == 0
+    _, summary = cosim_design(tmp_path / "build", x[:6].numpy(), tmp_path / "resnet.onnx")
+    stages = json.loads((tmp_path / "build" / "rtl" / "stages.json").read_text())["stages"]
+    assert summary["mismatches"] == 0
+    assert summary["interval_cycles"] == max(stage["clocks"] for stage in stages)
