@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.windows import window_pads
+from fxhls.ir.ops.windows import WINDOW_OPS, window_kernel, window_pads
 
 from .layers.bnn import fused_threshold
 from .layers.context import Stream
@@ -152,11 +152,9 @@ def _letters(index: int) -> str:
 
 def stage_lag(graph: Graph, node: Node, incoming: Stream) -> int:
     """Beats a stage reads before it writes its first beat (at most all of them)."""
-    if node.op in ("Conv", "MaxPool", "AveragePool"):
+    if node.op in WINDOW_OPS:
         _, _, width = graph.tensor(node.inputs[0]).shape
-        kernel_h, kernel_w = (graph.tensor(node.inputs[1]).shape[2:] if node.op == "Conv"
-                              else node.attrs["kernel_shape"])
-        pad_h, pad_w = window_pads(node)
+        (kernel_h, kernel_w), (pad_h, pad_w) = window_kernel(graph, node), window_pads(node)
         lag = max(kernel_h - 1 - pad_h, 0) * width + max(kernel_w - 1 - pad_w, 0) + 1
         return min(lag, incoming.beats)
     if node.op in ("Gemm", "GlobalAveragePool", "Flatten"):

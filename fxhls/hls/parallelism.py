@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from fxhls.ir.ops.mul_shift import node_widths
 from fxhls.ir.ops.softmax import softmax_types
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.windows import conv_out_size, window_pads
+from fxhls.ir.ops.windows import conv_out_size, window_kernel, window_pads
 from fxhls.rtl.folding import LayerKnob, RtlParallelism, target_clocks, vector_steps
 from fxhls.rtl.layers import folded_layer, knob_fold
 
@@ -171,8 +171,8 @@ def _window_walk(graph: Graph, node: Node) -> tuple[int, int]:
     """A Conv's, MaxPool's or AveragePool's padded input pixels (its window generator's
     clocks, `conv2d_stream`) and its windows."""
     _, height, width = graph.tensor(node.inputs[0]).shape
-    kernel_h, kernel_w = graph.tensor(node.inputs[1]).shape[2:] if node.op == "Conv" else node.attrs["kernel_shape"]
-    (stride_h, stride_w), (pad_h, pad_w) = node.attrs["strides"], window_pads(node)
+    (kernel_h, kernel_w), (stride_h, stride_w) = window_kernel(graph, node), node.attrs["strides"]
+    pad_h, pad_w = window_pads(node)
     windows = conv_out_size(height, kernel_h, stride_h, pad_h) * conv_out_size(width, kernel_w, stride_w, pad_w)
     return (height + 2 * pad_h) * (width + 2 * pad_w), windows
 

@@ -19,7 +19,7 @@ import math
 
 from fxhls.deploy.packing import stream_image
 from fxhls.ir.graph import Graph, Node
-from fxhls.ir.ops.windows import window_pads
+from fxhls.ir.ops.windows import WINDOW_OPS, window_kernel, window_pads
 
 from .windows import line_buffer_rows
 
@@ -85,9 +85,9 @@ def _held_values(graph: Graph, tensor: str, nodes: list[Node]) -> int:
     held = 0
     for node in nodes:
         x_shape = graph.tensor(node.inputs[0]).shape
-        if node.op in ("Conv", "MaxPool", "AveragePool") and len(x_shape) == 3:
-            kernel_h = graph.tensor(node.inputs[1]).shape[2] if node.op == "Conv" else node.attrs["kernel_shape"][0]
-            rows = line_buffer_rows(x_shape[1], kernel_h, node.attrs["strides"][0], window_pads(node)[0])
+        if node.op in WINDOW_OPS and len(x_shape) == 3:
+            rows = line_buffer_rows(x_shape[1], window_kernel(graph, node)[0], node.attrs["strides"][0],
+                                    window_pads(node)[0])
             scale = pixels / (x_shape[1] * x_shape[2])  # forked pixels per pixel of this stage's image
             held += math.ceil(rows * x_shape[2] * scale) * values_per_pixel
         elif node.op in ("Gemm", "GlobalAveragePool", "Flatten"):

@@ -16,6 +16,17 @@ def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
     return (size + 2 * pad - kernel) // stride + 1
 
 
+# Ops that walk their image (input 0) in windows, with zero padding (`pads`).
+WINDOW_OPS = ("Conv", "MaxPool", "AveragePool")
+
+
+def window_kernel(graph, node) -> tuple[int, int]:
+    """The (rows, columns) of a window op's window: a Conv's weights', a pool's `kernel_shape`."""
+    if node.op == "Conv":
+        return tuple(graph.tensor(node.inputs[1]).shape[2:])
+    return tuple(node.attrs["kernel_shape"])
+
+
 def window_pads(node) -> tuple[int, int]:
     """The zero padding (rows, columns on each side) a Conv's, MaxPool's or AveragePool's
     window walks over: the node's `pads`; a pool without that attribute has none."""

@@ -58,8 +58,8 @@ def _check_node(graph: Graph, node: Node) -> None:
     if node.op == "Pad":  # what fold_pads leaves
         readers = ", ".join(f"{r.name!r} ({r.op})" for r in graph.consumers(node.outputs[0])) or "the output"
         raise ValueError(f"node {node.name!r}: a zero Pad is supported where it folds into the padding of the Conv, "
-                         f"MaxPool or AveragePool that reads it (the same on both sides of an axis, no channel padded); this one pads "
-                         f"{node.attrs['pads']} before {readers}")
+                         f"MaxPool or AveragePool that reads it (the same on both sides of an axis, no channel "
+                         f"padded); this one pads {node.attrs['pads']} before {readers}")
     if node.op not in HARDWARE_OPS:
         raise ValueError(f"node {node.name!r}: op {node.op} is not supported by the hardware backends "
                          f"(supported: {', '.join(HARDWARE_OPS)}); {_ADVICE}")

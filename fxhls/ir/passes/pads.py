@@ -16,10 +16,8 @@ hardware check in one line.
 from __future__ import annotations
 
 from ..graph import Graph, Node
-from ..ops.windows import window_pads
+from ..ops.windows import WINDOW_OPS, window_pads
 from .types import infer_types
-
-WINDOW_OPS = ("Conv", "MaxPool", "AveragePool")  # ops that walk their image (input 0) with zero padding
 
 
 def fold_pads(graph: Graph) -> Graph:
