@@ -20,7 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from fxhls.fixed import FixedType
+from fxhls.fixed import FixedType, result_type
 from fxhls.fixed.formats import fits_exactly
 from fxhls.ir.ops.windows import conv_out_size
 
@@ -75,10 +75,8 @@ def _exact(acc: FixedType, types: list, dtype) -> bool:
     partial sum plus a product (as `fxhls.fixed.accumulate`'s step-by-step float64 path)."""
     if any(t is None or not fits_exactly(t, dtype) for t in types):
         return False
-    x, w = types[0], types[1]
-    product = FixedType(x.width + w.width, x.int_bits + w.int_bits, True)
-    top = max(acc.int_bits, product.int_bits) + 1
-    partial = FixedType(top + max(acc.frac_bits, product.frac_bits), top, True)
+    product = result_type("mul", types[0], types[1])
+    partial = result_type("add", acc, product)
     return all(fits_exactly(t, np.float64) for t in (acc, product, partial))
 
 
