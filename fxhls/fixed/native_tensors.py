@@ -22,6 +22,7 @@ from .native import loaded_library, mode_arrays, modes
 from .types import FixedType
 
 _DTYPES = (torch.float32, torch.float64)
+MAX_POOL_WINDOW = 256  # positions in a max-pool window: `max_pool_tiles` keeps the picked one in a uint8
 
 
 def serves(x: torch.Tensor) -> bool:
@@ -186,7 +187,7 @@ def max_pool_tiles(x: torch.Tensor, kernel_size: tuple[int, int]) -> tuple[torch
     Outside autograd: x's caller records the operation (`fxhls.qfx.max_pool`)."""
     library = _library_for(x)
     (height, width), (kernel_height, kernel_width) = x.shape[-2:], kernel_size
-    if library is None or kernel_height * kernel_width > 256:
+    if library is None or kernel_height * kernel_width > MAX_POOL_WINDOW:
         return None
     shape = (*x.shape[:-2], height // kernel_height, width // kernel_width)
     y, picked = torch.empty(shape, dtype=x.dtype), torch.empty(shape, dtype=torch.uint8)

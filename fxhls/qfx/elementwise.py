@@ -110,9 +110,8 @@ class QMaxPool2d(nn.MaxPool2d):
         if self.return_indices:
             return _keep_type(super().forward(x), x)
         pair = nn.modules.utils._pair
-        pooled = max_pool2d(x, pair(self.kernel_size), pair(self.stride if self.stride is not None else
-                                                            self.kernel_size),
-                            pair(self.padding), pair(self.dilation), self.ceil_mode)
+        pooled = max_pool2d(x, pair(self.kernel_size), pair(self.stride), pair(self.padding), pair(self.dilation),
+                            self.ceil_mode)
         return _keep_type(pooled, x)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from fxhls.fixed import native
+from fxhls.fixed import native, native_tensors
 
 
 def max_pool2d(x: torch.Tensor, kernel_size, stride, padding, dilation, ceil_mode) -> torch.Tensor:
@@ -26,8 +26,9 @@ def max_pool2d(x: torch.Tensor, kernel_size, stride, padding, dilation, ceil_mod
 
 
 def _native_serves(x: torch.Tensor, kernel_size: tuple[int, int]) -> bool:
-    return (x.dtype in (torch.float32, torch.float64) and x.is_cpu and x.is_contiguous() and x.dim() in (3, 4)
-            and kernel_size[0] * kernel_size[1] <= 256 and native.loaded_library() is not None)
+    """Whether `native.max_pool_tiles` serves x (torch's own op pools a 3-D or 4-D input only)."""
+    return (x.dim() in (3, 4) and kernel_size[0] * kernel_size[1] <= native_tensors.MAX_POOL_WINDOW
+            and native.serves(x.detach()))
 
 
 class _TileMax(torch.autograd.Function):
